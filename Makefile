@@ -1,0 +1,64 @@
+# Everything runs from a fresh machine with only Python 3.11+ and make.
+#   make demo   the control plane's main job, on the embedded local cloud (no AWS, no Docker)
+#   make test   unit, function and end-to-end tests
+#   make ci     what CI runs: lint, types, template checks, sam build, tests
+
+PYTHON ?= python3
+VENV := .venv
+SAM_VENV := .venv-sam
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SAM_STAMP := $(SAM_VENV)/.installed
+# `sam build` builds the layer with the Lambda runtime's Python (3.13); find it on PATH or in pyenv.
+PYTHON313_BIN := $(shell python3.13 -c 'import os, sys; print(os.path.dirname(sys.executable))' 2>/dev/null \
+	|| ls -d $(HOME)/.pyenv/versions/3.13*/bin 2>/dev/null | tail -n 1)
+
+.PHONY: demo test lint format typecheck validate build bench catalog ci clean
+
+demo: $(STAMP)
+	$(BIN)/python -m mlops_local demo
+
+test: $(STAMP)
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/cfn-lint template.yaml
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+validate: $(SAM_STAMP)
+	SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam validate --lint --region us-east-1
+
+build: $(SAM_STAMP)
+	@test -n "$(PYTHON313_BIN)" || { echo "sam build needs Python 3.13 (the Lambda runtime) on PATH"; exit 1; }
+	PATH="$(PYTHON313_BIN):$$PATH" SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam build --region us-east-1
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/cold_start.py
+
+catalog: $(STAMP)
+	$(BIN)/python -m mlops_core.catalog > layers/mlops_core/mlops_core/EVENTS.md
+
+ci: lint typecheck validate build test
+
+clean:
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
+
+$(STAMP): requirements/dev.txt requirements/constraints.txt layers/mlops_core/requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements/dev.txt -c requirements/constraints.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $@
+
+# aws-sam-cli pins an older boto3, so it lives in an environment of its own.
+$(SAM_STAMP): requirements/sam.txt requirements/sam-constraints.txt
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements/sam.txt -c requirements/sam-constraints.txt
+	touch $@

@@ -1,0 +1,170 @@
+"""The one shape every EventBridge-triggered handler has, so handlers stay a few lines long.
+
+An :class:`EventFunction` is the Lambda handler. For each event it:
+1. picks the route by ``detail-type`` and validates the event into its typed model; an event that
+   does not validate is logged with the validation errors and answered ``invalid``: nothing in
+   AWS changes, and nothing is raised (a raise would be retried, uselessly, by Lambda);
+2. builds the function's dependencies on first use (settings validated from the environment,
+   clients, the idempotency store, the domain service): nothing at import time;
+3. runs the route's operation at most once per event id (Powertools Idempotency on DynamoDB, as
+   EventBridge delivers at least once), then publishes the operation's domain events. A failure
+   raises, the idempotency record is released, and Lambda's asynchronous retries try again.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar, get_args
+
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, ValidationError
+
+from mlops_core.aws_clients import ClientFactory
+from mlops_core.domain_events import DomainEvent
+from mlops_core.observability import MetricUnit, logger, metrics
+from mlops_core.publisher import EventPublisher
+from mlops_core.settings import ControlPlaneSettings
+
+SettingsT = TypeVar("SettingsT", bound=ControlPlaneSettings)
+ServiceT = TypeVar("ServiceT")
+IDEMPOTENCY_WINDOW_SECONDS = 24 * 3600
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What an operation did: a small JSON-serialisable result, and the domain events to publish."""
+
+    status: str
+    details: Mapping[str, Any] = field(default_factory=dict)
+    events: Sequence[DomainEvent] = ()
+
+    def result(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            **self.details,
+            "events": [event.DETAIL_TYPE for event in self.events],
+        }
+
+
+@dataclass(frozen=True)
+class Route(Generic[ServiceT]):
+    """Events of one ``detail-type`` (taken from the model's ``detail_type`` literal) → one operation."""
+
+    model: type[BaseModel]
+    operation: Callable[[ServiceT, Any], Outcome]
+
+    @property
+    def detail_type(self) -> str:
+        (detail_type,) = get_args(self.model.model_fields["detail_type"].annotation)
+        return str(detail_type)
+
+
+@dataclass
+class _Dependencies(Generic[ServiceT]):
+    service: ServiceT
+    publisher: EventPublisher
+    run_once: Callable[..., dict[str, Any]]
+    idempotency_config: IdempotencyConfig
+
+
+class EventFunction(Generic[SettingsT, ServiceT]):
+    def __init__(
+        self,
+        *,
+        component: str,
+        settings_model: type[SettingsT],
+        build_service: Callable[[SettingsT, ClientFactory], ServiceT],
+        routes: Sequence[Route[ServiceT]],
+        environ: Mapping[str, str] | None = None,
+        clients: ClientFactory | None = None,
+    ) -> None:
+        self.component = component
+        self._settings_model = settings_model
+        self._build_service = build_service
+        self._routes = {route.detail_type: route for route in routes}
+        self._environ = environ
+        self._clients = clients
+        self._dependencies: _Dependencies[ServiceT] | None = None
+        self._observed_handle = logger.inject_lambda_context(
+            metrics.log_metrics(self._handle),
+            correlation_id_path=correlation_paths.EVENT_BRIDGE,
+            clear_state=True,
+        )
+
+    def __call__(self, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        result: dict[str, Any] = self._observed_handle(event, context)
+        return result
+
+    def _handle(self, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        parsed = self._parse(event)
+        if parsed is None:
+            metrics.add_metric(name="InvalidEvents", unit=MetricUnit.Count, value=1)
+            return {"status": "invalid"}
+        route, model = parsed
+        dependencies = self._get_dependencies()
+        dependencies.idempotency_config.register_lambda_context(context)
+        result = dependencies.run_once(event=event, route=route, model=model)
+        metrics.add_metric(name=f"Outcome.{result['status']}", unit=MetricUnit.Count, value=1)
+        return result
+
+    def _parse(self, event: Any) -> tuple[Route[ServiceT], BaseModel] | None:
+        detail_type = event.get("detail-type") if isinstance(event, dict) else None
+        route = self._routes.get(detail_type) if isinstance(detail_type, str) else None
+        if route is None:
+            logger.error(
+                "Invalid event: unexpected detail-type",
+                extra={"detail_type": repr(detail_type), "expected": sorted(self._routes)},
+            )
+            return None
+        try:
+            return route, route.model.model_validate(event)
+        except ValidationError as error:
+            logger.error(
+                f"Invalid event: {route.detail_type} failed validation",
+                extra={"validation_errors": error.errors(include_url=False, include_input=False)},
+            )
+            return None
+
+    def _process(self, *, event: dict[str, Any], route: Route[ServiceT], model: BaseModel) -> dict[str, Any]:
+        assert self._dependencies is not None
+        outcome = route.operation(self._dependencies.service, model)
+        self._dependencies.publisher.publish(outcome.events)
+        logger.info(f"{route.detail_type}: {outcome.status}", extra={"outcome": outcome.result()})
+        return outcome.result()
+
+    def _get_dependencies(self) -> _Dependencies[ServiceT]:
+        if self._dependencies is None:
+            settings = self._settings_model.from_environ(
+                os.environ if self._environ is None else self._environ
+            )
+            clients = self._clients or ClientFactory()
+            config = IdempotencyConfig(
+                event_key_jmespath="id",
+                raise_on_no_idempotency_key=True,
+                expires_after_seconds=IDEMPOTENCY_WINDOW_SECONDS,
+            )
+            store = DynamoDBPersistenceLayer(
+                table_name=settings.idempotency_table_name, boto3_client=clients("dynamodb")
+            )
+            run_once = idempotent_function(
+                self._process,
+                data_keyword_argument="event",
+                persistence_store=store,
+                config=config,
+                key_prefix=self.component,
+            )
+            self._dependencies = _Dependencies(
+                service=self._build_service(settings, clients),
+                publisher=EventPublisher(clients("events"), settings.event_bus_name),
+                run_once=run_once,
+                idempotency_config=config,
+            )
+        return self._dependencies

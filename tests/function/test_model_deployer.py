@@ -1,0 +1,179 @@
+"""ModelDeployerFunction against moto: create, update, duplicates, stale versions, foreign groups, bad input."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import pytest
+
+from tests.function.conftest import STACK, DomainEvents, approval_event, load_handler_module
+
+
+@pytest.fixture
+def deployer(aws: Any) -> Any:
+    return load_handler_module("model_deployer").handler
+
+
+def endpoint_tags(sagemaker: Any, name: str) -> dict[str, str]:
+    arn = sagemaker.describe_endpoint(EndpointName=name)["EndpointArn"]
+    return {tag["Key"]: tag["Value"] for tag in sagemaker.list_tags(ResourceArn=arn)["Tags"]}
+
+
+def serving_package(sagemaker: Any, endpoint: str) -> str:
+    config_name = sagemaker.describe_endpoint(EndpointName=endpoint)["EndpointConfigName"]
+    config = sagemaker.describe_endpoint_config(EndpointConfigName=config_name)
+    model = sagemaker.describe_model(ModelName=config["ProductionVariants"][0]["ModelName"])
+    return model["Containers"][0]["ModelPackageName"]
+
+
+def test_approval_creates_the_stage_endpoint_from_the_named_version(
+    aws, deployer, register, domain_events: DomainEvents, lambda_context
+):
+    first = register("churn-dev")
+    second = register("churn-dev")
+
+    result = deployer(approval_event("churn-dev", 1), lambda_context)
+
+    sagemaker = aws.client("sagemaker")
+    assert result["status"] == "started" and result["action"] == "create"
+    assert serving_package(sagemaker, "churn-dev") == first != second
+    assert endpoint_tags(sagemaker, "churn-dev") == {
+        "mlops:project": "churn",
+        "mlops:stage": "dev",
+        "mlops:managed-by": STACK,
+        "mlops:model-package-arn": first,
+        "mlops:commit-id": "abc123",
+    }
+    [started] = domain_events.drain()
+    assert started["source"] == "mlops.model-deployer"
+    assert started["detail-type"] == "Deployment Started"
+    assert started["detail"]["model_package_version"] == 1
+    assert started["detail"]["endpoint_name"] == "churn-dev"
+    assert len(started["detail"]["model_name"]) <= 63
+
+
+def test_newer_approval_updates_the_endpoint_and_its_tags(aws, deployer, register, domain_events, lambda_context):
+    register("churn-dev")
+    second = register("churn-dev")
+    deployer(approval_event("churn-dev", 1), lambda_context)
+
+    result = deployer(approval_event("churn-dev", 2), lambda_context)
+
+    sagemaker = aws.client("sagemaker")
+    assert result["status"] == "started" and result["action"] == "update"
+    assert serving_package(sagemaker, "churn-dev") == second
+    assert endpoint_tags(sagemaker, "churn-dev")["mlops:model-package-arn"] == second
+    assert domain_events.detail_types() == ["Deployment Started", "Deployment Started"]
+
+
+def test_same_event_three_times_creates_one_model_and_one_config(
+    aws, deployer, register, domain_events, lambda_context
+):
+    register("churn-dev")
+    event = approval_event("churn-dev", 1)
+
+    results = [deployer(copy.deepcopy(event), lambda_context) for _ in range(3)]
+
+    sagemaker = aws.client("sagemaker")
+    assert len(sagemaker.list_models()["Models"]) == 1
+    assert len(sagemaker.list_endpoint_configs()["EndpointConfigs"]) == 1
+    assert results[0] == results[1] == results[2]
+    assert domain_events.detail_types() == ["Deployment Started"]
+
+
+def test_redelivery_under_a_new_event_id_is_skipped_as_already_deployed(
+    aws, deployer, register, domain_events, lambda_context
+):
+    register("churn-dev")
+    deployer(approval_event("churn-dev", 1, event_id="first"), lambda_context)
+
+    result = deployer(approval_event("churn-dev", 1, event_id="second"), lambda_context)
+
+    assert result["status"] == "skipped" and result["reason"] == "already-deployed"
+    assert len(aws.client("sagemaker").list_endpoint_configs()["EndpointConfigs"]) == 1
+    assert domain_events.detail_types() == ["Deployment Started", "Deployment Skipped"]
+
+
+def test_an_approval_older_than_the_live_version_is_skipped_as_stale(
+    aws, deployer, register, domain_events, lambda_context
+):
+    register("churn-dev")
+    second = register("churn-dev")
+    deployer(approval_event("churn-dev", 2), lambda_context)
+
+    result = deployer(approval_event("churn-dev", 1), lambda_context)
+
+    assert result["status"] == "skipped" and result["reason"] == "stale"
+    assert serving_package(aws.client("sagemaker"), "churn-dev") == second
+    skipped = domain_events.drain()[-1]
+    assert skipped["detail-type"] == "Deployment Skipped"
+    assert skipped["detail"]["live_model_package_arn"] == second
+
+
+@pytest.mark.parametrize(
+    ("group", "why"),
+    [
+        ("churn-models", "naming contract"),
+        ("churn-prod", "not deployed by this stack"),
+        ("-dev", "naming contract"),
+    ],
+)
+def test_foreign_groups_and_undeployed_stages_are_ignored_with_a_reason(
+    aws, deployer, register, domain_events, lambda_context, group, why
+):
+    result = deployer(approval_event(group, 1), lambda_context)
+
+    assert result["status"] == "ignored" and why in result["reason"]
+    assert aws.client("sagemaker").list_endpoints()["Endpoints"] == []
+    assert domain_events.drain() == []
+
+
+def test_an_endpoint_the_stack_does_not_manage_is_left_alone(aws, deployer, register, domain_events, lambda_context):
+    register("churn-dev")
+    sagemaker = aws.client("sagemaker")
+    sagemaker.create_model(ModelName="hand-made", ExecutionRoleArn="arn:aws:iam::123456789012:role/r")
+    sagemaker.create_endpoint_config(
+        EndpointConfigName="hand-made",
+        ProductionVariants=[
+            {"VariantName": "AllTraffic", "ModelName": "hand-made", "InstanceType": "ml.m5.large", "InitialInstanceCount": 1}
+        ],
+    )
+    sagemaker.create_endpoint(EndpointName="churn-dev", EndpointConfigName="hand-made")
+
+    result = deployer(approval_event("churn-dev", 1), lambda_context)
+
+    assert result["status"] == "failed" and "not managed by stack" in result["reason"]
+    assert sagemaker.describe_endpoint(EndpointName="churn-dev")["EndpointConfigName"] == "hand-made"
+    assert domain_events.detail_types() == ["Deployment Failed"]
+
+
+def _malformed_events() -> list[Any]:
+    good = approval_event("churn-dev", 1)
+    no_arn = copy.deepcopy(good)
+    del no_arn["detail"]["ModelPackageArn"]
+    wrong_version = copy.deepcopy(good)
+    wrong_version["detail"]["ModelPackageVersion"] = 7
+    bad_status = copy.deepcopy(good)
+    bad_status["detail"]["ModelApprovalStatus"] = "Maybe"
+    no_id = copy.deepcopy(good)
+    del no_id["id"]
+    return [{}, [], "text", {"detail-type": "Something Else"}, no_arn, wrong_version, bad_status, no_id]
+
+
+@pytest.mark.parametrize("event", _malformed_events())
+def test_malformed_events_are_logged_as_invalid_and_change_nothing(
+    aws, deployer, register, domain_events, lambda_context, capsys, event
+):
+    register("churn-dev")
+
+    result = deployer(event, lambda_context)
+
+    assert result == {"status": "invalid"}
+    logged = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    assert any(entry["level"] == "ERROR" and entry["message"].startswith("Invalid event") for entry in logged)
+    sagemaker = aws.client("sagemaker")
+    assert sagemaker.list_models()["Models"] == []
+    assert sagemaker.list_endpoints()["Endpoints"] == []
+    assert domain_events.drain() == []
