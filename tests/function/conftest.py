@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
@@ -11,9 +13,10 @@ from typing import Any
 
 import boto3
 import pytest
+from mlops_local import aws_events, moto_gaps
+from mlops_local.endpoints import EndpointLifecycle
+from mlops_local.runtime import LambdaContext
 from moto import mock_aws
-
-from mlops_local import moto_gaps
 
 REPO = Path(__file__).resolve().parents[2]
 ACCOUNT = "123456789012"
@@ -25,7 +28,8 @@ EXECUTION_ROLE = f"arn:aws:iam::{ACCOUNT}:role/sagemaker-execution"
 
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[boto3.session.Session]:
-    """moto with the control plane's tables and bus, and the function environment set."""
+    """moto (with the local cloud's gap fillers) holding the control plane's tables, and the
+    function environment the template sets."""
     for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
         monkeypatch.delenv(name, raising=False)
     env = {
@@ -34,7 +38,6 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[boto3.session.Session]:
         "AWS_DEFAULT_REGION": REGION,
         "AWS_REGION": REGION,
         "POWERTOOLS_SERVICE_NAME": "mlops-control-plane",
-        "POWERTOOLS_METRICS_NAMESPACE": "MLOpsControlPlane",
         "STACK_NAME": STACK,
         "EVENT_BUS_NAME": BUS,
         "CONFIG_TABLE_NAME": "mlops-config",
@@ -46,7 +49,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[boto3.session.Session]:
     }
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    moto_gaps.install()
+    moto_gaps.apply()
     with mock_aws():
         session = boto3.session.Session(region_name=REGION)
         dynamodb = session.client("dynamodb")
@@ -56,51 +59,43 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[boto3.session.Session]:
             AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
             BillingMode="PAY_PER_REQUEST",
         )
-        dynamodb.create_table(
-            TableName="mlops-config",
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        session.client("events").create_event_bus(Name=BUS)
         yield session
 
 
 class DomainEvents:
-    """Domain events put on the bus, read back through a rule that targets an SQS queue."""
+    """Events put on the application's bus (moto_gaps hands every PutEvents entry to a listener)."""
 
-    def __init__(self, session: boto3.session.Session) -> None:
-        events = session.client("events")
-        self._sqs = session.client("sqs")
-        events.create_event_bus(Name=BUS)
-        self._queue_url = self._sqs.create_queue(QueueName="domain-events")["QueueUrl"]
-        queue_arn = self._sqs.get_queue_attributes(QueueUrl=self._queue_url, AttributeNames=["QueueArn"])[
-            "Attributes"
-        ]["QueueArn"]
-        events.put_rule(Name="all", EventBusName=BUS, EventPattern=json.dumps({"source": [{"prefix": "mlops."}]}))
-        events.put_targets(Rule="all", EventBusName=BUS, Targets=[{"Id": "queue", "Arn": queue_arn}])
+    def __init__(self) -> None:
         self.received: list[dict[str, Any]] = []
 
-    def drain(self) -> list[dict[str, Any]]:
-        while True:
-            messages = self._sqs.receive_message(QueueUrl=self._queue_url, MaxNumberOfMessages=10).get(
-                "Messages", []
-            )
-            if not messages:
-                return self.received
-            for message in messages:
-                self.received.append(json.loads(message["Body"]))
-                self._sqs.delete_message(QueueUrl=self._queue_url, ReceiptHandle=message["ReceiptHandle"])
+    def __call__(self, bus: str, event: dict[str, Any], from_aws_service: bool) -> None:
+        if bus == BUS:
+            self.received.append(event)
 
     def detail_types(self) -> list[str]:
-        return [event["detail-type"] for event in self.drain()]
+        return [event["detail-type"] for event in self.received]
 
 
 @pytest.fixture
-def domain_events(aws: boto3.session.Session) -> DomainEvents:
-    return DomainEvents(aws)
+def domain_events(aws: boto3.session.Session) -> Iterator[DomainEvents]:
+    recorder = DomainEvents()
+    aws_events.listen(recorder)
+    try:
+        yield recorder
+    finally:
+        aws_events.stop_listening()
+
+
+@pytest.fixture
+def finish_endpoint_changes(aws: boto3.session.Session) -> Callable[[], None]:
+    """Move endpoints from Creating/Updating to InService, as SageMaker does minutes later."""
+    lifecycle = EndpointLifecycle(account=ACCOUNT, region=REGION)
+
+    def finish() -> None:
+        lifecycle.advance()
+
+    return finish
 
 
 def load_handler_module(function_dir: str) -> ModuleType:
@@ -115,19 +110,31 @@ def load_handler_module(function_dir: str) -> ModuleType:
 
 @pytest.fixture
 def lambda_context() -> Any:
-    from mlops_local.lambda_context import LambdaContext  # the local cloud's context object
+    return LambdaContext(
+        function_name="test-function",
+        function_version="$LATEST",
+        invoked_function_arn=f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:test-function",
+        memory_limit_in_mb=512,
+        aws_request_id="request-1",
+        log_group_name="/aws/lambda/test-function",
+        log_stream_name="stream",
+        deadline=time.monotonic() + 60,
+    )
 
-    return LambdaContext(function_name="test-function", timeout_seconds=60)
 
-
-def approval_event(group: str, version: int, *, status: str = "Approved", event_id: str | None = None) -> dict:
+def approval_event(
+    group: str, version: int, *, status: str = "Approved", event_id: str | None = None
+) -> dict:
     """A `SageMaker Model Package State Change` in AWS's shape, from the repository's sample."""
     event = json.loads((REPO / "events" / "model-package-approved.json").read_text())
     arn = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package/{group}/{version}"
     event["id"] = event_id or f"{group}-{version}-{status}"
     event["resources"] = [arn]
     event["detail"].update(
-        ModelPackageGroupName=group, ModelPackageVersion=version, ModelPackageArn=arn, ModelApprovalStatus=status
+        ModelPackageGroupName=group,
+        ModelPackageVersion=version,
+        ModelPackageArn=arn,
+        ModelApprovalStatus=status,
     )
     return event
 
@@ -141,16 +148,17 @@ def register(aws: boto3.session.Session) -> Registrar:
     sagemaker = aws.client("sagemaker")
 
     def register_version(group: str, *, status: str = "Approved") -> str:
-        try:
+        with contextlib.suppress(sagemaker.exceptions.ClientError):
             sagemaker.create_model_package_group(ModelPackageGroupName=group)
-        except sagemaker.exceptions.ClientError:
-            pass
         return sagemaker.create_model_package(
             ModelPackageGroupName=group,
             ModelApprovalStatus=status,
             InferenceSpecification={
                 "Containers": [
-                    {"Image": "123.dkr.ecr.us-east-1.amazonaws.com/xgboost:1", "ModelDataUrl": "s3://b/model.tar.gz"}
+                    {
+                        "Image": "123.dkr.ecr.us-east-1.amazonaws.com/xgboost:1",
+                        "ModelDataUrl": "s3://b/model.tar.gz",
+                    }
                 ],
                 "SupportedContentTypes": ["text/csv"],
                 "SupportedResponseMIMETypes": ["text/csv"],

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import json
 from typing import Any
 
 import pytest
@@ -46,7 +45,7 @@ def test_approval_creates_the_stage_endpoint_from_the_named_version(
         "mlops:model-package-arn": first,
         "mlops:commit-id": "abc123",
     }
-    [started] = domain_events.drain()
+    [started] = domain_events.received
     assert started["source"] == "mlops.model-deployer"
     assert started["detail-type"] == "Deployment Started"
     assert started["detail"]["model_package_version"] == 1
@@ -54,12 +53,16 @@ def test_approval_creates_the_stage_endpoint_from_the_named_version(
     assert len(started["detail"]["model_name"]) <= 63
 
 
-def test_newer_approval_updates_the_endpoint_and_its_tags(aws, deployer, register, domain_events, lambda_context):
+def test_newer_approval_updates_the_endpoint_and_its_tags(
+    aws, deployer, register, domain_events, lambda_context, finish_endpoint_changes
+):
     register("churn-dev")
     second = register("churn-dev")
     deployer(approval_event("churn-dev", 1), lambda_context)
+    finish_endpoint_changes()
 
     result = deployer(approval_event("churn-dev", 2), lambda_context)
+    finish_endpoint_changes()
 
     sagemaker = aws.client("sagemaker")
     assert result["status"] == "started" and result["action"] == "update"
@@ -97,17 +100,18 @@ def test_redelivery_under_a_new_event_id_is_skipped_as_already_deployed(
 
 
 def test_an_approval_older_than_the_live_version_is_skipped_as_stale(
-    aws, deployer, register, domain_events, lambda_context
+    aws, deployer, register, domain_events, lambda_context, finish_endpoint_changes
 ):
     register("churn-dev")
     second = register("churn-dev")
     deployer(approval_event("churn-dev", 2), lambda_context)
+    finish_endpoint_changes()
 
     result = deployer(approval_event("churn-dev", 1), lambda_context)
 
     assert result["status"] == "skipped" and result["reason"] == "stale"
     assert serving_package(aws.client("sagemaker"), "churn-dev") == second
-    skipped = domain_events.drain()[-1]
+    skipped = domain_events.received[-1]
     assert skipped["detail-type"] == "Deployment Skipped"
     assert skipped["detail"]["live_model_package_arn"] == second
 
@@ -127,17 +131,24 @@ def test_foreign_groups_and_undeployed_stages_are_ignored_with_a_reason(
 
     assert result["status"] == "ignored" and why in result["reason"]
     assert aws.client("sagemaker").list_endpoints()["Endpoints"] == []
-    assert domain_events.drain() == []
+    assert domain_events.received == []
 
 
-def test_an_endpoint_the_stack_does_not_manage_is_left_alone(aws, deployer, register, domain_events, lambda_context):
+def test_an_endpoint_the_stack_does_not_manage_is_left_alone(
+    aws, deployer, register, domain_events, lambda_context
+):
     register("churn-dev")
     sagemaker = aws.client("sagemaker")
     sagemaker.create_model(ModelName="hand-made", ExecutionRoleArn="arn:aws:iam::123456789012:role/r")
     sagemaker.create_endpoint_config(
         EndpointConfigName="hand-made",
         ProductionVariants=[
-            {"VariantName": "AllTraffic", "ModelName": "hand-made", "InstanceType": "ml.m5.large", "InitialInstanceCount": 1}
+            {
+                "VariantName": "AllTraffic",
+                "ModelName": "hand-made",
+                "InstanceType": "ml.m5.large",
+                "InitialInstanceCount": 1,
+            }
         ],
     )
     sagemaker.create_endpoint(EndpointName="churn-dev", EndpointConfigName="hand-made")
@@ -164,16 +175,15 @@ def _malformed_events() -> list[Any]:
 
 @pytest.mark.parametrize("event", _malformed_events())
 def test_malformed_events_are_logged_as_invalid_and_change_nothing(
-    aws, deployer, register, domain_events, lambda_context, capsys, event
+    aws, deployer, register, domain_events, lambda_context, caplog, event
 ):
     register("churn-dev")
 
     result = deployer(event, lambda_context)
 
     assert result == {"status": "invalid"}
-    logged = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
-    assert any(entry["level"] == "ERROR" and entry["message"].startswith("Invalid event") for entry in logged)
+    assert any(r.levelname == "ERROR" and r.getMessage().startswith("Invalid event") for r in caplog.records)
     sagemaker = aws.client("sagemaker")
     assert sagemaker.list_models()["Models"] == []
     assert sagemaker.list_endpoints()["Endpoints"] == []
-    assert domain_events.drain() == []
+    assert domain_events.received == []

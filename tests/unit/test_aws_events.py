@@ -7,8 +7,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from pydantic import ValidationError
-
 from mlops_core.aws_events import (
     CodeCommitRepositoryStateChange,
     CustomResourceRequest,
@@ -20,6 +18,7 @@ from mlops_core.aws_events import (
     PipelineExecutionStatusChange,
     ScheduledEvent,
 )
+from pydantic import ValidationError
 
 SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "aws-events"
 REPO_EVENTS = Path(__file__).resolve().parents[2] / "events"

@@ -2,14 +2,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-from pydantic import ValidationError
-
 import mlops_core
+import pytest
 from mlops_core.catalog import render_catalog
 from mlops_core.domain_events import CATALOG
 from mlops_core.settings import DeployerSettings
 from mlops_core.topology import Stage
+from pydantic import ValidationError
 
 ENVIRONMENT = {
     "STACK_NAME": "mlops",
@@ -43,7 +42,11 @@ def test_settings_come_from_the_environment():
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("DEPLOYED_STAGES", "dev,qa"), ("SAGEMAKER_EXECUTION_ROLE_ARN", "sagemaker"), ("DEFAULT_INSTANCE_COUNT", "0")],
+    [
+        ("DEPLOYED_STAGES", "dev,qa"),
+        ("SAGEMAKER_EXECUTION_ROLE_ARN", "sagemaker"),
+        ("DEFAULT_INSTANCE_COUNT", "0"),
+    ],
 )
 def test_bad_settings_fail_naming_the_variable(name, value):
     with pytest.raises(ValidationError, match=name):

@@ -6,10 +6,9 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-
 from mlops_core.aws_events import EndpointStatus, ModelApprovalStatus, ModelPackageStateChange
 from mlops_core.deployer import EndpointBusyError, ModelDeployer
-from mlops_core.sagemaker_adapter import Endpoint, ModelPackage
+from mlops_core.sagemaker_adapter import Endpoint, ModelPackage, ProductionVariant
 from mlops_core.settings import DeployerSettings
 
 ARN = "arn:aws:sagemaker:us-east-1:123456789012:model-package/churn-dev/{}"
@@ -38,7 +37,9 @@ class FakeSageMaker:
         self.packages[arn] = ModelPackage(arn=arn, group="churn-dev", version=version, approval_status=status)
         return arn
 
-    def serve(self, version: int, status: EndpointStatus = EndpointStatus.IN_SERVICE, managed_by: str = "mlops"):
+    def serve(
+        self, version: int, status: EndpointStatus = EndpointStatus.IN_SERVICE, managed_by: str = "mlops"
+    ):
         self.endpoints["churn-dev"] = Endpoint(
             name="churn-dev",
             arn="arn:aws:sagemaker:us-east-1:123456789012:endpoint/churn-dev",
@@ -99,7 +100,11 @@ def test_first_approval_creates_model_config_and_endpoint(sagemaker):
     sagemaker.add_version(1)
     outcome = ModelDeployer(SETTINGS, sagemaker).on_model_package_state_change(approval(1))
     assert outcome.status == "started"
-    assert [call for call, _ in sagemaker.calls] == ["create_model", "create_endpoint_config", "create_endpoint"]
+    assert [call for call, _ in sagemaker.calls] == [
+        "create_model",
+        "create_endpoint_config",
+        "create_endpoint",
+    ]
 
 
 def test_newer_version_updates_and_retags_the_endpoint_without_touching_managed_by(sagemaker):
@@ -163,8 +168,6 @@ def replace_detail(event: ModelPackageStateChange, **changes: Any):
 
 
 def test_variant_name_is_stable_across_versions():
-    from mlops_core.sagemaker_adapter import ProductionVariant
-
     first = ProductionVariant(model_name="a", instance_type="ml.m5.large", instance_count=1)
     second = replace(first, model_name="b")
     assert first.to_aws()["VariantName"] == second.to_aws()["VariantName"] == "AllTraffic"

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import pytest
-
 from mlops_core import tags
 from mlops_core.naming import (
     MAX_NAME_LENGTH,
@@ -20,7 +19,9 @@ def test_stage_resources_are_project_dash_stage():
     assert StageResource("credit-risk", Stage.CHAMPION).name == "credit-risk-champion"
 
 
-@pytest.mark.parametrize("name", ["churn", "churn-staging", "-dev", "churn--", "a" * 33 + "-dev", "ch_urn-dev"])
+@pytest.mark.parametrize(
+    "name", ["churn", "churn-staging", "-dev", "churn--", "a" * 33 + "-dev", "ch_urn-dev"]
+)
 def test_names_outside_the_contract_are_not_stage_resources(name):
     assert parse_stage_resource(name) is None
 

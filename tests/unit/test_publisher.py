@@ -4,7 +4,6 @@ import json
 from typing import Any
 
 import pytest
-
 from mlops_core.domain_events import DeploymentFailed
 from mlops_core.publisher import EventPublisher, PublishError
 

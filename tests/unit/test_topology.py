@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import pytest
-
 from mlops_core.topology import Scenario, Stage, parse_stages, promotion_targets, stages_of
 
 

@@ -21,7 +21,7 @@ SOURCE_PREFIX = "mlops."
 class DomainEvent(BaseModel):
     """Base of every domain event: the model is the ``detail``; class vars give the envelope."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", use_enum_values=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", use_enum_values=True, defer_build=True)
 
     DETAIL_TYPE: ClassVar[str]
     COMPONENT: ClassVar[str]

@@ -7,8 +7,11 @@
   Powertools' Tracer is not imported: it always imports the X-Ray SDK (about 180 ms of cold
   start) and would only add subsegments for the boto3 calls.
 
-Service name and metrics namespace come from ``POWERTOOLS_SERVICE_NAME`` and
-``POWERTOOLS_METRICS_NAMESPACE``, set once in the template's Globals.
+Service name and metrics namespace are constants of the control plane, not read from the
+environment at import: a module imported before the environment is set (a test, the local
+cloud) would otherwise log as ``service_undefined`` and fail to flush metrics. The template's
+``POWERTOOLS_SERVICE_NAME`` carries the same service name, for the Powertools utilities that
+read it.
 """
 
 from __future__ import annotations
@@ -16,7 +19,10 @@ from __future__ import annotations
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-logger = Logger()
-metrics = Metrics()
+SERVICE_NAME = "mlops-control-plane"
+METRICS_NAMESPACE = "MLOpsControlPlane"
 
-__all__ = ["MetricUnit", "logger", "metrics"]
+logger = Logger(service=SERVICE_NAME)
+metrics = Metrics(namespace=METRICS_NAMESPACE)
+
+__all__ = ["METRICS_NAMESPACE", "SERVICE_NAME", "MetricUnit", "logger", "metrics"]

@@ -1,0 +1,195 @@
+"""LocalCloud: the project's template deployed into an embedded AWS, with events routed like EventBridge.
+
+    with LocalCloud() as cloud:
+        sm = cloud.session.client("sagemaker")
+        trace = cloud.send(event)                # route, run every matching function, cascade
+        result = cloud.invoke("ModelDeployerFunction", event)
+        cloud.slack_messages
+
+Events wait in an inbox until the cloud delivers them: `send()` and `settle()` deliver everything
+pending, including what the functions emit while they run, and then let the endpoints that are
+Creating or Updating finish (which emits more events), until nothing is left. Calls made directly
+with boto3 (an approval, say) put their events in the inbox for the next `settle()`.
+"""
+
+from contextlib import ExitStack
+from dataclasses import replace
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import boto3
+
+from mlops_local import aws_events, moto_gaps
+from mlops_local.asynchronous import run_asynchronously
+from mlops_local.deployment import DEFAULT_TEMPLATE, Deployment, deploy
+from mlops_local.embedded_aws import EmbeddedAws
+from mlops_local.endpoints import EndpointLifecycle
+from mlops_local.errors import LocalCloudError
+from mlops_local.functions import DeployedFunction, discover_functions
+from mlops_local.inbox import Inbox, PendingEvent
+from mlops_local.routing import matching_targets
+from mlops_local.runtime import FunctionRuntime, Invocation
+from mlops_local.slack import SlackWebhookReceiver
+from mlops_local.trace import Delivery, Trace
+
+MAX_DELIVERIES = 1000  # per send/settle: more means functions keep triggering each other
+
+
+class LocalCloud:
+    session: boto3.Session
+    deployment: Deployment
+    functions: dict[str, DeployedFunction]  # by logical ID
+
+    def __init__(
+        self,
+        template: Path | None = None,
+        *,
+        stack_name: str = "mlops",
+        region: str = "us-east-1",
+        parameters: dict[str, str] | None = None,
+    ) -> None:
+        self.template = Path(template) if template is not None else DEFAULT_TEMPLATE
+        self.stack_name = stack_name
+        self.region = region
+        self.parameters = dict(parameters or {})
+        self.history = Trace()  # every delivery since the cloud opened
+        self._inbox = Inbox()
+        self._exit_stack = ExitStack()
+
+    # ------------------------------------------------------------------------------------------ lifecycle
+
+    def __enter__(self) -> "LocalCloud":
+        return self.open()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def open(self) -> "LocalCloud":
+        """Start the embedded AWS and the Slack receiver, and deploy the template."""
+        moto_gaps.apply()
+        with ExitStack() as stack:
+            aws_events.listen(self._inbox.put)
+            stack.callback(aws_events.stop_listening)
+            self._aws = stack.enter_context(EmbeddedAws(self.region))
+            self._slack = stack.enter_context(SlackWebhookReceiver())
+            self.session = self._aws.session()
+            self.deployment = deploy(
+                self.session, self.template, stack_name=self.stack_name, parameters=self.parameters
+            )
+            self.functions = discover_functions(self.session, self.deployment)
+            self._runtime = FunctionRuntime(self.region)
+            stack.callback(self._runtime.close)
+            self._endpoints = EndpointLifecycle(account=self.account_id, region=self.region)
+            self._events_client = self.session.client("events")
+            self._sqs_client = self.session.client("sqs")
+            self._exit_stack = stack.pop_all()
+        return self
+
+    def close(self) -> None:
+        """Stop everything and restore the environment exactly as it was before `open()`."""
+        self._exit_stack.close()
+
+    # ---------------------------------------------------------------------------------------------- facts
+
+    @property
+    def account_id(self) -> str:
+        return self._aws.account_id
+
+    @property
+    def outputs(self) -> dict[str, str]:
+        """The stack's outputs, e.g. `EventBusName`."""
+        return self.deployment.outputs
+
+    @property
+    def slack_messages(self) -> list[dict[str, Any]]:
+        """The payloads posted to `slack_webhook_url` so far, oldest first."""
+        return self._slack.messages
+
+    @property
+    def slack_webhook_url(self) -> str:
+        return self._slack.url
+
+    @property
+    def pending_events(self) -> int:
+        """Events put on a bus and not delivered yet (the next `settle()` delivers them)."""
+        return len(self._inbox)
+
+    # --------------------------------------------------------------------------------------------- events
+
+    def send(self, event: dict[str, Any], bus: str = aws_events.DEFAULT_BUS) -> Trace:
+        """Put `event` on `bus` (adding the envelope it lacks) and deliver until nothing is left."""
+        self._events_client.describe_event_bus(Name=bus)  # fails like PutEvents on a bus that does not exist
+        enveloped = aws_events.with_envelope(event, account=self.account_id, region=self.region)
+        self._inbox.put(bus, enveloped, from_aws_service=False)
+        return self.settle()
+
+    def settle(self) -> Trace:
+        """Deliver every pending event and let unheld endpoints finish their transitions, until quiet."""
+        trace = Trace()
+        while len(trace) < MAX_DELIVERIES:
+            pending = self._inbox.take()
+            if pending is None:
+                if self._endpoints.advance():
+                    continue
+                return trace
+            delivery = self._deliver(pending)
+            trace.deliveries.append(delivery)
+            self.history.deliveries.append(delivery)
+        raise LocalCloudError(
+            f"still delivering after {MAX_DELIVERIES} events; do functions trigger each other forever?\n"
+            + "\n".join(trace.timeline().splitlines()[-10:])
+        )
+
+    def invoke(self, function: str, event: Any) -> Invocation:
+        """Call one function directly, like `sam local invoke`; the events it emits wait for `settle()`."""
+        try:
+            deployed = self.functions[function]
+        except KeyError:
+            raise LocalCloudError(
+                f"no function {function!r} in the stack; it has {sorted(self.functions)}"
+            ) from None
+        return self._invoke(deployed, event, 1)
+
+    def _invoke(self, function: DeployedFunction, event: Any, attempt: int) -> Invocation:
+        with self._inbox.emitting_as(function.logical_id) as emitted:
+            invocation = self._runtime.invoke(function, event, attempt=attempt)
+        return replace(invocation, emitted=tuple(emitted))
+
+    def _deliver(self, pending: PendingEvent) -> Delivery:
+        targets = list(matching_targets(self._events_client, pending.bus, pending.event))
+        runs = tuple(
+            run_asynchronously(
+                self._function_with_arn(target.arn),
+                target.rule,
+                target.payload,
+                self._invoke,
+                self._sqs_client,
+            )
+            for target in targets
+        )
+        rules = tuple(dict.fromkeys(target.rule for target in targets))
+        return Delivery(pending.bus, pending.event, pending.emitted_by, rules, runs)
+
+    def _function_with_arn(self, arn: str) -> DeployedFunction:
+        unqualified = ":".join(arn.split(":")[:7])  # arn:aws:lambda:region:account:function:name[:qualifier]
+        for function in self.functions.values():
+            if function.arn == unqualified:
+                return function
+        raise LocalCloudError(f"a rule targets {arn}: the local cloud delivers only to the stack's functions")
+
+    # ------------------------------------------------------------------------------------------ endpoints
+
+    def hold_endpoint(self, name: str, status: str = "Updating") -> None:
+        """Keep endpoint `name` in `status` (now, or once it is created) until `release_endpoint(name)`."""
+        self._endpoints.hold(name, status)
+
+    def release_endpoint(self, name: str) -> None:
+        """Let endpoint `name` finish its transition at the next `settle()`."""
+        self._endpoints.release(name)
+
+    def fail_endpoint(self, name: str, reason: str) -> None:
+        """End endpoint `name`'s transition as Failed, with `reason` as its FailureReason."""
+        self._endpoints.fail(name, reason)

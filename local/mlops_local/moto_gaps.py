@@ -1,0 +1,479 @@
+"""THE GAPS IN MOTO 5.2.5 THAT THE CONTROL PLANE RUNS INTO, FILLED IN-PROCESS.
+
+This is the only module that changes moto. The moto server runs in this process, so patching moto's
+model and response classes changes what the embedded AWS answers. Each patch says what AWS does; the
+functions under test never know the difference. `apply()` installs all of them, once per process.
+
+CloudFormation
+- `Ref` of an `AWS::Events::EventBus` gives the bus name (moto: the Python object, which then breaks
+  every API that returns it, e.g. a function's environment), `Ref` of a layer version its ARN.
+- `AWS::Lambda::EventInvokeConfig` sets the function's asynchronous invocation config (moto skips it).
+- A resource that fails to create fails the stack with the reason on the resource's CREATE_FAILED event
+  (moto raises out of CreateStack and leaves the stack CREATE_IN_PROGRESS).
+
+EventBridge
+- PutEvents hands every valid entry to `aws_events` for the local cloud to route (moto delivers to
+  targets itself, and would run Lambda targets in Docker).
+
+SageMaker
+- CreateEndpoint leaves the endpoint `Creating`; UpdateEndpoint (missing in moto) `Updating`;
+  DeleteEndpoint passes through `Deleting`; each status change emits its event (see `endpoints`).
+- CreateModel, CreateEndpointConfig and CreateEndpoint refuse a name that exists (moto overwrites).
+- CreateModelPackage and approval changes in UpdateModelPackage emit the model package event;
+  UpdateModelPackage changes only the fields the request names (moto clears the others); a version
+  number is never given twice in a group (moto reuses the number of a deleted version).
+- DeleteModelPackage and DeleteModelPackageGroup (missing in moto).
+- AddTags, ListTags and DeleteTags work on model packages (moto fails on their ARN) and AddTags
+  replaces the value of a key that exists (moto appends a duplicate).
+"""
+
+import functools
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+from weakref import WeakKeyDictionary
+
+from moto.awslambda.models import LayerVersion, lambda_backends
+from moto.cloudformation import parsing
+from moto.cloudformation.models import Event as StackEvent
+from moto.cloudformation.models import Stack
+from moto.core.common_models import CloudFormationModel
+from moto.core.responses import ActionResult, EmptyResult
+from moto.events.exceptions import ValidationException as EventsValidationException
+from moto.events.models import EventBus, EventsBackend
+from moto.sagemaker.exceptions import ConflictException, ValidationError
+from moto.sagemaker.models import (
+    FakeEndpoint,
+    ModelPackage,
+    ModelPackageGroup,
+    SageMakerModelBackend,
+    arn_formatter,
+    sagemaker_backends,
+)
+from moto.sagemaker.responses import SageMakerResponse
+
+from mlops_local import aws_events, endpoints
+
+_applied = False
+
+
+def apply() -> None:
+    """Install every patch in this module (idempotent)."""
+    global _applied  # noqa: PLW0603 - moto's classes are patched once per process
+    if _applied:
+        return
+    _patch_cloudformation()
+    _patch_events()
+    _patch_sagemaker()
+    _applied = True
+
+
+# --------------------------------------------------------------------------------------- CloudFormation
+
+
+class _LambdaEventInvokeConfig(CloudFormationModel):
+    """AWS::Lambda::EventInvokeConfig: AWS applies it with PutFunctionEventInvokeConfig.
+
+    That is where Lambda keeps the retries and the on-failure destination of asynchronous invocations
+    (EventBridge invokes functions asynchronously), and where the local cloud reads them back.
+    """
+
+    def __init__(self, function_name: str, qualifier: str) -> None:
+        self.function_name = function_name
+        self.qualifier = qualifier
+
+    @property
+    def physical_resource_id(self) -> str:
+        return f"{self.function_name}:{self.qualifier}"
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::Lambda::EventInvokeConfig"
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return ""
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls,
+        resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+        **_: Any,
+    ) -> "_LambdaEventInvokeConfig":
+        properties = cloudformation_json["Properties"]
+        config = {
+            key: properties[key]
+            for key in ("MaximumRetryAttempts", "MaximumEventAgeInSeconds", "DestinationConfig")
+            if key in properties
+        }
+        lambda_backends[account_id][region_name].put_function_event_invoke_config(
+            properties["FunctionName"], config
+        )
+        return cls(properties["FunctionName"], properties["Qualifier"])
+
+    def is_created(self) -> bool:
+        return True
+
+
+class _ResourceFailedError(Exception):
+    def __init__(self, logical_id: str, resource_type: str, cause: Exception) -> None:
+        # moto's errors carry their text in `message`; their str() repeats the class name
+        self.reason = f"{type(cause).__name__}: {getattr(cause, 'message', None) or cause}"
+        super().__init__(f"{logical_id} ({resource_type}): {self.reason}")
+        self.logical_id = logical_id
+        self.resource_type = resource_type
+
+
+def _naming_the_failed_resource(create: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(create)
+    def parse_and_create_resource(
+        logical_id: str, resource_json: dict[str, Any], *args: Any, **kwargs: Any
+    ) -> Any:
+        try:
+            return create(logical_id, resource_json, *args, **kwargs)
+        except _ResourceFailedError:
+            raise  # a resource this one refers to failed first: that one is the cause
+        except Exception as cause:
+            raise _ResourceFailedError(logical_id, resource_json.get("Type", "?"), cause) from cause
+
+    return parse_and_create_resource
+
+
+def _failing_the_stack(create_resources: Callable[[Stack], None]) -> Callable[[Stack], None]:
+    @functools.wraps(create_resources)
+    def failing_create_resources(stack: Stack) -> None:
+        try:
+            create_resources(stack)
+        except _ResourceFailedError as failure:
+            stack.events.append(
+                StackEvent(
+                    stack_id=stack.stack_id,
+                    stack_name=stack.name,
+                    logical_resource_id=failure.logical_id,
+                    physical_resource_id="",
+                    resource_type=failure.resource_type,
+                    resource_status="CREATE_FAILED",
+                    resource_status_reason=failure.reason,
+                    resource_properties=None,
+                )
+            )
+            stack.status = "ROLLBACK_COMPLETE"
+            stack._add_stack_event(
+                "ROLLBACK_COMPLETE",
+                resource_status_reason=f"The following resource(s) failed to create: [{failure.logical_id}].",
+            )
+
+    return failing_create_resources
+
+
+def _patch_cloudformation() -> None:
+    EventBus.physical_resource_id = property(lambda bus: bus.name)  # type: ignore[attr-defined]
+    LayerVersion.physical_resource_id = property(lambda layer: layer.arn)  # type: ignore[attr-defined]
+    # moto finds resource types among CloudFormationModel's subclasses, and caches what it found.
+    for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
+        cached.cache_clear()
+    parsing.parse_and_create_resource = _naming_the_failed_resource(parsing.parse_and_create_resource)
+    Stack.create_resources = _failing_the_stack(Stack.create_resources)  # type: ignore[method-assign,assignment]
+
+
+# ------------------------------------------------------------------------------------------ EventBridge
+
+
+def _entry_error(entry: dict[str, Any]) -> dict[str, str] | None:
+    """The error EventBridge reports for a PutEvents entry, or None for a valid entry."""
+    for field in ("Source", "DetailType", "Detail"):
+        if not entry.get(field):
+            return {
+                "ErrorCode": "InvalidArgument",
+                "ErrorMessage": f"Parameter {field} is not valid. Reason: {field} is a required argument.",
+            }
+    try:
+        detail = json.loads(entry["Detail"])
+    except ValueError:
+        detail = None
+    if not isinstance(detail, dict):
+        return {"ErrorCode": "MalformedDetail", "ErrorMessage": "Detail is malformed."}
+    return None
+
+
+def _event_time(entry: dict[str, Any]) -> str | None:
+    time = entry.get("Time")
+    if isinstance(time, int | float):
+        time = datetime.fromtimestamp(time, UTC)
+    return aws_events.iso_time(time) if isinstance(time, datetime) else time
+
+
+def _put_events(backend: EventsBackend, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """PutEvents: EventBridge accepts each valid entry and routes it later, on its own."""
+    if len(entries) > 10:
+        raise EventsValidationException(
+            "1 validation error detected: Value '[PutEventsRequestEntry]' at 'entries' failed to satisfy "
+            "constraint: Member must have length less than or equal to 10"
+        )
+    results: list[dict[str, Any]] = []
+    for entry in entries:
+        error = _entry_error(entry)
+        if error is not None:
+            results.append(error)
+            continue
+        bus = backend.describe_event_bus(backend._normalize_event_bus_arn(entry.get("EventBusName")))
+        event = aws_events.envelope(
+            source=entry["Source"],
+            detail_type=entry["DetailType"],
+            detail=json.loads(entry["Detail"]),
+            account=backend.account_id,
+            region=backend.region_name,
+            resources=entry.get("Resources") or [],
+            time=_event_time(entry),
+        )
+        aws_events.put_entry(bus.name, event)
+        results.append({"EventId": event["id"]})
+    return results
+
+
+def _patch_events() -> None:
+    EventsBackend.put_events = _put_events  # type: ignore[method-assign,assignment]
+
+
+# -------------------------------------------------------------------------------------------- SageMaker
+
+
+def _refusing_existing(
+    create: Callable[..., Any], registry: str, name_argument: str, kind: str, arn_type: str
+) -> Callable[..., Any]:
+    """SageMaker's Create* calls fail on a name in use: `Cannot create already existing endpoint "arn".`"""
+
+    @functools.wraps(create)
+    def create_once(backend: SageMakerModelBackend, **kwargs: Any) -> Any:
+        name = kwargs[name_argument]
+        if name in getattr(backend, registry):
+            arn = arn_formatter(arn_type, name, backend.account_id, backend.region_name)
+            raise ValidationError(message=f'Cannot create already existing {kind} "{arn}".')
+        return create(backend, **kwargs)
+
+    return create_once
+
+
+def _endpoint(backend: SageMakerModelBackend, name: str) -> FakeEndpoint:
+    try:
+        return backend.endpoints[name]
+    except KeyError:
+        arn = FakeEndpoint.arn_formatter(name, backend.account_id, backend.region_name)
+        raise ValidationError(message=f'Could not find endpoint "{arn}".') from None
+
+
+def _creating_endpoint(create: Callable[..., FakeEndpoint]) -> Callable[..., FakeEndpoint]:
+    """CreateEndpoint returns while the endpoint is `Creating`; it is InService minutes later."""
+
+    @functools.wraps(create)
+    def create_endpoint(backend: SageMakerModelBackend, **kwargs: Any) -> FakeEndpoint:
+        endpoint = create(backend, **kwargs)
+        endpoints.set_status(endpoint, "Creating")
+        return endpoint
+
+    return create_endpoint
+
+
+def _update_endpoint(
+    backend: SageMakerModelBackend,
+    endpoint_name: str,
+    endpoint_config_name: str,
+    retain_all_variant_properties: bool,
+    deployment_config: dict[str, Any] | None,
+) -> FakeEndpoint:
+    """UpdateEndpoint: only an InService or Failed endpoint can be updated; it is `Updating` until done."""
+    endpoint = _endpoint(backend, endpoint_name)
+    if endpoint.endpoint_status not in ("InService", "Failed"):
+        raise ValidationError(message=f'Cannot update in-progress endpoint "{endpoint.arn}".')
+    backend.describe_endpoint_config(endpoint_config_name)  # fails like AWS when the config is missing
+    if deployment_config:
+        endpoint.last_deployment_config = deployment_config  # DescribeEndpoint's LastDeploymentConfig
+    endpoints.begin_update(
+        endpoint, endpoints.PendingUpdate(endpoint_config_name, retain_all_variant_properties)
+    )
+    return endpoint
+
+
+def _deleting_endpoint(delete: Callable[[SageMakerModelBackend, str], None]) -> Callable[..., None]:
+    """DeleteEndpoint: the endpoint is `Deleting` (with its event) before it is gone."""
+
+    @functools.wraps(delete)
+    def delete_endpoint(backend: SageMakerModelBackend, endpoint_name: str) -> None:
+        endpoints.set_status(_endpoint(backend, endpoint_name), "Deleting")
+        delete(backend, endpoint_name)
+
+    return delete_endpoint
+
+
+def _emit_model_package_state_change(backend: SageMakerModelBackend, package: ModelPackage) -> None:
+    aws_events.emit(
+        aws_events.model_package_state_change(package, account=backend.account_id, region=backend.region_name)
+    )
+
+
+def _announcing_model_package(create: Callable[..., str]) -> Callable[..., str]:
+    """CreateModelPackage: a new version is a model package state change."""
+
+    @functools.wraps(create)
+    def create_model_package(backend: SageMakerModelBackend, **kwargs: Any) -> str:
+        arn = create(backend, **kwargs)
+        _emit_model_package_state_change(backend, backend.model_packages[arn])
+        return arn
+
+    return create_model_package
+
+
+# The highest version number each group has given, deleted versions included.
+_versions_given: WeakKeyDictionary[ModelPackageGroup, int] = WeakKeyDictionary()
+
+
+def _numbering_versions_once(init: Callable[..., None]) -> Callable[..., None]:
+    """A group never gives a version number twice; moto counts the versions left (len + 1)."""
+
+    @functools.wraps(init)
+    def numbered_init(package: ModelPackage, **kwargs: Any) -> None:
+        group_name = kwargs.get("model_package_group_name")
+        if group_name and kwargs.get("model_package_version"):
+            group = sagemaker_backends[kwargs["account_id"]][kwargs["region_name"]].model_package_groups[
+                group_name
+            ]
+            version = max(kwargs["model_package_version"], _versions_given.get(group, 0) + 1)
+            _versions_given[group] = version
+            kwargs["model_package_version"] = version
+        init(package, **kwargs)
+
+    return numbered_init
+
+
+def _update_model_package(
+    backend: SageMakerModelBackend,
+    *,
+    model_package_arn: str,
+    model_approval_status: str | None,
+    approval_description: str | None,
+    customer_metadata_properties: dict[str, str] | None,
+    customer_metadata_properties_to_remove: list[str],
+    additional_inference_specifications_to_add: list[Any] | None,
+) -> str:
+    """UpdateModelPackage changes the fields the request names and keeps the others.
+
+    CustomerMetadataProperties, when given, replace the package's map (DESIGN.md §6). A change of
+    ModelApprovalStatus is a model package state change.
+    """
+    package = backend.describe_model_package(model_package_arn)
+    status_before = package.model_approval_status
+    if model_approval_status is not None:
+        package.set_model_approval_status(model_approval_status)
+    if approval_description is not None:
+        package.approval_description = approval_description
+    if customer_metadata_properties is not None:
+        package.customer_metadata_properties = customer_metadata_properties
+    if customer_metadata_properties_to_remove and package.customer_metadata_properties:
+        package.remove_customer_metadata_property(customer_metadata_properties_to_remove)
+    package.add_additional_inference_specifications(additional_inference_specifications_to_add)
+    package.modifications_done()
+    if package.model_approval_status != status_before:
+        _emit_model_package_state_change(backend, package)
+    return package.arn
+
+
+def _delete_model_package(backend: SageMakerModelBackend, model_package_name: str) -> None:
+    """DeleteModelPackage, by name or ARN."""
+    package = backend.describe_model_package(model_package_name)
+    del backend.model_packages[package.arn]
+    for alias in [alias for alias, arn in backend.model_package_name_mapping.items() if arn == package.arn]:
+        del backend.model_package_name_mapping[alias]
+
+
+def _delete_model_package_group(backend: SageMakerModelBackend, model_package_group_name: str) -> None:
+    """DeleteModelPackageGroup, by name or ARN; a group that still holds versions is a conflict."""
+    name = model_package_group_name.rsplit("/", maxsplit=1)[-1]
+    if name not in backend.model_package_groups:
+        raise ValidationError(message=f"Model Package Group {name} does not exist.")
+    if any(package.model_package_group_name == name for package in backend.model_packages.values()):
+        raise ConflictException(f"Model Package Group {name} still has model packages; delete them first.")
+    del backend.model_package_groups[name]
+
+
+def _resolving_model_package_arns(find: Callable[[SageMakerModelBackend, str], Any]) -> Callable[..., Any]:
+    """Tags work on any taggable ARN, model packages (`model-package/group/1`) included."""
+
+    @functools.wraps(find)
+    def resource_from_arn(backend: SageMakerModelBackend, arn: str) -> Any:
+        resource_type = arn.rsplit(":", maxsplit=1)[-1].split("/", maxsplit=1)[0]
+        if resource_type == "model-package":
+            resource = backend.describe_model_package(arn)
+        else:
+            resource = find(backend, arn)
+        if resource is None:
+            raise ValidationError(message=f"Could not find resource {arn}.")
+        if resource.tags is None:
+            resource.tags = []
+        return resource
+
+    return resource_from_arn
+
+
+def _add_tags(backend: SageMakerModelBackend, arn: str, tags: list[dict[str, str]]) -> list[dict[str, str]]:
+    """AddTags: a tag whose key exists replaces the old value."""
+    resource = backend._get_resource_from_arn(arn)
+    new_keys = {tag["Key"] for tag in tags}
+    resource.tags = [tag for tag in resource.tags if tag["Key"] not in new_keys] + tags
+    return list(resource.tags)
+
+
+def _update_endpoint_response(response: SageMakerResponse) -> ActionResult:
+    endpoint = _update_endpoint(
+        response.sagemaker_backend,
+        endpoint_name=response._get_param("EndpointName"),
+        endpoint_config_name=response._get_param("EndpointConfigName"),
+        retain_all_variant_properties=bool(response._get_param("RetainAllVariantProperties")),
+        deployment_config=response._get_param("DeploymentConfig"),
+    )
+    return ActionResult({"EndpointArn": endpoint.arn})
+
+
+def _delete_model_package_response(response: SageMakerResponse) -> EmptyResult:
+    _delete_model_package(response.sagemaker_backend, response._get_param("ModelPackageName"))
+    return EmptyResult()
+
+
+def _delete_model_package_group_response(response: SageMakerResponse) -> EmptyResult:
+    _delete_model_package_group(response.sagemaker_backend, response._get_param("ModelPackageGroupName"))
+    return EmptyResult()
+
+
+def _patch_sagemaker() -> None:
+    backend = SageMakerModelBackend
+    backend.create_model = _refusing_existing(  # type: ignore[method-assign]
+        backend.create_model, "_models", "model_name", "model", "model"
+    )
+    backend.create_endpoint_config = _refusing_existing(  # type: ignore[method-assign]
+        backend.create_endpoint_config,
+        "endpoint_configs",
+        "endpoint_config_name",
+        "endpoint configuration",
+        "endpoint-config",
+    )
+    backend.create_endpoint = _refusing_existing(  # type: ignore[method-assign]
+        _creating_endpoint(backend.create_endpoint), "endpoints", "endpoint_name", "endpoint", "endpoint"
+    )
+    backend.update_endpoint = _update_endpoint  # type: ignore[attr-defined]
+    backend.delete_endpoint = _deleting_endpoint(backend.delete_endpoint)  # type: ignore[method-assign]
+
+    backend.create_model_package = _announcing_model_package(backend.create_model_package)  # type: ignore[method-assign]
+    ModelPackage.__init__ = _numbering_versions_once(ModelPackage.__init__)  # type: ignore[method-assign]
+    backend.update_model_package = _update_model_package  # type: ignore[method-assign,assignment]
+    backend.delete_model_package = _delete_model_package  # type: ignore[attr-defined]
+    backend.delete_model_package_group = _delete_model_package_group  # type: ignore[attr-defined]
+
+    backend._get_resource_from_arn = _resolving_model_package_arns(backend._get_resource_from_arn)  # type: ignore[method-assign]
+    backend.add_tags = _add_tags  # type: ignore[method-assign,assignment]
+
+    SageMakerResponse.update_endpoint = _update_endpoint_response  # type: ignore[attr-defined]
+    SageMakerResponse.delete_model_package = _delete_model_package_response  # type: ignore[attr-defined]
+    SageMakerResponse.delete_model_package_group = _delete_model_package_group_response  # type: ignore[attr-defined]

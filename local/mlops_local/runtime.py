@@ -1,0 +1,262 @@
+"""An in-process Lambda runtime: run a function's handler the way Lambda would, and record what happened.
+
+Each handler module is loaded from its file under a module name unique to the function and to the
+runtime (one per LocalCloud), because handlers cache clients and settings at their first call: a new
+cloud must get a cold start, as a new deployment does. During a call, os.environ is the function's
+deployed environment plus the variables Lambda sets, and everything the function prints or logs
+through Powertools is captured as its log lines.
+"""
+
+import importlib.util
+import io
+import itertools
+import json
+import logging
+import sys
+import time
+import traceback
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
+from dataclasses import dataclass, field
+from typing import Any
+
+from mlops_local.environment import patched_environ
+from mlops_local.functions import DeployedFunction
+
+_runtime_ids = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class InvocationError:
+    """An error the function raised, as Lambda reports it (errorType, errorMessage, stackTrace)."""
+
+    type: str
+    message: str
+    stack_trace: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """One call of one function: what it got, what it returned or raised, what it logged and emitted."""
+
+    function: str  # logical ID
+    event: Any
+    request_id: str
+    result: Any = None
+    error: InvocationError | None = None
+    logs: tuple[Any, ...] = ()  # one entry a line: parsed JSON where the line is JSON, else the text
+    duration_ms: float = 0.0
+    emitted: tuple[dict[str, Any], ...] = ()  # events the function put on a bus with PutEvents
+    attempt: int = 1
+
+    @property
+    def succeeded(self) -> bool:
+        return self.error is None
+
+    @property
+    def response(self) -> Any:
+        """What Lambda answers the caller: the result, or the error payload of an unhandled error."""
+        if self.error is None:
+            return self.result
+        return {
+            "errorMessage": self.error.message,
+            "errorType": self.error.type,
+            "stackTrace": list(self.error.stack_trace),
+        }
+
+
+@dataclass(frozen=True)
+class LambdaContext:
+    """The context object Lambda passes to a Python handler."""
+
+    function_name: str
+    function_version: str
+    invoked_function_arn: str
+    memory_limit_in_mb: int
+    aws_request_id: str
+    log_group_name: str
+    log_stream_name: str
+    deadline: float = field(repr=False)  # time.monotonic() when the function times out
+    identity: Any = None
+    client_context: Any = None
+    tenant_id: str | None = None
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self.deadline - time.monotonic()) * 1000))
+
+
+class _LambdaRuntimeError(Exception):
+    """An error of the runtime rather than of the function's code (module or handler not found)."""
+
+    def __init__(self, error_type: str, message: str) -> None:
+        super().__init__(message)
+        self.error_type = error_type
+
+
+class FunctionRuntime:
+    """Runs the handlers of one cloud's functions in this process."""
+
+    def __init__(self, region: str) -> None:
+        self._region = region
+        self._id = next(_runtime_ids)
+        self._handlers: dict[str, Callable[[Any, LambdaContext], Any]] = {}
+        self._module_names: list[str] = []
+        self._added_paths: list[str] = []
+
+    def invoke(self, function: DeployedFunction, event: Any, *, attempt: int = 1) -> Invocation:
+        request_id = str(uuid.uuid4())
+        payload = json.loads(json.dumps(event))  # the function gets JSON, as from Lambda
+        context = self._context(function, request_id)
+        started = time.perf_counter()
+        with (
+            patched_environ(self._lambda_environment(function, context)),
+            _captured_output(function.environment.get("POWERTOOLS_SERVICE_NAME")) as output,
+        ):
+            result, error = self._run(function, payload, context)
+        return Invocation(
+            function=function.logical_id,
+            event=event,
+            request_id=request_id,
+            result=result,
+            error=error,
+            logs=_log_lines(output.getvalue()),
+            duration_ms=(time.perf_counter() - started) * 1000,
+            attempt=attempt,
+        )
+
+    def _run(
+        self, function: DeployedFunction, payload: Any, context: LambdaContext
+    ) -> tuple[Any, InvocationError | None]:
+        """The handler's JSON result, or the error Lambda would report instead."""
+        try:
+            returned = self._handler(function)(payload, context)
+        except _LambdaRuntimeError as runtime_error:
+            return None, InvocationError(runtime_error.error_type, str(runtime_error))
+        except Exception as exception:
+            return None, InvocationError(
+                type(exception).__name__, str(exception), tuple(traceback.format_tb(exception.__traceback__))
+            )
+        try:
+            return json.loads(json.dumps(returned)), None
+        except (TypeError, ValueError) as marshal_error:
+            return None, InvocationError(
+                "Runtime.MarshalError", f"Unable to marshal response: {marshal_error}"
+            )
+
+    def close(self) -> None:
+        """Forget this runtime's handler modules and the layer paths it added."""
+        for name in self._module_names:
+            sys.modules.pop(name, None)
+        for path in self._added_paths:
+            if path in sys.path:
+                sys.path.remove(path)
+
+    def _context(self, function: DeployedFunction, request_id: str) -> LambdaContext:
+        return LambdaContext(
+            function_name=function.name,
+            function_version="$LATEST",
+            invoked_function_arn=function.arn,
+            memory_limit_in_mb=function.memory_mb,
+            aws_request_id=request_id,
+            log_group_name=function.log_group,
+            log_stream_name=f"{time.strftime('%Y/%m/%d')}/[$LATEST]{uuid.uuid4().hex}",
+            deadline=time.monotonic() + function.timeout_seconds,
+        )
+
+    def _lambda_environment(self, function: DeployedFunction, context: LambdaContext) -> dict[str, str]:
+        return {
+            **function.environment,
+            "AWS_LAMBDA_FUNCTION_NAME": function.name,
+            "AWS_LAMBDA_FUNCTION_VERSION": context.function_version,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_mb),
+            "AWS_LAMBDA_LOG_GROUP_NAME": context.log_group_name,
+            "AWS_LAMBDA_LOG_STREAM_NAME": context.log_stream_name,
+            "AWS_EXECUTION_ENV": f"AWS_Lambda_{function.runtime}",
+            "AWS_REGION": self._region,
+            "AWS_DEFAULT_REGION": self._region,
+            "LAMBDA_TASK_ROOT": str(function.code_dir),
+            "_HANDLER": function.handler,
+            # What `sam local invoke` sets: Powertools then leaves X-Ray alone (no daemon runs here).
+            "AWS_SAM_LOCAL": "true",
+        }
+
+    def _handler(self, function: DeployedFunction) -> Callable[[Any, LambdaContext], Any]:
+        """The function's handler, loading its module on first use (Lambda's cold start)."""
+        if function.logical_id not in self._handlers:
+            self._put_layers_on_path(function)
+            module = self._load_module(function)
+            handler = getattr(module, function.handler_name, None)
+            if not callable(handler):
+                raise _LambdaRuntimeError(
+                    "Runtime.HandlerNotFound",
+                    f"Handler '{function.handler_name}' missing on module '{function.handler_file.stem}'",
+                )
+            self._handlers[function.logical_id] = handler
+        return self._handlers[function.logical_id]
+
+    def _put_layers_on_path(self, function: DeployedFunction) -> None:
+        for layer_dir in map(str, function.layer_dirs):
+            if layer_dir not in sys.path:
+                sys.path.append(layer_dir)
+                self._added_paths.append(layer_dir)
+
+    def _load_module(self, function: DeployedFunction) -> Any:
+        path = function.handler_file
+        if not path.is_file():
+            raise _LambdaRuntimeError("Runtime.ImportModuleError", f"Unable to import module: no file {path}")
+        name = f"_mlops_local_{self._id}_{function.logical_id}_{path.stem}"
+        spec = importlib.util.spec_from_file_location(name, path)
+        if spec is None or spec.loader is None:
+            raise _LambdaRuntimeError("Runtime.ImportModuleError", f"Unable to import module from {path}")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # dataclasses and pydantic look their module up there
+        self._module_names.append(name)
+        try:
+            spec.loader.exec_module(module)
+        except Exception:
+            sys.modules.pop(name, None)
+            raise
+        return module
+
+
+@contextmanager
+def _captured_output(service: str | None) -> Iterator[io.StringIO]:
+    """Capture stdout, stderr and the Powertools logger of `service` into one buffer.
+
+    Powertools' StreamHandler keeps the sys.stdout it saw when the Logger was built, so redirecting
+    stdout does not reach it: its stream is swapped for the call. A handler created during the call (at
+    the module's first import) saw the redirected stdout; it gets the real one afterwards.
+    """
+    buffer = io.StringIO()
+    previous_streams = {handler: handler.stream for handler in _stream_handlers(service)}
+    for handler in previous_streams:
+        handler.setStream(buffer)
+    try:
+        with redirect_stdout(buffer), redirect_stderr(buffer):
+            yield buffer
+    finally:
+        for handler in _stream_handlers(service):
+            handler.setStream(previous_streams.get(handler, sys.stdout))
+
+
+def _stream_handlers(logger_name: str | None) -> list["logging.StreamHandler[Any]"]:
+    if not logger_name:
+        return []
+    return [
+        handler
+        for handler in logging.getLogger(logger_name).handlers
+        if isinstance(handler, logging.StreamHandler) and not isinstance(handler, logging.FileHandler)
+    ]
+
+
+def _log_lines(output: str) -> tuple[Any, ...]:
+    lines: list[Any] = []
+    for line in output.splitlines():
+        if not line.strip():
+            continue
+        try:
+            lines.append(json.loads(line))
+        except ValueError:
+            lines.append(line)
+    return tuple(lines)

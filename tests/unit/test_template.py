@@ -1,0 +1,49 @@
+"""Properties of template.yaml that the code relies on (the wiring itself is tested end to end)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from mlops_core.observability import SERVICE_NAME
+from mlops_local.cfn_yaml import load_template
+
+TEMPLATE = load_template(Path(__file__).resolve().parents[2] / "template.yaml")
+FUNCTIONS = {
+    name: resource["Properties"]
+    for name, resource in TEMPLATE["Resources"].items()
+    if resource["Type"] == "AWS::Serverless::Function"
+}
+
+
+def test_functions_run_python_313_on_arm64_traced_with_the_shared_layer():
+    function_globals = TEMPLATE["Globals"]["Function"]
+    assert function_globals["Runtime"] == "python3.13"
+    assert function_globals["Architectures"] == ["arm64"]
+    assert function_globals["Tracing"] == "Active"
+    assert function_globals["Layers"] == [{"Ref": "CoreLayer"}]
+    assert function_globals["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"] == SERVICE_NAME
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_every_function_has_a_log_group_with_retention_and_an_on_failure_destination(name):
+    properties = FUNCTIONS[name]
+    log_group = TEMPLATE["Resources"][properties["LoggingConfig"]["LogGroup"]["Ref"]]
+    assert log_group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+    on_failure = properties["EventInvokeConfig"]["DestinationConfig"]["OnFailure"]
+    assert on_failure == {"Type": "SQS", "Destination": {"Fn::GetAtt": ["FailedEventsQueue", "Arn"]}}
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_no_sagemaker_mutation_is_granted_without_a_tag_condition(name):
+    for policy in FUNCTIONS[name].get("Policies", []):
+        for statement in policy["Statement"]:
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            mutating = [
+                a
+                for a in actions
+                if a.startswith("sagemaker:") and not a.split(":")[1].startswith(("Describe", "List", "Get"))
+            ]
+            if mutating:
+                conditions = statement.get("Condition", {}).get("StringEquals", {})
+                assert any(key.endswith("/mlops:managed-by") for key in conditions), statement["Sid"]
