@@ -42,7 +42,8 @@ def _model_artifact() -> bytes:
 
 
 def _say(step: str, text: str) -> None:
-    print(f"\n\033[1m{step}\033[0m {text}")
+    heading = f"\033[1m{step}\033[0m" if sys.stdout.isatty() else step
+    print(f"\n{heading} {text}")
 
 
 def run(out: Callable[[str], None] = print) -> int:

@@ -20,15 +20,13 @@ from mlops_core.aws_events import (
 )
 from pydantic import ValidationError
 
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "aws-events"
+# Copies of the documented AWS samples (DESIGN's shared/aws-events), kept with the tests.
+SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "aws-events"
 REPO_EVENTS = Path(__file__).resolve().parents[2] / "events"
 
 
 def sample(name: str) -> dict:
-    path = SAMPLES / f"{name}.json"
-    if not path.exists():  # the samples live beside the repository; events/ carries our own copies
-        pytest.skip(f"{path} not present")
-    return json.loads(path.read_text())
+    return json.loads((SAMPLES / f"{name}.json").read_text())
 
 
 @pytest.mark.parametrize(

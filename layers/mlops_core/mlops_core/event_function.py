@@ -111,7 +111,11 @@ class EventFunction(Generic[SettingsT, ServiceT]):
         route, model = parsed
         dependencies = self._get_dependencies()
         dependencies.idempotency_config.register_lambda_context(context)
-        result = dependencies.run_once(event=event, route=route, model=model)
+        try:
+            result = dependencies.run_once(event=event, route=route, model=model)
+        except Exception:
+            metrics.add_metric(name="Errors", unit=MetricUnit.Count, value=1)
+            raise
         metrics.add_metric(name=f"Outcome.{result['status']}", unit=MetricUnit.Count, value=1)
         return result
 

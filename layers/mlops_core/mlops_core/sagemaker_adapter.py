@@ -80,8 +80,8 @@ def _is_already_exists(error: ClientError) -> bool:
 def _is_not_found(error: ClientError) -> bool:
     code = error.response.get("Error", {}).get("Code", "")
     message = error.response.get("Error", {}).get("Message", "")
-    return code in {"ResourceNotFound", "ValidationException"} and (
-        "could not find" in message.lower() or "does not exist" in message.lower()
+    return code in {"ResourceNotFound", "ValidationException"} and any(
+        phrase in message.lower() for phrase in ("could not find", "does not exist", "not found")
     )
 
 
