@@ -12,8 +12,11 @@ Creating or Updating finish (which emits more events), until nothing is left. Ca
 with boto3 (an approval, say) put their events in the inbox for the next `settle()`.
 """
 
+import json
+import tempfile
+import uuid
 from contextlib import ExitStack
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -22,24 +25,58 @@ import boto3
 
 from mlops_local import aws_events, moto_gaps
 from mlops_local.asynchronous import run_asynchronously
+from mlops_local.cfn_yaml import load_template
+from mlops_local.custom_resources import CustomResourceResponseReceiver
 from mlops_local.deployment import DEFAULT_TEMPLATE, Deployment, deploy
 from mlops_local.embedded_aws import EmbeddedAws
 from mlops_local.endpoints import EndpointLifecycle
+from mlops_local.environment import patched_environ
 from mlops_local.errors import LocalCloudError
 from mlops_local.functions import DeployedFunction, discover_functions
 from mlops_local.inbox import Inbox, PendingEvent
+from mlops_local.inference import InferenceServer
 from mlops_local.routing import matching_targets
 from mlops_local.runtime import FunctionRuntime, Invocation
 from mlops_local.slack import SlackWebhookReceiver
 from mlops_local.trace import Delivery, Trace
 
+SAGEMAKER_RUNTIME_ENDPOINT_VARIABLE = "AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME"
+SLACK_WEBHOOK_SECRET = "SlackWebhookSecret"  # logical ID of the default webhook secret
 MAX_DELIVERIES = 1000  # per send/settle: more means functions keep triggering each other
+# Stack parameters the embedded cloud sets unless told otherwise (when the template declares them).
+LOCAL_PARAMETER_DEFAULTS = {"DefaultGitProvider": "local"}
+LAMBDA_LAYERS_ROOT = "/opt/"  # where Lambda extracts a function's layers
+
+
+@dataclass(frozen=True)
+class CustomResourceAnswer:
+    """What a function PUT to a custom resource request's ResponseURL, and the invocation itself."""
+
+    answer: dict[str, Any]
+    invocation: Invocation
+
+    @property
+    def status(self) -> str:
+        return str(self.answer.get("Status"))
+
+    @property
+    def reason(self) -> str:
+        return str(self.answer.get("Reason", ""))
+
+    @property
+    def physical_id(self) -> str:
+        return str(self.answer.get("PhysicalResourceId", ""))
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return dict(self.answer.get("Data") or {})
 
 
 class LocalCloud:
     session: boto3.Session
     deployment: Deployment
     functions: dict[str, DeployedFunction]  # by logical ID
+    git_root: Path  # where the local git provider keeps bare repositories
 
     def __init__(
         self,
@@ -75,22 +112,68 @@ class LocalCloud:
             stack.callback(aws_events.stop_listening)
             self._aws = stack.enter_context(EmbeddedAws(self.region))
             self._slack = stack.enter_context(SlackWebhookReceiver())
+            self._custom_resource_responses = stack.enter_context(CustomResourceResponseReceiver())
+            self.git_root = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="mlops-local-git-")))
             self.session = self._aws.session()
             self.deployment = deploy(
-                self.session, self.template, stack_name=self.stack_name, parameters=self.parameters
+                self.session, self.template, stack_name=self.stack_name, parameters=self._stack_parameters()
             )
-            self.functions = discover_functions(self.session, self.deployment)
+            self.functions = {
+                logical_id: self._localised(function)
+                for logical_id, function in discover_functions(self.session, self.deployment).items()
+            }
             self._runtime = FunctionRuntime(self.region)
             stack.callback(self._runtime.close)
             self._endpoints = EndpointLifecycle(account=self.account_id, region=self.region)
             self._events_client = self.session.client("events")
             self._sqs_client = self.session.client("sqs")
+            self._inference = stack.enter_context(
+                InferenceServer(account=self.account_id, region=self.region)
+            )
+            # boto3's sagemaker-runtime clients (the functions' included) reach the inference server.
+            stack.enter_context(patched_environ({SAGEMAKER_RUNTIME_ENDPOINT_VARIABLE: self._inference.url}))
+            self._point_slack_secret_at_receiver()
             self._exit_stack = stack.pop_all()
         return self
 
     def close(self) -> None:
         """Stop everything and restore the environment exactly as it was before `open()`."""
         self._exit_stack.close()
+
+    def _point_slack_secret_at_receiver(self) -> None:
+        """The stack's default Slack webhook secret names the local Slack receiver (if the stack has one)."""
+        secret = self.deployment.resources.get(SLACK_WEBHOOK_SECRET)
+        if secret is not None:
+            self.set_slack_webhook_url(self.slack_webhook_url)
+
+    def set_slack_webhook_url(self, url: str) -> None:
+        """Put `url` in the stack's default Slack webhook secret, as an operator does after deploying."""
+        secret_arn = self.deployment.resources[SLACK_WEBHOOK_SECRET].physical_id
+        self.session.client("secretsmanager").put_secret_value(
+            SecretId=secret_arn, SecretString=json.dumps({"webhook_url": url})
+        )
+
+    def _stack_parameters(self) -> dict[str, str]:
+        declared = load_template(self.template).get("Parameters", {})
+        defaults = {name: value for name, value in LOCAL_PARAMETER_DEFAULTS.items() if name in declared}
+        return {**defaults, **self.parameters}
+
+    def _localised(self, function: DeployedFunction) -> DeployedFunction:
+        """The function's environment as it runs here: paths under /opt point into its layers' local
+        directories (Lambda extracts layers there), local git repositories live in `git_root`, and
+        `SSL_CERT_FILE` makes HTTPS clients trust the custom resource response receiver."""
+        environment = dict(function.environment)
+        for name, value in function.environment.items():
+            if value.startswith(LAMBDA_LAYERS_ROOT):
+                relative = value.removeprefix(LAMBDA_LAYERS_ROOT)
+                for layer_dir in function.layer_dirs:
+                    if (layer_dir / relative).exists():
+                        environment[name] = str(layer_dir / relative)
+                        break
+        if "LOCAL_GIT_ROOT" in environment:
+            environment["LOCAL_GIT_ROOT"] = str(self.git_root)
+        environment["SSL_CERT_FILE"] = str(self._custom_resource_responses.ca_bundle)
+        return replace(function, environment=environment)
 
     # ---------------------------------------------------------------------------------------------- facts
 
@@ -111,6 +194,16 @@ class LocalCloud:
     @property
     def slack_webhook_url(self) -> str:
         return self._slack.url
+
+    @property
+    def sagemaker_runtime_url(self) -> str:
+        """The inference server that answers InvokeEndpoint (AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME)."""
+        return self._inference.url
+
+    @property
+    def shadow_invocations(self) -> list[dict[str, Any]]:
+        """What the endpoints' shadow variants answered, oldest first (never returned to callers)."""
+        return self._inference.shadow_invocations
 
     @property
     def pending_events(self) -> int:
@@ -193,3 +286,51 @@ class LocalCloud:
     def fail_endpoint(self, name: str, reason: str) -> None:
         """End endpoint `name`'s transition as Failed, with `reason` as its FailureReason."""
         self._endpoints.fail(name, reason)
+
+    # ---------------------------------------------------------------------------------- custom resources
+
+    def request_custom_resource(
+        self,
+        function: str,
+        request_type: str,
+        properties: dict[str, Any],
+        *,
+        physical_id: str | None = None,
+        old_properties: dict[str, Any] | None = None,
+        logical_id: str = "Project",
+        resource_type: str = "Custom::SageMakerProject",
+        stack_id: str | None = None,
+    ) -> CustomResourceAnswer:
+        """Send `function` a CloudFormation custom resource request (Create, Update or Delete) with an
+        HTTPS ResponseURL served here, and return the answer it PUT there.
+
+        Raises LocalCloudError, with the function's error and last log lines, if it answered nothing.
+        """
+        deployed = self.functions.get(function)
+        if deployed is None:
+            raise LocalCloudError(f"no function {function!r} in the stack; it has {sorted(self.functions)}")
+        response_url, key = self._custom_resource_responses.new_response_url()
+        request: dict[str, Any] = {
+            "RequestType": request_type,
+            "ServiceToken": deployed.arn,
+            "ResponseURL": response_url,
+            "StackId": stack_id
+            or f"arn:aws:cloudformation:{self.region}:{self.account_id}:stack/sc-project/{uuid.uuid4()}",
+            "RequestId": str(uuid.uuid4()),
+            "ResourceType": resource_type,
+            "LogicalResourceId": logical_id,
+            "ResourceProperties": {"ServiceToken": deployed.arn, **properties},
+        }
+        if physical_id is not None:
+            request["PhysicalResourceId"] = physical_id
+        if old_properties is not None:
+            request["OldResourceProperties"] = {"ServiceToken": deployed.arn, **old_properties}
+        invocation = self.invoke(function, request)
+        answer = self._custom_resource_responses.response(key)
+        if answer is None:
+            last_logs = "\n".join(str(line) for line in invocation.logs[-10:])
+            raise LocalCloudError(
+                f"{function} did not answer the {request_type} request "
+                f"(error: {invocation.error}); its last log lines:\n{last_logs}"
+            )
+        return CustomResourceAnswer(answer, invocation)

@@ -96,9 +96,42 @@ def deploy(
     skipped = tuple(
         logical_id
         for logical_id, resource in transformed["Resources"].items()
-        if resource["Type"] not in known_types and not resource["Type"].startswith("Custom::")
+        if resource["Type"] not in known_types
+        and not resource["Type"].startswith("Custom::")
+        and _condition_holds(transformed, resource.get("Condition"), stack_parameters)
     )
     return Deployment(stack_name, transformed, resources, outputs, local_code, skipped)
+
+
+def _condition_holds(template: dict[str, Any], condition: Any, parameters: dict[str, str]) -> bool:
+    """Whether a resource's `Condition` is true, so that a resource switched off by a condition is not
+    counted as skipped. Knows Equals/Not/And/Or/Condition over `Ref`s of parameters and literals."""
+    if condition is None:
+        return True
+
+    def value(node: Any) -> Any:
+        if isinstance(node, dict) and "Ref" in node:
+            declared = template.get("Parameters", {}).get(node["Ref"], {})
+            return str(parameters.get(node["Ref"], declared.get("Default", "")))
+        return node if not isinstance(node, dict) else holds(node)
+
+    def holds(node: Any) -> bool:
+        if isinstance(node, str):
+            return holds(template.get("Conditions", {})[node])
+        ((operator, operands),) = node.items()
+        if operator == "Condition":
+            return holds(operands)
+        if operator == "Fn::Equals":
+            return bool(value(operands[0]) == value(operands[1]))
+        if operator == "Fn::Not":
+            return not holds(operands[0])
+        if operator == "Fn::And":
+            return all(holds(operand) for operand in operands)
+        if operator == "Fn::Or":
+            return any(holds(operand) for operand in operands)
+        return True  # an intrinsic this does not know: count the resource
+
+    return holds(condition)
 
 
 def _point_code_at_placeholders(template: dict[str, Any], base_dir: Path) -> dict[str, Path]:

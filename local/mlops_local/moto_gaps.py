@@ -8,6 +8,7 @@ CloudFormation
 - `Ref` of an `AWS::Events::EventBus` gives the bus name (moto: the Python object, which then breaks
   every API that returns it, e.g. a function's environment), `Ref` of a layer version its ARN.
 - `AWS::Lambda::EventInvokeConfig` sets the function's asynchronous invocation config (moto skips it).
+- `AWS::SecretsManager::Secret` creates the secret (moto skips it); `Ref` gives its ARN, as in AWS.
 - A resource that fails to create fails the stack with the reason on the resource's CREATE_FAILED event
   (moto raises out of CreateStack and leaves the stack CREATE_IN_PROGRESS).
 
@@ -23,8 +24,13 @@ SageMaker
   UpdateModelPackage changes only the fields the request names (moto clears the others); a version
   number is never given twice in a group (moto reuses the number of a deleted version).
 - DeleteModelPackage and DeleteModelPackageGroup (missing in moto).
+- CreateEndpointConfig keeps `ShadowProductionVariants` (moto drops them), so a shadow variant shows in
+  DescribeEndpointConfig like in AWS.
 - AddTags, ListTags and DeleteTags work on model packages (moto fails on their ARN) and AddTags
   replaces the value of a key that exists (moto appends a duplicate).
+- Search over `Endpoint` filters by tags (every filter, `In`, SubExpressions), pages with MaxResults
+  and NextToken, and returns each endpoint with its tags (moto checks only the first tag filter).
+- DeleteEndpoint fails while a variant is registered with Application Auto Scaling (deregister first).
 """
 
 import functools
@@ -34,6 +40,7 @@ from datetime import UTC, datetime
 from typing import Any
 from weakref import WeakKeyDictionary
 
+from moto.applicationautoscaling.models import applicationautoscaling_backends
 from moto.awslambda.models import LayerVersion, lambda_backends
 from moto.cloudformation import parsing
 from moto.cloudformation.models import Event as StackEvent
@@ -52,6 +59,7 @@ from moto.sagemaker.models import (
     sagemaker_backends,
 )
 from moto.sagemaker.responses import SageMakerResponse
+from moto.secretsmanager.models import secretsmanager_backends
 
 from mlops_local import aws_events, endpoints
 
@@ -66,6 +74,7 @@ def apply() -> None:
     _patch_cloudformation()
     _patch_events()
     _patch_sagemaker()
+    _patch_endpoint_search_and_autoscaling()
     _applied = True
 
 
@@ -114,6 +123,56 @@ class _LambdaEventInvokeConfig(CloudFormationModel):
             properties["FunctionName"], config
         )
         return cls(properties["FunctionName"], properties["Qualifier"])
+
+    def is_created(self) -> bool:
+        return True
+
+
+class _SecretsManagerSecret(CloudFormationModel):
+    """AWS::SecretsManager::Secret with a `SecretString` (what the control plane's template uses).
+
+    AWS names a secret without a `Name` after the stack and the logical ID, and `Ref` gives its ARN.
+    """
+
+    def __init__(self, arn: str, name: str) -> None:
+        self.arn = arn
+        self.name = name
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.arn
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::SecretsManager::Secret"
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return "Name"
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls,
+        resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+        **_: Any,
+    ) -> "_SecretsManagerSecret":
+        properties = cloudformation_json.get("Properties", {})
+        backend = secretsmanager_backends[account_id][region_name]
+        backend.create_secret(
+            name=resource_name,
+            secret_string=properties.get("SecretString"),
+            secret_binary=None,
+            description=properties.get("Description"),
+            tags=properties.get("Tags"),
+            kms_key_id=properties.get("KmsKeyId"),
+            client_request_token=None,
+            replica_regions=[],
+            force_overwrite=False,
+        )
+        return cls(backend.secrets[resource_name].arn, resource_name)
 
     def is_created(self) -> bool:
         return True
@@ -447,6 +506,23 @@ def _delete_model_package_group_response(response: SageMakerResponse) -> EmptyRe
     return EmptyResult()
 
 
+def _keeping_shadow_variants(
+    create: Callable[[SageMakerResponse], Any],
+) -> Callable[[SageMakerResponse], Any]:
+    """CreateEndpointConfig with `ShadowProductionVariants`: the config keeps them (moto ignores them)."""
+
+    @functools.wraps(create)
+    def create_endpoint_config(response: SageMakerResponse) -> Any:
+        result = create(response)
+        shadows = response._get_param("ShadowProductionVariants")
+        if shadows:
+            config = response.sagemaker_backend.endpoint_configs[response._get_param("EndpointConfigName")]
+            config.shadow_production_variants = shadows  # DescribeEndpointConfig's ShadowProductionVariants
+        return result
+
+    return create_endpoint_config
+
+
 def _patch_sagemaker() -> None:
     backend = SageMakerModelBackend
     backend.create_model = _refusing_existing(  # type: ignore[method-assign]
@@ -475,5 +551,141 @@ def _patch_sagemaker() -> None:
     backend.add_tags = _add_tags  # type: ignore[method-assign,assignment]
 
     SageMakerResponse.update_endpoint = _update_endpoint_response  # type: ignore[attr-defined]
+    SageMakerResponse.create_endpoint_config = _keeping_shadow_variants(  # type: ignore[method-assign]
+        SageMakerResponse.create_endpoint_config
+    )
     SageMakerResponse.delete_model_package = _delete_model_package_response  # type: ignore[attr-defined]
     SageMakerResponse.delete_model_package_group = _delete_model_package_group_response  # type: ignore[attr-defined]
+
+
+# -------------------------------------------------------------- SageMaker Search and Application Auto Scaling
+# (the endpoint reaper's gaps)
+
+SEARCH_MAX_RESULTS = 100
+
+
+def _search_value_matches(actual: Any, operator: str, expected: Any) -> bool:
+    """One Search filter's comparison, for the text properties the control plane filters on."""
+    if operator == "Exists":
+        return actual is not None
+    if operator == "NotExists":
+        return actual is None
+    if actual is None:
+        return operator == "NotEquals"
+    if operator == "Equals":
+        return str(actual) == str(expected)
+    if operator == "NotEquals":
+        return str(actual) != str(expected)
+    if operator == "In":
+        return str(actual) in [value.strip() for value in str(expected).split(",")]
+    if operator == "Contains":
+        return str(expected) in str(actual)
+    raise ValidationError(message=f"Search operator {operator} is not supported by the local cloud")
+
+
+def _endpoint_search_record(endpoint: FakeEndpoint) -> dict[str, Any]:
+    """An endpoint as Search returns it: DescribeEndpoint's fields plus its tags."""
+    record = {key: value for key, value in endpoint.response_object.items() if value is not None}
+    record["Tags"] = list(endpoint.tags or [])
+    return record
+
+
+def _endpoint_property(endpoint: FakeEndpoint, name: str) -> Any:
+    if name.startswith("Tags."):
+        key = name.removeprefix("Tags.")
+        return next((tag["Value"] for tag in endpoint.tags or [] if tag["Key"] == key), None)
+    return _endpoint_search_record(endpoint).get(name)
+
+
+def _endpoint_matches(endpoint: FakeEndpoint, expression: dict[str, Any] | None) -> bool:
+    """Filters are ANDed; SubExpressions are combined with the expression's Operator (default And)."""
+    if not expression:
+        return True
+    results = [
+        _search_value_matches(
+            _endpoint_property(endpoint, item["Name"]), item.get("Operator", "Equals"), item.get("Value")
+        )
+        for item in expression.get("Filters") or []
+    ]
+    subresults = [_endpoint_matches(endpoint, sub) for sub in expression.get("SubExpressions") or []]
+    if expression.get("Operator", "And") == "Or":
+        return all(results) and (not subresults or any(subresults))
+    return all(results) and all(subresults)
+
+
+def _searching_endpoints(search: Callable[..., Any]) -> Callable[..., Any]:
+    """Search over `Endpoint`: moto stops at the first tag filter (a second filter is never checked),
+    returns the endpoints without their tags, knows no `In` and no SubExpressions, and ignores
+    MaxResults and NextToken. AWS pages at most 100 results per call, sorted by the SortBy property."""
+
+    @functools.wraps(search)
+    def search_with_endpoints(
+        backend: SageMakerModelBackend,
+        *,
+        resource: Any = None,
+        search_expression: Any = None,
+        max_results: int | None = None,
+        next_token: str | None = None,
+        sort_by: str | None = None,
+        sort_order: str | None = None,
+    ) -> Any:
+        if resource != "Endpoint":
+            return search(backend, resource=resource, search_expression=search_expression)
+        if max_results is not None and not 1 <= int(max_results) <= SEARCH_MAX_RESULTS:
+            raise ValidationError(message=f"MaxResults must be between 1 and {SEARCH_MAX_RESULTS}")
+        found = [e for e in backend.endpoints.values() if _endpoint_matches(e, search_expression)]
+        key = sort_by or "CreationTime"
+        found.sort(key=lambda e: (str(_endpoint_property(e, key)), e.endpoint_name))
+        if sort_order == "Descending":
+            found.reverse()
+        start = int(next_token or 0)
+        end = start + int(max_results or 10)
+        page = {"Results": [{"Endpoint": _endpoint_search_record(e)} for e in found[start:end]]}
+        if end < len(found):
+            page["NextToken"] = str(end)
+        return page
+
+    return search_with_endpoints
+
+
+def _search_response(response: SageMakerResponse) -> ActionResult:
+    return ActionResult(
+        response.sagemaker_backend.search(
+            resource=response._get_param("Resource"),
+            search_expression=response._get_param("SearchExpression"),
+            max_results=response._get_param("MaxResults"),
+            next_token=response._get_param("NextToken"),
+            sort_by=response._get_param("SortBy"),
+            sort_order=response._get_param("SortOrder"),
+        )
+    )
+
+
+def _refusing_autoscaled_deletion(delete: Callable[..., None]) -> Callable[..., None]:
+    """DeleteEndpoint with a variant still registered as an Application Auto Scaling target fails
+    (DESIGN §6): the scalable target must be deregistered first. (moto deletes, leaving the target.)"""
+
+    @functools.wraps(delete)
+    def delete_endpoint(backend: SageMakerModelBackend, endpoint_name: str) -> None:
+        scaling = applicationautoscaling_backends[backend.account_id][backend.region_name]
+        prefix = f"endpoint/{endpoint_name}/variant/"
+        registered = [
+            target.resource_id
+            for target in scaling.describe_scalable_targets("sagemaker", None, None)
+            if target.resource_id.startswith(prefix)
+        ]
+        if registered:
+            raise ValidationError(
+                message=f"Endpoint {endpoint_name} has registered scalable targets {registered}; "
+                "deregister them before deleting the endpoint."
+            )
+        delete(backend, endpoint_name)
+
+    return delete_endpoint
+
+
+def _patch_endpoint_search_and_autoscaling() -> None:
+    backend = SageMakerModelBackend
+    backend.search = _searching_endpoints(backend.search)  # type: ignore[method-assign]
+    SageMakerResponse.search = _search_response  # type: ignore[method-assign]
+    backend.delete_endpoint = _refusing_autoscaled_deletion(backend.delete_endpoint)  # type: ignore[method-assign]

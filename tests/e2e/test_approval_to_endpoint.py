@@ -96,10 +96,10 @@ def test_the_templates_rule_is_what_routes_events(cloud, register, approve):
     impostor["id"] = "impostor"
     impostor["source"] = "custom.sagemaker"  # same detail, another source
     assert cloud.send(impostor).invocations() == []
-    rejected = copy.deepcopy(approval)
-    rejected["id"] = "rejected"
-    rejected["detail"]["ModelApprovalStatus"] = "Rejected"
-    assert cloud.send(rejected).invocations() == []
+    pending = copy.deepcopy(approval)
+    pending["id"] = "pending"
+    pending["detail"]["ModelApprovalStatus"] = "PendingManualApproval"  # Approved and Rejected only
+    assert cloud.send(pending).invocations() == []
 
 
 def test_a_stage_the_stack_does_not_deploy_creates_no_endpoint(cloud, register, approve):

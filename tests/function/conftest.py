@@ -59,6 +59,18 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[boto3.session.Session]:
             AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
             BillingMode="PAY_PER_REQUEST",
         )
+        dynamodb.create_table(
+            TableName="mlops-config",
+            KeySchema=[
+                {"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": "RANGE"},
+            ],
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"},
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
         session.client("events").create_event_bus(Name=BUS)
         yield session
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar, get_args
 
@@ -36,6 +37,9 @@ from mlops_core.settings import ControlPlaneSettings
 SettingsT = TypeVar("SettingsT", bound=ControlPlaneSettings)
 ServiceT = TypeVar("ServiceT")
 IDEMPOTENCY_WINDOW_SECONDS = 24 * 3600
+# The Lambda context of the invocation being handled, for operations that must finish before the
+# function times out (the endpoint tester reads the remaining time from it).
+current_lambda_context: ContextVar[LambdaContext | None] = ContextVar("current_lambda_context", default=None)
 
 
 @dataclass(frozen=True)
@@ -104,6 +108,7 @@ class EventFunction(Generic[SettingsT, ServiceT]):
         return result
 
     def _handle(self, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        current_lambda_context.set(context)
         parsed = self._parse(event)
         if parsed is None:
             metrics.add_metric(name="InvalidEvents", unit=MetricUnit.Count, value=1)

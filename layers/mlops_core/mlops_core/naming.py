@@ -88,3 +88,14 @@ def versioned_resource_name(endpoint_name: str, version: int, *fingerprint_parts
     suffix = f"-v{version}-{fingerprint(*fingerprint_parts)}"
     head = endpoint_name[: MAX_NAME_LENGTH - len(suffix)].rstrip("-")
     return head + suffix
+
+
+_VERSIONED_NAME = re.compile(r"^(?P<head>.+)-v(?P<version>\d+)-(?P<fingerprint>[0-9a-f]{6})$")
+
+
+def parse_versioned_resource_name(name: str) -> tuple[str, int] | None:
+    """``{endpoint}-v{version}-{fingerprint}`` → (endpoint part, version); None for other names."""
+    match = _VERSIONED_NAME.match(name)
+    if not match:
+        return None
+    return match["head"], int(match["version"])

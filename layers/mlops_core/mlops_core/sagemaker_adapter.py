@@ -8,14 +8,19 @@ made it, and names are deterministic), a missing resource is ``None``, not an ex
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
 from botocore.exceptions import ClientError
 
 from mlops_core import tags as tag_keys
 from mlops_core.aws_events import EndpointStatus, ModelApprovalStatus
+from mlops_core.naming import parse_versioned_resource_name
+
+DATASET_PROPERTY = "mlops:dataset"
+"""The ``CustomerMetadataProperties`` key of the dataset a version was trained on (its lineage)."""
 
 
 @dataclass(frozen=True)
@@ -25,26 +30,17 @@ class ModelPackage:
     version: int
     approval_status: ModelApprovalStatus
     commit_id: str | None = None
+    dataset: str | None = None
+    has_metrics: bool = False
 
-
-@dataclass(frozen=True)
-class ProductionVariant:
-    """One variant of an endpoint config. The name stays ``AllTraffic`` across updates: blue/green
-    deployments require the new config to keep the variant names of the old one."""
-
-    model_name: str
-    instance_type: str
-    instance_count: int
-    name: str = "AllTraffic"
-
-    def to_aws(self) -> dict[str, Any]:
-        return {
-            "VariantName": self.name,
-            "ModelName": self.model_name,
-            "InstanceType": self.instance_type,
-            "InitialInstanceCount": self.instance_count,
-            "InitialVariantWeight": 1.0,
+    def missing_lineage(self, required: Iterable[str]) -> list[str]:
+        """Which of ``commit-id``, ``dataset``, ``metrics`` the version does not carry."""
+        present = {
+            "commit-id": bool(self.commit_id),
+            "dataset": bool(self.dataset),
+            "metrics": self.has_metrics,
         }
+        return sorted(field for field in required if not present.get(field, False))
 
 
 @dataclass(frozen=True)
@@ -58,18 +54,48 @@ class Endpoint:
     failure_reason: str | None = None
 
 
+@dataclass(frozen=True)
+class EndpointConfig:
+    """An endpoint config's variants in AWS's shape (a new config copies what it keeps)."""
+
+    name: str
+    production_variants: list[dict[str, Any]]
+    shadow_variants: list[dict[str, Any]] = field(default_factory=list)
+    data_capture: dict[str, Any] | None = None
+
+    def model_names(self) -> set[str]:
+        return {variant["ModelName"] for variant in [*self.production_variants, *self.shadow_variants]}
+
+
+@dataclass(frozen=True)
+class ManagedResource:
+    """A model or endpoint config listed for housekeeping."""
+
+    name: str
+    creation_time: datetime
+
+
 class SageMakerPort(Protocol):
     def describe_model_package(self, arn: str) -> ModelPackage | None: ...
+    def list_approved_versions(self, group: str) -> list[int]: ...
     def describe_endpoint(self, name: str) -> Endpoint | None: ...
+    def describe_endpoint_config(self, name: str) -> EndpointConfig | None: ...
     def create_model(
         self, name: str, *, model_package_arn: str, execution_role_arn: str, tags: Mapping[str, str]
     ) -> None: ...
     def create_endpoint_config(
-        self, name: str, *, variants: list[ProductionVariant], tags: Mapping[str, str]
+        self, name: str, *, request: Mapping[str, Any], tags: Mapping[str, str]
     ) -> None: ...
     def create_endpoint(self, name: str, *, config_name: str, tags: Mapping[str, str]) -> None: ...
-    def update_endpoint(self, name: str, *, config_name: str) -> None: ...
+    def update_endpoint(
+        self, name: str, *, config_name: str, deployment_config: Mapping[str, Any] | None = None
+    ) -> None: ...
+    def delete_endpoint(self, name: str) -> None: ...
     def tag(self, arn: str, tags: Mapping[str, str]) -> None: ...
+    def list_models(self, name_prefix: str) -> list[ManagedResource]: ...
+    def list_endpoint_configs(self, name_prefix: str) -> list[ManagedResource]: ...
+    def delete_model(self, name: str) -> None: ...
+    def delete_endpoint_config(self, name: str) -> None: ...
 
 
 def _is_already_exists(error: ClientError) -> bool:
@@ -102,9 +128,28 @@ class SageMakerAdapter:
             version=int(package["ModelPackageVersion"]),
             approval_status=ModelApprovalStatus(package["ModelApprovalStatus"]),
             commit_id=(package.get("MetadataProperties") or {}).get("CommitId"),
+            dataset=(package.get("CustomerMetadataProperties") or {}).get(DATASET_PROPERTY),
+            has_metrics=bool(package.get("ModelMetrics")),
         )
 
+    def list_approved_versions(self, group: str) -> list[int]:
+        """The approved version numbers of a group, newest first (one page of 100 is plenty)."""
+        response = self._client.list_model_packages(
+            ModelPackageGroupName=group,
+            ModelApprovalStatus=ModelApprovalStatus.APPROVED.value,
+            SortBy="CreationTime",
+            SortOrder="Descending",
+            MaxResults=100,
+        )
+        versions = [
+            int(summary["ModelPackageVersion"]) for summary in response.get("ModelPackageSummaryList", [])
+        ]
+        return sorted(versions, reverse=True)
+
     def describe_endpoint(self, name: str) -> Endpoint | None:
+        """The endpoint and its tags. The version it serves is read from the endpoint config's
+        name (``{endpoint}-v{version}-…``, see :mod:`mlops_core.naming`), which costs no call and,
+        unlike a tag, follows SageMaker's own rollbacks; configs named otherwise are looked up."""
         try:
             endpoint = self._client.describe_endpoint(EndpointName=name)
         except ClientError as error:
@@ -112,13 +157,15 @@ class SageMakerAdapter:
                 return None
             raise
         tags = tag_keys.from_aws(self._client.list_tags(ResourceArn=endpoint["EndpointArn"]).get("Tags", []))
+        config_name = endpoint["EndpointConfigName"]
         return Endpoint(
             name=name,
             arn=endpoint["EndpointArn"],
             status=EndpointStatus(endpoint["EndpointStatus"]),
-            config_name=endpoint["EndpointConfigName"],
+            config_name=config_name,
             tags=tags,
-            model_package_arn=self._serving_model_package(endpoint["EndpointConfigName"])
+            model_package_arn=served_model_package_arn(name, endpoint["EndpointArn"], config_name)
+            or self._serving_model_package(config_name)
             or tags.get(tag_keys.MODEL_PACKAGE_ARN),
             failure_reason=endpoint.get("FailureReason"),
         )
@@ -139,6 +186,20 @@ class SageMakerAdapter:
         package_arn = containers[0].get("ModelPackageName") if containers else None
         return str(package_arn) if package_arn else None
 
+    def describe_endpoint_config(self, name: str) -> EndpointConfig | None:
+        try:
+            config = self._client.describe_endpoint_config(EndpointConfigName=name)
+        except ClientError as error:
+            if _is_not_found(error):
+                return None
+            raise
+        return EndpointConfig(
+            name=name,
+            production_variants=list(config.get("ProductionVariants", [])),
+            shadow_variants=list(config.get("ShadowProductionVariants", [])),
+            data_capture=config.get("DataCaptureConfig"),
+        )
+
     def create_model(
         self, name: str, *, model_package_arn: str, execution_role_arn: str, tags: Mapping[str, str]
     ) -> None:
@@ -151,12 +212,12 @@ class SageMakerAdapter:
         )
 
     def create_endpoint_config(
-        self, name: str, *, variants: list[ProductionVariant], tags: Mapping[str, str]
+        self, name: str, *, request: Mapping[str, Any], tags: Mapping[str, str]
     ) -> None:
         self._create(
             self._client.create_endpoint_config,
             EndpointConfigName=name,
-            ProductionVariants=[variant.to_aws() for variant in variants],
+            **request,
             Tags=tag_keys.to_aws(tags),
         )
 
@@ -168,11 +229,60 @@ class SageMakerAdapter:
             Tags=tag_keys.to_aws(tags),
         )
 
-    def update_endpoint(self, name: str, *, config_name: str) -> None:
-        self._client.update_endpoint(EndpointName=name, EndpointConfigName=config_name)
+    def update_endpoint(
+        self, name: str, *, config_name: str, deployment_config: Mapping[str, Any] | None = None
+    ) -> None:
+        request: dict[str, Any] = {"EndpointName": name, "EndpointConfigName": config_name}
+        if deployment_config:
+            request["DeploymentConfig"] = dict(deployment_config)
+        self._client.update_endpoint(**request)
+
+    def delete_endpoint(self, name: str) -> None:
+        try:
+            self._client.delete_endpoint(EndpointName=name)
+        except ClientError as error:
+            if not _is_not_found(error):
+                raise
 
     def tag(self, arn: str, tags: Mapping[str, str]) -> None:
         self._client.add_tags(ResourceArn=arn, Tags=tag_keys.to_aws(tags))
+
+    def list_models(self, name_prefix: str) -> list[ManagedResource]:
+        return self._list(self._client.list_models, "Models", "ModelName", name_prefix)
+
+    def list_endpoint_configs(self, name_prefix: str) -> list[ManagedResource]:
+        return self._list(
+            self._client.list_endpoint_configs, "EndpointConfigs", "EndpointConfigName", name_prefix
+        )
+
+    def delete_model(self, name: str) -> None:
+        self._delete(self._client.delete_model, ModelName=name)
+
+    def delete_endpoint_config(self, name: str) -> None:
+        self._delete(self._client.delete_endpoint_config, EndpointConfigName=name)
+
+    @staticmethod
+    def _list(list_page: Any, key: str, name_key: str, name_prefix: str) -> list[ManagedResource]:
+        resources: list[ManagedResource] = []
+        request: dict[str, Any] = {"NameContains": name_prefix, "MaxResults": 100}
+        while True:
+            response = list_page(**request)
+            resources += [
+                ManagedResource(name=item[name_key], creation_time=item["CreationTime"])
+                for item in response.get(key, [])
+                if item[name_key].startswith(name_prefix)
+            ]
+            if not response.get("NextToken"):
+                return resources
+            request["NextToken"] = response["NextToken"]
+
+    @staticmethod
+    def _delete(delete: Any, **request: Any) -> None:
+        try:
+            delete(**request)
+        except ClientError as error:
+            if not _is_not_found(error):
+                raise
 
     @staticmethod
     def _create(create: Any, **request: Any) -> None:
@@ -181,3 +291,13 @@ class SageMakerAdapter:
         except ClientError as error:
             if not _is_already_exists(error):
                 raise
+
+
+def served_model_package_arn(endpoint_name: str, endpoint_arn: str, config_name: str) -> str | None:
+    """The model package a config named by :func:`versioned_resource_name` serves: version N of the
+    group named like the endpoint (``{project}-{stage}``), in the endpoint's account and region."""
+    parsed = parse_versioned_resource_name(config_name)
+    if parsed is None or parsed[0] != endpoint_name:
+        return None
+    _arn, partition, _service, region, account, _resource = endpoint_arn.split(":", 5)
+    return f"arn:{partition}:sagemaker:{region}:{account}:model-package/{endpoint_name}/{parsed[1]}"

@@ -7,10 +7,11 @@ of failing later in the middle of a deployment.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from mlops_core.projects import GitProviderName
 from mlops_core.topology import Stage, parse_stages
 
 StageSet = Annotated[
@@ -40,3 +41,51 @@ class DeployerSettings(ControlPlaneSettings):
     )
     default_instance_type: str = Field(alias="DEFAULT_INSTANCE_TYPE", pattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
     default_instance_count: int = Field(alias="DEFAULT_INSTANCE_COUNT", ge=1)
+
+
+class TesterSettings(ControlPlaneSettings):
+    test_run_retention_days: int = Field(alias="TEST_RUN_RETENTION_DAYS", ge=1, le=3650)
+
+
+class NotifierSettings(ControlPlaneSettings):
+    slack_webhook_secret_arn: str = Field(alias="SLACK_WEBHOOK_SECRET_ARN", min_length=1)
+
+
+def _blank_is_none(value: object) -> object:
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+class ProjectLifecycleSettings(ControlPlaneSettings):
+    """The project-lifecycle function: where seed code and local repositories live, which git
+    provider a project gets when it names none, and how to reach GitHub (optional)."""
+
+    seed_code_dir: str = Field(alias="SEED_CODE_DIR", min_length=1)
+    local_git_root: str = Field(alias="LOCAL_GIT_ROOT", min_length=1)
+    default_git_provider: GitProviderName = Field(alias="DEFAULT_GIT_PROVIDER")
+    github_organization: Annotated[str | None, BeforeValidator(_blank_is_none)] = Field(
+        default=None, alias="GITHUB_ORGANIZATION"
+    )
+    github_token_secret_name: Annotated[str | None, BeforeValidator(_blank_is_none)] = Field(
+        default=None, alias="GITHUB_TOKEN_SECRET_NAME"
+    )
+    github_template_repository: Annotated[str | None, BeforeValidator(_blank_is_none)] = Field(
+        default=None, alias="GITHUB_TEMPLATE_REPOSITORY", pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$"
+    )
+    github_api_url: str = Field(default="https://api.github.com", alias="GITHUB_API_URL")
+    github_protect_prod: bool = Field(default=True, alias="GITHUB_PROTECT_PROD")
+
+
+class ReaperSettings(ControlPlaneSettings):
+    """The endpoint reaper. Production stages in ``REAPABLE_STAGES`` are ignored, never reaped."""
+
+    reapable_stages: StageSet = Field(alias="REAPABLE_STAGES")
+    dry_run: bool = Field(default=False, alias="REAPER_DRY_RUN")
+
+
+class ArtifactCopierSettings(ControlPlaneSettings):
+    """The artifact copier: where promoted artifacts go by default, and the copies' approval status."""
+
+    promoted_artifact_bucket: str = Field(alias="PROMOTED_ARTIFACT_BUCKET", min_length=3)
+    promotion_approval_status: Literal["PendingManualApproval", "Approved"] = Field(
+        default="PendingManualApproval", alias="PROMOTION_APPROVAL_STATUS"
+    )

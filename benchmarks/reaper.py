@@ -1,0 +1,156 @@
+"""The endpoint reaper against a fleet of 1,000 endpoints in the embedded cloud: AWS calls and time.
+
+Run with `python benchmarks/reaper.py` (or the make target the lead wires to it). It opens a
+`LocalCloud` (the real template), builds a fleet of managed projects with feature, dev, prod,
+champion and challenger endpoints (some dev endpoints autoscaled, some tagged mlops:keep-until)
+plus unmanaged endpoints, then invokes EndpointReaperFunction once, counting every AWS call it
+makes by operation. Target: finding the candidates (Search, DescribeScalableTargets) takes at
+most 1 call per 50 endpoints; the rest are the deletions themselves. Exit status 1 if missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from botocore.client import BaseClient
+from mlops_local import LocalCloud
+
+FINDING_OPERATIONS = {"Search", "DescribeScalableTargets"}
+ENDPOINTS_PER_FINDING_CALL = 50
+STAGES = ("feature", "dev", "prod", "champion", "challenger")
+EXECUTION_ROLE = "arn:aws:iam::123456789012:role/sagemaker-execution"
+
+
+def build_fleet(cloud: LocalCloud, size: int) -> dict[str, int]:
+    """`size` endpoints: 95% in managed projects (one per stage), 5% unmanaged."""
+    sagemaker = cloud.session.client("sagemaker")
+    autoscaling = cloud.session.client("application-autoscaling")
+    keep_until = (datetime.now(UTC).date() + timedelta(days=7)).isoformat()
+    unmanaged = size // 20
+    projects = (size - unmanaged) // len(STAGES)
+    counts: collections.Counter[str] = collections.Counter()
+    names = [(f"p{i}", stage) for i in range(projects) for stage in STAGES]
+    names += [(f"u{i}", "dev") for i in range(size - len(names))]
+    for index, (project, stage) in enumerate(names):
+        name = f"{project}-{stage}"
+        tags = {"mlops:project": project, "mlops:stage": stage}
+        if not project.startswith("u"):
+            tags["mlops:managed-by"] = cloud.stack_name
+        if stage == "dev" and index % 10 == 1:
+            tags["mlops:keep-until"] = keep_until
+        aws_tags = [{"Key": k, "Value": v} for k, v in tags.items()]
+        model, config = f"{name}-v1-aaaaaa", f"{name}-v1-bbbbbb"
+        sagemaker.create_model(
+            ModelName=model, ExecutionRoleArn=EXECUTION_ROLE, PrimaryContainer={"Image": "x"}, Tags=aws_tags
+        )
+        sagemaker.create_endpoint_config(
+            EndpointConfigName=config,
+            ProductionVariants=[
+                {
+                    "VariantName": "AllTraffic",
+                    "ModelName": model,
+                    "InstanceType": "ml.m5.large",
+                    "InitialInstanceCount": 1,
+                }
+            ],
+            Tags=aws_tags,
+        )
+        sagemaker.create_endpoint(EndpointName=name, EndpointConfigName=config, Tags=aws_tags)
+        if stage == "dev" and index % 15 == 6:
+            autoscaling.register_scalable_target(
+                ServiceNamespace="sagemaker",
+                ResourceId=f"endpoint/{name}/variant/AllTraffic",
+                ScalableDimension="sagemaker:variant:DesiredInstanceCount",
+                MinCapacity=1,
+                MaxCapacity=2,
+            )
+            counts["autoscaled"] += 1
+        counts["managed" if "mlops:managed-by" in tags else "unmanaged"] += 1
+    counts["endpoints"] = len(names)
+    return dict(counts)
+
+
+def scheduled_event(account: str) -> dict[str, Any]:
+    return {
+        "version": "0",
+        "id": f"benchmark-{time.time_ns()}",
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": account,
+        "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": "us-east-1",
+        "resources": [],
+        "detail": {},
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--endpoints", type=int, default=1000)
+    args = parser.parse_args()
+
+    calls: collections.Counter[str] = collections.Counter()
+    original = BaseClient._make_api_call
+
+    def counting(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+        calls[f"{client.meta.service_model.service_name}:{operation}"] += 1
+        return original(client, operation, params)
+
+    with LocalCloud() as cloud:
+        started = time.perf_counter()
+        fleet = build_fleet(cloud, args.endpoints)
+        print(f"fleet: {fleet} (built in {time.perf_counter() - started:.1f} s)")
+        BaseClient._make_api_call = counting  # type: ignore[method-assign]
+        try:
+            started = time.perf_counter()
+            invocation = cloud.invoke("EndpointReaperFunction", scheduled_event(cloud.account_id))
+            elapsed = time.perf_counter() - started
+        finally:
+            BaseClient._make_api_call = original  # type: ignore[method-assign]
+        if invocation.error:
+            print(f"the reaper failed: {invocation.error}")
+            return 1
+        [reaped] = [e for e in invocation.emitted if e["detail-type"] == "Endpoints Reaped"]
+        remaining = len(
+            cloud.session.client("sagemaker").search(Resource="Endpoint", MaxResults=100)["Results"]
+        )
+
+    detail = reaped["detail"]
+    event_size = len(json.dumps(detail))
+    aws_calls = {
+        name: count for name, count in calls.items() if not name.startswith(("dynamodb:", "events:"))
+    }
+    finding = sum(count for name, count in aws_calls.items() if name.split(":")[1] in FINDING_OPERATIONS)
+    budget = -(-fleet["endpoints"] // ENDPOINTS_PER_FINDING_CALL)
+    print(
+        f"reaper: {elapsed:.2f} s, status {invocation.result['status']}; "
+        f"Endpoints Reaped detail {event_size / 1024:.0f} KiB (EventBridge's limit: 256 KiB)"
+    )
+    print(
+        f"deleted {detail['deleted_count']}, kept {detail['kept_count']}, failed {detail['failed_count']}, "
+        f"{detail['instance_hours_per_day_saved']:.0f} instance-hours/day saved; "
+        f"{remaining if remaining < 100 else '100+'} endpoints left"
+    )
+    for name, count in sorted(aws_calls.items()):
+        print(f"  {name:55} {count:6}")
+    other = {name: count for name, count in calls.items() if name not in aws_calls}
+    print(f"  (control plane bookkeeping, not counted: {other})")
+    deletions = sum(aws_calls.values()) - finding
+    print(
+        f"finding candidates: {finding} calls for {fleet['endpoints']} endpoints "
+        f"(target at most {budget}); deletions: {deletions} calls "
+        f"({deletions / max(detail['deleted_count'], 1):.1f} per deleted endpoint)"
+    )
+    ok = finding <= budget and detail["failed_count"] == 0
+    print("OK" if ok else "TARGET MISSED")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,15 @@
+"""SlackNotifierFunction: every domain event, and failed pipeline runs, as a Slack message."""
+
+from mlops_core.event_function import EventFunction, Route
+from mlops_core.settings import NotifierSettings
+from mlops_core.slack_notifier import SlackNotifier, notified_detail_types, notified_event_model
+
+handler = EventFunction(
+    component="slack-notifier",
+    settings_model=NotifierSettings,
+    build_service=SlackNotifier.build,
+    routes=[
+        Route(notified_event_model(detail_type), SlackNotifier.notify)
+        for detail_type in notified_detail_types()
+    ],
+)

@@ -1,0 +1,122 @@
+"""The config table (DESIGN §4): project records and deferred deployments, behind a small adapter.
+
+Single-table design with ``pk``/``sk`` string keys. Items are plain Python on the way out
+(DynamoDB numbers become ``int`` or ``float``, not ``Decimal``), so pydantic models validate
+them as they would validate JSON.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, Protocol
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+META = "META"
+PENDING = "PENDING"
+
+_deserializer = TypeDeserializer()
+_serializer = TypeSerializer()
+
+
+def project_key(project: str) -> dict[str, str]:
+    """The project record: ``PROJECT#{project}`` / ``META``."""
+    return {"pk": f"PROJECT#{project}", "sk": META}
+
+
+def pending_deployment_key(endpoint_name: str) -> dict[str, str]:
+    """The deployment deferred while an endpoint was busy: ``ENDPOINT#{endpoint}`` / ``PENDING``."""
+    return {"pk": f"ENDPOINT#{endpoint_name}", "sk": PENDING}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list | set | frozenset):
+        return [_plain(item) for item in value]
+    return value
+
+
+def _to_dynamodb(item: dict[str, Any]) -> dict[str, Any]:
+    def prepare(value: Any) -> Any:
+        if isinstance(value, float):
+            return Decimal(str(value))
+        if isinstance(value, dict):
+            return {key: prepare(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [prepare(item) for item in value]
+        return value
+
+    return {key: _serializer.serialize(prepare(value)) for key, value in item.items()}
+
+
+class ConfigTablePort(Protocol):
+    def get_project(self, project: str) -> dict[str, Any] | None: ...
+    def get_pending_deployment(self, endpoint_name: str) -> dict[str, Any] | None: ...
+    def put_pending_deployment(
+        self, endpoint_name: str, deployment: dict[str, Any], *, version: int
+    ) -> bool: ...
+    def delete_pending_deployment(self, endpoint_name: str, *, version: int) -> None: ...
+
+
+class ConfigTable:
+    """Reads and writes of the config table with a low-level DynamoDB client."""
+
+    def __init__(self, client: Any, table_name: str) -> None:
+        self._client = client
+        self._table_name = table_name
+
+    def _get(self, key: dict[str, str]) -> dict[str, Any] | None:
+        response = self._client.get_item(
+            TableName=self._table_name, Key=_to_dynamodb(key), ConsistentRead=True
+        )
+        item = response.get("Item")
+        if item is None:
+            return None
+        plain: dict[str, Any] = _plain(
+            {name: _deserializer.deserialize(value) for name, value in item.items()}
+        )
+        return plain
+
+    def get_project(self, project: str) -> dict[str, Any] | None:
+        """The project record, or None when the project has none (the stack's defaults apply)."""
+        return self._get(project_key(project))
+
+    def get_pending_deployment(self, endpoint_name: str) -> dict[str, Any] | None:
+        return self._get(pending_deployment_key(endpoint_name))
+
+    def put_pending_deployment(self, endpoint_name: str, deployment: dict[str, Any], *, version: int) -> bool:
+        """Store the deployment unless a newer version is already pending (latest version wins).
+
+        Returns False when a newer (or the same) version is already stored. The condition makes two
+        racing approvals safe: whichever order they are written in, the newest stays.
+        """
+        item = {**pending_deployment_key(endpoint_name), **deployment, "model_package_version": version}
+        try:
+            self._client.put_item(
+                TableName=self._table_name,
+                Item=_to_dynamodb(item),
+                ConditionExpression="attribute_not_exists(pk) OR model_package_version < :version",
+                ExpressionAttributeValues={":version": {"N": str(version)}},
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def delete_pending_deployment(self, endpoint_name: str, *, version: int) -> None:
+        """Delete the pending deployment if it is still this version (a newer one stays)."""
+        try:
+            self._client.delete_item(
+                TableName=self._table_name,
+                Key=_to_dynamodb(pending_deployment_key(endpoint_name)),
+                ConditionExpression="model_package_version = :version",
+                ExpressionAttributeValues={":version": {"N": str(version)}},
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise

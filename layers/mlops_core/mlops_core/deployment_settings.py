@@ -1,0 +1,244 @@
+"""How each stage of a project is deployed: the ``deployment`` map of the project record.
+
+The project record (``PROJECT#{project}`` / ``META`` in the config table, written by the
+project-lifecycle function) holds, per stage, the endpoint's compute (real-time instances or
+serverless inference), the rollout strategy, data capture for Model Monitor, the alarms that
+guard a blue/green rollout, and the lineage a production version must carry. A stage the record
+does not mention is deployed with the stack's defaults (``DefaultInstanceType`` and
+``DefaultInstanceCount``, all-at-once).
+
+Every constraint that AWS would otherwise report halfway through a deployment is checked here,
+before any call is made, so a bad record is refused with a reason and nothing changes:
+- canary and linear rollouts shift traffic between instance fleets, so they need real-time
+  instances (serverless endpoints do not support blue/green traffic shifting) and at least two
+  instances (a one-instance fleet has no canary smaller than itself);
+- ``shadow`` applies to the ``challenger`` stage only: its approvals become a shadow variant of
+  the champion endpoint;
+- data capture needs an S3 destination.
+
+Record shape (DynamoDB attribute ``deployment_defaults``, a map by stage; every field optional)::
+
+    {"prod": {"compute": {"kind": "instances", "instance_type": "ml.m5.xlarge", "instance_count": 2},
+              "strategy": "canary",
+              "blue_green": {"canary_percentage": 50, "wait_interval_seconds": 300},
+              "data_capture": {"enabled": true, "sampling_percentage": 20,
+                               "destination_s3_uri": "s3://bucket/capture"},
+              "alarms": {"invocation_5xx_errors_threshold": 1, "model_latency_threshold_ms": 500}},
+     "challenger": {"strategy": "shadow", "shadow_sampling_percentage": 25}}
+
+The flat shape of :class:`mlops_core.projects.StageDeploymentDefaults` (``instance_type``,
+``instance_count``, ``serverless_memory_mb``, ``serverless_max_concurrency``, ``strategy`` and
+``alarms`` as a list of existing alarm names) is read too, so records written either way deploy.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from mlops_core.topology import PRODUCTION_STAGES, Stage
+
+DEPLOYMENT_ATTRIBUTE = "deployment_defaults"
+LINEAGE_ATTRIBUTE = "lineage_policy"
+
+
+class Strategy(StrEnum):
+    ALL_AT_ONCE = "all-at-once"
+    CANARY = "canary"
+    LINEAR = "linear"
+    SHADOW = "shadow"
+
+    @property
+    def shifts_traffic(self) -> bool:
+        """Canary and linear move traffic in steps, guarded by alarms (blue/green with rollback)."""
+        return self in {Strategy.CANARY, Strategy.LINEAR}
+
+
+class _Settings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class InstanceCompute(_Settings):
+    """A real-time endpoint on a fleet of instances."""
+
+    kind: Literal["instances"] = "instances"
+    instance_type: str = Field(pattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
+    instance_count: int = Field(ge=1, le=100)
+
+
+class ServerlessCompute(_Settings):
+    """Serverless inference: SageMaker sizes the capacity, billed per request."""
+
+    kind: Literal["serverless"] = "serverless"
+    memory_size_mb: Literal[1024, 2048, 3072, 4096, 5120, 6144] = 2048
+    max_concurrency: int = Field(default=5, ge=1, le=200)
+
+
+Compute = Annotated[InstanceCompute | ServerlessCompute, Field(discriminator="kind")]
+
+
+class BlueGreenSettings(_Settings):
+    """Traffic routing of a canary or linear rollout (``BlueGreenUpdatePolicy``)."""
+
+    canary_percentage: int = Field(default=10, ge=1, le=50, description="traffic on the canary")
+    linear_step_percentage: int = Field(default=20, ge=1, le=50, description="traffic per linear step")
+    wait_interval_seconds: int = Field(default=300, ge=0, le=3600)
+    termination_wait_seconds: int = Field(default=600, ge=0, le=3600)
+    maximum_execution_timeout_seconds: int = Field(default=3600, ge=600, le=28800)
+
+
+class DataCaptureSettings(_Settings):
+    """Request and response capture to S3, the input of Model Monitor."""
+
+    enabled: bool = False
+    sampling_percentage: int = Field(default=100, ge=1, le=100)
+    destination_s3_uri: str | None = Field(default=None, pattern=r"^s3://[a-z0-9.\-]{3,63}(/.*)?$")
+
+    @model_validator(mode="after")
+    def _destination_when_enabled(self) -> Self:
+        if self.enabled and not self.destination_s3_uri:
+            raise ValueError("data capture is enabled but destination_s3_uri is not set")
+        return self
+
+
+class AlarmSettings(_Settings):
+    """The CloudWatch alarms that roll a canary or linear rollout back (one of each per endpoint)."""
+
+    invocation_5xx_errors_threshold: int = Field(default=1, ge=1, description="5XX errors per period")
+    model_latency_threshold_ms: int = Field(default=1000, ge=1, description="average ModelLatency")
+    period_seconds: Literal[10, 30, 60, 300] = 60
+    evaluation_periods: int = Field(default=2, ge=1, le=10)
+
+
+class StageDeploymentSettings(_Settings):
+    """How one stage's endpoint is deployed; ``compute`` None means the stack's default instances."""
+
+    compute: Compute | None = None
+    strategy: Strategy = Strategy.ALL_AT_ONCE
+    blue_green: BlueGreenSettings = BlueGreenSettings()
+    data_capture: DataCaptureSettings = DataCaptureSettings()
+    alarms: AlarmSettings = AlarmSettings()
+    shadow_sampling_percentage: int = Field(
+        default=10, ge=1, le=100, description="share of the champion's requests copied to the shadow"
+    )
+    rollback_alarms: tuple[str, ...] = Field(
+        default=(), description="the team's own alarms that also roll a canary or linear rollout back"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_flat_defaults(cls, value: Any) -> Any:
+        """Accept the flat ``StageDeploymentDefaults`` shape of the project-lifecycle function."""
+        if not isinstance(value, dict):
+            return value
+        value = dict(value)
+        if value.get("instance_type") is not None or value.get("instance_count") is not None:
+            value["compute"] = {
+                "kind": "instances",
+                "instance_type": value.pop("instance_type", None) or "ml.m5.large",
+                "instance_count": value.pop("instance_count", None) or 1,
+            }
+        if (
+            value.get("serverless_memory_mb") is not None
+            or value.get("serverless_max_concurrency") is not None
+        ):
+            serverless: dict[str, Any] = {"kind": "serverless"}
+            if value.get("serverless_memory_mb") is not None:
+                serverless["memory_size_mb"] = value.pop("serverless_memory_mb")
+            if value.get("serverless_max_concurrency") is not None:
+                serverless["max_concurrency"] = value.pop("serverless_max_concurrency")
+            value["compute"] = serverless
+        for flat in ("instance_type", "instance_count", "serverless_memory_mb", "serverless_max_concurrency"):
+            if value.get(flat) is None:
+                value.pop(flat, None)
+        if isinstance(value.get("alarms"), list | tuple):
+            value["rollback_alarms"] = tuple(value.pop("alarms"))
+        return value
+
+    def resolved(self, default_instance_type: str, default_instance_count: int) -> StageDeploymentSettings:
+        """These settings with the stack's default instances where the record names no compute,
+        and the strategy constraints checked (ValueError with the reason)."""
+        compute = self.compute or InstanceCompute(
+            instance_type=default_instance_type, instance_count=default_instance_count
+        )
+        resolved = self.model_copy(update={"compute": compute})
+        resolved.check_strategy()
+        return resolved
+
+    def check_strategy(self) -> None:
+        compute = self.compute
+        if self.strategy is Strategy.SHADOW and isinstance(compute, ServerlessCompute):
+            raise ValueError(
+                "strategy shadow needs real-time instances: shadow variants cannot be serverless"
+            )
+        if self.strategy.shifts_traffic:
+            if isinstance(compute, ServerlessCompute):
+                raise ValueError(
+                    f"strategy {self.strategy} needs real-time instances: serverless endpoints do "
+                    "not support blue/green traffic shifting (use all-at-once)"
+                )
+            if isinstance(compute, InstanceCompute) and compute.instance_count < 2:
+                raise ValueError(
+                    f"strategy {self.strategy} needs at least 2 instances to shift traffic in steps "
+                    f"(instance_count is {compute.instance_count})"
+                )
+
+
+class LineagePolicy(_Settings):
+    """What a version must carry to be deployed to a stage (checked before anything is created)."""
+
+    stages: frozenset[Stage] = PRODUCTION_STAGES
+    required: frozenset[Literal["commit-id", "dataset", "metrics"]] = frozenset(
+        {"commit-id", "dataset", "metrics"}
+    )
+
+
+class ProjectDeploymentSettings(_Settings):
+    """The deployment part of a project record: settings per stage and the lineage policy."""
+
+    stages: dict[Stage, StageDeploymentSettings] = {}
+    lineage: LineagePolicy = LineagePolicy()
+
+    @model_validator(mode="after")
+    def _shadow_only_for_the_challenger(self) -> Self:
+        for stage, settings in self.stages.items():
+            if settings.strategy is Strategy.SHADOW and stage is not Stage.CHALLENGER:
+                raise ValueError(
+                    f"stage {stage}: strategy shadow applies to the challenger stage only "
+                    "(it deploys the challenger as a shadow variant of the champion endpoint)"
+                )
+        return self
+
+    def for_stage(self, stage: Stage) -> StageDeploymentSettings:
+        return self.stages.get(stage, StageDeploymentSettings())
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any] | None) -> ProjectDeploymentSettings:
+        """Parse a project record (None: no record, all defaults).
+
+        Raises :class:`InvalidDeploymentSettingsError` naming each invalid field."""
+        record = record or {}
+        try:
+            return cls.model_validate(
+                {
+                    "stages": record.get(DEPLOYMENT_ATTRIBUTE) or {},
+                    **({"lineage": record[LINEAGE_ATTRIBUTE]} if record.get(LINEAGE_ATTRIBUTE) else {}),
+                }
+            )
+        except ValidationError as error:
+            raise InvalidDeploymentSettingsError(describe_validation_error(error)) from None
+
+
+class InvalidDeploymentSettingsError(ValueError):
+    """A project record that cannot be deployed from; the message says which field and why."""
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """``stages.prod.compute.instance_count: Input should be ...; ...``: one line a person can act on."""
+    parts = []
+    for item in error.errors(include_url=False, include_input=False):
+        location = ".".join(str(part) for part in item["loc"])
+        parts.append(f"{location}: {item['msg']}" if location else str(item["msg"]))
+    return "; ".join(parts)

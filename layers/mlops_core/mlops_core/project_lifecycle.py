@@ -1,0 +1,357 @@
+"""The project lifecycle: a SageMaker project's Create, Update and Delete (DESIGN §2.1).
+
+Create: repository (seed code on ``prod``, ``dev`` branched from it) → model groups of the
+scenario → project record → ``Project Created``. Each step creates only what is missing, and the
+record is written last, so a Create that failed half-way can simply be retried.
+
+Update adds what a new scenario needs (baseline → advanced adds the champion and challenger
+groups); it never removes anything, so going back from advanced to baseline is refused.
+
+Delete never loses work and never blocks the stack: the repository and the model groups follow
+their retention policies, a group that holds versions is always kept (the reason is reported),
+the record is marked deleted, and the answer is SUCCESS unless the request itself was invalid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from botocore.exceptions import ClientError
+from pydantic import ValidationError
+
+from mlops_core import tags as tag_keys
+from mlops_core.aws_clients import ClientFactory
+from mlops_core.aws_events import CustomResourceRequest
+from mlops_core.custom_resource import InvalidRequestError, ResourceOutcome
+from mlops_core.domain_events import ProjectCreated, ProjectDeleted
+from mlops_core.git_providers import (
+    CodeCommitProvider,
+    GitHubProvider,
+    GitProvider,
+    GitProviderError,
+    LocalGitProvider,
+    Repository,
+    SeedFile,
+    load_seed_code,
+    secrets_manager_token,
+)
+from mlops_core.naming import parse_stage_resource
+from mlops_core.projects import (
+    GitProviderName,
+    ModelGroupRetention,
+    ProjectProperties,
+    ProjectRecord,
+    ProjectStatus,
+    ProjectStore,
+    ProjectStorePort,
+    model_group_names,
+    utc_now,
+)
+from mlops_core.settings import ProjectLifecycleSettings
+from mlops_core.topology import Scenario
+
+PHYSICAL_ID_PREFIX = "mlops-project:"
+
+
+class RegistryError(RuntimeError):
+    """The model registry refused a change; the message says which group and why."""
+
+
+class ModelGroupPort(Protocol):
+    def exists(self, name: str) -> bool: ...
+    def create(self, name: str, *, description: str, tags: Mapping[str, str]) -> None: ...
+    def has_versions(self, name: str) -> bool: ...
+    def delete(self, name: str) -> None: ...
+
+
+class ModelGroupAdapter:
+    """Model package groups in SageMaker's Model Registry."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def exists(self, name: str) -> bool:
+        try:
+            self._client.describe_model_package_group(ModelPackageGroupName=name)
+        except ClientError as error:
+            message = error.response.get("Error", {}).get("Message", "").lower()
+            if "does not exist" in message or "not found" in message:
+                return False
+            raise _registry_error(name, error) from error
+        return True
+
+    def create(self, name: str, *, description: str, tags: Mapping[str, str]) -> None:
+        try:
+            self._client.create_model_package_group(
+                ModelPackageGroupName=name,
+                ModelPackageGroupDescription=description,
+                Tags=tag_keys.to_aws(tags),
+            )
+        except ClientError as error:
+            if "already exist" not in error.response.get("Error", {}).get("Message", "").lower():
+                raise _registry_error(name, error) from error
+
+    def has_versions(self, name: str) -> bool:
+        try:
+            response = self._client.list_model_packages(ModelPackageGroupName=name, MaxResults=1)
+        except ClientError as error:
+            raise _registry_error(name, error) from error
+        return bool(response.get("ModelPackageSummaryList"))
+
+    def delete(self, name: str) -> None:
+        try:
+            self._client.delete_model_package_group(ModelPackageGroupName=name)
+        except ClientError as error:
+            raise _registry_error(name, error) from error
+
+
+def _registry_error(name: str, error: ClientError) -> RegistryError:
+    details = error.response.get("Error", {})
+    return RegistryError(
+        f"model group {name}: {error.operation_name} failed: {details.get('Code')}: {details.get('Message')}"
+    )
+
+
+@dataclass(frozen=True)
+class ProjectLifecycle:
+    """Create, update and delete projects; every dependency is given, none is built here."""
+
+    settings: ProjectLifecycleSettings
+    git_providers: Mapping[GitProviderName, Callable[[], GitProvider]]
+    model_groups: ModelGroupPort
+    projects: ProjectStorePort
+    seed_code: Callable[[], tuple[SeedFile, ...]]
+    now: Callable[[], str] = field(default=utc_now)
+
+    @classmethod
+    def build(cls, settings: ProjectLifecycleSettings, clients: ClientFactory) -> ProjectLifecycle:
+        def github() -> GitProvider:
+            if not settings.github_organization or not settings.github_token_secret_name:
+                raise GitProviderError(
+                    "the github provider needs the stack parameters GitHubOrganization and "
+                    "GitHubTokenSecretName"
+                )
+            return GitHubProvider(
+                organization=settings.github_organization,
+                token=secrets_manager_token(clients("secretsmanager"), settings.github_token_secret_name),
+                api_url=settings.github_api_url,
+                protect_prod=settings.github_protect_prod,
+                template_repository=settings.github_template_repository,
+            )
+
+        providers: dict[GitProviderName, Callable[[], GitProvider]] = {
+            GitProviderName.LOCAL: lambda: LocalGitProvider(Path(settings.local_git_root)),
+            GitProviderName.CODECOMMIT: lambda: CodeCommitProvider(clients("codecommit")),
+            GitProviderName.GITHUB: github,
+        }
+        return cls(
+            settings=settings,
+            git_providers=providers,
+            model_groups=ModelGroupAdapter(clients("sagemaker")),
+            projects=ProjectStore(clients("dynamodb"), settings.config_table_name),
+            seed_code=lambda: load_seed_code(Path(settings.seed_code_dir)),
+        )
+
+    # ------------------------------------------------------------------------------------ operations
+
+    def create(self, request: CustomResourceRequest) -> ResourceOutcome:
+        properties = self._valid_properties(request.ResourceProperties)
+        return self._provision(request, properties, previous=self.projects.get(properties.project))
+
+    def update(self, request: CustomResourceRequest) -> ResourceOutcome:
+        properties = self._valid_properties(request.ResourceProperties)
+        old = self._properties(request.OldResourceProperties or {})
+        if old is not None and old.project != properties.project:
+            raise InvalidRequestError(
+                f"a SageMaker project cannot be renamed ({old.project} → {properties.project})"
+            )
+        if old is not None and _removes_stages(old.scenario, properties.scenario):
+            raise InvalidRequestError(
+                f"project {properties.project}: changing the scenario from {old.scenario} to "
+                f"{properties.scenario} would orphan model groups and endpoints; create a new project"
+            )
+        previous = self.projects.get(properties.project)
+        outcome = self._provision(request, properties, previous=previous)
+        return ResourceOutcome(outcome.physical_id, outcome.data, events=())
+
+    def delete(self, request: CustomResourceRequest) -> ResourceOutcome:
+        properties = self._properties(request.ResourceProperties)
+        if properties is None:
+            if (request.PhysicalResourceId or "").startswith(PHYSICAL_ID_PREFIX):
+                self._valid_properties(request.ResourceProperties)  # raises, naming what is invalid
+            # A Create refused as invalid is being rolled back: it created nothing.
+            return ResourceOutcome(request.PhysicalResourceId or "", {"Repository": "none"})
+        project = properties.project
+        record = self.projects.get(project)
+        repository_name = record.repository_name if record else properties.repository_name
+        provider_name = record.git_provider if record else self._provider_name(properties)
+        try:
+            repository = self._provider(provider_name).retire_repository(
+                repository_name, properties.repository_retention
+            )
+        except GitProviderError as error:  # never block the stack's deletion: keep the repository
+            repository = f"kept ({error})"
+        groups = (
+            record.model_groups
+            if record
+            else model_group_names(project, properties.scenario, properties.registry_backend)
+        )
+        deleted, kept = self._retire_model_groups(groups, properties.model_group_retention)
+        if record is not None and record.status is not ProjectStatus.DELETED:
+            now = self.now()
+            self.projects.put(
+                record.model_copy(
+                    update={"status": ProjectStatus.DELETED, "updated_at": now, "deleted_at": now}
+                )
+            )
+        event = ProjectDeleted(
+            project=project,
+            project_id=properties.project_id,
+            repository_name=repository_name,
+            repository=repository,
+            model_groups_deleted=deleted,
+            model_groups_kept=kept,
+        )
+        data = {"Repository": repository, "ModelGroupsDeleted": ",".join(deleted)}
+        return ResourceOutcome(request.PhysicalResourceId or "", data, events=(event,) if record else ())
+
+    # --------------------------------------------------------------------------------------- helpers
+
+    def _provision(
+        self, request: CustomResourceRequest, properties: ProjectProperties, previous: ProjectRecord | None
+    ) -> ResourceOutcome:
+        project = properties.project
+        if (
+            previous is not None
+            and previous.status is ProjectStatus.ACTIVE
+            and previous.project_id != properties.project_id
+        ):
+            raise InvalidRequestError(
+                f"project {project} already exists with id {previous.project_id}; choose another project name"
+            )
+        provider_name = self._provider_name(properties)
+        repository = self._provider(provider_name).ensure_repository(
+            properties.repository_name,
+            description=f"SageMaker project {project} ({properties.project_id})",
+            files=self.seed_code(),
+            tags={tag_keys.PROJECT: project, tag_keys.MANAGED_BY: self.settings.stack_name},
+        )
+        groups = model_group_names(project, properties.scenario, properties.registry_backend)
+        for group in groups:
+            if not self.model_groups.exists(group):
+                resource = parse_stage_resource(group)
+                assert resource is not None
+                self.model_groups.create(
+                    group,
+                    description=f"{resource.stage} model versions of project {project}",
+                    tags={
+                        **tag_keys.resource_tags(
+                            project=project, stage=resource.stage, managed_by=self.settings.stack_name
+                        ),
+                        "sagemaker:project-name": project,
+                        "sagemaker:project-id": properties.project_id,
+                    },
+                )
+        now = self.now()
+        record = ProjectRecord(
+            project=project,
+            project_id=properties.project_id,
+            scenario=properties.scenario,
+            registry_backend=properties.registry_backend,
+            git_provider=provider_name,
+            repository_name=properties.repository_name,
+            repository_url=repository.url,
+            repository_retention=properties.repository_retention,
+            model_group_retention=properties.model_group_retention,
+            # Groups of an earlier scenario stay the project's (Update never removes any).
+            model_groups=tuple(dict.fromkeys([*(previous.model_groups if previous else ()), *groups])),
+            deployment_defaults=properties.deployment_defaults,
+            slack_webhook_secret=properties.slack_webhook_secret,
+            stack_id=request.StackId,
+            created_at=previous.created_at if previous and previous.status is ProjectStatus.ACTIVE else now,
+            updated_at=now,
+        )
+        self.projects.put(record)
+        event = ProjectCreated(
+            project=project,
+            project_id=properties.project_id,
+            scenario=properties.scenario,
+            registry_backend=properties.registry_backend,
+            git_provider=provider_name,
+            repository_url=repository.url,
+            model_groups=record.model_groups,
+        )
+        return ResourceOutcome(
+            physical_id=PHYSICAL_ID_PREFIX + project,
+            data=_answer_data(record, repository),
+            events=(event,),
+        )
+
+    def _retire_model_groups(
+        self, groups: tuple[str, ...], retention: ModelGroupRetention
+    ) -> tuple[tuple[str, ...], dict[str, str]]:
+        deleted: list[str] = []
+        kept: dict[str, str] = {}
+        for group in groups:
+            try:
+                if not self.model_groups.exists(group):
+                    continue
+                if retention is ModelGroupRetention.RETAIN:
+                    kept[group] = "the retention policy is retain"
+                elif self.model_groups.has_versions(group):
+                    kept[group] = "it holds model versions"
+                else:
+                    self.model_groups.delete(group)
+                    deleted.append(group)
+            except RegistryError as error:  # never block the stack's deletion: keep the group
+                kept[group] = str(error)
+        return tuple(deleted), kept
+
+    def _provider_name(self, properties: ProjectProperties) -> GitProviderName:
+        return properties.git_provider or self.settings.default_git_provider
+
+    def _provider(self, name: GitProviderName) -> GitProvider:
+        return self.git_providers[name]()
+
+    @staticmethod
+    def _valid_properties(raw: Mapping[str, Any]) -> ProjectProperties:
+        try:
+            return ProjectProperties.model_validate(dict(raw))
+        except ValidationError as error:
+            raise InvalidRequestError(_describe(error)) from None
+
+    @classmethod
+    def _properties(cls, raw: Mapping[str, Any]) -> ProjectProperties | None:
+        try:
+            return cls._valid_properties(raw)
+        except InvalidRequestError:
+            return None
+
+
+def _removes_stages(old: Scenario, new: Scenario) -> bool:
+    """Advanced → baseline would leave the champion and challenger groups and endpoints orphaned.
+    (Baseline → advanced keeps the ``prod`` group as one of the project's groups.)"""
+    return old is Scenario.ADVANCED and new is Scenario.BASELINE
+
+
+def _describe(error: ValidationError) -> str:
+    problems = []
+    for problem in error.errors(include_url=False, include_input=False):
+        where = ".".join(str(part) for part in problem["loc"]) or "properties"
+        problems.append(f"{where}: {problem['msg'].removeprefix('Value error, ')}")
+    return "invalid properties: " + "; ".join(problems)
+
+
+def _answer_data(record: ProjectRecord, repository: Repository) -> dict[str, str]:
+    """``Fn::GetAtt`` attributes of the custom resource (the product's outputs)."""
+    return {
+        "ProjectName": record.project,
+        "RepositoryName": repository.name,
+        "RepositoryUrl": repository.url,
+        "GitProvider": repository.provider.value,
+        "Scenario": record.scenario.value,
+        "ModelGroups": ",".join(record.model_groups),
+    }

@@ -1,0 +1,326 @@
+"""Block Kit messages for people: one renderer per event type, each saying what happened, to which
+project/stage/endpoint/version, why, and what to do next.
+
+Renderers read the event's ``detail`` as a mapping, so a field another component adds later does not
+break a message, and an event type without its own renderer still gets a readable generic message.
+Every message is fitted to Slack's limits (:data:`LIMITS`) before it is sent: Slack refuses a whole
+message whose one block is too long.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+# Slack's documented limits (api.slack.com/reference/block-kit/blocks).
+LIMITS = {
+    "blocks": 50,
+    "header_text": 150,
+    "section_text": 3000,
+    "section_fields": 10,
+    "field_text": 2000,
+    "context_elements": 10,
+    "fallback_text": 3000,
+}
+
+Detail = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class SlackMessage:
+    text: str  # the notification's fallback text
+    blocks: list[dict[str, Any]]
+
+    def payload(self) -> dict[str, Any]:
+        return {"text": self.text, "blocks": self.blocks}
+
+
+def render(detail_type: str, source: str, detail: Detail) -> SlackMessage:
+    """The message for one event (the generic one when the type has no renderer of its own)."""
+    renderer = RENDERERS.get(detail_type, _generic)
+    title, body, fields, next_step = renderer(detail_type, detail)
+    blocks: list[dict[str, Any]] = [_header(title)]
+    if body:
+        blocks.append(_section(body))
+    if fields:
+        blocks.append(_fields(fields))
+    blocks.extend(_extra_blocks(detail_type, detail))
+    if next_step:
+        blocks.append(_section(f"*Next:* {next_step}"))
+    blocks.append(_context(f"`{detail_type}` from `{source}`"))
+    return fit(SlackMessage(text=_truncate(title, LIMITS["fallback_text"]), blocks=blocks))
+
+
+def _where(detail: Detail) -> list[tuple[str, str]]:
+    fields = []
+    for label, key in (("Project", "project"), ("Stage", "stage"), ("Endpoint", "endpoint_name")):
+        if detail.get(key):
+            fields.append((label, f"`{detail[key]}`"))
+    arn = detail.get("model_package_arn")
+    if arn:
+        fields.append(("Model version", _version_label(str(arn))))
+    return fields
+
+
+def _version_label(arn: str) -> str:
+    """``arn:...:model-package/churn-dev/3`` → ``churn-dev v3``."""
+    _, _, resource = arn.partition(":model-package/")
+    group, _, version = resource.rpartition("/")
+    return f"`{group}` v{version}" if group and version.isdigit() else f"`{arn}`"
+
+
+Rendered = tuple[str, str, list[tuple[str, str]], str]
+
+
+def _deployment_started(_: str, d: Detail) -> Rendered:
+    return (
+        f":rocket: Deploying to {d.get('endpoint_name')}",
+        f"An approved model version is being deployed ({d.get('action', 'deploy')}, "
+        f"{d.get('strategy', 'all-at-once')}).",
+        [*_where(d), ("Endpoint config", f"`{d.get('endpoint_config_name', '?')}`")],
+        "Nothing to do: integration tests run when the endpoint is InService.",
+    )
+
+
+def _deployment_skipped(_: str, d: Detail) -> Rendered:
+    reason = str(d.get("reason", "?"))
+    why = {
+        "stale": "an older version than the one the endpoint serves was approved",
+        "already-deployed": "the endpoint already serves this version",
+    }.get(reason, reason)
+    live = d.get("live_model_package_arn")
+    return (
+        f":fast_forward: Deployment to {d.get('endpoint_name')} skipped",
+        f"Skipped because {why}." + (f" Live: {_version_label(str(live))}." if live else ""),
+        _where(d),
+        "Nothing, unless you meant to roll back: approve a newer version or redeploy by hand.",
+    )
+
+
+def _deployment_failed(_: str, d: Detail) -> Rendered:
+    return (
+        f":x: Deployment to {d.get('endpoint_name')} failed",
+        f"*Why:* {d.get('reason', 'unknown')}",
+        _where(d),
+        "Fix the cause above, then approve the version again (or a new one).",
+    )
+
+
+def _deployment_deferred(_: str, d: Detail) -> Rendered:
+    return (
+        f":hourglass: Deployment to {d.get('endpoint_name')} deferred",
+        f"The endpoint is busy{': ' + str(d['reason']) if d.get('reason') else ''}. "
+        "The version is deployed when the endpoint is InService again.",
+        _where(d),
+        "Nothing to do.",
+    )
+
+
+def _deployment_rolled_back(_: str, d: Detail) -> Rendered:
+    removed = d.get("rolled_back_model_package_arn")
+    return (
+        f":rewind: {d.get('endpoint_name')} rolled back",
+        f"*Why:* {d.get('reason') or d.get('trigger') or 'the live version was rejected'}"
+        + (f"\n*Taken off:* {_version_label(str(removed))}" if removed else ""),
+        _where(d),
+        "Look at why the version was rejected (integration tests, a person) before approving a fix.",
+    )
+
+
+def _tests_completed(_: str, d: Detail) -> Rendered:
+    outcome = str(d.get("outcome", "?"))
+    icon = {"passed": ":white_check_mark:", "failed": ":x:", "incomplete": ":warning:"}.get(
+        outcome, ":grey_question:"
+    )
+    title = f"{icon} Integration tests {outcome} on {d.get('endpoint_name')}"
+    if outcome == "no-tests-configured":
+        title = f":grey_question: No integration tests configured for {d.get('endpoint_name')}"
+    body = str(d.get("summary", ""))
+    if d.get("version_rejected"):
+        body += "\nThe version was set to *Rejected*: the deployer rolls the endpoint back."
+    next_step = {
+        "passed": "Merge to prod when ready: the tested artifact is promoted without retraining.",
+        "failed": "Fix the model or the suite; the failing checks are listed above.",
+        "incomplete": "The function ran out of time: shorten the load phase or raise the timeout.",
+        "no-tests-configured": "Add a suite: `python -m mlops_core.suite_tool put ENDPOINT suite.yaml`.",
+    }.get(outcome, "")
+    fields = [*_where(d), ("Run", f"`{d.get('run_id', '?')}`")]
+    return title, body, fields, next_step
+
+
+def _tests_requested(_: str, d: Detail) -> Rendered:
+    who = d.get("requested_by") or "someone"
+    return (
+        f":test_tube: Integration tests requested for {d.get('endpoint_name')}",
+        f"{who} asked for a run" + (f": {d['reason']}" if d.get("reason") else "."),
+        _where(d),
+        "Results follow in a separate message.",
+    )
+
+
+def _pipeline_failed(_: str, d: Detail) -> Rendered:
+    pipeline = str(d.get("pipelineArn", "?")).rpartition("/")[2]
+    execution = str(d.get("pipelineExecutionArn", "?")).rpartition("/")[2]
+    return (
+        f":x: Pipeline {pipeline} failed",
+        f"Execution `{execution}` ended {d.get('currentPipelineExecutionStatus', 'Failed')}"
+        + (f" ({d['pipelineExecutionDisplayName']})." if d.get("pipelineExecutionDisplayName") else "."),
+        [("Pipeline", f"`{pipeline}`"), ("Execution", f"`{execution}`")],
+        "Open the execution in SageMaker Studio, read the failed step's logs, fix and push again.",
+    )
+
+
+def _generic(detail_type: str, d: Detail) -> Rendered:
+    shown = {key: value for key, value in d.items() if key not in {"project", "stage", "endpoint_name"}}
+    body = "\n".join(f"*{key}:* {_short(value)}" for key, value in list(shown.items())[:20])
+    return f":information_source: {detail_type}", body, _where(d), ""
+
+
+def _short(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    return _truncate(text, 300)
+
+
+RENDERERS: dict[str, Callable[[str, Detail], Rendered]] = {
+    "Deployment Started": _deployment_started,
+    "Deployment Skipped": _deployment_skipped,
+    "Deployment Failed": _deployment_failed,
+    "Deployment Deferred": _deployment_deferred,
+    "Deployment Rolled Back": _deployment_rolled_back,
+    "Integration Tests Completed": _tests_completed,
+    "Integration Tests Requested": _tests_requested,
+    "SageMaker Model Building Pipeline Execution Status Change": _pipeline_failed,
+}
+
+
+def _extra_blocks(detail_type: str, d: Detail) -> list[dict[str, Any]]:
+    """The test results' compact tables: cases, then load percentiles against their budgets."""
+    if detail_type != "Integration Tests Completed":
+        return []
+    blocks = []
+    cases = d.get("cases") or []
+    if cases:
+        blocks.append(_section("*Cases*\n" + _case_table(cases)))
+        failures = [
+            f"• *{case['name']}*: " + "; ".join(case.get("failures") or [])
+            for case in cases
+            if not case.get("passed")
+        ]
+        if failures:
+            blocks.append(_section("*Failures*\n" + "\n".join(failures)))
+    load = d.get("load")
+    if load:
+        blocks.append(_section("*Load*\n" + _load_table(load)))
+    if d.get("stopped_early"):
+        blocks.append(_section(f":warning: {d['stopped_early']}"))
+    return blocks
+
+
+def _case_table(cases: list[Mapping[str, Any]]) -> str:
+    width = min(32, max(len(str(case.get("name", ""))) for case in cases))
+    lines = [f"{'case':<{width}}  result  latency (budget)"]
+    for case in cases:
+        latency = case.get("latency_ms")
+        budget = case.get("latency_budget_ms")
+        timing = f"{latency:.0f} ms" if isinstance(latency, int | float) else "-"
+        if budget:
+            timing += f" ({budget:g} ms)"
+        result = "pass" if case.get("passed") else "FAIL"
+        lines.append(f"{str(case.get('name', ''))[:width]:<{width}}  {result:<6}  {timing}")
+    return "```" + "\n".join(lines) + "```"
+
+
+def _load_table(load: Mapping[str, Any]) -> str:
+    lines = [
+        f"{load.get('requests', 0)} requests at concurrency {load.get('concurrency', '?')}: "
+        f"{load.get('requests_per_second', 0)} req/s, errors {float(load.get('error_rate', 0)):.1%} "
+        f"(max {float(load.get('max_error_rate', 0)):.1%})"
+    ]
+    for name in ("p50", "p95", "p99"):
+        value = load.get(f"{name}_ms")
+        budget = load.get(f"{name}_budget_ms")
+        verdict = "" if budget is None or value is None else ("  ok" if value <= budget else "  OVER")
+        shown = f"{value:.1f} ms" if isinstance(value, int | float) else "-"
+        lines.append(f"{name}  {shown:>10}" + (f"  budget {budget:g} ms{verdict}" if budget else ""))
+    return "```" + "\n".join(lines) + "```"
+
+
+# ------------------------------------------------------------------------------------------ blocks
+
+
+def _header(text: str) -> dict[str, Any]:
+    return {"type": "header", "text": {"type": "plain_text", "text": text, "emoji": True}}
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def _fields(fields: list[tuple[str, str]]) -> dict[str, Any]:
+    return {
+        "type": "section",
+        "fields": [{"type": "mrkdwn", "text": f"*{label}*\n{value}"} for label, value in fields],
+    }
+
+
+def _context(text: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
+
+
+def _truncate(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    closing = "```" if text.count("```") % 2 == 0 and text.endswith("```") else ""
+    return text[: limit - 1 - len(closing)] + "…" + closing
+
+
+def fit(message: SlackMessage) -> SlackMessage:
+    """The message cut to Slack's limits: long texts truncated, at most 50 blocks, 10 fields."""
+    blocks = []
+    for original in message.blocks[: LIMITS["blocks"]]:
+        block = json.loads(json.dumps(original))
+        if block["type"] == "header":
+            block["text"]["text"] = _truncate(block["text"]["text"], LIMITS["header_text"])
+        elif block["type"] == "section" and "text" in block:
+            block["text"]["text"] = _truncate(block["text"]["text"], LIMITS["section_text"])
+        if "fields" in block:
+            block["fields"] = [
+                {**field, "text": _truncate(field["text"], LIMITS["field_text"])}
+                for field in block["fields"][: LIMITS["section_fields"]]
+            ]
+        if block["type"] == "context":
+            block["elements"] = block["elements"][: LIMITS["context_elements"]]
+        blocks.append(block)
+    return SlackMessage(_truncate(message.text, LIMITS["fallback_text"]), blocks)
+
+
+def limit_violations(payload: Mapping[str, Any]) -> list[str]:
+    """Where a payload breaks Slack's block limits (empty when it fits); used by the tests."""
+    problems = []
+    blocks = payload.get("blocks", [])
+    if len(blocks) > LIMITS["blocks"]:
+        problems.append(f"{len(blocks)} blocks")
+    for index, block in enumerate(blocks):
+        if block["type"] == "header" and len(block["text"]["text"]) > LIMITS["header_text"]:
+            problems.append(f"block {index}: header longer than {LIMITS['header_text']}")
+        if (
+            block["type"] == "section"
+            and "text" in block
+            and len(block["text"]["text"]) > LIMITS["section_text"]
+        ):
+            problems.append(f"block {index}: section text longer than {LIMITS['section_text']}")
+        fields = block.get("fields", [])
+        if len(fields) > LIMITS["section_fields"]:
+            problems.append(f"block {index}: {len(fields)} fields")
+        problems.extend(
+            f"block {index}: field longer than {LIMITS['field_text']}"
+            for field in fields
+            if len(field["text"]) > LIMITS["field_text"]
+        )
+        if block["type"] == "context" and len(block["elements"]) > LIMITS["context_elements"]:
+            problems.append(f"block {index}: {len(block['elements'])} context elements")
+    if len(payload.get("text", "")) > LIMITS["fallback_text"]:
+        problems.append("fallback text too long")
+    return problems

@@ -1,0 +1,163 @@
+"""The Slack notifier: every domain event (and failed pipeline runs) as a Block Kit message.
+
+The webhook URL is a secret: the project's own (its record names ``slack_webhook_secret``) or the
+stack's default (``SLACK_WEBHOOK_SECRET_ARN``). Secrets are read with Powertools Parameters and
+cached for five minutes; a secret holds ``{"webhook_url": "https://hooks.slack.com/..."}``. The
+URL is never logged: errors name the secret, not its value.
+
+A message is sent with slack_sdk, whose retry handlers ride out 429 (honouring Retry-After), 5xx
+and connection errors. A message that still fails raises :class:`SlackDeliveryError`, so Lambda
+retries the event and, after its retries, keeps it in the on-failure destination.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable
+from typing import Any, Literal, Protocol
+
+from aws_lambda_powertools.utilities.parameters import SecretsProvider
+from pydantic import BaseModel, Field, create_model
+
+from mlops_core.aws_clients import ClientFactory
+from mlops_core.aws_events import EventBridgeEvent
+from mlops_core.domain_events import CATALOG
+from mlops_core.event_function import Outcome
+from mlops_core.naming import parse_stage_resource
+from mlops_core.observability import logger
+from mlops_core.settings import NotifierSettings
+from mlops_core.slack_messages import SlackMessage, render
+from mlops_core.suites import SuiteStore
+
+PIPELINE_FAILED_DETAIL_TYPE = "SageMaker Model Building Pipeline Execution Status Change"
+SECRET_CACHE_SECONDS = 300
+WEBHOOK_URL_KEY = "webhook_url"
+RETRIES_PER_ERROR_KIND = 2
+RETRY_BACKOFF_SECONDS = 0.2  # then 0.4: Lambda's own retries come on top
+RETRY_JITTER_SECONDS = 0.1  # slack_sdk's default jitter adds up to a whole second to each retry
+
+
+class SlackDeliveryError(RuntimeError):
+    """Slack refused the message after slack_sdk's retries; raised so Lambda retries the event."""
+
+
+class NotifiedEvent(EventBridgeEvent):
+    """Any event the notifier is told about; its detail stays a mapping (renderers read what they need)."""
+
+    detail: dict[str, Any]
+
+
+def notified_event_model(detail_type: str) -> type[NotifiedEvent]:
+    """A :class:`NotifiedEvent` narrowed to one ``detail-type`` (what a :class:`Route` dispatches on)."""
+    model: type[NotifiedEvent] = create_model(
+        "Notified" + "".join(part.capitalize() for part in detail_type.split()),
+        __base__=NotifiedEvent,
+        detail_type=(Literal[detail_type], Field(alias="detail-type")),
+    )
+    return model
+
+
+def notified_detail_types() -> list[str]:
+    """Every domain event of the catalog, and failed pipeline executions."""
+    return [event.DETAIL_TYPE for event in CATALOG] + [PIPELINE_FAILED_DETAIL_TYPE]
+
+
+class WebhookSender(Protocol):
+    def send(self, url: str, message: SlackMessage) -> None: ...
+
+
+class SlackSdkSender:
+    def __init__(self, backoff_seconds: float = RETRY_BACKOFF_SECONDS) -> None:
+        self._backoff_seconds = backoff_seconds
+        # slack_sdk logs each request with its URL at DEBUG: keep it out of the logs whatever the level.
+        logging.getLogger("slack_sdk").setLevel(logging.WARNING)
+
+    def send(self, url: str, message: SlackMessage) -> None:
+        from slack_sdk.http_retry.builtin_handlers import (  # noqa: PLC0415 - only the notifier pays for it
+            ConnectionErrorRetryHandler,
+            RateLimitErrorRetryHandler,
+            ServerErrorRetryHandler,
+        )
+        from slack_sdk.http_retry.builtin_interval_calculators import (  # noqa: PLC0415
+            BackoffRetryIntervalCalculator,
+        )
+        from slack_sdk.http_retry.jitter import Jitter  # noqa: PLC0415
+        from slack_sdk.webhook import WebhookClient  # noqa: PLC0415
+
+        class SmallJitter(Jitter):
+            def recalculate(self, duration: float) -> float:
+                return duration + random.random() * RETRY_JITTER_SECONDS
+
+        backoff = BackoffRetryIntervalCalculator(backoff_factor=self._backoff_seconds, jitter=SmallJitter())
+        client = WebhookClient(
+            url,
+            timeout=10,
+            retry_handlers=[
+                ConnectionErrorRetryHandler(
+                    max_retry_count=RETRIES_PER_ERROR_KIND, interval_calculator=backoff
+                ),
+                RateLimitErrorRetryHandler(max_retry_count=RETRIES_PER_ERROR_KIND),
+                ServerErrorRetryHandler(max_retry_count=RETRIES_PER_ERROR_KIND, interval_calculator=backoff),
+            ],
+        )
+        try:
+            response = client.send(text=message.text, blocks=message.blocks)
+        except Exception as error:  # connection errors, after the retries
+            raise SlackDeliveryError(f"Slack webhook unreachable: {type(error).__name__}") from None
+        if response.status_code != 200:
+            raise SlackDeliveryError(f"Slack answered {response.status_code} {response.body[:200]!r}")
+
+
+class SlackNotifier:
+    def __init__(
+        self,
+        settings: NotifierSettings,
+        *,
+        secret: Callable[[str], Any],
+        store: SuiteStore,
+        sender: WebhookSender,
+    ) -> None:
+        self._settings = settings
+        self._secret = secret
+        self._store = store
+        self._sender = sender
+
+    @classmethod
+    def build(cls, settings: NotifierSettings, clients: ClientFactory) -> SlackNotifier:
+        provider = SecretsProvider(boto3_client=clients("secretsmanager"))
+
+        def secret(name: str) -> Any:
+            return provider.get(name, max_age=SECRET_CACHE_SECONDS, transform="json")
+
+        return cls(
+            settings,
+            secret=secret,
+            store=SuiteStore(clients("dynamodb"), settings.config_table_name),
+            sender=SlackSdkSender(),
+        )
+
+    def notify(self, event: BaseModel) -> Outcome:
+        assert isinstance(event, NotifiedEvent)
+        message = render(event.detail_type, event.source, event.detail)
+        secret_name = self._secret_for(event.detail)
+        url = (self._secret(secret_name) or {}).get(WEBHOOK_URL_KEY)
+        if not url:
+            logger.warning(
+                "Slack is not configured: the secret holds no webhook_url",
+                extra={"secret": secret_name, "detail_type": event.detail_type},
+            )
+            return Outcome("not-configured", {"secret": secret_name})
+        self._sender.send(url, message)
+        return Outcome("sent", {"secret": secret_name, "blocks": len(message.blocks)})
+
+    def _secret_for(self, detail: dict[str, Any]) -> str:
+        project = detail.get("project")
+        if not project and isinstance(detail.get("endpoint_name"), str):
+            target = parse_stage_resource(detail["endpoint_name"])
+            project = target.project if target else None
+        if isinstance(project, str) and project:
+            own = self._store.project_record(project).get("slack_webhook_secret")
+            if isinstance(own, str) and own:
+                return own
+        return self._settings.slack_webhook_secret_arn

@@ -1,0 +1,328 @@
+"""Integration test suites: the schema of a suite, and where suites and runs live in the config table.
+
+A suite belongs to one endpoint and lives at ``ENDPOINT#{endpoint}`` / ``TESTS``; it is written from
+a JSON or YAML file by ``python -m mlops_core.suite_tool`` (which validates it with this schema, so a
+suite in the table is always valid). Each run is kept at ``ENDPOINT#{endpoint}`` / ``RUN#{run id}``
+with a TTL. The schema forbids unknown fields: a misspelt expectation must fail loudly, not be
+ignored and let every response pass.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, Protocol, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+TESTS_SORT_KEY = "TESTS"
+RUN_SORT_KEY_PREFIX = "RUN#"
+TESTED_SORT_KEY_PREFIX = "TESTED#"
+
+
+def endpoint_partition_key(endpoint_name: str) -> str:
+    return f"ENDPOINT#{endpoint_name}"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class InvocationRequest(_Strict):
+    """What is sent to InvokeEndpoint. The body is exactly one of ``json``, ``csv`` or ``base64``."""
+
+    content_type: str | None = Field(
+        default=None, description="defaults to application/json, text/csv or application/octet-stream"
+    )
+    accept: str | None = None
+    json_body: Any = Field(default=None, alias="json")
+    csv: str | None = None
+    base64: str | None = None
+    custom_attributes: str | None = Field(default=None, max_length=1024)
+    target_variant: str | None = None
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _exactly_one_body(self) -> Self:
+        given = [name for name in ("json", "csv", "base64") if self._raw(name) is not None]
+        if len(given) != 1:
+            raise ValueError(f"give exactly one body: json, csv or base64 (got {given or 'none'})")
+        if self.base64 is not None:
+            try:
+                base64.b64decode(self.base64, validate=True)
+            except binascii.Error as error:
+                raise ValueError(f"base64 body does not decode: {error}") from error
+        return self
+
+    def _raw(self, name: str) -> Any:
+        return {"json": self.json_body, "csv": self.csv, "base64": self.base64}[name]
+
+    @property
+    def body(self) -> bytes:
+        if self.csv is not None:
+            return self.csv.encode()
+        if self.base64 is not None:
+            return base64.b64decode(self.base64)
+        return json.dumps(self.json_body).encode()
+
+    @property
+    def resolved_content_type(self) -> str:
+        if self.content_type:
+            return self.content_type
+        if self.csv is not None:
+            return "text/csv"
+        if self.base64 is not None:
+            return "application/octet-stream"
+        return "application/json"
+
+
+class ValueCheck(_Strict):
+    """One check of one value: ``equals``, ``approx`` (± ``tolerance``), a range, or a regex ``matches``."""
+
+    equals: Any = None
+    approx: float | None = None
+    tolerance: float = Field(default=1e-6, ge=0)
+    at_least: float | None = None
+    at_most: float | None = None
+    matches: str | None = None
+
+    @model_validator(mode="after")
+    def _one_kind_of_check(self) -> Self:
+        kinds = [
+            kind
+            for kind, given in (
+                ("equals", "equals" in self.model_fields_set),
+                ("approx", self.approx is not None),
+                ("range", self.at_least is not None or self.at_most is not None),
+                ("matches", self.matches is not None),
+            )
+            if given
+        ]
+        if len(kinds) != 1:
+            raise ValueError(f"give exactly one of equals, approx, at_least/at_most, matches (got {kinds})")
+        if self.matches is not None:
+            try:
+                re.compile(self.matches)
+            except re.error as error:
+                raise ValueError(f"matches is not a regular expression: {error}") from error
+        return self
+
+    def failure(self, value: Any) -> str | None:
+        """Why ``value`` fails this check, or None if it passes."""
+        if "equals" in self.model_fields_set:
+            return None if value == self.equals else f"{value!r} is not {self.equals!r}"
+        if self.matches is not None:
+            text = value if isinstance(value, str) else json.dumps(value)
+            return None if re.search(self.matches, text) else f"{text!r} does not match /{self.matches}/"
+        number = _as_number(value)
+        if number is None:
+            return f"{value!r} is not a number"
+        if self.approx is not None:
+            if abs(number - self.approx) <= self.tolerance:
+                return None
+            return f"{number} is not {self.approx} ± {self.tolerance}"
+        if self.at_least is not None and number < self.at_least:
+            return f"{number} is below {self.at_least}"
+        if self.at_most is not None and number > self.at_most:
+            return f"{number} is above {self.at_most}"
+        return None
+
+
+def _as_number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return None
+
+
+class JsonCheck(ValueCheck):
+    """A check of the value at ``path`` in a JSON response, e.g. ``$.predictions[0].score``."""
+
+    path: str = Field(pattern=r"^\$?(\.?[A-Za-z_][\w-]*|\[\d+\])*$")
+
+
+class CsvCheck(ValueCheck):
+    """A check of one column of a CSV response, in one row or (``row`` unset) in every row."""
+
+    column: int = Field(ge=0)
+    row: int | None = Field(default=None, ge=0)
+
+
+class Expectation(_Strict):
+    """What the response must be. A case expects HTTP 200 unless it names a status or an error code."""
+
+    status: int | None = Field(default=None, ge=100, le=599)
+    error_code: str | None = Field(default=None, description="e.g. ModelError, ValidationError")
+    content_type: str | None = None
+    json_checks: list[JsonCheck] = Field(default=[], alias="json")
+    csv_checks: list[CsvCheck] = Field(default=[], alias="csv")
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    @property
+    def expects_error(self) -> bool:
+        return self.error_code is not None or (self.status is not None and self.status >= 400)
+
+
+class TestCase(_Strict):
+    name: str = Field(min_length=1, max_length=80)
+    request: InvocationRequest
+    expect: Expectation = Expectation()
+    latency_budget_ms: float | None = Field(default=None, gt=0)
+
+
+class LoadPhase(_Strict):
+    """Bounded-concurrency load: ``requests`` in total or for ``duration_seconds``, held to budgets."""
+
+    request: InvocationRequest
+    requests: int | None = Field(default=None, ge=1, le=100_000)
+    duration_seconds: float | None = Field(default=None, gt=0, le=600)
+    concurrency: int = Field(default=4, ge=1, le=64)
+    p50_budget_ms: float | None = Field(default=None, gt=0)
+    p95_budget_ms: float | None = Field(default=None, gt=0)
+    p99_budget_ms: float | None = Field(default=None, gt=0)
+    max_error_rate: float = Field(default=0.0, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _requests_or_duration(self) -> Self:
+        if (self.requests is None) == (self.duration_seconds is None):
+            raise ValueError("give exactly one of requests and duration_seconds")
+        return self
+
+
+class TestSuite(_Strict):
+    """An endpoint's integration test suite (a file in the project's repository, written by CI)."""
+
+    __test__ = False  # not a pytest class
+
+    version: int = Field(default=1, ge=1, le=1)
+    description: str | None = None
+    cases: list[TestCase] = Field(default=[], max_length=50)
+    load: LoadPhase | None = None
+
+    @model_validator(mode="after")
+    def _something_to_run_and_unique_names(self) -> Self:
+        if not self.cases and self.load is None:
+            raise ValueError("a suite needs at least one case or a load phase")
+        names = [case.name for case in self.cases]
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise ValueError(f"case names must be unique: {duplicates} repeat")
+        return self
+
+
+TestCase.__test__ = False  # type: ignore[attr-defined]
+
+
+class TableClient(Protocol):
+    def get_item(self, **kwargs: Any) -> dict[str, Any]: ...
+    def put_item(self, **kwargs: Any) -> dict[str, Any]: ...
+    def delete_item(self, **kwargs: Any) -> dict[str, Any]: ...
+
+
+class SuiteStore:
+    """Suites, runs and the record of deployments already tested, in the config table."""
+
+    def __init__(self, dynamodb: TableClient, table_name: str) -> None:
+        self._dynamodb = dynamodb
+        self._table = table_name
+
+    def get_suite(self, endpoint_name: str) -> TestSuite | None:
+        item = self._dynamodb.get_item(
+            TableName=self._table,
+            Key={"pk": {"S": endpoint_partition_key(endpoint_name)}, "sk": {"S": TESTS_SORT_KEY}},
+            ConsistentRead=True,
+        ).get("Item")
+        if item is None:
+            return None
+        return TestSuite.model_validate_json(item["suite"]["S"])
+
+    def put_suite(self, endpoint_name: str, suite: TestSuite, *, source: str) -> None:
+        self._dynamodb.put_item(
+            TableName=self._table,
+            Item={
+                "pk": {"S": endpoint_partition_key(endpoint_name)},
+                "sk": {"S": TESTS_SORT_KEY},
+                "suite": {"S": suite.model_dump_json(by_alias=True, exclude_defaults=True)},
+                "source": {"S": source},
+            },
+        )
+
+    def claim_deployment(self, endpoint_name: str, endpoint_config_name: str, *, expires_at: int) -> bool:
+        """Record that this deployment (endpoint config) is being tested; False if it already was."""
+        try:
+            self._dynamodb.put_item(
+                TableName=self._table,
+                Item={
+                    "pk": {"S": endpoint_partition_key(endpoint_name)},
+                    "sk": {"S": TESTED_SORT_KEY_PREFIX + endpoint_config_name},
+                    "expires_at": {"N": str(expires_at)},
+                },
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except Exception as error:
+            if type(error).__name__ == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def release_deployment(self, endpoint_name: str, endpoint_config_name: str) -> None:
+        """Forget a claim whose run failed, so that Lambda's retry of the event runs the suite."""
+        self._dynamodb.delete_item(
+            TableName=self._table,
+            Key={
+                "pk": {"S": endpoint_partition_key(endpoint_name)},
+                "sk": {"S": TESTED_SORT_KEY_PREFIX + endpoint_config_name},
+            },
+        )
+
+    def put_run(
+        self, endpoint_name: str, run_id: str, *, outcome: str, result: Mapping[str, Any], expires_at: int
+    ) -> None:
+        self._dynamodb.put_item(
+            TableName=self._table,
+            Item={
+                "pk": {"S": endpoint_partition_key(endpoint_name)},
+                "sk": {"S": RUN_SORT_KEY_PREFIX + run_id},
+                "outcome": {"S": outcome},
+                "result": {"S": json.dumps(result)},
+                "expires_at": {"N": str(expires_at)},
+            },
+        )
+
+    def project_record(self, project: str) -> dict[str, Any]:
+        """The project's ``META`` item as plain values (empty when the project has none)."""
+        item = self._dynamodb.get_item(
+            TableName=self._table, Key={"pk": {"S": f"PROJECT#{project}"}, "sk": {"S": "META"}}
+        ).get("Item")
+        return {name: _plain(value) for name, value in (item or {}).items()}
+
+
+def _plain(value: Mapping[str, Any]) -> Any:
+    """A DynamoDB attribute value as a plain value (the few types a project record uses)."""
+    (kind, raw), *_ = value.items()
+    if kind == "BOOL":
+        return bool(raw)
+    if kind == "N":
+        return float(raw)
+    if kind == "M":
+        return {key: _plain(inner) for key, inner in raw.items()}
+    if kind == "L":
+        return [_plain(inner) for inner in raw]
+    return raw
+
+
+def run_id_for(now: datetime) -> str:
+    """Run ids sort by time: ``2026-11-25T18:30:00.123456Z``."""
+    return now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")

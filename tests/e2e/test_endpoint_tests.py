@@ -1,0 +1,187 @@
+"""Integration tests of a deployed endpoint, end to end: approval → endpoint InService → the suite runs
+against the real demo model on the local inference server → run stored, version annotated, Slack told."""
+
+from __future__ import annotations
+
+import copy
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from mlops_core.suite_tool import write_suite
+from mlops_local.demo_model import BROKEN_MODEL, DEMO_SUITE, GOOD_MODEL, SLOW_MODEL, register_demo_version
+
+pytestmark = pytest.mark.e2e
+
+
+def deploy(cloud, group: str, model: dict) -> tuple[str, object]:
+    arn = register_demo_version(cloud.session, group, model)
+    cloud.settle()
+    cloud.session.client("sagemaker").update_model_package(
+        ModelPackageArn=arn, ModelApprovalStatus="Approved"
+    )
+    return arn, cloud.settle()
+
+
+def completed(trace) -> list[dict]:
+    return [event["detail"] for event in trace.events(detail_type="Integration Tests Completed")]
+
+
+def slack_text(message: dict) -> str:
+    return json.dumps(message["blocks"])
+
+
+def test_a_good_version_passes_a_broken_one_fails_by_name_and_slack_says_so(cloud):
+    dynamodb = cloud.session.client("dynamodb")
+    table = cloud.outputs["ConfigTableName"]
+    write_suite(dynamodb, table, "x-dev", DEMO_SUITE, source="tests/suite.yaml")
+
+    good, trace = deploy(cloud, "x-dev", GOOD_MODEL)
+
+    [result] = completed(trace)
+    assert result["outcome"] == "passed", result["summary"]
+    assert [case["name"] for case in result["cases"]] == [
+        "churner-leaves",
+        "loyal-customer-stays",
+        "malformed-row-is-refused",
+    ]
+    assert result["model_package_arn"] == good
+    load = result["load"]
+    assert load["requests"] == 200 and load["errors"] == 0
+    assert 0 < load["p50_ms"] <= load["p95_ms"] <= load["p99_ms"]
+    runs = dynamodb.query(
+        TableName=table,
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :run)",
+        ExpressionAttributeValues={":pk": {"S": "ENDPOINT#x-dev"}, ":run": {"S": "RUN#"}},
+    )["Items"]
+    assert [item["outcome"]["S"] for item in runs] == ["passed"]
+    assert int(runs[0]["expires_at"]["N"]) > 0
+    metadata = cloud.session.client("sagemaker").describe_model_package(ModelPackageName=good)[
+        "CustomerMetadataProperties"
+    ]
+    assert metadata["mlops:integration-tests"] == "passed"
+    assert metadata["mlops:integration-tests-run-id"] == result["run_id"]
+    [passed_message] = [m for m in cloud.slack_messages if "Integration tests passed" in m["text"]]
+    assert "loyal-customer-stays" in slack_text(passed_message) and "p95" in slack_text(passed_message)
+
+    # The same IN_SERVICE event delivered again (a new event id, the same deployment): no second run.
+    [in_service] = [
+        e
+        for e in trace.events(detail_type="SageMaker Endpoint State Change")
+        if e["detail"]["EndpointStatus"] == "IN_SERVICE"
+    ]
+    duplicate = copy.deepcopy(in_service)
+    duplicate["id"] = "duplicate-of-" + in_service["id"]
+    again = cloud.send(duplicate)
+    assert completed(again) == []
+    [tester_run] = again.runs(function="EndpointTesterFunction")
+    assert tester_run.attempts[-1].result["status"] == "skipped"
+
+    broken, trace = deploy(cloud, "x-dev", BROKEN_MODEL)
+
+    [result] = completed(trace)
+    assert result["outcome"] == "failed"
+    assert result["model_package_arn"] == broken
+    failed = {case["name"]: case["failures"] for case in result["cases"] if not case["passed"]}
+    assert set(failed) == {"churner-leaves", "loyal-customer-stays"}
+    assert any(
+        "$.predictions[0].score" in failure and "below 0.5" in failure for failure in failed["churner-leaves"]
+    )
+    assert "churner-leaves" in result["summary"]
+    [failed_message] = [m for m in cloud.slack_messages if "Integration tests failed" in m["text"]]
+    assert "churner-leaves" in slack_text(failed_message) and "below 0.5" in slack_text(failed_message)
+
+    # A person asks for a run: the suite runs again, even though this deployment was tested.
+    requested = cloud.send(
+        {
+            "source": "mlops.operator",
+            "detail-type": "Integration Tests Requested",
+            "detail": {"endpoint_name": "x-dev", "requested_by": "jane"},
+        },
+        bus=cloud.outputs["EventBusName"],
+    )
+    [result] = completed(requested)
+    assert result["trigger"] == "requested" and result["outcome"] == "failed"
+
+
+def test_a_slow_model_breaks_its_latency_budget_and_an_endpoint_without_suite_is_not_a_pass(cloud):
+    cases_only = {key: value for key, value in DEMO_SUITE.items() if key != "load"}
+    write_suite(
+        cloud.session.client("dynamodb"), cloud.outputs["ConfigTableName"], "y-dev", cases_only, source="s"
+    )
+
+    _, trace = deploy(cloud, "y-dev", SLOW_MODEL)
+    [slow] = completed(trace)
+    _, trace = deploy(cloud, "z-dev", GOOD_MODEL)
+    [untested] = completed(trace)
+
+    assert slow["outcome"] == "failed"
+    latency_failures = [f for case in slow["cases"] for f in case["failures"] if "over the budget" in f]
+    assert latency_failures and all("150 ms" in f for f in latency_failures)
+    assert untested["outcome"] == "no-tests-configured"
+    assert untested["cases"] == [] and "no tests configured" in untested["summary"]
+    assert any("No integration tests configured for z-dev" in m["text"] for m in cloud.slack_messages)
+
+
+class _FailingWebhook:
+    """A webhook that answers 500 to everything and counts the attempts."""
+
+    def __init__(self) -> None:
+        self.requests = 0
+        webhook = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                webhook.requests += 1
+                self.send_response(500)
+                self.send_header("Content-Length", "5")
+                self.end_headers()
+                self.wfile.write(b"error")
+
+            def log_message(self, format, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.02,), daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}/services/T0/B0/failing"
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_a_failing_webhook_is_retried_then_the_event_lands_in_the_on_failure_destination(cloud):
+    with _FailingWebhook() as webhook:
+        cloud.set_slack_webhook_url(webhook.url)
+
+        trace = cloud.send(
+            {
+                "source": "mlops.operator",
+                "detail-type": "Integration Tests Requested",
+                "detail": {"endpoint_name": "nobody-dev"},
+            },
+            bus=cloud.outputs["EventBusName"],
+        )
+
+    [run] = trace.runs(function="SlackNotifierFunction")
+    assert len(run.attempts) == 3  # Lambda's first attempt and its two retries
+    assert webhook.requests == 3 * 3  # each attempt: slack_sdk's first try and its two retries on 5xx
+    assert "Slack answered 500" in run.attempts[-1].error.message
+    assert webhook.url not in json.dumps([attempt.logs for attempt in run.attempts])
+    sqs = cloud.session.client("sqs")
+    [message] = sqs.receive_message(QueueUrl=cloud.outputs["FailedEventsQueueUrl"], MaxNumberOfMessages=10)[
+        "Messages"
+    ]
+    record = json.loads(message["Body"])
+    assert record["requestPayload"]["detail-type"] == "Integration Tests Requested"
+    assert record["requestContext"]["functionArn"].startswith(cloud.functions["SlackNotifierFunction"].arn)

@@ -1,0 +1,207 @@
+"""Promotion without retraining, and the reaper, through the template's own wiring in the local cloud."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from mlops_local import LocalCloud
+
+PASSED = {
+    "mlops:integration-tests": "passed",
+    "mlops:integration-tests-run-id": "2026-11-25T18:30:00.000000Z",
+}
+SOURCE_BUCKET = "sagemaker-us-east-1-123456789012"
+LINEAGE = {
+    "ModelMetrics": {
+        "ModelQuality": {"Statistics": {"ContentType": "application/json", "S3Uri": "s3://m/metrics.json"}}
+    },
+    "DriftCheckBaselines": {
+        "ModelQuality": {"Statistics": {"ContentType": "application/json", "S3Uri": "s3://m/baseline.json"}}
+    },
+}
+
+
+@pytest.fixture
+def cloud() -> Iterator[LocalCloud]:
+    with LocalCloud(parameters={"DeployedStages": "feature,dev,prod,champion,challenger"}) as local_cloud:
+        local_cloud.session.client("s3").create_bucket(Bucket=SOURCE_BUCKET)
+        yield local_cloud
+
+
+def put_project(cloud: LocalCloud, project: str, scenario: str, **extra) -> None:
+    """The project record (written by the project-lifecycle function in real life)."""
+    item = {"pk": f"PROJECT#{project}", "sk": "META", "project": project, "scenario": scenario, **extra}
+    cloud.session.resource("dynamodb").Table(cloud.outputs["ConfigTableName"]).put_item(Item=item)
+
+
+def register_dev_version(cloud: LocalCloud, project: str, commit: str) -> str:
+    """A dev version as a pipeline registers it (artifact in S3, full lineage), approved."""
+    sagemaker, s3 = cloud.session.client("sagemaker"), cloud.session.client("s3")
+    group = f"{project}-dev"
+    if group not in [
+        g["ModelPackageGroupName"]
+        for g in sagemaker.list_model_package_groups()["ModelPackageGroupSummaryList"]
+    ]:
+        sagemaker.create_model_package_group(ModelPackageGroupName=group)
+    key = f"{project}/{commit}/model.tar.gz"
+    s3.put_object(Bucket=SOURCE_BUCKET, Key=key, Body=f"model of {commit}".encode())
+    arn = sagemaker.create_model_package(
+        ModelPackageGroupName=group,
+        ModelApprovalStatus="Approved",
+        InferenceSpecification={
+            "Containers": [
+                {
+                    "Image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/xgb:1",
+                    "ModelDataUrl": f"s3://{SOURCE_BUCKET}/{key}",
+                }
+            ],
+            "SupportedContentTypes": ["text/csv"],
+            "SupportedResponseMIMETypes": ["text/csv"],
+        },
+        MetadataProperties={"CommitId": commit, "Repository": project},
+        CustomerMetadataProperties={"mlops:dataset": f"s3://data/{project}/train.csv"},
+        **LINEAGE,
+    )["ModelPackageArn"]
+    return arn
+
+
+def record_tests(cloud: LocalCloud, arn: str, outcome: dict) -> None:
+    """The outcome the endpoint tester records on the version (merged into its metadata). The dev
+    endpoints here have no suite, so the tester itself records `no-tests-configured`."""
+    sagemaker = cloud.session.client("sagemaker")
+    current = sagemaker.describe_model_package(ModelPackageName=arn).get("CustomerMetadataProperties", {})
+    sagemaker.update_model_package(ModelPackageArn=arn, CustomerMetadataProperties={**current, **outcome})
+
+
+def codecommit_merge(repository: str, commit: str, event_id: str = "merge-1") -> dict:
+    return {
+        "id": event_id,
+        "source": "aws.codecommit",
+        "detail-type": "CodeCommit Repository State Change",
+        "resources": [f"arn:aws:codecommit:us-east-1:123456789012:{repository}"],
+        "detail": {
+            "event": "referenceUpdated",
+            "repositoryName": repository,
+            "referenceType": "branch",
+            "referenceName": "prod",
+            "referenceFullName": "refs/heads/prod",
+            "commitId": commit,
+            "oldCommitId": "0" * 40,
+        },
+    }
+
+
+def git_branch_updated(repository: str, commit: str, merged: str | None, project: str | None = None) -> dict:
+    detail = {"repository": repository, "branch": "prod", "commit_id": commit, "provider": "github"}
+    if merged:
+        detail["merged_commit_id"] = merged
+    if project:
+        detail["project"] = project
+    return {"source": "mlops.ci", "detail-type": "Git Branch Updated", "detail": detail}
+
+
+def versions(cloud: LocalCloud, group: str) -> list[dict]:
+    sagemaker = cloud.session.client("sagemaker")
+    summaries = sagemaker.list_model_packages(ModelPackageGroupName=group)["ModelPackageSummaryList"]
+    return [sagemaker.describe_model_package(ModelPackageName=s["ModelPackageArn"]) for s in summaries]
+
+
+def test_baseline_promotion_copies_the_tested_version_once_and_its_approval_deploys_x_prod(cloud):
+    put_project(cloud, "x", "baseline")
+    older = register_dev_version(cloud, "x", "a1")
+    merged = register_dev_version(cloud, "x", "b2")
+    newest = register_dev_version(cloud, "x", "c3")
+    cloud.settle()
+    record_tests(cloud, older, PASSED)
+    record_tests(cloud, merged, PASSED)
+    record_tests(cloud, newest, {"mlops:integration-tests": "failed"})  # newer, but failed: not promoted
+
+    trace = cloud.send(codecommit_merge("x", "b2"))
+
+    [promoted] = trace.events(detail_type="Model Promoted")
+    assert promoted["source"] == "mlops.artifact-copier"
+    assert promoted["detail"]["source_model_package_arn"] == merged
+    assert promoted["detail"]["selected_by"] == "merged-commit"
+    [copy_] = versions(cloud, "x-prod")
+    source = cloud.session.client("sagemaker").describe_model_package(ModelPackageName=merged)
+    assert copy_["ModelApprovalStatus"] == "PendingManualApproval"
+    assert copy_["ModelMetrics"] == source["ModelMetrics"] == LINEAGE["ModelMetrics"]
+    assert copy_["DriftCheckBaselines"] == LINEAGE["DriftCheckBaselines"]
+    assert copy_["MetadataProperties"] == {"CommitId": "b2", "Repository": "x"}
+    assert copy_["CustomerMetadataProperties"] == {
+        **source["CustomerMetadataProperties"],
+        "mlops:source-model-package-arn": merged,
+        "mlops:source-test-run-id": PASSED["mlops:integration-tests-run-id"],
+    }
+    [container] = copy_["InferenceSpecification"]["Containers"]
+    assert container["Image"] == source["InferenceSpecification"]["Containers"][0]["Image"]
+    bucket = cloud.outputs["PromotedArtifactBucketName"]
+    assert container["ModelDataUrl"] == f"s3://{bucket}/x/prod/x-dev-v2/model.tar.gz"
+    body = (
+        cloud.session.client("s3")
+        .get_object(Bucket=bucket, Key="x/prod/x-dev-v2/model.tar.gz")["Body"]
+        .read()
+    )
+    assert body == b"model of b2"
+
+    # The same merge again (the CI event for it, without the merged commit): still one copy.
+    again = cloud.send(git_branch_updated("acme/x", "b2", None), bus=cloud.outputs["EventBusName"])
+    [second] = again.events(detail_type="Model Promoted")
+    assert second["detail"]["promoted"][0]["created"] is False
+    assert len(versions(cloud, "x-prod")) == 1
+
+    # Approving the copy deploys x-prod.
+    cloud.session.client("sagemaker").update_model_package(
+        ModelPackageArn=copy_["ModelPackageArn"], ModelApprovalStatus="Approved"
+    )
+    deployed = cloud.settle()
+    [started] = [
+        e
+        for e in deployed.events(detail_type="Deployment Started")
+        if e["detail"]["endpoint_name"] == "x-prod"
+    ]
+    assert started["detail"]["model_package_arn"] == copy_["ModelPackageArn"]
+    assert (
+        cloud.session.client("sagemaker").describe_endpoint(EndpointName="x-prod")["EndpointStatus"]
+        == "InService"
+    )
+
+
+def test_advanced_promotion_from_ci_copies_into_champion_and_challenger_and_untested_fails(cloud):
+    put_project(cloud, "y", "advanced", repository_name="y-model")
+    put_project(cloud, "z", "baseline")
+    source = register_dev_version(cloud, "y", "d4")
+    register_dev_version(cloud, "z", "e5")
+    cloud.settle()  # deployed to y-dev and z-dev, where the tester finds no suite
+    record_tests(cloud, source, PASSED)
+
+    # GitHub CI names the repository (not the project) and the merged dev commit.
+    trace = cloud.send(git_branch_updated("acme/y-model", "f00d", "d4"), bus=cloud.outputs["EventBusName"])
+
+    [promoted] = trace.events(detail_type="Model Promoted")
+    assert promoted["detail"]["project"] == "y"
+    assert {p["stage"] for p in promoted["detail"]["promoted"]} == {"champion", "challenger"}
+    for group in ("y-champion", "y-challenger"):
+        [copy_] = versions(cloud, group)
+        assert copy_["CustomerMetadataProperties"]["mlops:source-model-package-arn"] == source
+        assert copy_["ModelApprovalStatus"] == "PendingManualApproval"
+
+    failed_trace = cloud.send(codecommit_merge("z", "e5", event_id="merge-z"))
+    [failed] = failed_trace.events(detail_type="Promotion Failed")
+    assert failed["detail"]["reason"] == "no-tested-version"
+    assert "no-tests-configured" in failed["detail"]["message"]
+    assert not _group_exists(cloud, "z-prod") or versions(cloud, "z-prod") == []
+
+    # The reaper, on request, through the bus: a dry run touches nothing.
+    reaped = cloud.send(
+        {"source": "mlops.operator", "detail-type": "Endpoints Reap Requested", "detail": {"dry_run": True}},
+        bus=cloud.outputs["EventBusName"],
+    )
+    [summary] = reaped.events(detail_type="Endpoints Reaped")
+    assert summary["detail"]["dry_run"] is True
+
+
+def _group_exists(cloud: LocalCloud, group: str) -> bool:
+    groups = cloud.session.client("sagemaker").list_model_package_groups()["ModelPackageGroupSummaryList"]
+    return group in [g["ModelPackageGroupName"] for g in groups]

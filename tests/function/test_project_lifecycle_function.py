@@ -1,0 +1,312 @@
+"""The project-lifecycle handler always answers CloudFormation (through crhelper, over HTTPS), with a
+reason a person can act on: provider, registry and validation errors, misconfiguration, timeouts."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mlops_core.custom_resource import CustomResourceFunction
+from mlops_core.git_providers import GitProviderError, LocalGitProvider, SeedFile
+from mlops_core.project_lifecycle import ProjectLifecycle, RegistryError
+from mlops_core.projects import GitProviderName, ProjectRecord
+from mlops_core.settings import ProjectLifecycleSettings
+from mlops_local.custom_resources import CustomResourceResponseReceiver
+from mlops_local.runtime import LambdaContext
+
+ENVIRONMENT = {
+    "STACK_NAME": "mlops",
+    "EVENT_BUS_NAME": "mlops-bus",
+    "CONFIG_TABLE_NAME": "mlops-config",
+    "IDEMPOTENCY_TABLE_NAME": "mlops-idempotency",
+    "DEPLOYED_STAGES": "feature,dev",
+    "SEED_CODE_DIR": "/unused",
+    "LOCAL_GIT_ROOT": "/unused",
+    "DEFAULT_GIT_PROVIDER": "local",
+}
+PROPERTIES = {"SageMakerProjectName": "churn", "SageMakerProjectId": "p-1"}
+SEED = (SeedFile("README.md", b"# churn\n"), SeedFile("run.sh", b"#!/bin/sh\n", executable=True))
+
+
+@dataclass
+class FakeModelGroups:
+    groups: dict[str, bool] = field(default_factory=dict)  # name -> has versions
+    failing: str | None = None  # the operation that raises RegistryError
+
+    def _maybe_fail(self, operation: str, name: str) -> None:
+        if self.failing == operation:
+            raise RegistryError(f"model group {name}: {operation} failed: AccessDeniedException: not allowed")
+
+    def exists(self, name: str) -> bool:
+        self._maybe_fail("exists", name)
+        return name in self.groups
+
+    def create(self, name: str, *, description: str, tags: Mapping[str, str]) -> None:
+        self._maybe_fail("create", name)
+        self.groups[name] = False
+
+    def has_versions(self, name: str) -> bool:
+        return self.groups[name]
+
+    def delete(self, name: str) -> None:
+        self._maybe_fail("delete", name)
+        del self.groups[name]
+
+
+@dataclass
+class FakeStore:
+    records: dict[str, ProjectRecord] = field(default_factory=dict)
+
+    def get(self, project: str) -> ProjectRecord | None:
+        return self.records.get(project)
+
+    def put(self, record: ProjectRecord) -> None:
+        self.records[record.project] = record
+
+
+class FakeEvents:
+    def __init__(self) -> None:
+        self.entries: list[dict[str, Any]] = []
+
+    def put_events(self, *, Entries: list[dict[str, Any]]) -> dict[str, Any]:
+        self.entries += Entries
+        return {"FailedEntryCount": 0, "Entries": [{"EventId": "e"} for _ in Entries]}
+
+
+class FailingProvider:
+    name = GitProviderName.GITHUB
+
+    def ensure_repository(self, name: str, **_: Any) -> Any:
+        raise GitProviderError("GitHub POST /orgs/acme/repos answered 403: {} (check the token's scopes)")
+
+    def retire_repository(self, name: str, retention: Any) -> str:
+        raise GitProviderError("GitHub unreachable")
+
+
+@dataclass
+class Harness:
+    receiver: CustomResourceResponseReceiver
+    groups: FakeModelGroups
+    store: FakeStore
+    events: FakeEvents
+    handler: CustomResourceFunction[ProjectLifecycleSettings, ProjectLifecycle]
+
+    def request(
+        self, request_type: str, properties: dict[str, Any], *, timeout_seconds: float = 30, **extra: Any
+    ) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+        url, key = self.receiver.new_response_url()
+        event = {
+            "RequestType": request_type,
+            "ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:f",
+            "ResponseURL": url,
+            "StackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/sc-churn/1",
+            "RequestId": f"request-{key}",
+            "LogicalResourceId": "Project",
+            "ResourceType": "Custom::SageMakerProject",
+            "ResourceProperties": {
+                "ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:f",
+                **properties,
+            },
+            **extra,
+        }
+        result = self.handler(event, context(timeout_seconds))
+        return self.receiver.response(key), result
+
+
+def context(timeout_seconds: float) -> LambdaContext:
+    return LambdaContext(
+        function_name="project-lifecycle",
+        function_version="$LATEST",
+        invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:project-lifecycle",
+        memory_limit_in_mb=512,
+        aws_request_id="00000000-0000-0000-0000-000000000000",
+        log_group_name="/aws/lambda/project-lifecycle",
+        log_stream_name="stream",
+        deadline=time.monotonic() + timeout_seconds,
+    )
+
+
+class FakeClients:
+    def __init__(self, events: FakeEvents) -> None:
+        self._events = events
+
+    def __call__(self, service_name: str) -> Any:
+        assert service_name == "events", f"the harness builds no {service_name} client"
+        return self._events
+
+
+@pytest.fixture
+def receiver(monkeypatch: pytest.MonkeyPatch) -> Iterator[CustomResourceResponseReceiver]:
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_SAM_LOCAL", "true")
+    with CustomResourceResponseReceiver() as started:
+        monkeypatch.setenv("SSL_CERT_FILE", str(started.ca_bundle))  # what crhelper's ssl context trusts
+        yield started
+
+
+def harness(
+    receiver: CustomResourceResponseReceiver,
+    tmp_path: Path,
+    *,
+    environ: dict[str, str] | None = None,
+    groups: FakeModelGroups | None = None,
+    provider: Any = None,
+    seed: Any = None,
+) -> Harness:
+    groups = groups or FakeModelGroups()
+    store = FakeStore()
+    events = FakeEvents()
+
+    def build(settings: ProjectLifecycleSettings, clients: Any) -> ProjectLifecycle:
+        return ProjectLifecycle(
+            settings=settings,
+            git_providers={GitProviderName.LOCAL: lambda: provider or LocalGitProvider(tmp_path)},
+            model_groups=groups,
+            projects=store,
+            seed_code=seed or (lambda: SEED),
+        )
+
+    handler = CustomResourceFunction(
+        component="project-lifecycle",
+        settings_model=ProjectLifecycleSettings,
+        build_service=build,
+        on_create=ProjectLifecycle.create,
+        on_update=ProjectLifecycle.update,
+        on_delete=ProjectLifecycle.delete,
+        environ=ENVIRONMENT if environ is None else environ,
+        clients=FakeClients(events),  # type: ignore[arg-type]
+    )
+    return Harness(receiver, groups, store, events, handler)
+
+
+def test_create_answers_success_with_data_and_publishes_project_created(receiver, tmp_path):
+    test = harness(receiver, tmp_path)
+    answer, result = test.request("Create", PROPERTIES)
+    assert answer is not None
+    assert answer["Status"] == "SUCCESS"
+    assert answer["PhysicalResourceId"] == "mlops-project:churn"
+    assert answer["Data"]["ModelGroups"] == "churn-feature,churn-dev,churn-prod"
+    assert result == {
+        "Status": "SUCCESS",
+        "Reason": "",
+        "PhysicalResourceId": "mlops-project:churn",
+        "Answered": True,
+    }
+    assert [entry["DetailType"] for entry in test.events.entries] == ["Project Created"]
+    assert test.store.records["churn"].repository_url == (tmp_path / "churn.git").resolve().as_uri()
+
+
+def test_a_git_provider_error_is_answered_failed_and_nothing_is_recorded(receiver, tmp_path):
+    test = harness(receiver, tmp_path, provider=FailingProvider())
+    answer, _ = test.request("Create", PROPERTIES)
+    assert answer is not None
+    assert answer["Status"] == "FAILED"
+    assert "answered 403" in answer["Reason"]
+    assert "token's scopes" in answer["Reason"]
+    assert test.store.records == {}
+    assert test.events.entries == []
+
+
+def test_a_registry_error_is_answered_failed_and_a_retry_succeeds(receiver, tmp_path):
+    groups = FakeModelGroups(failing="create")
+    test = harness(receiver, tmp_path, groups=groups)
+    answer, _ = test.request("Create", PROPERTIES)
+    assert answer is not None
+    assert answer["Status"] == "FAILED"
+    assert answer["Reason"].startswith("model group churn-feature: create failed: AccessDeniedException")
+    assert test.store.records == {}
+
+    groups.failing = None  # the permission is fixed; CloudFormation's retry (a new Create) succeeds
+    answer, _ = test.request("Create", PROPERTIES)
+    assert answer is not None
+    assert answer["Status"] == "SUCCESS", answer["Reason"]
+    assert set(groups.groups) == {"churn-feature", "churn-dev", "churn-prod"}
+
+
+def test_delete_succeeds_despite_provider_and_registry_errors_and_reports_what_it_kept(receiver, tmp_path):
+    test = harness(receiver, tmp_path)
+    answer, _ = test.request("Create", PROPERTIES)
+    assert answer is not None and answer["Status"] == "SUCCESS"
+    test.groups.failing = "delete"
+    test.handler._dependencies[0].git_providers[GitProviderName.LOCAL] = FailingProvider  # type: ignore[index]
+
+    answer, _ = test.request(
+        "Delete",
+        {**PROPERTIES, "RepositoryRetention": "delete", "ModelGroupRetention": "delete-if-empty"},
+        PhysicalResourceId="mlops-project:churn",
+    )
+    assert answer is not None
+    assert answer["Status"] == "SUCCESS", answer["Reason"]
+    assert test.store.records["churn"].status == "deleted"
+    deleted = test.events.entries[-1]
+    assert deleted["DetailType"] == "Project Deleted"
+    assert "kept (GitHub unreachable)" in deleted["Detail"]
+    assert "AccessDeniedException" in deleted["Detail"]
+
+
+def test_a_misconfigured_function_answers_failed_naming_the_variable(receiver, tmp_path):
+    environ = {name: value for name, value in ENVIRONMENT.items() if name != "SEED_CODE_DIR"}
+    test = harness(receiver, tmp_path, environ=environ)
+    answer, _ = test.request("Create", PROPERTIES)
+    assert answer is not None
+    assert answer["Status"] == "FAILED"
+    assert "misconfigured" in answer["Reason"]
+    assert "SEED_CODE_DIR" in answer["Reason"]
+
+
+def test_an_operation_still_running_near_the_timeout_is_answered_failed_in_time(receiver, tmp_path):
+    release = threading.Event()
+
+    def slow_seed_code() -> tuple[SeedFile, ...]:
+        release.wait(timeout=30)
+        return SEED
+
+    test = harness(receiver, tmp_path, seed=slow_seed_code)
+    url, key = receiver.new_response_url()
+    event = {
+        "RequestType": "Create",
+        "ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:f",
+        "ResponseURL": url,
+        "StackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/sc-churn/1",
+        "RequestId": "slow",
+        "LogicalResourceId": "Project",
+        "ResourceType": "Custom::SageMakerProject",
+        "ResourceProperties": PROPERTIES,
+    }
+    call = threading.Thread(target=test.handler, args=(event, context(1.0)))
+    call.start()
+    try:
+        answer = receiver.response(key, wait_seconds=10)  # crhelper's timer answers 0.5 s before the end
+    finally:
+        release.set()
+        call.join()
+    assert answer is not None
+    assert answer["Status"] == "FAILED"
+    assert answer["Reason"] == "Execution timed out"
+
+
+def test_a_replayed_service_catalog_request_is_answered(receiver, tmp_path):
+    fixture = (
+        Path(__file__).resolve().parents[1]
+        / "fixtures"
+        / "aws-events"
+        / "cloudformation-custom-resource-create.json"
+    )
+    event = json.loads(fixture.read_text())
+    event["ResponseURL"], key = receiver.new_response_url()
+    test = harness(receiver, tmp_path)
+    test.handler(event, context(30))
+    answer = receiver.response(key)
+    assert answer is not None
+    assert answer["Status"] == "SUCCESS", answer["Reason"]
+    assert answer["LogicalResourceId"] == event["LogicalResourceId"]
+    assert answer["RequestId"] == event["RequestId"]
+    assert answer["StackId"] == event["StackId"]
+    assert answer["PhysicalResourceId"] == "mlops-project:churn"

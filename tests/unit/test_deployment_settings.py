@@ -1,0 +1,51 @@
+"""Deployment settings from the project record: defaults, both record shapes, refusals."""
+
+from __future__ import annotations
+
+import pytest
+from mlops_core.deployment_settings import (
+    InstanceCompute,
+    InvalidDeploymentSettingsError,
+    ProjectDeploymentSettings,
+    ServerlessCompute,
+    Strategy,
+)
+from mlops_core.topology import Stage
+
+
+def test_no_record_means_the_stacks_default_instances_all_at_once():
+    settings = ProjectDeploymentSettings.from_record(None).for_stage(Stage.PROD).resolved("ml.m5.large", 2)
+    assert settings.compute == InstanceCompute(instance_type="ml.m5.large", instance_count=2)
+    assert settings.strategy is Strategy.ALL_AT_ONCE and not settings.data_capture.enabled
+
+
+def test_the_project_lifecycle_functions_flat_shape_is_read_too():
+    record = {
+        "deployment_defaults": {
+            "prod": {
+                "instance_type": "ml.c5.xlarge",
+                "instance_count": 3,
+                "strategy": "linear",
+                "alarms": ["kpi"],
+            },
+            "dev": {"serverless_memory_mb": 3072, "serverless_max_concurrency": 8},
+        }
+    }
+    project = ProjectDeploymentSettings.from_record(record)
+    prod = project.for_stage(Stage.PROD)
+    assert prod.compute == InstanceCompute(instance_type="ml.c5.xlarge", instance_count=3)
+    assert (prod.strategy, prod.rollback_alarms) == (Strategy.LINEAR, ("kpi",))
+    assert project.for_stage(Stage.DEV).compute == ServerlessCompute(memory_size_mb=3072, max_concurrency=8)
+
+
+def test_every_invalid_field_is_named_in_one_message():
+    record = {"deployment_defaults": {"prod": {"compute": {"kind": "gpu"}, "strategy": "big-bang"}}}
+    with pytest.raises(InvalidDeploymentSettingsError) as refused:
+        ProjectDeploymentSettings.from_record(record)
+    assert "stages.prod.compute" in str(refused.value) and "stages.prod.strategy" in str(refused.value)
+
+
+def test_the_default_lineage_policy_guards_the_production_stages():
+    lineage = ProjectDeploymentSettings.from_record({}).lineage
+    assert lineage.stages == {Stage.PROD, Stage.CHAMPION, Stage.CHALLENGER}
+    assert lineage.required == {"commit-id", "dataset", "metrics"}

@@ -1,0 +1,244 @@
+"""The reaper's decisions (pure) and the order of its calls (fakes), including a property-based fleet."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+
+from botocore.exceptions import ClientError
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from mlops_core.domain_events import KeepReason
+from mlops_core.endpoint_reaper import EndpointReaper, EndpointSummary, ScalableTarget, judge
+from mlops_core.settings import ReaperSettings
+from mlops_core.topology import PRODUCTION_STAGES, Stage
+
+STACK = "mlops"
+TODAY = date(2026, 11, 25)
+ENV = {
+    "STACK_NAME": STACK,
+    "EVENT_BUS_NAME": "bus",
+    "CONFIG_TABLE_NAME": "config",
+    "IDEMPOTENCY_TABLE_NAME": "idem",
+    "DEPLOYED_STAGES": "feature,dev",
+}
+
+
+def endpoint(name: str, **tags: str) -> EndpointSummary:
+    return EndpointSummary(
+        name=name,
+        arn=f"arn:aws:sagemaker:us-east-1:123456789012:endpoint/{name}",
+        status="InService",
+        config_name=f"{name}-config",
+        tags=tags,
+        variants=(("AllTraffic", 1.0),),
+    )
+
+
+def managed(name: str, stage: str, **extra: str) -> EndpointSummary:
+    return endpoint(name, **{"mlops:managed-by": STACK, "mlops:stage": stage, "mlops:project": "p", **extra})
+
+
+REAP_ALL = frozenset(Stage)  # a misconfigured parameter: the production stages must still be kept
+
+
+def test_production_stages_are_kept_even_when_the_parameter_names_them():
+    for stage in ("prod", "champion", "challenger"):
+        verdict = judge(managed(f"p-{stage}", stage), stack_name=STACK, reapable=REAP_ALL, today=TODAY)
+        assert not verdict.reap
+        assert verdict.reason is KeepReason.PRODUCTION_STAGE
+
+
+def test_a_production_name_protects_an_endpoint_whose_stage_tag_says_dev():
+    verdict = judge(managed("p-prod", "dev"), stack_name=STACK, reapable=REAP_ALL, today=TODAY)
+    assert verdict.reason is KeepReason.PRODUCTION_STAGE
+
+
+def test_keep_until_keeps_through_that_day_and_a_bad_date_keeps_too():
+    def reason(value: str):
+        return judge(
+            managed("p-dev", "dev", **{"mlops:keep-until": value}),
+            stack_name=STACK,
+            reapable=REAP_ALL,
+            today=TODAY,
+        ).reason
+
+    assert reason(TODAY.isoformat()) is KeepReason.KEEP_UNTIL
+    assert reason((TODAY + timedelta(days=3)).isoformat()) is KeepReason.KEEP_UNTIL
+    assert reason((TODAY - timedelta(days=1)).isoformat()) is None
+    assert reason("next friday") is KeepReason.INVALID_KEEP_UNTIL
+
+
+def test_unmanaged_and_unknown_stage_endpoints_are_kept():
+    assert judge(
+        endpoint("p-dev", **{"mlops:stage": "dev"}), stack_name=STACK, reapable=REAP_ALL, today=TODAY
+    ).reason is (KeepReason.NOT_MANAGED)
+    assert judge(managed("p-x", "qa"), stack_name=STACK, reapable=REAP_ALL, today=TODAY).reason is (
+        KeepReason.UNKNOWN_STAGE
+    )
+    assert judge(
+        managed("p-feature", "feature"), stack_name=STACK, reapable=frozenset({Stage.DEV}), today=TODAY
+    ).reason is (KeepReason.STAGE_NOT_REAPABLE)
+
+
+class FakeSageMaker:
+    def __init__(
+        self, fleet: list[EndpointSummary], calls: list[str], failing: set[str] = frozenset()
+    ) -> None:
+        self.fleet = fleet
+        self.calls = calls
+        self.failing = failing
+
+    def search_managed_endpoints(self, stack_name):
+        self.calls.append("search")
+        return iter(self.fleet)
+
+    def models_of_config(self, config_name):
+        return [config_name.replace("-config", "-model")]
+
+    def delete_endpoint(self, name):
+        if name in self.failing:
+            raise ClientError({"Error": {"Code": "InternalFailure", "Message": "boom"}}, "DeleteEndpoint")
+        self.calls.append(f"delete-endpoint {name}")
+
+    def delete_endpoint_config(self, name):
+        self.calls.append(f"delete-config {name}")
+        return True
+
+    def delete_model(self, name):
+        self.calls.append(f"delete-model {name}")
+        return True
+
+
+class FakeAutoscaling:
+    def __init__(self, registered: set[str], calls: list[str]) -> None:
+        self.registered = registered
+        self.calls = calls
+
+    def scalable_targets(self, resource_ids):
+        self.calls.append(f"describe-targets {len(resource_ids)}")
+        return [
+            ScalableTarget(r, "sagemaker:variant:DesiredInstanceCount")
+            for r in resource_ids
+            if r in self.registered
+        ]
+
+    def deregister(self, target):
+        self.calls.append(f"deregister {target.resource_id}")
+
+
+def reaper(fleet, calls, *, registered=frozenset(), failing=frozenset(), stages="feature,dev"):
+    settings_ = ReaperSettings.from_environ({**ENV, "REAPABLE_STAGES": stages})
+    return EndpointReaper(
+        settings_,
+        FakeSageMaker(fleet, calls, set(failing)),
+        FakeAutoscaling(set(registered), calls),
+        today=lambda: TODAY,
+    )
+
+
+def test_autoscaling_is_deregistered_before_the_endpoint_is_deleted_then_config_and_model_go():
+    calls: list[str] = []
+    outcome = reaper([managed("p-dev", "dev")], calls, registered={"endpoint/p-dev/variant/AllTraffic"}).reap(
+        dry_run=False, trigger="schedule"
+    )
+    assert calls == [
+        "search",
+        "describe-targets 1",
+        "deregister endpoint/p-dev/variant/AllTraffic",
+        "delete-endpoint p-dev",
+        "delete-config p-dev-config",
+        "delete-model p-dev-model",
+    ]
+    assert outcome.status == "reaped"
+
+
+def test_a_config_that_a_kept_endpoint_uses_is_left_with_a_note():
+    calls: list[str] = []
+    doomed = managed("p-dev", "dev")
+    kept = EndpointSummary(
+        "p-prod",
+        "arn",
+        "InService",
+        "p-dev-config",
+        {**managed("p-prod", "prod").tags},
+        (("AllTraffic", 1.0),),
+    )
+    outcome = reaper([doomed, kept], calls).reap(dry_run=False, trigger="schedule")
+    assert "delete-config p-dev-config" not in calls
+    [event] = outcome.events
+    [deleted] = event.projects[0].deleted
+    assert deleted.notes == ["endpoint config p-dev-config left: another endpoint uses it"]
+
+
+def test_one_failure_is_reported_and_the_rest_are_deleted():
+    calls: list[str] = []
+    fleet = [managed("a-dev", "dev"), managed("b-dev", "dev"), managed("c-dev", "dev")]
+    outcome = reaper(fleet, calls, failing={"b-dev"}).reap(dry_run=False, trigger="schedule")
+    assert outcome.status == "partial"
+    assert outcome.details["deleted"] == ["a-dev", "c-dev"]
+    [event] = outcome.events
+    assert [f.endpoint_name for f in event.projects[0].failed] == ["b-dev"]
+    assert "InternalFailure: boom" in event.projects[0].failed[0].reason
+
+
+STAGE_TAGS = st.sampled_from(["feature", "dev", "prod", "champion", "challenger", "qa", ""])
+
+
+@st.composite
+def fleets(draw):
+    fleet = []
+    for index in range(draw(st.integers(min_value=0, max_value=25))):
+        name_stage = draw(st.sampled_from([s.value for s in Stage] + ["x"]))
+        tags = {}
+        if draw(st.booleans()):
+            tags["mlops:managed-by"] = draw(st.sampled_from([STACK, "other-stack"]))
+        tag_stage = draw(STAGE_TAGS)
+        if tag_stage:
+            tags["mlops:stage"] = tag_stage
+        if draw(st.booleans()):
+            tags["mlops:keep-until"] = draw(
+                st.sampled_from([(TODAY + timedelta(days=d)).isoformat() for d in (-2, 0, 5)] + ["soon"])
+            )
+        fleet.append(endpoint(f"p{index}-{name_stage}", **tags))
+    return fleet
+
+
+@settings(max_examples=150, deadline=None)
+@given(fleet=fleets(), stages=st.sets(st.sampled_from([s.value for s in Stage]), min_size=1))
+def test_no_random_fleet_ever_loses_a_protected_endpoint(fleet, stages):
+    calls: list[str] = []
+    reaper(fleet, calls, stages=",".join(sorted(stages))).reap(dry_run=False, trigger="schedule")
+    deleted = {call.split(" ", 1)[1] for call in calls if call.startswith("delete-endpoint")}
+    for summary in fleet:
+        if summary.name not in deleted:
+            continue
+        tags = summary.tags
+        assert tags.get("mlops:managed-by") == STACK
+        assert tags.get("mlops:stage") in {"feature", "dev"} & stages
+        assert summary.name.rsplit("-", 1)[1] not in {stage.value for stage in PRODUCTION_STAGES}
+        keep = tags.get("mlops:keep-until")
+        assert keep is None or date.fromisoformat(keep) < TODAY
+
+
+def test_a_config_or_model_not_named_after_the_endpoint_may_be_shared_and_is_left():
+    calls: list[str] = []
+    foreign = EndpointSummary(
+        "p-dev", "arn", "InService", "hand-made-config", managed("p-dev", "dev").tags, ()
+    )
+    outcome = reaper([foreign], calls).reap(dry_run=False, trigger="schedule")
+    assert "delete-endpoint p-dev" in calls
+    assert not [call for call in calls if call.startswith(("delete-config", "delete-model"))]
+    [deleted] = outcome.events[0].projects[0].deleted
+    assert deleted.notes == ["endpoint config hand-made-config left: not named after p-dev"]
+
+
+def test_a_summary_too_big_for_eventbridge_keeps_names_and_counts_only():
+    calls: list[str] = []
+    long_note = "x" * 60
+    fleet = [managed(f"p{i}-{long_note}-dev", "dev", **{"mlops:project": f"p{i}"}) for i in range(1500)]
+    outcome = reaper(fleet, calls).reap(dry_run=True, trigger="schedule")
+    [event] = outcome.events
+    assert event.details_dropped
+    assert event.deleted_count == 1500
+    assert len(json.dumps(event.detail())) < 256 * 1024

@@ -1,0 +1,218 @@
+"""The suite schema, the checks, and the runner (cases, load phase, deadline), with a fake endpoint."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+from mlops_core.domain_events import TestOutcome as RunOutcome
+from mlops_core.endpoint_tester import (
+    InvocationResponse,
+    SuiteRunner,
+    check_response,
+    json_path_value,
+    percentile,
+    summarise,
+)
+from mlops_core.suites import TestCase, TestSuite
+from pydantic import ValidationError
+
+
+def case(expect: dict | None = None, **extra) -> TestCase:
+    return TestCase.model_validate(
+        {"name": "c", "request": {"json": {"x": 1}}, "expect": expect or {}, **extra}
+    )
+
+
+def ok(
+    body: object = None, *, latency_ms: float = 5.0, content_type: str = "application/json"
+) -> InvocationResponse:
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    return InvocationResponse(200, latency_ms, raw, content_type)
+
+
+class FakeEndpoint:
+    """Answers from a function of the request body; counts calls (thread-safe)."""
+
+    def __init__(self, answer) -> None:
+        self.answer = answer
+        self.calls = 0
+        self._lock = threading.Lock()
+
+    def invoke(self, endpoint_name, request):
+        with self._lock:
+            self.calls += 1
+            number = self.calls
+        return self.answer(number, request)
+
+
+# ----------------------------------------------------------------------------------------- schema
+
+
+def test_a_request_needs_exactly_one_body_and_knows_its_content_type():
+    with pytest.raises(ValidationError, match="exactly one body"):
+        TestCase.model_validate({"name": "c", "request": {"json": {}, "csv": "1,2"}})
+    csv = TestCase.model_validate({"name": "c", "request": {"csv": "1,2\n"}}).request
+    raw = TestCase.model_validate({"name": "c", "request": {"base64": "AAE="}}).request
+    assert (csv.body, csv.resolved_content_type) == (b"1,2\n", "text/csv")
+    assert (raw.body, raw.resolved_content_type) == (b"\x00\x01", "application/octet-stream")
+
+
+def test_a_suite_refuses_unknown_fields_duplicate_names_and_ambiguous_load_phases():
+    with pytest.raises(ValidationError, match="Extra inputs are not permitted"):
+        TestSuite.model_validate({"cases": [{"name": "c", "request": {"json": 1}, "expect": {"jsn": []}}]})
+    with pytest.raises(ValidationError, match="repeat"):
+        TestSuite.model_validate({"cases": [{"name": "c", "request": {"json": 1}}] * 2})
+    with pytest.raises(ValidationError, match="exactly one of requests and duration_seconds"):
+        TestSuite.model_validate({"load": {"request": {"json": 1}, "requests": 5, "duration_seconds": 1}})
+    with pytest.raises(ValidationError, match="at least one case or a load phase"):
+        TestSuite.model_validate({})
+
+
+# ----------------------------------------------------------------------------------------- checks
+
+
+def test_json_paths_walk_fields_and_items_and_name_the_missing_step():
+    document = {"predictions": [{"score": 0.7}]}
+    assert json_path_value(document, "$.predictions[0].score") == 0.7
+    with pytest.raises(KeyError, match=r"\$.predictions has no item \[3\]"):
+        json_path_value(document, "$.predictions[3].score")
+
+
+@pytest.mark.parametrize(
+    ("check", "value", "failure"),
+    [
+        ({"equals": 1}, 1, None),
+        ({"equals": 1}, 2, "2 is not 1"),
+        ({"approx": 0.5, "tolerance": 0.01}, 0.505, None),
+        ({"approx": 0.5, "tolerance": 0.01}, 0.6, "0.6 is not 0.5 ± 0.01"),
+        ({"at_least": 0.5}, 0.2, "0.2 is below 0.5"),
+        ({"at_most": 0.5}, "0.9", "0.9 is above 0.5"),
+        ({"matches": "^ok"}, "ok then", None),
+        ({"at_least": 0}, "n/a", "'n/a' is not a number"),
+    ],
+)
+def test_value_checks(check, value, failure):
+    expectation = case({"json": [{"path": "$.v", **check}]})
+    response = ok({"v": value})
+    assert check_response(expectation, response) == ([f"$.v: {failure}"] if failure else [])
+
+
+def test_csv_checks_look_at_one_row_or_every_row():
+    every_row = case({"csv": [{"column": 1, "equals": "0"}]})
+    failures = check_response(every_row, ok(b"0.1,0\n0.9,1\n", content_type="text/csv"))
+    assert failures == ["row 1 column 1: '1' is not '0'"]
+
+
+def test_status_error_code_content_type_and_latency_are_all_checked():
+    assert check_response(case({"error_code": "ModelError"}), ok({})) == [
+        "expected error ModelError, got success"
+    ]
+    refused = InvocationResponse(400, 3.0, error_code="ModelError", error_message="bad row")
+    assert check_response(case({"error_code": "ModelError"}), refused) == []
+    assert check_response(case(), refused) == ["ModelError (400): bad row"]
+    assert check_response(case({"content_type": "text/csv"}), ok({})) == [
+        "expected content type text/csv, got application/json"
+    ]
+    slow = case(latency_budget_ms=100)
+    assert check_response(slow, ok({}, latency_ms=250)) == ["latency 250 ms is over the budget of 100 ms"]
+
+
+def test_percentiles_are_nearest_rank():
+    values = [float(v) for v in range(1, 101)]
+    assert (percentile(values, 0.5), percentile(values, 0.95), percentile(values, 0.99)) == (50.0, 95.0, 99.0)
+    assert percentile([], 0.5) is None
+
+
+# ----------------------------------------------------------------------------------------- runner
+
+
+def suite(**load) -> TestSuite:
+    return TestSuite.model_validate(
+        {
+            "cases": [
+                {
+                    "name": "first",
+                    "request": {"json": 1},
+                    "expect": {"json": [{"path": "$.ok", "equals": True}]},
+                },
+                {
+                    "name": "second",
+                    "request": {"json": 2},
+                    "expect": {"json": [{"path": "$.ok", "equals": True}]},
+                },
+            ],
+            **({"load": {"request": {"json": 3}, **load}} if load else {}),
+        }
+    )
+
+
+def test_the_runner_runs_every_case_then_the_load_phase_and_names_what_failed():
+    def answer(number, request):
+        if request.json_body == 2:
+            return ok({"ok": False})
+        return ok({"ok": True}, latency_ms=float(number))
+
+    endpoint = FakeEndpoint(answer)
+    run = SuiteRunner(endpoint, remaining_ms=lambda: 60_000).run(
+        "x-dev", suite(requests=100, concurrency=4, p50_budget_ms=1000, p99_budget_ms=50)
+    )
+
+    assert [(c.name, c.passed) for c in run.cases] == [("first", True), ("second", False)]
+    assert run.cases[1].failures == ["$.ok: False is not True"]
+    assert endpoint.calls == 2 + 100
+    assert run.load is not None and run.load.requests == 100 and run.load.concurrency == 4
+    assert run.load.p99_ms is not None and run.load.p99_ms > 50
+    assert run.load.failures == [f"p99 {run.load.p99_ms:.1f} ms is over the budget of 50 ms"]
+    assert run.outcome is RunOutcome.FAILED
+    assert summarise(run).startswith("1 of 2 cases failed: second; load phase failed: p99")
+
+
+def test_the_load_phase_counts_errors_against_the_maximum_error_rate():
+    def answer(number, request):
+        if number % 10 == 0:
+            return InvocationResponse(500, 1.0, error_code="InternalFailure")
+        return ok({"ok": True})
+
+    run = SuiteRunner(FakeEndpoint(answer), remaining_ms=lambda: 60_000).run(
+        "x-dev", suite(requests=50, concurrency=2, max_error_rate=0.01)
+    )
+
+    assert run.load is not None and run.load.errors == 5
+    assert run.load.failures == ["error rate 10.0% is over the maximum of 1.0%"]
+
+
+def test_the_runner_stops_before_the_lambda_times_out_and_says_where():
+    remaining = iter([60_000, 4_000] + [0] * 10)
+    endpoint = FakeEndpoint(lambda number, request: ok({"ok": True}))
+
+    run = SuiteRunner(endpoint, remaining_ms=lambda: next(remaining), safety_margin_ms=5_000).run(
+        "x-dev", suite(requests=10)
+    )
+
+    assert [c.name for c in run.cases] == ["first"]
+    assert endpoint.calls == 1
+    assert run.load is None
+    assert run.stopped_early is not None and "after 1 of 2 cases" in run.stopped_early
+    assert run.outcome is RunOutcome.INCOMPLETE
+
+
+def test_a_load_phase_cut_short_by_the_deadline_reports_the_requests_it_sent():
+    budget = {"left": 10}
+
+    def remaining() -> int:
+        budget["left"] -= 1
+        return 60_000 if budget["left"] > 0 else 0
+
+    run = SuiteRunner(FakeEndpoint(lambda n, r: ok({"ok": True})), remaining_ms=remaining).run(
+        "x-dev", suite(requests=1000, concurrency=1)
+    )
+
+    assert run.load is not None and run.load.stopped_early
+    assert 0 < run.load.requests < 1000
+    assert run.stopped_early is not None and f"after {run.load.requests} requests" in run.stopped_early
+
+
+def test_no_suite_is_summarised_as_no_tests_configured_never_as_a_pass():
+    assert "no tests configured" in summarise(None)

@@ -1,0 +1,462 @@
+"""Git providers: a real local bare repository, CodeCommit through botocore's Stubber (moto lacks
+those APIs), GitHub against a small loopback server that answers like its REST API."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import subprocess
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import ANY, Stubber
+from mlops_core.git_providers import (
+    CODECOMMIT_MAX_FILES_PER_COMMIT,
+    CodeCommitProvider,
+    GitHubProvider,
+    GitProviderError,
+    LocalGitProvider,
+    SeedFile,
+    codecommit_batches,
+    load_seed_code,
+    secrets_manager_token,
+)
+from mlops_core.projects import RepositoryRetention
+from moto import mock_aws
+
+SEED = (
+    SeedFile("README.md", b"# project\n"),
+    SeedFile("pipelines/train.py", b"print('train')\n"),
+    SeedFile("scripts/run.sh", b"#!/bin/sh\necho run\n", executable=True),
+)
+TAGS = {"mlops:project": "churn", "mlops:managed-by": "mlops"}
+
+
+def git(repository: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", "-C", str(repository), *args], capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
+# ------------------------------------------------------------------------------------------ local
+
+
+def test_local_repository_has_the_seed_on_prod_and_dev_from_it_once(tmp_path):
+    provider = LocalGitProvider(tmp_path)
+    first = provider.ensure_repository("churn", description="d", files=SEED, tags=TAGS)
+    second = provider.ensure_repository("churn", description="d", files=SEED, tags=TAGS)
+
+    repository = tmp_path / "churn.git"
+    assert (first.created, second.created) == (True, False)
+    assert first.url == second.url == repository.resolve().as_uri()
+    assert git(repository, "rev-list", "--all", "--count") == "1"
+    assert git(repository, "rev-parse", "dev") == git(repository, "rev-parse", "prod")
+    assert git(repository, "symbolic-ref", "HEAD") == "refs/heads/prod"
+    listing = git(repository, "ls-tree", "-r", "prod")
+    assert "100755 blob" in next(line for line in listing.splitlines() if line.endswith("scripts/run.sh"))
+    assert git(repository, "show", "prod:pipelines/train.py") == "print('train')"
+
+
+def test_local_repository_can_be_cloned_and_a_missing_dev_branch_is_restored(tmp_path):
+    provider = LocalGitProvider(tmp_path / "repos")
+    repository = provider.ensure_repository("churn", description="d", files=SEED, tags=TAGS)
+    bare = tmp_path / "repos" / "churn.git"
+    git(bare, "update-ref", "-d", "refs/heads/dev")
+    provider.ensure_repository("churn", description="d", files=SEED, tags=TAGS)
+    assert git(bare, "rev-parse", "dev") == git(bare, "rev-parse", "prod")
+    subprocess.run(["git", "clone", "--quiet", repository.url, str(tmp_path / "clone")], check=True)
+    assert (tmp_path / "clone" / "README.md").read_text() == "# project\n"
+
+
+@pytest.mark.parametrize(
+    ("retention", "result", "where"),
+    [
+        (RepositoryRetention.RETAIN, "retained", "churn.git"),
+        (RepositoryRetention.ARCHIVE, "archived", "archived/churn.git"),
+        (RepositoryRetention.DELETE, "deleted", None),
+    ],
+)
+def test_local_retention(tmp_path, retention, result, where):
+    provider = LocalGitProvider(tmp_path)
+    provider.ensure_repository("churn", description="d", files=SEED, tags=TAGS)
+    assert provider.retire_repository("churn", retention) == result
+    assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.glob("**/*.git")) == (
+        [where] if where else []
+    )
+    second_delete = "deleted" if retention is RepositoryRetention.RETAIN else "absent"
+    assert provider.retire_repository("churn", RepositoryRetention.DELETE) == second_delete
+
+
+def test_seed_code_skips_local_state(tmp_path):
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "a.py").write_text("a")
+    (tmp_path / "src" / "__pycache__").mkdir()
+    (tmp_path / "src" / "__pycache__" / "a.cpython-311.pyc").write_bytes(b"x")
+    (tmp_path / ".venv" / "bin").mkdir(parents=True)
+    (tmp_path / ".venv" / "bin" / "python").write_text("x")
+    assert [file.path for file in load_seed_code(tmp_path)] == ["src/a.py"]
+    with pytest.raises(GitProviderError, match="SEED_CODE_DIR"):
+        load_seed_code(tmp_path / "missing")
+
+
+# ------------------------------------------------------------------------------------- CodeCommit
+
+
+def many_files(count: int) -> tuple[SeedFile, ...]:
+    return tuple(SeedFile(f"data/file-{index:03}.txt", f"{index}\n".encode()) for index in range(count))
+
+
+def test_batches_respect_the_file_count_and_size_limits():
+    assert [len(batch) for batch in codecommit_batches(many_files(250))] == [100, 100, 50]
+    big = (SeedFile("a", b"x" * 60), SeedFile("b", b"x" * 60), SeedFile("c", b"x" * 10))
+    assert [[f.path for f in batch] for batch in codecommit_batches(big, max_bytes=100)] == [
+        ["a"],
+        ["b", "c"],
+    ]
+    with pytest.raises(GitProviderError, match="keep large files out"):
+        codecommit_batches((SeedFile("huge", b"x" * 101),), max_bytes=100)
+
+
+@pytest.fixture
+def codecommit() -> Iterator[tuple[Any, Stubber]]:
+    client = boto3.client(
+        "codecommit", region_name="us-east-1", aws_access_key_id="a", aws_secret_access_key="b"
+    )
+    with Stubber(client) as stubber:
+        yield client, stubber
+        stubber.assert_no_pending_responses()
+
+
+METADATA = {
+    "repositoryMetadata": {
+        "repositoryName": "churn",
+        "Arn": "arn:aws:codecommit:us-east-1:123456789012:churn",
+        "cloneUrlHttp": "https://git-codecommit.us-east-1.amazonaws.com/v1/repos/churn",
+    }
+}
+
+
+def expect_commit(
+    stubber: Stubber, files: list[SeedFile], index: int, total: int, parent: str | None, new: str
+):
+    expected: dict[str, Any] = {
+        "repositoryName": "churn",
+        "branchName": "prod",
+        "authorName": ANY,
+        "email": ANY,
+        "commitMessage": f"Project created from the MLOps seed code (seed batch {index}/{total})",
+        "putFiles": [{"filePath": f.path, "fileContent": f.content, "fileMode": "NORMAL"} for f in files],
+    }
+    if parent is not None:
+        expected["parentCommitId"] = parent
+    stubber.add_response("create_commit", {"commitId": new, "treeId": "t"}, expected)
+
+
+def test_codecommit_creates_the_repository_and_commits_many_files_in_batches(codecommit):
+    client, stubber = codecommit
+    files = many_files(CODECOMMIT_MAX_FILES_PER_COMMIT * 2 + 5)
+    stubber.add_client_error(
+        "get_repository", "RepositoryDoesNotExistException", expected_params={"repositoryName": "churn"}
+    )
+    stubber.add_response(
+        "create_repository",
+        METADATA,
+        {"repositoryName": "churn", "repositoryDescription": "SageMaker project churn", "tags": TAGS},
+    )
+    stubber.add_client_error(
+        "get_branch",
+        "BranchDoesNotExistException",
+        expected_params={"repositoryName": "churn", "branchName": "prod"},
+    )
+    expect_commit(stubber, list(files[:100]), 1, 3, None, "c1")
+    expect_commit(stubber, list(files[100:200]), 2, 3, "c1", "c2")
+    expect_commit(stubber, list(files[200:]), 3, 3, "c2", "c3")
+    stubber.add_response(
+        "create_branch", {}, {"repositoryName": "churn", "branchName": "dev", "commitId": "c3"}
+    )
+    stubber.add_response(
+        "update_default_branch", {}, {"repositoryName": "churn", "defaultBranchName": "prod"}
+    )
+
+    repository = CodeCommitProvider(client).ensure_repository(
+        "churn", description="SageMaker project churn", files=files, tags=TAGS
+    )
+    assert repository.created
+    assert repository.url == METADATA["repositoryMetadata"]["cloneUrlHttp"]
+
+
+def test_codecommit_resumes_an_interrupted_seed_without_committing_twice(codecommit):
+    client, stubber = codecommit
+    files = many_files(250)
+    stubber.add_response("get_repository", METADATA, {"repositoryName": "churn"})
+    stubber.add_response("get_branch", {"branch": {"branchName": "prod", "commitId": "c2"}})
+    stubber.add_response(
+        "get_commit",
+        {"commit": {"message": "Project created from the MLOps seed code (seed batch 2/3)\n"}},
+        {"repositoryName": "churn", "commitId": "c2"},
+    )
+    expect_commit(stubber, list(files[200:]), 3, 3, "c2", "c3")
+    stubber.add_client_error("create_branch", "BranchNameExistsException")
+    stubber.add_response("update_default_branch", {})
+
+    repository = CodeCommitProvider(client).ensure_repository(
+        "churn", description="d", files=files, tags=TAGS
+    )
+    assert not repository.created
+
+
+def test_codecommit_leaves_a_repository_with_its_own_history_alone(codecommit):
+    client, stubber = codecommit
+    stubber.add_response("get_repository", METADATA, {"repositoryName": "churn"})
+    stubber.add_response("get_branch", {"branch": {"branchName": "prod", "commitId": "work"}})
+    stubber.add_response("get_commit", {"commit": {"message": "Fix the feature pipeline"}})
+    stubber.add_response(
+        "create_branch", {}, {"repositoryName": "churn", "branchName": "dev", "commitId": "work"}
+    )
+    stubber.add_response("update_default_branch", {})
+    CodeCommitProvider(client).ensure_repository("churn", description="d", files=SEED, tags=TAGS)
+
+
+def test_codecommit_errors_name_the_repository_and_the_call(codecommit):
+    client, stubber = codecommit
+    stubber.add_client_error(
+        "get_repository", "AccessDeniedException", "not authorized to codecommit:GetRepository"
+    )
+    with pytest.raises(
+        GitProviderError, match="CodeCommit repository churn: GetRepository failed: AccessDeniedException"
+    ):
+        CodeCommitProvider(client).ensure_repository("churn", description="d", files=SEED, tags=TAGS)
+
+
+def test_codecommit_archive_tags_and_delete_deletes(codecommit):
+    client, stubber = codecommit
+    stubber.add_response("get_repository", METADATA)
+    stubber.add_response(
+        "tag_resource",
+        {},
+        {"resourceArn": METADATA["repositoryMetadata"]["Arn"], "tags": {"mlops:archived": "true"}},
+    )
+    stubber.add_response("delete_repository", {"repositoryId": "id"}, {"repositoryName": "churn"})
+    provider = CodeCommitProvider(client)
+    assert provider.retire_repository("churn", RepositoryRetention.RETAIN) == "retained"
+    assert provider.retire_repository("churn", RepositoryRetention.ARCHIVE) == "archived"
+    assert provider.retire_repository("churn", RepositoryRetention.DELETE) == "deleted"
+
+
+# ----------------------------------------------------------------------------------------- GitHub
+
+TOKEN = "ghp_local"
+
+
+class FakeGitHub:
+    """The GitHub REST calls the provider makes, kept in memory."""
+
+    def __init__(self) -> None:
+        self.repositories: dict[str, dict[str, Any]] = {}
+        self.objects: dict[str, dict[str, Any]] = {}
+        self.calls: list[str] = []
+        self.protection: dict[str, Any] = {}
+        self.generating: int = 0  # how many more reads of a generated repository's branch answer 404
+
+    def handle(self, method: str, path: str, body: Any, token: str) -> tuple[int, Any]:
+        self.calls.append(f"{method} {path}")
+        if token != f"Bearer {TOKEN}":
+            return 401, {"message": "Bad credentials"}
+        parts = path.strip("/").split("/")
+        if method == "POST" and parts[-1] == "generate":  # POST /repos/{owner}/{template}/generate
+            blob = self._store({"type": "blobs", "content": base64.b64encode(b"from the template").decode()})
+            tree = self._store({"type": "trees", "tree": [{"path": "TEMPLATE.md", "sha": blob}]})
+            head = self._store({"type": "commits", "tree": tree, "parents": [], "template": parts[2]})
+            self.repositories[body["name"]] = {
+                "name": body["name"],
+                "clone_url": f"https://github.example/{body['owner']}/{body['name']}.git",
+                "default_branch": "main",
+                "archived": False,
+                "refs": {"main": head},
+            }
+            return 201, self._public(body["name"])
+        if method == "POST" and parts[0] == "orgs":
+            name = body["name"]
+            readme = self._store({"type": "commit", "tree": [], "parents": []})
+            self.repositories[name] = {
+                "name": name,
+                "clone_url": f"https://github.example/{parts[1]}/{name}.git",
+                "default_branch": "main",
+                "archived": False,
+                "refs": {"main": readme},
+            }
+            return 201, self._public(name)
+        name = parts[2]
+        repository = self.repositories.get(name)
+        if repository is None:
+            return 404, {"message": "Not Found"}
+        rest = parts[3:]
+        if not rest:
+            if method == "GET":
+                return 200, self._public(name)
+            if method == "PATCH":
+                repository.update(body)
+                return 200, self._public(name)
+            if method == "DELETE":
+                del self.repositories[name]
+                return 204, None
+        if rest[:3] == ["git", "ref", "heads"] and method == "GET":
+            if rest[3] == "main" and self.generating > 0:
+                self.generating -= 1
+                return 404, {"message": "Not Found"}
+            sha = repository["refs"].get(rest[3])
+            return (200, {"object": {"sha": sha}}) if sha else (404, {"message": "Not Found"})
+        if rest == ["git", "refs"] and method == "POST":
+            branch = body["ref"].removeprefix("refs/heads/")
+            if branch in repository["refs"]:
+                return 422, {"message": "Reference already exists"}
+            repository["refs"][branch] = body["sha"]
+            return 201, {"ref": body["ref"]}
+        if rest in (["git", "blobs"], ["git", "trees"], ["git", "commits"]) and method == "POST":
+            return 201, {"sha": self._store({"type": rest[1], **body})}
+        if rest[:1] == ["branches"] and rest[2:] == ["protection"] and method == "PUT":
+            self.protection[rest[1]] = body
+            return 200, {}
+        return 404, {"message": f"no route {method} {path}"}
+
+    def files_on(self, name: str, branch: str) -> dict[str, bytes]:
+        commit = self.objects[self.repositories[name]["refs"][branch]]
+        tree = self.objects[commit["tree"]]
+        return {
+            entry["path"]: base64.b64decode(self.objects[entry["sha"]]["content"]) for entry in tree["tree"]
+        }
+
+    def _store(self, value: dict[str, Any]) -> str:
+        sha = hashlib.sha1(json.dumps(value, sort_keys=True).encode()).hexdigest()
+        self.objects[sha] = value
+        return sha
+
+    def _public(self, name: str) -> dict[str, Any]:
+        return {key: value for key, value in self.repositories[name].items() if key != "refs"}
+
+
+@pytest.fixture
+def github() -> Iterator[tuple[FakeGitHub, str]]:
+    fake = FakeGitHub()
+
+    class Handler(BaseHTTPRequestHandler):
+        def _serve(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = json.loads(self.rfile.read(length)) if length else None
+            status, answer = fake.handle(self.command, self.path, body, self.headers.get("Authorization", ""))
+            payload = b"" if answer is None else json.dumps(answer).encode()
+            self.send_response(status)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _serve
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
+    thread.start()
+    try:
+        yield fake, f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def test_github_repository_gets_the_seed_on_a_protected_prod_and_dev_once(github):
+    fake, url = github
+    provider = GitHubProvider(organization="acme", token=lambda: TOKEN, api_url=url)
+    first = provider.ensure_repository("churn", description="d", files=SEED, tags=TAGS)
+    calls_after_create = len(fake.calls)
+    second = provider.ensure_repository("churn", description="d", files=SEED, tags=TAGS)
+
+    assert (first.created, second.created) == (True, False)
+    assert first.url == "https://github.example/acme/churn.git"
+    assert fake.files_on("churn", "prod") == {file.path: file.content for file in SEED}
+    refs = fake.repositories["churn"]["refs"]
+    assert refs["dev"] == refs["prod"]
+    assert fake.repositories["churn"]["default_branch"] == "prod"
+    assert fake.protection["prod"]["required_pull_request_reviews"]["required_approving_review_count"] == 1
+    second_run = fake.calls[calls_after_create:]
+    assert not [call for call in second_run if "/git/" in call and call.startswith("POST")]  # no new commit
+
+
+def test_github_archive_and_delete(github):
+    fake, url = github
+    provider = GitHubProvider(organization="acme", token=lambda: TOKEN, api_url=url, protect_prod=False)
+    provider.ensure_repository("churn", description="d", files=SEED, tags=TAGS)
+    assert fake.protection == {}
+    assert provider.retire_repository("churn", RepositoryRetention.ARCHIVE) == "archived"
+    assert fake.repositories["churn"]["archived"] is True
+    assert provider.retire_repository("churn", RepositoryRetention.DELETE) == "deleted"
+    assert "churn" not in fake.repositories
+    assert provider.retire_repository("churn", RepositoryRetention.ARCHIVE) == "absent"
+
+
+def test_github_errors_say_what_to_fix(github):
+    _, url = github
+    provider = GitHubProvider(organization="acme", token=lambda: "wrong", api_url=url)
+    with pytest.raises(GitProviderError, match=r"GitHub GET /repos/acme/churn answered 401.*token's scopes"):
+        provider.ensure_repository("churn", description="d", files=SEED, tags=TAGS)
+    unreachable = GitHubProvider(organization="acme", token=lambda: TOKEN, api_url="http://127.0.0.1:9")
+    with pytest.raises(GitProviderError, match="unreachable"):
+        unreachable.ensure_repository("churn", description="d", files=SEED, tags=TAGS)
+
+
+def test_github_repository_generated_from_a_template_repository(github):
+    fake, url = github
+    waits: list[float] = []
+    provider = GitHubProvider(
+        organization="acme",
+        token=lambda: TOKEN,
+        api_url=url,
+        template_repository="acme/ml-template",
+        wait=waits.append,
+    )
+    fake.generating = 2  # GitHub generates the repository asynchronously
+    repository = provider.ensure_repository("churn", description="d", files=SEED, tags=TAGS)
+
+    assert repository.created
+    assert "POST /repos/acme/ml-template/generate" in fake.calls
+    assert not [call for call in fake.calls if call.endswith("/git/blobs")]  # the template is the seed
+    assert fake.files_on("churn", "prod") == {"TEMPLATE.md": b"from the template"}
+    refs = fake.repositories["churn"]["refs"]
+    assert refs["prod"] == refs["dev"] == refs["main"]
+    assert waits == [1.0, 1.0]
+
+
+def test_github_says_when_a_generated_repository_is_not_ready(github):
+    fake, url = github
+    provider = GitHubProvider(
+        organization="acme",
+        token=lambda: TOKEN,
+        api_url=url,
+        template_repository="acme/ml-template",
+        generation_checks=3,
+        wait=lambda seconds: None,
+    )
+    fake.generating = 5
+    with pytest.raises(GitProviderError, match=r"has not finished generating .* retry"):
+        provider.ensure_repository("churn", description="d", files=SEED, tags=TAGS)
+    fake.generating = 0
+    assert provider.ensure_repository("churn", description="d", files=SEED, tags=TAGS).created is False
+
+
+@mock_aws
+def test_github_token_comes_from_secrets_manager():
+    client = boto3.client("secretsmanager", region_name="us-east-1")
+    client.create_secret(Name="github/plain", SecretString=TOKEN)
+    client.create_secret(Name="github/json", SecretString=json.dumps({"token": TOKEN}))
+    assert secrets_manager_token(client, "github/plain")() == TOKEN
+    assert secrets_manager_token(client, "github/json")() == TOKEN
+    with pytest.raises(GitProviderError, match="cannot read the GitHub token from secret github/none"):
+        secrets_manager_token(client, "github/none")()
