@@ -42,6 +42,7 @@ from mlops_local.trace import Delivery, Trace
 
 SAGEMAKER_RUNTIME_ENDPOINT_VARIABLE = "AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME"
 SLACK_WEBHOOK_SECRET = "SlackWebhookSecret"  # logical ID of the default webhook secret
+DOMAIN_SOURCE_PREFIX = "mlops."  # the control plane's own events (mlops_core.domain_events)
 MAX_DELIVERIES = 1000  # per send/settle: more means functions keep triggering each other
 # Stack parameters the embedded cloud sets unless told otherwise (when the template declares them).
 LOCAL_PARAMETER_DEFAULTS = {"DefaultGitProvider": "local"}
@@ -211,6 +212,13 @@ class LocalCloud:
         return len(self._inbox)
 
     # --------------------------------------------------------------------------------------------- events
+
+    def bus_for(self, event: dict[str, Any]) -> str:
+        """Where `event` travels: the stack's own bus for the control plane's `mlops.*` sources (its
+        domain events, CI's `Git Branch Updated`, an operator's requests), else the default bus."""
+        if str(event.get("source", "")).startswith(DOMAIN_SOURCE_PREFIX):
+            return self.outputs["EventBusName"]
+        return aws_events.DEFAULT_BUS
 
     def send(self, event: dict[str, Any], bus: str = aws_events.DEFAULT_BUS) -> Trace:
         """Put `event` on `bus` (adding the envelope it lacks) and deliver until nothing is left."""

@@ -22,7 +22,6 @@ from pydantic import ValidationError
 
 # Copies of the documented AWS samples (DESIGN's shared/aws-events), kept with the tests.
 SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "aws-events"
-REPO_EVENTS = Path(__file__).resolve().parents[2] / "events"
 
 
 def sample(name: str) -> dict:
@@ -97,14 +96,3 @@ def test_busy_states_reject_updates():
         EndpointStatus.ROLLING_BACK,
         EndpointStatus.DELETING,
     }
-
-
-def test_repository_events_are_valid_events():
-    """Every file in events/ parses into the model of its trigger (they are `sam local invoke -e` inputs)."""
-    models = {
-        "SageMaker Model Package State Change": ModelPackageStateChange,
-        "SageMaker Endpoint State Change": EndpointStateChange,
-    }
-    for path in sorted(REPO_EVENTS.glob("*.json")):
-        event = json.loads(path.read_text())
-        models[event["detail-type"]].model_validate(event)
