@@ -1,7 +1,8 @@
 # Everything runs from a fresh machine with only Python 3.11+ and make.
 #   make demo   the control plane's main job, on the embedded local cloud (no AWS, no Docker)
 #   make test   unit, function and end-to-end tests
-#   make ci     what CI runs: lint, types, template checks, sam build, tests
+#   make seed-test  the project template's own tests (seed-code/), in .venv-seed with the SageMaker SDK
+#   make ci     what CI runs: lint, types, template checks, sam build, template tests, tests
 
 PYTHON ?= python3
 VENV := .venv
@@ -9,17 +10,28 @@ SAM_VENV := .venv-sam
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SAM_STAMP := $(SAM_VENV)/.installed
+SEED_VENV := .venv-seed
+SEED_STAMP := $(SEED_VENV)/.installed
+MLFLOW_VENV := .venv-mlflow
+MLFLOW_STAMP := $(MLFLOW_VENV)/.installed
 # `sam build` builds the layer with the Lambda runtime's Python (3.13); find it on PATH or in pyenv.
 PYTHON313_BIN := $(shell python3.13 -c 'import os, sys; print(os.path.dirname(sys.executable))' 2>/dev/null \
 	|| ls -d $(HOME)/.pyenv/versions/3.13*/bin 2>/dev/null | tail -n 1)
 
-.PHONY: demo test lint format typecheck validate build bench catalog ci clean
+.PHONY: demo test seed-test lint format typecheck validate build bench catalog ci clean
 
 demo: $(STAMP)
 	$(BIN)/python -m mlops_local demo
 
-test: $(STAMP)
+test: $(STAMP) $(MLFLOW_STAMP)
 	$(BIN)/pytest
+
+# The project template's tests run from seed-code/ (its own pytest settings) with the template env's
+# bin/ first on PATH, so actionlint finds the pinned shellcheck. No bytecode and no pytest cache are
+# written into seed-code/: it is copied into every new repository.
+seed-test: $(SEED_STAMP)
+	cd seed-code && PATH="$(CURDIR)/$(SEED_VENV)/bin:$$PATH" PYTHONDONTWRITEBYTECODE=1 \
+		"$(CURDIR)/$(SEED_VENV)/bin/python" -m pytest -p no:cacheprovider
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -46,10 +58,10 @@ bench: $(STAMP)
 catalog: $(STAMP)
 	$(BIN)/python -m mlops_core.catalog > layers/mlops_core/mlops_core/EVENTS.md
 
-ci: lint typecheck validate build test
+ci: lint typecheck validate build seed-test test
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(SAM_VENV) $(SEED_VENV) $(MLFLOW_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
 
 $(STAMP): requirements/dev.txt requirements/constraints.txt layers/mlops_core/requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -61,4 +73,19 @@ $(STAMP): requirements/dev.txt requirements/constraints.txt layers/mlops_core/re
 $(SAM_STAMP): requirements/sam.txt requirements/sam-constraints.txt
 	$(PYTHON) -m venv $(SAM_VENV)
 	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements/sam.txt -c requirements/sam-constraints.txt
+	touch $@
+
+# The SageMaker SDK (~1 GB) in an environment of its own, rebuilt from scratch only when the
+# template's requirement files change; pip's cache (~/.cache/pip) makes a rebuild quick.
+$(SEED_STAMP): seed-code/requirements.txt seed-code/requirements-dev.txt seed-code/requirements-constraints.txt seed-code/scripts/make-venv.sh
+	rm -rf $(SEED_VENV)
+	PYTHON=$(PYTHON) bash seed-code/scripts/make-venv.sh $(SEED_VENV)
+	touch $@
+
+# A real MLflow tracking server for the MLflow tests; the full server has heavy dependencies, so it
+# lives in an environment of its own (about a minute to install).
+$(MLFLOW_STAMP): requirements/mlflow-server.txt requirements/mlflow-server-constraints.txt
+	rm -rf $(MLFLOW_VENV)
+	$(PYTHON) -m venv $(MLFLOW_VENV)
+	$(MLFLOW_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements/mlflow-server.txt -c requirements/mlflow-server-constraints.txt
 	touch $@

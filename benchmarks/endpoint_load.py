@@ -1,6 +1,9 @@
 """The endpoint tester's load phase vs Locust, against the same local inference server endpoint.
 
-    .venv/bin/python benchmarks/endpoint_load.py --locust .venv-bench/bin/locust --concurrency 4 --seconds 20
+    python3 -m venv /tmp/venv-bench
+    /tmp/venv-bench/bin/pip install -r requirements/bench.txt -c requirements/bench-constraints.txt
+    .venv/bin/python benchmarks/endpoint_load.py --locust /tmp/venv-bench/bin/locust \\
+        --concurrency 4 --seconds 20
 
 Three processes, so that neither load generator shares an interpreter (and its GIL) with the server:
 1. this script opens a LocalCloud, deploys the good demo model to endpoint `bench-dev` (through the
@@ -12,6 +15,12 @@ Three processes, so that neither load generator shares an interpreter (and its G
 Both reach the server through AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME. They run one after the other, on
 the same cores, and the figures are printed side by side with the target: the load phase at least
 1.0x Locust's requests per second, and p50/p95/p99 within 10% of Locust's.
+
+Fair by construction: the server is warmed once (one request loads the model) before either runs, and
+neither load generator gets a warm-up of its own (Locust spawns every user at once, and its stats are
+not reset). Both record every raw latency, and the percentiles of both are computed here with the same
+nearest-rank function (Locust's own CSV rounds response times to whole milliseconds; its figures are
+printed too, for reference). Requests per second are requests / measured seconds for both.
 """
 
 from __future__ import annotations
@@ -25,22 +34,51 @@ import sys
 import tempfile
 from pathlib import Path
 
+from mlops_core.endpoint_tester import percentile
 from mlops_local import LocalCloud
 from mlops_local.demo_model import GOOD_MODEL, register_demo_version
 
 REPO = Path(__file__).resolve().parents[1]
 ENDPOINT = "bench-dev"
+BODY = json.dumps({"instances": [[12, 50.0, 1]]})
+PERCENTILES = (("p50", 0.5), ("p95", 0.95), ("p99", 0.99))
 LOAD_PHASE_CHILD = """
 import json, sys
 from mlops_core.endpoint_tester import SageMakerRuntimeInvoker, SuiteRunner
 from mlops_core.suites import LoadPhase
 phase = LoadPhase.model_validate({"request": {"json": {"instances": [[12, 50.0, 1]]}},
     "duration_seconds": float(sys.argv[2]), "concurrency": int(sys.argv[1]), "max_error_rate": 1.0})
-runner = SuiteRunner(SageMakerRuntimeInvoker.build(), remaining_ms=lambda: 10**9)
-# warm-up (connections, the model cache), as Locust's users warm up while it spawns them
-runner.run_load(sys.argv[3], phase.model_copy(update={"duration_seconds": 2.0}))
-print(runner.run_load(sys.argv[3], phase).model_dump_json())
+invoker = SageMakerRuntimeInvoker.build()
+latencies = []
+class Recording:  # the latencies run_load sees, kept raw (list.append is atomic under the GIL)
+    def invoke(self, endpoint_name, request, *, timeout_seconds):
+        response = invoker.invoke(endpoint_name, request, timeout_seconds=timeout_seconds)
+        latencies.append(response.latency_ms)
+        return response
+runner = SuiteRunner(Recording(), remaining_ms=lambda: 10**9)
+result = runner.run_load(sys.argv[3], phase)
+print(json.dumps({"result": result.model_dump(mode="json"), "latencies_ms": latencies}))
 """
+
+
+def warm_up_server(environment: dict[str, str]) -> None:
+    """One request, so the server has loaded the model before either load generator starts."""
+    import boto3  # noqa: PLC0415
+
+    client = boto3.session.Session().client(
+        "sagemaker-runtime", endpoint_url=environment["AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME"]
+    )
+    client.invoke_endpoint(EndpointName=ENDPOINT, Body=BODY, ContentType="application/json")["Body"].read()
+
+
+def figures(latencies: list[float], elapsed_seconds: float, failures: int) -> dict[str, float]:
+    ordered = sorted(latencies)
+    return {
+        "requests": len(ordered),
+        "failures": failures,
+        "rps": len(ordered) / elapsed_seconds,
+        **{name: percentile(ordered, fraction) or 0.0 for name, fraction in PERCENTILES},
+    }
 
 
 def serve() -> tuple[LocalCloud, dict[str, str]]:
@@ -71,22 +109,18 @@ def run_load_phase(environment: dict[str, str], concurrency: int, seconds: float
         capture_output=True,
         text=True,
     ).stdout
-    result = json.loads(output.strip().splitlines()[-1])
-    return {
-        "requests": result["requests"],
-        "failures": result["errors"],
-        "rps": result["requests_per_second"],
-        "p50": result["p50_ms"],
-        "p95": result["p95_ms"],
-        "p99": result["p99_ms"],
-    }
+    child = json.loads(output.strip().splitlines()[-1])
+    result = child["result"]
+    return figures(child["latencies_ms"], result["duration_seconds"], result["errors"])
 
 
 def run_locust(
     locust: str, environment: dict[str, str], concurrency: int, seconds: float
-) -> dict[str, float]:
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Locust's figures from its raw latencies, and the figures of its own CSV (for reference)."""
     with tempfile.TemporaryDirectory() as directory:
         prefix = Path(directory) / "locust"
+        raw_file = Path(directory) / "latencies.json"
         finished = subprocess.run(
             [
                 locust,
@@ -96,7 +130,7 @@ def run_locust(
                 "-u",
                 str(concurrency),
                 "-r",
-                str(concurrency),
+                str(concurrency * 1000),  # every user at once: no ramp-up the load phase does not have
                 "--run-time",
                 f"{int(seconds)}s",
                 "--csv",
@@ -105,7 +139,7 @@ def run_locust(
                 "--loglevel",
                 "WARNING",
             ],
-            env=environment,
+            env=environment | {"LATENCIES_FILE": str(raw_file)},
             capture_output=True,
             text=True,
             check=False,  # a failed run is reported below, with Locust's own output
@@ -115,14 +149,16 @@ def run_locust(
         if not rows:
             raise RuntimeError(f"Locust recorded no request:\n{finished.stdout}\n{finished.stderr}")
         [row] = rows
-    return {
+        raw = json.loads(raw_file.read_text())
+    own_csv = {
         "requests": int(row["Request Count"]),
         "failures": int(row["Failure Count"]),
-        "rps": round(float(row["Requests/s"]), 1),
+        "rps": float(row["Requests/s"]),
         "p50": float(row["50%"]),
         "p95": float(row["95%"]),
         "p99": float(row["99%"]),
     }
+    return figures(raw["latencies_ms"], raw["elapsed_seconds"], own_csv["failures"]), own_csv
 
 
 def main() -> int:
@@ -131,25 +167,28 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--seconds", type=float, default=20)
     arguments = parser.parse_args()
+    seconds = float(int(arguments.seconds))  # Locust's --run-time is whole seconds: the same for both
     cloud, environment = serve()
     try:
-        load_phase = run_load_phase(environment, arguments.concurrency, arguments.seconds)
-        locust = run_locust(arguments.locust, environment, arguments.concurrency, arguments.seconds)
+        warm_up_server(environment)
+        load_phase = run_load_phase(environment, arguments.concurrency, seconds)
+        locust, locust_csv = run_locust(arguments.locust, environment, arguments.concurrency, seconds)
     finally:
         cloud.close()
-    print(f"endpoint {ENDPOINT}, concurrency {arguments.concurrency}, {arguments.seconds:g} s each,", end=" ")
+    print(f"endpoint {ENDPOINT}, concurrency {arguments.concurrency}, {seconds:g} s each,", end=" ")
     print(f"{os.cpu_count()} cores")
-    print(f"{'':12}{'requests':>10}{'failures':>10}{'req/s':>10}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}")
-    for name, figures in (("load phase", load_phase), ("locust", locust)):
+    print(f"{'':18}{'requests':>10}{'failures':>10}{'req/s':>10}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}")
+    rows = (("load phase", load_phase), ("locust", locust), ("locust (own CSV)", locust_csv))
+    for name, row in rows:
         print(
-            f"{name:12}"
-            + "".join(f"{figures[key]:>10}" for key in ("requests", "failures", "rps", "p50", "p95", "p99"))
+            f"{name:18}{row['requests']:>10}{row['failures']:>10}{row['rps']:>10.1f}"
+            + "".join(f"{row[key]:>10.2f}" for key in ("p50", "p95", "p99"))
         )
     ratio = load_phase["rps"] / locust["rps"]
     deltas = {key: (load_phase[key] - locust[key]) / locust[key] for key in ("p50", "p95", "p99")}
     print(
         f"req/s ratio {ratio:.2f}x (target >= 1.0x); latency vs Locust: "
-        + ", ".join(f"{key} {delta:+.0%}" for key, delta in deltas.items())
+        + ", ".join(f"{key} {delta:+.1%}" for key, delta in deltas.items())
         + " (target within ±10%)"
     )
     return 0

@@ -2,6 +2,7 @@
 load-testing examples do: each user invokes the endpoint in a loop, with no wait between requests.
 
     ENDPOINT_NAME=bench-dev AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME=http://127.0.0.1:PORT \\
+      LATENCIES_FILE=/tmp/latencies.json \\
       locust -f benchmarks/locustfile.py --headless -u 4 -r 4 --run-time 20s --csv out --only-summary
 """
 
@@ -14,6 +15,25 @@ from botocore.config import Config
 from locust import User, constant, events, task
 
 BODY = json.dumps({"instances": [[12, 50.0, 1]]})
+# Locust keeps response times rounded (to whole ms, and coarser above 100 ms): every raw latency is
+# also kept here and written to $LATENCIES_FILE at the end, so that the benchmark computes Locust's
+# percentiles exactly as it computes the load phase's.
+LATENCIES: list[float] = []
+STARTED: list[float] = []
+
+
+@events.test_start.add_listener
+def _started(**_: object) -> None:
+    STARTED.append(time.perf_counter())
+
+
+@events.test_stop.add_listener
+def _stopped(**_: object) -> None:
+    path = os.environ.get("LATENCIES_FILE")
+    if path:
+        elapsed = time.perf_counter() - STARTED[0] if STARTED else 0.0
+        with open(path, "w") as file:
+            json.dump({"latencies_ms": LATENCIES, "elapsed_seconds": elapsed}, file)
 
 
 class SageMakerRuntimeUser(User):
@@ -36,10 +56,12 @@ class SageMakerRuntimeUser(User):
             length = len(response["Body"].read())
         except Exception as error:
             exception = error
+        latency_ms = (time.perf_counter() - started) * 1000
+        LATENCIES.append(latency_ms)
         events.request.fire(
             request_type="InvokeEndpoint",
             name=self.endpoint,
-            response_time=(time.perf_counter() - started) * 1000,
+            response_time=latency_ms,
             response_length=length,
             exception=exception,
             context={},

@@ -32,6 +32,7 @@ from mlops_local.embedded_aws import EmbeddedAws
 from mlops_local.endpoints import EndpointLifecycle
 from mlops_local.environment import patched_environ
 from mlops_local.errors import LocalCloudError
+from mlops_local.function_urls import FunctionUrlServer
 from mlops_local.functions import DeployedFunction, discover_functions
 from mlops_local.inbox import Inbox, PendingEvent
 from mlops_local.inference import InferenceServer
@@ -294,6 +295,28 @@ class LocalCloud:
     def fail_endpoint(self, name: str, reason: str) -> None:
         """End endpoint `name`'s transition as Failed, with `reason` as its FailureReason."""
         self._endpoints.fail(name, reason)
+
+    # ---------------------------------------------------------------------------------- function URLs
+
+    def function_url(self, function: str) -> str:
+        """The loopback URL that serves `function`'s Lambda function URL (AWS::Lambda::Url in the
+        template); each request runs the function in-process, its emitted events wait for `settle()`."""
+        servers: dict[str, FunctionUrlServer] = self.__dict__.setdefault("_function_urls", {})
+        if function not in servers:
+            deployed = self.functions.get(function)
+            if deployed is None:
+                raise LocalCloudError(
+                    f"no function {function!r} in the stack; it has {sorted(self.functions)}"
+                )
+            try:
+                self.session.client("lambda").get_function_url_config(FunctionName=deployed.name)
+            except Exception as error:
+                raise LocalCloudError(f"function {function} has no function URL in the template") from error
+            server = FunctionUrlServer(
+                lambda event: self._invoke(deployed, event, 1).result, account=self.account_id
+            )
+            servers[function] = self._exit_stack.enter_context(server)
+        return servers[function].url
 
     # ---------------------------------------------------------------------------------- custom resources
 

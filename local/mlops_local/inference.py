@@ -32,7 +32,7 @@ from urllib.parse import unquote
 from moto.s3.models import s3_backends
 from moto.sagemaker.models import SageMakerModelBackend, sagemaker_backends
 
-from mlops_local.demo_model import DemoModel, ModelInputError
+from mlops_local.demo_model import ARTIFACT_MEMBER, DemoModel, ModelInputError
 
 SHUTDOWN_POLL_SECONDS = 0.02
 SERVING_STATUSES = ("InService", "Updating", "SystemUpdating", "RollingBack")  # still serve the old config
@@ -174,6 +174,9 @@ class InferenceServer:
     def _model_of(self, variant: dict[str, Any]) -> DemoModel:
         url = self._model_data_url(variant["ModelName"])
         bucket, _, key = url.removeprefix("s3://").partition("/")
+        uncompressed = key.endswith("/")  # ModelDataSource S3Prefix: the model directory itself
+        if uncompressed:
+            key += ARTIFACT_MEMBER
         try:
             stored = s3_backends[self._account]["global"].get_object(bucket, key)
         except Exception:
@@ -187,7 +190,11 @@ class InferenceServer:
             model = self._models.get(cache_key)
         if model is None:
             try:
-                model = DemoModel.from_artifact(stored.value)
+                model = (
+                    DemoModel.from_parameters(json.loads(stored.value))
+                    if uncompressed
+                    else DemoModel.from_artifact(stored.value)
+                )
             except Exception as error:
                 raise InvocationRefusedError(
                     HTTPStatus.FAILED_DEPENDENCY, "ModelError", f"model artifact {url} does not load: {error}"
@@ -202,6 +209,9 @@ class InferenceServer:
         container = (model.containers or [model.primary_container or {}])[0]
         if container.get("ModelDataUrl"):
             return str(container["ModelDataUrl"])
+        prefix = (container.get("ModelDataSource") or {}).get("S3DataSource", {}).get("S3Uri")
+        if prefix:  # an uncompressed S3 prefix (e.g. an MLflow model version's directory)
+            return str(prefix).rstrip("/") + "/"
         package_name = container.get("ModelPackageName")
         package = backend.model_packages.get(package_name) if package_name else None
         if package is None:

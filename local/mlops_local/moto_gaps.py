@@ -9,6 +9,8 @@ CloudFormation
   every API that returns it, e.g. a function's environment), `Ref` of a layer version its ARN.
 - `AWS::Lambda::EventInvokeConfig` sets the function's asynchronous invocation config (moto skips it).
 - `AWS::SecretsManager::Secret` creates the secret (moto skips it); `Ref` gives its ARN, as in AWS.
+- `AWS::Lambda::Url` creates the function's URL config (moto skips it); `GetAtt FunctionUrl` gives the
+  URL AWS would (the local cloud serves it on loopback, see `function_urls`).
 - A resource that fails to create fails the stack with the reason on the resource's CREATE_FAILED event
   (moto raises out of CreateStack and leaves the stack CREATE_IN_PROGRESS).
 
@@ -17,7 +19,8 @@ EventBridge
   targets itself, and would run Lambda targets in Docker).
 
 SageMaker
-- CreateEndpoint leaves the endpoint `Creating`; UpdateEndpoint (missing in moto) `Updating`;
+- CreateEndpoint leaves the endpoint `Creating`; UpdateEndpoint (missing in moto) `Updating` (and refuses
+  a Failed endpoint, as AWS does);
   DeleteEndpoint passes through `Deleting`; each status change emits its event (see `endpoints`).
 - CreateModel, CreateEndpointConfig and CreateEndpoint refuse a name that exists (moto overwrites).
 - CreateModelPackage and approval changes in UpdateModelPackage emit the model package event;
@@ -31,6 +34,11 @@ SageMaker
 - Search over `Endpoint` filters by tags (every filter, `In`, SubExpressions), pages with MaxResults
   and NextToken, and returns each endpoint with its tags (moto checks only the first tag filter).
 - DeleteEndpoint fails while a variant is registered with Application Auto Scaling (deregister first).
+- CreateModelPackage with a `ClientToken` already used in the group returns that version (moto creates
+  another), as AWS's idempotency token does.
+
+CodeCommit
+- CreateRepository keeps its `tags`; ListTagsForResource and TagResource work (missing in moto).
 """
 
 import functools
@@ -45,6 +53,8 @@ from moto.awslambda.models import LayerVersion, lambda_backends
 from moto.cloudformation import parsing
 from moto.cloudformation.models import Event as StackEvent
 from moto.cloudformation.models import Stack
+from moto.codecommit.exceptions import RepositoryDoesNotExistException
+from moto.codecommit.responses import CodeCommitResponse
 from moto.core.common_models import CloudFormationModel
 from moto.core.responses import ActionResult, EmptyResult
 from moto.events.exceptions import ValidationException as EventsValidationException
@@ -75,6 +85,7 @@ def apply() -> None:
     _patch_events()
     _patch_sagemaker()
     _patch_endpoint_search_and_autoscaling()
+    _patch_codecommit()
     _applied = True
 
 
@@ -229,6 +240,52 @@ def _failing_the_stack(create_resources: Callable[[Stack], None]) -> Callable[[S
     return failing_create_resources
 
 
+class _LambdaUrl(CloudFormationModel):
+    """AWS::Lambda::Url: AWS applies it with CreateFunctionUrlConfig (moto has the API, not the resource)."""
+
+    def __init__(self, url: str, function_arn: str) -> None:
+        self.url = url
+        self.function_arn = function_arn
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.function_arn
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::Lambda::Url"
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return ""
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr in ("FunctionUrl", "FunctionArn")
+
+    def get_cfn_attribute(self, attribute_name: str) -> str:
+        return self.url if attribute_name == "FunctionUrl" else self.function_arn
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls,
+        resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+        **_: Any,
+    ) -> "_LambdaUrl":
+        properties = cloudformation_json["Properties"]
+        config = {key: properties[key] for key in ("AuthType", "Cors", "InvokeMode") if key in properties}
+        url_config = lambda_backends[account_id][region_name].create_function_url_config(
+            properties["TargetFunctionArn"], config
+        )
+        return cls(url_config.url + "/", url_config.function.function_arn)
+
+    def is_created(self) -> bool:
+        return True
+
+
 def _patch_cloudformation() -> None:
     EventBus.physical_resource_id = property(lambda bus: bus.name)  # type: ignore[attr-defined]
     LayerVersion.physical_resource_id = property(lambda layer: layer.arn)  # type: ignore[attr-defined]
@@ -344,9 +401,15 @@ def _update_endpoint(
     retain_all_variant_properties: bool,
     deployment_config: dict[str, Any] | None,
 ) -> FakeEndpoint:
-    """UpdateEndpoint: only an InService or Failed endpoint can be updated; it is `Updating` until done."""
+    """UpdateEndpoint: only an InService (or UpdateRollbackFailed) endpoint can be updated; it is
+    `Updating` until done. A Failed endpoint cannot: it has to be deleted and created again."""
     endpoint = _endpoint(backend, endpoint_name)
-    if endpoint.endpoint_status not in ("InService", "Failed"):
+    if endpoint.endpoint_status == "Failed":
+        raise ValidationError(
+            message=f'Cannot update endpoint "{endpoint.arn}" in status Failed; '
+            "delete it and create it again."
+        )
+    if endpoint.endpoint_status not in ("InService", "UpdateRollbackFailed"):
         raise ValidationError(message=f'Cannot update in-progress endpoint "{endpoint.arn}".')
     backend.describe_endpoint_config(endpoint_config_name)  # fails like AWS when the config is missing
     if deployment_config:
@@ -382,6 +445,21 @@ def _announcing_model_package(create: Callable[..., str]) -> Callable[..., str]:
         arn = create(backend, **kwargs)
         _emit_model_package_state_change(backend, backend.model_packages[arn])
         return arn
+
+    return create_model_package
+
+
+def _honouring_client_token(create: Callable[..., str]) -> Callable[..., str]:
+    """CreateModelPackage with a ClientToken already used for a version of the group: that version."""
+
+    @functools.wraps(create)
+    def create_model_package(backend: SageMakerModelBackend, **kwargs: Any) -> str:
+        token, group = kwargs.get("client_token"), kwargs.get("model_package_group_name")
+        if token:
+            for arn, package in backend.model_packages.items():
+                if package.client_token == token and package.model_package_group_name == group:
+                    return str(arn)
+        return create(backend, **kwargs)
 
     return create_model_package
 
@@ -541,7 +619,9 @@ def _patch_sagemaker() -> None:
     backend.update_endpoint = _update_endpoint  # type: ignore[attr-defined]
     backend.delete_endpoint = _deleting_endpoint(backend.delete_endpoint)  # type: ignore[method-assign]
 
-    backend.create_model_package = _announcing_model_package(backend.create_model_package)  # type: ignore[method-assign]
+    backend.create_model_package = _honouring_client_token(  # type: ignore[method-assign]
+        _announcing_model_package(backend.create_model_package)
+    )
     ModelPackage.__init__ = _numbering_versions_once(ModelPackage.__init__)  # type: ignore[method-assign]
     backend.update_model_package = _update_model_package  # type: ignore[method-assign,assignment]
     backend.delete_model_package = _delete_model_package  # type: ignore[attr-defined]
@@ -689,3 +769,47 @@ def _patch_endpoint_search_and_autoscaling() -> None:
     backend.search = _searching_endpoints(backend.search)  # type: ignore[method-assign]
     SageMakerResponse.search = _search_response  # type: ignore[method-assign]
     backend.delete_endpoint = _refusing_autoscaled_deletion(backend.delete_endpoint)  # type: ignore[method-assign]
+
+
+# --------------------------------------------------------------------------------------- CodeCommit
+# (the artifact copier finds a repository's project by its tags)
+
+
+def _repository(response: CodeCommitResponse, arn: str) -> Any:
+    name = arn.rsplit(":", 1)[-1]
+    repository = response.codecommit_backend.repositories.get(name)
+    if repository is None:
+        raise RepositoryDoesNotExistException(name)
+    return repository
+
+
+def _keeping_repository_tags(
+    create: Callable[[CodeCommitResponse], str],
+) -> Callable[[CodeCommitResponse], str]:
+    @functools.wraps(create)
+    def create_repository(response: CodeCommitResponse) -> str:
+        result = create(response)
+        repository = response.codecommit_backend.repositories[response._get_param("repositoryName")]
+        repository.tags = dict(response._get_param("tags") or {})
+        return result
+
+    return create_repository
+
+
+def _list_repository_tags_response(response: CodeCommitResponse) -> str:
+    repository = _repository(response, response._get_param("resourceArn"))
+    return json.dumps({"tags": getattr(repository, "tags", {})})
+
+
+def _tag_repository_response(response: CodeCommitResponse) -> str:
+    repository = _repository(response, response._get_param("resourceArn"))
+    repository.tags = {**getattr(repository, "tags", {}), **(response._get_param("tags") or {})}
+    return "{}"
+
+
+def _patch_codecommit() -> None:
+    CodeCommitResponse.create_repository = _keeping_repository_tags(  # type: ignore[method-assign]
+        CodeCommitResponse.create_repository
+    )
+    CodeCommitResponse.list_tags_for_resource = _list_repository_tags_response  # type: ignore[attr-defined]
+    CodeCommitResponse.tag_resource = _tag_repository_response  # type: ignore[attr-defined]

@@ -56,7 +56,12 @@ from sagemaker.train.model_trainer import ModelTrainer
 from pipelines.stages import Target
 
 XGBOOST_VERSION = "1.7-1"
+"""Training, evaluation (``steps/evaluate.py``) and serving image; it runs Python 3.8."""
 SKLEARN_VERSION = "1.2-1"
+"""Preprocessing image (``steps/preprocess.py``); it runs Python 3.9."""
+STEP_SCRIPTS_PYTHON = (3, 8)
+"""The oldest Python the step scripts run on (the images above): ``steps/`` must stay valid for it,
+which ``tests/test_steps.py`` checks. Change it together with an image version."""
 TARGET_COLUMN = "label"
 HYPERPARAMETERS: dict[str, str] = {
     "objective": "binary:logistic",
@@ -113,6 +118,11 @@ class PipelineSettings:
         return f"s3://{self.bucket}/{self.target.project}/{self.target.stage}"
 
     @property
+    def default_input_uri(self) -> str:
+        """Where the training data is read when ``INPUT_DATA_URI`` is not set."""
+        return f"{self.prefix}/input/"
+
+    @property
     def code_prefix(self) -> str:
         return f"{self.prefix}/code"
 
@@ -147,7 +157,10 @@ def pipeline_session(
 
 def build_pipeline(settings: PipelineSettings, session: PipelineSession) -> Pipeline:
     target = settings.target
-    input_data = ParameterString("InputDataUri", default_value=f"{settings.prefix}/input/")
+    input_data = ParameterString("InputDataUri", default_value=settings.default_input_uri)
+    # The definition is built offline, so it cannot know the data's version: `pipelines.run start`
+    # always passes one (S3 version id, ETag or a digest of the prefix). This default shows up only on
+    # an execution started some other way (e.g. from the console).
     input_data_version = ParameterString("InputDataVersion", default_value="unversioned")
     commit_id = ParameterString("CommitId", default_value="uncommitted")
     repository = ParameterString("Repository", default_value=target.project)

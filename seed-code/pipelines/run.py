@@ -7,8 +7,12 @@
 
 Settings come from flags or the environment: ``MLOPS_PROJECT``, ``SAGEMAKER_PIPELINE_ROLE_ARN``,
 ``ARTIFACT_BUCKET``, ``INPUT_DATA_URI``, ``AWS_REGION``. ``definition`` works with none of them
-set (placeholders stand in for the role and the bucket). The SageMaker SDK is imported only by the
-commands that build a pipeline, so ``action`` answers instantly.
+set (placeholders stand in for the role and the bucket) and prints only the JSON. ``start`` records
+the training data and its version on the run: ``INPUT_DATA_URI`` or, unset, the default prefix
+``s3://{bucket}/{project}/{stage}/input/``, versioned by its S3 version id, ETag or a digest of every
+object under the prefix. A branch that does not train (``prod``, ``main``) is refused with exit
+code 2. The SageMaker SDK is imported only by the commands that build a pipeline, so ``action``
+answers instantly.
 """
 
 from __future__ import annotations
@@ -21,12 +25,14 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
-from pipelines.stages import Target, action_for
+from pipelines.stages import BranchError, Target, action_for
 
 if TYPE_CHECKING:
     from pipelines.pipeline import PipelineSettings
@@ -64,15 +70,24 @@ def dataset_version(s3: Any, uri: str) -> str:
     return f"etags-sha256:{digest.hexdigest()[:32]}:{count}-objects"
 
 
+def dataset_reference(s3: Any, input_data_uri: str | None, default_uri: str) -> tuple[str, str]:
+    """The data a run trains on and its version: ``input_data_uri`` or, unset or empty, the
+    pipeline's default input prefix. Read from S3 when the run starts, so every registered version
+    names exactly the objects it was trained on, never "unversioned"."""
+    uri = (input_data_uri or "").strip() or default_uri
+    return uri, dataset_version(s3, uri)
+
+
 def start_parameters(
-    *, commit: str, repository: str, branch: str, input_data_uri: str | None, input_data_version: str | None
+    *, commit: str, repository: str, branch: str, input_data_uri: str, input_data_version: str
 ) -> dict[str, str]:
-    parameters = {"CommitId": commit, "Repository": repository, "Branch": branch}
-    if input_data_uri:
-        parameters["InputDataUri"] = input_data_uri
-    if input_data_version:
-        parameters["InputDataVersion"] = input_data_version
-    return parameters
+    return {
+        "CommitId": commit,
+        "Repository": repository,
+        "Branch": branch,
+        "InputDataUri": input_data_uri,
+        "InputDataVersion": input_data_version,
+    }
 
 
 def wait_for(
@@ -105,6 +120,7 @@ def wait_for(
 
 
 def _settings(args: argparse.Namespace, *, offline: bool) -> PipelineSettings:
+    target = Target.for_branch(args.project, args.branch)  # refuses prod and other branches first
     region = (
         args.region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
     )
@@ -118,9 +134,7 @@ def _settings(args: argparse.Namespace, *, offline: bool) -> PipelineSettings:
     bucket = args.bucket or os.environ.get("ARTIFACT_BUCKET") or (PLACEHOLDER_BUCKET if offline else None)
     if not role or not bucket:
         raise SystemExit("set SAGEMAKER_PIPELINE_ROLE_ARN and ARTIFACT_BUCKET (or pass --role and --bucket)")
-    return PipelineSettings(
-        target=Target.for_branch(args.project, args.branch), role_arn=role, bucket=bucket, region=region
-    )
+    return PipelineSettings(target=target, role_arn=role, bucket=bucket, region=region)
 
 
 def _git(*arguments: str) -> str | None:
@@ -130,12 +144,32 @@ def _git(*arguments: str) -> str | None:
         return None
 
 
+@contextmanager
+def quiet_sdk(level: int) -> Iterator[None]:
+    """Silence log records at ``level`` and below while the SDK builds a pipeline.
+
+    The SDK sets its own loggers' levels (``sagemaker.config`` to INFO, ModelBuilder's to its
+    ``log_level``) and one of its modules calls ``logging.basicConfig`` at import, so lowering the
+    ``sagemaker`` logger's level is not enough: ``logging.disable`` is. Its notice that a
+    ``PipelineSession`` starts no job is expected here, so it is ignored too.
+    """
+    logging.disable(level)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Running within a PipelineSession")
+            yield
+    finally:
+        logging.disable(logging.NOTSET)
+
+
 def command_definition(args: argparse.Namespace) -> int:
     settings = _settings(args, offline=True)
-    from pipelines.pipeline import build_pipeline, pipeline_session  # noqa: PLC0415
+    # stdout is the definition (made to be piped); stderr stays empty unless something fails.
+    with quiet_sdk(logging.WARNING):
+        from pipelines.pipeline import build_pipeline, pipeline_session  # noqa: PLC0415
 
-    pipeline = build_pipeline(settings, pipeline_session(settings))
-    print(json.dumps(json.loads(pipeline.definition()), indent=2))
+        definition = build_pipeline(settings, pipeline_session(settings)).definition()
+    print(json.dumps(json.loads(definition), indent=2))
     return 0
 
 
@@ -150,7 +184,8 @@ def _upsert(args: argparse.Namespace) -> tuple[PipelineSettings, Any]:
     for script in SCRIPTS:
         uri = urlparse(settings.script_uri(script))
         s3.upload_file(str(STEPS_DIR / script), uri.netloc, uri.path.lstrip("/"))
-    pipeline = build_pipeline(settings, pipeline_session(settings, boto_session))
+    with quiet_sdk(logging.INFO):  # its warnings (what the definition leaves out) stay visible
+        pipeline = build_pipeline(settings, pipeline_session(settings, boto_session))
     tags = [
         {"Key": "mlops:project", "Value": settings.target.project},
         {"Key": "mlops:stage", "Value": str(settings.target.stage)},
@@ -172,15 +207,23 @@ def command_upsert(args: argparse.Namespace) -> int:
 
 def command_start(args: argparse.Namespace) -> int:
     settings, boto_session = _upsert(args)
+    return start_execution(args, settings, boto_session)
+
+
+def start_execution(args: argparse.Namespace, settings: PipelineSettings, boto_session: Any) -> int:
+    """Start the (upserted) pipeline for this commit, with the dataset and its version read now."""
     commit = args.commit or _git("rev-parse", "HEAD") or "uncommitted"
-    input_data_uri = args.input_data_uri or os.environ.get("INPUT_DATA_URI")
-    version = dataset_version(boto_session.client("s3"), input_data_uri) if input_data_uri else None
+    input_data_uri, input_data_version = dataset_reference(
+        boto_session.client("s3"),
+        args.input_data_uri or os.environ.get("INPUT_DATA_URI"),
+        settings.default_input_uri,
+    )
     parameters = start_parameters(
         commit=commit,
         repository=args.repository or Path.cwd().name,
         branch=args.branch.removeprefix("refs/heads/"),
         input_data_uri=input_data_uri,
-        input_data_version=version,
+        input_data_version=input_data_version,
     )
     sagemaker = boto_session.client("sagemaker")
     response = sagemaker.start_pipeline_execution(
@@ -229,16 +272,22 @@ def parser() -> argparse.ArgumentParser:
         if name == "start":
             command.add_argument("--commit", help="default: git rev-parse HEAD")
             command.add_argument("--repository", help="the repository's name (default: this folder's name)")
-            command.add_argument("--input-data-uri", help="s3:// object or prefix/ (INPUT_DATA_URI)")
+            command.add_argument(
+                "--input-data-uri",
+                help="s3:// object or prefix/ (INPUT_DATA_URI; default: {bucket}/{project}/{stage}/input/)",
+            )
             command.add_argument("--wait", action="store_true", help="follow the execution until it ends")
     return root
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    # The SDK logs every config lookup at INFO; this command line prints what matters itself.
-    logging.getLogger("sagemaker").setLevel(logging.WARNING)
-    return int(args.handler(args))
+    try:
+        return int(args.handler(args))
+    except BranchError as error:
+        # e.g. a manual run on prod: a clear refusal, not a traceback
+        print(f"{args.command} --branch {args.branch}: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -1,10 +1,10 @@
 """Evaluation job: score the trained model on the held-out test split and write the evaluation report.
 
-Runs in the XGBoost container (as a processing job), so the model loads with the same library that
-trained it. The report (``evaluation.json``) has SageMaker's model-quality shape, so it serves twice:
-the quality gate reads ``binary_classification_metrics.auc.value`` from it (a ``PropertyFile``), and
-the registered model version points to it as its ``ModelMetrics``.
-"""
+Runs in the XGBoost container (``sagemaker-xgboost:1.7-1``, a processing job), so the model loads with
+the same library that trained it. That image runs Python 3.8: keep this file valid Python 3.8
+(``tests/test_steps.py`` checks). The report (``evaluation.json``) has SageMaker's model-quality
+shape, so it serves twice: the quality gate reads ``binary_classification_metrics.auc.value`` from it
+(a ``PropertyFile``), and the registered model version points to it as its ``ModelMetrics``."""
 
 from __future__ import annotations
 
@@ -60,6 +60,26 @@ def report(labels: np.ndarray, scores: np.ndarray, threshold: float = 0.5) -> di
     }
 
 
+def extract_model(archive_path: Path, destination: Path) -> None:
+    """Unpack ``model.tar.gz``, refusing members that would land outside ``destination``.
+
+    ``extractall(filter="data")`` exists only from Python 3.12 (and late 3.8-3.11 patch releases), so
+    the members are checked here on every version, and the ``data`` filter is used where there is one.
+    """
+    root = destination.resolve()
+    with tarfile.open(archive_path) as archive:
+        for member in archive.getmembers():
+            target = (root / member.name).resolve()
+            if target != root and root not in target.parents:
+                raise ValueError(f"model archive member {member.name!r} points outside {root}")
+            if not (member.isfile() or member.isdir()):
+                raise ValueError(f"model archive member {member.name!r} is not a plain file or folder")
+        data_filter = getattr(tarfile, "data_filter", None)
+        if data_filter is not None:
+            archive.extraction_filter = data_filter
+        archive.extractall(root)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--base", type=Path, default=BASE)
@@ -67,8 +87,7 @@ def main(argv: list[str] | None = None) -> None:
 
     import xgboost  # noqa: PLC0415  (only in the XGBoost container; imported here so the tests need no xgboost)
 
-    with tarfile.open(args.base / "model" / "model.tar.gz") as archive:
-        archive.extractall(args.base / "model", filter="data")
+    extract_model(args.base / "model" / "model.tar.gz", args.base / "model")
     booster = xgboost.Booster()
     booster.load_model(str(args.base / "model" / "xgboost-model"))
     test = np.loadtxt(args.base / "test" / "test.csv", delimiter=",", ndmin=2)

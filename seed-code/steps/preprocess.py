@@ -1,6 +1,8 @@
 """Preprocessing job: raw CSV → train / validation / test splits in the shape SageMaker's XGBoost reads.
 
-Runs in the scikit-learn processing container (pandas and numpy are there). Input: every ``*.csv``
+Runs in the scikit-learn processing container (``sagemaker-scikit-learn:1.2-1-cpu-py3``, Python 3.9;
+pandas and numpy are there), so it must stay valid Python 3.8: no ``zip(strict=...)``, no ``match``,
+no ``str.removeprefix`` (``tests/test_steps.py`` checks). Input: every ``*.csv``
 under ``/opt/ml/processing/input`` with a header row and a binary target column (``--target-column``).
 Output: headerless CSVs with the target first, which is what built-in XGBoost expects for
 ``text/csv``. The split is seeded, so the same data and commit give the same model.
@@ -61,7 +63,7 @@ def main(argv: list[str] | None = None) -> None:
     raw = pd.concat([pd.read_csv(source) for source in sources], ignore_index=True)
     prepared = prepare(raw, args.target_column)
     parts = split(prepared, validation=args.validation_fraction, test=args.test_fraction, seed=args.seed)
-    for name, rows in zip(("train", "validation", "test"), parts, strict=True):
+    for name, rows in zip(("train", "validation", "test"), parts):  # noqa: B905 (no strict= in 3.9)
         out = args.base / name
         out.mkdir(parents=True, exist_ok=True)
         rows.to_csv(out / f"{name}.csv", header=False, index=False)

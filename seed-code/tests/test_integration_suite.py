@@ -50,3 +50,20 @@ def test_a_misspelt_expectation_fails_instead_of_passing_everything(
 def test_case_names_are_unique(suite: dict[str, Any]) -> None:
     names = [case["name"] for case in suite["cases"]]
     assert len(names) == len(set(names))
+
+
+def test_batch_cases_check_one_score_per_row_sent(suite: dict[str, Any]) -> None:
+    """Built-in XGBoost answers N CSV rows with N comma-separated scores on one line."""
+    batches = [case for case in suite["cases"] if "\n" in case["request"].get("csv", "")]
+    assert batches, "keep at least one multi-row case"
+    for case in batches:
+        rows = case["request"]["csv"].strip().split("\n")
+        checks = case["expect"]["csv"]
+        assert {check["column"] for check in checks} <= set(range(len(rows))), case["name"]
+        assert all(check.get("row") == 0 for check in checks), case["name"]  # one line of scores
+    (three,) = [case for case in batches if case["name"].startswith("batch of three rows")]
+    assert len(three["request"]["csv"].split("\n")) == 3
+    assert sorted(check["column"] for check in three["expect"]["csv"]) == [0, 1, 2]
+    (sanity,) = [case for case in batches if "loyal" in case["name"]]
+    bounds = {check["column"]: check for check in sanity["expect"]["csv"]}
+    assert bounds[0]["at_least"] >= bounds[1]["at_most"]  # the unhappy customer scores above the loyal one

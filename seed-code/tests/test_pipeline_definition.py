@@ -31,7 +31,7 @@ def _definition(branch: str) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def feature() -> dict[str, Any]:
-    # One build for the module: the SDK validates its defaults config on every lookup (~20 s a build).
+    # One build for the module (about 3 s, after about 4 s importing the SDK).
     # Which group each branch registers into is tested on Target (test_stages.py), which this uses.
     return _definition("feature-better-features")
 

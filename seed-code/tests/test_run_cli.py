@@ -1,11 +1,25 @@
-"""The command line's logic that needs no SageMaker: dataset references, parameters, waiting."""
+"""The command line: dataset references, start parameters, waiting, refusals, a quiet ``definition``."""
 
 from __future__ import annotations
 
+import argparse
+import json
+import logging
+import warnings
 from typing import Any
 
+import boto3
 import pytest
-from pipelines.run import dataset_version, main, start_parameters, wait_for
+from botocore.stub import Stubber
+from pipelines.run import (
+    dataset_reference,
+    dataset_version,
+    main,
+    start_execution,
+    start_parameters,
+    wait_for,
+)
+from pipelines.stages import Target
 
 
 class FakeS3:
@@ -64,9 +78,131 @@ def test_start_parameters_carry_the_lineage_of_the_run() -> None:
         "InputDataUri": "s3://b/d/",
         "InputDataVersion": "etag:1",
     }
-    assert "InputDataUri" not in start_parameters(
-        commit="abc", repository="churn", branch="dev", input_data_uri=None, input_data_version=None
+
+
+@pytest.mark.parametrize("configured", [None, "", "  "])
+def test_without_input_data_uri_the_default_prefix_is_read_and_versioned(configured: str | None) -> None:
+    s3 = FakeS3({"churn/dev/input/a.csv": "e1", "churn/dev/input/b.csv": "e2", "churn/dev/other.csv": "x"})
+    uri, version = dataset_reference(s3, configured, "s3://bucket/churn/dev/input/")
+    assert uri == "s3://bucket/churn/dev/input/"
+    assert version == dataset_version(s3, uri)
+    assert version.startswith("etags-sha256:") and version.endswith(":2-objects")
+    assert dataset_reference(s3, "s3://bucket/churn/dev/other.csv", "unused")[1] == "etag:x"
+
+
+EXECUTION_ARN = "arn:aws:sagemaker:eu-west-1:123456789012:pipeline/churn-dev-build/execution/1"
+
+
+def _offline_session() -> boto3.Session:
+    return boto3.Session(
+        aws_access_key_id="offline", aws_secret_access_key="offline", region_name="eu-west-1"
     )
+
+
+class StubbedSession:
+    """A boto3 session whose clients answer from botocore Stubbers (and fail on any other call)."""
+
+    def __init__(self) -> None:
+        session = _offline_session()
+        self.clients = {"s3": session.client("s3"), "sagemaker": session.client("sagemaker")}
+        self.stubs = {name: Stubber(client) for name, client in self.clients.items()}
+
+    def client(self, name: str) -> Any:
+        return self.clients[name]
+
+
+def test_start_records_the_default_prefix_and_its_digest_when_input_data_uri_is_unset(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pipelines.pipeline import PipelineSettings  # noqa: PLC0415  (the SDK: only this test needs it)
+
+    monkeypatch.setenv("INPUT_DATA_URI", "")  # what GitHub passes for an unset repository variable
+    settings = PipelineSettings(
+        target=Target.for_branch("churn", "dev"),
+        role_arn="arn:role",
+        bucket="churn-artifacts",
+        region="eu-west-1",
+    )
+    session = StubbedSession()
+    objects = [{"Key": "churn/dev/input/data.csv", "ETag": '"0123abcd"'}]
+    session.stubs["s3"].add_response(
+        "list_objects_v2",
+        {"Contents": objects, "IsTruncated": False, "KeyCount": 1},
+        {"Bucket": "churn-artifacts", "Prefix": "churn/dev/input/"},
+    )
+    expected_version = dataset_version(
+        FakeS3({"churn/dev/input/data.csv": '"0123abcd"'}), "s3://b/churn/dev/input/"
+    )
+    session.stubs["sagemaker"].add_response(
+        "start_pipeline_execution",
+        {"PipelineExecutionArn": EXECUTION_ARN},
+        {
+            "PipelineName": "churn-dev-build",
+            "PipelineExecutionDisplayName": "dev-abc",
+            "PipelineParameters": [
+                {"Name": "CommitId", "Value": "abc"},
+                {"Name": "Repository", "Value": "churn"},
+                {"Name": "Branch", "Value": "dev"},
+                {"Name": "InputDataUri", "Value": "s3://churn-artifacts/churn/dev/input/"},
+                {"Name": "InputDataVersion", "Value": expected_version},
+            ],
+        },
+    )
+    args = argparse.Namespace(
+        commit="abc", repository="churn", branch="refs/heads/dev", input_data_uri=None, wait=False
+    )
+    with session.stubs["s3"], session.stubs["sagemaker"]:
+        assert start_execution(args, settings, session) == 0
+    for stub in session.stubs.values():
+        stub.assert_no_pending_responses()
+    assert expected_version.endswith(":1-objects")
+    assert json.loads(capsys.readouterr().out.split("\n", 1)[1])["InputDataVersion"] == expected_version
+
+
+def test_start_fails_before_starting_when_the_default_prefix_is_empty() -> None:
+    session = StubbedSession()
+    session.stubs["s3"].add_response(
+        "list_objects_v2",
+        {"KeyCount": 0, "IsTruncated": False},
+        {"Bucket": "b", "Prefix": "churn/dev/input/"},
+    )
+    with session.stubs["s3"], pytest.raises(ValueError, match="upload the training data"):
+        dataset_reference(session.client("s3"), None, "s3://b/churn/dev/input/")
+
+
+@pytest.mark.parametrize("command", ["start", "upsert", "definition"])
+@pytest.mark.parametrize("branch", ["prod", "refs/heads/main"])
+def test_a_branch_that_does_not_train_is_refused_cleanly(
+    command: str, branch: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([command, "--branch", branch, "--project", "churn"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "does not train" in captured.err or "trains nothing" in captured.err
+    assert "Traceback" not in captured.err
+
+
+def test_definition_prints_only_the_json(capsys: pytest.CaptureFixture[str]) -> None:
+    records: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    handler = Keep(level=logging.DEBUG)
+    logging.getLogger().addHandler(handler)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            assert main(["definition", "--branch", "feature-x", "--project", "churn"]) == 0
+    finally:
+        logging.getLogger().removeHandler(handler)
+    assert [record.getMessage() for record in records if record.name.startswith("sagemaker")] == []
+    assert [str(warning.message) for warning in caught if "PipelineSession" in str(warning.message)] == []
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["Steps"][0]["Name"] == "Preprocess"
+    assert captured.err == ""
+    assert logging.getLogger("sagemaker.config").isEnabledFor(logging.WARNING)  # quiet only while building
 
 
 class FakeSageMaker:

@@ -9,7 +9,16 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from mlops_core.projects import (
+    GitProviderName,
+    ModelGroupRetention,
+    ProjectRecord,
+    ProjectStore,
+    RegistryBackend,
+    RepositoryRetention,
+)
 from mlops_core.suite_tool import write_suite
+from mlops_core.topology import Scenario
 from mlops_local.demo_model import BROKEN_MODEL, DEMO_SUITE, GOOD_MODEL, SLOW_MODEL, register_demo_version
 
 pytestmark = pytest.mark.e2e
@@ -105,10 +114,15 @@ def test_a_good_version_passes_a_broken_one_fails_by_name_and_slack_says_so(clou
     assert result["trigger"] == "requested" and result["outcome"] == "failed"
 
 
-def test_a_slow_model_breaks_its_latency_budget_and_an_endpoint_without_suite_is_not_a_pass(cloud):
-    cases_only = {key: value for key, value in DEMO_SUITE.items() if key != "load"}
+def test_a_slow_model_breaks_its_latency_and_load_budgets_and_an_endpoint_without_suite_is_not_a_pass(cloud):
+    # the demo cases, and a short load phase whose p95 budget (200 ms) the slow model (250 ms) breaks
+    short_load = {**DEMO_SUITE["load"], "requests": 8, "concurrency": 4, "p95_budget_ms": 200}
     write_suite(
-        cloud.session.client("dynamodb"), cloud.outputs["ConfigTableName"], "y-dev", cases_only, source="s"
+        cloud.session.client("dynamodb"),
+        cloud.outputs["ConfigTableName"],
+        "y-dev",
+        {**DEMO_SUITE, "load": short_load},
+        source="s",
     )
 
     _, trace = deploy(cloud, "y-dev", SLOW_MODEL)
@@ -119,6 +133,14 @@ def test_a_slow_model_breaks_its_latency_budget_and_an_endpoint_without_suite_is
     assert slow["outcome"] == "failed"
     latency_failures = [f for case in slow["cases"] for f in case["failures"] if "over the budget" in f]
     assert latency_failures and all("150 ms" in f for f in latency_failures)
+    load = slow["load"]
+    assert load["requests"] == 8 and load["errors"] == 0 and load["passed"] is False
+    assert load["p95_ms"] >= 250
+    [budget_failure] = load["failures"]  # p99's budget (1000 ms) holds: only p95 is named
+    assert budget_failure == f"p95 {load['p95_ms']:.1f} ms is over the budget of 200 ms"
+    assert "load phase failed: p95" in slow["summary"]
+    [slow_message] = [m for m in cloud.slack_messages if m["text"] == ":x: Integration tests failed on y-dev"]
+    assert "budget 200 ms  OVER" in slack_text(slow_message)
     assert untested["outcome"] == "no-tests-configured"
     assert untested["cases"] == [] and "no tests configured" in untested["summary"]
     assert any("No integration tests configured for z-dev" in m["text"] for m in cloud.slack_messages)
@@ -185,3 +207,50 @@ def test_a_failing_webhook_is_retried_then_the_event_lands_in_the_on_failure_des
     record = json.loads(message["Body"])
     assert record["requestPayload"]["detail-type"] == "Integration Tests Requested"
     assert record["requestContext"]["functionArn"].startswith(cloud.functions["SlackNotifierFunction"].arn)
+
+
+def test_a_failing_dev_version_is_rejected_when_the_project_asks_and_the_deployer_rolls_back(cloud):
+    dynamodb = cloud.session.client("dynamodb")
+    table = cloud.outputs["ConfigTableName"]
+    cases_only = {key: value for key, value in DEMO_SUITE.items() if key != "load"}
+    write_suite(dynamodb, table, "w-dev", cases_only, source="tests/suite.yaml")
+    ProjectStore(dynamodb, table).put(
+        ProjectRecord(
+            project="w",
+            project_id="p-w",
+            scenario=Scenario.BASELINE,
+            registry_backend=RegistryBackend.SAGEMAKER,
+            git_provider=GitProviderName.LOCAL,
+            repository_name="w",
+            repository_url="file:///tmp/w.git",
+            repository_retention=RepositoryRetention.RETAIN,
+            model_group_retention=ModelGroupRetention.RETAIN,
+            reject_on_test_failure=True,
+            created_at="2026-11-25T18:00:00+00:00",
+            updated_at="2026-11-25T18:00:00+00:00",
+        )
+    )
+    sagemaker = cloud.session.client("sagemaker")
+
+    good, trace = deploy(cloud, "w-dev", GOOD_MODEL)
+    assert [result["outcome"] for result in completed(trace)] == ["passed"]
+    broken, trace = deploy(cloud, "w-dev", BROKEN_MODEL)
+
+    [failed, *after_rollback] = completed(trace)
+    assert failed["outcome"] == "failed" and failed["model_package_arn"] == broken
+    assert failed["version_rejected"] is True
+    package = sagemaker.describe_model_package(ModelPackageName=broken)
+    assert package["ModelApprovalStatus"] == "Rejected"
+    assert "churner-leaves" in package["ApprovalDescription"]
+    [rolled_back] = [e["detail"] for e in trace.events(detail_type="Deployment Rolled Back")]
+    assert rolled_back["rolled_back_model_package_arn"] == broken
+    assert rolled_back["model_package_arn"] == good
+    endpoint = sagemaker.describe_endpoint(EndpointName="w-dev")
+    assert endpoint["EndpointStatus"] == "InService"
+    tags = {t["Key"]: t["Value"] for t in sagemaker.list_tags(ResourceArn=endpoint["EndpointArn"])["Tags"]}
+    assert tags["mlops:model-package-arn"] == good
+    # the endpoint serves the good version again: its config was tested before, so no second run
+    assert after_rollback == []
+    assert sagemaker.describe_model_package(ModelPackageName=good)["ModelApprovalStatus"] == "Approved"
+    [message] = [m for m in cloud.slack_messages if m["text"] == ":x: Integration tests failed on w-dev"]
+    assert "Rejected" in slack_text(message)

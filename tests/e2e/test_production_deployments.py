@@ -210,3 +210,56 @@ def test_a_failed_endpoint_is_reported_and_the_next_approval_recreates_it(cloud,
         cloud.session.client("sagemaker").describe_endpoint(EndpointName="x-prod")["EndpointStatus"]
         == "InService"
     )
+
+
+def test_a_deployment_deferred_while_creating_survives_the_endpoint_failing(cloud, release):
+    cloud.hold_endpoint("x-prod", "Creating")
+    release("x-prod")
+    second = release("x-prod")
+    busy = cloud.settle()
+    [deferred] = busy.events(detail_type="Deployment Deferred")
+    assert deferred["detail"]["model_package_arn"] == second
+
+    cloud.fail_endpoint("x-prod", "ResourceLimitExceeded: ml.m5.large")
+    cloud.release_endpoint("x-prod")
+    recovered = cloud.settle()
+
+    [failed] = recovered.events(detail_type="Deployment Failed")
+    assert (
+        "ResourceLimitExceeded" in failed["detail"]["reason"]
+        and "pending version 2" in failed["detail"]["reason"]
+    )
+    [started] = recovered.events(detail_type="Deployment Started")
+    assert (started["detail"]["model_package_arn"], started["detail"]["action"]) == (second, "create")
+    statuses = [
+        event["detail"]["EndpointStatus"]
+        for event in recovered.events(detail_type="SageMaker Endpoint State Change")
+    ]
+    assert statuses == ["FAILED", "DELETING", "CREATING", "IN_SERVICE"]
+    assert serving(cloud, "x-prod")[0] == second
+
+
+def test_rejecting_the_challenger_live_as_the_shadow_rolls_the_shadow_back(cloud, release):
+    champion = release("x-champion")
+    cloud.settle()
+    set_project(cloud, {"challenger": {"strategy": "shadow"}})
+    release("x-challenger")
+    newest = release("x-challenger")
+    cloud.settle()
+    assert serving(cloud, "x-champion")[1][0].startswith("x-challenger-v2-")
+
+    cloud.session.client("sagemaker").update_model_package(
+        ModelPackageArn=newest, ModelApprovalStatus="Rejected"
+    )
+    rollback = cloud.settle()
+
+    [rolled_back] = rollback.events(detail_type="Deployment Rolled Back")
+    assert (
+        rolled_back["detail"]["endpoint_name"],
+        rolled_back["detail"]["rolled_back_model_package_arn"],
+    ) == (
+        "x-champion",
+        newest,
+    )
+    production, shadows = serving(cloud, "x-champion")
+    assert production == champion and shadows[0].startswith("x-challenger-v1-")

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import json
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 from mlops_core.git_providers import load_seed_code
 from mlops_local import LocalCloud
+from moto.sagemaker.exceptions import SagemakerClientError
+from moto.sagemaker.models import SageMakerModelBackend
 
 pytestmark = pytest.mark.e2e
 
@@ -41,6 +45,27 @@ def model_groups(cloud: LocalCloud) -> dict[str, dict[str, str]]:
 def project_record(cloud: LocalCloud, name: str) -> dict[str, Any] | None:
     table = cloud.session.resource("dynamodb").Table(cloud.outputs["ConfigTableName"])
     return table.get_item(Key={"pk": f"PROJECT#{name}", "sk": "META"}).get("Item")
+
+
+class ResourceLimitExceeded(SagemakerClientError):
+    code = "ResourceLimitExceeded"
+
+
+@contextmanager
+def registry_refuses(group: str) -> Iterator[None]:
+    """The embedded SageMaker refuses to create ``group``, as a real account at its quota would."""
+    original = SageMakerModelBackend.create_model_package_group
+
+    def refuse(self: SageMakerModelBackend, model_package_group_name: str, *args: Any, **kwargs: Any) -> str:
+        if model_package_group_name == group:
+            raise ResourceLimitExceeded("The account-level service limit for model package groups is 100")
+        return original(self, model_package_group_name, *args, **kwargs)
+
+    SageMakerModelBackend.create_model_package_group = refuse  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        SageMakerModelBackend.create_model_package_group = original  # type: ignore[method-assign]
 
 
 def emitted(answer: Any) -> list[dict[str, Any]]:
@@ -203,6 +228,14 @@ def test_failures_are_answered_with_a_reason_and_leave_nothing_that_blocks_a_ret
         clash = cloud.request_custom_resource(FUNCTION, "Create", project(SageMakerProjectId="p-other"))
         assert clash.status == "FAILED"
         assert "already exists with id p-churn0001" in clash.reason
+        upgrade = cloud.request_custom_resource(
+            FUNCTION,
+            "Update",
+            project(Scenario="advanced"),
+            physical_id=retried.physical_id,
+            old_properties=project(),
+        )
+        assert upgrade.status == "SUCCESS", upgrade.reason
         downgrade = cloud.request_custom_resource(
             FUNCTION,
             "Update",
@@ -212,6 +245,15 @@ def test_failures_are_answered_with_a_reason_and_leave_nothing_that_blocks_a_ret
         )
         assert downgrade.status == "FAILED"
         assert "would orphan model groups" in downgrade.reason
+        renamed = cloud.request_custom_resource(
+            FUNCTION,
+            "Update",
+            project("churn2", Scenario="advanced", SageMakerProjectId="p-churn0001"),
+            physical_id=retried.physical_id,
+            old_properties=project(Scenario="advanced"),
+        )
+        assert renamed.status == "FAILED"
+        assert "cannot be renamed (churn → churn2)" in renamed.reason
 
         # A request crhelper could not answer (no https ResponseURL) is refused without hanging.
         unanswerable = cloud.invoke(
@@ -219,3 +261,153 @@ def test_failures_are_answered_with_a_reason_and_leave_nothing_that_blocks_a_ret
             {"RequestType": "Create", "RequestId": "r", "ResponseURL": "http://127.0.0.1:1/x"},
         )
         assert unanswerable.result["Answered"] is False
+
+
+def test_rolling_back_a_refused_create_leaves_the_existing_project_alone():
+    with LocalCloud() as cloud:
+        policies = {"RepositoryRetention": "delete", "ModelGroupRetention": "delete-if-empty"}
+        created = cloud.request_custom_resource(FUNCTION, "Create", project(**policies))
+        assert created.status == "SUCCESS", created.reason
+        prod = git(cloud.git_root / "churn.git", "rev-parse", "prod")
+
+        def untouched() -> None:
+            assert git(cloud.git_root / "churn.git", "rev-parse", "prod") == prod
+            assert set(model_groups(cloud)) == {"churn-feature", "churn-dev", "churn-prod"}
+            record = project_record(cloud, "churn")
+            assert record is not None
+            assert (record["status"], record["project_id"]) == ("active", "p-churn0001")
+
+        # Another SageMaker project named churn is refused; CloudFormation rolls it back with a
+        # Delete carrying crhelper's random physical id and the refused project's properties.
+        other = project(SageMakerProjectId="p-2", **policies)
+        clash = cloud.request_custom_resource(FUNCTION, "Create", other)
+        assert clash.status == "FAILED"
+        rollback = cloud.request_custom_resource(FUNCTION, "Delete", other, physical_id=clash.physical_id)
+        assert rollback.status == "SUCCESS", rollback.reason
+        assert rollback.reason.startswith("nothing deleted:")
+        assert emitted(rollback) == []
+        untouched()
+        # Even with this function's physical id, another project id does not act on churn.
+        stray = cloud.request_custom_resource(FUNCTION, "Delete", other, physical_id="mlops-project:churn")
+        assert stray.status == "SUCCESS", stray.reason
+        assert "record is project id p-churn0001's" in stray.reason
+        untouched()
+
+        # A project naming churn's repository is refused (it is not fraud's), and its rollback
+        # does not delete churn's repository either.
+        borrower = project("fraud", RepositoryName="churn", **policies)
+        refused = cloud.request_custom_resource(FUNCTION, "Create", borrower)
+        assert refused.status == "FAILED"
+        assert "exists but is not project fraud's" in refused.reason
+        rollback = cloud.request_custom_resource(
+            FUNCTION, "Delete", borrower, physical_id=refused.physical_id
+        )
+        assert rollback.status == "SUCCESS", rollback.reason
+        untouched()
+        assert project_record(cloud, "fraud") is None
+
+
+def test_a_registry_error_is_answered_failed_and_a_retry_succeeds():
+    with LocalCloud() as cloud:
+        with registry_refuses("churn-prod"):
+            failed = cloud.request_custom_resource(FUNCTION, "Create", project())
+        assert failed.status == "FAILED"
+        # What failed, on which group, and the service's own words: something a person can act on.
+        assert failed.reason.startswith(
+            "model group churn-prod: CreateModelPackageGroup failed: ResourceLimitExceeded: "
+            "The account-level service limit"
+        )
+        assert project_record(cloud, "churn") is None  # the record is written last
+        prod = git(cloud.git_root / "churn.git", "rev-parse", "prod")
+        # CloudFormation rolls the failed Create back: nothing is deleted, nothing is blocked.
+        rollback = cloud.request_custom_resource(
+            FUNCTION, "Delete", project(), physical_id=failed.physical_id
+        )
+        assert rollback.status == "SUCCESS", rollback.reason
+
+        # Once the limit is raised, the retried project (SageMaker gives it a new id) succeeds and
+        # reuses what the failed attempt made, without committing twice.
+        retried = cloud.request_custom_resource(FUNCTION, "Create", project(SageMakerProjectId="p-churn0002"))
+        assert retried.status == "SUCCESS", retried.reason
+        assert git(cloud.git_root / "churn.git", "rev-parse", "prod") == prod
+        assert git(cloud.git_root / "churn.git", "rev-list", "--count", "prod") == "1"
+        assert set(model_groups(cloud)) == {"churn-feature", "churn-dev", "churn-prod"}
+
+
+def test_rolling_back_a_failed_update_to_advanced_succeeds():
+    with LocalCloud() as cloud:
+        created = cloud.request_custom_resource(FUNCTION, "Create", project())
+        assert created.status == "SUCCESS", created.reason
+        with registry_refuses("churn-challenger"):
+            failed = cloud.request_custom_resource(
+                FUNCTION,
+                "Update",
+                project(Scenario="advanced"),
+                physical_id=created.physical_id,
+                old_properties=project(),
+            )
+        assert failed.status == "FAILED"
+        assert "churn-challenger" in failed.reason
+        # The rollback sends the old properties as new, and the failed ones as old.
+        rollback = cloud.request_custom_resource(
+            FUNCTION,
+            "Update",
+            project(),
+            physical_id=created.physical_id,
+            old_properties=project(Scenario="advanced"),
+        )
+        assert rollback.status == "SUCCESS", rollback.reason
+        record = project_record(cloud, "churn")
+        assert record is not None
+        assert record["scenario"] == "baseline"
+        assert record["model_groups"] == ["churn-feature", "churn-dev", "churn-prod"]
+
+
+def test_an_update_cannot_move_the_repository():
+    with LocalCloud() as cloud:
+        created = cloud.request_custom_resource(FUNCTION, "Create", project())
+        assert created.status == "SUCCESS", created.reason
+        for change, phrase in (
+            ({"RepositoryName": "churn-v2"}, "local churn → local churn-v2"),
+            ({"GitProvider": "codecommit"}, "local churn → codecommit churn"),
+        ):
+            moved = cloud.request_custom_resource(
+                FUNCTION,
+                "Update",
+                project(**change),
+                physical_id=created.physical_id,
+                old_properties=project(),
+            )
+            assert moved.status == "FAILED"
+            assert moved.reason.startswith("project churn: its repository cannot be moved")
+            assert phrase in moved.reason
+        assert not (cloud.git_root / "churn-v2.git").exists()
+        # Naming the same repository explicitly is no move.
+        same = cloud.request_custom_resource(
+            FUNCTION,
+            "Update",
+            project(RepositoryName="churn", GitProvider="local"),
+            physical_id=created.physical_id,
+            old_properties=project(),
+        )
+        assert same.status == "SUCCESS", same.reason
+
+
+def test_a_recreated_project_does_not_inherit_the_deleted_projects_groups():
+    with LocalCloud() as cloud:
+        advanced = project(Scenario="advanced")
+        created = cloud.request_custom_resource(FUNCTION, "Create", advanced)
+        assert created.status == "SUCCESS", created.reason
+        deleted = cloud.request_custom_resource(FUNCTION, "Delete", advanced, physical_id=created.physical_id)
+        assert deleted.status == "SUCCESS", deleted.reason
+
+        again = cloud.request_custom_resource(
+            FUNCTION, "Create", project(SageMakerProjectId="p-churn0002", RejectOnTestFailure="true")
+        )
+        assert again.status == "SUCCESS", again.reason
+        assert again.data["ModelGroups"] == "churn-feature,churn-dev,churn-prod"
+        record = project_record(cloud, "churn")
+        assert record is not None
+        assert record["model_groups"] == ["churn-feature", "churn-dev", "churn-prod"]
+        assert record["project_id"] == "p-churn0002"
+        assert record["reject_on_test_failure"] is True  # what the endpoint tester reads

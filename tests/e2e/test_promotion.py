@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -129,20 +130,21 @@ def test_baseline_promotion_copies_the_tested_version_once_and_its_approval_depl
     assert copy_["ModelMetrics"] == source["ModelMetrics"] == LINEAGE["ModelMetrics"]
     assert copy_["DriftCheckBaselines"] == LINEAGE["DriftCheckBaselines"]
     assert copy_["MetadataProperties"] == {"CommitId": "b2", "Repository": "x"}
+    # dev's test outcome is carried under source keys: the copy is not tested in prod yet.
     assert copy_["CustomerMetadataProperties"] == {
-        **source["CustomerMetadataProperties"],
+        "mlops:dataset": "s3://data/x/train.csv",
         "mlops:source-model-package-arn": merged,
+        "mlops:source-integration-tests": "passed",
         "mlops:source-test-run-id": PASSED["mlops:integration-tests-run-id"],
     }
     [container] = copy_["InferenceSpecification"]["Containers"]
     assert container["Image"] == source["InferenceSpecification"]["Containers"][0]["Image"]
     bucket = cloud.outputs["PromotedArtifactBucketName"]
-    assert container["ModelDataUrl"] == f"s3://{bucket}/x/prod/x-dev-v2/model.tar.gz"
-    body = (
-        cloud.session.client("s3")
-        .get_object(Bucket=bucket, Key="x/prod/x-dev-v2/model.tar.gz")["Body"]
-        .read()
+    assert re.match(
+        rf"^s3://{bucket}/x/prod/x-dev-v2-[0-9a-f]{{12}}/model\.tar\.gz$", container["ModelDataUrl"]
     )
+    key = container["ModelDataUrl"].removeprefix(f"s3://{bucket}/")
+    body = cloud.session.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
     assert body == b"model of b2"
 
     # The same merge again (the CI event for it, without the merged commit): still one copy.
@@ -176,8 +178,10 @@ def test_advanced_promotion_from_ci_copies_into_champion_and_challenger_and_unte
     cloud.settle()  # deployed to y-dev and z-dev, where the tester finds no suite
     record_tests(cloud, source, PASSED)
 
-    # GitHub CI names the repository (not the project) and the merged dev commit.
-    trace = cloud.send(git_branch_updated("acme/y-model", "f00d", "d4"), bus=cloud.outputs["EventBusName"])
+    # GitHub CI names the repository, the project (MLOPS_PROJECT) and the merged dev commit.
+    trace = cloud.send(
+        git_branch_updated("acme/y-model", "f00d", "d4", project="y"), bus=cloud.outputs["EventBusName"]
+    )
 
     [promoted] = trace.events(detail_type="Model Promoted")
     assert promoted["detail"]["project"] == "y"
@@ -200,6 +204,33 @@ def test_advanced_promotion_from_ci_copies_into_champion_and_challenger_and_unte
     )
     [summary] = reaped.events(detail_type="Endpoints Reaped")
     assert summary["detail"]["dry_run"] is True
+
+
+def test_baseline_promotion_from_ci_creates_the_copy_and_the_same_merge_twice_makes_one(cloud):
+    put_project(cloud, "w", "baseline", repository_name="w-model")
+    source = register_dev_version(cloud, "w", "a7")
+    cloud.settle()
+    record_tests(cloud, source, PASSED)
+    bus = cloud.outputs["EventBusName"]
+
+    # A GitHub merge of dev's head a7 into prod: the merge commit is 9e9e.
+    trace = cloud.send(git_branch_updated("acme/w-model", "9e9e", "a7", project="w"), bus=bus)
+
+    [promoted] = trace.events(detail_type="Model Promoted")
+    assert promoted["detail"]["trigger"] == "git-branch-updated"
+    assert promoted["detail"]["selected_by"] == "merged-commit"
+    [created] = promoted["detail"]["promoted"]
+    assert created["created"] is True
+    [copy_] = versions(cloud, "w-prod")
+    assert copy_["ModelPackageArn"] == created["model_package_arn"]
+    assert copy_["ModelApprovalStatus"] == "PendingManualApproval"
+    assert copy_["CustomerMetadataProperties"]["mlops:source-model-package-arn"] == source
+    assert copy_["ModelMetrics"] == LINEAGE["ModelMetrics"]
+
+    again = cloud.send(git_branch_updated("acme/w-model", "9e9e", "a7", project="w"), bus=bus)
+    [second] = again.events(detail_type="Model Promoted")
+    assert second["detail"]["promoted"][0]["created"] is False
+    assert len(versions(cloud, "w-prod")) == 1
 
 
 def _group_exists(cloud: LocalCloud, group: str) -> bool:

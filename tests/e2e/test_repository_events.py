@@ -42,7 +42,13 @@ def cloud() -> Iterator[LocalCloud]:
         yield local_cloud
 
 
-ROUTED_EVENTS = sorted(path.name for path in EVENTS.glob("*.json") if path.name != CUSTOM_RESOURCE_REQUEST)
+# A function URL request (MLflow's webhook) is an HTTP call to one function, not an EventBridge event.
+FUNCTION_URL_REQUEST = "mlflow-webhook-alias-created.json"
+ROUTED_EVENTS = sorted(
+    path.name
+    for path in EVENTS.glob("*.json")
+    if path.name not in {CUSTOM_RESOURCE_REQUEST, FUNCTION_URL_REQUEST}
+)
 
 
 @pytest.mark.parametrize("name", ROUTED_EVENTS)
@@ -75,3 +81,15 @@ def test_the_custom_resource_request_is_answered_through_the_local_cloud(cloud: 
     )
     assert answer.status == "SUCCESS", answer.reason
     assert answer.data["RepositoryUrl"]
+    assert [event["detail-type"] for event in answer.invocation.emitted] == ["Project Created"]
+    cloud.settle()
+
+
+def test_the_function_url_request_is_refused_for_its_placeholder_signature(cloud: LocalCloud) -> None:
+    """As the README says: the file shows the request's shape; only a signed delivery gets through."""
+    request = json.loads((EVENTS / FUNCTION_URL_REQUEST).read_text())
+    [function] = documented_routes()[FUNCTION_URL_REQUEST]
+    invocation = cloud.invoke(function, request)
+    assert invocation.succeeded
+    assert invocation.response["statusCode"] == 401
+    assert invocation.emitted == ()

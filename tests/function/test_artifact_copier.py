@@ -1,20 +1,31 @@
-"""ArtifactCopierFunction against moto: retries finish a partial promotion, KMS and another account."""
+"""ArtifactCopierFunction against moto: duplicates (retried and concurrent), stale artifacts, noise,
+lineage, uncompressed artifacts, operational errors, cost, KMS and another account."""
 
 from __future__ import annotations
 
+import collections
 import contextlib
+import re
+from typing import Any
 
 import boto3
 import pytest
+from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 from mlops_core import artifact_copier
 
-from tests.function.conftest import ACCOUNT, REGION, load_handler_module
+from tests.function.conftest import ACCOUNT, REGION, STACK, load_handler_module
 
 SOURCE_BUCKET = "sagemaker-us-east-1-123456789012"
 PROMOTED_BUCKET = "mlops-promoted"
 TARGET_ACCOUNT = "222222222222"
 PASSED = {"mlops:integration-tests": "passed", "mlops:integration-tests-run-id": "run-1"}
+SPEC = {
+    "Containers": [{"Image": "img", "ModelDataUrl": f"s3://{SOURCE_BUCKET}/x/model.tar.gz"}],
+    "SupportedContentTypes": ["text/csv"],
+    "SupportedResponseMIMETypes": ["text/csv"],
+}
+COPY_URL = re.compile(rf"^s3://{PROMOTED_BUCKET}/x/prod/x-dev-v1-[0-9a-f]{{12}}/model\.tar\.gz$")
 
 
 @pytest.fixture
@@ -27,29 +38,53 @@ def copier_env(aws, monkeypatch):
     return aws
 
 
+@pytest.fixture
+def aws_calls(monkeypatch) -> collections.Counter[str]:
+    """Every AWS call made from here on, by operation."""
+    calls: collections.Counter[str] = collections.Counter()
+    original = BaseClient._make_api_call
+
+    def counting(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+        calls[operation] += 1
+        return original(client, operation, params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", counting)
+    return calls
+
+
 def put_project(session, project: str, **record) -> None:
     item = {"pk": f"PROJECT#{project}", "sk": "META", "project": project, "scenario": "baseline", **record}
     session.resource("dynamodb").Table("mlops-config").put_item(Item=item)
 
 
-def register(session, *, commit: str = "c1", approval: str = "Approved", metadata: dict | None = None) -> str:
-    sagemaker = session.client("sagemaker")
+def ensure_dev_group(session, group: str = "x-dev") -> None:
     with contextlib.suppress(ClientError):
-        sagemaker.create_model_package_group(ModelPackageGroupName="x-dev")
-    return sagemaker.create_model_package(
+        session.client("sagemaker").create_model_package_group(ModelPackageGroupName=group)
+
+
+def register(
+    session,
+    *,
+    commit: str = "c1",
+    approval: str = "Approved",
+    metadata: dict | None = None,
+    spec: dict | None = None,
+    **extra,
+) -> str:
+    ensure_dev_group(session)
+    return session.client("sagemaker").create_model_package(
         ModelPackageGroupName="x-dev",
         ModelApprovalStatus=approval,
-        InferenceSpecification={
-            "Containers": [{"Image": "img", "ModelDataUrl": f"s3://{SOURCE_BUCKET}/x/model.tar.gz"}],
-            "SupportedContentTypes": ["text/csv"],
-            "SupportedResponseMIMETypes": ["text/csv"],
-        },
+        InferenceSpecification=spec or SPEC,
         MetadataProperties={"CommitId": commit},
         CustomerMetadataProperties=PASSED if metadata is None else metadata,
+        **extra,
     )["ModelPackageArn"]
 
 
-def merge(commit: str = "c1", event_id: str = "merge-1") -> dict:
+def merge(
+    commit: str = "c1", event_id: str = "merge-1", *, repository: str = "x", event: str = "referenceUpdated"
+):
     return {
         "version": "0",
         "id": event_id,
@@ -58,10 +93,10 @@ def merge(commit: str = "c1", event_id: str = "merge-1") -> dict:
         "account": ACCOUNT,
         "time": "2026-11-25T18:43:48Z",
         "region": REGION,
-        "resources": [],
+        "resources": [f"arn:aws:codecommit:{REGION}:{ACCOUNT}:{repository}"],
         "detail": {
-            "event": "referenceUpdated",
-            "repositoryName": "x",
+            "event": event,
+            "repositoryName": repository,
             "referenceType": "branch",
             "referenceName": "prod",
             "commitId": commit,
@@ -69,13 +104,21 @@ def merge(commit: str = "c1", event_id: str = "merge-1") -> dict:
     }
 
 
-def prod_versions(session) -> list[dict]:
+def prod_versions(session, group: str = "x-prod") -> list[dict]:
     sagemaker = session.client("sagemaker")
     try:
-        summaries = sagemaker.list_model_packages(ModelPackageGroupName="x-prod")["ModelPackageSummaryList"]
+        pages = sagemaker.get_paginator("list_model_packages").paginate(ModelPackageGroupName=group)
+        summaries = [summary for page in pages for summary in page["ModelPackageSummaryList"]]
     except ClientError:
         return []
     return [sagemaker.describe_model_package(ModelPackageName=s["ModelPackageArn"]) for s in summaries]
+
+
+def throttled(operation: str) -> ClientError:
+    return ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, operation)
+
+
+# ------------------------------------------------------------------------------------------ duplicates
 
 
 def test_a_registration_that_failed_after_the_copy_is_finished_by_the_retry_without_a_second_copy(
@@ -93,9 +136,7 @@ def test_a_registration_that_failed_after_the_copy_is_finished_by_the_retry_with
     def register_fails_first(self, request):
         attempts.append(request["ModelPackageGroupName"])
         if len(attempts) == 1:
-            raise ClientError(
-                {"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, "Create"
-            )
+            raise throttled("CreateModelPackage")
         return real_register(self, request)
 
     monkeypatch.setattr(artifact_copier.S3ArtifactStore, "copy", counted_copy)
@@ -110,12 +151,177 @@ def test_a_registration_that_failed_after_the_copy_is_finished_by_the_retry_with
     assert result["status"] == "promoted"
     [copy_] = prod_versions(copier_env)
     assert copy_["CustomerMetadataProperties"]["mlops:source-model-package-arn"] == source
-    assert copies == [f"s3://{PROMOTED_BUCKET}/x/prod/x-dev-v1/model.tar.gz"]
+    [copied] = copies  # the retry found the artifact there
+    assert COPY_URL.match(copied)
     assert domain_events.detail_types() == ["Model Promoted"]
 
     again = app.handler(merge(event_id="merge-2"), lambda_context)  # the same merge, redelivered
     assert again["promoted"] == [copy_["ModelPackageArn"]]
     assert len(prod_versions(copier_env)) == 1
+
+
+def test_a_crash_between_registering_and_recording_is_finished_by_the_client_token(
+    copier_env, domain_events, lambda_context, monkeypatch
+):
+    put_project(copier_env, "x")
+    register(copier_env)
+    real_record = artifact_copier.PromotionLedger.record
+    failures = [throttled("UpdateItem")]
+
+    def record_fails_once(self, key, group, arn):
+        if failures:
+            raise failures.pop()
+        real_record(self, key, group, arn)
+
+    monkeypatch.setattr(artifact_copier.PromotionLedger, "record", record_fails_once)
+    app = load_handler_module("artifact_copier")
+
+    with pytest.raises(ClientError):
+        app.handler(merge(), lambda_context)
+    [registered] = prod_versions(copier_env)  # registered, not recorded
+    result = app.handler(merge(), lambda_context)  # the retry registers again, with the same token
+
+    assert result["promoted"] == [registered["ModelPackageArn"]]
+    assert len(prod_versions(copier_env)) == 1
+
+
+def test_two_concurrent_promotions_of_the_same_source_make_one_copy(
+    copier_env, domain_events, lambda_context, monkeypatch
+):
+    put_project(copier_env, "x")
+    register(copier_env)
+    first, second = load_handler_module("artifact_copier"), load_handler_module("artifact_copier")
+    real_register = artifact_copier.RegistryAdapter.register
+    concurrent: list[dict] = []
+
+    def register_while_the_other_runs(self, request):
+        if not concurrent:  # the CI event for the same merge arrives while the first registers
+            concurrent.append(second.handler(merge(event_id="merge-ci"), lambda_context))
+        return real_register(self, request)
+
+    monkeypatch.setattr(artifact_copier.RegistryAdapter, "register", register_while_the_other_runs)
+
+    result = first.handler(merge(event_id="merge-cc"), lambda_context)
+
+    assert result["status"] == "promoted"
+    assert concurrent[0]["status"] == "in-progress"
+    assert len(prod_versions(copier_env)) == 1
+    assert domain_events.detail_types() == ["Model Promoted"]
+
+
+def test_the_copy_is_found_directly_however_many_versions_the_target_group_has(
+    copier_env, domain_events, lambda_context, aws_calls
+):
+    put_project(copier_env, "x")
+    register(copier_env)
+    app = load_handler_module("artifact_copier")
+    first = app.handler(merge(), lambda_context)
+    sagemaker = copier_env.client("sagemaker")
+    for _ in range(105):  # newer versions registered in x-prod by hand
+        sagemaker.create_model_package(ModelPackageGroupName="x-prod", InferenceSpecification=SPEC)
+    aws_calls.clear()
+
+    again = app.handler(merge(event_id="merge-2"), lambda_context)
+    calls = dict(aws_calls)
+
+    assert again["status"] == "promoted"
+    assert again["promoted"] == [first["promoted"][0]]
+    assert calls.get("CreateModelPackage", 0) == 0
+    assert calls["ListModelPackages"] == 1  # of the dev group; x-prod is never listed
+    assert len(prod_versions(copier_env)) == 106  # the copy and the 105
+
+
+# ------------------------------------------------------------------------------------------ stale artifacts
+
+
+def test_a_re_created_project_never_promotes_the_old_artifact_of_the_same_version_number(
+    copier_env, domain_events, lambda_context
+):
+    put_project(copier_env, "x")
+    s3, sagemaker = copier_env.client("s3"), copier_env.client("sagemaker")
+    old = register(copier_env)
+    app = load_handler_module("artifact_copier")
+    app.handler(merge(), lambda_context)
+    # The project is deleted (its dev group with it) and created again: version numbers restart.
+    sagemaker.delete_model_package(ModelPackageName=old)
+    sagemaker.delete_model_package_group(ModelPackageGroupName="x-dev")
+    s3.put_object(Bucket=SOURCE_BUCKET, Key="x/model.tar.gz", Body=b"retrained weights")
+    new = register(copier_env)
+    assert new == old  # the same ARN: x-dev/1
+
+    result = app.handler(merge(event_id="merge-after-re-creation"), lambda_context)
+
+    assert result["status"] == "promoted"
+    copies = prod_versions(copier_env)
+    assert len(copies) == 2
+    newest = max(copies, key=lambda c: c["ModelPackageVersion"])
+    url = newest["InferenceSpecification"]["Containers"][0]["ModelDataUrl"]
+    bucket, key = url.removeprefix("s3://").split("/", 1)
+    assert s3.get_object(Bucket=bucket, Key=key)["Body"].read() == b"retrained weights"
+
+
+# ------------------------------------------------------------------------------------------ noise
+
+
+def test_a_push_to_prod_of_a_repository_that_is_no_projects_is_ignored_without_a_scan(
+    copier_env, domain_events, lambda_context, aws_calls
+):
+    app = load_handler_module("artifact_copier")
+
+    result = app.handler(merge(repository="infrastructure"), lambda_context)
+
+    assert result["status"] == "ignored"
+    assert domain_events.received == []
+    assert "Scan" not in aws_calls
+
+
+def test_a_repository_named_like_a_project_that_uses_another_repository_is_ignored(
+    copier_env, domain_events, lambda_context
+):
+    put_project(copier_env, "x", repository_name="x-model")
+    register(copier_env)
+    app = load_handler_module("artifact_copier")
+
+    result = app.handler(merge(repository="x"), lambda_context)
+
+    assert result["status"] == "ignored"
+    assert prod_versions(copier_env) == []
+
+
+def test_a_codecommit_repository_not_named_after_its_project_is_found_by_its_tags(
+    copier_env, domain_events, lambda_context
+):
+    put_project(copier_env, "x", repository_name="churn-model")
+    register(copier_env)
+    copier_env.client("codecommit").create_repository(
+        repositoryName="churn-model", tags={"mlops:project": "x", "mlops:managed-by": STACK}
+    )
+    copier_env.client("codecommit").create_repository(
+        repositoryName="other-model", tags={"mlops:project": "x", "mlops:managed-by": "another-stack"}
+    )
+    app = load_handler_module("artifact_copier")
+
+    result = app.handler(merge(repository="churn-model"), lambda_context)
+    other = app.handler(merge(repository="other-model", event_id="merge-other"), lambda_context)
+
+    assert result["status"] == "promoted"
+    assert other["status"] == "ignored"  # tagged by another stack: not this stack's project
+    assert len(prod_versions(copier_env)) == 1
+
+
+@pytest.mark.parametrize("event", ["referenceCreated", "referenceUpdated"])
+def test_the_seed_commits_of_a_new_project_are_ignored(copier_env, domain_events, lambda_context, event):
+    put_project(copier_env, "x")
+    ensure_dev_group(copier_env)  # created with the project, nothing registered yet
+    app = load_handler_module("artifact_copier")
+
+    result = app.handler(merge(commit="seed", event=event), lambda_context)
+
+    assert result["status"] == "ignored"
+    assert domain_events.received == []
+
+
+# ------------------------------------------------------------------------------------------ choosing
 
 
 @pytest.mark.parametrize(
@@ -158,6 +364,162 @@ def test_a_failed_merged_version_falls_back_to_the_newest_that_passed(
     assert event["detail"]["selected_by"] == "newest-tested"
 
 
+def test_choosing_the_merged_version_describes_only_approved_versions_and_stops_early(
+    copier_env, domain_events, lambda_context, aws_calls
+):
+    put_project(copier_env, "x")
+    for index in range(30):
+        register(copier_env, commit=f"old{index}", approval="PendingManualApproval")
+        register(copier_env, commit=f"c{index}")
+    app = load_handler_module("artifact_copier")
+    aws_calls.clear()
+
+    result = app.handler(merge("c29"), lambda_context)
+
+    assert result["status"] == "promoted"
+    assert result["source"].endswith("/x-dev/60")
+    assert aws_calls["DescribeModelPackage"] == 1  # the newest approved version: the merged commit's
+    assert aws_calls["ListModelPackages"] == 1
+
+
+# ------------------------------------------------------------------------------------------ the copy
+
+
+def test_the_copy_carries_the_dev_test_outcome_under_source_keys_only(
+    copier_env, domain_events, lambda_context
+):
+    put_project(copier_env, "x")
+    source = register(
+        copier_env, metadata={**PASSED, "mlops:integration-tests-time": "t", "mlops:dataset": "d"}
+    )
+    app = load_handler_module("artifact_copier")
+
+    app.handler(merge(), lambda_context)
+
+    [copy_] = prod_versions(copier_env)
+    assert copy_["CustomerMetadataProperties"] == {
+        "mlops:dataset": "d",
+        "mlops:source-model-package-arn": source,
+        "mlops:source-integration-tests": "passed",
+        "mlops:source-test-run-id": "run-1",
+    }
+
+
+def test_uncompressed_model_data_and_additional_specifications_are_copied(
+    copier_env, domain_events, lambda_context
+):
+    s3 = copier_env.client("s3")
+    for name in ("config.json", "weights/part-1.bin"):
+        s3.put_object(Bucket=SOURCE_BUCKET, Key=f"x/uncompressed/{name}", Body=name.encode())
+    s3.put_object(Bucket=SOURCE_BUCKET, Key="x/cpu.tar.gz", Body=b"cpu weights")
+    put_project(copier_env, "x")
+    uncompressed = {
+        "S3DataSource": {
+            "S3Uri": f"s3://{SOURCE_BUCKET}/x/uncompressed/",
+            "S3DataType": "S3Prefix",
+            "CompressionType": "None",
+        }
+    }
+    register(
+        copier_env,
+        spec={**SPEC, "Containers": [{"Image": "img", "ModelDataSource": uncompressed}]},
+        AdditionalInferenceSpecifications=[
+            {
+                "Name": "cpu",
+                "Containers": [{"Image": "img-cpu", "ModelDataUrl": f"s3://{SOURCE_BUCKET}/x/cpu.tar.gz"}],
+            }
+        ],
+    )
+    app = load_handler_module("artifact_copier")
+
+    result = app.handler(merge(), lambda_context)
+
+    assert result["status"] == "promoted"
+    [copy_] = prod_versions(copier_env)
+    data = copy_["InferenceSpecification"]["Containers"][0]["ModelDataSource"]["S3DataSource"]
+    assert data["S3Uri"].startswith(f"s3://{PROMOTED_BUCKET}/x/prod/") and data["S3Uri"].endswith("/")
+    assert (data["S3DataType"], data["CompressionType"]) == ("S3Prefix", "None")
+    prefix = data["S3Uri"].removeprefix(f"s3://{PROMOTED_BUCKET}/")
+    listed = s3.list_objects_v2(Bucket=PROMOTED_BUCKET, Prefix=prefix)["Contents"]
+    assert sorted(o["Key"].removeprefix(prefix) for o in listed) == ["config.json", "weights/part-1.bin"]
+    [cpu] = copy_["AdditionalInferenceSpecifications"]
+    cpu_url = cpu["Containers"][0]["ModelDataUrl"]
+    assert cpu_url.startswith(f"s3://{PROMOTED_BUCKET}/x/prod/")
+    bucket, key = cpu_url.removeprefix("s3://").split("/", 1)
+    assert s3.get_object(Bucket=bucket, Key=key)["Body"].read() == b"cpu weights"
+
+
+def test_a_manifest_model_data_source_is_refused_with_the_reason(copier_env, domain_events, lambda_context):
+    put_project(copier_env, "x")
+    manifest = {
+        "S3DataSource": {
+            "S3Uri": f"s3://{SOURCE_BUCKET}/x/",
+            "S3DataType": "S3Prefix",
+            "CompressionType": "None",
+            "ManifestS3Uri": f"s3://{SOURCE_BUCKET}/x/manifest.json",
+        }
+    }
+    register(copier_env, spec={**SPEC, "Containers": [{"Image": "img", "ModelDataSource": manifest}]})
+    app = load_handler_module("artifact_copier")
+
+    result = app.handler(merge(), lambda_context)
+
+    assert result["status"] == "failed"
+    [event] = domain_events.received
+    assert event["detail"]["reason"] == "copy-failed"
+    assert "manifest" in event["detail"]["message"]
+    assert prod_versions(copier_env) == []
+
+
+# ------------------------------------------------------------------------------------------ errors
+
+
+def test_access_denied_is_a_promotion_failed_not_a_retry_and_releases_the_claim(
+    copier_env, domain_events, lambda_context, monkeypatch
+):
+    put_project(copier_env, "x")
+    register(copier_env)
+    real_copy = artifact_copier.S3ArtifactStore.copy
+    denials = [ClientError({"Error": {"Code": "AccessDenied", "Message": "not allowed"}}, "CopyObject")]
+
+    def copy_denied_once(self, source_url, target_url, *, kms_key_id):
+        if denials:
+            raise denials.pop()
+        real_copy(self, source_url, target_url, kms_key_id=kms_key_id)
+
+    monkeypatch.setattr(artifact_copier.S3ArtifactStore, "copy", copy_denied_once)
+    app = load_handler_module("artifact_copier")
+
+    result = app.handler(merge(), lambda_context)  # does not raise
+
+    assert result["status"] == "failed"
+    [event] = domain_events.received
+    assert event["detail-type"] == "Promotion Failed"
+    assert event["detail"]["reason"] == "copy-failed"
+    assert "AccessDenied: not allowed" in event["detail"]["message"]
+    # Fixed permissions, merged again: the claim was released, so it promotes.
+    again = app.handler(merge(event_id="merge-2"), lambda_context)
+    assert again["status"] == "promoted"
+
+
+def test_throttling_raises_so_lambda_retries(copier_env, domain_events, lambda_context, monkeypatch):
+    put_project(copier_env, "x")
+    register(copier_env)
+
+    def copy_throttled(self, source_url, target_url, *, kms_key_id):
+        raise ClientError({"Error": {"Code": "SlowDown", "Message": "slow"}}, "CopyObject")
+
+    monkeypatch.setattr(artifact_copier.S3ArtifactStore, "copy", copy_throttled)
+    app = load_handler_module("artifact_copier")
+
+    with pytest.raises(ClientError):
+        app.handler(merge(), lambda_context)
+    assert domain_events.received == []
+
+
+# ------------------------------------------------------------------------------------------ accounts
+
+
 def test_the_project_can_re_encrypt_with_its_key_and_promote_into_another_account(
     copier_env, domain_events, lambda_context
 ):
@@ -191,7 +553,9 @@ def test_the_project_can_re_encrypt_with_its_key_and_promote_into_another_accoun
     assert copy_["ModelPackageArn"].split(":")[4] == TARGET_ACCOUNT
     assert copy_["ModelApprovalStatus"] == "Approved"
     url = copy_["InferenceSpecification"]["Containers"][0]["ModelDataUrl"]
-    assert url == "s3://prod-artifacts/models/x/prod/x-dev-v1/model.tar.gz"
-    head = target.client("s3").head_object(Bucket="prod-artifacts", Key="models/x/prod/x-dev-v1/model.tar.gz")
+    assert re.match(r"^s3://prod-artifacts/models/x/prod/x-dev-v1-[0-9a-f]{12}/model\.tar\.gz$", url)
+    head = target.client("s3").head_object(
+        Bucket="prod-artifacts", Key=url.removeprefix("s3://prod-artifacts/")
+    )
     assert head["ServerSideEncryption"] == "aws:kms"
     assert head["SSEKMSKeyId"] == key

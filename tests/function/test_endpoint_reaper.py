@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -33,6 +35,12 @@ def reap_requested(dry_run: bool, event_id: str = "requested-1") -> dict:
     event.update({"detail-type": "Endpoints Reap Requested", "source": "mlops.operator"})
     event["detail"] = {"dry_run": dry_run, "requested_by": "jane"}
     return event
+
+
+@pytest.fixture
+def lambda_context(lambda_context):
+    """The reaper's Lambda timeout (the template's 900 s), not the default test context's."""
+    return dataclasses.replace(lambda_context, deadline=time.monotonic() + 900)
 
 
 @pytest.fixture
@@ -80,7 +88,7 @@ def managed(project: str, stage: str, **extra: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def fleet(reaper_env):
+def fleet(reaper_env, finish_endpoint_changes):
     session = reaper_env
     tomorrow = (TODAY + timedelta(days=1)).isoformat()
     yesterday = (TODAY - timedelta(days=1)).isoformat()
@@ -88,11 +96,13 @@ def fleet(reaper_env):
     make_endpoint(session, "a-dev", tags=managed("a", "dev"), autoscaled=True)
     make_endpoint(session, "a-prod", tags=managed("a", "prod"))
     make_endpoint(session, "b-champion", tags=managed("b", "champion"))
+    make_endpoint(session, "b-challenger", tags=managed("b", "challenger"), autoscaled=True)
     make_endpoint(session, "b-dev", tags=managed("b", "dev", **{"mlops:keep-until": tomorrow}))
     make_endpoint(session, "b-feature", tags=managed("b", "feature", **{"mlops:keep-until": yesterday}))
     make_endpoint(session, "c-dev", tags=managed("c", "dev", **{"mlops:keep-until": TODAY.isoformat()}))
     make_endpoint(session, "other-dev", tags={"mlops:project": "other", "mlops:stage": "dev"})  # unmanaged
     make_endpoint(session, "x-dev", tags=managed("x", "dev") | {"mlops:managed-by": "another-stack"})
+    finish_endpoint_changes()  # all InService
     return session
 
 
@@ -118,14 +128,20 @@ def test_the_nightly_run_deletes_exactly_the_unkept_managed_dev_endpoints_with_c
     gone = {"a-feature", "a-dev", "b-feature"}
     assert result["status"] == "reaped"
     assert sorted(result["deleted"]) == sorted(gone)
-    assert names(fleet, "endpoints") == {"a-prod", "b-champion", "b-dev", "c-dev", "other-dev", "x-dev"}
+    stay = {"a-prod", "b-champion", "b-challenger", "b-dev", "c-dev", "other-dev", "x-dev"}
+    assert names(fleet, "endpoints") == stay
+    # Every endpoint that stays keeps its config and model.
+    assert {f"{n}-config" for n in stay} <= names(fleet, "configs")
+    assert {f"{n}-model" for n in stay} <= names(fleet, "models")
     assert not {f"{n}-config" for n in gone} & names(fleet, "configs")
     assert not {f"{n}-model" for n in gone} & names(fleet, "models")
     assert {"a-prod-config", "b-dev-model", "other-dev-config"} <= names(fleet, "configs") | names(
         fleet, "models"
     )
     targets = fleet.client("application-autoscaling").describe_scalable_targets(ServiceNamespace="sagemaker")
-    assert targets["ScalableTargets"] == []
+    assert [t["ResourceId"] for t in targets["ScalableTargets"]] == [
+        "endpoint/b-challenger/variant/AllTraffic"
+    ]
 
     [event] = domain_events.received
     assert event["detail-type"] == "Endpoints Reaped"
@@ -142,7 +158,7 @@ def test_the_nightly_run_deletes_exactly_the_unkept_managed_dev_endpoints_with_c
     kept = {e["endpoint_name"]: e["reason"] for p in detail["projects"] for e in p["kept"]}
     assert kept == {"b-dev": "keep-until", "c-dev": "keep-until"}
     assert by_project["a"]["production_endpoints"] == ["a-prod"]
-    assert by_project["b"]["production_endpoints"] == ["b-champion"]
+    assert sorted(by_project["b"]["production_endpoints"]) == ["b-challenger", "b-champion"]
     assert by_project["a"]["instance_hours_per_day_saved"] == 72
 
 
@@ -218,3 +234,34 @@ def test_finding_candidates_takes_one_search_call_per_hundred_endpoints(
     assert len(found) == 230
     assert calls == ["Search", "Search", "Search"]
     assert all(e.tags["mlops:managed-by"] == STACK for e in found)
+
+
+def test_an_endpoint_still_creating_is_kept_busy_and_its_model_shared_with_a_staying_one_is_left(
+    reaper_env, domain_events, lambda_context, finish_endpoint_changes
+):
+    sagemaker = reaper_env.client("sagemaker")
+    make_endpoint(reaper_env, "a-dev", tags=managed("a", "dev"))
+    make_endpoint(reaper_env, "a-prod", tags=managed("a", "prod"))
+    finish_endpoint_changes()
+    # a-prod's second config (named after a-prod) also serves a-dev's model: set up by hand.
+    sagemaker.create_endpoint_config(
+        EndpointConfigName="a-prod-config-2",
+        ProductionVariants=[
+            {"VariantName": v, "ModelName": m, "InstanceType": "ml.m5.large", "InitialInstanceCount": 1}
+            for v, m in (("Prod", "a-prod-model"), ("Old", "a-dev-model"))
+        ],
+    )
+    sagemaker.update_endpoint(EndpointName="a-prod", EndpointConfigName="a-prod-config-2")
+    finish_endpoint_changes()
+    make_endpoint(reaper_env, "b-dev", tags=managed("b", "dev"))  # still Creating
+    app = load_handler_module("endpoint_reaper")
+
+    result = app.handler(scheduled_event("nightly-busy"), lambda_context)
+
+    assert result["deleted"] == ["a-dev"]
+    assert "b-dev" in names(reaper_env, "endpoints")
+    assert "a-dev-config" not in names(reaper_env, "configs")
+    assert "a-dev-model" in names(reaper_env, "models")  # a-prod uses it
+    [event] = domain_events.received
+    kept = {e["endpoint_name"]: e["reason"] for p in event["detail"]["projects"] for e in p["kept"]}
+    assert kept == {"b-dev": "busy"}

@@ -5,6 +5,7 @@ deployment once however often its IN_SERVICE event arrives."""
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import pytest
@@ -150,3 +151,60 @@ def test_a_run_that_raises_releases_its_claim_so_lambdas_retry_runs_the_suite(
     retried = tester(event, lambda_context)
 
     assert retried["status"] == "passed"
+
+
+def claim_of(aws: Any, endpoint: str, config: str) -> dict | None:
+    return (
+        aws.client("dynamodb")
+        .get_item(
+            TableName=CONFIG_TABLE, Key={"pk": {"S": f"ENDPOINT#{endpoint}"}, "sk": {"S": f"TESTED#{config}"}}
+        )
+        .get("Item")
+    )
+
+
+def test_an_event_ignored_because_the_endpoint_is_busy_claims_nothing_so_the_next_one_runs(
+    aws, tester, finish_endpoint_changes, domain_events: DomainEvents, lambda_context
+):
+    write_suite(aws.client("dynamodb"), CONFIG_TABLE, "churn-dev", SUITE, source="suite.yaml")
+    _, event = serve(aws, "churn-dev", GOOD_MODEL, finish_endpoint_changes)
+    live = sagemaker_backends[ACCOUNT][REGION].endpoints["churn-dev"]
+    live.endpoint_status = "Updating"  # a newer deployment started after this IN_SERVICE was sent
+
+    busy = tester(event, lambda_context)
+
+    assert busy["status"] == "ignored" and "Updating" in busy["reason"]
+    assert claim_of(aws, "churn-dev", live.endpoint_config_name) is None
+    live.endpoint_status = "InService"
+    assert tester({**event, "id": "the-next-in-service"}, lambda_context)["status"] == "passed"
+    claim = claim_of(aws, "churn-dev", live.endpoint_config_name)
+    assert claim is not None and claim["state"] == {"S": "tested"}
+    assert domain_events.detail_types().count("Integration Tests Completed") == 1
+
+
+@pytest.mark.parametrize(("lease_left_seconds", "status"), [(-1, "passed"), (120, "skipped")])
+def test_a_claim_left_by_a_killed_run_is_taken_over_once_its_lease_has_expired(
+    aws, tester, finish_endpoint_changes, lambda_context, lease_left_seconds, status
+):
+    write_suite(aws.client("dynamodb"), CONFIG_TABLE, "churn-dev", SUITE, source="suite.yaml")
+    _, event = serve(aws, "churn-dev", GOOD_MODEL, finish_endpoint_changes)
+    config = event["detail"]["EndpointConfigName"]
+    now = int(time.time())
+    aws.client("dynamodb").put_item(  # what a run killed at the Lambda timeout leaves behind
+        TableName=CONFIG_TABLE,
+        Item={
+            "pk": {"S": "ENDPOINT#churn-dev"},
+            "sk": {"S": f"TESTED#{config}"},
+            "state": {"S": "running"},
+            "claimed_at": {"N": str(now - 400)},
+            "expires_at": {"N": str(now + lease_left_seconds)},
+        },
+    )
+
+    retried = tester(event, lambda_context)
+
+    assert retried["status"] == status
+    if status == "skipped":
+        assert retried["reason"] == f"deployment {config} of churn-dev is being tested"
+    else:
+        assert claim_of(aws, "churn-dev", config)["run_id"] == {"S": retried["run_id"]}

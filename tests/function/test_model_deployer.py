@@ -6,8 +6,16 @@ import copy
 from typing import Any
 
 import pytest
+from mlops_local import aws_events
+from moto.sagemaker.models import sagemaker_backends
 
-from tests.function.conftest import STACK, DomainEvents, approval_event, load_handler_module
+from tests.function.conftest import ACCOUNT, REGION, STACK, DomainEvents, approval_event, load_handler_module
+
+
+def endpoint_state_event(name: str) -> dict[str, Any]:
+    """The `SageMaker Endpoint State Change` of the endpoint's current status, in AWS's shape."""
+    endpoint = sagemaker_backends[ACCOUNT][REGION].endpoints[name]
+    return aws_events.endpoint_state_change(endpoint, account=ACCOUNT, region=REGION)
 
 
 @pytest.fixture
@@ -53,10 +61,10 @@ def test_approval_creates_the_stage_endpoint_from_the_named_version(
     assert len(started["detail"]["model_name"]) <= 63
 
 
-def test_newer_approval_updates_the_endpoint_and_its_tags(
+def test_newer_approval_updates_the_endpoint_and_housekeeping_then_moves_its_version_tag(
     aws, deployer, register, domain_events, lambda_context, finish_endpoint_changes
 ):
-    register("churn-dev")
+    first = register("churn-dev")
     second = register("churn-dev")
     deployer(approval_event("churn-dev", 1), lambda_context)
     finish_endpoint_changes()
@@ -67,6 +75,11 @@ def test_newer_approval_updates_the_endpoint_and_its_tags(
     sagemaker = aws.client("sagemaker")
     assert result["status"] == "started" and result["action"] == "update"
     assert serving_package(sagemaker, "churn-dev") == second
+    # The update itself does not re-tag the endpoint (it stays within six calls) ...
+    assert endpoint_tags(sagemaker, "churn-dev")["mlops:model-package-arn"] == first
+    # ... housekeeping does, once the endpoint serves the new version.
+    tidied = deployer(endpoint_state_event("churn-dev"), lambda_context)
+    assert tidied["status"] == "tidied"
     assert endpoint_tags(sagemaker, "churn-dev")["mlops:model-package-arn"] == second
     assert domain_events.detail_types() == ["Deployment Started", "Deployment Started"]
 

@@ -11,8 +11,18 @@ from typing import Any
 import pytest
 from boto3.dynamodb.types import TypeSerializer
 from mlops_core.aws_clients import ClientFactory
+from mlops_local import endpoints
+from moto.sagemaker.models import sagemaker_backends
 
-from tests.function.conftest import EXECUTION_ROLE, REPO, STACK, approval_event, load_handler_module
+from tests.function.conftest import (
+    ACCOUNT,
+    EXECUTION_ROLE,
+    REGION,
+    REPO,
+    STACK,
+    approval_event,
+    load_handler_module,
+)
 
 PROD_STAGES = "prod,champion,challenger"
 LINEAGE = {
@@ -107,6 +117,10 @@ def version(aws: Any) -> Callable[..., str]:
     return register
 
 
+def model_package_arn(version: int, group: str = "churn-prod") -> str:
+    return f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package/{group}/{version}"
+
+
 def only(items: list[dict[str, Any]]) -> dict[str, Any]:
     assert len(items) == 1, items
     return items[0]
@@ -183,7 +197,11 @@ def test_serverless_endpoint_config_and_a_plain_update(
         }
     ]
     assert "DataCaptureConfig" not in config
-    assert "DeploymentConfig" not in only(requests.named("UpdateEndpoint"))
+    # Serverless endpoints get no blue/green traffic shifting: a plain update.
+    assert only(requests.named("UpdateEndpoint")) == {
+        "EndpointName": "churn-prod",
+        "EndpointConfigName": config["EndpointConfigName"],
+    }
 
 
 @pytest.mark.parametrize(
@@ -252,7 +270,29 @@ def test_canary_and_linear_update_with_blue_green_policy_and_rollback_alarms(
         },
     }
     config = only(requests.named("CreateEndpointConfig"))
-    assert [v["VariantName"] for v in config["ProductionVariants"]] == ["AllTraffic"]  # stable across updates
+    model_name = only(requests.named("CreateModel"))["ModelName"]
+    first_config = aws.client("sagemaker").describe_endpoint(EndpointName="churn-prod")["EndpointConfigName"]
+    assert config == {
+        "EndpointConfigName": update["EndpointConfigName"],
+        "ProductionVariants": [
+            {
+                "VariantName": "AllTraffic",  # the same as the first config's: blue/green needs it
+                "ModelName": model_name,
+                "InstanceType": "ml.m5.large",
+                "InitialInstanceCount": 4,
+                "InitialVariantWeight": 1.0,
+            }
+        ],
+        "Tags": [
+            {"Key": "mlops:project", "Value": "churn"},
+            {"Key": "mlops:stage", "Value": "prod"},
+            {"Key": "mlops:managed-by", "Value": STACK},
+            {"Key": "mlops:model-package-arn", "Value": model_package_arn(2)},
+            {"Key": "mlops:commit-id", "Value": "abc123"},
+            {"Key": "mlops:previous-endpoint-config", "Value": first_config},
+        ],
+    }
+    assert model_name.startswith("churn-prod-v2-") and first_config.startswith("churn-prod-v1-")
     # The alarms exist before the update that names them, and are tagged for the endpoint.
     assert requests.operations().index("PutMetricAlarm") < requests.operations().index("UpdateEndpoint")
     alarms = {a["AlarmName"]: a for a in aws.client("cloudwatch").describe_alarms()["MetricAlarms"]}
@@ -339,7 +379,10 @@ def test_shadow_challenger_becomes_a_shadow_variant_of_the_champion_and_a_champi
             "InitialVariantWeight": 0.25,
         }
     ]
-    assert only(requests.named("UpdateEndpoint"))["EndpointName"] == "churn-champion"
+    assert only(requests.named("UpdateEndpoint")) == {
+        "EndpointName": "churn-champion",
+        "EndpointConfigName": config["EndpointConfigName"],
+    }
     assert "churn-challenger" not in [
         e["EndpointName"] for e in aws.client("sagemaker").list_endpoints()["Endpoints"]
     ]
@@ -399,6 +442,10 @@ def test_the_lineage_policy_is_configurable_per_project(aws, deploy, project, ve
             {"challenger": {"strategy": "shadow", "compute": {"kind": "serverless"}}},
             "shadow variants cannot be serverless",
         ),
+        (
+            {"prod": {"rollback_alarms": [f"team-alarm-{n}" for n in range(9)]}},
+            "stages.prod.rollback_alarms: Tuple should have at most 8 items",
+        ),
     ],
 )
 def test_invalid_settings_are_refused_with_the_reason_and_change_nothing(
@@ -415,6 +462,59 @@ def test_invalid_settings_are_refused_with_the_reason_and_change_nothing(
     assert aws.client("sagemaker").list_models()["Models"] == []
     [failed] = domain_events.received
     assert failed["detail-type"] == "Deployment Failed" and reason in failed["detail"]["reason"]
+
+
+def test_an_invalid_lineage_policy_is_refused_and_changes_nothing(
+    aws, deploy, project, version, domain_events
+):
+    project({}, lineage_policy={"stages": ["prod"], "required": ["commit-id", "colour"]})
+    version("churn-prod")
+
+    result = deploy(approval_event("churn-prod", 1))
+
+    assert result["status"] == "failed"
+    assert (
+        "are invalid: lineage.required.1: Input should be 'commit-id', 'dataset' or 'metrics'"
+        in result["reason"]
+    )
+    assert aws.client("sagemaker").list_models()["Models"] == []
+    assert domain_events.detail_types() == ["Deployment Failed"]
+
+
+def test_a_shadow_challenger_is_refused_while_the_champion_is_failed(aws, deploy, project, version):
+    project({"challenger": {"strategy": "shadow"}})
+    version("churn-champion")
+    version("churn-challenger")
+    deploy(approval_event("churn-champion", 1))
+    endpoints.fail(sagemaker_backends[ACCOUNT][REGION].endpoints["churn-champion"], "CapacityError")
+    models_before = aws.client("sagemaker").list_models()["Models"]
+
+    result = deploy(approval_event("churn-challenger", 1))
+
+    assert result["status"] == "failed"
+    assert (
+        "champion endpoint churn-champion is Failed; deploy a champion before its shadow" in result["reason"]
+    )
+    assert aws.client("sagemaker").list_models()["Models"] == models_before
+
+
+def test_a_shadow_challenger_is_refused_when_the_champions_config_is_gone(
+    aws, deploy, project, version, finish_endpoint_changes
+):
+    project({"challenger": {"strategy": "shadow"}})
+    version("churn-champion")
+    version("churn-challenger")
+    deploy(approval_event("churn-champion", 1))
+    finish_endpoint_changes()
+    sagemaker = aws.client("sagemaker")
+    config = sagemaker.describe_endpoint(EndpointName="churn-champion")["EndpointConfigName"]
+    sagemaker.delete_endpoint_config(EndpointConfigName=config)
+
+    result = deploy(approval_event("churn-challenger", 1))
+
+    assert result["status"] == "failed"
+    assert result["reason"] == f"champion endpoint config {config} is gone"
+    assert not [m for m in sagemaker.list_models()["Models"] if m["ModelName"].startswith("churn-challenger")]
 
 
 def test_a_shadow_challenger_without_a_champion_is_refused(aws, deploy, project, version):
@@ -445,11 +545,30 @@ def test_a_plain_create_takes_at_most_six_aws_calls(aws, deploy, requests, versi
     domain_calls = [op for op in requests.operations() if op not in {"PutItem", "UpdateItem", "DeleteItem"}]
     assert domain_calls == [
         "GetItem",  # the project record
-        "DescribeEndpoint",
+        "Search",  # the endpoint (none yet)
         "DescribeModelPackage",
         "CreateModel",
         "CreateEndpointConfig",
         "CreateEndpoint",
+    ]
+
+
+def test_a_plain_update_takes_at_most_six_aws_calls(aws, deploy, requests, version, finish_endpoint_changes):
+    version("churn-prod")
+    version("churn-prod")
+    deploy(approval_event("churn-prod", 1))
+    finish_endpoint_changes()
+
+    assert deploy(approval_event("churn-prod", 2))["action"] == "update"
+
+    domain_calls = [op for op in requests.operations() if op not in {"PutItem", "UpdateItem", "DeleteItem"}]
+    assert domain_calls == [
+        "GetItem",  # the project record
+        "Search",  # the endpoint with its tags (managed-by) in one call
+        "DescribeModelPackage",
+        "CreateModel",
+        "CreateEndpointConfig",  # tagged with the previous config on creation: no AddTags
+        "UpdateEndpoint",
     ]
 
 
@@ -469,8 +588,9 @@ def test_sagemakers_own_rollback_is_reported_as_rolled_back(aws, deploy, domain_
     event["detail"]["PendingDeploymentSummary"]["EndpointConfigName"] = "churn-prod-v4-0a1b2c"
 
     result = deploy(event)
+    again = deploy(copy.deepcopy(event))  # EventBridge delivers at least once
 
-    assert result["status"] == "rolled-back"
+    assert result["status"] == "rolled-back" and again == result
     [rolled_back] = domain_events.received
     assert rolled_back["detail-type"] == "Deployment Rolled Back"
     assert rolled_back["detail"]["trigger"] == "alarm"

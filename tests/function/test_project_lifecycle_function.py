@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 from mlops_core.custom_resource import CustomResourceFunction
 from mlops_core.git_providers import GitProviderError, LocalGitProvider, SeedFile
 from mlops_core.project_lifecycle import ProjectLifecycle, RegistryError
@@ -62,19 +63,30 @@ class FakeModelGroups:
 @dataclass
 class FakeStore:
     records: dict[str, ProjectRecord] = field(default_factory=dict)
+    failing: bool = False
 
     def get(self, project: str) -> ProjectRecord | None:
         return self.records.get(project)
 
     def put(self, record: ProjectRecord) -> None:
+        if self.failing:
+            raise ClientError(
+                {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}},
+                "PutItem",
+            )
         self.records[record.project] = record
 
 
 class FakeEvents:
     def __init__(self) -> None:
         self.entries: list[dict[str, Any]] = []
+        self.throttled = False
 
     def put_events(self, *, Entries: list[dict[str, Any]]) -> dict[str, Any]:
+        if self.throttled:
+            raise ClientError(
+                {"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, "PutEvents"
+            )
         self.entries += Entries
         return {"FailedEntryCount": 0, "Entries": [{"EventId": "e"} for _ in Entries]}
 
@@ -101,22 +113,28 @@ class Harness:
         self, request_type: str, properties: dict[str, Any], *, timeout_seconds: float = 30, **extra: Any
     ) -> tuple[dict[str, Any] | None, dict[str, Any]]:
         url, key = self.receiver.new_response_url()
-        event = {
-            "RequestType": request_type,
-            "ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:f",
-            "ResponseURL": url,
-            "StackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/sc-churn/1",
-            "RequestId": f"request-{key}",
-            "LogicalResourceId": "Project",
-            "ResourceType": "Custom::SageMakerProject",
-            "ResourceProperties": {
-                "ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:f",
-                **properties,
-            },
-            **extra,
-        }
+        event = request_event(request_type, url, key, properties, **extra)
         result = self.handler(event, context(timeout_seconds))
         return self.receiver.response(key), result
+
+
+def request_event(
+    request_type: str, url: str, key: str, properties: dict[str, Any], **extra: Any
+) -> dict[str, Any]:
+    return {
+        "RequestType": request_type,
+        "ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:f",
+        "ResponseURL": url,
+        "StackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/sc-churn/1",
+        "RequestId": f"request-{key}",
+        "LogicalResourceId": "Project",
+        "ResourceType": "Custom::SageMakerProject",
+        "ResourceProperties": {
+            "ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:f",
+            **properties,
+        },
+        **extra,
+    }
 
 
 def context(timeout_seconds: float) -> LambdaContext:
@@ -310,3 +328,90 @@ def test_a_replayed_service_catalog_request_is_answered(receiver, tmp_path):
     assert answer["RequestId"] == event["RequestId"]
     assert answer["StackId"] == event["StackId"]
     assert answer["PhysicalResourceId"] == "mlops-project:churn"
+
+
+def test_a_delete_whose_events_cannot_be_published_still_succeeds_and_says_so(receiver, tmp_path):
+    test = harness(receiver, tmp_path)
+    answer, _ = test.request("Create", PROPERTIES)
+    assert answer is not None and answer["Status"] == "SUCCESS"
+    test.events.throttled = True  # EventBridge throttles PutEvents
+
+    answer, _ = test.request("Delete", PROPERTIES, PhysicalResourceId="mlops-project:churn")
+    assert answer is not None
+    assert answer["Status"] == "SUCCESS", answer["Reason"]  # a FAILED Delete would block the stack
+    assert answer["Reason"].startswith("events not published: An error occurred (ThrottlingException)")
+    assert answer["Data"]["Notes"] == answer["Reason"]
+    assert test.store.records["churn"].status == "deleted"
+
+    # On Create the same failure is answered FAILED: CloudFormation retries, nothing is lost.
+    test.store.records.clear()
+    answer, _ = test.request("Create", PROPERTIES)
+    assert answer is not None
+    assert answer["Status"] == "FAILED"
+    assert "events not published" in answer["Reason"]
+
+
+def test_a_delete_whose_record_cannot_be_written_still_succeeds_and_says_so(receiver, tmp_path):
+    test = harness(receiver, tmp_path)
+    answer, _ = test.request("Create", PROPERTIES)
+    assert answer is not None and answer["Status"] == "SUCCESS"
+    test.store.failing = True
+
+    answer, _ = test.request("Delete", PROPERTIES, PhysicalResourceId="mlops-project:churn")
+    assert answer is not None
+    assert answer["Status"] == "SUCCESS", answer["Reason"]
+    assert answer["Reason"].startswith("the record of project churn is still marked active")
+    assert "ProvisionedThroughputExceededException" in answer["Reason"]
+    assert [entry["DetailType"] for entry in test.events.entries][-1] == "Project Deleted"
+
+
+def test_a_long_reason_keeps_its_beginning(receiver, tmp_path):
+    class VerboseProvider(FailingProvider):
+        def ensure_repository(self, name: str, **_: Any) -> Any:
+            raise GitProviderError("GitHub POST /orgs/acme/repos answered 422: " + "detail " * 100 + "END")
+
+    test = harness(receiver, tmp_path, provider=VerboseProvider())
+    answer, _ = test.request("Create", PROPERTIES)
+    assert answer is not None
+    assert answer["Status"] == "FAILED"
+    assert answer["Reason"].startswith("GitHub POST /orgs/acme/repos answered 422: detail")
+    assert answer["Reason"].endswith("...")
+    assert len(answer["Reason"]) <= 256
+    assert "END" not in answer["Reason"]
+
+
+@pytest.mark.parametrize("missing", ["StackId", "RequestId", "LogicalResourceId", "RequestType"])
+def test_a_request_missing_what_crhelper_needs_is_answered_failed_directly(receiver, tmp_path, missing):
+    test = harness(receiver, tmp_path)
+    # A first, valid request warms the function (crhelper then remembers its ResponseURL).
+    first_url, first_key = receiver.new_response_url()
+    test.handler(request_event("Create", first_url, first_key, PROPERTIES), context(30))
+    first = receiver.response(first_key)
+    assert first is not None and first["Status"] == "SUCCESS"
+
+    url, key = receiver.new_response_url()
+    event = request_event("Create", url, key, {**PROPERTIES, "SageMakerProjectName": "fraud"})
+    del event[missing]
+    result = test.handler(event, context(30))
+
+    answer = receiver.response(key)
+    assert answer is not None
+    assert answer["Status"] == "FAILED"
+    assert answer["Reason"].startswith("malformed custom resource request: missing or invalid")
+    assert missing in answer["Reason"]
+    assert result["Answered"] is True
+    assert receiver.response(first_key) == first  # the earlier request is not answered again
+    assert "fraud" not in test.store.records  # nothing ran
+    assert not (tmp_path / "fraud.git").exists()
+
+
+def test_a_request_without_a_response_url_is_dropped_without_running(receiver, tmp_path):
+    test = harness(receiver, tmp_path)
+    url, key = receiver.new_response_url()
+    event = request_event("Create", url, key, PROPERTIES)
+    del event["ResponseURL"]
+    del event["StackId"]
+    result = test.handler(event, context(30))
+    assert result["Answered"] is False
+    assert test.store.records == {}
+    assert receiver.response(key) is None

@@ -3,10 +3,23 @@
 from __future__ import annotations
 
 import json
+import logging
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 from mlops_core.domain_events import DeploymentFailed, IntegrationTestsCompleted
+from mlops_core.observability import logger
+from mlops_core.slack_messages import render
+from mlops_core.slack_notifier import (
+    RATE_LIMIT_MAX_WAIT_SECONDS,
+    RETRIES_PER_ERROR_KIND,
+    WEBHOOK_TIMEOUT_SECONDS,
+    SlackDeliveryError,
+    SlackSdkSender,
+)
+from mlops_local.cfn_yaml import load_template
 from mlops_local.slack import SlackWebhookReceiver
 
 from tests.function.conftest import ACCOUNT, REGION, REPO, load_handler_module
@@ -59,8 +72,33 @@ def notifier(aws: Any, slack: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     return load_handler_module("slack_notifier").handler
 
 
+@pytest.fixture
+def debug_logs(caplog: pytest.LogCaptureFixture) -> Any:
+    """Everything at DEBUG: the standard loggers (caplog) and the function's own logger (stdout)."""
+    caplog.set_level(logging.DEBUG)
+    level = logger.log_level
+    logger.setLevel("DEBUG")
+    yield caplog
+    logger.setLevel(level)
+
+
+def assert_not_logged(url: str, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture) -> None:
+    captured = capsys.readouterr()
+    assert captured.out and caplog.records  # something was logged: the check below means something
+    assert url not in captured.out
+    assert url not in captured.err
+    leaked = [
+        (r.name, r.getMessage()[:300])
+        for r in caplog.records
+        if url in r.getMessage() or url in str(r.__dict__)
+    ]
+    assert leaked == []
+    path = url.split("://", 1)[1].split("/", 1)[1]  # the secret part, however a logger formats the URL
+    assert path not in captured.out + captured.err + caplog.text
+
+
 def test_a_domain_event_goes_to_the_default_webhook_and_its_url_is_never_logged(
-    notifier, slack, lambda_context, capsys
+    notifier, slack, lambda_context, debug_logs, capsys
 ):
     default, project = slack
 
@@ -71,13 +109,13 @@ def test_a_domain_event_goes_to_the_default_webhook_and_its_url_is_never_logged(
     assert message["text"] == ":x: Deployment to churn-dev failed"
     assert DeploymentFailed.EXAMPLE["reason"] in json.dumps(message["blocks"])
     assert project.messages == []
-    assert default.url not in capsys.readouterr().out
+    assert_not_logged(default.url, debug_logs, capsys)
 
 
 def test_a_project_that_names_its_own_secret_gets_its_messages_there(aws, notifier, slack, lambda_context):
     default, project = slack
     own = aws.client("secretsmanager").create_secret(
-        Name="churn-slack", SecretString=json.dumps({"webhook_url": project.url})
+        Name="slack/churn/webhook", SecretString=json.dumps({"webhook_url": project.url})
     )["ARN"]
     aws.client("dynamodb").put_item(
         TableName=CONFIG_TABLE,
@@ -108,3 +146,95 @@ def test_a_failed_pipeline_run_is_announced(notifier, slack, lambda_context):
     assert notifier(event, lambda_context)["status"] == "sent"
     [message] = slack[0].messages
     assert message["text"].startswith(":x: Pipeline ")
+
+
+def test_a_project_cannot_send_its_messages_through_a_secret_outside_its_own_prefix(
+    aws, notifier, slack, lambda_context
+):
+    default, project = slack
+    others = aws.client("secretsmanager").create_secret(
+        Name="slack/fraud/webhook", SecretString=json.dumps({"webhook_url": project.url})
+    )["ARN"]
+    aws.client("dynamodb").put_item(
+        TableName=CONFIG_TABLE,
+        Item={"pk": {"S": "PROJECT#churn"}, "sk": {"S": "META"}, "slack_webhook_secret": {"S": others}},
+    )
+
+    notifier(domain_event(DeploymentFailed, DeploymentFailed.EXAMPLE), lambda_context)
+
+    assert project.messages == [] and len(default.messages) == 1
+
+
+class ScriptedWebhook:
+    """A loopback webhook answering each POST with the next (status, headers) of a script, then 200."""
+
+    def __init__(self, script: list[tuple[int, dict[str, str]]]) -> None:
+        self.script = list(script)
+        self.requests = 0
+        webhook = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                webhook.requests += 1
+                status, headers = webhook.script.pop(0) if webhook.script else (200, {})
+                body = b"ok" if status == 200 else b"rate_limited"
+                self.send_response(status)
+                for name, value in {**headers, "Content-Length": str(len(body))}.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.02,), daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}/services/T0/B0/scripted"
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def send_with(webhook: ScriptedWebhook, waits: list[float]) -> None:
+    message = render("Deployment Failed", "mlops.model-deployer", DeploymentFailed.EXAMPLE)
+    SlackSdkSender(sleep=waits.append).send(webhook.url, message)
+
+
+def test_a_429_within_the_cap_is_waited_out_for_its_retry_after_and_sent():
+    waits: list[float] = []
+    with ScriptedWebhook([(429, {"Retry-After": "2"}), (429, {"Retry-After": "0"})]) as webhook:
+        send_with(webhook, waits)
+
+    assert webhook.requests == 3
+    assert waits == [2.0, 0.0]
+
+
+def test_a_429_asking_for_longer_than_the_cap_fails_now_so_one_message_cannot_outlive_the_function():
+    waits: list[float] = []
+    with (
+        ScriptedWebhook([(429, {"Retry-After": "3600"})]) as webhook,
+        pytest.raises(SlackDeliveryError, match=r"Slack answered 429 .*Retry-After 3600 s"),
+    ):
+        send_with(webhook, waits)
+
+    assert webhook.requests == 1 and waits == []
+    assert (
+        notifier_timeout_seconds()
+        > RATE_LIMIT_MAX_WAIT_SECONDS * RETRIES_PER_ERROR_KIND
+        + WEBHOOK_TIMEOUT_SECONDS * (RETRIES_PER_ERROR_KIND + 1)
+    )
+
+
+def notifier_timeout_seconds() -> int:
+    template = load_template(REPO / "template.yaml")
+    return int(template["Resources"]["SlackNotifierFunction"]["Properties"]["Timeout"])

@@ -265,9 +265,7 @@ def test_a_hold_placed_before_creation_keeps_the_endpoint_creating(
     assert status_of(sagemaker, "demo-dev") == "Creating"
 
 
-def test_a_failed_endpoint_reports_why_and_can_be_updated_again(
-    echo_cloud: LocalCloud, sagemaker: Any
-) -> None:
+def test_a_failed_endpoint_reports_why_and_cannot_be_updated(echo_cloud: LocalCloud, sagemaker: Any) -> None:
     create_endpoint(sagemaker, "demo-dev")
     echo_cloud.hold_endpoint("demo-dev", status="Creating")
     echo_cloud.fail_endpoint("demo-dev", "CannotStartContainerError")
@@ -278,8 +276,12 @@ def test_a_failed_endpoint_reports_why_and_can_be_updated_again(
         sagemaker.describe_endpoint(EndpointName="demo-dev")["FailureReason"] == "CannotStartContainerError"
     )
 
-    sagemaker.update_endpoint(EndpointName="demo-dev", EndpointConfigName="config-1")
-    assert endpoint_statuses(echo_cloud.settle().events()) == ["UPDATING", "IN_SERVICE"]
+    # As in AWS, a Failed endpoint cannot be updated: it is deleted and created again.
+    with pytest.raises(ClientError, match="in status Failed") as raised:
+        sagemaker.update_endpoint(EndpointName="demo-dev", EndpointConfigName="config-1")
+    assert raised.value.response["Error"]["Code"] == "ValidationException"
+    assert status_of(sagemaker, "demo-dev") == "Failed"
+    assert endpoint_statuses(echo_cloud.settle().events()) == []
 
 
 def test_deleting_an_endpoint_passes_through_deleting(echo_cloud: LocalCloud, sagemaker: Any) -> None:

@@ -49,3 +49,48 @@ def test_the_default_lineage_policy_guards_the_production_stages():
     lineage = ProjectDeploymentSettings.from_record({}).lineage
     assert lineage.stages == {Stage.PROD, Stage.CHAMPION, Stage.CHALLENGER}
     assert lineage.required == {"commit-id", "dataset", "metrics"}
+
+
+@pytest.mark.parametrize(
+    ("flat", "expected"),
+    [
+        ({"instance_type": "ml.c5.xlarge"}, ("ml.c5.xlarge", 3)),
+        ({"instance_count": 4}, ("ml.g5.large", 4)),
+        ({"strategy": "canary"}, ("ml.g5.large", 3)),
+    ],
+)
+def test_an_instance_setting_the_flat_record_leaves_out_is_the_stacks_default(flat, expected):
+    """The stack's DefaultInstanceType/DefaultInstanceCount, not a hard-coded ml.m5.large x 1."""
+    stage = ProjectDeploymentSettings.from_record({"deployment_defaults": {"prod": flat}}).for_stage(
+        Stage.PROD
+    )
+    compute = stage.resolved("ml.g5.large", 3).compute
+    assert isinstance(compute, InstanceCompute)
+    assert (compute.instance_type, compute.instance_count) == expected
+
+
+def test_a_canary_on_a_default_single_instance_is_refused_when_resolved():
+    stage = ProjectDeploymentSettings.from_record(
+        {"deployment_defaults": {"prod": {"instance_type": "ml.c5.xlarge", "strategy": "canary"}}}
+    ).for_stage(Stage.PROD)
+    with pytest.raises(ValueError, match=r"at least 2 instances .*instance_count is 1"):
+        stage.resolved("ml.m5.large", 1)
+    assert stage.resolved("ml.m5.large", 2).strategy is Strategy.CANARY
+
+
+def test_at_most_ten_rollback_alarms_in_all():
+    eight = {"deployment_defaults": {"prod": {"rollback_alarms": [f"kpi-{n}" for n in range(8)]}}}
+    assert len(ProjectDeploymentSettings.from_record(eight).for_stage(Stage.PROD).rollback_alarms) == 8
+    nine = {"deployment_defaults": {"prod": {"alarms": [f"kpi-{n}" for n in range(9)]}}}
+    with pytest.raises(InvalidDeploymentSettingsError, match=r"stages\.prod\.rollback_alarms: .*at most 8"):
+        ProjectDeploymentSettings.from_record(nine)
+
+
+def test_compute_and_flat_instances_together_are_refused():
+    record = {
+        "deployment_defaults": {
+            "prod": {"compute": {"kind": "serverless"}, "instance_type": "ml.c5.xlarge"},
+        }
+    }
+    with pytest.raises(InvalidDeploymentSettingsError, match="either compute or instance_type"):
+        ProjectDeploymentSettings.from_record(record)

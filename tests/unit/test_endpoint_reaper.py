@@ -9,7 +9,13 @@ from botocore.exceptions import ClientError
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from mlops_core.domain_events import KeepReason
-from mlops_core.endpoint_reaper import EndpointReaper, EndpointSummary, ScalableTarget, judge
+from mlops_core.endpoint_reaper import (
+    TIME_RESERVE_SECONDS,
+    EndpointReaper,
+    EndpointSummary,
+    ScalableTarget,
+    judge,
+)
 from mlops_core.settings import ReaperSettings
 from mlops_core.topology import PRODUCTION_STAGES, Stage
 
@@ -82,24 +88,36 @@ def test_unmanaged_and_unknown_stage_endpoints_are_kept():
 
 
 class FakeSageMaker:
+    """Each config ``{x}-config`` holds model ``{x}-model`` unless ``models`` says otherwise."""
+
     def __init__(
-        self, fleet: list[EndpointSummary], calls: list[str], failing: set[str] = frozenset()
+        self,
+        fleet: list[EndpointSummary],
+        calls: list[str],
+        failing: set[str] = frozenset(),
+        models: dict[str, list[str]] | None = None,
+        gone: set[str] = frozenset(),
     ) -> None:
         self.fleet = fleet
         self.calls = calls
         self.failing = failing
+        self.models = models or {}
+        self.gone = gone
 
     def search_managed_endpoints(self, stack_name):
         self.calls.append("search")
         return iter(self.fleet)
 
     def models_of_config(self, config_name):
-        return [config_name.replace("-config", "-model")]
+        return self.models.get(config_name, [config_name.replace("-config", "-model")])
 
     def delete_endpoint(self, name):
         if name in self.failing:
             raise ClientError({"Error": {"Code": "InternalFailure", "Message": "boom"}}, "DeleteEndpoint")
+        if name in self.gone:
+            return False
         self.calls.append(f"delete-endpoint {name}")
+        return True
 
     def delete_endpoint_config(self, name):
         self.calls.append(f"delete-config {name}")
@@ -127,13 +145,24 @@ class FakeAutoscaling:
         self.calls.append(f"deregister {target.resource_id}")
 
 
-def reaper(fleet, calls, *, registered=frozenset(), failing=frozenset(), stages="feature,dev"):
+def reaper(
+    fleet,
+    calls,
+    *,
+    registered=frozenset(),
+    failing=frozenset(),
+    stages="feature,dev",
+    models=None,
+    gone=frozenset(),
+    remaining_seconds=lambda: None,
+):
     settings_ = ReaperSettings.from_environ({**ENV, "REAPABLE_STAGES": stages})
     return EndpointReaper(
         settings_,
-        FakeSageMaker(fleet, calls, set(failing)),
+        FakeSageMaker(fleet, calls, set(failing), models, set(gone)),
         FakeAutoscaling(set(registered), calls),
         today=lambda: TODAY,
+        remaining_seconds=remaining_seconds,
     )
 
 
@@ -168,7 +197,7 @@ def test_a_config_that_a_kept_endpoint_uses_is_left_with_a_note():
     assert "delete-config p-dev-config" not in calls
     [event] = outcome.events
     [deleted] = event.projects[0].deleted
-    assert deleted.notes == ["endpoint config p-dev-config left: another endpoint uses it"]
+    assert deleted.notes == ["endpoint config p-dev-config left: endpoint p-prod, which stays, uses it"]
 
 
 def test_one_failure_is_reported_and_the_rest_are_deleted():
@@ -205,13 +234,30 @@ def fleets(draw):
 
 
 @settings(max_examples=150, deadline=None)
-@given(fleet=fleets(), stages=st.sets(st.sampled_from([s.value for s in Stage]), min_size=1))
-def test_no_random_fleet_ever_loses_a_protected_endpoint(fleet, stages):
+@given(
+    fleet=fleets(),
+    stages=st.sets(st.sampled_from([s.value for s in Stage]), min_size=1),
+    sharing=st.lists(st.tuples(st.integers(0, 24), st.integers(0, 24)), max_size=10),
+)
+def test_no_random_fleet_ever_loses_a_protected_endpoint_or_its_config_or_models(fleet, stages, sharing):
+    # Endpoints share configs and models at random (by hand, or by another tool): endpoint i's config
+    # also holds endpoint j's model.
+    models = {e.config_name: [e.name + "-model"] for e in fleet}
+    for i, j in sharing:
+        if i < len(fleet) and j < len(fleet):
+            models[fleet[i].config_name].append(fleet[j].name + "-model")
     calls: list[str] = []
-    reaper(fleet, calls, stages=",".join(sorted(stages))).reap(dry_run=False, trigger="schedule")
+    reaper(fleet, calls, stages=",".join(sorted(stages)), models=models).reap(
+        dry_run=False, trigger="schedule"
+    )
     deleted = {call.split(" ", 1)[1] for call in calls if call.startswith("delete-endpoint")}
+    deleted_configs = {call.split(" ", 1)[1] for call in calls if call.startswith("delete-config")}
+    deleted_models = {call.split(" ", 1)[1] for call in calls if call.startswith("delete-model")}
     for summary in fleet:
         if summary.name not in deleted:
+            # A protected endpoint keeps its config and every model its config holds.
+            assert summary.config_name not in deleted_configs
+            assert not set(models[summary.config_name]) & deleted_models
             continue
         tags = summary.tags
         assert tags.get("mlops:managed-by") == STACK
@@ -221,16 +267,79 @@ def test_no_random_fleet_ever_loses_a_protected_endpoint(fleet, stages):
         assert keep is None or date.fromisoformat(keep) < TODAY
 
 
-def test_a_config_or_model_not_named_after_the_endpoint_may_be_shared_and_is_left():
+def test_a_model_that_an_endpoint_that_stays_uses_is_left_whatever_its_name():
     calls: list[str] = []
-    foreign = EndpointSummary(
+    doomed = managed("p-dev", "dev")
+    kept = managed("p-prod", "prod")
+    # p-prod's config (another name) serves p-dev's model too, e.g. set up by hand.
+    models = {"p-dev-config": ["p-dev-model"], "p-prod-config": ["p-prod-model", "p-dev-model"]}
+    outcome = reaper([doomed, kept], calls, models=models).reap(dry_run=False, trigger="schedule")
+    assert "delete-config p-dev-config" in calls
+    assert "delete-model p-dev-model" not in calls
+    [deleted] = outcome.events[0].projects[0].deleted
+    assert deleted.notes == ["model p-dev-model left: endpoint p-prod, which stays, uses it"]
+
+
+def test_a_model_of_a_config_not_named_after_the_endpoint_is_deleted_when_nothing_else_uses_it():
+    calls: list[str] = []
+    hand_made = EndpointSummary(
         "p-dev", "arn", "InService", "hand-made-config", managed("p-dev", "dev").tags, ()
     )
-    outcome = reaper([foreign], calls).reap(dry_run=False, trigger="schedule")
-    assert "delete-endpoint p-dev" in calls
-    assert not [call for call in calls if call.startswith(("delete-config", "delete-model"))]
+    reaper([hand_made], calls).reap(dry_run=False, trigger="schedule")
+    assert calls[-2:] == ["delete-config hand-made-config", "delete-model hand-made-model"]
+
+
+def test_a_model_shared_with_an_endpoint_whose_deletion_failed_is_left():
+    calls: list[str] = []
+    fleet = [managed("a-dev", "dev"), managed("b-dev", "dev")]
+    models = {"a-dev-config": ["shared-model"], "b-dev-config": ["shared-model"]}
+    outcome = reaper(fleet, calls, models=models, failing={"b-dev"}).reap(dry_run=False, trigger="schedule")
+    assert "delete-model shared-model" not in calls
     [deleted] = outcome.events[0].projects[0].deleted
-    assert deleted.notes == ["endpoint config hand-made-config left: not named after p-dev"]
+    assert deleted.notes == ["model shared-model left: endpoint b-dev, which stays, uses it"]
+
+
+def test_busy_endpoints_are_kept_and_tried_again_next_time():
+    calls: list[str] = []
+    fleet = [
+        EndpointSummary(f"p{i}-dev", "arn", status, f"p{i}-dev-config", managed("x", "dev").tags, ())
+        for i, status in enumerate(["Creating", "Updating", "InService"])
+    ]
+    outcome = reaper(fleet, calls).reap(dry_run=False, trigger="schedule")
+    assert [c for c in calls if c.startswith("delete-endpoint")] == ["delete-endpoint p2-dev"]
+    kept = {k.endpoint_name: k.reason for k in outcome.events[0].projects[0].kept}
+    assert kept == {"p0-dev": KeepReason.BUSY, "p1-dev": KeepReason.BUSY}
+
+
+def test_an_endpoint_already_gone_counts_as_deleted_and_its_config_still_goes():
+    calls: list[str] = []
+    outcome = reaper([managed("p-dev", "dev")], calls, gone={"p-dev"}).reap(dry_run=False, trigger="schedule")
+    assert outcome.status == "reaped"
+    [deleted] = outcome.events[0].projects[0].deleted
+    assert deleted.notes == ["endpoint p-dev was already gone"]
+    assert deleted.deleted_endpoint_configs == ["p-dev-config"]
+    assert outcome.events[0].failed_count == 0
+
+
+def test_when_time_runs_out_the_rest_is_reported_not_reached_and_the_summary_is_sent():
+    calls: list[str] = []
+    fleet = [managed(f"p{i}-dev", "dev") for i in range(5)]
+    clock = iter([900.0, 500.0, TIME_RESERVE_SECONDS - 1])  # seconds left at each check; then always too few
+
+    outcome = reaper(fleet, calls, remaining_seconds=lambda: next(clock, 10.0)).reap(
+        dry_run=False, trigger="schedule"
+    )
+
+    assert outcome.status == "partial"
+    assert outcome.details["deleted"] == ["p0-dev", "p1-dev"]
+    assert outcome.details["not_reached"] == ["p2-dev", "p3-dev", "p4-dev"]
+    [event] = outcome.events
+    kept = {k.endpoint_name: k.reason for k in event.projects[0].kept}
+    assert set(kept.values()) == {KeepReason.NOT_REACHED}
+    assert [c for c in calls if c.startswith("delete-endpoint")] == [
+        "delete-endpoint p0-dev",
+        "delete-endpoint p1-dev",
+    ]
 
 
 def test_a_summary_too_big_for_eventbridge_keeps_names_and_counts_only():

@@ -4,17 +4,26 @@ from __future__ import annotations
 
 import json
 import threading
+from datetime import UTC, datetime
 
 import pytest
+from botocore.exceptions import ReadTimeoutError
+from mlops_core.aws_events import EndpointStatus
 from mlops_core.domain_events import TestOutcome as RunOutcome
 from mlops_core.endpoint_tester import (
+    CLAIM_LEASE_GRACE_SECONDS,
+    CONNECT_TIMEOUT_SECONDS,
+    EndpointTester,
     InvocationResponse,
+    SageMakerRuntimeInvoker,
     SuiteRunner,
     check_response,
     json_path_value,
     percentile,
     summarise,
 )
+from mlops_core.sagemaker_adapter import Endpoint
+from mlops_core.settings import TesterSettings as Settings
 from mlops_core.suites import TestCase, TestSuite
 from pydantic import ValidationError
 
@@ -33,16 +42,18 @@ def ok(
 
 
 class FakeEndpoint:
-    """Answers from a function of the request body; counts calls (thread-safe)."""
+    """Answers from a function of the request body; counts calls and records timeouts (thread-safe)."""
 
     def __init__(self, answer) -> None:
         self.answer = answer
         self.calls = 0
+        self.timeouts: list[float] = []
         self._lock = threading.Lock()
 
-    def invoke(self, endpoint_name, request):
+    def invoke(self, endpoint_name, request, *, timeout_seconds):
         with self._lock:
             self.calls += 1
+            self.timeouts.append(timeout_seconds)
             number = self.calls
         return self.answer(number, request)
 
@@ -85,6 +96,17 @@ def test_json_paths_walk_fields_and_items_and_name_the_missing_step():
     [
         ({"equals": 1}, 1, None),
         ({"equals": 1}, 2, "2 is not 1"),
+        # equals is strict about JSON types: Python's == would pass all four
+        ({"equals": 1}, True, "True is not 1 (boolean, expected integer)"),
+        ({"equals": 1}, 1.0, "1.0 is not 1 (decimal, expected integer)"),
+        ({"equals": True}, 1, "1 is not True (integer, expected boolean)"),
+        ({"equals": 0}, False, "False is not 0 (boolean, expected integer)"),
+        ({"equals": "1"}, 1, "1 is not '1' (integer, expected string)"),
+        ({"equals": None}, None, None),
+        ({"equals": None}, 0, "0 is not None (integer, expected null)"),
+        ({"equals": [1, {"a": True}]}, [1, {"a": True}], None),
+        ({"equals": [1, {"a": True}]}, [1, {"a": 1}], "[1, {'a': 1}] is not [1, {'a': True}]"),
+        ({"approx": 1, "tolerance": 0}, 1.0, None),  # numbers that may be decimals: approx
         ({"approx": 0.5, "tolerance": 0.01}, 0.505, None),
         ({"approx": 0.5, "tolerance": 0.01}, 0.6, "0.6 is not 0.5 ± 0.01"),
         ({"at_least": 0.5}, 0.2, "0.2 is below 0.5"),
@@ -103,6 +125,23 @@ def test_csv_checks_look_at_one_row_or_every_row():
     every_row = case({"csv": [{"column": 1, "equals": "0"}]})
     failures = check_response(every_row, ok(b"0.1,0\n0.9,1\n", content_type="text/csv"))
     assert failures == ["row 1 column 1: '1' is not '0'"]
+
+
+@pytest.mark.parametrize("body", [b"", b"\n", b"  \n\n"])
+@pytest.mark.parametrize("row", [None, 0])
+def test_an_empty_csv_response_fails_every_csv_check(body, row):
+    check = {"column": 0, "equals": "0"} | ({"row": row} if row is not None else {})
+
+    failures = check_response(case({"csv": [check]}), ok(body, content_type="text/csv"))
+
+    assert failures == [f"response has no CSV rows to check ({len(body)} bytes)"]
+
+
+def test_csv_equals_takes_text_because_cells_are_text():
+    with pytest.raises(
+        ValidationError, match=r'CSV cells are text: write equals as a string \(equals: "0"\)'
+    ):
+        case({"csv": [{"column": 0, "equals": 0}]})
 
 
 def test_status_error_code_content_type_and_latency_are_all_checked():
@@ -214,5 +253,158 @@ def test_a_load_phase_cut_short_by_the_deadline_reports_the_requests_it_sent():
     assert run.stopped_early is not None and f"after {run.load.requests} requests" in run.stopped_early
 
 
-def test_no_suite_is_summarised_as_no_tests_configured_never_as_a_pass():
-    assert "no tests configured" in summarise(None)
+def test_each_request_gets_a_timeout_that_ends_before_the_safety_margin():
+    left = {"ms": 120_000}
+
+    def answer(number, request):
+        left["ms"] -= 30_000  # each answer uses 30 s of the function's time
+        return ok({"ok": True})
+
+    endpoint = FakeEndpoint(answer)
+    runner = SuiteRunner(endpoint, remaining_ms=lambda: left["ms"], safety_margin_ms=10_000)
+
+    run = runner.run("x-dev", suite(requests=10, concurrency=1))
+
+    # 120 s left: 60 s fits (2 s to connect, 10 s kept); 90 s: 60; 60 s: 30; 30 s: 15; 0 s: nothing
+    assert endpoint.timeouts == [60.0, 60.0, 30.0, 15.0]
+    assert all(
+        timeout + CONNECT_TIMEOUT_SECONDS <= (remaining - 10_000) / 1000
+        for timeout, remaining in zip(endpoint.timeouts, [120_000, 90_000, 60_000, 30_000], strict=True)
+    )
+    assert run.load is not None and run.load.stopped_early and run.load.requests == 2
+    assert run.outcome is RunOutcome.INCOMPLETE
+    assert (
+        SuiteRunner(endpoint, remaining_ms=lambda: 12_999, safety_margin_ms=10_000).request_timeout() is None
+    )
+    assert (
+        SuiteRunner(endpoint, remaining_ms=lambda: 13_000, safety_margin_ms=10_000).request_timeout() == 1.0
+    )
+
+
+class _TimingOutClient:
+    def __init__(self, timeout_seconds: float) -> None:
+        self.timeout_seconds = timeout_seconds
+
+    def invoke_endpoint(self, **arguments):
+        raise ReadTimeoutError(endpoint_url=f"https://runtime/endpoints/{arguments['EndpointName']}")
+
+
+def test_a_request_that_times_out_is_a_failed_case_named_by_its_error_not_a_crash():
+    made: list[float] = []
+
+    def client_for(timeout_seconds):
+        made.append(timeout_seconds)
+        return _TimingOutClient(timeout_seconds)
+
+    invoker = SageMakerRuntimeInvoker(client_for)
+    request = case().request
+
+    first = invoker.invoke("x-dev", request, timeout_seconds=4.0)
+    invoker.invoke("x-dev", request, timeout_seconds=4.0)
+    invoker.invoke("x-dev", request, timeout_seconds=1.0)
+
+    assert made == [4.0, 1.0]  # one client per timeout, reused
+    assert (first.status_code, first.error_code) == (0, "ReadTimeoutError")
+    assert first.error_message is not None and first.error_message.startswith("no answer within 4 s")
+    assert check_response(case(), first)[0].startswith("ReadTimeoutError (0): no answer within 4 s")
+
+
+class _NoSuiteStore:
+    def __init__(self) -> None:
+        self.runs: list[dict] = []
+        self.claims: list[str] = []
+
+    def get_suite(self, endpoint_name):
+        return None
+
+    def put_run(self, endpoint_name, run_id, *, outcome, result, expires_at):
+        self.runs.append({"outcome": outcome, **result})
+
+    def project_record(self, project):
+        return {"reject_on_test_failure": True}
+
+
+class _Registry:
+    def __init__(self) -> None:
+        self.metadata: dict[str, str] = {}
+        self.rejected: list[str] = []
+
+    def merge_metadata(self, arn, values):
+        self.metadata.update(values)
+
+    def reject(self, arn, reason):
+        self.rejected.append(arn)
+
+
+class _SageMaker:
+    def describe_endpoint(self, name):
+        return Endpoint(
+            name=name,
+            arn=f"arn:aws:sagemaker:us-east-1:123456789012:endpoint/{name}",
+            status=EndpointStatus.IN_SERVICE,
+            config_name=f"{name}-v3-abc123",
+            tags={"mlops:managed-by": "mlops"},
+            model_package_arn="arn:aws:sagemaker:us-east-1:123456789012:model-package/churn-dev/3",
+        )
+
+
+def no_suite_tester(store, registry, endpoint, **extra) -> EndpointTester:
+    return EndpointTester(
+        Settings.model_validate(
+            {
+                "STACK_NAME": "mlops",
+                "EVENT_BUS_NAME": "bus",
+                "CONFIG_TABLE_NAME": "config",
+                "IDEMPOTENCY_TABLE_NAME": "idem",
+                "DEPLOYED_STAGES": "feature,dev",
+                "TEST_RUN_RETENTION_DAYS": 7,
+            }
+        ),
+        sagemaker=_SageMaker(),  # type: ignore[arg-type]
+        registry=registry,  # type: ignore[arg-type]
+        store=store,  # type: ignore[arg-type]
+        invoker=endpoint,
+        remaining_ms=lambda: 300_000,
+        **extra,
+    )
+
+
+def test_an_endpoint_without_a_suite_is_reported_as_no_tests_configured_never_as_a_pass():
+    store, registry = _NoSuiteStore(), _Registry()
+    endpoint = FakeEndpoint(lambda n, r: ok({}))
+    tester = no_suite_tester(store, registry, endpoint)
+
+    outcome = tester.run("churn-dev", trigger="requested")
+
+    [event] = outcome.events
+    assert outcome.status == "no-tests-configured" != RunOutcome.PASSED.value
+    assert event.outcome == RunOutcome.NO_TESTS_CONFIGURED and event.cases == [] and event.load is None
+    assert event.summary == summarise(None)
+    assert "python -m mlops_core.suite_tool" in event.summary  # tells the reader how to add one
+    assert endpoint.calls == 0
+    # recorded as what it is, on the version and in the run, and never a reason to reject the version
+    assert registry.metadata["mlops:integration-tests"] == "no-tests-configured"
+    assert [run["outcome"] for run in store.runs] == ["no-tests-configured"]
+    assert registry.rejected == []
+
+
+def test_a_deployment_is_claimed_for_the_functions_remaining_time_plus_a_grace_then_marked_tested():
+    class ClaimingStore(_NoSuiteStore):
+        def claim_deployment(self, endpoint_name, config, *, now, lease_until):
+            self.claims.append(("claim", config, now, lease_until))
+            return True
+
+        def finish_deployment(self, endpoint_name, config, *, run_id, expires_at):
+            self.claims.append(("tested", config, run_id, expires_at))
+
+    store = ClaimingStore()
+    now = datetime(2026, 11, 25, 18, 0, tzinfo=UTC)
+    tester = no_suite_tester(store, _Registry(), FakeEndpoint(lambda n, r: ok({})), now=lambda: now)
+
+    outcome = tester.run("churn-dev", trigger="endpoint-in-service", once_per_deployment=True)
+
+    start = int(now.timestamp())
+    assert store.claims == [
+        ("claim", "churn-dev-v3-abc123", start, start + 300 + CLAIM_LEASE_GRACE_SECONDS),
+        ("tested", "churn-dev-v3-abc123", outcome.details["run_id"], start + 7 * 86_400),
+    ]

@@ -9,6 +9,7 @@ import json
 import subprocess
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -91,6 +92,56 @@ def test_local_retention(tmp_path, retention, result, where):
     )
     second_delete = "deleted" if retention is RepositoryRetention.RETAIN else "absent"
     assert provider.retire_repository("churn", RepositoryRetention.DELETE) == second_delete
+
+
+def test_local_archive_keeps_an_earlier_archive_of_the_same_name(tmp_path):
+    moments = iter([datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)] * 2)
+    provider = LocalGitProvider(tmp_path, now=lambda: next(moments))
+    provider.ensure_repository("churn", description="d", files=SEED, tags=TAGS)
+    first_prod = git(tmp_path / "churn.git", "rev-parse", "prod")
+    assert provider.retire_repository("churn", RepositoryRetention.ARCHIVE) == "archived"
+    for _ in range(2):  # the project is re-created and archived again, twice in the same second
+        provider.ensure_repository("churn", description="d", files=(SeedFile("NEW.md", b"new"),), tags=TAGS)
+        assert provider.retire_repository("churn", RepositoryRetention.ARCHIVE) == "archived"
+    archived = sorted(path.name for path in (tmp_path / "archived").iterdir())
+    assert archived == ["churn-20240501T120000Z-2.git", "churn-20240501T120000Z.git", "churn.git"]
+    assert git(tmp_path / "archived" / "churn.git", "rev-parse", "prod") == first_prod
+
+
+def test_local_retention_errors_are_provider_errors_and_keep_the_repository(tmp_path):
+    provider = LocalGitProvider(tmp_path)
+    provider.ensure_repository("churn", description="d", files=SEED, tags=TAGS)
+    (tmp_path / "archived").write_text("a file where the archive directory should be")
+    with pytest.raises(GitProviderError, match=r"cannot archive repository .*churn.git .*it is kept"):
+        provider.retire_repository("churn", RepositoryRetention.ARCHIVE)
+    assert (tmp_path / "churn.git" / "HEAD").is_file()
+
+
+def test_local_adopts_only_its_own_or_an_empty_repository(tmp_path):
+    provider = LocalGitProvider(tmp_path)
+    provider.ensure_repository("churn", description="d", files=SEED, tags=TAGS)
+    # Another project naming churn's repository is refused, and nothing is written to it.
+    prod = git(tmp_path / "churn.git", "rev-parse", "prod")
+    with pytest.raises(GitProviderError, match=r"is not project fraud's .*choose another RepositoryName"):
+        provider.ensure_repository(
+            "churn", description="d", files=SEED, tags={**TAGS, "mlops:project": "fraud"}
+        )
+    assert git(tmp_path / "churn.git", "rev-parse", "prod") == prod
+    # Someone's own repository (no mark) with history is refused.
+    subprocess.run(["git", "init", "--quiet", "--bare", str(tmp_path / "theirs.git")], check=True)
+    git(tmp_path / "theirs.git", "fetch", "--quiet", str(tmp_path / "churn.git"), "prod:main")
+    with pytest.raises(GitProviderError, match=r"mlops-project\.json"):
+        provider.ensure_repository("theirs", description="d", files=SEED, tags=TAGS)
+    assert git(tmp_path / "theirs.git", "for-each-ref", "--format=%(refname)") == "refs/heads/main"
+    # An empty one (e.g. left by an interrupted Create) is adopted and marked.
+    subprocess.run(["git", "init", "--quiet", "--bare", str(tmp_path / "empty.git")], check=True)
+    assert provider.ensure_repository("empty", description="d", files=SEED, tags=TAGS).created is False
+    assert git(tmp_path / "empty.git", "rev-parse", "dev") == git(tmp_path / "empty.git", "rev-parse", "prod")
+    # A directory that is not a repository is not turned into one.
+    (tmp_path / "stuff.git").mkdir()
+    (tmp_path / "stuff.git" / "notes.txt").write_text("mine")
+    with pytest.raises(GitProviderError, match="something else is there"):
+        provider.ensure_repository("stuff", description="d", files=SEED, tags=TAGS)
 
 
 def test_seed_code_skips_local_state(tmp_path):
@@ -195,6 +246,7 @@ def test_codecommit_resumes_an_interrupted_seed_without_committing_twice(codecom
     client, stubber = codecommit
     files = many_files(250)
     stubber.add_response("get_repository", METADATA, {"repositoryName": "churn"})
+    expect_tags(stubber, TAGS)
     stubber.add_response("get_branch", {"branch": {"branchName": "prod", "commitId": "c2"}})
     stubber.add_response(
         "get_commit",
@@ -214,6 +266,7 @@ def test_codecommit_resumes_an_interrupted_seed_without_committing_twice(codecom
 def test_codecommit_leaves_a_repository_with_its_own_history_alone(codecommit):
     client, stubber = codecommit
     stubber.add_response("get_repository", METADATA, {"repositoryName": "churn"})
+    expect_tags(stubber, {**TAGS, "team": "ml"})
     stubber.add_response("get_branch", {"branch": {"branchName": "prod", "commitId": "work"}})
     stubber.add_response("get_commit", {"commit": {"message": "Fix the feature pipeline"}})
     stubber.add_response(
@@ -221,6 +274,35 @@ def test_codecommit_leaves_a_repository_with_its_own_history_alone(codecommit):
     )
     stubber.add_response("update_default_branch", {})
     CodeCommitProvider(client).ensure_repository("churn", description="d", files=SEED, tags=TAGS)
+
+
+def expect_tags(stubber: Stubber, tags: dict[str, str]) -> None:
+    """ListTagsForResource answered in two pages (the provider follows nextToken)."""
+    arn = METADATA["repositoryMetadata"]["Arn"]
+    items = list(tags.items())
+    stubber.add_response(
+        "list_tags_for_resource", {"tags": dict(items[:1]), "nextToken": "n"}, {"resourceArn": arn}
+    )
+    stubber.add_response(
+        "list_tags_for_resource", {"tags": dict(items[1:])}, {"resourceArn": arn, "nextToken": "n"}
+    )
+
+
+@pytest.mark.parametrize(
+    "tags",
+    [{}, {"mlops:project": "churn"}, {"mlops:project": "fraud", "mlops:managed-by": "mlops"}],
+    ids=["untagged", "not-managed", "another-project"],
+)
+def test_codecommit_refuses_a_repository_that_is_not_this_projects(codecommit, tags):
+    client, stubber = codecommit
+    stubber.add_response("get_repository", METADATA, {"repositoryName": "churn"})
+    stubber.add_response("list_tags_for_resource", {"tags": tags})
+    # Nothing else is called: no commit, no branch, no default-branch change.
+    with pytest.raises(
+        GitProviderError,
+        match=r"CodeCommit repository churn exists but is not project churn's .*mlops:managed-by=mlops",
+    ):
+        CodeCommitProvider(client).ensure_repository("churn", description="d", files=SEED, tags=TAGS)
 
 
 def test_codecommit_errors_name_the_repository_and_the_call(codecommit):
@@ -278,6 +360,7 @@ class FakeGitHub:
                 "clone_url": f"https://github.example/{body['owner']}/{body['name']}.git",
                 "default_branch": "main",
                 "archived": False,
+                "topics": [],
                 "refs": {"main": head},
             }
             return 201, self._public(body["name"])
@@ -289,6 +372,7 @@ class FakeGitHub:
                 "clone_url": f"https://github.example/{parts[1]}/{name}.git",
                 "default_branch": "main",
                 "archived": False,
+                "topics": [],
                 "refs": {"main": readme},
             }
             return 201, self._public(name)
@@ -320,6 +404,9 @@ class FakeGitHub:
             return 201, {"ref": body["ref"]}
         if rest in (["git", "blobs"], ["git", "trees"], ["git", "commits"]) and method == "POST":
             return 201, {"sha": self._store({"type": rest[1], **body})}
+        if rest == ["topics"] and method == "PUT":
+            repository["topics"] = body["names"]
+            return 200, {"names": body["names"]}
         if rest[:1] == ["branches"] and rest[2:] == ["protection"] and method == "PUT":
             self.protection[rest[1]] = body
             return 200, {}
@@ -385,6 +472,7 @@ def test_github_repository_gets_the_seed_on_a_protected_prod_and_dev_once(github
     refs = fake.repositories["churn"]["refs"]
     assert refs["dev"] == refs["prod"]
     assert fake.repositories["churn"]["default_branch"] == "prod"
+    assert fake.repositories["churn"]["topics"] == ["mlops-project-churn"]
     assert fake.protection["prod"]["required_pull_request_reviews"]["required_approving_review_count"] == 1
     second_run = fake.calls[calls_after_create:]
     assert not [call for call in second_run if "/git/" in call and call.startswith("POST")]  # no new commit
@@ -399,7 +487,21 @@ def test_github_archive_and_delete(github):
     assert fake.repositories["churn"]["archived"] is True
     assert provider.retire_repository("churn", RepositoryRetention.DELETE) == "deleted"
     assert "churn" not in fake.repositories
+    assert provider.retire_repository("churn", RepositoryRetention.DELETE) == "absent"
     assert provider.retire_repository("churn", RepositoryRetention.ARCHIVE) == "absent"
+
+
+def test_github_refuses_a_repository_without_the_projects_topic(github):
+    fake, url = github
+    provider = GitHubProvider(organization="acme", token=lambda: TOKEN, api_url=url)
+    provider.ensure_repository("churn", description="d", files=SEED, tags=TAGS)
+    fraud = {**TAGS, "mlops:project": "fraud"}
+    calls = len(fake.calls)
+    with pytest.raises(
+        GitProviderError, match=r"acme/churn exists but is not project fraud's .*mlops-project-fraud"
+    ):
+        provider.ensure_repository("churn", description="d", files=SEED, tags=fraud)
+    assert fake.calls[calls:] == ["GET /repos/acme/churn"]  # refused before any change
 
 
 def test_github_errors_say_what_to_fix(github):
@@ -460,3 +562,10 @@ def test_github_token_comes_from_secrets_manager():
     assert secrets_manager_token(client, "github/json")() == TOKEN
     with pytest.raises(GitProviderError, match="cannot read the GitHub token from secret github/none"):
         secrets_manager_token(client, "github/none")()
+    client.create_secret(Name="github/broken", SecretString='{"token": ghp_unquoted}')
+    with pytest.raises(GitProviderError, match="secret github/broken is not valid JSON") as refused:
+        secrets_manager_token(client, "github/broken")()
+    assert "ghp_unquoted" not in str(refused.value)  # the secret is never in a message
+    client.create_secret(Name="github/list", SecretString='{"tokens": ["x"]}')
+    with pytest.raises(GitProviderError, match="holds no GitHub token"):
+        secrets_manager_token(client, "github/list")()

@@ -74,7 +74,11 @@ def test_cloudformation_strings_are_parsed_and_blanks_mean_unset():
         ({"DeploymentDefaults": "{not json"}, "DeploymentDefaults"),
         # What the deployer could not apply is refused at creation, not at the first deployment.
         (
-            {"DeploymentDefaults": {"prod": {"instance_type": "ml.m5.large", "strategy": "canary"}}},
+            {
+                "DeploymentDefaults": {
+                    "prod": {"instance_type": "ml.m5.large", "instance_count": 1, "strategy": "canary"}
+                }
+            },
             "at least 2",
         ),
         ({"DeploymentDefaults": {"dev": {"serverless_memory_mb": 2048, "strategy": "linear"}}}, "real-time"),

@@ -1,11 +1,17 @@
-"""The seed code's integration test suite against the tester's own schema (mlops_core.suites).
+"""The seed code (the project template) against the control plane: suite, prod event, what gets copied.
 
-The seed code's own tests (seed-code/tests, run in .venv-seed with the SageMaker SDK) validate the
-suite against ``suite.schema.json``; these tests keep that exported schema equal to the tester's model
-and validate the suite with the model itself, which also applies the rules JSON Schema cannot express.
+The template's own tests (seed-code/tests) need the SageMaker SDK, so they do not run here: ``make
+seed-test`` runs them in ``.venv-seed`` (CI does, before ``make test``). They validate the suite against
+``suite.schema.json``; these tests keep that exported schema equal to the tester's model and validate
+the suite with the model itself, which also applies the rules JSON Schema cannot express. They also
+check that what the project lifecycle copies into a new repository (``load_seed_code``, and the
+SeedCodeLayer's build) is exactly the template as git holds it.
 """
 
 import json
+import os
+import shutil
+import subprocess
 from importlib.util import module_from_spec, spec_from_file_location
 from pathlib import Path
 
@@ -14,10 +20,13 @@ import yaml
 from mlops_core import suite_tool
 from mlops_core.artifact_copier import GitBranchUpdatedEvent
 from mlops_core.domain_events import GitBranchUpdated
+from mlops_core.git_providers import load_seed_code
 from mlops_core.suites import TestSuite
+from mlops_local.cfn_yaml import load_template
 from pydantic import ValidationError
 
-SEED = Path(__file__).resolve().parents[2] / "seed-code"
+REPO = Path(__file__).resolve().parents[2]
+SEED = REPO / "seed-code"
 SUITE = SEED / "integration-tests" / "suite.yaml"
 SCHEMA = SEED / "integration-tests" / "suite.schema.json"
 
@@ -80,3 +89,87 @@ def test_the_seed_prod_push_event_is_what_the_artifact_copier_accepts() -> None:
     )
     assert event.detail.merged_commit_id == "b" * 40
     assert event.detail.project == "churn"
+
+
+def _git(*args: str) -> str:
+    return subprocess.run(["git", *args], cwd=REPO, check=True, capture_output=True, text=True).stdout
+
+
+@pytest.fixture(scope="module")
+def git_seed_files() -> dict[str, bool]:
+    """seed-code/ as git holds it, path → executable: the tracked files (their mode from the index),
+    plus files not yet added that are not ignored (they would be committed with them)."""
+    if (
+        shutil.which("git") is None
+        or subprocess.run(
+            ["git", "rev-parse", "--is-inside-work-tree"], cwd=REPO, capture_output=True, check=False
+        ).returncode
+    ):
+        pytest.skip("not a git checkout")
+    files: dict[str, bool] = {}
+    deleted = set(_git("ls-files", "-z", "--deleted", "--", "seed-code").split("\0"))
+    for entry in filter(None, _git("ls-files", "-z", "--stage", "--", "seed-code").split("\0")):
+        info, path = entry.split("\t", 1)
+        if path in deleted:
+            continue
+        mode = info.split()[0]
+        assert mode in ("100644", "100755"), f"{path}: mode {mode} (a symlink or submodule in the template)"
+        files[path.removeprefix("seed-code/")] = mode == "100755"
+    untracked = _git("ls-files", "-z", "--others", "--exclude-standard", "--", "seed-code").split("\0")
+    for path in filter(None, untracked):
+        files[path.removeprefix("seed-code/")] = os.access(REPO / path, os.X_OK)
+    return files
+
+
+def test_the_lifecycle_copies_exactly_the_template_git_holds(git_seed_files: dict[str, bool]) -> None:
+    loaded = {file.path: file for file in load_seed_code(SEED)}
+    assert sorted(loaded) == sorted(git_seed_files)
+    for path, executable in git_seed_files.items():
+        assert loaded[path].content == (SEED / path).read_bytes(), path
+        assert loaded[path].executable is executable, path
+
+
+def _build_layer(seed_code: Path, artifacts: Path) -> list[str]:
+    subprocess.run(
+        [
+            "make",
+            "--no-print-directory",
+            "-f",
+            str(REPO / "layers" / "seed_code" / "Makefile"),
+            "build-SeedCodeLayer",
+            f"ARTIFACTS_DIR={artifacts}",
+            f"SEED_CODE={seed_code}",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    root = artifacts / "seed-code"  # the layer's /opt/seed-code
+    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+
+
+def test_the_layer_is_built_from_the_template_without_local_state(tmp_path: Path) -> None:
+    stack = load_template(REPO / "template.yaml")
+    assert stack["Resources"]["SeedCodeLayer"]["Metadata"] == {"BuildMethod": "makefile"}
+    checkout = tmp_path / "checkout"
+    for relative in ("pipelines/run.py", "scripts/make-venv.sh"):
+        (checkout / relative).parent.mkdir(parents=True, exist_ok=True)
+        (checkout / relative).write_text("x = 1\n")
+    (checkout / "scripts" / "make-venv.sh").chmod(0o755)
+    for local_state in (
+        ".venv/bin/python",
+        ".venv-seed/lib/big.so",
+        "venv/pyvenv.cfg",
+        "pipelines/__pycache__/run.cpython-311.pyc",
+        ".pytest_cache/v/x",
+        "steps/old.pyc",
+    ):
+        (checkout / local_state).parent.mkdir(parents=True, exist_ok=True)
+        (checkout / local_state).write_bytes(b"local")
+    built = _build_layer(checkout, tmp_path / "artifacts")
+    assert built == ["pipelines/run.py", "scripts/make-venv.sh"]
+    assert os.access(tmp_path / "artifacts" / "seed-code" / "scripts" / "make-venv.sh", os.X_OK)
+
+
+def test_the_layer_holds_what_the_lifecycle_copies(tmp_path: Path) -> None:
+    built = _build_layer(SEED, tmp_path / "artifacts")
+    assert built == sorted(file.path for file in load_seed_code(SEED))

@@ -47,10 +47,96 @@ def test_a_test_result_shows_a_case_table_the_failures_and_the_percentiles_again
 
 
 def test_an_event_type_without_a_renderer_still_gets_a_readable_message():
-    message = render("Project Created", "mlops.project-lifecycle", {"project": "churn", "repository": "r"})
+    message = render("Something New", "mlops.future", {"project": "churn", "repository": "r"})
 
-    assert message.text == ":information_source: Project Created"
+    assert message.text == ":information_source: Something New"
     assert "*repository:* r" in json.dumps(message.blocks)
+
+
+def test_every_domain_event_of_the_catalog_has_a_renderer_of_its_own():
+    assert {event.DETAIL_TYPE for event in CATALOG} - set(RENDERERS) == set()
+
+
+def texts(message) -> str:
+    return json.dumps(message.blocks, ensure_ascii=False)
+
+
+def next_step(message) -> str:
+    [step] = [
+        b["text"]["text"] for b in message.blocks if b.get("text", {}).get("text", "").startswith("*Next:*")
+    ]
+    return step
+
+
+@pytest.mark.parametrize(
+    ("detail_type", "title", "says", "next_says"),
+    [
+        (
+            "Project Created",
+            ":tada: Project churn created",
+            ["`churn-dev`", "p-1a2b3c4d5e6f", "git-codecommit", "baseline"],
+            "approve a version in the dev group",
+        ),
+        (
+            "Project Deleted",
+            ":wastebasket: Project churn deleted",
+            ["`churn-feature`", "*Kept* `churn-dev`: it holds model versions", "retained"],
+            "delete them by hand",
+        ),
+        (
+            "Git Branch Updated",
+            ":twisted_rightwards_arrows: prod of acme/churn-model moved",
+            ["`churn`", "`9f8e7d6c5b4a`", "merging `5a2a5b1c8e6f`", "github"],
+            "Model Promoted",
+        ),
+        (
+            "Model Promoted",
+            ":package: churn: churn-dev v7 promoted",
+            ["`churn-prod` v2 (PendingManualApproval)", "2026-11-25T18:30:00.000000Z", "merged-commit"],
+            "Approve the copy",
+        ),
+        (
+            "Promotion Failed",
+            ":no_entry: Promotion of churn failed",
+            ["failed its integration tests", "`tests-failed`", "`churn-model`"],
+            "Fix the model",
+        ),
+        (
+            "Endpoints Reap Requested",
+            ":broom: Endpoint cleanup requested",
+            ["jane@example.com", "a dry run (nothing is deleted)"],
+            "Endpoints Reaped",
+        ),
+        (
+            "Endpoints Reaped",
+            ":broom: Endpoints reaped (schedule)",
+            [
+                "4 endpoints examined: 1 deleted, 2 kept, 1 failed; 24 instance-hours a day saved",
+                "*churn*: deleted `churn-dev`; kept churn-feature (mlops:keep-until=2026-12-01)",
+                "*fraud*: FAILED fraud-dev (ThrottlingException: Rate exceeded)",
+            ],
+            "Retry the failed endpoints",
+        ),
+    ],
+)
+def test_each_event_says_what_happened_to_what_why_and_what_next(detail_type, title, says, next_says):
+    message = render(detail_type, "mlops.test", EXAMPLES[detail_type])
+
+    assert message.text == title
+    for fragment in says:
+        assert fragment in texts(message)
+    assert next_says in next_step(message)
+    assert "*" + next(iter(EXAMPLES[detail_type])) + ":*" not in texts(message)  # not the generic dump
+
+
+def test_a_dry_run_of_the_reaper_says_would_and_tells_how_to_keep_an_endpoint():
+    detail = {**EXAMPLES["Endpoints Reaped"], "dry_run": True, "failed_count": 0, "projects": []}
+
+    message = render("Endpoints Reaped", "mlops.endpoint-reaper", detail)
+
+    assert message.text == ":broom: Endpoints reap preview (schedule)"
+    assert "1 would delete" in texts(message) and "to save" in texts(message)
+    assert "mlops:keep-until" in next_step(message)
 
 
 def test_huge_results_are_cut_to_slacks_limits():
@@ -63,6 +149,7 @@ def test_huge_results_are_cut_to_slacks_limits():
     for message in (
         render("Integration Tests Completed", "mlops.endpoint-tester", detail),
         render("Something Else", "mlops.x", {"endpoint_name": "e" * 3000, **generic}),
+        render("Something Else", "m" * 5000, {}),  # the context block (source) too long
     ):
         payload = message.payload()
         assert limit_violations(payload) == []
@@ -80,6 +167,11 @@ def test_the_limit_checker_itself_catches_each_kind_of_violation():
     problems = limit_violations(too_much)
 
     assert "51 blocks" in problems
+    context = {"type": "context", "elements": [{"type": "mrkdwn", "text": "c" * 3001}] * 11}
+    assert limit_violations({"text": "t", "blocks": [context]}) == [
+        "block 0: 11 context elements",
+        *["block 0: context text longer than 3000"] * 11,
+    ]
     assert any("header longer" in p for p in problems)
     assert any("11 fields" in p for p in problems)
     assert any("section text longer" in p for p in problems)

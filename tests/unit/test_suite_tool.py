@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 
 import yaml
-from mlops_core.suite_tool import main
+from mlops_core.suite_tool import main, write_suite
+from mlops_core.suites import SuiteStore
 from mlops_local.demo_model import DEMO_SUITE
 
 
@@ -64,3 +65,43 @@ def test_check_reports_a_file_that_is_not_yaml(tmp_path, capsys):
 
     assert main(["check", str(path)]) == 2
     assert "not valid YML" in capsys.readouterr().err
+
+
+class InMemoryTable:
+    """get_item/put_item of one table, keyed by pk and sk."""
+
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, str], dict] = {}
+
+    def put_item(self, **kwargs):
+        item = kwargs["Item"]
+        self.items[(item["pk"]["S"], item["sk"]["S"])] = item
+        return {}
+
+    def get_item(self, **kwargs):
+        key = kwargs["Key"]
+        item = self.items.get((key["pk"]["S"], key["sk"]["S"]))
+        return {"Item": item} if item is not None else {}
+
+    def delete_item(self, **kwargs):
+        return {}
+
+
+def test_a_stored_suite_reads_back_exactly_as_written_including_checks_for_null_and_defaults():
+    document = json.loads(json.dumps(DEMO_SUITE))
+    document["cases"][0]["expect"]["json"] += [
+        {"path": "$.predictions[0].explanation", "equals": None},  # null is a value to check, not "unset"
+        {"path": "$.predictions[0].label", "equals": 1, "tolerance": 1e-6},  # a default, given explicitly
+    ]
+    document["load"]["concurrency"] = 4  # the default, given explicitly
+    table = InMemoryTable()
+
+    written = write_suite(table, "config", "churn-dev", document, source="suite.yaml")
+    read = SuiteStore(table, "config").get_suite("churn-dev")
+
+    assert read == written
+    null_check = read.cases[0].expect.json_checks[2]
+    assert "equals" in null_check.model_fields_set and null_check.equals is None
+    assert null_check.failure(None) is None and null_check.failure(0) is not None
+    stored = json.loads(table.items[("ENDPOINT#churn-dev", "TESTS")]["suite"]["S"])
+    assert stored == document  # exactly the validated document: nothing dropped, nothing added

@@ -1,25 +1,49 @@
 """The artifact copier: a merge into `prod` promotes the tested dev version, without retraining.
 
 Trigger: ``CodeCommit Repository State Change`` on the `prod` branch, or ``Git Branch Updated`` (the
-CI of a GitHub/GitLab repository puts it on the application's bus). Which version:
-1. the ``{project}-dev`` version whose commit is the merged dev commit (``merged_commit_id``; for
-   CodeCommit, and when CI does not know it, the new `prod` head, which is the dev commit after a
-   fast-forward merge), if it is approved and passed its integration tests;
-2. otherwise the newest approved dev version that passed;
-3. none: ``Promotion Failed``, saying why (no tested version, tests failed, not approved).
+CI of a GitHub/GitLab repository puts it on the application's bus).
+
+Which project: the one CI names, else the project named after the repository (``PROJECT#{name}``,
+a direct read, accepted only if the record's ``repository_name`` is that repository), else, for
+CodeCommit, the ``mlops:project`` tag the project lifecycle put on the repository (one
+``ListTagsForResource``; only a repository tagged with this stack's ``mlops:managed-by`` counts).
+A CodeCommit repository that is no project's is ignored with a log line (the rule matches every
+repository of the account); a CI event for an unknown project is ``Promotion Failed``.
+
+Which version (``ListModelPackages`` of ``{project}-dev``, approved only, newest first, described one
+by one and stopped as soon as the answer is known):
+1. the version whose commit is the merged dev commit (``merged_commit_id``; for CodeCommit, and when
+   CI does not know it, the new `prod` head, which is the dev commit after a fast-forward merge), if
+   it passed its integration tests;
+2. otherwise the newest approved version that passed;
+3. none: ``Promotion Failed``, saying why (no tested version, tests failed, not approved), unless the
+   dev group has no version at all: then the push is a new project's seed commits (or a merge before
+   anything was trained), which is logged and ignored.
 
 Copy, into ``{project}-prod`` (baseline) or ``{project}-champion`` and ``{project}-challenger``
-(advanced): the artifact goes to the target stage's artifact location (an S3 copy, re-encrypted
-with the project's KMS key if it names one, in another account through an assumed role if it names
-one), and a new version is registered with the same inference specification and all the lineage
-(``ModelMetrics``, ``DriftCheckBaselines``, ``MetadataProperties``, ``CustomerMetadataProperties``)
-plus the source version's ARN and its test run id, as ``PendingManualApproval`` unless the project
-says otherwise. Approving the copy is what deploys it (the deployer).
+(advanced): every artifact of the inference specification (``ModelDataUrl``, ``ModelDataSource``
+objects and prefixes, and those of ``AdditionalInferenceSpecifications``) goes to the target stage's
+artifact location, under a folder unique to the source version (its ARN and creation time), so a
+re-created project whose version numbers restart never reuses an old artifact; an S3 copy,
+re-encrypted with the project's KMS key if it names one, in another account through an assumed role
+if it names one. A new version is registered with the same inference specification and the lineage
+(``ModelMetrics``, ``DriftCheckBaselines``, ``MetadataProperties``, ``CustomerMetadataProperties``),
+plus the source's ARN and its test outcome under ``mlops:source-*`` keys: the copy's own
+``mlops:integration-tests`` keys are left for the tests of the stage it is deployed to. Approval is
+``PendingManualApproval`` unless the project says otherwise.
 
-Idempotent: a copy carries its source ARN (:data:`SOURCE_MODEL_PACKAGE_ARN`), and the target group
-is searched for it before anything is created, so promoting the same version twice gives one copy
-per group; artifact keys are derived from the source version, so a retry after a partial failure
-(artifact copied, registration failed) finds the artifact there and finishes the registration.
+Idempotent, also under concurrency: a ``PROMOTION#{source arn}`` item in the config table records the
+copies made (group → ARN) and is claimed with a conditional write before anything is created. A
+second promotion of the same source finds the copies there directly (no search of the target group);
+one that runs at the same time finds the claim and stops (``in-progress``, no event). Registration
+carries a ``ClientToken`` derived from the source and the target group, so a retry after a crash
+between registering and recording gets the same version back from SageMaker. A retry of the same
+event takes its own claim back; a claim older than :data:`CLAIM_STALE_AFTER` (longer than the Lambda
+timeout) is taken over.
+
+Errors: throttling and AWS-side (5xx) errors raise, so Lambda retries and the retry finishes the
+promotion; an error a retry cannot fix (access denied, validation, a missing bucket) is a
+``Promotion Failed`` (``copy-failed``) that says what to fix, and is not raised.
 
 The project's promotion settings are the optional ``promotion`` map of its record (``PROJECT#{p}``
 / ``META``): ``approval_status``, ``artifact_location`` (``s3://bucket/prefix``), ``kms_key_id``,
@@ -28,20 +52,22 @@ The project's promotion settings are the optional ``promotion`` map of its recor
 
 from __future__ import annotations
 
+import hashlib
 import posixpath
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, Protocol
 from urllib.parse import urlparse
 
 import boto3
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from mlops_core import tags as tag_keys
 from mlops_core.aws_clients import ClientFactory
 from mlops_core.aws_events import CodeCommitRepositoryStateChange, EventBridgeEvent, ModelApprovalStatus
-from mlops_core.config_table import META, ConfigTable
+from mlops_core.config_table import ConfigTable
 from mlops_core.domain_events import (
     GitBranchUpdated,
     ModelPromoted,
@@ -50,7 +76,7 @@ from mlops_core.domain_events import (
     PromotionFailureReason,
     TestOutcome,
 )
-from mlops_core.endpoint_tester import METADATA_OUTCOME, METADATA_RUN_ID
+from mlops_core.endpoint_tester import METADATA_OUTCOME, METADATA_RUN_ID, METADATA_TIME
 from mlops_core.event_function import Outcome
 from mlops_core.naming import stage_resource_name
 from mlops_core.observability import logger
@@ -58,12 +84,47 @@ from mlops_core.settings import ArtifactCopierSettings
 from mlops_core.topology import PROMOTION_SOURCE, Scenario, Stage, promotion_targets
 
 PROMOTED_BRANCH = "prod"
-# Lineage a copy carries besides everything its source carries.
+# Lineage a copy carries besides its source's: where it came from and how the source was tested.
 SOURCE_MODEL_PACKAGE_ARN = "mlops:source-model-package-arn"
+SOURCE_TEST_OUTCOME = "mlops:source-integration-tests"
 SOURCE_TEST_RUN_ID = "mlops:source-test-run-id"
-# How far back in a group the copier looks (newest first): for the version to promote, and for a copy.
+# The source's own test outcome keys: recorded on the copy under the SOURCE_* keys only, so a prod
+# version never looks tested in prod before it has been.
+TEST_OUTCOME_KEYS = frozenset({METADATA_OUTCOME, METADATA_RUN_ID, METADATA_TIME})
+# How far back in the dev group the copier looks, newest first, for the version to promote.
 MAX_VERSIONS_EXAMINED = 100
+# Once a version that passed is found, how many older approved versions are still examined for the
+# merged commit's own version (a merge of an older dev commit) before the newest that passed wins.
+MERGED_COMMIT_LOOKAHEAD = 10
+# Versions examined to explain why nothing can be promoted.
+VERSIONS_EXPLAINED = 25
+LIST_PAGE_SIZE = 20
 PROMOTION_ATTRIBUTE = "promotion"
+PROMOTION_KEY_PREFIX = "PROMOTION#"
+# A claim on a promotion older than this is abandoned (the Lambda timeout is 15 minutes).
+CLAIM_STALE_AFTER = timedelta(minutes=20)
+# Error codes a retry can get past; anything else (and no 5xx) will fail the same way again.
+RETRYABLE_ERROR_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestThrottled",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+        "SlowDown",
+        "ProvisionedThroughputExceededException",
+        "RequestTimeout",
+        "RequestTimeoutException",
+        "InternalError",
+        "InternalFailure",
+        "InternalServerError",
+        "ServiceUnavailable",
+        "ServiceUnavailableException",
+        "TransactionConflictException",
+    }
+)
 
 
 class GitBranchUpdatedEvent(EventBridgeEvent):
@@ -97,6 +158,12 @@ class Trigger:
     commit_id: str | None
     merged_commit_id: str | None = None
     project: str | None = None
+    event_id: str = "unknown"
+    repository_arn: str | None = None
+
+    @property
+    def from_codecommit(self) -> bool:
+        return self.kind == "codecommit"
 
 
 # ------------------------------------------------------------------------------------------ AWS ports
@@ -137,19 +204,27 @@ class RegisteredVersion:
     def passed(self) -> bool:
         return self.test_outcome == TestOutcome.PASSED.value
 
+    @property
+    def identity(self) -> str:
+        """A digest of the ARN and the creation time: a version of a re-created group (same ARN,
+        version numbers restarted) has another identity."""
+        created = self.description.get("CreationTime")
+        stamp = created.isoformat() if isinstance(created, datetime) else str(created or "")
+        return hashlib.sha256(f"{self.arn}|{stamp}".encode()).hexdigest()
+
 
 class ProjectsPort(Protocol):
     def get_project(self, project: str) -> dict[str, Any] | None: ...
-    def find_by_repository(self, repository_name: str) -> dict[str, Any] | None: ...
+
+
+class RepositoryTagsPort(Protocol):
+    def tags(self, repository_arn: str) -> Mapping[str, str] | None: ...
 
 
 class ProjectDirectory:
-    """Project records by project name (a read of the record) or by repository name (a scan of the
-    records, for repositories not named after their project; the table holds one per project)."""
+    """Project records by project name: a read of ``PROJECT#{project}`` / ``META``."""
 
     def __init__(self, client: Any, table_name: str) -> None:
-        self._client = client
-        self._table_name = table_name
         self._table = ConfigTable(client, table_name)
 
     def get_project(self, project: str) -> dict[str, Any] | None:
@@ -160,79 +235,124 @@ class ProjectDirectory:
                 return None  # not a key at all (e.g. an empty name)
             raise
 
-    def find_by_repository(self, repository_name: str) -> dict[str, Any] | None:
-        request: dict[str, Any] = {
-            "TableName": self._table_name,
-            "FilterExpression": "sk = :meta AND repository_name = :name",
-            "ExpressionAttributeValues": {":meta": {"S": META}, ":name": {"S": repository_name}},
-            "ProjectionExpression": "pk",
-        }
-        while True:
-            page = self._client.scan(**request)
-            for item in page.get("Items", []):
-                project = str(item["pk"]["S"]).removeprefix("PROJECT#")
-                return self.get_project(project)
-            if "LastEvaluatedKey" not in page:
-                return None
-            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+class CodeCommitRepositoryTags:
+    """A CodeCommit repository's tags (the project lifecycle tags each repository it creates)."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def tags(self, repository_arn: str) -> Mapping[str, str] | None:
+        """The tags, or None when they cannot be read (then the repository is treated as no project's)."""
+        try:
+            return dict(self._client.list_tags_for_resource(resourceArn=repository_arn).get("tags") or {})
+        except ClientError as error:
+            logger.warning(
+                f"could not read the tags of {repository_arn}: {_describe(error)}; treated as no project's"
+            )
+            return None
 
 
 def _error_code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
 
 
+def _describe(error: ClientError) -> str:
+    err = error.response.get("Error", {})
+    return f"{err.get('Code', 'Error')}: {err.get('Message', str(error))}"
+
+
+def is_retryable(error: Exception) -> bool:
+    """Throttling, AWS-side failures and connection trouble: a later attempt may succeed."""
+    if isinstance(error, BotoCoreError):
+        return True
+    if not isinstance(error, ClientError):
+        return False
+    status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+    return _error_code(error) in RETRYABLE_ERROR_CODES or status >= 500
+
+
 class RegistryPort(Protocol):
-    def versions(self, group: str) -> Iterator[RegisteredVersion]: ...
+    def approved_versions(self, group: str) -> Iterator[RegisteredVersion]: ...
+    def recent_versions(self, group: str) -> Iterator[RegisteredVersion]: ...
+    def describe(self, arn: str) -> RegisteredVersion | None: ...
     def ensure_group(self, group: str, tags: Mapping[str, str]) -> None: ...
     def register(self, request: dict[str, Any]) -> str: ...
 
 
 class ArtifactStorePort(Protocol):
-    def exists(self, url: str) -> bool: ...
+    def size(self, url: str) -> int | None: ...
+    def list_prefix(self, url: str) -> list[tuple[str, int]]: ...
     def copy(self, source_url: str, target_url: str, *, kms_key_id: str | None) -> None: ...
+
+
+def _is_missing_group(error: ClientError) -> bool:
+    return "does not exist" in str(error).lower()
 
 
 class RegistryAdapter:
     def __init__(self, client: Any) -> None:
         self._client = client
 
-    def versions(self, group: str) -> Iterator[RegisteredVersion]:
-        """The group's versions, newest (highest version number) first, described one by one as
-        they are consumed; at most :data:`MAX_VERSIONS_EXAMINED`."""
-        summaries: list[dict[str, Any]] = []
+    def approved_versions(self, group: str) -> Iterator[RegisteredVersion]:
+        """The group's approved versions, newest first, described one by one as they are consumed."""
+        return self._versions(group, ModelApprovalStatus=ModelApprovalStatus.APPROVED.value)
+
+    def recent_versions(self, group: str) -> Iterator[RegisteredVersion]:
+        """All the group's versions, newest first, described one by one as they are consumed."""
+        return self._versions(group)
+
+    def _versions(self, group: str, **filters: str) -> Iterator[RegisteredVersion]:
         request: dict[str, Any] = {
             "ModelPackageGroupName": group,
-            "MaxResults": 100,
+            "SortBy": "CreationTime",
             "SortOrder": "Descending",
+            "MaxResults": LIST_PAGE_SIZE,
+            **filters,
         }
-        try:
-            while True:
+        while True:
+            try:
                 page = self._client.list_model_packages(**request)
-                summaries += page.get("ModelPackageSummaryList", [])
-                if not page.get("NextToken") or len(summaries) >= MAX_VERSIONS_EXAMINED:
-                    break
-                request["NextToken"] = page["NextToken"]
-        except ClientError as error:
-            if "does not exist" in str(error).lower():
-                return
-            raise
-        summaries.sort(key=lambda summary: int(summary.get("ModelPackageVersion", 0)), reverse=True)
-        for summary in summaries[:MAX_VERSIONS_EXAMINED]:
-            description = self._client.describe_model_package(ModelPackageName=summary["ModelPackageArn"])
-            yield RegisteredVersion(
-                arn=description["ModelPackageArn"],
-                group=description.get("ModelPackageGroupName", group),
-                version=int(description.get("ModelPackageVersion", 0)),
-                approval_status=str(description.get("ModelApprovalStatus", "")),
-                description=description,
+            except ClientError as error:
+                if _is_missing_group(error):
+                    return
+                raise
+            summaries = sorted(
+                page.get("ModelPackageSummaryList", []),
+                key=lambda s: (s.get("CreationTime") or datetime.min, int(s.get("ModelPackageVersion", 0))),
+                reverse=True,
             )
+            for summary in summaries:
+                version = self.describe(summary["ModelPackageArn"])
+                if version is not None:
+                    yield version
+            if not page.get("NextToken"):
+                return
+            request["NextToken"] = page["NextToken"]
+
+    def describe(self, arn: str) -> RegisteredVersion | None:
+        try:
+            description = self._client.describe_model_package(ModelPackageName=arn)
+        except ClientError as error:
+            if _error_code(error) == "ValidationException" and (
+                "not found" in str(error).lower() or "does not exist" in str(error).lower()
+            ):
+                return None
+            raise
+        return RegisteredVersion(
+            arn=description["ModelPackageArn"],
+            group=description.get("ModelPackageGroupName", ""),
+            version=int(description.get("ModelPackageVersion", 0)),
+            approval_status=str(description.get("ModelApprovalStatus", "")),
+            description=description,
+        )
 
     def ensure_group(self, group: str, tags: Mapping[str, str]) -> None:
         try:
             self._client.describe_model_package_group(ModelPackageGroupName=group)
             return
         except ClientError as error:
-            if "does not exist" not in str(error).lower():
+            if not _is_missing_group(error):
                 raise
         try:
             self._client.create_model_package_group(
@@ -259,15 +379,24 @@ class S3ArtifactStore:
     def __init__(self, client: Any) -> None:
         self._client = client
 
-    def exists(self, url: str) -> bool:
+    def size(self, url: str) -> int | None:
+        """The object's size, or None when there is none."""
         bucket, key = _split_s3(url)
         try:
-            self._client.head_object(Bucket=bucket, Key=key)
+            head = self._client.head_object(Bucket=bucket, Key=key)
         except ClientError as error:
-            if str(error.response.get("Error", {}).get("Code")) in {"404", "NoSuchKey", "NotFound"}:
-                return False
+            if _error_code(error) in {"404", "NoSuchKey", "NotFound"}:
+                return None
             raise
-        return True
+        return int(head.get("ContentLength", 0))
+
+    def list_prefix(self, url: str) -> list[tuple[str, int]]:
+        """Every object under an ``s3://bucket/prefix/`` (its key relative to the prefix, its size)."""
+        bucket, prefix = _split_s3(url)
+        found: list[tuple[str, int]] = []
+        for page in self._client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+            found += [(item["Key"][len(prefix) :], int(item["Size"])) for item in page.get("Contents", [])]
+        return found
 
     def copy(self, source_url: str, target_url: str, *, kms_key_id: str | None) -> None:
         """A managed copy (multipart above 8 MB, so artifacts over 5 GB copy too)."""
@@ -285,17 +414,112 @@ class TargetAccount:
 
     registry: RegistryPort
     artifacts: ArtifactStorePort
+    account: str = "self"
 
 
 class TargetAccounts(Protocol):
     def __call__(self, role_arn: str | None) -> TargetAccount: ...
 
 
+# ---------------------------------------------------------------------------------- promotion ledger
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    copies: Mapping[str, str]  # target group → the copy's ARN
+    owner: str | None = None
+
+
+class PromotionLedgerPort(Protocol):
+    def read(self, key: Mapping[str, str]) -> LedgerEntry | None: ...
+    def claim(self, key: Mapping[str, str], *, owner: str, now: datetime, source_arn: str) -> bool: ...
+    def record(self, key: Mapping[str, str], group: str, arn: str) -> None: ...
+    def release(self, key: Mapping[str, str], *, owner: str) -> None: ...
+
+
+def promotion_key(source: RegisteredVersion, target_account: str) -> dict[str, str]:
+    """``PROMOTION#{source arn}`` / ``{account}#{source identity}``: read directly, never searched for."""
+    return {"pk": PROMOTION_KEY_PREFIX + source.arn, "sk": f"{target_account}#{source.identity[:32]}"}
+
+
+class PromotionLedger:
+    """The config table's record of promotions: the copies made, and who is making them now."""
+
+    def __init__(self, client: Any, table_name: str) -> None:
+        self._client = client
+        self._table_name = table_name
+
+    @staticmethod
+    def _key(key: Mapping[str, str]) -> dict[str, Any]:
+        return {name: {"S": value} for name, value in key.items()}
+
+    def read(self, key: Mapping[str, str]) -> LedgerEntry | None:
+        item = self._client.get_item(TableName=self._table_name, Key=self._key(key), ConsistentRead=True).get(
+            "Item"
+        )
+        if item is None:
+            return None
+        copies = {group: value["S"] for group, value in (item.get("copies", {}).get("M") or {}).items()}
+        owner = item.get("claimed_by", {}).get("S")
+        return LedgerEntry(copies=copies, owner=owner)
+
+    def claim(self, key: Mapping[str, str], *, owner: str, now: datetime, source_arn: str) -> bool:
+        """Claim the promotion unless someone else holds a fresh claim; True when claimed."""
+        try:
+            self._client.update_item(
+                TableName=self._table_name,
+                Key=self._key(key),
+                UpdateExpression="SET claimed_by = :me, claimed_at = :now, "
+                "copies = if_not_exists(copies, :none), source_model_package_arn = :source",
+                ConditionExpression="attribute_not_exists(claimed_by) OR claimed_by = :me "
+                "OR claimed_at < :stale",
+                ExpressionAttributeValues={
+                    ":me": {"S": owner},
+                    ":now": {"S": now.isoformat()},
+                    ":stale": {"S": (now - CLAIM_STALE_AFTER).isoformat()},
+                    ":none": {"M": {}},
+                    ":source": {"S": source_arn},
+                },
+            )
+        except ClientError as error:
+            if _error_code(error) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def record(self, key: Mapping[str, str], group: str, arn: str) -> None:
+        self._client.update_item(
+            TableName=self._table_name,
+            Key=self._key(key),
+            UpdateExpression="SET copies.#group = :arn",
+            ExpressionAttributeNames={"#group": group},
+            ExpressionAttributeValues={":arn": {"S": arn}},
+        )
+
+    def release(self, key: Mapping[str, str], *, owner: str) -> None:
+        try:
+            self._client.update_item(
+                TableName=self._table_name,
+                Key=self._key(key),
+                UpdateExpression="REMOVE claimed_by, claimed_at",
+                ConditionExpression="claimed_by = :me",
+                ExpressionAttributeValues={":me": {"S": owner}},
+            )
+        except ClientError as error:
+            if _error_code(error) != "ConditionalCheckFailedException":
+                raise
+
+
+def client_token(source: RegisteredVersion, target_account: str, group: str) -> str:
+    """CreateModelPackage's idempotency token (at most 36 of ``[a-zA-Z0-9-]``) for one copy."""
+    return hashlib.sha256(f"{source.identity}|{target_account}|{group}".encode()).hexdigest()[:36]
+
+
 # ------------------------------------------------------------------------------------------ the copier
 
 
-class PromotionError(RuntimeError):
-    """A promotion could not finish (raised so Lambda retries and the retry finishes it)."""
+class UnsupportedModelError(ValueError):
+    """The source version has something the copier cannot carry into production faithfully."""
 
 
 class ArtifactCopier:
@@ -306,11 +530,17 @@ class ArtifactCopier:
         projects: ProjectsPort,
         source_registry: RegistryPort,
         target_accounts: TargetAccounts,
+        ledger: PromotionLedgerPort,
+        repository_tags: RepositoryTagsPort | None = None,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._settings = settings
         self._projects = projects
         self._source = source_registry
         self._target_accounts = target_accounts
+        self._ledger = ledger
+        self._repository_tags = repository_tags
+        self._now = now
 
     @classmethod
     def build(cls, settings: ArtifactCopierSettings, clients: ClientFactory) -> ArtifactCopier:
@@ -329,13 +559,19 @@ class ArtifactCopier:
                 region_name=clients("sagemaker").meta.region_name,
             )
             remote = ClientFactory(session)
-            return TargetAccount(RegistryAdapter(remote("sagemaker")), S3ArtifactStore(remote("s3")))
+            return TargetAccount(
+                RegistryAdapter(remote("sagemaker")),
+                S3ArtifactStore(remote("s3")),
+                account=role_arn.split(":")[4],
+            )
 
         return cls(
             settings,
             projects=ProjectDirectory(clients("dynamodb"), settings.config_table_name),
             source_registry=local.registry,
             target_accounts=target_accounts,
+            ledger=PromotionLedger(clients("dynamodb"), settings.config_table_name),
+            repository_tags=CodeCommitRepositoryTags(clients("codecommit")),
         )
 
     # ---------------------------------------------------------------------------------------- routes
@@ -344,12 +580,16 @@ class ArtifactCopier:
         detail = event.detail
         if detail.event not in {"referenceUpdated", "referenceCreated"} or detail.referenceType != "branch":
             return _ignored(f"{detail.event} of a {detail.referenceType} is not a merge")
+        repository_arn = next((r for r in event.resources if ":codecommit:" in r), None)
         return self.promote(
             Trigger(
                 kind="codecommit",
                 repository=detail.repositoryName,
                 branch=detail.referenceName,
                 commit_id=detail.commitId,
+                event_id=event.id,
+                repository_arn=repository_arn
+                or f"arn:aws:codecommit:{event.region}:{event.account}:{detail.repositoryName}",
             )
         )
 
@@ -363,6 +603,7 @@ class ArtifactCopier:
                 commit_id=detail.commit_id,
                 merged_commit_id=detail.merged_commit_id,
                 project=detail.project,
+                event_id=event.id,
             )
         )
 
@@ -371,14 +612,36 @@ class ArtifactCopier:
     def promote(self, trigger: Trigger) -> Outcome:
         if trigger.branch != PROMOTED_BRANCH:
             return _ignored(f"branch {trigger.branch} is not {PROMOTED_BRANCH}")
+        try:
+            return self._promote_merge(trigger)
+        except (ClientError, BotoCoreError) as error:
+            if is_retryable(error):
+                raise  # Lambda's retry finishes it
+            detail = _describe(error) if isinstance(error, ClientError) else str(error)
+            logger.error(f"Promotion failed for a push to {trigger.repository}: {detail}")
+            return _failed(
+                trigger,
+                trigger.project,
+                PromotionFailureReason.COPY_FAILED,
+                f"the promotion of the push to {trigger.repository} ({trigger.commit_id}) failed, and a "
+                f"retry would fail the same way: {detail}. Check the copier's permissions (and the "
+                "project's promotion settings: target role, artifact location, KMS key), then merge again "
+                "or replay the event",
+            )
+
+    def _promote_merge(self, trigger: Trigger) -> Outcome:
         project, record = self._project_of(trigger)
         if record is None:
+            if trigger.from_codecommit:
+                # The rule sees every repository of the account: most are not projects'.
+                logger.info(f"repository {trigger.repository} is no project's: its push to prod is ignored")
+                return _ignored(f"repository {trigger.repository} is not a project's repository")
             return _failed(
                 trigger,
                 project,
                 PromotionFailureReason.UNKNOWN_PROJECT,
-                f"no project record names repository {trigger.repository!r}; "
-                "is it a project created by this control plane?",
+                f"no project {project!r} and no project named after repository {trigger.repository!r}; "
+                "set the project in the CI's event (MLOPS_PROJECT) to the SageMaker project's name",
             )
         try:
             scenario = Scenario(record.get("scenario") or Scenario.BASELINE)
@@ -392,15 +655,72 @@ class ArtifactCopier:
             )
 
         wanted = trigger.merged_commit_id or trigger.commit_id
-        source, selected_by, failure = self._select(project, wanted)
+        source, selected_by = self._select(project, wanted)
         if source is None:
-            assert failure is not None
+            failure = self._why_none(project, wanted)
+            if failure is None:
+                group = stage_resource_name(project, PROMOTION_SOURCE)
+                logger.info(
+                    f"{group} has no model version at all: this push to prod (a new project's seed "
+                    "commits, or a merge before anything was trained) has nothing to promote"
+                )
+                return _ignored(f"{group} has no model version yet")
             return _failed(trigger, project, *failure)
-
         target = self._target_accounts(promotion.target_role_arn)
-        promoted = [
-            self._copy(source, project, stage, promotion, target) for stage in promotion_targets(scenario)
-        ]
+        return self._promote(
+            trigger=trigger,
+            project=project,
+            scenario=scenario,
+            promotion=promotion,
+            source=source,
+            selected_by=selected_by,
+            target=target,
+        )
+
+    def _promote(
+        self,
+        *,
+        trigger: Trigger,
+        project: str,
+        scenario: Scenario,
+        promotion: PromotionSettings,
+        source: RegisteredVersion,
+        selected_by: str,
+        target: TargetAccount,
+    ) -> Outcome:
+        stages = promotion_targets(scenario)
+        groups = {stage: stage_resource_name(project, stage) for stage in stages}
+        key = promotion_key(source, target.account)
+        existing = self._existing_copies(key, groups, target)
+        if len(existing) < len(groups):
+            if not self._ledger.claim(key, owner=trigger.event_id, now=self._now(), source_arn=source.arn):
+                existing = self._existing_copies(key, groups, target)
+                if len(existing) < len(groups):
+                    logger.info(f"another invocation is promoting {source.arn} now; this one stops")
+                    return Outcome("in-progress", {"source": source.arn})
+            try:
+                for stage in stages:
+                    if stage not in existing:
+                        existing[stage] = self._copy(
+                            source=source,
+                            project=project,
+                            stage=stage,
+                            promotion=promotion,
+                            target=target,
+                            key=key,
+                        )
+            except UnsupportedModelError as error:
+                self._ledger.release(key, owner=trigger.event_id)
+                return _failed(trigger, project, PromotionFailureReason.COPY_FAILED, str(error))
+            except (ClientError, BotoCoreError) as error:
+                if not is_retryable(error):
+                    self._ledger.release(key, owner=trigger.event_id)
+                raise  # a retryable error keeps the claim: the retry of this event takes it back
+            except Exception:
+                self._ledger.release(key, owner=trigger.event_id)
+                raise
+            self._ledger.release(key, owner=trigger.event_id)
+        promoted = [existing[stage] for stage in stages]
         event = ModelPromoted(
             project=project,
             scenario=scenario.value,
@@ -415,133 +735,255 @@ class ArtifactCopier:
         details = {"source": source.arn, "promoted": [p.model_package_arn for p in promoted]}
         return Outcome("promoted", details, [event])
 
-    def _project_of(self, trigger: Trigger) -> tuple[str, dict[str, Any] | None]:
-        """The project a repository belongs to: the one CI names, else the repository's own name
-        (``owner/name`` or a URL: its last part), which is the project's unless the record says
-        otherwise (then the records are searched by ``repository_name``)."""
-        name = posixpath.basename(trigger.repository.rstrip("/")).removesuffix(".git")
-        for candidate in dict.fromkeys(filter(None, (trigger.project, name))):
-            record = self._projects.get_project(candidate)
-            if record is not None:
-                return candidate, record
-        found = self._projects.find_by_repository(name)
-        if found is not None:
-            return str(found.get("project") or name), found
-        return trigger.project or name, None
+    def _existing_copies(
+        self, key: Mapping[str, str], groups: Mapping[Stage, str], target: TargetAccount
+    ) -> dict[Stage, PromotedVersion]:
+        """The copies the ledger records that still exist (one DescribeModelPackage each)."""
+        entry = self._ledger.read(key)
+        found: dict[Stage, PromotedVersion] = {}
+        for stage, group in groups.items():
+            arn = entry.copies.get(group) if entry else None
+            copy_ = target.registry.describe(arn) if arn else None
+            if copy_ is not None:
+                found[stage] = PromotedVersion(
+                    stage=stage,
+                    model_package_group=group,
+                    model_package_arn=copy_.arn,
+                    approval_status=copy_.approval_status,
+                    artifact_urls=_artifact_urls(copy_.description),
+                    created=False,
+                )
+        return found
 
-    def _select(
-        self, project: str, wanted_commit: str | None
-    ) -> tuple[RegisteredVersion | None, str, tuple[PromotionFailureReason, str] | None]:
+    def _project_of(self, trigger: Trigger) -> tuple[str, dict[str, Any] | None]:
+        """The project a repository belongs to, by direct reads: the one CI names; else the project
+        named after the repository (``owner/name`` or a URL: its last part) if its record says that is
+        its repository; else (CodeCommit) the ``mlops:project`` tag of a repository of this stack."""
+        name = posixpath.basename(trigger.repository.rstrip("/")).removesuffix(".git")
+        if trigger.project:
+            return trigger.project, self._projects.get_project(trigger.project)
+        record = self._projects.get_project(name)
+        if record is not None and str(record.get("repository_name") or name) == name:
+            return name, record
+        if trigger.from_codecommit and trigger.repository_arn and self._repository_tags is not None:
+            tags = self._repository_tags.tags(trigger.repository_arn) or {}
+            tagged = tags.get(tag_keys.PROJECT)
+            if tagged and tags.get(tag_keys.MANAGED_BY) == self._settings.stack_name:
+                return tagged, self._projects.get_project(tagged)
+        return name, None
+
+    def _select(self, project: str, wanted_commit: str | None) -> tuple[RegisteredVersion | None, str]:
+        """The approved dev version to promote, newest first: the merged commit's if it passed, else
+        the newest that passed. Stops as soon as that is settled."""
+        group = stage_resource_name(project, PROMOTION_SOURCE)
+        newest_passed: RegisteredVersion | None = None
+        merged_seen = False
+        looked_past = 0
+        for examined, version in enumerate(self._source.approved_versions(group), start=1):
+            if wanted_commit and not merged_seen and version.commit_id == wanted_commit:
+                if version.passed:
+                    return version, "merged-commit"
+                merged_seen = True  # it did not pass: the newest that did, if any
+            if newest_passed is None and version.passed:
+                newest_passed = version
+            if newest_passed is not None:
+                if not wanted_commit or merged_seen:
+                    break
+                looked_past += 1
+            if looked_past > MERGED_COMMIT_LOOKAHEAD or examined >= MAX_VERSIONS_EXAMINED:
+                break
+        if newest_passed is not None:
+            logger.info(
+                f"the merged commit {wanted_commit} has no approved version that passed; "
+                f"promoting the newest that did, {newest_passed.arn}"
+            )
+            return newest_passed, "newest-tested"
+        return None, ""
+
+    def _why_none(self, project: str, wanted_commit: str | None) -> tuple[PromotionFailureReason, str] | None:
+        """Why nothing can be promoted (about the merged commit's version when there is one), or None
+        when the dev group has no version at all."""
         group = stage_resource_name(project, PROMOTION_SOURCE)
         examined: list[RegisteredVersion] = []
-        merged: RegisteredVersion | None = None
-        for version in self._source.versions(group):
+        for version in self._source.recent_versions(group):
             examined.append(version)
-            if merged is None and wanted_commit and version.commit_id == wanted_commit:
-                merged = version
-                if version.approved and version.passed:
-                    return version, "merged-commit", None
-        for version in examined:
-            if version.approved and version.passed:
-                if merged is not None:
-                    logger.info(
-                        f"merged commit's version {merged.arn} is not approved and passed; "
-                        f"promoting the newest that is, {version.arn}"
-                    )
-                return version, "newest-tested", None
-        return None, "", _why_none(group, examined, merged)
+            if len(examined) >= VERSIONS_EXPLAINED:
+                break
+        if not examined:
+            return None
+        merged = next((v for v in examined if wanted_commit and v.commit_id == wanted_commit), None)
+        return _why_none(group, examined, merged)
 
     def _copy(
         self,
+        *,
         source: RegisteredVersion,
         project: str,
         stage: Stage,
         promotion: PromotionSettings,
         target: TargetAccount,
+        key: Mapping[str, str],
     ) -> PromotedVersion:
         group = stage_resource_name(project, stage)
         tags = tag_keys.resource_tags(
             project=project, stage=stage, managed_by=self._settings.stack_name, commit_id=source.commit_id
         )
         approval = promotion.approval_status or self._settings.promotion_approval_status
-        spec, artifacts = self._copied_inference_specification(source, project, stage, promotion, target)
-        existing = next(
-            (
-                v
-                for v in target.registry.versions(group)
-                if v.metadata.get(SOURCE_MODEL_PACKAGE_ARN) == source.arn
-            ),
-            None,
+        location = promotion.artifact_location or f"s3://{self._settings.promoted_artifact_bucket}"
+        # Unique to the source version: a re-created project's v1 is not the old v1.
+        folder = (
+            f"{location.rstrip('/')}/{project}/{stage.value}/"
+            f"{source.group}-v{source.version}-{source.identity[:12]}"
         )
-        if existing is not None:
-            return PromotedVersion(
-                stage=stage,
-                model_package_group=group,
-                model_package_arn=existing.arn,
-                approval_status=existing.approval_status,
-                artifact_urls=artifacts,
-                created=False,
-            )
-        target.registry.ensure_group(group, tags)
+        copier = _SpecificationCopier(source, folder, target.artifacts, promotion.kms_key_id)
         description = source.description
-        metadata = {**source.metadata, SOURCE_MODEL_PACKAGE_ARN: source.arn}
-        if source.test_run_id:
-            metadata[SOURCE_TEST_RUN_ID] = source.test_run_id
         request: dict[str, Any] = {
             "ModelPackageGroupName": group,
             "ModelPackageDescription": f"Promoted from {source.group} v{source.version} ({source.arn})",
-            "InferenceSpecification": spec,
+            "InferenceSpecification": copier.specification(description.get("InferenceSpecification"), ""),
             "ModelApprovalStatus": approval,
-            "CustomerMetadataProperties": metadata,
+            "CustomerMetadataProperties": _lineage_metadata(source),
             "Tags": tag_keys.to_aws(tags),
+            "ClientToken": client_token(source, target.account, group),
         }
+        additional = description.get("AdditionalInferenceSpecifications") or []
+        if additional:
+            request["AdditionalInferenceSpecifications"] = [
+                copier.specification(spec, f"a{index}") for index, spec in enumerate(additional)
+            ]
         for lineage in ("ModelMetrics", "DriftCheckBaselines", "MetadataProperties"):
             if description.get(lineage):
                 request[lineage] = description[lineage]
         for optional in ("Domain", "Task", "SamplePayloadUrl"):
             if description.get(optional):
                 request[optional] = description[optional]
+        target.registry.ensure_group(group, tags)
         arn = target.registry.register(request)
+        self._ledger.record(key, group, arn)
         return PromotedVersion(
             stage=stage,
             model_package_group=group,
             model_package_arn=arn,
             approval_status=approval,
-            artifact_urls=artifacts,
+            artifact_urls=copier.copied,
             created=True,
         )
 
-    def _copied_inference_specification(
-        self,
-        source: RegisteredVersion,
-        project: str,
-        stage: Stage,
-        promotion: PromotionSettings,
-        target: TargetAccount,
-    ) -> tuple[dict[str, Any], list[str]]:
-        """The source's inference specification, with each container's artifact copied to the
-        target stage's location (the copy skipped when an earlier attempt already made it)."""
-        spec = dict(source.description.get("InferenceSpecification") or {})
-        if not spec.get("Containers"):
-            raise PromotionError(f"{source.arn} has no inference specification to copy")
-        location = promotion.artifact_location or f"s3://{self._settings.promoted_artifact_bucket}"
-        containers = []
-        artifacts = []
-        for index, source_container in enumerate(spec["Containers"]):
-            container = dict(source_container)
-            source_url = container.get("ModelDataUrl")
-            if source_url:
-                _, source_key = _split_s3(source_url)
-                name = posixpath.basename(source_key) or "model.tar.gz"
-                folder = f"{source.group}-v{source.version}" + (f"-c{index}" if index else "")
-                target_url = f"{location.rstrip('/')}/{project}/{stage.value}/{folder}/{name}"
-                if not target.artifacts.exists(target_url):
-                    target.artifacts.copy(source_url, target_url, kms_key_id=promotion.kms_key_id)
-                container["ModelDataUrl"] = target_url
-                artifacts.append(target_url)
-            containers.append(container)
-        spec["Containers"] = containers
-        return spec, artifacts
+
+def _lineage_metadata(source: RegisteredVersion) -> dict[str, str]:
+    """The source's metadata, with its test outcome moved under the ``mlops:source-*`` keys."""
+    metadata = {k: v for k, v in source.metadata.items() if k not in TEST_OUTCOME_KEYS}
+    metadata[SOURCE_MODEL_PACKAGE_ARN] = source.arn
+    if source.test_outcome:
+        metadata[SOURCE_TEST_OUTCOME] = source.test_outcome
+    if source.test_run_id:
+        metadata[SOURCE_TEST_RUN_ID] = source.test_run_id
+    return metadata
+
+
+def _artifact_urls(description: Mapping[str, Any]) -> list[str]:
+    specs = [
+        description.get("InferenceSpecification") or {},
+        *(description.get("AdditionalInferenceSpecifications") or []),
+    ]
+    urls: list[str] = []
+    for spec in specs:
+        for container in spec.get("Containers") or []:
+            if container.get("ModelDataUrl"):
+                urls.append(container["ModelDataUrl"])
+            s3 = (container.get("ModelDataSource") or {}).get("S3DataSource") or {}
+            if s3.get("S3Uri"):
+                urls.append(s3["S3Uri"])
+    return urls
+
+
+class _SpecificationCopier:
+    """Copies the artifacts of inference specifications into one folder per source version; an
+    artifact already there with the source's size (an earlier, interrupted attempt) is not copied
+    again."""
+
+    def __init__(
+        self, source: RegisteredVersion, folder: str, artifacts: ArtifactStorePort, kms_key_id: str | None
+    ) -> None:
+        self._source = source
+        self._folder = folder
+        self._artifacts = artifacts
+        self._kms_key_id = kms_key_id
+        self.copied: list[str] = []
+
+    def specification(self, spec: Mapping[str, Any] | None, label: str) -> dict[str, Any]:
+        what = f"additional inference specification {label}" if label else "inference specification"
+        if not spec or not spec.get("Containers"):
+            raise UnsupportedModelError(f"{self._source.arn} has no {what} with containers to copy")
+        copied = dict(spec)
+        copied["Containers"] = [
+            self._container(container, "-".join(filter(None, (label, f"c{index}" if index else ""))))
+            for index, container in enumerate(spec["Containers"])
+        ]
+        return copied
+
+    def _container(self, source_container: Mapping[str, Any], label: str) -> dict[str, Any]:
+        container = dict(source_container)
+        subfolder = f"{self._folder}/{label}" if label else self._folder
+        url = container.get("ModelDataUrl")
+        if url:
+            container["ModelDataUrl"] = self._copy_object(url, subfolder)
+        data_source = container.get("ModelDataSource")
+        if data_source:
+            container["ModelDataSource"] = self._data_source(data_source, subfolder)
+        return container
+
+    def _data_source(self, data_source: Mapping[str, Any], subfolder: str) -> dict[str, Any]:
+        s3 = data_source.get("S3DataSource")
+        unsupported = sorted(set(data_source) - {"S3DataSource"})
+        if not s3 or unsupported:
+            raise UnsupportedModelError(
+                f"{self._source.arn} has a ModelDataSource the copier cannot copy "
+                f"({unsupported or 'no S3'}); register the dev version with an S3 artifact, "
+                "or promote it by hand"
+            )
+        if s3.get("ManifestS3Uri"):
+            raise UnsupportedModelError(
+                f"{self._source.arn} names its artifact files in a manifest ({s3['ManifestS3Uri']}), "
+                "which the copier does not rewrite; register the dev version with an S3 prefix "
+                "or object instead"
+            )
+        copied_s3 = dict(s3)
+        if s3.get("S3DataType") == "S3Prefix":
+            copied_s3["S3Uri"] = self._copy_prefix(str(s3["S3Uri"]), subfolder)
+        else:
+            copied_s3["S3Uri"] = self._copy_object(str(s3["S3Uri"]), subfolder)
+        copied_s3.pop("ETag", None)  # the source object's; the copy has its own
+        return {**data_source, "S3DataSource": copied_s3}
+
+    def _copy_object(self, source_url: str, subfolder: str) -> str:
+        _, source_key = _split_s3(source_url)
+        name = posixpath.basename(source_key) or "model.tar.gz"
+        target_url = f"{subfolder}/{name}"
+        self._ensure_copied(source_url, target_url, self._artifacts.size(source_url))
+        self.copied.append(target_url)
+        return target_url
+
+    def _copy_prefix(self, source_url: str, subfolder: str) -> str:
+        prefix = source_url if source_url.endswith("/") else source_url + "/"
+        objects = self._artifacts.list_prefix(prefix)
+        if not objects:
+            raise UnsupportedModelError(f"{self._source.arn}'s model data prefix {prefix} holds no object")
+        target_prefix = f"{subfolder}/model/"
+        for relative, size in objects:
+            self._ensure_copied(prefix + relative, target_prefix + relative, size)
+        self.copied.append(target_prefix)
+        return target_prefix
+
+    def _ensure_copied(self, source_url: str, target_url: str, source_size: int | None) -> None:
+        existing = self._artifacts.size(target_url)
+        if existing is not None and existing == source_size:
+            return
+        if existing is not None:
+            logger.warning(
+                f"{target_url} differs from {source_url} ({existing} vs {source_size} bytes): copied again"
+            )
+        self._artifacts.copy(source_url, target_url, kms_key_id=self._kms_key_id)
 
 
 def _why_none(

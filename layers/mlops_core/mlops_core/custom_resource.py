@@ -6,9 +6,16 @@ the request's pre-signed ``ResponseURL``; without one the stack hangs for an hou
 - crhelper sends the answer, SUCCESS or FAILED, also when the operation raises and, from a timer,
   just before the Lambda times out;
 - an operation raises :class:`InvalidRequestError` (or any error) with a reason a person can act
-  on: it becomes the ``Reason`` CloudFormation shows (crhelper keeps at most 256 characters);
-- a request without an HTTPS ``ResponseURL`` cannot be answered at all (crhelper would retry a
-  plain-HTTP or empty URL forever): it is logged and refused without running anything;
+  on: it becomes the ``Reason`` CloudFormation shows, cut here to 256 characters keeping its
+  beginning (crhelper would keep only the end);
+- the request's envelope is checked before crhelper sees it (crhelper reads ``StackId``,
+  ``RequestId``, ``LogicalResourceId`` and ``RequestType`` before it knows where to answer, and
+  would then answer an empty URL forever, or, on a warm Lambda, the previous request's URL):
+  without an HTTPS ``ResponseURL`` nothing can be answered, so it is logged and dropped; with one,
+  the request is answered FAILED directly, naming what is missing;
+- on Delete, a failure to publish the domain events does not fail the answer (a FAILED Delete
+  leaves the stack DELETE_FAILED): it is logged and reported in the answer's ``Reason`` and
+  ``Data.Notes``, like the operation's own :attr:`ResourceOutcome.notes`;
 - dependencies (settings validated from the environment, clients, the service) are built on
   first use, never at import; a misconfigured function answers FAILED naming the variable;
 - after a successful operation its domain events are published; logs and metrics go through the
@@ -17,10 +24,14 @@ the request's pre-signed ``ResponseURL``; without one the stack hangs for an hou
 
 from __future__ import annotations
 
+import http.client
+import json
 import os
+import ssl
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from crhelper import CfnResource
@@ -43,11 +54,29 @@ class InvalidRequestError(ValueError):
 
 @dataclass(frozen=True)
 class ResourceOutcome:
-    """What an operation did: the physical id (stable across updates), ``Fn::GetAtt`` data, events."""
+    """What an operation did: the physical id (stable across updates), ``Fn::GetAtt`` data, events,
+    and notes: what a person should know about a SUCCESS (what was left alone, and why)."""
 
     physical_id: str
     data: Mapping[str, str] = field(default_factory=dict)
     events: Sequence[DomainEvent] = ()
+    notes: Sequence[str] = ()
+
+
+REQUEST_TYPES = ("Create", "Update", "Delete")
+# CloudFormation shows at most 256 characters of a reason (crhelper cuts longer ones to their end).
+MAX_REASON_LENGTH = 256
+_ENVELOPE = ("StackId", "RequestId", "LogicalResourceId")
+
+
+def short_reason(text: str, limit: int = MAX_REASON_LENGTH) -> str:
+    """``text`` cut to ``limit`` characters, keeping its beginning (where the reason is)."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
+
+
+class _OperationError(RuntimeError):
+    """An operation's error, its message cut to what CloudFormation shows."""
 
 
 Operation = Callable[[ServiceT, CustomResourceRequest], ResourceOutcome]
@@ -84,13 +113,21 @@ class CustomResourceFunction(Generic[SettingsT, ServiceT]):
 
     def _handle(self, event: Any, context: LambdaContext) -> dict[str, Any]:
         url = event.get("ResponseURL") if isinstance(event, dict) else None
-        if not isinstance(url, str) or not url.startswith("https://") or "RequestId" not in event:
+        if not isinstance(url, str) or not url.startswith("https://"):
             logger.error(
-                "Unanswerable custom resource request: it needs RequestId and an https ResponseURL",
+                "Unanswerable custom resource request: it needs an https ResponseURL; dropped",
                 extra={"response_url": repr(url)},
             )
             metrics.add_metric(name="InvalidEvents", unit=MetricUnit.Count, value=1)
             return {"Status": "FAILED", "Reason": "unanswerable request", "Answered": False}
+        assert isinstance(event, dict)
+        problem = _envelope_problem(event)
+        if problem is not None:
+            logger.error(f"Malformed custom resource request: {problem}")
+            metrics.add_metric(name="InvalidEvents", unit=MetricUnit.Count, value=1)
+            reason = short_reason(f"malformed custom resource request: {problem}")
+            answered = _answer_directly(url, event, reason)
+            return {"Status": "FAILED", "Reason": reason, "Answered": answered}
         helper = self._cfn_helper()
         helper(event, context)
         metrics.add_metric(name=f"Outcome.{helper.Status}", unit=MetricUnit.Count, value=1)
@@ -119,18 +156,30 @@ class CustomResourceFunction(Generic[SettingsT, ServiceT]):
     ) -> Callable[[dict[str, Any], LambdaContext], str]:
         def run(event: dict[str, Any], context: LambdaContext) -> str:
             try:
-                request = CustomResourceRequest.model_validate(event)
-            except ValidationError as error:
-                raise InvalidRequestError(f"malformed custom resource request: {error}") from None
-            service, publisher = self._get_dependencies()
-            try:
+                try:
+                    request = CustomResourceRequest.model_validate(event)
+                except ValidationError as error:
+                    raise InvalidRequestError(f"malformed custom resource request: {error}") from None
+                service, publisher = self._get_dependencies()
                 outcome = self._operations[request_type](service, request)
             except Exception as error:
                 logger.exception(f"{request_type} failed: {error}")
                 metrics.add_metric(name="Errors", unit=MetricUnit.Count, value=1)
-                raise
-            publisher.publish(outcome.events)
+                raise _OperationError(short_reason(str(error))) from error
+            notes = list(outcome.notes)
+            try:
+                publisher.publish(outcome.events)
+            except Exception as error:
+                if request_type != "Delete":
+                    logger.exception(f"{request_type}: publishing its events failed: {error}")
+                    raise _OperationError(short_reason(f"events not published: {error}")) from error
+                notes.append(f"events not published: {error}")
             helper.Data.update(outcome.data)
+            if notes:
+                reported = short_reason("; ".join(notes))
+                helper.Reason = reported
+                helper.Data["Notes"] = reported
+                logger.warning(f"{request_type}: SUCCESS, with notes: {'; '.join(notes)}")
             logger.info(
                 f"{request_type}: SUCCESS",
                 extra={"physical_id": outcome.physical_id, "data": dict(outcome.data)},
@@ -154,3 +203,53 @@ class CustomResourceFunction(Generic[SettingsT, ServiceT]):
                 EventPublisher(clients("events"), settings.event_bus_name),
             )
         return self._dependencies
+
+
+def _envelope_problem(event: Mapping[str, Any]) -> str | None:
+    """What is wrong with the parts of a request crhelper needs before it can answer, if anything."""
+    problems = [name for name in _ENVELOPE if not isinstance(event.get(name), str) or not event.get(name)]
+    request_type = event.get("RequestType")
+    if request_type not in REQUEST_TYPES:
+        problems.append(f"RequestType {request_type!r} (expected Create, Update or Delete)")
+    return "missing or invalid " + ", ".join(problems) if problems else None
+
+
+ANSWER_ATTEMPTS = 3
+
+
+def _answer_directly(url: str, event: Mapping[str, Any], reason: str) -> bool:
+    """PUT a FAILED answer to ``url`` (what crhelper would send, without its endless retries)."""
+    request_id = str(event.get("RequestId") or "unknown")
+    body = json.dumps(
+        {
+            "Status": "FAILED",
+            "Reason": reason,
+            "PhysicalResourceId": str(event.get("PhysicalResourceId") or f"invalid-request-{request_id}"),
+            "StackId": str(event.get("StackId") or ""),
+            "RequestId": request_id,
+            "LogicalResourceId": str(event.get("LogicalResourceId") or ""),
+            "Data": {},
+        }
+    )
+    split = urlsplit(url)
+    path = urlunsplit(("", "", split.path or "/", split.query, ""))
+    for attempt in range(1, ANSWER_ATTEMPTS + 1):
+        connection = http.client.HTTPSConnection(
+            split.netloc, context=ssl.create_default_context(), timeout=10
+        )
+        try:
+            # The pre-signed URL is signed for an empty content type, like crhelper sends.
+            connection.request(
+                "PUT", path, body=body, headers={"content-type": "", "content-length": str(len(body))}
+            )
+            status = connection.getresponse().status
+        except (OSError, http.client.HTTPException) as error:
+            logger.warning(f"Answering the malformed request failed (attempt {attempt}): {error}")
+            continue
+        finally:
+            connection.close()
+        if status < 300:
+            return True
+        logger.warning(f"Answering the malformed request got HTTP {status} (attempt {attempt})")
+    logger.error("The malformed request could not be answered; CloudFormation will time out waiting")
+    return False

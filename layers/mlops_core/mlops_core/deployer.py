@@ -9,20 +9,32 @@ duplicated and arrive out of order.
 Production concerns live here too:
 - how a stage is deployed (compute, strategy, data capture, alarms) comes from the project
   record (:mod:`mlops_core.deployment_settings`), checked before any change;
-- an approval that finds the endpoint busy is stored as its ``PENDING`` deployment (the newest
-  version wins) and applied on the endpoint's next ``IN_SERVICE`` event, never lost;
-- rejecting the live version rolls the endpoint back to the newest older approved version;
+- an approval that cannot be carried out now is stored as the endpoint's ``PENDING`` deployment
+  (the newest version wins) and applied later, never lost: a busy endpoint
+  (``Creating``/``Updating``/``RollingBack``) is waited for until ``IN_SERVICE``; a ``Failed`` one is
+  deleted and the deployment waits until it is gone (``DELETING`` event; a deletion is
+  asynchronous in AWS). Whatever is pending is re-validated against the endpoint and the registry
+  when it is applied;
+- rejecting the live version rolls the endpoint (or the champion's shadow) back to the newest
+  older approved version;
 - a challenger in ``shadow`` mode becomes a shadow variant of the champion endpoint;
 - production stages need lineage (commit, dataset, metrics) on the version;
-- once an endpoint is back in service, the models and configs it no longer uses are deleted,
-  except the previous config and its models (kept for rollback).
+- once an endpoint is back in service, the endpoint configs it no longer uses are deleted except
+  the previous one (kept for rollback), and the models no remaining config of the project's
+  endpoints uses (shadow variants included).
+
+Layout: routes (one per event type; each parses and delegates), operations (deploy, roll back,
+tidy up: what a route or a future one, e.g. MLflow aliases, calls), then the deployment itself,
+the pending deployments and housekeeping.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
 
 from mlops_core import rollout
 from mlops_core import tags as tag_keys
@@ -63,8 +75,10 @@ from mlops_core.naming import (
 )
 from mlops_core.sagemaker_adapter import (
     Endpoint,
+    EndpointBusyError,
     EndpointConfig,
     ModelPackage,
+    ResourceConflictError,
     SageMakerAdapter,
     SageMakerPort,
 )
@@ -72,7 +86,23 @@ from mlops_core.settings import DeployerSettings
 from mlops_core.topology import Stage
 
 PREVIOUS_ENDPOINT_CONFIG_TAG = "mlops:previous-endpoint-config"
-"""On an endpoint: the config it ran before the last update (kept by housekeeping for rollback)."""
+"""On an endpoint config: the config its endpoint ran when it was deployed (housekeeping keeps
+that one for rollback). A tag on the new config costs no call; tagging the endpoint would."""
+
+UPDATABLE = frozenset({EndpointStatus.IN_SERVICE, EndpointStatus.UPDATE_ROLLBACK_FAILED})
+"""Statuses in which UpdateEndpoint is accepted (AWS allows an update after a failed rollback)."""
+
+_DONE_NOTHING = frozenset({"ignored", "skipped"})
+"""Outcomes of a pending deployment that changed nothing (it was stale, rejected or moot)."""
+
+
+class EndpointNotGoneError(RuntimeError):
+    """A deployment waits for the endpoint's deletion to finish; raised so that Lambda's
+    asynchronous retries look again later (the deployment stays stored as PENDING meanwhile)."""
+
+
+Known = Mapping[str, "Endpoint | None"]
+"""Endpoints already described strongly (DescribeEndpoint) in this invocation, by name; None = gone."""
 
 
 @dataclass(frozen=True)
@@ -83,8 +113,9 @@ class _Request:
     target: StageResource  # the stage whose endpoint is changed (the champion, for a shadow)
     version: ModelPackageRef
     rolled_back: ModelPackageRef | None = None  # set when this deployment undoes a rejection
-    from_pending: bool = False  # the endpoint's PENDING deployment, deleted once carried out
-    endpoint: Endpoint | None = None  # already described by the caller (saves two calls)
+    pending_version: int | None = None  # carrying out the PENDING deployment stored with this version
+    known: Known = field(default_factory=dict)  # endpoints described strongly in this invocation
+    seen: Endpoint | None = None  # the target endpoint as already found (Search) in this invocation
 
     @property
     def shadow(self) -> bool:
@@ -113,19 +144,13 @@ class ModelDeployer:
             CloudWatchAlarms(clients("cloudwatch")),
         )
 
-    # ------------------------------------------------------------------ routes
+    # ------------------------------------------------------------------ routes (one per event type)
 
     def on_model_package_state_change(self, event: ModelPackageStateChange) -> Outcome:
         detail = event.detail
-        target = parse_stage_resource(detail.ModelPackageGroupName)
-        if target is None:
-            return _ignored(
-                f"model group {detail.ModelPackageGroupName!r} does not follow the "
-                "{project}-{stage} naming contract"
-            )
-        if target.stage not in self._settings.deployed_stages:
-            deployed = ",".join(sorted(self._settings.deployed_stages))
-            return _ignored(f"stage {target.stage} is not deployed by this stack (DeployedStages={deployed})")
+        target = self._deployed_stage(detail.ModelPackageGroupName, "model group")
+        if isinstance(target, Outcome):
+            return target
         version = parse_model_package_arn(detail.ModelPackageArn)
         if detail.ModelApprovalStatus is ModelApprovalStatus.REJECTED:
             return self.roll_back_rejected(target, version)
@@ -134,32 +159,30 @@ class ModelDeployer:
         return self.deploy(target, version)
 
     def on_endpoint_state_change(self, event: EndpointStateChange) -> Outcome:
-        """``IN_SERVICE``: apply the pending deployment, or tidy up; ``FAILED``: say why."""
+        """``IN_SERVICE``: apply what is pending, else tidy up; ``FAILED``: say why (and recreate the
+        endpoint if a deployment is pending); ``DELETING``: create it again if one is pending."""
         detail = event.detail
         target = self._managed_stage_endpoint(detail.EndpointName, detail.Tags)
         if isinstance(target, Outcome):
             return target
         if detail.EndpointStatus is EndpointStatus.FAILED:
-            reason = (
-                f"endpoint {detail.EndpointName} failed: {detail.FailureReason or 'no reason given'}; "
-                "the next approval recreates it"
-            )
-            failed = DeploymentFailed(
-                project=target.project,
-                stage=target.stage,
-                endpoint_name=detail.EndpointName,
-                model_package_arn=detail.Tags.get(tag_keys.MODEL_PACKAGE_ARN),
-                reason=reason,
-            )
-            return Outcome("failed", {"reason": reason}, [failed])
+            return self._on_failed(target, detail.FailureReason, detail.Tags.get(tag_keys.MODEL_PACKAGE_ARN))
+        if detail.EndpointStatus is EndpointStatus.DELETING:
+            return self._on_deleting(target)
         if detail.EndpointStatus is not EndpointStatus.IN_SERVICE:
             return _ignored(f"endpoint {detail.EndpointName} is {detail.EndpointStatus}")
         applied = self._apply_pending(target)
-        if applied is not None:
+        if applied is not None and applied.status not in _DONE_NOTHING:
             return applied
-        if detail.EndpointConfigName is None:
-            return _ignored("the event names no endpoint config")
-        return self.tidy_up(detail.EndpointName, detail.EndpointConfigName, detail.Tags)
+        tidied = self.tidy_up(target)
+        if applied is None:
+            return tidied
+        # What was pending was moot (stale, rejected since, no longer live): say so, and tidy up.
+        return Outcome(
+            tidied.status,
+            {**tidied.details, "pending": {"status": applied.status, **applied.details}},
+            [*applied.events, *tidied.events],
+        )
 
     def on_endpoint_deployment_state_change(self, event: EndpointDeploymentStateChange) -> Outcome:
         """SageMaker rolling a blue/green rollout back on an alarm is reported as a rollback."""
@@ -193,9 +216,15 @@ class ModelDeployer:
     # ------------------------------------------------------------------ operations
 
     def deploy(
-        self, source: StageResource, version: ModelPackageRef, *, from_pending: bool = False
+        self,
+        source: StageResource,
+        version: ModelPackageRef,
+        *,
+        pending_version: int | None = None,
+        known: Known | None = None,
     ) -> Outcome:
-        """Deploy an approved version of ``source``'s group (to its endpoint, or as the champion's shadow)."""
+        """Deploy an approved version of ``source``'s group (to its endpoint, or as the champion's
+        shadow). ``pending_version``: this is the endpoint's PENDING deployment being applied."""
         loaded = self._load_settings(source, version.arn)
         if isinstance(loaded, Outcome):
             return loaded
@@ -203,22 +232,55 @@ class ModelDeployer:
         target = source
         if source.stage is Stage.CHALLENGER and stage_settings.strategy is Strategy.SHADOW:
             target = StageResource(source.project, Stage.CHAMPION)
-        request = _Request(source, target, version, from_pending=from_pending)
+        request = _Request(source, target, version, pending_version=pending_version, known=known or {})
         return self._deploy(request, project_settings, stage_settings)
 
-    def roll_back_rejected(self, stage: StageResource, rejected: ModelPackageRef) -> Outcome:
-        """The version live on the stage's endpoint was rejected: go back to the newest older approved one."""
-        endpoint = self._sagemaker.describe_endpoint(stage.name)
+    def roll_back_rejected(
+        self,
+        stage: StageResource,
+        rejected: ModelPackageRef,
+        *,
+        pending_version: int | None = None,
+        known: Known | None = None,
+    ) -> Outcome:
+        """A rejected version that is live goes: the stage's endpoint (or, for a challenger, the
+        champion's shadow variant) gets the newest older approved version. No older version: the
+        endpoint is left and ``Deployment Failed`` says so; a shadow is removed.
+
+        Everything is decided on the current state, so a rollback deferred while the endpoint was
+        busy is checked again when applied (the rejected version may no longer be live)."""
+        known = known or {}
+        request = _Request(stage, stage, rejected, pending_version=pending_version, known=known)
+        endpoint = self._endpoint(request, stage.name)
+        target, config = stage, None
         if endpoint is None or endpoint.model_package_arn != rejected.arn:
-            live = endpoint.model_package_arn if endpoint else "no endpoint"
-            return _ignored(
-                f"rejected version {rejected.version} is not live on {stage.name} ({live}); "
-                "nothing to roll back"
-            )
+            shadow = self._rejected_shadow(stage, rejected, known)
+            if shadow is None:
+                live = endpoint.model_package_arn if endpoint else "no endpoint"
+                self._forget_pending(request)
+                return _ignored(
+                    f"rejected version {rejected.version} is not live on {stage.name} ({live}); "
+                    "nothing to roll back"
+                )
+            endpoint, config = shadow
+            target = StageResource(stage.project, Stage.CHAMPION)
         if endpoint.tags.get(tag_keys.MANAGED_BY) != self._settings.stack_name:
-            return self._failed(stage, rejected.arn, self._not_managed(stage.name))
+            return self._failed(stage, rejected.arn, self._not_managed(endpoint.name))
+        package = self._sagemaker.describe_model_package(rejected.arn)
+        if package is not None and package.approval_status is not ModelApprovalStatus.REJECTED:
+            # Out of order: rejected, then approved again before this event (or the deferral) ran.
+            self._forget_pending(request)
+            return _ignored(
+                f"version {rejected.arn} is {package.approval_status} again; nothing to roll back"
+            )
         older = [v for v in self._sagemaker.list_approved_versions(rejected.group) if v < rejected.version]
+        if not older and target != stage:
+            assert config is not None
+            return self._remove_shadow(
+                replace(request, target=target, rolled_back=rejected), endpoint, config
+            )
         if not older:
+            self._forget_pending(request)
             return self._failed(
                 stage,
                 rejected.arn,
@@ -230,57 +292,55 @@ class ModelDeployer:
         loaded = self._load_settings(stage, previous.arn)
         if isinstance(loaded, Outcome):
             return loaded
-        request = _Request(stage, stage, previous, rolled_back=rejected, endpoint=endpoint)
-        return self._deploy(request, *loaded)
+        rollback = replace(request, target=target, version=previous, rolled_back=rejected, seen=endpoint)
+        return self._deploy(rollback, *loaded)
 
-    def tidy_up(self, endpoint_name: str, current_config: str, endpoint_tags: dict[str, str]) -> Outcome:
-        """Delete the endpoint's configs and models that nothing uses any more, except the previous
-        config and its models (the rollback target). Only what this deployer named for this endpoint
-        and created before the current config is considered, so a deployment in flight is safe."""
-        configs = {
-            resource.name: resource
-            for resource in self._sagemaker.list_endpoint_configs(f"{endpoint_name}-v")
-            if _version_of_config(endpoint_name, resource.name) is not None
-        }
-        current = configs.get(current_config)
-        if current is None:
+    def tidy_up(self, target: StageResource) -> Outcome:
+        """Housekeeping of an endpoint that is in service.
+
+        Deleted: the endpoint's own configs created before its current one, except the previous
+        one (the current config's ``mlops:previous-endpoint-config`` tag, else the newest older
+        config); the models of this project's related endpoints (the champion and the challenger
+        share models through the shadow variant) that no remaining config references, created
+        before every related endpoint's current config (so a deployment in flight is safe); the
+        rollback alarms of an endpoint whose strategy no longer needs them. The endpoint's
+        ``mlops:model-package-arn``/``mlops:commit-id`` tags are brought up to the version it now
+        serves (done here, once the update is done, rather than on every deployment)."""
+        endpoint_name = target.name
+        endpoint = self._sagemaker.describe_endpoint(endpoint_name)
+        if endpoint is None or endpoint.status is not EndpointStatus.IN_SERVICE:
+            status = endpoint.status if endpoint else "gone"
+            return _ignored(f"endpoint {endpoint_name} is {status}; housekeeping waits for InService")
+        if endpoint.tags.get(tag_keys.MANAGED_BY) != self._settings.stack_name:
+            return _ignored(self._not_managed(endpoint_name))
+        own = self._named_configs(target)
+        current = self._sagemaker.describe_endpoint_config(endpoint.config_name)
+        if endpoint.config_name not in own or current is None:
             return _ignored(
-                f"endpoint {endpoint_name} runs {current_config}, which this deployer did not name"
+                f"endpoint {endpoint_name} runs {endpoint.config_name}, which this deployer did not name"
             )
-        older = sorted(
-            (resource for resource in configs.values() if resource.creation_time < current.creation_time),
-            key=lambda resource: resource.creation_time,
-        )
-        previous = endpoint_tags.get(PREVIOUS_ENDPOINT_CONFIG_TAG)
-        if previous not in configs or previous == current_config:
-            previous = older[-1].name if older else None
-        keep = {current_config, *([previous] if previous else [])}
-        used_models: set[str] = set()
-        for name in keep:
-            config = self._sagemaker.describe_endpoint_config(name)
-            if config is not None:
-                used_models |= config.model_names()
-        deleted_configs = [resource.name for resource in older if resource.name not in keep]
+        created = own[current.name]
+        current_tags = self._sagemaker.list_tags(current.arn) if current.arn else {}
+        older = sorted((name for name, time in own.items() if time < created), key=lambda name: own[name])
+        previous = current_tags.get(PREVIOUS_ENDPOINT_CONFIG_TAG)
+        if previous not in own or previous == current.name:
+            previous = older[-1] if older else None
+        kept = {current.name, *([previous] if previous else [])}
+        deleted_configs = [name for name in older if name not in kept]
         for name in deleted_configs:
             self._sagemaker.delete_endpoint_config(name)
-        deleted_models = [
-            resource.name
-            for resource in self._sagemaker.list_models(f"{endpoint_name}-v")
-            if resource.name not in used_models
-            and resource.creation_time < current.creation_time
-            and _version_of_config(endpoint_name, resource.name) is not None
-        ]
-        for name in deleted_models:
-            self._sagemaker.delete_model(name)
-        return Outcome(
-            "tidied",
-            {
-                "endpoint_name": endpoint_name,
-                "kept_endpoint_configs": sorted(keep),
-                "deleted_endpoint_configs": deleted_configs,
-                "deleted_models": deleted_models,
-            },
-        )
+        deleted_models = self._delete_unused_models(target, current, created, set(deleted_configs))
+        retagged = self._retag_served_version(endpoint, current_tags)
+        details: dict[str, Any] = {
+            "endpoint_name": endpoint_name,
+            "kept_endpoint_configs": sorted(kept),
+            "deleted_endpoint_configs": deleted_configs,
+            "deleted_models": deleted_models,
+            "deleted_alarms": self._delete_unneeded_alarms(target),
+        }
+        if retagged:
+            details["retagged"] = retagged
+        return Outcome("tidied", details)
 
     # ------------------------------------------------------------------ the deployment itself
 
@@ -297,6 +357,8 @@ class ModelDeployer:
             return self._failed(
                 source, version.arn, f"deployment settings of {source.stage} refused: {error}"
             )
+        if request.shadow and not isinstance(resolved.compute, InstanceCompute):
+            return self._failed(source, version.arn, "a shadow variant needs real-time instances")
         checked = self._check_endpoint(request)
         if isinstance(checked, Outcome):
             return checked
@@ -318,16 +380,19 @@ class ModelDeployer:
                     f"{source.stage}: {', '.join(missing)} (commit-id: MetadataProperties.CommitId; "
                     "dataset: CustomerMetadataProperties['mlops:dataset']; metrics: ModelMetrics)",
                 )
-        if endpoint is not None and endpoint.status is not EndpointStatus.IN_SERVICE:
-            # A Failed endpoint cannot be updated: delete it and create it again.
-            self._sagemaker.delete_endpoint(endpoint.name)
-            endpoint, current_config = None, None
-        return self._roll_out(request, resolved, package, endpoint, current_config)
+        if endpoint is not None and endpoint.status is EndpointStatus.FAILED:
+            # A Failed endpoint cannot be updated, and DeleteEndpoint is asynchronous: delete it
+            # and keep the deployment pending until the endpoint is gone.
+            return self._defer(request, EndpointStatus.FAILED)
+        try:
+            return self._roll_out(request, resolved, package, endpoint, current_config)
+        except ResourceConflictError as error:
+            return self._failed(source, version.arn, f"{error}; refusing to deploy over it")
 
     def _check_endpoint(self, request: _Request) -> tuple[Endpoint | None, EndpointConfig | None] | Outcome:
         """The endpoint to change and its config (when the new config keeps parts of it), or why not."""
         source, version, endpoint_name = request.source, request.version, request.target.name
-        endpoint = request.endpoint or self._sagemaker.describe_endpoint(endpoint_name)
+        endpoint = self._endpoint(request, endpoint_name)
         if endpoint is None:
             if request.shadow:
                 return self._failed(
@@ -351,14 +416,27 @@ class ModelDeployer:
         if skip is not None:
             self._forget_pending(request)
             return _skipped(source, endpoint_name, live_arn or "", version, skip)
-        if endpoint.status.is_busy:
-            return self._defer(request, endpoint.status)
-        if endpoint.status is not EndpointStatus.IN_SERVICE and request.shadow:
+        if request.shadow and endpoint.status not in UPDATABLE and not endpoint.status.is_busy:
             return self._failed(
                 source,
                 version.arn,
                 f"champion endpoint {endpoint_name} is {endpoint.status}; "
                 "deploy a champion before its shadow",
+            )
+        if endpoint.status is EndpointStatus.DELETING and request.shadow:
+            return self._failed(
+                source,
+                version.arn,
+                f"champion endpoint {endpoint_name} is being deleted; deploy a champion first",
+            )
+        if endpoint.status.is_busy:
+            return self._defer(request, endpoint.status)
+        if endpoint.status is EndpointStatus.OUT_OF_SERVICE:
+            return self._failed(
+                source,
+                version.arn,
+                f"endpoint {endpoint_name} is OutOfService (SageMaker cannot serve it); the deployer "
+                "does not update or delete it: find out why, then delete it and approve again",
             )
         if request.shadow and current_config is None:
             return self._failed(
@@ -392,7 +470,7 @@ class ModelDeployer:
         assert compute is not None  # resolved() always names the compute
         if request.shadow:
             assert endpoint is not None and current_config is not None
-            assert isinstance(compute, InstanceCompute)  # checked by resolved()
+            assert isinstance(compute, InstanceCompute)  # checked by _deploy
             config_request = rollout.endpoint_config_request(
                 current_config.production_variants,
                 shadows=[rollout.shadow_variant(model_name, compute, resolved.shadow_sampling_percentage)],
@@ -408,7 +486,9 @@ class ModelDeployer:
                 data_capture=rollout.data_capture_config(resolved.data_capture),
             )
             config_version = version.version
-            config_tags = tags
+            config_tags = dict(tags)
+        if endpoint is not None:
+            config_tags[PREVIOUS_ENDPOINT_CONFIG_TAG] = endpoint.config_name
         config_name = versioned_resource_name(
             endpoint_name, config_version, json.dumps(config_request, sort_keys=True)
         )
@@ -421,7 +501,15 @@ class ModelDeployer:
         self._sagemaker.create_endpoint_config(config_name, request=config_request, tags=config_tags)
         strategy = Strategy.SHADOW if request.shadow else resolved.strategy
         if endpoint is None:
-            self._sagemaker.create_endpoint(endpoint_name, config_name=config_name, tags=tags)
+            if not self._sagemaker.create_endpoint(endpoint_name, config_name=config_name, tags=tags):
+                # The name is in use: our view was behind, or an earlier attempt of this very
+                # deployment got that far. Look at what is there and decide again.
+                existing = self._sagemaker.describe_endpoint(endpoint_name)
+                if existing is None:
+                    raise EndpointNotGoneError(f"endpoint {endpoint_name} is being deleted; retrying")
+                managed = existing.tags.get(tag_keys.MANAGED_BY) == settings.stack_name
+                if not (managed and existing.config_name == config_name):
+                    return self._redeploy(replace(request, known={**request.known, endpoint_name: existing}))
             action = "create"
         else:
             deployment_config = None
@@ -433,46 +521,401 @@ class ModelDeployer:
                 deployment_config = rollout.deployment_config(
                     resolved, [definition["AlarmName"] for definition in definitions]
                 )
-            self._sagemaker.update_endpoint(
-                endpoint_name, config_name=config_name, deployment_config=deployment_config
-            )
-            new_tags = {PREVIOUS_ENDPOINT_CONFIG_TAG: endpoint.config_name}
-            if not request.shadow:
-                new_tags |= {k: v for k, v in tags.items() if k != tag_keys.MANAGED_BY}
-            self._sagemaker.tag(endpoint.arn, new_tags)
+            try:
+                self._sagemaker.update_endpoint(
+                    endpoint_name, config_name=config_name, deployment_config=deployment_config
+                )
+            except EndpointBusyError:
+                # Our view of the endpoint was behind (Search lags): it is busy after all.
+                return self._defer_on_current_state(request)
             action = "update"
         self._forget_pending(request)
-        event: DomainEvent
-        if request.rolled_back is not None:
-            event = DeploymentRolledBack(
-                project=target.project,
-                stage=target.stage,
-                endpoint_name=endpoint_name,
-                trigger="rejection",
-                rolled_back_model_package_arn=request.rolled_back.arn,
-                model_package_arn=version.arn,
-                model_package_version=version.version,
-                endpoint_config_name=config_name,
-                reason=f"version {request.rolled_back.version} was rejected while live",
-            )
-            status = "rolled-back"
-        else:
-            event = DeploymentStarted(
-                project=source.project,
-                stage=source.stage,
-                endpoint_name=endpoint_name,
-                model_package_arn=version.arn,
-                model_package_version=version.version,
-                model_name=model_name,
-                endpoint_config_name=config_name,
-                action=action,
-                strategy=strategy.value,
-            )
-            status = "started"
         details = {"endpoint_name": endpoint_name, "action": action, "strategy": strategy.value}
-        return Outcome(status, details, [event])
+        if request.rolled_back is not None:
+            return Outcome(
+                "rolled-back",
+                details,
+                [
+                    self._rolled_back_event(
+                        request,
+                        f"version {request.rolled_back.version} was rejected while live",
+                        config_name,
+                    )
+                ],
+            )
+        started = DeploymentStarted(
+            project=source.project,
+            stage=source.stage,
+            endpoint_name=endpoint_name,
+            model_package_arn=version.arn,
+            model_package_version=version.version,
+            model_name=model_name,
+            endpoint_config_name=config_name,
+            action=action,
+            strategy=strategy.value,
+        )
+        return Outcome("started", details, [started])
+
+    def _redeploy(self, request: _Request) -> Outcome:
+        loaded = self._load_settings(request.source, request.version.arn)
+        if isinstance(loaded, Outcome):
+            return loaded
+        return self._deploy(request, *loaded)
+
+    def _remove_shadow(self, request: _Request, champion: Endpoint, config: EndpointConfig) -> Outcome:
+        """The champion's shadow was rejected and no older approved challenger version exists: the
+        champion keeps its production variants and data capture, without a shadow."""
+        rejected = request.version
+        if champion.status.is_busy:
+            return self._defer(request, champion.status)
+        if champion.status not in UPDATABLE:
+            return self._failed(
+                request.source, rejected.arn, f"champion endpoint {champion.name} is {champion.status}"
+            )
+        config_request = rollout.endpoint_config_request(
+            config.production_variants, data_capture=config.data_capture
+        )
+        live = parse_model_package_arn(champion.model_package_arn) if champion.model_package_arn else None
+        config_name = versioned_resource_name(
+            champion.name, live.version if live else 0, json.dumps(config_request, sort_keys=True)
+        )
+        config_tags = tag_keys.resource_tags(
+            project=request.target.project,
+            stage=request.target.stage,
+            managed_by=self._settings.stack_name,
+            model_package_arn=champion.model_package_arn,
+        )
+        config_tags[PREVIOUS_ENDPOINT_CONFIG_TAG] = champion.config_name
+        try:
+            self._sagemaker.create_endpoint_config(config_name, request=config_request, tags=config_tags)
+        except ResourceConflictError as error:
+            return self._failed(request.source, rejected.arn, f"{error}; refusing to deploy over it")
+        try:
+            self._sagemaker.update_endpoint(champion.name, config_name=config_name)
+        except EndpointBusyError:
+            return self._defer_on_current_state(request)
+        self._forget_pending(request)
+        reason = (
+            f"challenger version {rejected.version} was rejected while live as the shadow of "
+            f"{champion.name}, and no older approved challenger version exists: the shadow is removed"
+        )
+        event = DeploymentRolledBack(
+            project=request.source.project,
+            stage=request.source.stage,
+            endpoint_name=champion.name,
+            trigger="rejection",
+            rolled_back_model_package_arn=rejected.arn,
+            endpoint_config_name=config_name,
+            reason=reason,
+        )
+        details = {
+            "endpoint_name": champion.name,
+            "action": "remove-shadow",
+            "strategy": Strategy.SHADOW.value,
+        }
+        return Outcome("rolled-back", details, [event])
+
+    def _rolled_back_event(self, request: _Request, reason: str, config_name: str) -> DeploymentRolledBack:
+        assert request.rolled_back is not None
+        return DeploymentRolledBack(
+            project=request.source.project,
+            stage=request.source.stage,
+            endpoint_name=request.target.name,
+            trigger="rejection",
+            rolled_back_model_package_arn=request.rolled_back.arn,
+            model_package_arn=request.version.arn,
+            model_package_version=request.version.version,
+            endpoint_config_name=config_name,
+            reason=reason,
+        )
+
+    # ------------------------------------------------------------------ pending deployments
+
+    def _defer(self, request: _Request, status: EndpointStatus) -> Outcome:
+        """Store the deployment as the endpoint's PENDING one (kept under the approving stage's
+        endpoint name, so a challenger's shadow and the champion's own never overwrite each other),
+        then make sure it cannot wait for an event that will never come: a Failed endpoint is
+        deleted now, and an endpoint that is already in service or gone gets it at once."""
+        assert self._config_table is not None, "deferring needs the config table"
+        source, version, endpoint_name = request.source, request.version, request.target.name
+        deployment: dict[str, Any] = {
+            "model_package_arn": version.arn,
+            "project": source.project,
+            "stage": source.stage.value,
+        }
+        key_version = version.version
+        if request.rolled_back is not None:
+            # A rollback is decided again when applied, so it is stored as "undo this rejection".
+            deployment["rolled_back_model_package_arn"] = request.rolled_back.arn
+            key_version = request.rolled_back.version
+        stored = self._config_table.put_pending_deployment(source.name, deployment, version=key_version)
+        waits_for = status
+        if status is EndpointStatus.FAILED:
+            self._sagemaker.delete_endpoint(endpoint_name)
+            waits_for = EndpointStatus.DELETING
+        details: dict[str, Any] = {"endpoint_name": endpoint_name, "endpoint_status": waits_for.value}
+        events: list[DomainEvent] = []
+        if stored:
+            events.append(
+                DeploymentDeferred(
+                    project=source.project,
+                    stage=source.stage,
+                    endpoint_name=endpoint_name,
+                    model_package_arn=version.arn,
+                    model_package_version=version.version,
+                    endpoint_status=waits_for.value,
+                )
+            )
+        else:
+            details["reason"] = f"version {key_version} or a newer one is already pending"
+        if endpoint_name in request.known and status is not EndpointStatus.FAILED:
+            return Outcome("deferred", details, events)  # already looked strongly: it is busy
+        # The event that applies a pending deployment may already have passed (our view lagged, or
+        # the endpoint finished meanwhile): look again, strongly, and apply it now if it can be.
+        now = self._sagemaker.describe_endpoint(endpoint_name)
+        if now is not None and now.status is EndpointStatus.DELETING and status is EndpointStatus.DELETING:
+            # Someone else is deleting it, and its DELETING event may be gone already: Lambda's
+            # retries try again (the deployment is stored; after the retries it is in the
+            # FailedEventsQueue and the next approval or endpoint event applies it).
+            raise EndpointNotGoneError(
+                f"endpoint {endpoint_name} is being deleted; version {version.version} is stored as its "
+                "pending deployment and is deployed once the endpoint is gone (retrying)"
+            )
+        if now is not None and now.status not in UPDATABLE:
+            return Outcome("deferred", details, events)
+        applied = self._apply_pending_of(source, {**request.known, endpoint_name: now})
+        if applied is None:
+            return Outcome("deferred", details, events)
+        return Outcome(applied.status, applied.details, [*events, *applied.events])
+
+    def _defer_on_current_state(self, request: _Request) -> Outcome:
+        endpoint = self._sagemaker.describe_endpoint(request.target.name)
+        status = endpoint.status if endpoint else EndpointStatus.UPDATING
+        return self._defer(replace(request, known={**request.known, request.target.name: endpoint}), status)
+
+    def _apply_pending(self, target: StageResource, known: Known | None = None) -> Outcome | None:
+        """Apply the pending deployments for this endpoint (its own, then a challenger's shadow):
+        the first that changes something is returned; moot ones are dropped on the way."""
+        if self._config_table is None:
+            return None
+        candidates = [target]
+        if target.stage is Stage.CHAMPION and Stage.CHALLENGER in self._settings.deployed_stages:
+            candidates.append(StageResource(target.project, Stage.CHALLENGER))
+        moot: list[Outcome] = []
+        for source in candidates:
+            outcome = self._apply_pending_of(source, known or {})
+            if outcome is None:
+                continue
+            if outcome.status not in _DONE_NOTHING:
+                return outcome
+            moot.append(outcome)
+        if not moot:
+            return None
+        return Outcome(
+            moot[0].status,
+            {"applied": [{"status": o.status, **o.details} for o in moot]},
+            [event for o in moot for event in o.events],
+        )
+
+    def _apply_pending_of(self, source: StageResource, known: Known) -> Outcome | None:
+        """Carry out the PENDING deployment stored for ``source``, re-validated against the current
+        state (a rollback only if the rejected version is still live; an approval only if it is
+        still approved and newer than what is live); None if nothing is pending."""
+        assert self._config_table is not None
+        pending = self._config_table.get_pending_deployment(source.name)
+        if pending is None:
+            return None
+        stored_version = int(pending["model_package_version"])
+        outcome = self._apply_pending_record(source, pending, stored_version, known)
+        if outcome is not None and (outcome.status == "failed" or outcome.status in _DONE_NOTHING):
+            # Refused, stale or moot: it will never apply (a newer deferral meanwhile stays).
+            self._config_table.delete_pending_deployment(source.name, version=stored_version)
+        return outcome
+
+    def _apply_pending_record(
+        self, source: StageResource, pending: Mapping[str, Any], stored_version: int, known: Known
+    ) -> Outcome | None:
+        """One stored PENDING record of the model registry (an approval, or "undo this rejection");
+        None for a record another route wrote (a subclass for another registry overrides this)."""
+        rolled_back_arn = pending.get("rolled_back_model_package_arn")
+        if rolled_back_arn:
+            rejected = parse_model_package_arn(str(rolled_back_arn))
+            return self.roll_back_rejected(source, rejected, pending_version=stored_version, known=known)
+        if not pending.get("model_package_arn"):
+            return None
+        version = parse_model_package_arn(str(pending["model_package_arn"]))
+        return self.deploy(source, version, pending_version=stored_version, known=known)
+
+    def _on_failed(self, target: StageResource, reason: str | None, model_package_arn: str | None) -> Outcome:
+        """The endpoint ended Failed: say why. A deployment pending for it is not lost: the failed
+        endpoint is deleted and the pending one creates it again once it is gone."""
+        message = f"endpoint {target.name} failed: {reason or 'no reason given'}"
+        pending = self._config_table.get_pending_deployment(target.name) if self._config_table else None
+        details: dict[str, Any] = {}
+        events: list[DomainEvent] = []
+        if pending is None:
+            message += "; the next approval recreates it"
+        else:
+            version = int(pending["model_package_version"])
+            endpoint = self._sagemaker.describe_endpoint(target.name)
+            if endpoint is not None and endpoint.status is EndpointStatus.FAILED:
+                self._sagemaker.delete_endpoint(target.name)
+                endpoint = self._sagemaker.describe_endpoint(target.name)
+            message += f"; it is deleted and created again with the pending version {version}"
+            if endpoint is None:
+                applied = self._apply_pending_of(target, {target.name: None})
+                if applied is not None:
+                    details["pending"] = {"status": applied.status, **applied.details}
+                    events += applied.events
+            else:
+                details["pending"] = {"status": "deferred", "endpoint_status": endpoint.status.value}
+        failed = DeploymentFailed(
+            project=target.project,
+            stage=target.stage,
+            endpoint_name=target.name,
+            model_package_arn=model_package_arn,
+            reason=message,
+        )
+        return Outcome("failed", {"reason": message, **details}, [failed, *events])
+
+    def _on_deleting(self, target: StageResource) -> Outcome:
+        """A deployment pending for an endpoint being deleted creates it again once it is gone."""
+        pending = self._config_table.get_pending_deployment(target.name) if self._config_table else None
+        if pending is None:
+            return _ignored(f"endpoint {target.name} is being deleted and nothing is pending for it")
+        endpoint = self._sagemaker.describe_endpoint(target.name)
+        if endpoint is not None:
+            raise EndpointNotGoneError(
+                f"endpoint {target.name} is {endpoint.status}; the pending version "
+                f"{pending['model_package_version']} is deployed once it is gone (retrying)"
+            )
+        applied = self._apply_pending_of(target, {target.name: None})
+        return applied or _ignored(f"what is pending for {target.name} is not a model-registry deployment")
+
+    def _forget_pending(self, request: _Request) -> None:
+        """A pending deployment is done with (carried out, stale or moot): delete it, unless a newer
+        one was deferred meanwhile (the delete is conditional on the stored version)."""
+        if request.pending_version is not None and self._config_table is not None:
+            self._config_table.delete_pending_deployment(request.source.name, version=request.pending_version)
+
+    # ------------------------------------------------------------------ housekeeping
+
+    def _family(self, target: StageResource) -> list[StageResource]:
+        """The endpoints whose configs may use this endpoint's models: a challenger's models can be
+        the champion's shadow variant, so those two are housekept together."""
+        related = {Stage.CHAMPION, Stage.CHALLENGER}
+        if target.stage not in related:
+            return [target]
+        others = [
+            StageResource(target.project, stage)
+            for stage in (Stage.CHAMPION, Stage.CHALLENGER)
+            if stage is not target.stage and stage in self._settings.deployed_stages
+        ]
+        return [target, *others]
+
+    def _named_configs(self, stage: StageResource) -> dict[str, datetime]:
+        """The endpoint configs named for ``stage``'s endpoint, with their creation times."""
+        return {
+            resource.name: resource.creation_time
+            for resource in self._sagemaker.list_endpoint_configs(f"{stage.name}-v")
+            if _version_of_config(stage.name, resource.name) is not None
+        }
+
+    def _delete_unused_models(
+        self, target: StageResource, current: EndpointConfig, created: datetime, deleted_configs: set[str]
+    ) -> list[str]:
+        """Delete the family's models that no remaining endpoint config references and that are
+        older than every family endpoint's current config (so a deployment in flight is safe)."""
+        in_use: set[str] = set(current.model_names())
+        oldest_current = created
+        remaining: set[str] = set()
+        for member in self._family(target):
+            named = self._named_configs(member)
+            remaining |= set(named) - deleted_configs
+            if member == target:
+                continue
+            other = self._sagemaker.describe_endpoint(member.name)
+            if other is None:
+                continue
+            remaining.add(other.config_name)  # whatever it runs, even a config we did not name
+            other_created = named.get(other.config_name)
+            if other_created is None:
+                other_config = self._sagemaker.describe_endpoint_config(other.config_name)
+                other_created = other_config.creation_time if other_config else None
+            if other_created is not None:
+                oldest_current = min(oldest_current, other_created)
+        for name in sorted(remaining - {current.name}):
+            config = self._sagemaker.describe_endpoint_config(name)
+            if config is not None:
+                in_use |= config.model_names()
+        deleted: list[str] = []
+        for member in self._family(target):
+            for model in self._sagemaker.list_models(f"{member.name}-v"):
+                if (
+                    model.name not in in_use
+                    and model.creation_time < oldest_current
+                    and _version_of_config(member.name, model.name) is not None
+                ):
+                    self._sagemaker.delete_model(model.name)
+                    deleted.append(model.name)
+        return deleted
+
+    def _retag_served_version(self, endpoint: Endpoint, current_tags: Mapping[str, str]) -> dict[str, str]:
+        """Keep the endpoint's version tags on what it serves, copied from its current config's tags
+        (a shadow-only config names the challenger's version, so it changes nothing)."""
+        served = endpoint.model_package_arn
+        if not served or current_tags.get(tag_keys.MODEL_PACKAGE_ARN) != served:
+            return {}
+        wanted = {
+            key: current_tags[key]
+            for key in (tag_keys.MODEL_PACKAGE_ARN, tag_keys.COMMIT_ID)
+            if key in current_tags and endpoint.tags.get(key) != current_tags[key]
+        }
+        if wanted:
+            self._sagemaker.tag(endpoint.arn, wanted)
+        return wanted
+
+    def _delete_unneeded_alarms(self, target: StageResource) -> list[str]:
+        """An endpoint whose strategy no longer shifts traffic does not need its rollback alarms."""
+        if self._alarms is None:
+            return []
+        record = self._config_table.get_project(target.project) if self._config_table else None
+        try:
+            strategy = ProjectDeploymentSettings.from_record(record).for_stage(target.stage).strategy
+        except InvalidDeploymentSettingsError:
+            return []  # reported by the next deployment; keep what exists
+        if strategy.shifts_traffic:
+            return []
+        existing = self._alarms.existing(rollout.alarm_names(self._settings.stack_name, target.name))
+        self._alarms.delete(existing)
+        return existing
 
     # ------------------------------------------------------------------ helpers
+
+    def _endpoint(self, request: _Request, name: str) -> Endpoint | None:
+        """The endpoint as already described in this invocation, else found (one Search call)."""
+        if name in request.known:
+            return request.known[name]
+        if request.seen is not None and request.seen.name == name:
+            return request.seen
+        return self._sagemaker.find_endpoint(name)
+
+    def _rejected_shadow(
+        self, stage: StageResource, rejected: ModelPackageRef, known: Known
+    ) -> tuple[Endpoint, EndpointConfig] | None:
+        """The champion endpoint and its config, if ``rejected`` is live there as the shadow."""
+        if stage.stage is not Stage.CHALLENGER or Stage.CHAMPION not in self._settings.deployed_stages:
+            return None
+        champion_name = StageResource(stage.project, Stage.CHAMPION).name
+        champion = (
+            known[champion_name] if champion_name in known else self._sagemaker.find_endpoint(champion_name)
+        )
+        if champion is None:
+            return None
+        config = self._sagemaker.describe_endpoint_config(champion.config_name)
+        if config is None or _live_shadow_arn(stage, champion, config) != rejected.arn:
+            return None
+        return champion, config
 
     def _load_settings(
         self, stage: StageResource, model_package_arn: str
@@ -489,80 +932,22 @@ class ModelDeployer:
             )
         return project, project.for_stage(stage.stage)
 
-    def _managed_stage_endpoint(self, endpoint_name: str, tags: dict[str, str]) -> StageResource | Outcome:
-        target = parse_stage_resource(endpoint_name)
+    def _deployed_stage(self, name: str, kind: str) -> StageResource | Outcome:
+        target = parse_stage_resource(name)
         if target is None:
-            return _ignored(
-                f"endpoint {endpoint_name!r} does not follow the {{project}}-{{stage}} naming contract"
-            )
+            return _ignored(f"{kind} {name!r} does not follow the {{project}}-{{stage}} naming contract")
         if target.stage not in self._settings.deployed_stages:
-            return _ignored(f"stage {target.stage} is not deployed by this stack")
+            deployed = ",".join(sorted(self._settings.deployed_stages))
+            return _ignored(f"stage {target.stage} is not deployed by this stack (DeployedStages={deployed})")
+        return target
+
+    def _managed_stage_endpoint(self, endpoint_name: str, tags: dict[str, str]) -> StageResource | Outcome:
+        target = self._deployed_stage(endpoint_name, "endpoint")
+        if isinstance(target, Outcome):
+            return target
         if tags.get(tag_keys.MANAGED_BY) != self._settings.stack_name:
             return _ignored(f"endpoint {endpoint_name} is not managed by stack {self._settings.stack_name}")
         return target
-
-    def _apply_pending(self, target: StageResource) -> Outcome | None:
-        """The first pending deployment for this endpoint (its own, then a challenger's shadow)."""
-        if self._config_table is None:
-            return None
-        candidates = [target]
-        if target.stage is Stage.CHAMPION and Stage.CHALLENGER in self._settings.deployed_stages:
-            candidates.append(StageResource(target.project, Stage.CHALLENGER))
-        for source in candidates:
-            pending = self._config_table.get_pending_deployment(source.name)
-            if pending is None:
-                continue
-            version = parse_model_package_arn(str(pending["model_package_arn"]))
-            rolled_back_arn = pending.get("rolled_back_model_package_arn")
-            if rolled_back_arn:  # a rollback deferred while the endpoint was busy
-                loaded = self._load_settings(source, version.arn)
-                if isinstance(loaded, Outcome):
-                    outcome = loaded
-                else:
-                    rolled_back = parse_model_package_arn(str(rolled_back_arn))
-                    request = _Request(source, source, version, rolled_back=rolled_back, from_pending=True)
-                    outcome = self._deploy(request, *loaded)
-            else:
-                outcome = self.deploy(source, version, from_pending=True)
-            if outcome.status == "failed":
-                self._config_table.delete_pending_deployment(source.name, version=version.version)
-            return outcome
-        return None
-
-    def _defer(self, request: _Request, status: EndpointStatus) -> Outcome:
-        """Store the deployment as the endpoint's PENDING one (kept under the approving stage's
-        endpoint name, so a challenger's shadow and the champion's own never overwrite each other)."""
-        assert self._config_table is not None, "deferring needs the config table"
-        source, version, endpoint_name = request.source, request.version, request.target.name
-        deployment = {
-            "model_package_arn": version.arn,
-            "project": source.project,
-            "stage": source.stage.value,
-        }
-        if request.rolled_back is not None:
-            deployment["rolled_back_model_package_arn"] = request.rolled_back.arn
-        stored = self._config_table.put_pending_deployment(source.name, deployment, version=version.version)
-        details = {"endpoint_name": endpoint_name, "endpoint_status": status.value}
-        if not stored:
-            return Outcome(
-                "deferred",
-                {**details, "reason": f"version {version.version} or a newer one is already pending"},
-            )
-        deferred = DeploymentDeferred(
-            project=source.project,
-            stage=source.stage,
-            endpoint_name=endpoint_name,
-            model_package_arn=version.arn,
-            model_package_version=version.version,
-            endpoint_status=status.value,
-        )
-        return Outcome("deferred", details, [deferred])
-
-    def _forget_pending(self, request: _Request) -> None:
-        """A pending deployment is done with (carried out, stale or rejected): delete it, unless a
-        newer version was deferred meanwhile (the delete is conditional on the version)."""
-        if request.from_pending and self._config_table is not None:
-            self._config_table.delete_pending_deployment(request.source.name, version=request.version.version)
 
     def _not_managed(self, endpoint_name: str) -> str:
         return (

@@ -14,7 +14,9 @@ before any call is made, so a bad record is refused with a reason and nothing ch
   instances (a one-instance fleet has no canary smaller than itself);
 - ``shadow`` applies to the ``challenger`` stage only: its approvals become a shadow variant of
   the champion endpoint;
-- data capture needs an S3 destination.
+- data capture needs an S3 destination;
+- a rollout names at most 10 alarms in ``AutoRollbackConfiguration`` (AWS's limit): the
+  deployer's two plus at most 8 of the team's ``rollback_alarms``.
 
 Record shape (DynamoDB attribute ``deployment_defaults``, a map by stage; every field optional)::
 
@@ -28,7 +30,8 @@ Record shape (DynamoDB attribute ``deployment_defaults``, a map by stage; every 
 
 The flat shape of :class:`mlops_core.projects.StageDeploymentDefaults` (``instance_type``,
 ``instance_count``, ``serverless_memory_mb``, ``serverless_max_concurrency``, ``strategy`` and
-``alarms`` as a list of existing alarm names) is read too, so records written either way deploy.
+``alarms`` as a list of existing alarm names) is read too, so records written either way deploy;
+an instance type or count it leaves out is the stack's default, like a stage with no record.
 """
 
 from __future__ import annotations
@@ -42,6 +45,11 @@ from mlops_core.topology import PRODUCTION_STAGES, Stage
 
 DEPLOYMENT_ATTRIBUTE = "deployment_defaults"
 LINEAGE_ATTRIBUTE = "lineage_policy"
+MAX_ROLLBACK_ALARMS = 10
+"""AWS's limit on the alarms of an ``AutoRollbackConfiguration``."""
+DEPLOYER_ROLLBACK_ALARMS = 2
+"""The alarms the deployer creates for each canary or linear endpoint (5XX errors, model latency)."""
+INSTANCE_TYPE_PATTERN = r"^ml\.[a-z0-9]+\.[a-z0-9]+$"
 
 
 class Strategy(StrEnum):
@@ -64,7 +72,7 @@ class InstanceCompute(_Settings):
     """A real-time endpoint on a fleet of instances."""
 
     kind: Literal["instances"] = "instances"
-    instance_type: str = Field(pattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
+    instance_type: str = Field(pattern=INSTANCE_TYPE_PATTERN)
     instance_count: int = Field(ge=1, le=100)
 
 
@@ -113,9 +121,12 @@ class AlarmSettings(_Settings):
 
 
 class StageDeploymentSettings(_Settings):
-    """How one stage's endpoint is deployed; ``compute`` None means the stack's default instances."""
+    """How one stage's endpoint is deployed; ``compute`` None means the stack's default instances
+    (``instance_type`` / ``instance_count``, from the flat record shape, override one of them)."""
 
     compute: Compute | None = None
+    instance_type: str | None = Field(default=None, pattern=INSTANCE_TYPE_PATTERN)
+    instance_count: int | None = Field(default=None, ge=1, le=100)
     strategy: Strategy = Strategy.ALL_AT_ONCE
     blue_green: BlueGreenSettings = BlueGreenSettings()
     data_capture: DataCaptureSettings = DataCaptureSettings()
@@ -124,7 +135,11 @@ class StageDeploymentSettings(_Settings):
         default=10, ge=1, le=100, description="share of the champion's requests copied to the shadow"
     )
     rollback_alarms: tuple[str, ...] = Field(
-        default=(), description="the team's own alarms that also roll a canary or linear rollout back"
+        default=(),
+        max_length=MAX_ROLLBACK_ALARMS - DEPLOYER_ROLLBACK_ALARMS,
+        description="the team's own alarms that also roll a canary or linear rollout back "
+        f"(at most {MAX_ROLLBACK_ALARMS - DEPLOYER_ROLLBACK_ALARMS}: AWS allows "
+        f"{MAX_ROLLBACK_ALARMS} per rollout and the deployer adds {DEPLOYER_ROLLBACK_ALARMS})",
     )
 
     @model_validator(mode="before")
@@ -134,12 +149,13 @@ class StageDeploymentSettings(_Settings):
         if not isinstance(value, dict):
             return value
         value = dict(value)
-        if value.get("instance_type") is not None or value.get("instance_count") is not None:
+        if value.get("instance_type") is not None and value.get("instance_count") is not None:
             value["compute"] = {
                 "kind": "instances",
-                "instance_type": value.pop("instance_type", None) or "ml.m5.large",
-                "instance_count": value.pop("instance_count", None) or 1,
+                "instance_type": value.pop("instance_type"),
+                "instance_count": value.pop("instance_count"),
             }
+        # Only one of them: the other is the stack's default, filled in by resolved().
         if (
             value.get("serverless_memory_mb") is not None
             or value.get("serverless_max_concurrency") is not None
@@ -157,13 +173,20 @@ class StageDeploymentSettings(_Settings):
             value["rollback_alarms"] = tuple(value.pop("alarms"))
         return value
 
+    @model_validator(mode="after")
+    def _compute_or_flat_instances(self) -> Self:
+        if self.compute is not None and (self.instance_type or self.instance_count):
+            raise ValueError("give either compute or instance_type/instance_count, not both")
+        return self
+
     def resolved(self, default_instance_type: str, default_instance_count: int) -> StageDeploymentSettings:
         """These settings with the stack's default instances where the record names no compute,
         and the strategy constraints checked (ValueError with the reason)."""
         compute = self.compute or InstanceCompute(
-            instance_type=default_instance_type, instance_count=default_instance_count
+            instance_type=self.instance_type or default_instance_type,
+            instance_count=self.instance_count or default_instance_count,
         )
-        resolved = self.model_copy(update={"compute": compute})
+        resolved = self.model_copy(update={"compute": compute, "instance_type": None, "instance_count": None})
         resolved.check_strategy()
         return resolved
 

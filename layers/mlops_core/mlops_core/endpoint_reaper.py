@@ -9,13 +9,21 @@ Safety comes first, in layers that do not trust each other:
 - ``mlops:keep-until`` (YYYY-MM-DD) keeps an endpoint up to and including that day; a value that is
   not a date keeps it too (a person meant to keep it).
 
+An endpoint that is ``Creating``/``Updating`` (or otherwise busy) is kept (``busy``) and tried again
+on the next run.
+
 Cost: candidates are found with SageMaker ``Search`` over endpoints filtered by the stack's tag,
 100 per call, and the autoscaling targets of all candidates with ``DescribeScalableTargets``, 50
-resource ids per call; then each deletion costs its own calls (deregister, describe the config,
-delete endpoint, config and models; configs and models are deleted only when named after the
-endpoint, as the deployer names them, and no endpoint that stays uses them). A failure on one
-endpoint is recorded with its reason and the others go on; the summary (``Endpoints Reaped``)
-says, per project, what was deleted, what was kept and why, what failed, and how many
+resource ids per call. Then, first, each candidate's endpoint is deleted (deregister its
+autoscaling targets, delete it; an endpoint already gone counts as deleted); second, the configs and
+models of the deleted endpoints are deleted unless an endpoint that stays uses them: every managed
+endpoint that stays has its config described once (one ``DescribeEndpointConfig`` per config in
+use) to know its models, so a model is never deleted from under an endpoint, whatever its name.
+
+A failure on one endpoint is recorded with its reason and the others go on. The run keeps
+:data:`TIME_RESERVE_SECONDS` of the Lambda's time for the summary: endpoints it has not reached by
+then are reported ``not-reached`` (the next run deletes them), so ``Endpoints Reaped`` is always
+sent. It says, per project, what was deleted, what was kept and why, what failed, and how many
 instance-hours per day were saved.
 """
 
@@ -43,7 +51,7 @@ from mlops_core.domain_events import (
     ProjectReapSummary,
     ReapedEndpoint,
 )
-from mlops_core.event_function import Outcome
+from mlops_core.event_function import Outcome, current_lambda_context
 from mlops_core.naming import parse_stage_resource
 from mlops_core.observability import logger
 from mlops_core.settings import ReaperSettings
@@ -56,6 +64,16 @@ HOURS_PER_DAY = 24
 # then (a fleet of thousands) the per-project lists, keeping the counts; the log has it all.
 MAX_EVENT_DETAIL_BYTES = 200_000
 UNKNOWN_PROJECT = "(unknown)"
+# Statuses in which SageMaker refuses (or would race) a deletion: tried again on the next run.
+BUSY_STATUSES = frozenset({"Creating", "Updating", "SystemUpdating", "RollingBack"})
+# Lambda time kept for what follows the deletions: the summary, its publication, the log.
+TIME_RESERVE_SECONDS = 30.0
+
+
+def lambda_remaining_seconds() -> float | None:
+    """Seconds left in this invocation (None outside Lambda: no limit)."""
+    context = current_lambda_context.get()
+    return context.get_remaining_time_in_millis() / 1000 if context is not None else None
 
 
 class EndpointsReapRequestedEvent(EventBridgeEvent):
@@ -94,7 +112,7 @@ class ScalableTarget:
 class ReaperSageMakerPort(Protocol):
     def search_managed_endpoints(self, stack_name: str) -> Iterator[EndpointSummary]: ...
     def models_of_config(self, config_name: str) -> list[str] | None: ...
-    def delete_endpoint(self, name: str) -> None: ...
+    def delete_endpoint(self, name: str) -> bool: ...
     def delete_endpoint_config(self, name: str) -> bool: ...
     def delete_model(self, name: str) -> bool: ...
 
@@ -153,8 +171,8 @@ class ReaperSageMakerAdapter:
         names += [variant.get("ModelName") for variant in config.get("ShadowProductionVariants", [])]
         return [name for name in dict.fromkeys(names) if name]
 
-    def delete_endpoint(self, name: str) -> None:
-        self._client.delete_endpoint(EndpointName=name)
+    def delete_endpoint(self, name: str) -> bool:
+        return self._delete(self._client.delete_endpoint, EndpointName=name)
 
     def delete_endpoint_config(self, name: str) -> bool:
         return self._delete(self._client.delete_endpoint_config, EndpointConfigName=name)
@@ -282,6 +300,8 @@ def judge(endpoint: EndpointSummary, *, stack_name: str, reapable: frozenset[Sta
             return keep(KeepReason.KEEP_UNTIL, f"{tag_keys.KEEP_UNTIL}={until.isoformat()}")
     if endpoint.status == "Deleting":
         return keep(KeepReason.ALREADY_DELETING, "already being deleted")
+    if endpoint.status in BUSY_STATUSES:
+        return keep(KeepReason.BUSY, f"{endpoint.status}: tried again on the next run")
     return Verdict(project, stage.value, reap=True)
 
 
@@ -309,11 +329,17 @@ class EndpointReaper:
         autoscaling: AutoscalingPort,
         *,
         today: Callable[[], date] = lambda: datetime.now(UTC).date(),
+        remaining_seconds: Callable[[], float | None] = lambda_remaining_seconds,
     ) -> None:
         self._settings = settings
         self._sagemaker = sagemaker
         self._autoscaling = autoscaling
         self._today = today
+        self._remaining_seconds = remaining_seconds
+
+    def _out_of_time(self) -> bool:
+        remaining = self._remaining_seconds()
+        return remaining is not None and remaining < TIME_RESERVE_SECONDS
 
     @classmethod
     def build(cls, settings: ReaperSettings, clients: ClientFactory) -> EndpointReaper:
@@ -389,24 +415,41 @@ class EndpointReaper:
                 )
             return
 
-        doomed_names = {endpoint.name for endpoint in doomed}
-        survivors = [endpoint for endpoint in fleet if endpoint.name not in doomed_names]
-        for endpoint in doomed:
+        # First the endpoints, ...
+        gone: list[tuple[EndpointSummary, list[ScalableTarget], bool]] = []
+        for index, endpoint in enumerate(doomed):
+            if self._out_of_time():
+                self._not_reached(doomed[index:], verdicts, reports)
+                break
             report = reports[verdicts[endpoint.name].project]
             targets = targets_by_endpoint.get(endpoint.name, [])
             try:
                 for target in targets:
                     self._autoscaling.deregister(target)
-                models = (
-                    self._sagemaker.models_of_config(endpoint.config_name) if endpoint.config_name else None
-                )
-                self._sagemaker.delete_endpoint(endpoint.name)
+                deleted_now = self._sagemaker.delete_endpoint(endpoint.name)
             except ClientError as error:
                 report.failed.append(self._failed(endpoint, verdicts, _describe(error)))
                 logger.warning(f"could not delete endpoint {endpoint.name}", extra={"error": str(error)})
                 continue
-            cleanup = self._clean_up(endpoint, models or [], survivors)
-            report.deleted.append(
+            gone.append((endpoint, targets, deleted_now))
+
+        # ... then their configs and models, unless an endpoint that stays uses them.
+        gone_names = {endpoint.name for endpoint, _, _ in gone}
+        staying = _ResourcesInUse(self._sagemaker, [e for e in fleet if e.name not in gone_names])
+        cleaned: set[str] = set()
+        for endpoint, targets, deleted_now in gone:
+            cleanup: dict[str, list[str]] = {
+                "deleted_endpoint_configs": [],
+                "deleted_models": [],
+                "notes": [],
+            }
+            if not deleted_now:
+                cleanup["notes"].append(f"endpoint {endpoint.name} was already gone")
+            if self._out_of_time():
+                cleanup["notes"].append("its endpoint config and models left: the run's time ran out")
+            else:
+                self._clean_up(endpoint, staying, cleaned, cleanup)
+            reports[verdicts[endpoint.name].project].deleted.append(
                 self._reaped(
                     endpoint,
                     verdicts,
@@ -415,42 +458,66 @@ class EndpointReaper:
                 )
             )
 
-    def _clean_up(
-        self, endpoint: EndpointSummary, models: list[str], survivors: list[EndpointSummary]
-    ) -> dict[str, list[str]]:
-        """Delete the endpoint's config and models when nothing else can be using them.
+    @staticmethod
+    def _not_reached(
+        endpoints: Sequence[EndpointSummary],
+        verdicts: Mapping[str, Verdict],
+        reports: dict[str, _ProjectReport],
+    ) -> None:
+        for endpoint in endpoints:
+            verdict = verdicts[endpoint.name]
+            reports[verdict.project].kept.append(
+                KeptEndpoint(
+                    endpoint_name=endpoint.name,
+                    stage=verdict.stage,
+                    reason=KeepReason.NOT_REACHED,
+                    explanation="the run's time ran out before this endpoint; the next run deletes it",
+                )
+            )
 
-        The deployer names configs and models after their endpoint (``{endpoint}-v{n}-{hash}``), so a
-        config or model with that prefix was made for this endpoint alone; anything else may be
-        shared and is left, with a note. A config that an endpoint staying in service still uses is
-        left too. This costs no call beyond the deletions themselves.
-        """
-        done: dict[str, list[str]] = {"deleted_endpoint_configs": [], "deleted_models": [], "notes": []}
+    def _clean_up(
+        self,
+        endpoint: EndpointSummary,
+        staying: _ResourcesInUse,
+        cleaned: set[str],
+        done: dict[str, list[str]],
+    ) -> None:
+        """Delete a deleted endpoint's config and models that no endpoint that stays uses."""
         config = endpoint.config_name
-        if not config:
-            return done
-        if any(other.config_name == config for other in survivors):
-            done["notes"].append(f"endpoint config {config} left: another endpoint uses it")
-            return done
-        if not _made_for(endpoint.name, config):
-            done["notes"].append(f"endpoint config {config} left: not named after {endpoint.name}")
-            return done
+        if not config or config in cleaned:
+            return
+        user = staying.config_user(config)
+        if user is not None:
+            done["notes"].append(f"endpoint config {config} left: endpoint {user}, which stays, uses it")
+            return
         try:
+            models = self._sagemaker.models_of_config(config) or []
             if self._sagemaker.delete_endpoint_config(config):
                 done["deleted_endpoint_configs"].append(config)
+            cleaned.add(config)
         except ClientError as error:
             done["notes"].append(f"endpoint config {config} left: {_describe(error)}")
-            return done
+            return
         for model in models:
-            if not _made_for(endpoint.name, model):
-                done["notes"].append(f"model {model} left: not named after {endpoint.name}")
+            if model in cleaned:
+                continue
+            try:
+                user = staying.model_user(model)
+            except ClientError as error:
+                done["notes"].append(
+                    f"model {model} left: could not check which models the endpoints that stay use "
+                    f"({_describe(error)})"
+                )
+                continue
+            if user is not None:
+                done["notes"].append(f"model {model} left: endpoint {user}, which stays, uses it")
                 continue
             try:
                 if self._sagemaker.delete_model(model):
                     done["deleted_models"].append(model)
+                cleaned.add(model)
             except ClientError as error:
                 done["notes"].append(f"model {model} left: {_describe(error)}")
-        return done
 
     @staticmethod
     def _reaped(
@@ -523,17 +590,49 @@ class EndpointReaper:
             )
         if len(json.dumps(event.detail())) > MAX_EVENT_DETAIL_BYTES:
             event = event.model_copy(update={"projects": []})  # the counts and totals still say it
-        status = "dry-run" if dry_run else ("partial" if event.failed_count else "reaped")
+        not_reached = [
+            e.endpoint_name for p in projects for e in p.kept if e.reason is KeepReason.NOT_REACHED
+        ]
+        status = "dry-run" if dry_run else ("partial" if event.failed_count or not_reached else "reaped")
         details = {
             "deleted": [e.endpoint_name for p in projects for e in p.deleted],
             "failed": [e.endpoint_name for p in projects for e in p.failed],
+            "not_reached": not_reached,
         }
         return Outcome(status, details, [event])
 
 
-def _made_for(endpoint_name: str, resource_name: str) -> bool:
-    """A config or model named ``{endpoint}-...`` (the deployer's naming, :mod:`mlops_core.naming`)."""
-    return resource_name.startswith(endpoint_name + "-")
+class _ResourcesInUse:
+    """The configs and models the endpoints that stay use. Their configs are described on first need,
+    once each, so a run that deletes nothing costs nothing here."""
+
+    def __init__(self, sagemaker: ReaperSageMakerPort, staying: Sequence[EndpointSummary]) -> None:
+        self._sagemaker = sagemaker
+        self._config_users: dict[str, str] = {}
+        for endpoint in staying:
+            if endpoint.config_name:
+                self._config_users.setdefault(endpoint.config_name, endpoint.name)
+        self._model_users: dict[str, str] | None = None
+        self._error: ClientError | None = None
+
+    def config_user(self, config: str) -> str | None:
+        return self._config_users.get(config)
+
+    def model_user(self, model: str) -> str | None:
+        """An endpoint that stays and uses the model (raises ClientError if that cannot be known)."""
+        if self._error is not None:
+            raise self._error
+        if self._model_users is None:
+            users: dict[str, str] = {}
+            try:
+                for config, endpoint in self._config_users.items():
+                    for name in self._sagemaker.models_of_config(config) or []:
+                        users.setdefault(name, endpoint)
+            except ClientError as error:
+                self._error = error
+                raise
+            self._model_users = users
+        return self._model_users.get(model)
 
 
 def _describe(error: ClientError) -> str:

@@ -10,7 +10,12 @@ The run stops cleanly before the Lambda's time runs out and reports what it did 
 The outcome is stored as a ``RUN#`` item, merged into the live model version's
 ``CustomerMetadataProperties`` (UpdateModelPackage replaces the map, so the merged map is sent) and
 emitted as ``Integration Tests Completed``. A duplicate ``IN_SERVICE`` event for the same deployment
-(endpoint config) runs nothing: the deployment is claimed once in the config table.
+(endpoint config) runs nothing: the deployment is claimed in the config table when its run really
+starts (an event ignored because the endpoint is no longer InService claims nothing), with a lease a
+little longer than the function's time, so the retry of a run that was killed may run it again.
+
+Each request gets a timeout that ends before :data:`SAFETY_MARGIN_MS`, the time kept for recording the
+outcome; a request that times out is a failed case, named with its error.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from typing import Any, Literal, Protocol
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError, ReadTimeoutError
 from pydantic import Field
 
 from mlops_core import tags as tag_keys
@@ -42,11 +47,12 @@ from mlops_core.domain_events import (
     TestOutcome,
 )
 from mlops_core.event_function import Outcome, current_lambda_context
-from mlops_core.naming import parse_stage_resource
+from mlops_core.naming import StageResource, parse_stage_resource
 from mlops_core.observability import logger
-from mlops_core.sagemaker_adapter import SageMakerAdapter, SageMakerPort
+from mlops_core.sagemaker_adapter import Endpoint, SageMakerAdapter, SageMakerPort
 from mlops_core.settings import TesterSettings
 from mlops_core.suites import (
+    CLAIM_TESTED,
     CsvCheck,
     InvocationRequest,
     JsonCheck,
@@ -57,8 +63,17 @@ from mlops_core.suites import (
     run_id_for,
 )
 
-# Stop this long before the Lambda times out, to store and publish what was done.
-SAFETY_MARGIN_MS = 5_000
+# Kept free at the end of the Lambda's time for what follows the run: reading and merging the live
+# version's metadata (2 calls), maybe rejecting it, storing the run and the claim, and PutEvents, each
+# with adaptive retries. No request is started that could still be running inside this margin.
+SAFETY_MARGIN_MS = 10_000
+# The per-request timeouts the runner chooses from: the largest that ends before the margin. SageMaker
+# real-time endpoints answer within 60 s or fail, so 60 s is the longest a request may need.
+REQUEST_TIMEOUTS_SECONDS = (60.0, 30.0, 15.0, 8.0, 4.0, 2.0, 1.0)
+CONNECT_TIMEOUT_SECONDS = 2.0
+# A claim on a deployment outlives the invocation that made it by this much: the retry of a run that
+# was killed at the timeout (Lambda retries after about a minute) finds the lease expired and runs.
+CLAIM_LEASE_GRACE_SECONDS = 30
 # Stages where a failed run may reject the live version (when the project asks for it).
 REJECTABLE_STAGES = frozenset({"feature", "dev"})
 METADATA_OUTCOME = "mlops:integration-tests"
@@ -80,28 +95,50 @@ class InvocationResponse:
 
 
 class EndpointInvoker(Protocol):
-    def invoke(self, endpoint_name: str, request: InvocationRequest) -> InvocationResponse: ...
+    def invoke(
+        self, endpoint_name: str, request: InvocationRequest, *, timeout_seconds: float
+    ) -> InvocationResponse: ...
 
 
 class SageMakerRuntimeInvoker:
     """InvokeEndpoint through boto3's ``sagemaker-runtime`` client (AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME
     is honoured by boto3 itself). One attempt per request: a retried request would hide errors and
-    distort the latencies under test."""
+    distort the latencies under test.
 
-    def __init__(self, client: Any) -> None:
-        self._client = client
+    botocore fixes the read timeout per client, so there is one client per timeout the runner uses
+    (:data:`REQUEST_TIMEOUTS_SECONDS`, made on first use and kept for the container's life). A request
+    that times out, or cannot connect, is a failed response (``ReadTimeoutError``, ...), not a crash."""
+
+    def __init__(self, client_for_timeout: Callable[[float], Any]) -> None:
+        self._client_for_timeout = client_for_timeout
+        self._clients: dict[float, Any] = {}
+        self._lock = threading.Lock()
 
     @classmethod
     def build(cls, max_concurrency: int = 64) -> SageMakerRuntimeInvoker:
-        config = Config(
-            retries={"mode": "standard", "max_attempts": 1},
-            connect_timeout=5,
-            read_timeout=60,
-            max_pool_connections=max_concurrency,
-        )
-        return cls(boto3.session.Session().client("sagemaker-runtime", config=config))
+        session = boto3.session.Session()
 
-    def invoke(self, endpoint_name: str, request: InvocationRequest) -> InvocationResponse:
+        def client_for_timeout(timeout_seconds: float) -> Any:
+            config = Config(
+                retries={"mode": "standard", "max_attempts": 1},
+                connect_timeout=min(CONNECT_TIMEOUT_SECONDS, timeout_seconds),
+                read_timeout=timeout_seconds,
+                max_pool_connections=max_concurrency,
+            )
+            return session.client("sagemaker-runtime", config=config)
+
+        return cls(client_for_timeout)
+
+    def _client(self, timeout_seconds: float) -> Any:
+        with self._lock:  # boto3 sessions may not build clients from several threads at once
+            if timeout_seconds not in self._clients:
+                self._clients[timeout_seconds] = self._client_for_timeout(timeout_seconds)
+            return self._clients[timeout_seconds]
+
+    def invoke(
+        self, endpoint_name: str, request: InvocationRequest, *, timeout_seconds: float
+    ) -> InvocationResponse:
+        client = self._client(timeout_seconds)
         arguments: dict[str, Any] = {
             "EndpointName": endpoint_name,
             "Body": request.body,
@@ -115,8 +152,17 @@ class SageMakerRuntimeInvoker:
             arguments["TargetVariant"] = request.target_variant
         started = time.perf_counter()
         try:
-            response = self._client.invoke_endpoint(**arguments)
+            response = client.invoke_endpoint(**arguments)
             body = response["Body"].read()
+        except BotoCoreError as error:  # timed out, could not connect: the endpoint did not answer
+            return InvocationResponse(
+                status_code=0,
+                latency_ms=(time.perf_counter() - started) * 1000,
+                error_code=type(error).__name__,
+                error_message=f"no answer within {timeout_seconds:g} s: {error}"
+                if isinstance(error, ReadTimeoutError)
+                else str(error),
+            )
         except ClientError as error:
             latency_ms = (time.perf_counter() - started) * 1000
             details = error.response.get("Error", {})
@@ -211,6 +257,8 @@ def _json_failures(checks: list[JsonCheck], body: bytes) -> list[str]:
 
 def _csv_failures(checks: list[CsvCheck], body: bytes) -> list[str]:
     rows = [line.split(",") for line in body.decode(errors="replace").splitlines() if line.strip()]
+    if not rows:  # "every row" of nothing would pass every check
+        return [f"response has no CSV rows to check ({len(body)} bytes)"]
     failures = []
     for check in checks:
         row_numbers = range(len(rows)) if check.row is None else [check.row]
@@ -274,17 +322,21 @@ class SuiteRunner:
         self._remaining_ms = remaining_ms
         self._margin_ms = safety_margin_ms
 
-    def _out_of_time(self) -> bool:
-        return self._remaining_ms() <= self._margin_ms
+    def request_timeout(self) -> float | None:
+        """The timeout for a request started now: the largest of :data:`REQUEST_TIMEOUTS_SECONDS` that
+        (with the connection) ends before the safety margin; None when no request fits any more."""
+        budget_seconds = (self._remaining_ms() - self._margin_ms) / 1000 - CONNECT_TIMEOUT_SECONDS
+        return next((t for t in REQUEST_TIMEOUTS_SECONDS if t <= budget_seconds), None)
 
     def run(self, endpoint_name: str, suite: TestSuite) -> SuiteRun:
         results: list[CaseResult] = []
         for case in suite.cases:
-            if self._out_of_time():
+            timeout = self.request_timeout()
+            if timeout is None:
                 return SuiteRun(
                     results, None, self._stop_reason(f"after {len(results)} of {len(suite.cases)} cases")
                 )
-            response = self._invoker.invoke(endpoint_name, case.request)
+            response = self._invoker.invoke(endpoint_name, case.request, timeout_seconds=timeout)
             failures = check_response(case, response)
             results.append(
                 CaseResult(
@@ -299,7 +351,7 @@ class SuiteRunner:
             )
         if suite.load is None:
             return SuiteRun(results, None, None)
-        if self._out_of_time():
+        if self.request_timeout() is None:
             return SuiteRun(results, None, self._stop_reason("before the load phase"))
         load = self.run_load(endpoint_name, suite.load)
         stopped = (
@@ -321,23 +373,25 @@ class SuiteRunner:
         started = time.perf_counter()
         deadline = started + phase.duration_seconds if phase.duration_seconds is not None else math.inf
 
-        def next_ticket() -> bool:
+        def next_ticket() -> float | None:
+            """The timeout of the next request, or None when the phase is over."""
             nonlocal issued, stopped_early
             with lock:
                 if phase.requests is not None and issued >= phase.requests:
-                    return False
+                    return None
                 if time.perf_counter() >= deadline:
-                    return False
-                if self._out_of_time():
+                    return None
+                timeout = self.request_timeout()
+                if timeout is None:
                     stopped_early = True
-                    return False
+                    return None
                 issued += 1
-                return True
+                return timeout
 
         def user() -> None:
             nonlocal errors
-            while next_ticket():
-                response = self._invoker.invoke(endpoint_name, phase.request)
+            while (timeout := next_ticket()) is not None:
+                response = self._invoker.invoke(endpoint_name, phase.request, timeout_seconds=timeout)
                 with lock:
                     latencies.append(response.latency_ms)
                     if response.error_code is not None or response.status_code >= 400:
@@ -428,6 +482,12 @@ class ModelRegistry:
         )
 
     def reject(self, model_package_arn: str, reason: str) -> None:
+        """Only versions of ``feature``/``dev`` groups are ever rejected by a test run (the IAM policy
+        cannot tell a metadata update from an approval change, so this is where that line is held)."""
+        group = model_package_arn.partition(":model-package/")[2].rpartition("/")[0]
+        target = parse_stage_resource(group)
+        if target is None or target.stage not in REJECTABLE_STAGES:
+            raise ValueError(f"refusing to reject {model_package_arn}: not a feature or dev version")
         self._client.update_model_package(
             ModelPackageArn=model_package_arn,
             ModelApprovalStatus="Rejected",
@@ -452,6 +512,7 @@ class EndpointTester:
         self._registry = registry
         self._store = store
         self._runner = SuiteRunner(invoker, remaining_ms)
+        self._remaining_ms = remaining_ms
         self._now = now
 
     @classmethod
@@ -473,24 +534,15 @@ class EndpointTester:
             return Outcome(
                 "ignored", {"reason": f"endpoint {detail.EndpointName} is not managed by this stack"}
             )
-        config_name = detail.EndpointConfigName
-        if config_name is not None and not self._store.claim_deployment(
-            detail.EndpointName, config_name, expires_at=self._expires_at()
-        ):
-            return Outcome(
-                "skipped", {"reason": f"deployment {config_name} of {detail.EndpointName} was already tested"}
-            )
-        try:
-            return self.run(detail.EndpointName, trigger="endpoint-in-service")
-        except Exception:
-            if config_name is not None:  # Lambda retries the event: let the retry run the suite
-                self._store.release_deployment(detail.EndpointName, config_name)
-            raise
+        return self.run(detail.EndpointName, trigger="endpoint-in-service", once_per_deployment=True)
 
     def on_integration_tests_requested(self, event: IntegrationTestsRequestedEvent) -> Outcome:
         return self.run(event.detail.endpoint_name, trigger="requested")
 
-    def run(self, endpoint_name: str, *, trigger: str) -> Outcome:
+    def run(self, endpoint_name: str, *, trigger: str, once_per_deployment: bool = False) -> Outcome:
+        """Test what ``endpoint_name`` serves now. With ``once_per_deployment`` (IN_SERVICE events), the
+        deployment (the endpoint config it serves) is claimed only once the run really starts, and a
+        deployment that was tested, or is being tested, is skipped."""
         target = parse_stage_resource(endpoint_name)
         endpoint = self._sagemaker.describe_endpoint(endpoint_name)
         if (
@@ -503,6 +555,26 @@ class EndpointTester:
             return Outcome(
                 "ignored", {"reason": f"endpoint {endpoint_name} is {endpoint.status}, not InService"}
             )
+        if not once_per_deployment:
+            return self._test(endpoint_name, target, endpoint, trigger)
+        deployment = endpoint.config_name
+        now = int(self._now().timestamp())
+        lease_until = now + math.ceil(self._remaining_ms() / 1000) + CLAIM_LEASE_GRACE_SECONDS
+        if not self._store.claim_deployment(endpoint_name, deployment, now=now, lease_until=lease_until):
+            claim = self._store.deployment_claim(endpoint_name, deployment) or {}
+            state = "was already tested" if claim.get("state") == CLAIM_TESTED else "is being tested"
+            return Outcome("skipped", {"reason": f"deployment {deployment} of {endpoint_name} {state}"})
+        try:
+            outcome = self._test(endpoint_name, target, endpoint, trigger)
+            self._store.finish_deployment(
+                endpoint_name, deployment, run_id=outcome.details["run_id"], expires_at=self._expires_at()
+            )
+        except Exception:  # Lambda retries the event: let the retry run the suite
+            self._store.release_deployment(endpoint_name, deployment)
+            raise
+        return outcome
+
+    def _test(self, endpoint_name: str, target: StageResource, endpoint: Endpoint, trigger: str) -> Outcome:
         started = self._now()
         run_id = run_id_for(started)
         suite = self._store.get_suite(endpoint_name)
@@ -542,9 +614,11 @@ class EndpointTester:
         return Outcome(outcome.value, {"run_id": run_id, "summary": summary}, [event])
 
     def _rejects_on_failure(self, project: str, stage: str) -> bool:
+        """The project record's ``reject_on_test_failure`` (:class:`mlops_core.projects.ProjectRecord`,
+        set from the custom resource's ``RejectOnTestFailure``), for feature/dev only."""
         if stage not in REJECTABLE_STAGES:
             return False
-        return bool(self._store.project_record(project).get("reject_on_test_failure", False))
+        return self._store.project_record(project).get("reject_on_test_failure") is True
 
     def _expires_at(self) -> int:
         return int(self._now().timestamp()) + self._settings.test_run_retention_days * 86_400

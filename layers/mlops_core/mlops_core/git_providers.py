@@ -6,6 +6,13 @@ and leaves what exists alone, so a retried or repeated Create neither fails nor 
 Errors are :class:`GitProviderError` with a message a person can act on (it becomes the reason
 CloudFormation shows).
 
+A repository name is free-form, so a provider adopts an existing repository only when it is this
+project's: it carries the project's mark (local: an ``mlops-project.json`` file in the bare
+repository, written when it is created, or the repository is still empty; CodeCommit: the
+``mlops:project`` and ``mlops:managed-by`` tags, set when it is created; GitHub: the topic
+``mlops-project-{project}``, set right after it is created). Anything else is refused, so a
+project can never take over, commit to, or later delete someone else's repository.
+
 - :class:`LocalGitProvider`: bare repositories in a directory, written with git's plumbing
   commands (the embedded cloud's default, so demos and tests have real commits and branches);
 - :class:`CodeCommitProvider`: ``CreateRepository``, ``CreateCommit`` in batches within the API's
@@ -28,11 +35,13 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
 from botocore.exceptions import ClientError
 
+from mlops_core import tags as tag_keys
 from mlops_core.projects import GitProviderName, RepositoryRetention
 
 PROD_BRANCH = "prod"
@@ -44,6 +53,17 @@ COMMIT_AUTHOR_EMAIL = "mlops-control-plane@users.noreply.github.com"
 
 class GitProviderError(RuntimeError):
     """A git provider refused or failed; the message says what to fix."""
+
+
+PROJECT_TAG = tag_keys.PROJECT
+MANAGED_BY_TAG = tag_keys.MANAGED_BY
+
+
+def _not_this_projects(what: str, tags: dict[str, str], mark: str) -> GitProviderError:
+    return GitProviderError(
+        f"{what} exists but is not project {tags.get(PROJECT_TAG)}'s (it lacks {mark}); choose another "
+        "RepositoryName, or add that mark if the repository really is this project's"
+    )
 
 
 @dataclass(frozen=True)
@@ -98,14 +118,28 @@ def load_seed_code(directory: Path) -> tuple[SeedFile, ...]:
 # ------------------------------------------------------------------------------------------- local
 
 
+LOCAL_MARK_FILE = "mlops-project.json"
+
+
+def _mark(tags: dict[str, str]) -> dict[str, str | None]:
+    return {PROJECT_TAG: tags.get(PROJECT_TAG), MANAGED_BY_TAG: tags.get(MANAGED_BY_TAG)}
+
+
 class LocalGitProvider:
-    """Bare repositories ``{root}/{name}.git``, written with git's plumbing (no working tree)."""
+    """Bare repositories ``{root}/{name}.git``, written with git's plumbing (no working tree).
+
+    Archiving moves a repository to ``{root}/archived/{name}.git``, or, when an earlier archive of
+    that name is there, to ``{root}/archived/{name}-{UTC time}.git``: no archive is overwritten.
+    """
 
     name = GitProviderName.LOCAL
 
-    def __init__(self, root: Path, git: str = "git") -> None:
+    def __init__(
+        self, root: Path, git: str = "git", now: Callable[[], datetime] = lambda: datetime.now(UTC)
+    ) -> None:
         self._root = root
         self._git = git
+        self._now = now
 
     def ensure_repository(
         self, name: str, *, description: str, files: Sequence[SeedFile], tags: dict[str, str]
@@ -114,13 +148,21 @@ class LocalGitProvider:
         created = not (path / "HEAD").is_file()
         if created:
             try:
+                if path.exists() and (not path.is_dir() or any(path.iterdir())):
+                    raise GitProviderError(
+                        f"cannot create repository {path}: something else is there; remove it or "
+                        "choose another RepositoryName (LOCAL_GIT_ROOT)"
+                    )
                 path.mkdir(parents=True, exist_ok=True)
             except OSError as error:
                 raise GitProviderError(
                     f"cannot create repository {path} ({error.strerror}); check LOCAL_GIT_ROOT"
                 ) from None
             self._run(path, "init", "--quiet", "--bare", f"--initial-branch={PROD_BRANCH}")
-            (path / "description").write_text(description + "\n")
+            self._write(path / "description", description + "\n")
+            self._write(path / LOCAL_MARK_FILE, json.dumps(_mark(tags), sort_keys=True) + "\n")
+        else:
+            self._check_mark(path, tags)
         prod = self._branch_head(path, PROD_BRANCH)
         if prod is None:
             self._run(path, "fast-import", "--quiet", stdin=_fast_import_stream(PROD_BRANCH, files))
@@ -131,22 +173,59 @@ class LocalGitProvider:
             self._run(path, "update-ref", f"refs/heads/{DEV_BRANCH}", prod, "")
         return Repository(self.name, name, path.resolve().as_uri(), created)
 
+    def _check_mark(self, path: Path, tags: dict[str, str]) -> None:
+        """Adopt an existing repository only if it is marked as this project's, or still empty."""
+        mark_file = path / LOCAL_MARK_FILE
+        try:
+            mark = json.loads(mark_file.read_text()) if mark_file.is_file() else None
+        except (OSError, ValueError):
+            mark = None
+        if mark == _mark(tags):
+            return
+        if mark is None and not self._has_refs(path):
+            self._write(mark_file, json.dumps(_mark(tags), sort_keys=True) + "\n")
+            return
+        raise _not_this_projects(f"repository {path}", tags, f"a matching {LOCAL_MARK_FILE}")
+
     def retire_repository(self, name: str, retention: RepositoryRetention) -> str:
         path = self._root / f"{name}.git"
         if not path.exists():
             return "absent"
-        if retention is RepositoryRetention.DELETE:
-            shutil.rmtree(path)
-            return "deleted"
-        if retention is RepositoryRetention.ARCHIVE:
-            archive = self._root / "archived"
-            archive.mkdir(parents=True, exist_ok=True)
-            target = archive / path.name
-            if target.exists():
-                shutil.rmtree(target)
-            path.rename(target)
-            return "archived"
+        try:
+            if retention is RepositoryRetention.DELETE:
+                shutil.rmtree(path)
+                return "deleted"
+            if retention is RepositoryRetention.ARCHIVE:
+                archive = self._root / "archived"
+                archive.mkdir(parents=True, exist_ok=True)
+                target = archive / path.name
+                if target.exists():  # an earlier project of that name was archived: keep it too
+                    stamp = self._now().strftime("%Y%m%dT%H%M%SZ")
+                    target = archive / f"{name}-{stamp}.git"
+                    suffix = 1
+                    while target.exists():
+                        suffix += 1
+                        target = archive / f"{name}-{stamp}-{suffix}.git"
+                path.rename(target)
+                return "archived"
+        except OSError as error:
+            raise GitProviderError(
+                f"cannot {retention.value} repository {path} ({error.strerror}); it is kept"
+            ) from None
         return "retained"
+
+    def _has_refs(self, path: Path) -> bool:
+        result = subprocess.run(
+            [self._git, "-C", str(path), "for-each-ref", "--count=1"], capture_output=True, check=False
+        )
+        return bool(result.stdout.strip()) or result.returncode != 0
+
+    @staticmethod
+    def _write(path: Path, text: str) -> None:
+        try:
+            path.write_text(text)
+        except OSError as error:
+            raise GitProviderError(f"cannot write {path} ({error.strerror}); check LOCAL_GIT_ROOT") from None
 
     def _branch_head(self, path: Path, branch: str) -> str | None:
         result = subprocess.run(
@@ -237,6 +316,8 @@ class CodeCommitProvider:
                     repositoryName=name, repositoryDescription=description[:1000], tags=tags
                 )["repositoryMetadata"]
                 created = True
+            else:
+                self._check_tags(name, str(metadata["Arn"]), tags)
             batches = codecommit_batches(files)
             parent, done = self._seed_progress(name, len(batches))
             for index in range(done, len(batches)):
@@ -263,6 +344,21 @@ class CodeCommitProvider:
                 self._client.create_branch(repositoryName=name, branchName=DEV_BRANCH, commitId=parent)
             self._client.update_default_branch(repositoryName=name, defaultBranchName=PROD_BRANCH)
         return Repository(self.name, name, str(metadata["cloneUrlHttp"]), created)
+
+    def _check_tags(self, name: str, arn: str, tags: dict[str, str]) -> None:
+        """Adopt an existing repository only if it is tagged as this project's, by this stack."""
+        found: dict[str, str] = {}
+        request: dict[str, Any] = {"resourceArn": arn}
+        while True:
+            page = self._client.list_tags_for_resource(**request)
+            found.update(page.get("tags") or {})
+            if not page.get("nextToken"):
+                break
+            request["nextToken"] = page["nextToken"]
+        expected = _mark(tags)
+        if any(found.get(key) != value for key, value in expected.items()):
+            marks = ", ".join(f"{key}={value}" for key, value in expected.items())
+            raise _not_this_projects(f"CodeCommit repository {name}", tags, f"the tags {marks}")
 
     def _seed_progress(self, name: str, batches: int) -> tuple[str | None, int]:
         """``prod``'s head and how many seed batches it holds (all of them if it is not ours)."""
@@ -314,6 +410,11 @@ class _ClientErrorExplainer:
 GITHUB_API_URL = "https://api.github.com"
 
 
+def github_project_topic(project: str) -> str:
+    """The topic that marks a GitHub repository as a project's (topics are lowercase, at most 50)."""
+    return f"mlops-project-{project.lower()}"[:50]
+
+
 class GitHubProvider:
     """A private repository in an organisation, ``prod`` its default and, optionally, protected branch.
 
@@ -349,10 +450,17 @@ class GitHubProvider:
         self, name: str, *, description: str, files: Sequence[SeedFile], tags: dict[str, str]
     ) -> Repository:
         repo_path = f"/repos/{self._organization}/{name}"
+        topic = github_project_topic(tags.get(PROJECT_TAG) or name)
         repository = self._request("GET", repo_path, missing_ok=True)
         created = repository is None
         if repository is None:
             repository = self._create_repository(name, description)
+            # The mark that lets a retried Create adopt this repository (and only this one).
+            self._request("PUT", f"{repo_path}/topics", {"names": [topic]})
+        elif topic not in (repository.get("topics") or ()):
+            raise _not_this_projects(
+                f"GitHub repository {self._organization}/{name}", tags, f"the topic {topic}"
+            )
         prod = self._request("GET", f"{repo_path}/git/ref/heads/{PROD_BRANCH}", missing_ok=True)
         if prod is None:
             if self._template_repository:
@@ -383,7 +491,8 @@ class GitHubProvider:
     def retire_repository(self, name: str, retention: RepositoryRetention) -> str:
         repo_path = f"/repos/{self._organization}/{name}"
         if retention is RepositoryRetention.DELETE:
-            self._request("DELETE", repo_path, missing_ok=True)
+            if self._request("DELETE", repo_path, missing_ok=True) is None:
+                return "absent"
             return "deleted"
         if retention is RepositoryRetention.ARCHIVE:
             if self._request("PATCH", repo_path, {"archived": True}, missing_ok=True) is None:
@@ -495,7 +604,16 @@ def secrets_manager_token(client: Any, secret_name: str) -> Callable[[], str]:
                     f"cannot read the GitHub token from secret {secret_name}: {code}"
                 ) from None
             if secret.lstrip().startswith("{"):
-                secret = json.loads(secret).get("token", "")
+                try:
+                    parsed = json.loads(secret)
+                except ValueError:
+                    raise GitProviderError(
+                        f"secret {secret_name} is not valid JSON; store the token itself or "
+                        '{"token": "..."}'
+                    ) from None
+                secret = parsed.get("token") if isinstance(parsed, dict) else None
+                if not isinstance(secret, str):
+                    secret = ""
             if not secret:
                 raise GitProviderError(f"secret {secret_name} holds no GitHub token")
             cache.append(secret)

@@ -5,11 +5,15 @@ scenario → project record → ``Project Created``. Each step creates only what
 record is written last, so a Create that failed half-way can simply be retried.
 
 Update adds what a new scenario needs (baseline → advanced adds the champion and challenger
-groups); it never removes anything, so going back from advanced to baseline is refused.
+groups); it never removes anything, so going back from advanced to baseline is refused, and so is
+a rename or a move of the repository (another RepositoryName or GitProvider). The checks compare
+with the stored record, so the Update of a rollback (old properties sent as new) succeeds.
 
-Delete never loses work and never blocks the stack: the repository and the model groups follow
-their retention policies, a group that holds versions is always kept (the reason is reported),
-the record is marked deleted, and the answer is SUCCESS unless the request itself was invalid.
+Delete never loses work and never blocks the stack: it acts only on a project this function
+created (its physical id and the record's project id match the request), the repository and the
+model groups follow their retention policies, a group that holds versions is always kept (the
+reason is reported), the record is marked deleted, and the answer is SUCCESS unless the request
+itself was invalid.
 """
 
 from __future__ import annotations
@@ -162,77 +166,117 @@ class ProjectLifecycle:
         return self._provision(request, properties, previous=self.projects.get(properties.project))
 
     def update(self, request: CustomResourceRequest) -> ResourceOutcome:
+        """Checked against the stored record, not ``OldResourceProperties``: the record is written
+        last, so it is what the project really is, also while CloudFormation rolls back an Update
+        that failed (which sends the old properties as new, and the failed ones as old)."""
         properties = self._valid_properties(request.ResourceProperties)
+        project = properties.project
+        physical_id = request.PhysicalResourceId or ""
         old = self._properties(request.OldResourceProperties or {})
-        if old is not None and old.project != properties.project:
-            raise InvalidRequestError(
-                f"a SageMaker project cannot be renamed ({old.project} → {properties.project})"
-            )
-        if old is not None and _removes_stages(old.scenario, properties.scenario):
-            raise InvalidRequestError(
-                f"project {properties.project}: changing the scenario from {old.scenario} to "
-                f"{properties.scenario} would orphan model groups and endpoints; create a new project"
-            )
-        previous = self.projects.get(properties.project)
-        outcome = self._provision(request, properties, previous=previous)
+        was = (
+            physical_id.removeprefix(PHYSICAL_ID_PREFIX)
+            if physical_id.startswith(PHYSICAL_ID_PREFIX)
+            else None
+        )
+        if was is None and old is not None:
+            was = old.project
+        if was is not None and was != project:
+            raise InvalidRequestError(f"a SageMaker project cannot be renamed ({was} → {project})")
+        previous = self.projects.get(project)
+        current = (
+            previous
+            if previous is not None
+            and previous.status is ProjectStatus.ACTIVE
+            and previous.project_id == properties.project_id
+            else None
+        )
+        provider_name: GitProviderName | None = None
+        if current is not None:
+            if _removes_stages(current.scenario, properties.scenario):
+                raise InvalidRequestError(
+                    f"project {project}: changing the scenario from {current.scenario} to "
+                    f"{properties.scenario} would orphan model groups and endpoints; create a new project"
+                )
+            provider_name = properties.git_provider or current.git_provider
+            if provider_name != current.git_provider or properties.repository_name != current.repository_name:
+                raise InvalidRequestError(
+                    f"project {project}: its repository cannot be moved ({current.git_provider} "
+                    f"{current.repository_name} → {provider_name} {properties.repository_name}); "
+                    "keep GitProvider and RepositoryName, or create a new project"
+                )
+        outcome = self._provision(request, properties, previous=previous, provider_name=provider_name)
         return ResourceOutcome(outcome.physical_id, outcome.data, events=())
 
     def delete(self, request: CustomResourceRequest) -> ResourceOutcome:
+        """Acts only on what this function made for this very project: the physical id must be the
+        one it returns (``mlops-project:{project}``) and the record's id the request's. Anything
+        else is the rollback of a Create that failed or was refused (CloudFormation then sends
+        crhelper's random physical id), possibly naming another project's name or repository:
+        it is answered SUCCESS and nothing is touched."""
+        physical_id = request.PhysicalResourceId or ""
         properties = self._properties(request.ResourceProperties)
         if properties is None:
-            if (request.PhysicalResourceId or "").startswith(PHYSICAL_ID_PREFIX):
+            if physical_id.startswith(PHYSICAL_ID_PREFIX):
                 self._valid_properties(request.ResourceProperties)  # raises, naming what is invalid
-            # A Create refused as invalid is being rolled back: it created nothing.
-            return ResourceOutcome(request.PhysicalResourceId or "", {"Repository": "none"})
+            return _untouched(physical_id, "the request's properties are invalid, so its Create made nothing")
         project = properties.project
-        record = self.projects.get(project)
-        repository_name = record.repository_name if record else properties.repository_name
-        provider_name = record.git_provider if record else self._provider_name(properties)
-        try:
-            repository = self._provider(provider_name).retire_repository(
-                repository_name, properties.repository_retention
+        if physical_id != PHYSICAL_ID_PREFIX + project:
+            return _untouched(
+                physical_id, f"{physical_id or 'no physical id'} is not project {project}'s (a failed Create)"
             )
-        except GitProviderError as error:  # never block the stack's deletion: keep the repository
+        try:
+            record = self.projects.get(project)
+        except Exception as error:  # never block the stack's deletion: keep everything
+            return _untouched(physical_id, f"the record of project {project} could not be read: {error}")
+        if record is None or record.project_id != properties.project_id:
+            found = "no record" if record is None else f"the record is project id {record.project_id}'s"
+            return _untouched(physical_id, f"project {project} ({properties.project_id}): {found}")
+        if record.status is ProjectStatus.DELETED:
+            return _untouched(physical_id, f"project {project} was already deleted")
+        try:
+            repository = self._provider(record.git_provider).retire_repository(
+                record.repository_name, properties.repository_retention
+            )
+        except Exception as error:  # never block the stack's deletion: keep the repository
             repository = f"kept ({error})"
-        groups = (
-            record.model_groups
-            if record
-            else model_group_names(project, properties.scenario, properties.registry_backend)
-        )
-        deleted, kept = self._retire_model_groups(groups, properties.model_group_retention)
-        if record is not None and record.status is not ProjectStatus.DELETED:
-            now = self.now()
+        deleted, kept = self._retire_model_groups(record.model_groups, properties.model_group_retention)
+        notes: list[str] = []
+        now = self.now()
+        try:
             self.projects.put(
                 record.model_copy(
                     update={"status": ProjectStatus.DELETED, "updated_at": now, "deleted_at": now}
                 )
             )
+        except Exception as error:  # never block the stack's deletion; the notes say what is stale
+            notes.append(f"the record of project {project} is still marked active: {error}")
         event = ProjectDeleted(
             project=project,
             project_id=properties.project_id,
-            repository_name=repository_name,
+            repository_name=record.repository_name,
             repository=repository,
             model_groups_deleted=deleted,
             model_groups_kept=kept,
         )
         data = {"Repository": repository, "ModelGroupsDeleted": ",".join(deleted)}
-        return ResourceOutcome(request.PhysicalResourceId or "", data, events=(event,) if record else ())
+        return ResourceOutcome(physical_id, data, events=(event,), notes=tuple(notes))
 
     # --------------------------------------------------------------------------------------- helpers
 
     def _provision(
-        self, request: CustomResourceRequest, properties: ProjectProperties, previous: ProjectRecord | None
+        self,
+        request: CustomResourceRequest,
+        properties: ProjectProperties,
+        previous: ProjectRecord | None,
+        provider_name: GitProviderName | None = None,
     ) -> ResourceOutcome:
         project = properties.project
-        if (
-            previous is not None
-            and previous.status is ProjectStatus.ACTIVE
-            and previous.project_id != properties.project_id
-        ):
+        active = previous is not None and previous.status is ProjectStatus.ACTIVE
+        if previous is not None and active and previous.project_id != properties.project_id:
             raise InvalidRequestError(
                 f"project {project} already exists with id {previous.project_id}; choose another project name"
             )
-        provider_name = self._provider_name(properties)
+        provider_name = provider_name or self._provider_name(properties)
         repository = self._provider(provider_name).ensure_repository(
             properties.repository_name,
             description=f"SageMaker project {project} ({properties.project_id})",
@@ -266,12 +310,18 @@ class ProjectLifecycle:
             repository_url=repository.url,
             repository_retention=properties.repository_retention,
             model_group_retention=properties.model_group_retention,
-            # Groups of an earlier scenario stay the project's (Update never removes any).
-            model_groups=tuple(dict.fromkeys([*(previous.model_groups if previous else ()), *groups])),
+            # Groups of an earlier scenario stay the project's (Update never removes any); a deleted
+            # project's groups are not a re-created one's.
+            model_groups=tuple(
+                dict.fromkeys([*(previous.model_groups if previous and active else ()), *groups])
+            ),
             deployment_defaults=properties.deployment_defaults,
             slack_webhook_secret=properties.slack_webhook_secret,
+            reject_on_test_failure=properties.reject_on_test_failure,
+            mlflow_model_name=properties.mlflow_model_name,
+            mlflow_serving_image=properties.mlflow_serving_image,
             stack_id=request.StackId,
-            created_at=previous.created_at if previous and previous.status is ProjectStatus.ACTIVE else now,
+            created_at=previous.created_at if previous and active else now,
             updated_at=now,
         )
         self.projects.put(record)
@@ -306,7 +356,7 @@ class ProjectLifecycle:
                 else:
                     self.model_groups.delete(group)
                     deleted.append(group)
-            except RegistryError as error:  # never block the stack's deletion: keep the group
+            except Exception as error:  # never block the stack's deletion: keep the group
                 kept[group] = str(error)
         return tuple(deleted), kept
 
@@ -335,6 +385,11 @@ def _removes_stages(old: Scenario, new: Scenario) -> bool:
     """Advanced → baseline would leave the champion and challenger groups and endpoints orphaned.
     (Baseline → advanced keeps the ``prod`` group as one of the project's groups.)"""
     return old is Scenario.ADVANCED and new is Scenario.BASELINE
+
+
+def _untouched(physical_id: str, why: str) -> ResourceOutcome:
+    """A Delete that must not act: SUCCESS, nothing deleted, and the note says why."""
+    return ResourceOutcome(physical_id, {"Repository": "untouched"}, notes=(f"nothing deleted: {why}",))
 
 
 def _describe(error: ValidationError) -> str:

@@ -135,6 +135,19 @@ class ProjectProperties(BaseModel):
     slack_webhook_secret: Annotated[str | None, BeforeValidator(_blank_is_none)] = Field(
         default=None, alias="SlackWebhookSecret"
     )
+    # A failed integration test run sets the feature/dev version to Rejected (the deployer rolls back).
+    # CloudFormation sends "true"/"false"; blank means the default.
+    reject_on_test_failure: Annotated[bool, BeforeValidator(lambda v: _blank_is_none(v) or False)] = Field(
+        default=False, alias="RejectOnTestFailure"
+    )
+    # MLflow backend: the registered model that stands for the project (default: the project's name)
+    # and the image that serves its versions (e.g. an MLflow pyfunc serving image in ECR).
+    mlflow_model_name: Annotated[str | None, BeforeValidator(_blank_is_none)] = Field(
+        default=None, alias="MlflowModelName"
+    )
+    mlflow_serving_image: Annotated[str | None, BeforeValidator(_blank_is_none)] = Field(
+        default=None, alias="MlflowServingImage"
+    )
 
     @field_validator("project")
     @classmethod
@@ -203,6 +216,9 @@ class ProjectRecord(BaseModel):
     model_groups: tuple[str, ...] = ()
     deployment_defaults: dict[Stage, StageDeploymentSettings] = Field(default_factory=dict)
     slack_webhook_secret: str | None = None
+    reject_on_test_failure: bool = False  # read by the endpoint tester
+    mlflow_model_name: str | None = None
+    mlflow_serving_image: str | None = None
     stack_id: str | None = None
     created_at: str
     updated_at: str

@@ -2,8 +2,11 @@
 
 Domain logic talks to :class:`SageMakerPort`; :class:`SageMakerAdapter` implements it with a
 boto3 client, and the unit tests implement it with a dictionary. The adapter is where AWS's
-quirks are absorbed: "already exists" on a create is success (an earlier, interrupted attempt
-made it, and names are deterministic), a missing resource is ``None``, not an exception.
+quirks are absorbed: a missing resource is ``None``, not an exception; "already exists" on a
+create is success only when the existing resource is the one the call would have made (an
+earlier, interrupted attempt made it: names are deterministic), otherwise
+:class:`ResourceConflictError`; ``CreateEndpoint`` on a name in use answers False, so the caller
+can look at the endpoint that is there.
 """
 
 from __future__ import annotations
@@ -62,6 +65,8 @@ class EndpointConfig:
     production_variants: list[dict[str, Any]]
     shadow_variants: list[dict[str, Any]] = field(default_factory=list)
     data_capture: dict[str, Any] | None = None
+    arn: str | None = None
+    creation_time: datetime | None = None
 
     def model_names(self) -> set[str]:
         return {variant["ModelName"] for variant in [*self.production_variants, *self.shadow_variants]}
@@ -75,10 +80,19 @@ class ManagedResource:
     creation_time: datetime
 
 
+class ResourceConflictError(RuntimeError):
+    """A create found a resource of the same name that is not the one it would have made."""
+
+
+class EndpointBusyError(RuntimeError):
+    """UpdateEndpoint refused: the endpoint is being created, updated or rolled back."""
+
+
 class SageMakerPort(Protocol):
     def describe_model_package(self, arn: str) -> ModelPackage | None: ...
     def list_approved_versions(self, group: str) -> list[int]: ...
     def describe_endpoint(self, name: str) -> Endpoint | None: ...
+    def find_endpoint(self, name: str) -> Endpoint | None: ...
     def describe_endpoint_config(self, name: str) -> EndpointConfig | None: ...
     def create_model(
         self, name: str, *, model_package_arn: str, execution_role_arn: str, tags: Mapping[str, str]
@@ -86,12 +100,13 @@ class SageMakerPort(Protocol):
     def create_endpoint_config(
         self, name: str, *, request: Mapping[str, Any], tags: Mapping[str, str]
     ) -> None: ...
-    def create_endpoint(self, name: str, *, config_name: str, tags: Mapping[str, str]) -> None: ...
+    def create_endpoint(self, name: str, *, config_name: str, tags: Mapping[str, str]) -> bool: ...
     def update_endpoint(
         self, name: str, *, config_name: str, deployment_config: Mapping[str, Any] | None = None
     ) -> None: ...
     def delete_endpoint(self, name: str) -> None: ...
     def tag(self, arn: str, tags: Mapping[str, str]) -> None: ...
+    def list_tags(self, arn: str) -> dict[str, str]: ...
     def list_models(self, name_prefix: str) -> list[ManagedResource]: ...
     def list_endpoint_configs(self, name_prefix: str) -> list[ManagedResource]: ...
     def delete_model(self, name: str) -> None: ...
@@ -170,6 +185,35 @@ class SageMakerAdapter:
             failure_reason=endpoint.get("FailureReason"),
         )
 
+    def find_endpoint(self, name: str) -> Endpoint | None:
+        """The endpoint with its tags in one call (``Search``; DescribeEndpoint + ListTags is two).
+
+        Search is an index, so its view can lag a change by moments; callers use it where a stale
+        view is caught by the next call (CreateEndpoint on a name in use, UpdateEndpoint on a busy
+        endpoint) and :meth:`describe_endpoint` where it is not."""
+        response = self._client.search(
+            Resource="Endpoint",
+            SearchExpression={"Filters": [{"Name": "EndpointName", "Operator": "Equals", "Value": name}]},
+            MaxResults=1,
+        )
+        for result in response.get("Results", []):
+            endpoint = result.get("Endpoint") or {}
+            if endpoint.get("EndpointName") != name:
+                continue
+            tags = tag_keys.from_aws(endpoint.get("Tags", []))
+            config_name = endpoint["EndpointConfigName"]
+            return Endpoint(
+                name=name,
+                arn=endpoint["EndpointArn"],
+                status=EndpointStatus(endpoint["EndpointStatus"]),
+                config_name=config_name,
+                tags=tags,
+                model_package_arn=served_model_package_arn(name, endpoint["EndpointArn"], config_name)
+                or tags.get(tag_keys.MODEL_PACKAGE_ARN),
+                failure_reason=endpoint.get("FailureReason"),
+            )
+        return None
+
     def _serving_model_package(self, config_name: str) -> str | None:
         """The model package behind the first variant of an endpoint config, if it has one."""
         try:
@@ -198,31 +242,55 @@ class SageMakerAdapter:
             production_variants=list(config.get("ProductionVariants", [])),
             shadow_variants=list(config.get("ShadowProductionVariants", [])),
             data_capture=config.get("DataCaptureConfig"),
+            arn=config.get("EndpointConfigArn"),
+            creation_time=config.get("CreationTime"),
         )
 
     def create_model(
         self, name: str, *, model_package_arn: str, execution_role_arn: str, tags: Mapping[str, str]
     ) -> None:
-        self._create(
+        if self._create(
             self._client.create_model,
             ModelName=name,
             ExecutionRoleArn=execution_role_arn,
             Containers=[{"ModelPackageName": model_package_arn}],
             Tags=tag_keys.to_aws(tags),
-        )
+        ):
+            return
+        existing = self._client.describe_model(ModelName=name)
+        containers = existing.get("Containers") or [existing.get("PrimaryContainer") or {}]
+        found = (containers[0].get("ModelPackageName"), existing.get("ExecutionRoleArn"))
+        if found != (model_package_arn, execution_role_arn):
+            raise ResourceConflictError(
+                f"model {name} exists but serves {found[0]} as {found[1]}, "
+                f"not {model_package_arn} as {execution_role_arn}"
+            )
 
     def create_endpoint_config(
         self, name: str, *, request: Mapping[str, Any], tags: Mapping[str, str]
     ) -> None:
-        self._create(
+        if self._create(
             self._client.create_endpoint_config,
             EndpointConfigName=name,
             **request,
             Tags=tag_keys.to_aws(tags),
-        )
+        ):
+            return
+        existing = self._client.describe_endpoint_config(EndpointConfigName=name)
 
-    def create_endpoint(self, name: str, *, config_name: str, tags: Mapping[str, str]) -> None:
-        self._create(
+        def variants(config: Mapping[str, Any], key: str) -> list[tuple[Any, Any]]:
+            return [(v.get("VariantName"), v.get("ModelName")) for v in config.get(key) or []]
+
+        for key in ("ProductionVariants", "ShadowProductionVariants"):
+            if variants(existing, key) != variants(request, key):
+                raise ResourceConflictError(
+                    f"endpoint config {name} exists with other {key}: {variants(existing, key)} "
+                    f"instead of {variants(request, key)}"
+                )
+
+    def create_endpoint(self, name: str, *, config_name: str, tags: Mapping[str, str]) -> bool:
+        """Create the endpoint; False if one of that name exists already (the caller decides)."""
+        return self._create(
             self._client.create_endpoint,
             EndpointName=name,
             EndpointConfigName=config_name,
@@ -235,7 +303,13 @@ class SageMakerAdapter:
         request: dict[str, Any] = {"EndpointName": name, "EndpointConfigName": config_name}
         if deployment_config:
             request["DeploymentConfig"] = dict(deployment_config)
-        self._client.update_endpoint(**request)
+        try:
+            self._client.update_endpoint(**request)
+        except ClientError as error:
+            message = error.response.get("Error", {}).get("Message", "")
+            if "in-progress" in message.lower() or "in progress" in message.lower():
+                raise EndpointBusyError(message) from error
+            raise
 
     def delete_endpoint(self, name: str) -> None:
         try:
@@ -246,6 +320,14 @@ class SageMakerAdapter:
 
     def tag(self, arn: str, tags: Mapping[str, str]) -> None:
         self._client.add_tags(ResourceArn=arn, Tags=tag_keys.to_aws(tags))
+
+    def list_tags(self, arn: str) -> dict[str, str]:
+        try:
+            return tag_keys.from_aws(self._client.list_tags(ResourceArn=arn).get("Tags", []))
+        except ClientError as error:
+            if _is_not_found(error):
+                return {}
+            raise
 
     def list_models(self, name_prefix: str) -> list[ManagedResource]:
         return self._list(self._client.list_models, "Models", "ModelName", name_prefix)
@@ -285,12 +367,15 @@ class SageMakerAdapter:
                 raise
 
     @staticmethod
-    def _create(create: Any, **request: Any) -> None:
+    def _create(create: Any, **request: Any) -> bool:
+        """True if created, False if the name is in use (the caller checks what is there)."""
         try:
             create(**request)
         except ClientError as error:
             if not _is_already_exists(error):
                 raise
+            return False
+        return True
 
 
 def served_model_package_arn(endpoint_name: str, endpoint_arn: str, config_name: str) -> str | None:

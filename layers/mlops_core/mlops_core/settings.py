@@ -89,3 +89,19 @@ class ArtifactCopierSettings(ControlPlaneSettings):
     promotion_approval_status: Literal["PendingManualApproval", "Approved"] = Field(
         default="PendingManualApproval", alias="PROMOTION_APPROVAL_STATUS"
     )
+
+
+class MlflowWatcherSettings(ControlPlaneSettings):
+    """The MLflow alias watcher: the tracking server (blank = the MLflow path is off), where its token
+    and the webhook's HMAC secret are kept, and which aliases map to which stages."""
+
+    mlflow_tracking_uri: Annotated[str | None, BeforeValidator(_blank_is_none)] = Field(
+        default=None, alias="MLFLOW_TRACKING_URI"
+    )
+    mlflow_token_secret_name: Annotated[str | None, BeforeValidator(_blank_is_none)] = Field(
+        default=None, alias="MLFLOW_TOKEN_SECRET_NAME"
+    )
+    mlflow_webhook_secret_name: Annotated[str | None, BeforeValidator(_blank_is_none)] = Field(
+        default=None, alias="MLFLOW_WEBHOOK_SECRET_NAME"
+    )
+    mlflow_aliases: str = Field(default="feature,dev,prod,champion,challenger", alias="MLFLOW_ALIASES")

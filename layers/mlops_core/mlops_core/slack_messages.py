@@ -22,6 +22,7 @@ LIMITS = {
     "section_fields": 10,
     "field_text": 2000,
     "context_elements": 10,
+    "context_text": 3000,  # a text object in a context block
     "fallback_text": 3000,
 }
 
@@ -172,6 +173,187 @@ def _pipeline_failed(_: str, d: Detail) -> Rendered:
     )
 
 
+def _project_created(_: str, d: Detail) -> Rendered:
+    groups = list(d.get("model_groups") or [])
+    return (
+        f":tada: Project {d.get('project')} created",
+        f"A {d.get('scenario', '?')} project with the {d.get('registry_backend', '?')} registry. "
+        f"Its repository ({d.get('git_provider', '?')}) has the seed code on `prod` and a `dev` branch"
+        + (f"; model groups: {', '.join(f'`{g}`' for g in groups)}." if groups else "."),
+        [
+            ("Project", f"`{d.get('project')}`"),
+            ("Project id", f"`{d.get('project_id', '?')}`"),
+            ("Repository", str(d.get("repository_url", "?"))),
+        ],
+        "Clone the repository, work on a feature branch, and approve a version in the dev group "
+        "to deploy it. Add an integration test suite with `python -m mlops_core.suite_tool`.",
+    )
+
+
+def _project_deleted(_: str, d: Detail) -> Rendered:
+    deleted = list(d.get("model_groups_deleted") or [])
+    kept = dict(d.get("model_groups_kept") or {})
+    lines = [f"*Repository* `{d.get('repository_name', '?')}`: {d.get('repository', '?')}"]
+    if deleted:
+        lines.append("*Model groups deleted:* " + ", ".join(f"`{g}`" for g in deleted))
+    lines.extend(f"*Kept* `{group}`: {why}" for group, why in kept.items())
+    return (
+        f":wastebasket: Project {d.get('project')} deleted",
+        "\n".join(lines),
+        [("Project", f"`{d.get('project')}`"), ("Project id", f"`{d.get('project_id', '?')}`")],
+        "Kept groups and a retained repository still exist: delete them by hand if nobody needs them."
+        if kept or d.get("repository") in {"retained", "archived"}
+        else "Nothing to do.",
+    )
+
+
+def _git_branch_updated(_: str, d: Detail) -> Rendered:
+    branch = str(d.get("branch", "?"))
+    merged = d.get("merged_commit_id")
+    fields = [("Repository", f"`{d.get('repository', '?')}`"), ("Branch", f"`{branch}`")]
+    if d.get("project"):
+        fields.insert(0, ("Project", f"`{d['project']}`"))
+    fields.append(("Commit", f"`{str(d.get('commit_id', '?'))[:12]}`"))
+    if merged:
+        fields.append(("Merged", f"`{str(merged)[:12]}`"))
+    return (
+        f":twisted_rightwards_arrows: {branch} of {d.get('repository')} moved",
+        f"CI reported a new head on `{branch}`"
+        + (f" ({d['provider']})" if d.get("provider") else "")
+        + (f", merging `{str(merged)[:12]}`." if merged else "."),
+        fields,
+        "A merge into `prod` promotes the tested dev version: watch for *Model Promoted*."
+        if branch == "prod"
+        else "Nothing to do.",
+    )
+
+
+def _model_promoted(_: str, d: Detail) -> Rendered:
+    promoted = list(d.get("promoted") or [])
+    lines = [
+        f"• `{item.get('stage', '?')}`: {_version_label(str(item.get('model_package_arn', '?')))} "
+        f"({item.get('approval_status', '?')})"
+        for item in promoted
+        if isinstance(item, Mapping)
+    ]
+    source = _version_label(str(d.get("source_model_package_arn", "?")))
+    return (
+        f":package: {d.get('project')}: {source.replace('`', '')} promoted",
+        f"The tested dev version {source} (run `{d.get('test_run_id') or '?'}`) was copied without "
+        f"retraining ({d.get('selected_by', '?')}):\n" + "\n".join(lines),
+        [
+            ("Project", f"`{d.get('project')}`"),
+            ("Trigger", str(d.get("trigger", "?"))),
+            ("Commit", f"`{str(d.get('commit_id') or '?')[:12]}`"),
+        ],
+        "Approve the copy in its production group to deploy it"
+        if any(isinstance(i, Mapping) and i.get("approval_status") != "Approved" for i in promoted)
+        else "The copy is approved: the deployer rolls it out.",
+    )
+
+
+def _promotion_failed(_: str, d: Detail) -> Rendered:
+    reason = str(d.get("reason", "?"))
+    next_step = {
+        "no-tested-version": "Deploy the commit to dev and let its integration tests pass, then merge again.",
+        "tests-failed": "Fix the model (the failing cases are in the test run), then merge again.",
+        "not-approved": "Approve the dev version first, then merge again.",
+        "unknown-project": "Check that the repository belongs to a project of this control plane.",
+        "copy-failed": "Look at the artifact copier's log, fix the cause, and re-run the merge's CI.",
+    }.get(reason, "Read the reason above, fix it, and merge again.")
+    fields = [("Repository", f"`{d.get('repository', '?')}`"), ("Reason", f"`{reason}`")]
+    if d.get("project"):
+        fields.insert(0, ("Project", f"`{d['project']}`"))
+    if d.get("commit_id"):
+        fields.append(("Commit", f"`{str(d['commit_id'])[:12]}`"))
+    return (
+        f":no_entry: Promotion of {d.get('project') or d.get('repository')} failed",
+        f"*Why:* {d.get('message', reason)}",
+        fields,
+        next_step,
+    )
+
+
+def _reap_requested(_: str, d: Detail) -> Rendered:
+    dry = d.get("dry_run")
+    mode = (
+        "a dry run (nothing is deleted)"
+        if dry
+        else ("a real run" if dry is False else "the stack's default mode")
+    )
+    return (
+        ":broom: Endpoint cleanup requested",
+        f"{d.get('requested_by') or 'Someone'} asked the reaper to run now, as {mode}.",
+        [],
+        "The result follows in an *Endpoints Reaped* message.",
+    )
+
+
+def _endpoints_reaped(_: str, d: Detail) -> Rendered:
+    dry = bool(d.get("dry_run"))
+    verb = "would delete" if dry else "deleted"
+    lines = []
+    for project in d.get("projects") or []:
+        if not isinstance(project, Mapping):
+            continue
+        parts = []
+        deleted = [e.get("endpoint_name") for e in project.get("deleted") or [] if isinstance(e, Mapping)]
+        kept = [
+            f"{e.get('endpoint_name')} ({e.get('explanation') or e.get('reason')})"
+            for e in project.get("kept") or []
+            if isinstance(e, Mapping)
+        ]
+        failed = [
+            f"{e.get('endpoint_name')} ({e.get('reason')})"
+            for e in project.get("failed") or []
+            if isinstance(e, Mapping)
+        ]
+        if deleted:
+            parts.append(f"{verb} {', '.join(f'`{n}`' for n in deleted)}")
+        if kept:
+            parts.append("kept " + ", ".join(kept))
+        if failed:
+            parts.append("FAILED " + ", ".join(failed))
+        if parts:
+            lines.append(f"• *{project.get('project')}*: " + "; ".join(parts))
+    saved = float(d.get("instance_hours_per_day_saved") or 0)
+    summary = (
+        f"{d.get('endpoints_examined', 0)} endpoints examined: {d.get('deleted_count', 0)} {verb}, "
+        f"{d.get('kept_count', 0)} kept, {d.get('failed_count', 0)} failed; "
+        f"{saved:g} instance-hours a day {'to save' if dry else 'saved'}."
+    )
+    if d.get("details_dropped"):
+        summary += " (Details were dropped to fit the event: the reaper's log has them all.)"
+    failed_count = int(d.get("failed_count") or 0)
+    return (
+        f":broom: Endpoints {'reap preview' if dry else 'reaped'} ({d.get('trigger', '?')})",
+        summary + ("\n" + "\n".join(lines) if lines else ""),
+        [("Stages reaped", ", ".join(f"`{s}`" for s in d.get("reapable_stages") or []) or "-")],
+        "Retry the failed endpoints (or delete them by hand) and check the reaper's permissions."
+        if failed_count
+        else (
+            "Run it for real, or tag an endpoint `mlops:keep-until=YYYY-MM-DD` to keep it."
+            if dry
+            else "To keep an endpoint overnight, tag it `mlops:keep-until=YYYY-MM-DD`."
+        ),
+    )
+
+
+def _alias_changed(_: str, d: Detail) -> Rendered:
+    old, new = d.get("old_version"), d.get("new_version")
+    change = (
+        f"now names version {new}" + (f" (was {old})" if old is not None else " (first seen)")
+        if new is not None
+        else f"was removed (it named version {old})"
+    )
+    return (
+        f":label: MLflow alias {d.get('alias')} of {d.get('model')} changed",
+        f"The alias `{d.get('alias')}` of `{d.get('model')}` {change}.",
+        [*_where(d), ("Trigger", str(d.get("trigger", "poll")))],
+        "Nothing to do: the deployer deploys what the alias names." if new is not None else "",
+    )
+
+
 def _generic(detail_type: str, d: Detail) -> Rendered:
     shown = {key: value for key, value in d.items() if key not in {"project", "stage", "endpoint_name"}}
     body = "\n".join(f"*{key}:* {_short(value)}" for key, value in list(shown.items())[:20])
@@ -192,6 +374,14 @@ RENDERERS: dict[str, Callable[[str, Detail], Rendered]] = {
     "Integration Tests Completed": _tests_completed,
     "Integration Tests Requested": _tests_requested,
     "SageMaker Model Building Pipeline Execution Status Change": _pipeline_failed,
+    "Project Created": _project_created,
+    "Project Deleted": _project_deleted,
+    "Git Branch Updated": _git_branch_updated,
+    "Model Promoted": _model_promoted,
+    "Promotion Failed": _promotion_failed,
+    "Endpoints Reap Requested": _reap_requested,
+    "Endpoints Reaped": _endpoints_reaped,
+    "MLflow Model Alias Changed": _alias_changed,
 }
 
 
@@ -291,7 +481,12 @@ def fit(message: SlackMessage) -> SlackMessage:
                 for field in block["fields"][: LIMITS["section_fields"]]
             ]
         if block["type"] == "context":
-            block["elements"] = block["elements"][: LIMITS["context_elements"]]
+            block["elements"] = [
+                {**element, "text": _truncate(element["text"], LIMITS["context_text"])}
+                if "text" in element
+                else element
+                for element in block["elements"][: LIMITS["context_elements"]]
+            ]
         blocks.append(block)
     return SlackMessage(_truncate(message.text, LIMITS["fallback_text"]), blocks)
 
@@ -319,8 +514,14 @@ def limit_violations(payload: Mapping[str, Any]) -> list[str]:
             for field in fields
             if len(field["text"]) > LIMITS["field_text"]
         )
-        if block["type"] == "context" and len(block["elements"]) > LIMITS["context_elements"]:
-            problems.append(f"block {index}: {len(block['elements'])} context elements")
+        if block["type"] == "context":
+            if len(block["elements"]) > LIMITS["context_elements"]:
+                problems.append(f"block {index}: {len(block['elements'])} context elements")
+            problems.extend(
+                f"block {index}: context text longer than {LIMITS['context_text']}"
+                for element in block["elements"]
+                if len(element.get("text", "")) > LIMITS["context_text"]
+            )
     if len(payload.get("text", "")) > LIMITS["fallback_text"]:
         problems.append("fallback text too long")
     return problems

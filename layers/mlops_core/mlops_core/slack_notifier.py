@@ -8,12 +8,24 @@ URL is never logged: errors name the secret, not its value.
 A message is sent with slack_sdk, whose retry handlers ride out 429 (honouring Retry-After), 5xx
 and connection errors. A message that still fails raises :class:`SlackDeliveryError`, so Lambda
 retries the event and, after its retries, keeps it in the on-failure destination.
+
+One message never outlives the function: at most :data:`RETRIES_PER_ERROR_KIND` retries in all
+(slack_sdk counts attempts across its handlers), each request times out after
+:data:`WEBHOOK_TIMEOUT_SECONDS`, and a 429 is waited out only when its Retry-After is at most
+:data:`RATE_LIMIT_MAX_WAIT_SECONDS` (a longer one fails the message now; Lambda retries it a minute
+later). Worst case: 3 x 5 s + 2 x 3 s = 21 s, inside the template's 30 s timeout.
+
+A project's own webhook secret must be named ``slack/{project}/...``: the notifier serves every
+project, so IAM cannot keep one project from naming another's secret; the name can (a project naming
+another's secret would post its messages into that team's channel). Any other name is refused with a
+warning and the stack's default channel is used.
 """
 
 from __future__ import annotations
 
 import logging
 import random
+import time
 from collections.abc import Callable
 from typing import Any, Literal, Protocol
 
@@ -34,6 +46,9 @@ PIPELINE_FAILED_DETAIL_TYPE = "SageMaker Model Building Pipeline Execution Statu
 SECRET_CACHE_SECONDS = 300
 WEBHOOK_URL_KEY = "webhook_url"
 RETRIES_PER_ERROR_KIND = 2
+WEBHOOK_TIMEOUT_SECONDS = 5
+RATE_LIMIT_MAX_WAIT_SECONDS = 3
+PROJECT_SECRET_PREFIX = "slack/"
 RETRY_BACKOFF_SECONDS = 0.2  # then 0.4: Lambda's own retries come on top
 RETRY_JITTER_SECONDS = 0.1  # slack_sdk's default jitter adds up to a whole second to each retry
 
@@ -63,13 +78,38 @@ def notified_detail_types() -> list[str]:
     return [event.DETAIL_TYPE for event in CATALOG] + [PIPELINE_FAILED_DETAIL_TYPE]
 
 
+def retry_after_seconds(headers: dict[str, Any]) -> float | None:
+    """Slack's Retry-After (seconds) from slack_sdk's response headers; None when absent or unreadable."""
+    for name, values in headers.items():
+        if name.lower() == "retry-after":
+            value = values[0] if isinstance(values, list) and values else values
+            try:
+                return max(0.0, float(value))
+            except (TypeError, ValueError):
+                return None
+    return None
+
+
+def project_secret_allowed(project: str, secret: str) -> bool:
+    """A project's webhook secret is named ``slack/{project}/...`` (by name or in its ARN)."""
+    name = secret.partition(":secret:")[2] if secret.startswith("arn:") else secret
+    return name.startswith(f"{PROJECT_SECRET_PREFIX}{project}/")
+
+
 class WebhookSender(Protocol):
     def send(self, url: str, message: SlackMessage) -> None: ...
 
 
 class SlackSdkSender:
-    def __init__(self, backoff_seconds: float = RETRY_BACKOFF_SECONDS) -> None:
+    def __init__(
+        self,
+        backoff_seconds: float = RETRY_BACKOFF_SECONDS,
+        max_rate_limit_wait_seconds: float = RATE_LIMIT_MAX_WAIT_SECONDS,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self._backoff_seconds = backoff_seconds
+        self._max_wait = max_rate_limit_wait_seconds
+        self._sleep = sleep
         # slack_sdk logs each request with its URL at DEBUG: keep it out of the logs whatever the level.
         logging.getLogger("slack_sdk").setLevel(logging.WARNING)
 
@@ -89,15 +129,36 @@ class SlackSdkSender:
             def recalculate(self, duration: float) -> float:
                 return duration + random.random() * RETRY_JITTER_SECONDS
 
+        max_wait, sleep = self._max_wait, self._sleep
+
+        class CappedRateLimitRetryHandler(RateLimitErrorRetryHandler):
+            """Waits out a 429's Retry-After only up to ``max_wait``; a longer one is not retried here."""
+
+            def _can_retry(
+                self, *, state: Any, request: Any, response: Any = None, error: Any = None
+            ) -> bool:
+                if response is None or response.status_code != 429:
+                    return False
+                wait = retry_after_seconds(response.headers)
+                return wait is None or wait <= max_wait
+
+            def prepare_for_next_attempt(
+                self, *, state: Any, request: Any, response: Any = None, error: Any = None
+            ) -> None:
+                state.next_attempt_requested = True
+                wait = retry_after_seconds(response.headers) if response is not None else None
+                sleep(min(max_wait, 1.0 if wait is None else wait))
+                state.increment_current_attempt()
+
         backoff = BackoffRetryIntervalCalculator(backoff_factor=self._backoff_seconds, jitter=SmallJitter())
         client = WebhookClient(
             url,
-            timeout=10,
+            timeout=WEBHOOK_TIMEOUT_SECONDS,
             retry_handlers=[
                 ConnectionErrorRetryHandler(
                     max_retry_count=RETRIES_PER_ERROR_KIND, interval_calculator=backoff
                 ),
-                RateLimitErrorRetryHandler(max_retry_count=RETRIES_PER_ERROR_KIND),
+                CappedRateLimitRetryHandler(max_retry_count=RETRIES_PER_ERROR_KIND),
                 ServerErrorRetryHandler(max_retry_count=RETRIES_PER_ERROR_KIND, interval_calculator=backoff),
             ],
         )
@@ -106,7 +167,9 @@ class SlackSdkSender:
         except Exception as error:  # connection errors, after the retries
             raise SlackDeliveryError(f"Slack webhook unreachable: {type(error).__name__}") from None
         if response.status_code != 200:
-            raise SlackDeliveryError(f"Slack answered {response.status_code} {response.body[:200]!r}")
+            wait = retry_after_seconds(response.headers) if response.status_code == 429 else None
+            later = f" (Retry-After {wait:g} s: Lambda retries later)" if wait is not None else ""
+            raise SlackDeliveryError(f"Slack answered {response.status_code} {response.body[:200]!r}{later}")
 
 
 class SlackNotifier:
@@ -125,6 +188,9 @@ class SlackNotifier:
 
     @classmethod
     def build(cls, settings: NotifierSettings, clients: ClientFactory) -> SlackNotifier:
+        # botocore logs every response body at DEBUG, GetSecretValue's (the webhook URL) included:
+        # keep its parser quiet in this function whatever the log level.
+        logging.getLogger("botocore.parsers").setLevel(logging.INFO)
         provider = SecretsProvider(boto3_client=clients("secretsmanager"))
 
         def secret(name: str) -> Any:
@@ -159,5 +225,11 @@ class SlackNotifier:
         if isinstance(project, str) and project:
             own = self._store.project_record(project).get("slack_webhook_secret")
             if isinstance(own, str) and own:
-                return own
+                if project_secret_allowed(project, own):
+                    return own
+                logger.warning(
+                    f"Project {project} names a Slack secret outside {PROJECT_SECRET_PREFIX}{project}/: "
+                    "using the stack's default channel",
+                    extra={"secret": own},
+                )
         return self._settings.slack_webhook_secret_arn

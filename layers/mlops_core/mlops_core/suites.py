@@ -22,6 +22,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 TESTS_SORT_KEY = "TESTS"
 RUN_SORT_KEY_PREFIX = "RUN#"
 TESTED_SORT_KEY_PREFIX = "TESTED#"
+CLAIM_RUNNING = "running"  # a run holds the deployment until its lease expires
+CLAIM_TESTED = "tested"  # the deployment was tested: duplicate events run nothing
 
 
 def endpoint_partition_key(endpoint_name: str) -> str:
@@ -115,7 +117,11 @@ class ValueCheck(_Strict):
     def failure(self, value: Any) -> str | None:
         """Why ``value`` fails this check, or None if it passes."""
         if "equals" in self.model_fields_set:
-            return None if value == self.equals else f"{value!r} is not {self.equals!r}"
+            if strictly_equal(value, self.equals):
+                return None
+            kinds = (json_kind(value), json_kind(self.equals))
+            differ = f" ({kinds[0]}, expected {kinds[1]})" if kinds[0] != kinds[1] else ""
+            return f"{value!r} is not {self.equals!r}{differ}"
         if self.matches is not None:
             text = value if isinstance(value, str) else json.dumps(value)
             return None if re.search(self.matches, text) else f"{text!r} does not match /{self.matches}/"
@@ -131,6 +137,42 @@ class ValueCheck(_Strict):
         if self.at_most is not None and number > self.at_most:
             return f"{number} is above {self.at_most}"
         return None
+
+
+def json_kind(value: Any) -> str:
+    """The JSON type of a decoded value; integers and decimals are told apart (``1`` vs ``1.0``)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "decimal"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list | tuple):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return type(value).__name__
+
+
+def strictly_equal(actual: Any, expected: Any) -> bool:
+    """``equals`` is exact: same JSON type and value, recursively. ``true`` is not ``1``, ``1.0`` is not
+    ``1`` and ``"1"`` is not ``1`` (Python's ``==`` says yes to the first two); numbers that may come
+    back as decimals are checked with ``approx``."""
+    if json_kind(actual) != json_kind(expected):
+        return False
+    if isinstance(expected, list | tuple):
+        return len(actual) == len(expected) and all(
+            strictly_equal(a, e) for a, e in zip(actual, expected, strict=True)
+        )
+    if isinstance(expected, dict):
+        return actual.keys() == expected.keys() and all(
+            strictly_equal(actual[key], expected[key]) for key in expected
+        )
+    return bool(actual == expected)
 
 
 def _as_number(value: Any) -> float | None:
@@ -153,10 +195,22 @@ class JsonCheck(ValueCheck):
 
 
 class CsvCheck(ValueCheck):
-    """A check of one column of a CSV response, in one row or (``row`` unset) in every row."""
+    """A check of one column of a CSV response, in one row or (``row`` unset) in every row.
+
+    CSV cells are text, so ``equals`` takes a string (``equals: "0"``); numbers are checked with
+    ``approx`` or ``at_least``/``at_most``. A response with no row fails every CSV check."""
 
     column: int = Field(ge=0)
     row: int | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _cells_are_text(self) -> Self:
+        if "equals" in self.model_fields_set and not isinstance(self.equals, str):
+            raise ValueError(
+                f"CSV cells are text: write equals as a string (equals: {json.dumps(str(self.equals))}), "
+                "or compare numbers with approx or at_least/at_most"
+            )
+        return self
 
 
 class Expectation(_Strict):
@@ -254,22 +308,35 @@ class SuiteStore:
             Item={
                 "pk": {"S": endpoint_partition_key(endpoint_name)},
                 "sk": {"S": TESTS_SORT_KEY},
-                "suite": {"S": suite.model_dump_json(by_alias=True, exclude_defaults=True)},
+                # exclude_unset, not exclude_defaults: a field given with its default value (``equals:
+                # null``) is part of the suite and must come back as written.
+                "suite": {"S": suite.model_dump_json(by_alias=True, exclude_unset=True)},
                 "source": {"S": source},
             },
         )
 
-    def claim_deployment(self, endpoint_name: str, endpoint_config_name: str, *, expires_at: int) -> bool:
-        """Record that this deployment (endpoint config) is being tested; False if it already was."""
+    def claim_deployment(
+        self, endpoint_name: str, endpoint_config_name: str, *, now: int, lease_until: int
+    ) -> bool:
+        """Claim the test of this deployment (endpoint config) for one run; False if another holds it.
+
+        The claim is a lease (``state`` ``running``, ``expires_at`` = ``lease_until``): a run that
+        is killed (Lambda's timeout) leaves a claim that the retry of its event may take over once the
+        lease has expired. A finished run turns the claim into ``tested`` (:meth:`finish_deployment`),
+        which is never taken over.
+        """
         try:
             self._dynamodb.put_item(
                 TableName=self._table,
                 Item={
-                    "pk": {"S": endpoint_partition_key(endpoint_name)},
-                    "sk": {"S": TESTED_SORT_KEY_PREFIX + endpoint_config_name},
-                    "expires_at": {"N": str(expires_at)},
+                    **self._claim_key(endpoint_name, endpoint_config_name),
+                    "state": {"S": CLAIM_RUNNING},
+                    "claimed_at": {"N": str(now)},
+                    "expires_at": {"N": str(lease_until)},
                 },
-                ConditionExpression="attribute_not_exists(pk)",
+                ConditionExpression="attribute_not_exists(pk) OR (#state = :running AND expires_at < :now)",
+                ExpressionAttributeNames={"#state": "state"},
+                ExpressionAttributeValues={":running": {"S": CLAIM_RUNNING}, ":now": {"N": str(now)}},
             )
         except Exception as error:
             if type(error).__name__ == "ConditionalCheckFailedException":
@@ -277,15 +344,41 @@ class SuiteStore:
             raise
         return True
 
-    def release_deployment(self, endpoint_name: str, endpoint_config_name: str) -> None:
-        """Forget a claim whose run failed, so that Lambda's retry of the event runs the suite."""
-        self._dynamodb.delete_item(
+    def deployment_claim(self, endpoint_name: str, endpoint_config_name: str) -> dict[str, Any] | None:
+        """The claim on a deployment as plain values (``state``, ``expires_at``), or None."""
+        item = self._dynamodb.get_item(
             TableName=self._table,
-            Key={
-                "pk": {"S": endpoint_partition_key(endpoint_name)},
-                "sk": {"S": TESTED_SORT_KEY_PREFIX + endpoint_config_name},
+            Key=self._claim_key(endpoint_name, endpoint_config_name),
+            ConsistentRead=True,
+        ).get("Item")
+        return None if item is None else {name: _plain(value) for name, value in item.items()}
+
+    def finish_deployment(
+        self, endpoint_name: str, endpoint_config_name: str, *, run_id: str, expires_at: int
+    ) -> None:
+        """The deployment was tested (run ``run_id``): later events for it run nothing."""
+        self._dynamodb.put_item(
+            TableName=self._table,
+            Item={
+                **self._claim_key(endpoint_name, endpoint_config_name),
+                "state": {"S": CLAIM_TESTED},
+                "run_id": {"S": run_id},
+                "expires_at": {"N": str(expires_at)},
             },
         )
+
+    def release_deployment(self, endpoint_name: str, endpoint_config_name: str) -> None:
+        """Forget a claim whose run did not happen or failed, so that a later event runs the suite."""
+        self._dynamodb.delete_item(
+            TableName=self._table, Key=self._claim_key(endpoint_name, endpoint_config_name)
+        )
+
+    @staticmethod
+    def _claim_key(endpoint_name: str, endpoint_config_name: str) -> dict[str, Any]:
+        return {
+            "pk": {"S": endpoint_partition_key(endpoint_name)},
+            "sk": {"S": TESTED_SORT_KEY_PREFIX + endpoint_config_name},
+        }
 
     def put_run(
         self, endpoint_name: str, run_id: str, *, outcome: str, result: Mapping[str, Any], expires_at: int
