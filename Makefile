@@ -14,11 +14,13 @@ SEED_VENV := .venv-seed
 SEED_STAMP := $(SEED_VENV)/.installed
 MLFLOW_VENV := .venv-mlflow
 MLFLOW_STAMP := $(MLFLOW_VENV)/.installed
+BENCH_VENV := .venv-bench
+BENCH_STAMP := $(BENCH_VENV)/.installed
 # `sam build` builds the layer with the Lambda runtime's Python (3.13); find it on PATH or in pyenv.
 PYTHON313_BIN := $(shell python3.13 -c 'import os, sys; print(os.path.dirname(sys.executable))' 2>/dev/null \
 	|| ls -d $(HOME)/.pyenv/versions/3.13*/bin 2>/dev/null | tail -n 1)
 
-.PHONY: demo test seed-test lint format typecheck validate build bench catalog ci clean
+.PHONY: demo test seed-test lint format typecheck validate build bench bench-load catalog ci clean
 
 demo: $(STAMP)
 	$(BIN)/python -m mlops_local demo
@@ -36,7 +38,7 @@ seed-test: $(SEED_STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/cfn-lint template.yaml
+	$(BIN)/cfn-lint template.yaml service-catalog/sagemaker-project.yaml
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .
@@ -52,8 +54,16 @@ build: $(SAM_STAMP)
 	@test -n "$(PYTHON313_BIN)" || { echo "sam build needs Python 3.13 (the Lambda runtime) on PATH"; exit 1; }
 	PATH="$(PYTHON313_BIN):$$PATH" SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam build --region us-east-1
 
+# Figures, not tests: cold start per function and the built layer's size (after `make build`), AWS
+# calls per deployment, the reaper on 1,000 endpoints. `make bench-load`: the tester's load phase vs
+# Locust (Locust in .venv-bench). Results and how they were taken: benchmarks/RESULTS.md.
 bench: $(STAMP)
 	$(BIN)/python benchmarks/cold_start.py
+	$(BIN)/python benchmarks/deployer_api_calls.py
+	$(BIN)/python benchmarks/reaper.py
+
+bench-load: $(STAMP) $(BENCH_STAMP)
+	$(BIN)/python benchmarks/endpoint_load.py --locust $(BENCH_VENV)/bin/locust
 
 catalog: $(STAMP)
 	$(BIN)/python -m mlops_core.catalog > layers/mlops_core/mlops_core/EVENTS.md
@@ -61,7 +71,7 @@ catalog: $(STAMP)
 ci: lint typecheck validate build seed-test test
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) $(SEED_VENV) $(MLFLOW_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(SAM_VENV) $(SEED_VENV) $(MLFLOW_VENV) $(BENCH_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
 
 $(STAMP): requirements/dev.txt requirements/constraints.txt layers/mlops_core/requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -88,4 +98,10 @@ $(MLFLOW_STAMP): requirements/mlflow-server.txt requirements/mlflow-server-const
 	rm -rf $(MLFLOW_VENV)
 	$(PYTHON) -m venv $(MLFLOW_VENV)
 	$(MLFLOW_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements/mlflow-server.txt -c requirements/mlflow-server-constraints.txt
+	touch $@
+
+# Locust brings gevent and its own Flask: an environment of its own, for `make bench-load` only.
+$(BENCH_STAMP): requirements/bench.txt requirements/bench-constraints.txt
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements/bench.txt -c requirements/bench-constraints.txt
 	touch $@

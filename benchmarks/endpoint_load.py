@@ -1,9 +1,6 @@
 """The endpoint tester's load phase vs Locust, against the same local inference server endpoint.
 
-    python3 -m venv /tmp/venv-bench
-    /tmp/venv-bench/bin/pip install -r requirements/bench.txt -c requirements/bench-constraints.txt
-    .venv/bin/python benchmarks/endpoint_load.py --locust /tmp/venv-bench/bin/locust \\
-        --concurrency 4 --seconds 20
+    make bench-load     # Locust in .venv-bench; options: --concurrency 4 --seconds 20 --locust PATH
 
 Three processes, so that neither load generator shares an interpreter (and its GIL) with the server:
 1. this script opens a LocalCloud, deploys the good demo model to endpoint `bench-dev` (through the

@@ -19,7 +19,7 @@ import tempfile
 import threading
 import uuid
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -30,34 +30,29 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-SHUTDOWN_POLL_SECONDS = 0.02
+from mlops_local.loopback import LoopbackServer, answer
+
 RESPONSE_PATH_PREFIX = "/cloudformation-responses/"
 
 
-class CustomResourceResponseReceiver:
+class CustomResourceResponseReceiver(LoopbackServer):
     """Accepts PUTs of custom resource answers on ``https://127.0.0.1:{port}/cloudformation-responses/{id}``."""
+
+    THREAD_NAME = "cloudformation-responses"
 
     def __init__(self) -> None:
         self._directory = tempfile.TemporaryDirectory(prefix="mlops-local-tls-")
         self.ca_bundle, certificate, key = _write_certificates(Path(self._directory.name))
         self._responses: dict[str, dict[str, Any]] = {}
         self._arrived = threading.Condition()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._request_handler())
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(certificate, key)
-        self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            args=(SHUTDOWN_POLL_SECONDS,),
-            name="cloudformation-responses",
-            daemon=True,
-        )
+        self._listen(tls=context)
 
     def new_response_url(self) -> tuple[str, str]:
         """A fresh response URL and the key its answer will be kept under."""
         key = uuid.uuid4().hex
-        host, port = self._server.server_address[:2]
-        return f"https://{host!s}:{port}{RESPONSE_PATH_PREFIX}{key}?X-Amz-Signature=local", key
+        return f"{self.base_url}{RESPONSE_PATH_PREFIX}{key}?X-Amz-Signature=local", key
 
     def response(self, key: str, *, wait_seconds: float = 0) -> dict[str, Any] | None:
         """The answer PUT for ``key``; waits up to ``wait_seconds`` for one sent from another thread."""
@@ -65,16 +60,10 @@ class CustomResourceResponseReceiver:
             self._arrived.wait_for(lambda: key in self._responses, timeout=wait_seconds)
             return self._responses.get(key)
 
-    def __enter__(self) -> "CustomResourceResponseReceiver":
-        self._thread.start()
-        return self
-
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join()
+        super().__exit__(exc_type, exc, tb)
         self._directory.cleanup()
 
     def _request_handler(self) -> type[BaseHTTPRequestHandler]:
@@ -97,9 +86,7 @@ class CustomResourceResponseReceiver:
                 self._answer(HTTPStatus.OK)
 
             def _answer(self, status: HTTPStatus) -> None:
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
+                answer(self, status)
 
             def log_message(self, format: str, *args: Any) -> None:
                 """Quiet: the answers are kept."""

@@ -13,12 +13,12 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlsplit
 
-SHUTDOWN_POLL_SECONDS = 0.02
+from mlops_local.loopback import LoopbackServer, answer
+
 _TEXT_TYPES = ("application/json", "text/", "application/x-www-form-urlencoded")
 
 
@@ -57,34 +57,20 @@ def function_url_event(
     }
 
 
-class FunctionUrlServer:
+class FunctionUrlServer(LoopbackServer):
     """Serves one function's URL; `invoke` runs the function on the event and returns its result."""
+
+    THREAD_NAME = "function-url"
 
     def __init__(self, invoke: Callable[[dict[str, Any]], Any], *, account: str) -> None:
         self._invoke = invoke
         self._account = account
         self._lock = threading.Lock()  # one invocation at a time, like a function with concurrency 1
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, args=(SHUTDOWN_POLL_SECONDS,), name="function-url", daemon=True
-        )
+        self._listen()
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}/"
-
-    def __enter__(self) -> "FunctionUrlServer":
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join()
+        return self.base_url + "/"
 
     def handle(
         self, method: str, path: str, headers: dict[str, str], body: bytes
@@ -105,7 +91,7 @@ class FunctionUrlServer:
             payload,
         )
 
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
+    def _request_handler(self) -> type[BaseHTTPRequestHandler]:
         server = self
 
         class FunctionUrlHandler(BaseHTTPRequestHandler):
@@ -116,12 +102,7 @@ class FunctionUrlServer:
                 status, headers, payload = server.handle(
                     self.command, self.path, dict(self.headers.items()), body
                 )
-                self.send_response(status)
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+                answer(self, status, payload, headers)
 
             do_POST = _serve
             do_GET = _serve

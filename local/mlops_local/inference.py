@@ -19,13 +19,11 @@ in the functions reaches it with no local-only code path. What the runtime does 
 import json
 import random
 import socket
-import sys
 import threading
 import time
 from collections.abc import Callable
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import unquote
 
@@ -33,8 +31,9 @@ from moto.s3.models import s3_backends
 from moto.sagemaker.models import SageMakerModelBackend, sagemaker_backends
 
 from mlops_local.demo_model import ARTIFACT_MEMBER, DemoModel, ModelInputError
+from mlops_local.loopback import LoopbackServer
+from mlops_local.loopback import answer as respond
 
-SHUTDOWN_POLL_SECONDS = 0.02
 SERVING_STATUSES = ("InService", "Updating", "SystemUpdating", "RollingBack")  # still serve the old config
 
 
@@ -46,18 +45,10 @@ class InvocationRefusedError(Exception):
         self.extra = extra
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 128
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client that hangs up mid-answer (a load generator stopping) is not an error of the server."""
-        if not isinstance(sys.exc_info()[1], ConnectionError):
-            super().handle_error(request, client_address)
-
-
-class InferenceServer:
+class InferenceServer(LoopbackServer):
     """Serves InvokeEndpoint on 127.0.0.1 for the endpoints of one account and region."""
+
+    THREAD_NAME = "sagemaker-runtime"
 
     def __init__(self, *, account: str, region: str) -> None:
         self._account = account
@@ -66,29 +57,11 @@ class InferenceServer:
         self._lock = threading.Lock()
         self._random = random.Random(0)
         self.shadow_invocations: list[dict[str, Any]] = []
-        self._server = _Server(("127.0.0.1", 0), self._request_handler())
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            args=(SHUTDOWN_POLL_SECONDS,),
-            name="sagemaker-runtime",
-            daemon=True,
-        )
+        self._listen()
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def __enter__(self) -> "InferenceServer":
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join()
+        return self.base_url
 
     # ------------------------------------------------------------------------------------ inference
 
@@ -257,21 +230,12 @@ class InferenceServer:
                     return
                 if delay is not None:
                     delay()  # the artifact's latency_ms: a slow model, to show a broken latency budget
-                self.send_response(HTTPStatus.OK)
-                for name, value in response_headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(answer)))
-                self.end_headers()
-                self.wfile.write(answer)
+                respond(self, HTTPStatus.OK, answer, response_headers)
 
             def _error(self, failure: InvocationRefusedError) -> None:
                 payload = json.dumps({"message": str(failure), **failure.extra}).encode()
-                self.send_response(failure.status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("x-amzn-ErrorType", failure.error_type)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+                headers = {"Content-Type": "application/json", "x-amzn-ErrorType": failure.error_type}
+                respond(self, failure.status, payload, headers)
 
             def log_message(self, format: str, *args: Any) -> None:
                 """Quiet: the tests read results, not access logs."""
