@@ -5,19 +5,25 @@
 Three processes, so that neither load generator shares an interpreter (and its GIL) with the server:
 1. this script opens a LocalCloud, deploys the good demo model to endpoint `bench-dev` (through the
    real approval → deployer → InService path) and keeps serving it;
-2. the load phase (`SuiteRunner.run_load`, exactly what EndpointTesterFunction runs) in a child
-   process, `--concurrency` threads for `--seconds`;
-3. Locust (headless, `-u/-r` = `--concurrency`, `--run-time` = `--seconds`) with benchmarks/locustfile.py,
-   whose users call the endpoint through boto3's sagemaker-runtime client.
-Both reach the server through AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME. They run one after the other, on
-the same cores, and the figures are printed side by side with the target: the load phase at least
-1.0x Locust's requests per second, and p50/p95/p99 within 10% of Locust's.
+2. Locust (headless, `-u/-r` = `--concurrency`, `--run-time` = `--seconds`) with benchmarks/locustfile.py,
+   whose users call the endpoint through boto3's sagemaker-runtime client;
+3. the load phase (`SuiteRunner.run_load`, exactly what EndpointTesterFunction runs) in a child
+   process, `--concurrency` workers for `--seconds`, twice.
+All reach the server through AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME, one run after the other, on the same
+cores. Two comparisons, each with its target:
+- latency, at equal load: Locust runs first (closed loop, N users, no wait) and achieves R requests per
+  second; the load phase then runs at `rate_per_second` = R (open loop) with the same concurrency, so
+  the server sees the same request rate from both. Target: p50/p95/p99 within 10% of Locust's. (At
+  equal concurrency but unpaced, the two generators offer the server different rates, and latencies
+  are not comparable like for like.)
+- throughput: the load phase unpaced (closed loop, N workers) against Locust's R. Target: at least
+  1.0x Locust's requests per second.
 
-Fair by construction: the server is warmed once (one request loads the model) before either runs, and
-neither load generator gets a warm-up of its own (Locust spawns every user at once, and its stats are
-not reset). Both record every raw latency, and the percentiles of both are computed here with the same
+Fair by construction: the server is warmed once (one request loads the model) before any run, and no
+load generator gets a warm-up of its own (Locust spawns every user at once, and its stats are not
+reset). Every raw latency is recorded, and the percentiles of all runs are computed here with the same
 nearest-rank function (Locust's own CSV rounds response times to whole milliseconds; its figures are
-printed too, for reference). Requests per second are requests / measured seconds for both.
+printed too, for reference). Requests per second are requests / measured seconds for all.
 """
 
 from __future__ import annotations
@@ -43,8 +49,9 @@ LOAD_PHASE_CHILD = """
 import json, sys
 from mlops_core.endpoint_tester import SageMakerRuntimeInvoker, SuiteRunner
 from mlops_core.suites import LoadPhase
+rate = {"rate_per_second": float(sys.argv[4])} if sys.argv[4] else {}
 phase = LoadPhase.model_validate({"request": {"json": {"instances": [[12, 50.0, 1]]}},
-    "duration_seconds": float(sys.argv[2]), "concurrency": int(sys.argv[1]), "max_error_rate": 1.0})
+    "duration_seconds": float(sys.argv[2]), "concurrency": int(sys.argv[1]), "max_error_rate": 1.0, **rate})
 invoker = SageMakerRuntimeInvoker.build()
 latencies = []
 class Recording:  # the latencies run_load sees, kept raw (list.append is atomic under the GIL)
@@ -98,9 +105,20 @@ def serve() -> tuple[LocalCloud, dict[str, str]]:
     return cloud, environment
 
 
-def run_load_phase(environment: dict[str, str], concurrency: int, seconds: float) -> dict[str, float]:
+def run_load_phase(
+    environment: dict[str, str], concurrency: int, seconds: float, rate: float | None = None
+) -> dict[str, float]:
+    """The load phase's figures; paced at ``rate`` requests per second when given (open loop)."""
     output = subprocess.run(
-        [sys.executable, "-c", LOAD_PHASE_CHILD, str(concurrency), str(seconds), ENDPOINT],
+        [
+            sys.executable,
+            "-c",
+            LOAD_PHASE_CHILD,
+            str(concurrency),
+            str(seconds),
+            ENDPOINT,
+            "" if rate is None else repr(rate),
+        ],
         env=environment,
         check=True,
         capture_output=True,
@@ -108,7 +126,9 @@ def run_load_phase(environment: dict[str, str], concurrency: int, seconds: float
     ).stdout
     child = json.loads(output.strip().splitlines()[-1])
     result = child["result"]
-    return figures(child["latencies_ms"], result["duration_seconds"], result["errors"])
+    return figures(child["latencies_ms"], result["duration_seconds"], result["errors"]) | {
+        "behind_schedule": result["behind_schedule"]
+    }
 
 
 def run_locust(
@@ -164,30 +184,46 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--seconds", type=float, default=20)
     arguments = parser.parse_args()
-    seconds = float(int(arguments.seconds))  # Locust's --run-time is whole seconds: the same for both
+    seconds = float(int(arguments.seconds))  # Locust's --run-time is whole seconds: the same for all
+    concurrency = arguments.concurrency
+    load_average = " ".join(f"{value:.2f}" for value in os.getloadavg())
     cloud, environment = serve()
     try:
         warm_up_server(environment)
-        load_phase = run_load_phase(environment, arguments.concurrency, seconds)
-        locust, locust_csv = run_locust(arguments.locust, environment, arguments.concurrency, seconds)
+        locust, locust_csv = run_locust(arguments.locust, environment, concurrency, seconds)
+        rate = round(locust["rps"], 1)
+        paced = run_load_phase(environment, concurrency, seconds, rate)
+        unpaced = run_load_phase(environment, concurrency, seconds)
     finally:
         cloud.close()
-    print(f"endpoint {ENDPOINT}, concurrency {arguments.concurrency}, {seconds:g} s each,", end=" ")
-    print(f"{os.cpu_count()} cores")
-    print(f"{'':18}{'requests':>10}{'failures':>10}{'req/s':>10}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}")
-    rows = (("load phase", load_phase), ("locust", locust), ("locust (own CSV)", locust_csv))
+    print(
+        f"endpoint {ENDPOINT}, concurrency {concurrency}, {seconds:g} s each, {os.cpu_count()} cores,",
+        end=" ",
+    )
+    print(f"load average before the runs {load_average}")
+    header = f"{'':30}{'requests':>10}{'failures':>10}{'req/s':>10}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}"
+    print(header + f"{'behind':>8}")
+    rows = (
+        ("locust (closed loop)", locust),
+        (f"load phase at {rate:g}/s", paced),
+        ("load phase (closed loop)", unpaced),
+        ("locust (own CSV)", locust_csv),
+    )
     for name, row in rows:
         print(
-            f"{name:18}{row['requests']:>10}{row['failures']:>10}{row['rps']:>10.1f}"
+            f"{name:30}{row['requests']:>10}{row['failures']:>10}{row['rps']:>10.1f}"
             + "".join(f"{row[key]:>10.2f}" for key in ("p50", "p95", "p99"))
+            + (f"{row['behind_schedule']:>8}" if "behind_schedule" in row else "")
         )
-    ratio = load_phase["rps"] / locust["rps"]
-    deltas = {key: (load_phase[key] - locust[key]) / locust[key] for key in ("p50", "p95", "p99")}
+    deltas = {key: (paced[key] - locust[key]) / locust[key] for key in ("p50", "p95", "p99")}
+    latency_met = all(abs(delta) <= 0.10 for delta in deltas.values())
     print(
-        f"req/s ratio {ratio:.2f}x (target >= 1.0x); latency vs Locust: "
+        f"latency at {rate:g} req/s vs Locust: "
         + ", ".join(f"{key} {delta:+.1%}" for key, delta in deltas.items())
-        + " (target within ±10%)"
+        + f" (target within ±10%: {'met' if latency_met else 'not met'})"
     )
+    ratio = unpaced["rps"] / locust["rps"]
+    print(f"closed-loop req/s ratio {ratio:.2f}x (target >= 1.0x: {'met' if ratio >= 1.0 else 'not met'})")
     return 0
 
 

@@ -37,7 +37,7 @@ from mlops_local.functions import DeployedFunction, discover_functions
 from mlops_local.inbox import Inbox, PendingEvent
 from mlops_local.inference import InferenceServer
 from mlops_local.routing import matching_targets
-from mlops_local.runtime import FunctionRuntime, Invocation
+from mlops_local.runtime import FunctionRuntime, Invocation, one_invocation_at_a_time
 from mlops_local.slack import SlackWebhookReceiver
 from mlops_local.trace import Delivery, Trace
 
@@ -256,7 +256,7 @@ class LocalCloud:
         return self._invoke(deployed, event, 1)
 
     def _invoke(self, function: DeployedFunction, event: Any, attempt: int) -> Invocation:
-        with self._inbox.emitting_as(function.logical_id) as emitted:
+        with one_invocation_at_a_time, self._inbox.emitting_as(function.logical_id) as emitted:
             invocation = self._runtime.invoke(function, event, attempt=attempt)
         return replace(invocation, emitted=tuple(emitted))
 
@@ -317,6 +317,16 @@ class LocalCloud:
             )
             servers[function] = self._exit_stack.enter_context(server)
         return servers[function].url
+
+    def wait_for_function_url_requests(self, function: str, count: int, timeout_seconds: float = 30) -> None:
+        """Wait until `function`'s URL has answered `count` requests in all (sent by another process,
+        such as an MLflow server delivering a webhook); LocalCloudError if that takes too long."""
+        self.function_url(function)
+        server: FunctionUrlServer = self.__dict__["_function_urls"][function]
+        if not server.wait_for_requests(count, timeout_seconds):
+            raise LocalCloudError(
+                f"{function}'s URL did not receive {count} request(s) within {timeout_seconds} s"
+            )
 
     # ---------------------------------------------------------------------------------- custom resources
 

@@ -65,8 +65,14 @@ class FunctionUrlServer(LoopbackServer):
     def __init__(self, invoke: Callable[[dict[str, Any]], Any], *, account: str) -> None:
         self._invoke = invoke
         self._account = account
-        self._lock = threading.Lock()  # one invocation at a time, like a function with concurrency 1
+        self._handled = 0
+        self._request_handled = threading.Condition()
         self._listen()
+
+    def wait_for_requests(self, count: int, timeout_seconds: float) -> bool:
+        """Wait until `count` requests in all have been answered; False if that took too long."""
+        with self._request_handled:
+            return self._request_handled.wait_for(lambda: self._handled >= count, timeout=timeout_seconds)
 
     @property
     def url(self) -> str:
@@ -76,8 +82,12 @@ class FunctionUrlServer(LoopbackServer):
         self, method: str, path: str, headers: dict[str, str], body: bytes
     ) -> tuple[int, dict[str, str], bytes]:
         event = function_url_event(method, path, headers, body, account=self._account)
-        with self._lock:
+        try:
             result = self._invoke(event)
+        finally:
+            with self._request_handled:
+                self._handled += 1
+                self._request_handled.notify_all()
         if not isinstance(result, dict) or "statusCode" not in result:
             # Lambda: a result without statusCode is a 200 with the result as JSON; an error is a 502.
             if result is None:

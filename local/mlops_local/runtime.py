@@ -13,6 +13,7 @@ import itertools
 import json
 import logging
 import sys
+import threading
 import time
 import traceback
 import uuid
@@ -25,6 +26,10 @@ from mlops_local.environment import patched_environ
 from mlops_local.functions import DeployedFunction
 
 _runtime_ids = itertools.count(1)
+# One invocation at a time in this process, whatever the thread (a function URL is served from a
+# server thread): each invocation sets the process's environment to its function's, and two at once
+# would mix them up and leave one's variables behind.
+one_invocation_at_a_time = threading.RLock()
 
 
 @dataclass(frozen=True)
@@ -110,6 +115,7 @@ class FunctionRuntime:
         context = self._context(function, request_id)
         started = time.perf_counter()
         with (
+            one_invocation_at_a_time,
             patched_environ(self._lambda_environment(function, context)),
             _captured_output(function.environment.get("POWERTOOLS_SERVICE_NAME")) as output,
         ):

@@ -7,15 +7,21 @@ versions are registered with an `s3://` source in the embedded S3, holding the d
 
 from __future__ import annotations
 
+import ast
+import http.client
 import json
 import os
+import re
 import socket
 import subprocess
+import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -32,6 +38,7 @@ MLFLOW = ROOT / ".venv-mlflow" / "bin" / "mlflow"
 BUCKET = "mlops-mlflow-models"
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/mlflow-pyfunc:3.17.2"
 WEBHOOK_SECRET = "s3cr3t-for-hmac"
+TRACKING_SERVER_ARN = "arn:aws:sagemaker:us-east-1:123456789012:mlflow-tracking-server/demo"
 STARTUP_SECONDS = 60
 
 pytestmark = pytest.mark.skipif(
@@ -60,22 +67,28 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     process = subprocess.Popen(
         [str(MLFLOW), "server", "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
          "--backend-store-uri", f"sqlite:///{home}/mlflow.db", "--artifacts-destination", str(home / "artifacts")],
-        cwd=home, env=env, stdout=(home / "server.log").open("w"), stderr=subprocess.STDOUT,
+        cwd=home, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
-    deadline = time.monotonic() + STARTUP_SECONDS
+    log = home / "server.log"
+    listening = threading.Event()
+
+    def keep_log() -> None:
+        """Copy the server's output into server.log; note when Uvicorn says it is listening."""
+        assert process.stdout is not None
+        with log.open("w") as sink:
+            for line in process.stdout:
+                sink.write(line)
+                sink.flush()
+                if "Uvicorn running on" in line:
+                    listening.set()
+        listening.set()  # the server exited: stop waiting (the check below says why)
+
+    threading.Thread(target=keep_log, name="mlflow-server-log", daemon=True).start()
     try:
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/health", timeout=1) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(
-                    f"mlflow server did not start:\n{(home / 'server.log').read_text()[-3000:]}"
-                )
-            time.sleep(0.2)  # polling the server's health, bounded by STARTUP_SECONDS
+        if not listening.wait(STARTUP_SECONDS) or process.poll() is not None:
+            raise RuntimeError(f"mlflow server did not start:\n{log.read_text()[-3000:]}")
+        with urllib.request.urlopen(f"{url}/health", timeout=5) as answer:
+            assert answer.status == 200
         yield url
     finally:
         process.terminate()
@@ -213,6 +226,13 @@ def test_assigning_dev_deploys_x_dev_and_moving_it_updates_the_endpoint(cloud, c
     )
 
 
+def test_a_plain_tracking_uri_grants_no_managed_mlflow_access(cloud):
+    [grant] = _managed_mlflow_grant(cloud)
+    assert grant["Resource"] == (
+        "arn:aws:sagemaker:us-east-1:123456789012:mlflow-tracking-server/no_managed_mlflow"
+    )
+
+
 def test_two_overlapping_polls_emit_one_event_per_change(cloud, client, model, mlflow_server):
     _project(cloud, model)
     version = _register(cloud, client, model, GOOD_MODEL)
@@ -308,14 +328,148 @@ def test_the_mlflow_server_delivers_a_real_webhook(cloud, client, model):
     _project(cloud, model)
     version = _register(cloud, client, model, GOOD_MODEL)
     url = cloud.function_url("MlflowAliasWatcherFunction")
-    client.create_webhook(
+    webhook = client.create_webhook(
         name=f"{model}-aliases", url=url, events=["model_version_alias.created"], secret=WEBHOOK_SECRET
     )
-    client.set_registered_model_alias(model, "dev", version)
-
-    deadline = time.monotonic() + 30  # MLflow delivers from a thread pool after answering the request
-    while cloud.pending_events == 0 and time.monotonic() < deadline:
-        time.sleep(0.1)
+    try:
+        client.set_registered_model_alias(model, "dev", version)
+        # MLflow delivers from a thread pool after answering the request.
+        cloud.wait_for_function_url_requests("MlflowAliasWatcherFunction", 1)
+    finally:
+        # The server outlives this test: later alias changes must not be delivered to a closed cloud.
+        client.delete_webhook(webhook.webhook_id)
     trace = cloud.settle()
     [change] = [e["detail"] for e in trace.events(detail_type="MLflow Model Alias Changed")]
     assert (change["model"], change["new_version"], change["trigger"]) == (model, version, "webhook")
+
+
+class _RecordingProxy(ThreadingHTTPServer):
+    """A reverse proxy on loopback in front of the MLflow test server, standing for SageMaker managed
+    MLflow's endpoint: records each request's method, path and headers, and forwards it unchanged."""
+
+    daemon_threads = True
+
+    def __init__(self, upstream: str) -> None:
+        self.upstream = urllib.parse.urlsplit(upstream)
+        self.requests: list[tuple[str, str, dict[str, str]]] = []
+        super().__init__(("127.0.0.1", 0), _ProxyHandler)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+class _ProxyHandler(BaseHTTPRequestHandler):
+    server: _RecordingProxy
+
+    def _forward(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.server.requests.append((self.command, self.path, dict(self.headers.items())))
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
+        upstream = http.client.HTTPConnection(
+            self.server.upstream.hostname, self.server.upstream.port, timeout=30
+        )
+        try:
+            upstream.request(self.command, self.path, body=body or None, headers=headers)
+            answer = upstream.getresponse()
+            payload = answer.read()
+        finally:
+            upstream.close()
+        self.send_response(answer.status)
+        for name, value in answer.getheaders():
+            if name.lower() not in ("transfer-encoding", "connection", "content-length", "server", "date"):
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    do_GET = do_POST = do_PATCH = do_DELETE = _forward
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def managed_mlflow(mlflow_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[_RecordingProxy]:
+    """SageMaker managed MLflow on loopback: the plugin sends the calls for the tracking server ARN to
+    SAGEMAKER_MLFLOW_CUSTOM_ENDPOINT (instead of https://{region}.experiments.sagemaker.aws), here the
+    recording proxy in front of the real MLflow server."""
+    proxy = _RecordingProxy(mlflow_server)
+    thread = threading.Thread(target=proxy.serve_forever, daemon=True)
+    thread.start()
+    monkeypatch.setenv("SAGEMAKER_MLFLOW_CUSTOM_ENDPOINT", proxy.url)
+    try:
+        yield proxy
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
+        thread.join()
+
+
+def _managed_mlflow_grant(cloud: LocalCloud) -> list[dict]:
+    """The watcher role's statements about SageMaker managed MLflow, as deployed."""
+    iam = cloud.session.client("iam")
+    role = (
+        cloud.session.client("lambda")
+        .get_function_configuration(FunctionName=cloud.functions["MlflowAliasWatcherFunction"].name)["Role"]
+        .split("/")[-1]
+    )
+    statements = []
+    for name in iam.list_role_policies(RoleName=role)["PolicyNames"]:
+        document = iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
+        if isinstance(document, str):  # moto keeps a policy that CloudFormation created as Python's repr
+            document = ast.literal_eval(urllib.parse.unquote(document))
+        statements.extend(document["Statement"])
+    return [s for s in statements if "sagemaker-mlflow" in json.dumps(s.get("Action"))]
+
+
+SIGV4 = re.compile(
+    r"^AWS4-HMAC-SHA256 Credential=testing/\d{8}/us-east-1/sagemaker-mlflow/aws4_request, "
+    r"SignedHeaders=[a-z0-9;-]+, Signature=[0-9a-f]{64}$"
+)
+
+
+def test_a_managed_mlflow_tracking_server_arn_is_read_with_sigv4_as_the_function_role(
+    managed_mlflow, client, model
+):
+    with LocalCloud(parameters={"MlflowTrackingUri": TRACKING_SERVER_ARN}) as cloud:
+        assert cloud.functions["MlflowAliasWatcherFunction"].environment["MLFLOW_TRACKING_URI"] == (
+            TRACKING_SERVER_ARN
+        )
+        cloud.session.client("s3").create_bucket(Bucket=BUCKET)
+        _project(cloud, model)
+        version = _register(cloud, client, model, GOOD_MODEL)  # straight to the server, not the proxy
+        client.set_registered_model_alias(model, "dev", version)
+
+        polled = _poll(cloud)
+
+        assert polled.error is None, polled.error
+        [change] = _alias_events(polled)
+        assert (change["model"], change["alias"], change["new_version"]) == (model, "dev", version)
+        assert change["source_uri"].startswith(f"s3://{BUCKET}/{model}/")
+        # The role's grant for the managed server: read-only, on the configured tracking server only.
+        assert _managed_mlflow_grant(cloud) == [
+            {
+                "Sid": "SageMakerManagedMlflowRegistry",
+                "Effect": "Allow",
+                "Action": [
+                    "sagemaker-mlflow:GetRegisteredModel",
+                    "sagemaker-mlflow:GetModelVersion",
+                    "sagemaker-mlflow:GetLoggedModel",
+                    "sagemaker-mlflow:GetRun",
+                ],
+                "Resource": TRACKING_SERVER_ARN,
+            }
+        ]
+
+    paths = [urllib.parse.urlsplit(path).path for _, path, _ in managed_mlflow.requests]
+    assert "/api/2.0/mlflow/registered-models/get" in paths
+    assert "/api/2.0/mlflow/model-versions/get" in paths
+    for method, path, received in managed_mlflow.requests:
+        headers = {name.lower(): value for name, value in received.items()}
+        assert SIGV4.match(headers.get("authorization", "")), (method, path, headers.get("authorization"))
+        assert "bearer" not in headers["authorization"].lower()
+        assert headers["x-amz-security-token"] == "testing"  # the role's session credentials
+        assert re.fullmatch(r"[0-9a-f]{64}", headers["x-amz-content-sha256"])
+        # the header that routes the call to the managed server
+        assert headers["x-mlflow-sm-tracking-server-arn"] == TRACKING_SERVER_ARN

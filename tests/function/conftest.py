@@ -179,3 +179,33 @@ def register(aws: boto3.session.Session) -> Registrar:
         )["ModelPackageArn"]
 
     return register_version
+
+
+class Requests:
+    """Every request a function's clients make (recorded by botocore's before-call hook), by operation."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+
+    def __call__(self, params: dict[str, Any], model: Any, **_: Any) -> None:
+        self.calls.append((model.name, dict(params)))
+
+    def named(self, operation: str) -> list[dict[str, Any]]:
+        return [params for name, params in self.calls if name == operation]
+
+    def operations(self) -> list[str]:
+        return [name for name, _ in self.calls]
+
+
+def endpoint_tags(sagemaker: Any, name: str) -> dict[str, str]:
+    arn = sagemaker.describe_endpoint(EndpointName=name)["EndpointArn"]
+    return {tag["Key"]: tag["Value"] for tag in sagemaker.list_tags(ResourceArn=arn)["Tags"]}
+
+
+def serving_package(sagemaker: Any, endpoint: str) -> str:
+    """The model package ARN the endpoint's (first) variant serves."""
+    config_name = sagemaker.describe_endpoint(EndpointName=endpoint)["EndpointConfigName"]
+    config = sagemaker.describe_endpoint_config(EndpointConfigName=config_name)
+    model = sagemaker.describe_model(ModelName=config["ProductionVariants"][0]["ModelName"])
+    package: str = model["Containers"][0]["ModelPackageName"]
+    return package

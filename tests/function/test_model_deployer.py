@@ -9,7 +9,16 @@ import pytest
 from mlops_local import aws_events
 from moto.sagemaker.models import sagemaker_backends
 
-from tests.function.conftest import ACCOUNT, REGION, STACK, DomainEvents, approval_event, load_handler_module
+from tests.function.conftest import (
+    ACCOUNT,
+    REGION,
+    STACK,
+    DomainEvents,
+    approval_event,
+    endpoint_tags,
+    load_handler_module,
+    serving_package,
+)
 
 
 def endpoint_state_event(name: str) -> dict[str, Any]:
@@ -21,18 +30,6 @@ def endpoint_state_event(name: str) -> dict[str, Any]:
 @pytest.fixture
 def deployer(aws: Any) -> Any:
     return load_handler_module("model_deployer").handler
-
-
-def endpoint_tags(sagemaker: Any, name: str) -> dict[str, str]:
-    arn = sagemaker.describe_endpoint(EndpointName=name)["EndpointArn"]
-    return {tag["Key"]: tag["Value"] for tag in sagemaker.list_tags(ResourceArn=arn)["Tags"]}
-
-
-def serving_package(sagemaker: Any, endpoint: str) -> str:
-    config_name = sagemaker.describe_endpoint(EndpointName=endpoint)["EndpointConfigName"]
-    config = sagemaker.describe_endpoint_config(EndpointConfigName=config_name)
-    model = sagemaker.describe_model(ModelName=config["ProductionVariants"][0]["ModelName"])
-    return model["Containers"][0]["ModelPackageName"]
 
 
 def test_approval_creates_the_stage_endpoint_from_the_named_version(

@@ -20,6 +20,7 @@ from tests.function.conftest import (
     REGION,
     REPO,
     STACK,
+    Requests,
     approval_event,
     load_handler_module,
 )
@@ -39,22 +40,6 @@ INFERENCE = {
     "SupportedContentTypes": ["text/csv"],
     "SupportedResponseMIMETypes": ["text/csv"],
 }
-
-
-class Requests:
-    """Every SageMaker and CloudWatch request the function makes, by operation name."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, dict[str, Any]]] = []
-
-    def __call__(self, params: dict[str, Any], model: Any, **_: Any) -> None:
-        self.calls.append((model.name, dict(params)))
-
-    def named(self, operation: str) -> list[dict[str, Any]]:
-        return [params for name, params in self.calls if name == operation]
-
-    def operations(self) -> list[str]:
-        return [name for name, _ in self.calls]
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from mlops_core.endpoint_tester import (
 )
 from mlops_core.sagemaker_adapter import Endpoint
 from mlops_core.settings import TesterSettings as Settings
-from mlops_core.suites import TestCase, TestSuite
+from mlops_core.suites import LoadPhase, TestCase, TestSuite
 from pydantic import ValidationError
 
 
@@ -279,6 +279,170 @@ def test_each_request_gets_a_timeout_that_ends_before_the_safety_margin():
     assert (
         SuiteRunner(endpoint, remaining_ms=lambda: 13_000, safety_margin_ms=10_000).request_timeout() == 1.0
     )
+
+
+# ----------------------------------------------------------------------------- paced load phase
+
+
+class FakeTime:
+    """A clock that only moves when the runner sleeps or a fake request takes time (no real sleep)."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+        self._lock = threading.Lock()
+
+    def clock(self) -> float:
+        with self._lock:
+            return self.now
+
+    def sleep(self, seconds: float) -> None:
+        with self._lock:
+            self.sleeps.append(seconds)
+            self.now += seconds
+
+    def advance(self, seconds: float) -> None:
+        with self._lock:
+            self.now += seconds
+
+
+class TimedEndpoint:
+    """Records when (on the fake clock) each request started; each takes ``latency(n)`` seconds."""
+
+    def __init__(self, fake: FakeTime, latency) -> None:
+        self.fake = fake
+        self.latency = latency
+        self.starts: list[float] = []
+        self.timeouts: list[float] = []
+
+    def invoke(self, endpoint_name, request, *, timeout_seconds):
+        self.starts.append(self.fake.clock())
+        self.timeouts.append(timeout_seconds)
+        seconds = self.latency(len(self.starts))
+        self.fake.advance(seconds)
+        return ok({"ok": True}, latency_ms=seconds * 1000)
+
+
+def paced(fake: FakeTime, endpoint, remaining_ms=lambda: 600_000, **load) -> SuiteRunner:
+    runner = SuiteRunner(endpoint, remaining_ms=remaining_ms, clock=fake.clock, sleep=fake.sleep)
+    return runner.run_load("x-dev", LoadPhase.model_validate({"request": {"json": 3}, **load}))
+
+
+def test_a_paced_load_phase_starts_each_request_at_its_time_not_as_fast_as_it_can():
+    fake = FakeTime()
+    endpoint = TimedEndpoint(fake, lambda n: 0.02)
+
+    load = paced(fake, endpoint, requests=5, rate_per_second=10, concurrency=1)
+
+    assert endpoint.starts == pytest.approx([0.0, 0.1, 0.2, 0.3, 0.4])
+    assert fake.sleeps == pytest.approx([0.08] * 4)  # the rest of each 100 ms after a 20 ms answer
+    assert load.requests == 5 and load.target_rate_per_second == 10 and load.behind_schedule == 0
+    assert load.requests_per_second == pytest.approx(5 / 0.42, abs=0.1)
+    assert load.passed and load.failures == []
+    # unpaced, the same phase sends back to back and never sleeps
+    unpaced_time = FakeTime()
+    unpaced = TimedEndpoint(unpaced_time, lambda n: 0.02)
+    assert paced(unpaced_time, unpaced, requests=5, concurrency=1).target_rate_per_second is None
+    assert unpaced.starts == pytest.approx([0.0, 0.02, 0.04, 0.06, 0.08]) and unpaced_time.sleeps == []
+
+
+def test_requests_that_cannot_start_on_time_are_sent_late_counted_and_fail_the_phase():
+    fake = FakeTime()
+    endpoint = TimedEndpoint(fake, lambda n: 0.25)  # slower than the 100 ms between requests
+
+    load = paced(fake, endpoint, requests=5, rate_per_second=10, concurrency=1)
+
+    assert endpoint.starts == pytest.approx([0.0, 0.25, 0.5, 0.75, 1.0]) and fake.sleeps == []
+    assert load.requests == 5 and load.behind_schedule == 4  # 150, 300, 450 and 600 ms late
+    assert load.failures == [
+        "4 of 5 requests were behind the schedule of 10/s (4 started up to 600 ms late): the endpoint did "
+        "not keep up at concurrency 1; raise concurrency or lower rate_per_second"
+    ]
+    # the same endpoint keeps up at 4/s: every request on time
+    fake = FakeTime()
+    assert paced(
+        fake, TimedEndpoint(fake, lambda n: 0.25), requests=5, rate_per_second=4, concurrency=1
+    ).passed
+
+
+def test_a_little_lateness_is_within_the_grace_and_a_rare_late_request_within_the_tolerance():
+    fake = FakeTime()
+    # 104 ms answers at 10/s: each request starts 4 ms, then 8 ms late, within the 10 ms grace
+    assert (
+        paced(fake, TimedEndpoint(fake, lambda n: 0.104), requests=3, rate_per_second=10).behind_schedule == 0
+    )
+    fake = FakeTime()
+    # one slow answer (150 ms) out of 100 makes one request 50 ms late: counted, 1% is tolerated
+    load = paced(
+        fake, TimedEndpoint(fake, lambda n: 0.15 if n == 2 else 0.02), requests=100, rate_per_second=10
+    )
+    assert load.behind_schedule == 1 and load.passed
+
+
+def test_a_paced_duration_phase_counts_the_requests_still_waiting_for_a_worker_at_the_end():
+    fake = FakeTime()
+    assert (
+        paced(fake, TimedEndpoint(fake, lambda n: 0.01), duration_seconds=1, rate_per_second=10).requests
+        == 10
+    )
+    fake = FakeTime()
+    endpoint = TimedEndpoint(fake, lambda n: 0.25)
+
+    load = paced(fake, endpoint, duration_seconds=1, rate_per_second=10, concurrency=1)
+
+    # 10 requests due within the second; the worker sends 4 (3 of them late) and 6 never get one
+    assert endpoint.starts == pytest.approx([0.0, 0.25, 0.5, 0.75])
+    assert load.requests == 4 and load.behind_schedule == 3 + 6 and not load.stopped_early
+    assert "9 of 10 requests were behind" in load.failures[0]
+    assert "6 were still waiting for a worker at the end" in load.failures[0]
+
+
+def test_a_paced_phase_does_not_wait_into_the_time_kept_for_recording_the_outcome():
+    fake = FakeTime()
+    endpoint = TimedEndpoint(fake, lambda n: 0.0)
+    # 30 s left at the start, 10 s kept, 2 s to connect, 1 s shortest timeout: the request due at 18 s
+    # is not waited for
+    remaining = lambda: int(30_000 - fake.clock() * 1000)  # noqa: E731
+
+    load = paced(fake, endpoint, remaining, requests=20, rate_per_second=0.5, concurrency=1)
+
+    assert endpoint.starts == pytest.approx([0.0, 2, 4, 6, 8, 10, 12, 14, 16])
+    assert load.stopped_early and load.requests == 9 and fake.now == pytest.approx(16)
+    # each timeout ends before the margin: 0 + 15 + 2 <= 20 at the first, 16 + 2 + 2 <= 20 at the last
+    assert endpoint.timeouts[0] == 15.0 and endpoint.timeouts[-1] == 2.0
+
+
+def test_a_paced_phase_still_keeps_to_its_concurrency():
+    fake = FakeTime()
+    together = threading.Barrier(4, timeout=10)  # each round of requests needs all four workers
+    in_flight = {"now": 0, "most": 0}
+    lock = threading.Lock()
+
+    class Endpoint:
+        def invoke(self, endpoint_name, request, *, timeout_seconds):
+            with lock:
+                in_flight["now"] += 1
+                in_flight["most"] = max(in_flight["most"], in_flight["now"])
+            together.wait()
+            with lock:
+                in_flight["now"] -= 1
+            return ok({"ok": True})
+
+    load = paced(fake, Endpoint(), requests=40, rate_per_second=1000, concurrency=4)
+
+    assert load.requests == 40 and in_flight["most"] == 4
+
+
+def test_a_target_rate_must_be_positive_and_fit_the_longest_phase():
+    base = {"request": {"json": 1}}
+    with pytest.raises(ValidationError, match="greater than 0"):
+        LoadPhase.model_validate({**base, "requests": 5, "rate_per_second": 0})
+    with pytest.raises(ValidationError, match="exactly one of requests and duration_seconds"):
+        LoadPhase.model_validate({**base, "rate_per_second": 5})
+    with pytest.raises(ValidationError, match="take 1000 s: at most 600 s"):
+        LoadPhase.model_validate({**base, "requests": 1001, "rate_per_second": 1})
+    assert LoadPhase.model_validate({**base, "requests": 601, "rate_per_second": 1}).rate_per_second == 1
+    assert LoadPhase.model_validate({**base, "duration_seconds": 30, "rate_per_second": 50}).requests is None
 
 
 class _TimingOutClient:

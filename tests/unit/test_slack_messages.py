@@ -7,7 +7,7 @@ import json
 import pytest
 from mlops_core.domain_events import CATALOG, IntegrationTestsCompleted
 from mlops_core.slack_messages import LIMITS, RENDERERS, limit_violations, render
-from mlops_core.slack_notifier import PIPELINE_FAILED_DETAIL_TYPE
+from mlops_core.slack_notifier import PIPELINE_FAILED_DETAIL_TYPE, notified_detail_types
 
 PIPELINE_FAILED = {
     "pipelineArn": "arn:aws:sagemaker:us-east-1:123456789012:pipeline/churn-train",
@@ -55,6 +55,12 @@ def test_an_event_type_without_a_renderer_still_gets_a_readable_message():
 
 def test_every_domain_event_of_the_catalog_has_a_renderer_of_its_own():
     assert {event.DETAIL_TYPE for event in CATALOG} - set(RENDERERS) == set()
+
+
+def test_the_notifier_is_told_about_every_domain_event_and_failed_pipelines_only():
+    # The notifier takes its detail-types from the renderers (it does not import the event models).
+    expected = {event.DETAIL_TYPE for event in CATALOG} | {PIPELINE_FAILED_DETAIL_TYPE}
+    assert sorted(notified_detail_types()) == sorted(expected)
 
 
 def texts(message) -> str:

@@ -76,11 +76,11 @@ from mlops_core.domain_events import (
     PromotionFailureReason,
     TestOutcome,
 )
-from mlops_core.endpoint_tester import METADATA_OUTCOME, METADATA_RUN_ID, METADATA_TIME
 from mlops_core.event_function import Outcome
 from mlops_core.naming import stage_resource_name
 from mlops_core.observability import logger
 from mlops_core.settings import ArtifactCopierSettings
+from mlops_core.tags import METADATA_OUTCOME, METADATA_RUN_ID, METADATA_TIME
 from mlops_core.topology import PROMOTION_SOURCE, Scenario, Stage, promotion_targets
 
 PROMOTED_BRANCH = "prod"

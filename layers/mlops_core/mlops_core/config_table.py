@@ -59,6 +59,9 @@ class ConfigTablePort(Protocol):
     def put_pending_deployment(
         self, endpoint_name: str, deployment: dict[str, Any], *, version: int
     ) -> bool: ...
+    def replace_pending_deployment(
+        self, endpoint_name: str, deployment: dict[str, Any], *, version: int
+    ) -> bool: ...
     def delete_pending_deployment(self, endpoint_name: str, *, version: int) -> None: ...
 
 
@@ -94,12 +97,29 @@ class ConfigTable:
         Returns False when a newer (or the same) version is already stored. The condition makes two
         racing approvals safe: whichever order they are written in, the newest stays.
         """
+        condition = "attribute_not_exists(pk) OR model_package_version < :version"
+        return self._put_pending(endpoint_name, deployment, version, condition)
+
+    def replace_pending_deployment(
+        self, endpoint_name: str, deployment: dict[str, Any], *, version: int
+    ) -> bool:
+        """Store the deployment whatever is pending, unless it is this very version already (False).
+
+        For a registry whose latest *decision* wins rather than its highest version number (an MLflow
+        alias moved back to an older version); the caller checks that the deployment is current
+        first, so what is stored last is what was decided last."""
+        condition = "attribute_not_exists(pk) OR model_package_version <> :version"
+        return self._put_pending(endpoint_name, deployment, version, condition)
+
+    def _put_pending(
+        self, endpoint_name: str, deployment: dict[str, Any], version: int, condition: str
+    ) -> bool:
         item = {**pending_deployment_key(endpoint_name), **deployment, "model_package_version": version}
         try:
             self._client.put_item(
                 TableName=self._table_name,
                 Item=_to_dynamodb(item),
-                ConditionExpression="attribute_not_exists(pk) OR model_package_version < :version",
+                ConditionExpression=condition,
                 ExpressionAttributeValues={":version": {"N": str(version)}},
             )
         except ClientError as error:

@@ -30,7 +30,7 @@ import os
 import ssl
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -39,10 +39,12 @@ from pydantic import ValidationError
 
 from mlops_core.aws_clients import ClientFactory
 from mlops_core.aws_events import CustomResourceRequest
-from mlops_core.domain_events import DomainEvent
 from mlops_core.observability import MetricUnit, logger, metrics
 from mlops_core.publisher import EventPublisher
 from mlops_core.settings import ControlPlaneSettings
+
+if TYPE_CHECKING:
+    from mlops_core.domain_events import DomainEvent
 
 SettingsT = TypeVar("SettingsT", bound=ControlPlaneSettings)
 ServiceT = TypeVar("ServiceT")

@@ -23,9 +23,16 @@ Production concerns live here too:
   the previous one (kept for rollback), and the models no remaining config of the project's
   endpoints uses (shadow variants included).
 
+What is deployed is a :class:`DeployableVersion`: a model registry version
+(:class:`RegistryVersion`, here) or an MLflow model version (:mod:`mlops_core.mlflow_deployment`).
+The flow is one for both (endpoint checks and deferral, pending deployments re-validated when
+applied, failed/deleting/out-of-service endpoints, create or update with strategies, alarms and data
+capture, tags, "already exists", housekeeping); a kind of version says only what differs: its
+identity and tag, the container ``CreateModel`` gets, whether it is still current
+(:meth:`ModelDeployer._check_version`), what is stored to apply it later, and what undoing it means.
+
 Layout: routes (one per event type; each parses and delegates), operations (deploy, roll back,
-tidy up: what a route or a future one, e.g. MLflow aliases, calls), then the deployment itself,
-the pending deployments and housekeeping.
+tidy up), then the deployment itself, the pending deployments and housekeeping.
 """
 
 from __future__ import annotations
@@ -34,7 +41,7 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar, Protocol
 
 from mlops_core import rollout
 from mlops_core import tags as tag_keys
@@ -77,7 +84,6 @@ from mlops_core.sagemaker_adapter import (
     Endpoint,
     EndpointBusyError,
     EndpointConfig,
-    ModelPackage,
     ResourceConflictError,
     SageMakerAdapter,
     SageMakerPort,
@@ -88,6 +94,10 @@ from mlops_core.topology import Stage
 PREVIOUS_ENDPOINT_CONFIG_TAG = "mlops:previous-endpoint-config"
 """On an endpoint config: the config its endpoint ran when it was deployed (housekeeping keeps
 that one for rollback). A tag on the new config costs no call; tagging the endpoint would."""
+
+MLFLOW_MODEL_VERSION = "mlops:mlflow-model-version"
+"""On everything deployed from MLflow: ``models:/{model}/{version}`` (where registry deployments
+carry ``mlops:model-package-arn``)."""
 
 UPDATABLE = frozenset({EndpointStatus.IN_SERVICE, EndpointStatus.UPDATE_ROLLBACK_FAILED})
 """Statuses in which UpdateEndpoint is accepted (AWS allows an update after a failed rollback)."""
@@ -105,14 +115,85 @@ Known = Mapping[str, "Endpoint | None"]
 """Endpoints already described strongly (DescribeEndpoint) in this invocation, by name; None = gone."""
 
 
+class DeployableVersion(Protocol):
+    """What a deployment puts on an endpoint. ``arn`` is its identity (a model package ARN, or
+    ``models:/{model}/{version}``): the value of its ``identity_tag`` and the events'
+    ``model_package_arn``."""
+
+    identity_tag: ClassVar[str]
+    newest_wins: ClassVar[bool]
+    """True: a lower version number than the live one is stale, and the highest pending version
+    wins. False: the registry says what is current (checked before anything is stored), and the
+    last deployment deferred wins, so moving back to an older version is a deployment."""
+    shadows: ClassVar[bool]
+    """Whether a challenger in ``shadow`` mode becomes the champion's shadow variant."""
+
+    @property
+    def arn(self) -> str: ...
+    @property
+    def version(self) -> int: ...
+    def pending_record(self) -> dict[str, Any]:
+        """What the PENDING item stores to rebuild this version when it is applied."""
+        ...
+
+    def live_identity(self, endpoint: Endpoint) -> str | None:
+        """The identity of the version of this kind the endpoint serves (None: unknown)."""
+        ...
+
+    def rollback_reason(self) -> tuple[str, str]:
+        """(trigger, reason) of ``Deployment Rolled Back`` when this version is undone."""
+        ...
+
+
+@dataclass(frozen=True)
+class RegistryVersion(ModelPackageRef):
+    """A version of the SageMaker Model Registry: deployable while ``Approved``; an approval older
+    than the live version is stale; undone by rejecting it."""
+
+    identity_tag: ClassVar[str] = tag_keys.MODEL_PACKAGE_ARN
+    newest_wins: ClassVar[bool] = True
+    shadows: ClassVar[bool] = True
+
+    @classmethod
+    def of(cls, ref: ModelPackageRef) -> RegistryVersion:
+        return ref if isinstance(ref, RegistryVersion) else cls(ref.arn, ref.group, ref.version)
+
+    @classmethod
+    def parse(cls, arn: str) -> RegistryVersion:
+        return cls.of(parse_model_package_arn(arn))
+
+    def pending_record(self) -> dict[str, Any]:
+        return {"model_package_arn": self.arn}
+
+    def live_identity(self, endpoint: Endpoint) -> str | None:
+        return endpoint.model_package_arn
+
+    def rollback_reason(self) -> tuple[str, str]:
+        return "rejection", f"version {self.version} was rejected while live"
+
+
+@dataclass(frozen=True)
+class CheckedVersion:
+    """A version found deployable now: the ``CreateModel`` container (``{"Containers": [...]}`` or
+    ``{"PrimaryContainer": ...}``), what the model's name is a fingerprint of, and its commit."""
+
+    model_request: Mapping[str, Any]
+    fingerprint: tuple[object, ...]
+    commit_id: str | None = None
+
+
+Loaded = tuple[ProjectDeploymentSettings, StageDeploymentSettings, Mapping[str, Any] | None]
+"""The project's deployment settings, the stage's, and the project record they come from."""
+
+
 @dataclass(frozen=True)
 class _Request:
     """One deployment to carry out: ``version`` of ``source``'s group onto ``target``'s endpoint."""
 
     source: StageResource  # the stage whose group the version comes from
     target: StageResource  # the stage whose endpoint is changed (the champion, for a shadow)
-    version: ModelPackageRef
-    rolled_back: ModelPackageRef | None = None  # set when this deployment undoes a rejection
+    version: DeployableVersion
+    rolled_back: DeployableVersion | None = None  # set when this deployment undoes another version
     pending_version: int | None = None  # carrying out the PENDING deployment stored with this version
     known: Known = field(default_factory=dict)  # endpoints described strongly in this invocation
     seen: Endpoint | None = None  # the target endpoint as already found (Search) in this invocation
@@ -151,7 +232,7 @@ class ModelDeployer:
         target = self._deployed_stage(detail.ModelPackageGroupName, "model group")
         if isinstance(target, Outcome):
             return target
-        version = parse_model_package_arn(detail.ModelPackageArn)
+        version = RegistryVersion.parse(detail.ModelPackageArn)
         if detail.ModelApprovalStatus is ModelApprovalStatus.REJECTED:
             return self.roll_back_rejected(target, version)
         if detail.ModelApprovalStatus is not ModelApprovalStatus.APPROVED:
@@ -166,7 +247,7 @@ class ModelDeployer:
         if isinstance(target, Outcome):
             return target
         if detail.EndpointStatus is EndpointStatus.FAILED:
-            return self._on_failed(target, detail.FailureReason, detail.Tags.get(tag_keys.MODEL_PACKAGE_ARN))
+            return self._on_failed(target, detail.FailureReason, _version_tag(detail.Tags))
         if detail.EndpointStatus is EndpointStatus.DELETING:
             return self._on_deleting(target)
         if detail.EndpointStatus is not EndpointStatus.IN_SERVICE:
@@ -195,9 +276,9 @@ class ModelDeployer:
                 f"deployment of {detail.EndpointName} is {detail.EndpointStatus}, not rolling back"
             )
         pending_config = (detail.PendingDeploymentSummary or {}).get("EndpointConfigName")
-        back_to = _version_of_config(detail.EndpointName, detail.EndpointConfigName)
-        taken_off = _version_of_config(detail.EndpointName, pending_config)
-        arn = _package_arn_like(detail.Tags.get(tag_keys.MODEL_PACKAGE_ARN), target.name)
+        back_to = version_of_config(detail.EndpointName, detail.EndpointConfigName)
+        taken_off = version_of_config(detail.EndpointName, pending_config)
+        arn = _identity_like(detail.Tags, target.name)
         rolled_back = DeploymentRolledBack(
             project=target.project,
             stage=target.stage,
@@ -218,22 +299,23 @@ class ModelDeployer:
     def deploy(
         self,
         source: StageResource,
-        version: ModelPackageRef,
+        version: DeployableVersion,
         *,
         pending_version: int | None = None,
         known: Known | None = None,
     ) -> Outcome:
-        """Deploy an approved version of ``source``'s group (to its endpoint, or as the champion's
-        shadow). ``pending_version``: this is the endpoint's PENDING deployment being applied."""
+        """Deploy a version for ``source``'s stage (to its endpoint, or as the champion's shadow).
+        ``pending_version``: this is the endpoint's PENDING deployment being applied."""
         loaded = self._load_settings(source, version.arn)
         if isinstance(loaded, Outcome):
             return loaded
-        project_settings, stage_settings = loaded
+        stage_settings = loaded[1]
         target = source
-        if source.stage is Stage.CHALLENGER and stage_settings.strategy is Strategy.SHADOW:
+        shadow_mode = source.stage is Stage.CHALLENGER and stage_settings.strategy is Strategy.SHADOW
+        if shadow_mode and version.shadows:
             target = StageResource(source.project, Stage.CHAMPION)
         request = _Request(source, target, version, pending_version=pending_version, known=known or {})
-        return self._deploy(request, project_settings, stage_settings)
+        return self._deploy(request, *loaded)
 
     def roll_back_rejected(
         self,
@@ -250,6 +332,7 @@ class ModelDeployer:
         Everything is decided on the current state, so a rollback deferred while the endpoint was
         busy is checked again when applied (the rejected version may no longer be live)."""
         known = known or {}
+        rejected = RegistryVersion.of(rejected)
         request = _Request(stage, stage, rejected, pending_version=pending_version, known=known)
         endpoint = self._endpoint(request, stage.name)
         target, config = stage, None
@@ -273,7 +356,8 @@ class ModelDeployer:
             return _ignored(
                 f"version {rejected.arn} is {package.approval_status} again; nothing to roll back"
             )
-        older = [v for v in self._sagemaker.list_approved_versions(rejected.group) if v < rejected.version]
+        approved = self._sagemaker.list_approved_versions(_group_ref(rejected, endpoint))
+        older = [v for v in approved if v < rejected.version]
         if not older and target != stage:
             assert config is not None
             return self._remove_shadow(
@@ -345,9 +429,13 @@ class ModelDeployer:
     # ------------------------------------------------------------------ the deployment itself
 
     def _deploy(
-        self, request: _Request, project: ProjectDeploymentSettings, stage_settings: StageDeploymentSettings
+        self,
+        request: _Request,
+        project: ProjectDeploymentSettings,
+        stage_settings: StageDeploymentSettings,
+        record: Mapping[str, Any] | None,
     ) -> Outcome:
-        """Check settings, endpoint, version and lineage, then roll out; a refusal changes nothing."""
+        """Check settings, endpoint and version, then roll out; a refusal changes nothing."""
         source, version = request.source, request.version
         try:
             resolved = stage_settings.resolved(
@@ -359,10 +447,35 @@ class ModelDeployer:
             )
         if request.shadow and not isinstance(resolved.compute, InstanceCompute):
             return self._failed(source, version.arn, "a shadow variant needs real-time instances")
-        checked = self._check_endpoint(request)
+        # When the last deferral wins, only a current version may be stored as pending: check first.
+        early = None if version.newest_wins else self._check_version(request, project, record)
+        if isinstance(early, Outcome):
+            return early
+        found = self._check_endpoint(request)
+        if isinstance(found, Outcome):
+            return found
+        endpoint, current_config = found
+        checked = early or self._check_version(request, project, record)
         if isinstance(checked, Outcome):
             return checked
-        endpoint, current_config = checked
+        if endpoint is not None and endpoint.status is EndpointStatus.FAILED:
+            # A Failed endpoint cannot be updated, and DeleteEndpoint is asynchronous: delete it
+            # and keep the deployment pending until the endpoint is gone.
+            return self._defer(request, EndpointStatus.FAILED)
+        try:
+            return self._roll_out(request, resolved, checked, endpoint, current_config)
+        except ResourceConflictError as error:
+            return self._failed(source, version.arn, f"{error}; refusing to deploy over it")
+
+    def _check_version(
+        self, request: _Request, project: ProjectDeploymentSettings, record: Mapping[str, Any] | None
+    ) -> CheckedVersion | Outcome:
+        """Is the version deployable now (re-read from its registry: a pending deployment is checked
+        again when applied)? A registry version: it exists, is still ``Approved`` and has the
+        lineage its stage requires. A deployer of another kind of version overrides this."""
+        source, version = request.source, request.version
+        if not isinstance(version, RegistryVersion):
+            raise TypeError(f"{type(self).__name__} does not deploy {type(version).__name__}")
         package = self._sagemaker.describe_model_package(version.arn)
         if package is None:
             return self._failed(source, version.arn, f"model package {version.arn} does not exist")
@@ -380,14 +493,9 @@ class ModelDeployer:
                     f"{source.stage}: {', '.join(missing)} (commit-id: MetadataProperties.CommitId; "
                     "dataset: CustomerMetadataProperties['mlops:dataset']; metrics: ModelMetrics)",
                 )
-        if endpoint is not None and endpoint.status is EndpointStatus.FAILED:
-            # A Failed endpoint cannot be updated, and DeleteEndpoint is asynchronous: delete it
-            # and keep the deployment pending until the endpoint is gone.
-            return self._defer(request, EndpointStatus.FAILED)
-        try:
-            return self._roll_out(request, resolved, package, endpoint, current_config)
-        except ResourceConflictError as error:
-            return self._failed(source, version.arn, f"{error}; refusing to deploy over it")
+        return CheckedVersion(
+            {"Containers": [{"ModelPackageName": version.arn}]}, (version.arn,), package.commit_id
+        )
 
     def _check_endpoint(self, request: _Request) -> tuple[Endpoint | None, EndpointConfig | None] | Outcome:
         """The endpoint to change and its config (when the new config keeps parts of it), or why not."""
@@ -410,7 +518,7 @@ class ModelDeployer:
         live_arn = (
             _live_shadow_arn(source, endpoint, current_config)
             if request.shadow
-            else endpoint.model_package_arn
+            else version.live_identity(endpoint)
         )
         skip = _skip_reason(live_arn, version, endpoint, downgrade=request.rolled_back is not None)
         if skip is not None:
@@ -448,7 +556,7 @@ class ModelDeployer:
         self,
         request: _Request,
         resolved: StageDeploymentSettings,
-        package: ModelPackage,
+        checked: CheckedVersion,
         endpoint: Endpoint | None,
         current_config: EndpointConfig | None,
     ) -> Outcome:
@@ -456,15 +564,15 @@ class ModelDeployer:
         source, target, version = request.source, request.target, request.version
         endpoint_name = target.name
         settings = self._settings
-        tags = tag_keys.resource_tags(
-            project=source.project,
-            stage=source.stage,
-            managed_by=settings.stack_name,
-            model_package_arn=version.arn,
-            commit_id=package.commit_id,
-        )
+        tags = {
+            **tag_keys.resource_tags(
+                project=source.project, stage=source.stage, managed_by=settings.stack_name
+            ),
+            version.identity_tag: version.arn,
+            **({tag_keys.COMMIT_ID: checked.commit_id} if checked.commit_id else {}),
+        }
         model_name = versioned_resource_name(
-            source.name, version.version, version.arn, settings.sagemaker_execution_role_arn
+            source.name, version.version, *checked.fingerprint, settings.sagemaker_execution_role_arn
         )
         compute = resolved.compute
         assert compute is not None  # resolved() always names the compute
@@ -494,7 +602,7 @@ class ModelDeployer:
         )
         self._sagemaker.create_model(
             model_name,
-            model_package_arn=version.arn,
+            request=checked.model_request,
             execution_role_arn=settings.sagemaker_execution_role_arn,
             tags=tags,
         )
@@ -514,7 +622,7 @@ class ModelDeployer:
         else:
             deployment_config = None
             if strategy.shifts_traffic and self._alarms is not None:
-                alarm_tags = {k: v for k, v in tags.items() if k != tag_keys.MODEL_PACKAGE_ARN}
+                alarm_tags = {k: v for k, v in tags.items() if k != version.identity_tag}
                 definitions = rollout.alarm_definitions(settings.stack_name, endpoint_name, resolved.alarms)
                 for definition in definitions:
                     self._alarms.put_alarm(definition, tags=alarm_tags)
@@ -532,17 +640,7 @@ class ModelDeployer:
         self._forget_pending(request)
         details = {"endpoint_name": endpoint_name, "action": action, "strategy": strategy.value}
         if request.rolled_back is not None:
-            return Outcome(
-                "rolled-back",
-                details,
-                [
-                    self._rolled_back_event(
-                        request,
-                        f"version {request.rolled_back.version} was rejected while live",
-                        config_name,
-                    )
-                ],
-            )
+            return Outcome("rolled-back", details, [self._rolled_back_event(request, config_name)])
         started = DeploymentStarted(
             project=source.project,
             stage=source.stage,
@@ -615,13 +713,14 @@ class ModelDeployer:
         }
         return Outcome("rolled-back", details, [event])
 
-    def _rolled_back_event(self, request: _Request, reason: str, config_name: str) -> DeploymentRolledBack:
+    def _rolled_back_event(self, request: _Request, config_name: str) -> DeploymentRolledBack:
         assert request.rolled_back is not None
+        trigger, reason = request.rolled_back.rollback_reason()
         return DeploymentRolledBack(
             project=request.source.project,
             stage=request.source.stage,
             endpoint_name=request.target.name,
-            trigger="rejection",
+            trigger=trigger,
             rolled_back_model_package_arn=request.rolled_back.arn,
             model_package_arn=request.version.arn,
             model_package_version=request.version.version,
@@ -639,16 +738,21 @@ class ModelDeployer:
         assert self._config_table is not None, "deferring needs the config table"
         source, version, endpoint_name = request.source, request.version, request.target.name
         deployment: dict[str, Any] = {
-            "model_package_arn": version.arn,
+            **version.pending_record(),
             "project": source.project,
             "stage": source.stage.value,
         }
         key_version = version.version
         if request.rolled_back is not None:
-            # A rollback is decided again when applied, so it is stored as "undo this rejection".
+            # A rollback is decided again when applied, so it is stored as "undo this version".
             deployment["rolled_back_model_package_arn"] = request.rolled_back.arn
             key_version = request.rolled_back.version
-        stored = self._config_table.put_pending_deployment(source.name, deployment, version=key_version)
+        put = (
+            self._config_table.put_pending_deployment
+            if version.newest_wins
+            else self._config_table.replace_pending_deployment
+        )
+        stored = put(source.name, deployment, version=key_version)
         waits_for = status
         if status is EndpointStatus.FAILED:
             self._sagemaker.delete_endpoint(endpoint_name)
@@ -739,11 +843,11 @@ class ModelDeployer:
         None for a record another route wrote (a subclass for another registry overrides this)."""
         rolled_back_arn = pending.get("rolled_back_model_package_arn")
         if rolled_back_arn:
-            rejected = parse_model_package_arn(str(rolled_back_arn))
+            rejected = RegistryVersion.parse(str(rolled_back_arn))
             return self.roll_back_rejected(source, rejected, pending_version=stored_version, known=known)
         if not pending.get("model_package_arn"):
             return None
-        version = parse_model_package_arn(str(pending["model_package_arn"]))
+        version = RegistryVersion.parse(str(pending["model_package_arn"]))
         return self.deploy(source, version, pending_version=stored_version, known=known)
 
     def _on_failed(self, target: StageResource, reason: str | None, model_package_arn: str | None) -> Outcome:
@@ -790,7 +894,7 @@ class ModelDeployer:
                 f"{pending['model_package_version']} is deployed once it is gone (retrying)"
             )
         applied = self._apply_pending_of(target, {target.name: None})
-        return applied or _ignored(f"what is pending for {target.name} is not a model-registry deployment")
+        return applied or _ignored(f"what is pending for {target.name} is not a deployment of this deployer")
 
     def _forget_pending(self, request: _Request) -> None:
         """A pending deployment is done with (carried out, stale or moot): delete it, unless a newer
@@ -818,7 +922,7 @@ class ModelDeployer:
         return {
             resource.name: resource.creation_time
             for resource in self._sagemaker.list_endpoint_configs(f"{stage.name}-v")
-            if _version_of_config(stage.name, resource.name) is not None
+            if version_of_config(stage.name, resource.name) is not None
         }
 
     def _delete_unused_models(
@@ -854,7 +958,7 @@ class ModelDeployer:
                 if (
                     model.name not in in_use
                     and model.creation_time < oldest_current
-                    and _version_of_config(member.name, model.name) is not None
+                    and version_of_config(member.name, model.name) is not None
                 ):
                     self._sagemaker.delete_model(model.name)
                     deleted.append(model.name)
@@ -864,11 +968,15 @@ class ModelDeployer:
         """Keep the endpoint's version tags on what it serves, copied from its current config's tags
         (a shadow-only config names the challenger's version, so it changes nothing)."""
         served = endpoint.model_package_arn
-        if not served or current_tags.get(tag_keys.MODEL_PACKAGE_ARN) != served:
+        if served and _same_version(current_tags.get(tag_keys.MODEL_PACKAGE_ARN), served):
+            identity_tag = tag_keys.MODEL_PACKAGE_ARN
+        elif current_tags.get(MLFLOW_MODEL_VERSION):  # the MLflow path has no shadow configs
+            identity_tag = MLFLOW_MODEL_VERSION
+        else:
             return {}
         wanted = {
             key: current_tags[key]
-            for key in (tag_keys.MODEL_PACKAGE_ARN, tag_keys.COMMIT_ID)
+            for key in (identity_tag, tag_keys.COMMIT_ID)
             if key in current_tags and endpoint.tags.get(key) != current_tags[key]
         }
         if wanted:
@@ -917,9 +1025,7 @@ class ModelDeployer:
             return None
         return champion, config
 
-    def _load_settings(
-        self, stage: StageResource, model_package_arn: str
-    ) -> tuple[ProjectDeploymentSettings, StageDeploymentSettings] | Outcome:
+    def _load_settings(self, stage: StageResource, model_package_arn: str) -> Loaded | Outcome:
         record = self._config_table.get_project(stage.project) if self._config_table else None
         try:
             project = ProjectDeploymentSettings.from_record(record)
@@ -930,7 +1036,7 @@ class ModelDeployer:
                 f"deployment settings of project {stage.project} (config table PROJECT#{stage.project}/META) "
                 f"are invalid: {error}",
             )
-        return project, project.for_stage(stage.stage)
+        return project, project.for_stage(stage.stage), record
 
     def _deployed_stage(self, name: str, kind: str) -> StageResource | Outcome:
         target = parse_stage_resource(name)
@@ -968,10 +1074,13 @@ class ModelDeployer:
 
 
 def _skip_reason(
-    live_arn: str | None, version: ModelPackageRef, endpoint: Endpoint, *, downgrade: bool
+    live_arn: str | None, version: DeployableVersion, endpoint: Endpoint, *, downgrade: bool
 ) -> SkipReason | None:
     if live_arn is None or endpoint.status is EndpointStatus.FAILED:
         return None
+    if not version.newest_wins or not isinstance(version, ModelPackageRef):
+        # Only the registry says what is current, not the number.
+        return SkipReason.ALREADY_DEPLOYED if live_arn == version.arn else None
     try:
         live = parse_model_package_arn(live_arn)
     except ValueError:
@@ -986,17 +1095,51 @@ def _skip_reason(
 
 
 def _live_shadow_arn(source: StageResource, endpoint: Endpoint, config: EndpointConfig | None) -> str | None:
-    """The challenger version shadowing the champion, read from the shadow model's name."""
+    """The challenger version shadowing the champion, read from the shadow model's name, in the
+    registry of the champion's version (a project's groups share one registry account)."""
     for variant in config.shadow_variants if config else []:
         parsed = parse_versioned_resource_name(str(variant.get("ModelName", "")))
         if parsed is not None and parsed[0] == source.name:
-            _arn, partition, _service, region, account, _resource = endpoint.arn.split(":", 5)
-            return f"arn:{partition}:sagemaker:{region}:{account}:model-package/{source.name}/{parsed[1]}"
+            return f"{_registry_of(endpoint)}:model-package/{source.name}/{parsed[1]}"
     return None
 
 
+def _registry_of(endpoint: Endpoint) -> str:
+    """``arn:{partition}:sagemaker:{region}:{account}`` of the registry the endpoint's version comes
+    from: the served version's (see ``served_model_package_arn``), else the endpoint's own."""
+    if endpoint.model_package_arn:
+        try:
+            return parse_model_package_arn(endpoint.model_package_arn).registry
+        except ValueError:
+            pass
+    _arn, partition, _service, region, account, _resource = endpoint.arn.split(":", 5)
+    return f"arn:{partition}:sagemaker:{region}:{account}"
+
+
+def _group_ref(version: ModelPackageRef, endpoint: Endpoint) -> str:
+    """How ListModelPackages names the version's group: its name in the endpoint's own account and
+    region (as always), its ARN when the registry is elsewhere (a name means the caller's account)."""
+    _arn, partition, _service, region, account, _resource = endpoint.arn.split(":", 5)
+    own = f"arn:{partition}:sagemaker:{region}:{account}"
+    return version.group if version.registry == own else version.group_arn
+
+
+def _same_version(recorded: str | None, served: str) -> bool:
+    """Whether a recorded model package ARN names the served version (same group and number; the
+    registry's account may differ from the one recorded before a move to a cross-account registry)."""
+    if recorded is None:
+        return False
+    if recorded == served:
+        return True
+    try:
+        left, right = parse_model_package_arn(recorded), parse_model_package_arn(served)
+    except ValueError:
+        return False
+    return (left.group, left.version) == (right.group, right.version)
+
+
 def _skipped(
-    source: StageResource, endpoint_name: str, live_arn: str, version: ModelPackageRef, reason: SkipReason
+    source: StageResource, endpoint_name: str, live_arn: str, version: DeployableVersion, reason: SkipReason
 ) -> Outcome:
     event = DeploymentSkipped(
         project=source.project,
@@ -1010,24 +1153,37 @@ def _skipped(
     return Outcome("skipped", {"reason": reason.value, "endpoint_name": endpoint_name}, [event])
 
 
-def _sibling(version: ModelPackageRef, number: int) -> ModelPackageRef:
+def _sibling(version: ModelPackageRef, number: int) -> RegistryVersion:
     prefix = version.arn.rsplit("/", 1)[0]
-    return ModelPackageRef(arn=f"{prefix}/{number}", group=version.group, version=number)
+    return RegistryVersion(arn=f"{prefix}/{number}", group=version.group, version=number)
 
 
-def _version_of_config(endpoint_name: str, config_name: str | None) -> int | None:
+def version_of_config(endpoint_name: str, config_name: str | None) -> int | None:
+    """The version an endpoint config named ``{endpoint}-v{version}-…`` serves (None: not ours)."""
     parsed = parse_versioned_resource_name(config_name) if config_name else None
     return parsed[1] if parsed is not None and parsed[0] == endpoint_name else None
 
 
-def _package_arn_like(known_arn: str | None, group: str) -> Callable[[int | None], str | None]:
-    """Version N of ``group`` in the account and region of a known package ARN (None if unknown)."""
+def _version_tag(tags: Mapping[str, str]) -> str | None:
+    """The identity of the version an endpoint's tags name (registry or MLflow)."""
+    return tags.get(tag_keys.MODEL_PACKAGE_ARN) or tags.get(MLFLOW_MODEL_VERSION)
+
+
+def _identity_like(tags: Mapping[str, str], group: str) -> Callable[[int | None], str | None]:
+    """Version N of what the endpoint's version tag names: the package group ``group`` in the same
+    account and region, or the same MLflow model (None if unknown)."""
+    known_arn = tags.get(tag_keys.MODEL_PACKAGE_ARN)
+    mlflow_uri = tags.get(MLFLOW_MODEL_VERSION)
 
     def arn(version: int | None) -> str | None:
-        if version is None or not known_arn:
+        if version is None:
             return None
-        prefix = known_arn.split(":model-package/", 1)[0]
-        return f"{prefix}:model-package/{group}/{version}"
+        if known_arn:
+            prefix = known_arn.split(":model-package/", 1)[0]
+            return f"{prefix}:model-package/{group}/{version}"
+        if mlflow_uri:
+            return f"{mlflow_uri.rsplit('/', 1)[0]}/{version}"
+        return None
 
     return arn
 

@@ -65,7 +65,9 @@ class Strategy(StrEnum):
 
 
 class _Settings(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # defer_build: a validator is built when its model is first validated; most functions read these
+    # settings only inside a project record (whose own validator covers them), or not at all.
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class InstanceCompute(_Settings):
@@ -128,9 +130,10 @@ class StageDeploymentSettings(_Settings):
     instance_type: str | None = Field(default=None, pattern=INSTANCE_TYPE_PATTERN)
     instance_count: int | None = Field(default=None, ge=1, le=100)
     strategy: Strategy = Strategy.ALL_AT_ONCE
-    blue_green: BlueGreenSettings = BlueGreenSettings()
-    data_capture: DataCaptureSettings = DataCaptureSettings()
-    alarms: AlarmSettings = AlarmSettings()
+    # default_factory, not an instance: an instance here would build its validator at import.
+    blue_green: BlueGreenSettings = Field(default_factory=BlueGreenSettings)
+    data_capture: DataCaptureSettings = Field(default_factory=DataCaptureSettings)
+    alarms: AlarmSettings = Field(default_factory=AlarmSettings)
     shadow_sampling_percentage: int = Field(
         default=10, ge=1, le=100, description="share of the champion's requests copied to the shadow"
     )
@@ -222,7 +225,7 @@ class ProjectDeploymentSettings(_Settings):
     """The deployment part of a project record: settings per stage and the lineage policy."""
 
     stages: dict[Stage, StageDeploymentSettings] = {}
-    lineage: LineagePolicy = LineagePolicy()
+    lineage: LineagePolicy = Field(default_factory=LineagePolicy)
 
     @model_validator(mode="after")
     def _shadow_only_for_the_challenger(self) -> Self:

@@ -6,8 +6,8 @@ fields and examples, generated from these models (``python -m mlops_core.catalog
 keeps it current.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations`` in the model modules: pydantic would compile each string
+# annotation back into a type at import, a measurable part of every function's cold start.
 from enum import StrEnum
 from typing import Any, ClassVar
 
@@ -175,7 +175,7 @@ class TestOutcome(StrEnum):
 class CaseResult(BaseModel):
     """One test case against the endpoint: passed, or the reasons it failed."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     name: str
     passed: bool
@@ -189,7 +189,7 @@ class CaseResult(BaseModel):
 class LoadResult(BaseModel):
     """What the load phase measured, next to the budgets it was held to."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     requests: int
     errors: int
@@ -197,6 +197,12 @@ class LoadResult(BaseModel):
     duration_seconds: float
     requests_per_second: float
     concurrency: int
+    target_rate_per_second: float | None = Field(
+        default=None, description="the suite's `rate_per_second` (open loop); null: as fast as it went"
+    )
+    behind_schedule: int = Field(
+        default=0, description="requests that started late (every worker busy) at the target rate"
+    )
     p50_ms: float | None = None
     p95_ms: float | None = None
     p99_ms: float | None = None
@@ -279,6 +285,7 @@ class IntegrationTestsCompleted(_StageEndpoint):
             "duration_seconds": 1.9,
             "requests_per_second": 105.3,
             "concurrency": 4,
+            "behind_schedule": 0,
             "p50_ms": 30.1,
             "p95_ms": 52.0,
             "p99_ms": 61.7,
@@ -375,7 +382,7 @@ class GitBranchUpdated(DomainEvent):
 class PromotedVersion(BaseModel):
     """The copy of the tested dev version in one target group."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     stage: Stage
     model_package_group: str
@@ -482,7 +489,7 @@ class KeepReason(StrEnum):
 
 
 class ReapedEndpoint(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     endpoint_name: str
     stage: str | None = None
@@ -494,7 +501,7 @@ class ReapedEndpoint(BaseModel):
 
 
 class KeptEndpoint(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     endpoint_name: str
     stage: str | None = None
@@ -503,7 +510,7 @@ class KeptEndpoint(BaseModel):
 
 
 class FailedEndpoint(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     endpoint_name: str
     stage: str | None = None
@@ -511,7 +518,7 @@ class FailedEndpoint(BaseModel):
 
 
 class ProjectReapSummary(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     project: str
     deleted: list[ReapedEndpoint] = []

@@ -25,7 +25,7 @@ import math
 import re
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -62,6 +62,7 @@ from mlops_core.suites import (
     TestSuite,
     run_id_for,
 )
+from mlops_core.tags import METADATA_OUTCOME, METADATA_RUN_ID, METADATA_TIME
 
 # Kept free at the end of the Lambda's time for what follows the run: reading and merging the live
 # version's metadata (2 calls), maybe rejecting it, storing the run and the claim, and PutEvents, each
@@ -74,11 +75,13 @@ CONNECT_TIMEOUT_SECONDS = 2.0
 # A claim on a deployment outlives the invocation that made it by this much: the retry of a run that
 # was killed at the timeout (Lambda retries after about a minute) finds the lease expired and runs.
 CLAIM_LEASE_GRACE_SECONDS = 30
+# A paced load phase (``rate_per_second``): a request that starts more than this after its due time
+# (every worker was busy) is behind schedule; more than this share of them fails the phase, whose
+# latencies were then not measured at the rate the suite asked for.
+SCHEDULE_GRACE_MS = 10.0
+BEHIND_SCHEDULE_TOLERANCE = 0.01
 # Stages where a failed run may reject the live version (when the project asks for it).
 REJECTABLE_STAGES = frozenset({"feature", "dev"})
-METADATA_OUTCOME = "mlops:integration-tests"
-METADATA_RUN_ID = "mlops:integration-tests-run-id"
-METADATA_TIME = "mlops:integration-tests-time"
 
 
 # ------------------------------------------------------------------------------------------ invocation
@@ -317,15 +320,23 @@ class SuiteRunner:
         invoker: EndpointInvoker,
         remaining_ms: RemainingMillis,
         safety_margin_ms: int = SAFETY_MARGIN_MS,
+        *,
+        clock: Callable[[], float] = time.perf_counter,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._invoker = invoker
         self._remaining_ms = remaining_ms
         self._margin_ms = safety_margin_ms
+        self._clock = clock  # seconds, monotonic: the load phase's duration and its schedule
+        self._sleep = sleep
 
-    def request_timeout(self) -> float | None:
-        """The timeout for a request started now: the largest of :data:`REQUEST_TIMEOUTS_SECONDS` that
-        (with the connection) ends before the safety margin; None when no request fits any more."""
-        budget_seconds = (self._remaining_ms() - self._margin_ms) / 1000 - CONNECT_TIMEOUT_SECONDS
+    def request_timeout(self, starting_in_seconds: float = 0.0) -> float | None:
+        """The timeout for a request started now (or ``starting_in_seconds`` from now): the largest of
+        :data:`REQUEST_TIMEOUTS_SECONDS` that (with the connection) ends before the safety margin; None
+        when no request fits any more."""
+        budget_seconds = (
+            (self._remaining_ms() - self._margin_ms) / 1000 - starting_in_seconds - CONNECT_TIMEOUT_SECONDS
+        )
         return next((t for t in REQUEST_TIMEOUTS_SECONDS if t <= budget_seconds), None)
 
     def run(self, endpoint_name: str, suite: TestSuite) -> SuiteRun:
@@ -365,32 +376,56 @@ class SuiteRunner:
         return f"stopped {where}: the function had {self._remaining_ms()} ms left"
 
     def run_load(self, endpoint_name: str, phase: LoadPhase) -> LoadResult:
+        """``phase.concurrency`` workers send the phase's requests. Closed loop (no rate): each sends its
+        next request when the previous one is answered. Open loop (``rate_per_second``): request ``i``
+        is due at ``start + i / rate`` (``requests`` of them, or those due within ``duration_seconds``);
+        a worker takes the next request, waits for its time and sends it. A request that a worker takes
+        more than :data:`SCHEDULE_GRACE_MS` after its time (every worker was busy) is sent late and
+        counted as behind schedule; so are, without being sent, the requests of a ``duration_seconds``
+        phase still waiting for a worker when the duration is over. Either way the phase stops early,
+        and says so, when the Lambda's time runs out."""
         lock = threading.Lock()
         latencies: list[float] = []
         errors = 0
         issued = 0
+        late: list[float] = []  # how late (s) each behind-schedule request started
+        unsent = 0  # due before the end of a duration_seconds phase, never sent
         stopped_early = False
-        started = time.perf_counter()
+        started = self._clock()
         deadline = started + phase.duration_seconds if phase.duration_seconds is not None else math.inf
+        interval = None if phase.rate_per_second is None else 1 / phase.rate_per_second
+        scheduled = phase.requests
+        if phase.rate_per_second is not None and phase.duration_seconds is not None:
+            scheduled = math.ceil(phase.duration_seconds * phase.rate_per_second)
 
-        def next_ticket() -> float | None:
-            """The timeout of the next request, or None when the phase is over."""
-            nonlocal issued, stopped_early
+        def next_ticket() -> tuple[float, float] | None:
+            """The next request's (timeout, due time), or None when the phase is over."""
+            nonlocal issued, unsent, stopped_early
             with lock:
-                if phase.requests is not None and issued >= phase.requests:
+                if scheduled is not None and issued >= scheduled:
                     return None
-                if time.perf_counter() >= deadline:
+                now = self._clock()
+                if now >= deadline:
+                    unsent = scheduled - issued if interval is not None and scheduled is not None else 0
                     return None
-                timeout = self.request_timeout()
+                due = now if interval is None else started + issued * interval
+                timeout = self.request_timeout(starting_in_seconds=max(0.0, due - now))
                 if timeout is None:
                     stopped_early = True
                     return None
                 issued += 1
-                return timeout
+                return timeout, due
 
         def user() -> None:
             nonlocal errors
-            while (timeout := next_ticket()) is not None:
+            while (ticket := next_ticket()) is not None:
+                timeout, due = ticket
+                if interval is not None:
+                    if (wait := due - self._clock()) > 0:
+                        self._sleep(wait)
+                    elif -wait * 1000 > SCHEDULE_GRACE_MS:
+                        with lock:
+                            late.append(-wait)
                 response = self._invoker.invoke(endpoint_name, phase.request, timeout_seconds=timeout)
                 with lock:
                     latencies.append(response.latency_ms)
@@ -400,16 +435,25 @@ class SuiteRunner:
         with ThreadPoolExecutor(max_workers=phase.concurrency, thread_name_prefix="load") as pool:
             for future in [pool.submit(user) for _ in range(phase.concurrency)]:
                 future.result()
-        elapsed = time.perf_counter() - started
-        return _load_result(phase, sorted(latencies), errors, elapsed, stopped_early)
+        elapsed = self._clock() - started
+        return _load_result(
+            phase, sorted(latencies), errors, elapsed, stopped_early=stopped_early, late=late, unsent=unsent
+        )
 
 
 def _load_result(
-    phase: LoadPhase, latencies: list[float], errors: int, elapsed: float, stopped_early: bool
+    phase: LoadPhase,
+    latencies: list[float],
+    errors: int,
+    elapsed: float,
+    *,
+    stopped_early: bool,
+    late: Sequence[float] = (),
+    unsent: int = 0,
 ) -> LoadResult:
     count = len(latencies)
-    figures = {
-        name: percentile(latencies, fraction)
+    figures = {  # rounded as reported, so that a failure names the figure the result shows
+        name: _rounded(percentile(latencies, fraction))
         for name, fraction in (("p50", 0.5), ("p95", 0.95), ("p99", 0.99))
     }
     failures = []
@@ -420,6 +464,15 @@ def _load_result(
     error_rate = errors / count if count else 0.0
     if error_rate > phase.max_error_rate:
         failures.append(f"error rate {error_rate:.1%} is over the maximum of {phase.max_error_rate:.1%}")
+    behind = len(late) + unsent
+    if behind > BEHIND_SCHEDULE_TOLERANCE * (count + unsent):
+        how = [f"{len(late)} started up to {max(late) * 1000:.0f} ms late"] if late else []
+        how += [f"{unsent} were still waiting for a worker at the end"] if unsent else []
+        failures.append(
+            f"{behind} of {count + unsent} requests were behind the schedule of {phase.rate_per_second:g}/s "
+            f"({', '.join(how)}): the endpoint did not keep up at concurrency {phase.concurrency}; "
+            "raise concurrency or lower rate_per_second"
+        )
     if count == 0:
         failures.append("no request was sent")
     return LoadResult(
@@ -429,9 +482,11 @@ def _load_result(
         duration_seconds=round(elapsed, 3),
         requests_per_second=round(count / elapsed, 1) if elapsed > 0 else 0.0,
         concurrency=phase.concurrency,
-        p50_ms=_rounded(figures["p50"]),
-        p95_ms=_rounded(figures["p95"]),
-        p99_ms=_rounded(figures["p99"]),
+        target_rate_per_second=phase.rate_per_second,
+        behind_schedule=behind,
+        p50_ms=figures["p50"],
+        p95_ms=figures["p95"],
+        p99_ms=figures["p99"],
         p50_budget_ms=phase.p50_budget_ms,
         p95_budget_ms=phase.p95_budget_ms,
         p99_budget_ms=phase.p99_budget_ms,

@@ -17,7 +17,7 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar, get_args
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, get_args
 
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.idempotency import (
@@ -29,10 +29,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ValidationError
 
 from mlops_core.aws_clients import ClientFactory
-from mlops_core.domain_events import DomainEvent
 from mlops_core.observability import MetricUnit, logger, metrics
 from mlops_core.publisher import EventPublisher
 from mlops_core.settings import ControlPlaneSettings
+
+if TYPE_CHECKING:  # the models are not needed at run time here (the notifier never imports them)
+    from mlops_core.domain_events import DomainEvent
 
 SettingsT = TypeVar("SettingsT", bound=ControlPlaneSettings)
 ServiceT = TypeVar("ServiceT")
@@ -60,13 +62,17 @@ class Outcome:
 
 @dataclass(frozen=True)
 class Route(Generic[ServiceT]):
-    """Events of one ``detail-type`` (taken from the model's ``detail_type`` literal) → one operation."""
+    """Events of one ``detail-type`` → one operation. The detail-type is the model's ``detail_type``
+    literal, or ``for_detail_type`` when one model serves several detail-types (the notifier's)."""
 
     model: type[BaseModel]
     operation: Callable[[ServiceT, Any], Outcome]
+    for_detail_type: str | None = None
 
     @property
     def detail_type(self) -> str:
+        if self.for_detail_type is not None:
+            return self.for_detail_type
         (detail_type,) = get_args(self.model.model_fields["detail_type"].annotation)
         return str(detail_type)
 

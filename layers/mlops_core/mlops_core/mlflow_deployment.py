@@ -1,25 +1,24 @@
 """The deployer's MLflow path: an alias change for stage S deploys the version to endpoint ``{project}-S``.
 
-``MLflow Model Alias Changed`` (from the alias watcher) is the approval of the MLflow backend. The
-version's files (its ``source``, an S3 prefix holding the model directory) are served by the
-project's ``mlflow_serving_image`` (``CreateModel`` with ``ModelDataSource``: ``S3Prefix``,
-uncompressed). It rides on :class:`~mlops_core.deployer.ModelDeployer` and keeps its contracts:
+``MLflow Model Alias Changed`` (from the alias watcher) is the approval of the MLflow backend. Only
+what is MLflow's own lives here: the event, :class:`MlflowVersion` (what is deployed: the version's
+files, an S3 prefix, served by the project's ``mlflow_serving_image`` through ``CreateModel`` with
+``ModelDataSource``, uncompressed; tagged ``mlops:mlflow-model-version`` = ``models:/{model}/{version}``),
+whether a version is still current (the alias's last seen version, the watcher's state in the
+config table), and what removing the alias from the live version means. Everything else (settings,
+strategies, alarms, data capture, deferral and pending deployments re-validated when applied,
+failed and deleted endpoints, names, "already exists", housekeeping) is
+:class:`~mlops_core.deployer.ModelDeployer`'s one flow.
 
-- names ``{endpoint}-v{version}-{fingerprint}`` (a redelivered event creates nothing twice), the
-  contract's tags with ``mlops:mlflow-model-version`` = ``models:/{model}/{version}`` where a registry
-  deployment has ``mlops:model-package-arn``; only endpoints tagged with this stack's
-  ``mlops:managed-by`` are changed;
-- the stage's settings (compute, strategy, alarms, data capture) from the project record;
-- an endpoint already serving the version: ``Deployment Skipped`` (``already-deployed``);
-- stale events: the alias's last seen version (the watcher's state in the config table) is read
-  again; an event whose version the alias no longer names is ``Deployment Skipped`` (``stale``).
-  Unlike registry approvals, a version number lower than the live one is not stale by itself:
-  moving an alias back to an older version is how MLflow users roll back on purpose;
-- a busy endpoint: the deployment is stored as the endpoint's ``PENDING`` one (newest version wins)
-  and applied on its next ``IN_SERVICE`` event;
-- the alias removed from the live version: the endpoint goes back to the config it ran before (the
-  ``mlops:previous-endpoint-config`` tag; housekeeping keeps that config and its model), reported as
-  ``Deployment Rolled Back``; with no previous config, ``Deployment Failed`` and the endpoint stays.
+- Stale: an event (or a pending deployment) whose version the alias no longer names. Unlike
+  registry approvals, a version number lower than the live one is not stale by itself: moving an
+  alias back to an older version is how MLflow users roll back on purpose; so the pending
+  deployment stored last (always a current one) wins, not the highest version.
+- The alias removed from the live version: the endpoint goes back to the version of the config it
+  ran before (the ``mlops:previous-endpoint-config`` tag of its current config; housekeeping keeps
+  that config and its model), reported as ``Deployment Rolled Back`` (``alias-removed``); with no
+  previous config, ``Deployment Failed`` and the endpoint stays.
+- A challenger in ``shadow`` mode is deployed as its own endpoint (no shadow variants on this path).
 
 In the events, ``model_package_arn`` carries the ``models:/{model}/{version}`` URI.
 """
@@ -28,39 +27,40 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Literal
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any, ClassVar, Literal, Protocol
 
-from botocore.exceptions import ClientError
 from pydantic import Field
 
-from mlops_core import rollout
 from mlops_core import tags as tag_keys
 from mlops_core.aws_clients import ClientFactory
-from mlops_core.aws_events import EndpointStateChange, EndpointStatus, EventBridgeEvent
-from mlops_core.cloudwatch_adapter import CloudWatchAlarms
-from mlops_core.config_table import ConfigTable
-from mlops_core.deployer import PREVIOUS_ENDPOINT_CONFIG_TAG, ModelDeployer
-from mlops_core.deployment_settings import StageDeploymentSettings
-from mlops_core.domain_events import (
-    DeploymentDeferred,
-    DeploymentRolledBack,
-    DeploymentSkipped,
-    DeploymentStarted,
-    DomainEvent,
-    MlflowModelAliasChanged,
-    SkipReason,
+from mlops_core.aws_events import EventBridgeEvent
+from mlops_core.cloudwatch_adapter import AlarmsPort, CloudWatchAlarms
+from mlops_core.config_table import ConfigTable, ConfigTablePort
+from mlops_core.deployer import (
+    MLFLOW_MODEL_VERSION,
+    PREVIOUS_ENDPOINT_CONFIG_TAG,
+    CheckedVersion,
+    Known,
+    ModelDeployer,
+    _ignored,
+    _Request,
+    _skipped,
+    version_of_config,
 )
+from mlops_core.deployment_settings import ProjectDeploymentSettings
+from mlops_core.domain_events import MlflowModelAliasChanged, SkipReason
 from mlops_core.event_function import Outcome
-from mlops_core.mlflow_aliases import alias_key
+from mlops_core.mlflow_aliases import AliasStateTable
 from mlops_core.mlflow_registry import model_version_uri
-from mlops_core.naming import StageResource, parse_versioned_resource_name, versioned_resource_name
-from mlops_core.sagemaker_adapter import Endpoint, SageMakerAdapter
+from mlops_core.naming import StageResource
+from mlops_core.sagemaker_adapter import Endpoint, SageMakerAdapter, SageMakerPort
 from mlops_core.settings import DeployerSettings
 from mlops_core.topology import Stage
 
-MLFLOW_MODEL_VERSION = "mlops:mlflow-model-version"
-"""On everything deployed from MLflow: ``models:/{model}/{version}`` (where registry deployments
-carry ``mlops:model-package-arn``)."""
+__all__ = ["MLFLOW_MODEL_VERSION", "MlflowAliasChangedEvent", "MlflowModelDeployer", "MlflowVersion"]
+
 _URI = re.compile(r"^models:/(?P<name>[^/]+)/(?P<version>\d+)$")
 
 
@@ -70,31 +70,84 @@ class MlflowAliasChangedEvent(EventBridgeEvent):
     detail: MlflowModelAliasChanged
 
 
-def parse_model_version_uri(uri: str | None) -> tuple[str, int] | None:
-    match = _URI.match(uri or "")
+def parse_model_version_uri(uri: object) -> tuple[str, int] | None:
+    match = _URI.match(uri if isinstance(uri, str) else "")
     return (match["name"], int(match["version"])) if match else None
+
+
+@dataclass(frozen=True)
+class MlflowVersion:
+    """Version ``version`` of registered model ``model``, named by ``alias``; its files at
+    ``source_uri`` (unknown for a version being undone)."""
+
+    model: str
+    alias: str
+    version: int
+    source_uri: str | None = None
+
+    identity_tag: ClassVar[str] = MLFLOW_MODEL_VERSION
+    newest_wins: ClassVar[bool] = False
+    shadows: ClassVar[bool] = False
+
+    @property
+    def arn(self) -> str:
+        return model_version_uri(self.model, self.version)
+
+    def pending_record(self) -> dict[str, Any]:
+        record: dict[str, Any] = {"model_package_arn": self.arn, "mlflow_model": self.model}
+        record["alias"] = self.alias
+        if self.source_uri:
+            record["source"] = self.source_uri
+        return record
+
+    def live_identity(self, endpoint: Endpoint) -> str | None:
+        number = version_of_config(endpoint.name, endpoint.config_name)
+        return None if number is None else model_version_uri(self.model, number)
+
+    def rollback_reason(self) -> tuple[str, str]:
+        reason = f"alias {self.alias} was removed from version {self.version} while it was live"
+        return "alias-removed", reason
+
+    def container(self, image: str) -> dict[str, Any]:
+        prefix = str(self.source_uri).rstrip("/") + "/"
+        return {
+            "Image": image,
+            "ModelDataSource": {
+                "S3DataSource": {"S3Uri": prefix, "S3DataType": "S3Prefix", "CompressionType": "None"}
+            },
+        }
+
+
+class SeenAliases(Protocol):
+    def seen(self, model: str) -> dict[str, int]: ...
 
 
 class MlflowModelDeployer(ModelDeployer):
     """The model deployer, able to deploy MLflow model versions as well."""
 
-    def __init__(self, settings: DeployerSettings, sagemaker_client: Any, **kwargs: Any) -> None:
-        super().__init__(settings, SageMakerAdapter(sagemaker_client), **kwargs)
-        self._sagemaker_client = sagemaker_client
-        self._dynamodb: Any = kwargs.get("dynamodb")
+    def __init__(
+        self,
+        settings: DeployerSettings,
+        sagemaker: SageMakerPort,
+        config_table: ConfigTablePort | None = None,
+        alarms: AlarmsPort | None = None,
+        aliases: SeenAliases | None = None,
+    ) -> None:
+        super().__init__(settings, sagemaker, config_table, alarms)
+        self._aliases = aliases
 
     @classmethod
     def build(cls, settings: DeployerSettings, clients: ClientFactory) -> MlflowModelDeployer:
-        deployer = cls(
+        dynamodb = clients("dynamodb")
+        return cls(
             settings,
-            clients("sagemaker"),
-            config_table=ConfigTable(clients("dynamodb"), settings.config_table_name),
-            alarms=CloudWatchAlarms(clients("cloudwatch")),
+            SageMakerAdapter(clients("sagemaker")),
+            ConfigTable(dynamodb, settings.config_table_name),
+            CloudWatchAlarms(clients("cloudwatch")),
+            AliasStateTable(dynamodb, settings.config_table_name, settings.idempotency_table_name),
         )
-        deployer._dynamodb = clients("dynamodb")
-        return deployer
 
-    # ------------------------------------------------------------------ routes
+    # ------------------------------------------------------------------ route
 
     def on_mlflow_alias_changed(self, event: MlflowAliasChangedEvent) -> Outcome:
         change = event.detail
@@ -104,272 +157,124 @@ class MlflowModelDeployer(ModelDeployer):
         if change.new_version is None:
             if change.old_version is None:
                 return _ignored("the event names no version")
-            return self.roll_back_removed(target, change.model, change.old_version, change.alias)
-        return self.deploy_mlflow(target, change.model, change.alias, change.new_version, change.source_uri)
-
-    def on_endpoint_state_change(self, event: EndpointStateChange) -> Outcome:
-        """A deployment of an MLflow version deferred while the endpoint was busy goes first."""
-        detail = event.detail
-        pending = None
-        if detail.EndpointStatus is EndpointStatus.IN_SERVICE and self._config_table is not None:
-            pending = self._config_table.get_pending_deployment(detail.EndpointName)
-        if not pending or "mlflow_model_version" not in pending:
-            return super().on_endpoint_state_change(event)
-        target = StageResource(str(pending["project"]), Stage(str(pending["stage"])))
-        name, version = parse_model_version_uri(str(pending["mlflow_model_version"])) or ("", 0)
-        outcome = self.deploy_mlflow(
-            target, name, str(pending["alias"]), version, str(pending.get("source") or ""), from_pending=True
+            removed = MlflowVersion(change.model, change.alias, change.old_version)
+            return self.roll_back_removed(target, removed)
+        return self.deploy(
+            target, MlflowVersion(change.model, change.alias, change.new_version, change.source_uri)
         )
-        if outcome.status != "deferred":
-            self._config_table.delete_pending_deployment(detail.EndpointName, version=version)  # type: ignore[union-attr]
-        return outcome
 
-    # ------------------------------------------------------------------ operations
+    # ------------------------------------------------------------------ operation
 
-    def deploy_mlflow(
+    def roll_back_removed(
         self,
-        target: StageResource,
-        model: str,
-        alias: str,
-        version: int,
-        source: str | None,
+        stage: StageResource,
+        removed: MlflowVersion,
         *,
-        from_pending: bool = False,
+        pending_version: int | None = None,
+        known: Known | None = None,
     ) -> Outcome:
-        uri = model_version_uri(model, version)
-        record = self._config_table.get_project(target.project) if self._config_table else None
-        loaded = self._load_settings(target, uri)
+        """The alias was removed from ``removed``: if that version is live (and the alias still names
+        nothing), the endpoint goes back to the version of the config it ran before. Decided on the
+        current state, so a rollback deferred while the endpoint was busy is checked again."""
+        request = _Request(stage, stage, removed, pending_version=pending_version, known=known or {})
+        endpoint = self._endpoint(request, stage.name)
+        live = removed.live_identity(endpoint) if endpoint else None
+        if endpoint is None or live != removed.arn:
+            self._forget_pending(request)
+            return _ignored(
+                f"{removed.arn} (alias {removed.alias} removed) is not live on {stage.name} "
+                f"({live or 'no endpoint'}); nothing to roll back"
+            )
+        if endpoint.tags.get(tag_keys.MANAGED_BY) != self._settings.stack_name:
+            return self._failed(stage, removed.arn, self._not_managed(endpoint.name))
+        seen = self._seen(removed)
+        if seen is not None:
+            self._forget_pending(request)
+            return _ignored(f"alias {removed.alias} names version {seen} now; nothing to roll back")
+        previous = self._previous_version(endpoint, removed)
+        if previous is None:
+            self._forget_pending(request)
+            return self._failed(
+                stage,
+                removed.arn,
+                f"alias {removed.alias} was removed from {removed.arn} while live on {stage.name}, and "
+                "no previous configuration is recorded to roll back to; the endpoint still serves it "
+                "(assign the alias to a version, or delete the endpoint)",
+            )
+        loaded = self._load_settings(stage, previous.arn)
         if isinstance(loaded, Outcome):
             return loaded
-        _project, stage_settings = loaded
-        try:
-            resolved = stage_settings.resolved(
-                self._settings.default_instance_type, self._settings.default_instance_count
-            )
-        except ValueError as error:
-            return self._failed(target, uri, f"deployment settings of {target.stage} refused: {error}")
+        return self._deploy(replace(request, version=previous, rolled_back=removed, seen=endpoint), *loaded)
+
+    # ------------------------------------------------------------------ the deployer's hooks
+
+    def _check_version(
+        self, request: _Request, project: ProjectDeploymentSettings, record: Mapping[str, Any] | None
+    ) -> CheckedVersion | Outcome:
+        """An MLflow version is deployable with a serving image, files in S3, and (unless it is the
+        target of a rollback) while the alias still names it."""
+        version = request.version
+        if not isinstance(version, MlflowVersion):
+            return super()._check_version(request, project, record)
+        source = request.source
         image = (record or {}).get("mlflow_serving_image")
         if not image:
             return self._failed(
-                target,
-                uri,
-                f"project {target.project} has no mlflow_serving_image (config table "
-                f"PROJECT#{target.project}/META): the image that serves its MLflow versions",
+                source,
+                version.arn,
+                f"project {source.project} has no mlflow_serving_image (config table "
+                f"PROJECT#{source.project}/META): the image that serves its MLflow versions",
             )
-        if not source or not source.startswith("s3://"):
+        if not version.source_uri or not version.source_uri.startswith("s3://"):
             return self._failed(
-                target,
-                uri,
-                f"{uri} is stored at {source or 'an unknown location'}; SageMaker serves model files "
-                "from S3 only (use an s3:// artifact root for the MLflow server)",
+                source,
+                version.arn,
+                f"{version.arn} is stored at {version.source_uri or 'an unknown location'}; SageMaker "
+                "serves model files from S3 only (use an s3:// artifact root for the MLflow server)",
             )
-        seen = self._last_seen(model, alias)
-        if seen != version:
-            return self._skipped(target, uri, SkipReason.STALE, f"alias {alias} now names {seen}")
-        endpoint = self._sagemaker.describe_endpoint(target.name)
-        if endpoint is not None:
-            if endpoint.tags.get(tag_keys.MANAGED_BY) != self._settings.stack_name:
-                return self._failed(target, uri, self._not_managed(target.name))
-            if (
-                endpoint.tags.get(MLFLOW_MODEL_VERSION) == uri
-                and endpoint.status is not EndpointStatus.FAILED
-            ):
-                return self._skipped(target, uri, SkipReason.ALREADY_DEPLOYED, uri)
-            if endpoint.status.is_busy:
-                return self._defer_mlflow(target, uri, alias, version, source, endpoint.status)
-            if endpoint.status is not EndpointStatus.IN_SERVICE:
-                self._sagemaker.delete_endpoint(endpoint.name)
-                endpoint = None
-        return self._roll_out_mlflow(target, uri, version, source, image, resolved, endpoint)
+        if request.rolled_back is None:
+            seen = self._seen(version)
+            if seen != version.version:
+                self._forget_pending(request)
+                live = model_version_uri(version.model, seen) if seen is not None else ""
+                return _skipped(source, request.target.name, live, version, SkipReason.STALE)
+        container = version.container(str(image))
+        return CheckedVersion({"PrimaryContainer": container}, (json.dumps(container, sort_keys=True),))
 
-    def roll_back_removed(self, target: StageResource, model: str, removed: int, alias: str) -> Outcome:
-        uri = model_version_uri(model, removed)
-        endpoint = self._sagemaker.describe_endpoint(target.name)
-        if endpoint is None or endpoint.tags.get(MLFLOW_MODEL_VERSION) != uri:
-            live = endpoint.tags.get(MLFLOW_MODEL_VERSION) if endpoint else "no endpoint"
-            return _ignored(f"{uri} (alias {alias} removed) is not live on {target.name} ({live})")
-        if endpoint.tags.get(tag_keys.MANAGED_BY) != self._settings.stack_name:
-            return self._failed(target, uri, self._not_managed(target.name))
-        previous_config = endpoint.tags.get(PREVIOUS_ENDPOINT_CONFIG_TAG)
-        parsed = parse_versioned_resource_name(previous_config) if previous_config else None
-        if (
-            not previous_config
-            or parsed is None
-            or self._sagemaker.describe_endpoint_config(previous_config) is None
-        ):
-            return self._failed(
-                target,
-                uri,
-                f"alias {alias} was removed from {uri} while live on {target.name}, and no previous "
-                "configuration is recorded to roll back to; the endpoint still serves it (assign the "
-                "alias to a version, or delete the endpoint)",
-            )
-        if endpoint.status.is_busy:
-            raise RuntimeError(
-                f"endpoint {target.name} is {endpoint.status}; rolling back {uri} is retried later"
-            )
-        previous_uri = model_version_uri(model, parsed[1])
-        self._sagemaker.update_endpoint(target.name, config_name=previous_config, deployment_config=None)
-        self._sagemaker.tag(
-            endpoint.arn,
-            {MLFLOW_MODEL_VERSION: previous_uri, PREVIOUS_ENDPOINT_CONFIG_TAG: endpoint.config_name},
-        )
-        event = DeploymentRolledBack(
-            project=target.project,
-            stage=target.stage,
-            endpoint_name=target.name,
-            trigger="alias-removed",
-            rolled_back_model_package_arn=uri,
-            model_package_arn=previous_uri,
-            model_package_version=parsed[1],
-            endpoint_config_name=previous_config,
-            reason=f"alias {alias} was removed from version {removed} while it was live",
-        )
-        return Outcome("rolled-back", {"endpoint_name": target.name, "trigger": "alias-removed"}, [event])
+    def _apply_pending_record(
+        self, source: StageResource, pending: Mapping[str, Any], stored_version: int, known: Known
+    ) -> Outcome | None:
+        if "mlflow_model" not in pending:
+            return super()._apply_pending_record(source, pending, stored_version, known)
+        model, alias = str(pending["mlflow_model"]), str(pending["alias"])
+        removed = parse_model_version_uri(pending.get("rolled_back_model_package_arn"))
+        if removed is not None:
+            undo = MlflowVersion(model, alias, removed[1])
+            return self.roll_back_removed(source, undo, pending_version=stored_version, known=known)
+        parsed = parse_model_version_uri(pending.get("model_package_arn"))
+        if parsed is None:
+            return None
+        version = MlflowVersion(model, alias, parsed[1], pending.get("source"))
+        return self.deploy(source, version, pending_version=stored_version, known=known)
 
     # ------------------------------------------------------------------ helpers
 
-    def _roll_out_mlflow(  # noqa: PLR0917 - one deployment's facts
-        self,
-        target: StageResource,
-        uri: str,
-        version: int,
-        source: str,
-        image: str,
-        resolved: StageDeploymentSettings,
-        endpoint: Endpoint | None,
-    ) -> Outcome:
-        settings = self._settings
-        tags = {
-            **tag_keys.resource_tags(
-                project=target.project, stage=target.stage, managed_by=settings.stack_name
-            ),
-            MLFLOW_MODEL_VERSION: uri,
-        }
-        prefix = source.rstrip("/") + "/"
-        container = {
-            "Image": image,
-            "ModelDataSource": {
-                "S3DataSource": {"S3Uri": prefix, "S3DataType": "S3Prefix", "CompressionType": "None"}
-            },
-        }
-        model_name = versioned_resource_name(
-            target.name, version, json.dumps(container, sort_keys=True), settings.sagemaker_execution_role_arn
-        )
-        compute = resolved.compute
-        assert compute is not None  # resolved() always names the compute
-        config_request = rollout.endpoint_config_request(
-            [rollout.production_variant(model_name, compute)],
-            data_capture=rollout.data_capture_config(resolved.data_capture),
-        )
-        config_name = versioned_resource_name(
-            target.name, version, json.dumps(config_request, sort_keys=True)
-        )
-        self._create(
-            self._sagemaker_client.create_model,
-            ModelName=model_name,
-            ExecutionRoleArn=settings.sagemaker_execution_role_arn,
-            PrimaryContainer=container,
-            Tags=tag_keys.to_aws(tags),
-        )
-        self._sagemaker.create_endpoint_config(config_name, request=config_request, tags=tags)
-        strategy = resolved.strategy
-        if endpoint is None:
-            self._sagemaker.create_endpoint(target.name, config_name=config_name, tags=tags)
-            action = "create"
-        else:
-            deployment_config = None
-            if strategy.shifts_traffic and self._alarms is not None:
-                definitions = rollout.alarm_definitions(settings.stack_name, target.name, resolved.alarms)
-                alarm_tags = {k: v for k, v in tags.items() if k != MLFLOW_MODEL_VERSION}
-                for definition in definitions:
-                    self._alarms.put_alarm(definition, tags=alarm_tags)
-                deployment_config = rollout.deployment_config(
-                    resolved, [definition["AlarmName"] for definition in definitions]
-                )
-            self._sagemaker.update_endpoint(
-                target.name, config_name=config_name, deployment_config=deployment_config
-            )
-            new_tags = {k: v for k, v in tags.items() if k != tag_keys.MANAGED_BY}
-            self._sagemaker.tag(
-                endpoint.arn, {**new_tags, PREVIOUS_ENDPOINT_CONFIG_TAG: endpoint.config_name}
-            )
-            action = "update"
-        started = DeploymentStarted(
-            project=target.project,
-            stage=target.stage,
-            endpoint_name=target.name,
-            model_package_arn=uri,
-            model_package_version=version,
-            model_name=model_name,
-            endpoint_config_name=config_name,
-            action=action,
-            strategy=strategy.value,
-        )
-        details = {"endpoint_name": target.name, "action": action, "strategy": strategy.value}
-        return Outcome("started", details, [started])
+    def _seen(self, version: MlflowVersion) -> int | None:
+        """The version the alias names now (the watcher's last seen state); None: no alias."""
+        return self._aliases.seen(version.model).get(version.alias) if self._aliases else None
 
-    @staticmethod
-    def _create(create: Any, **request: Any) -> None:
-        """Create, treating "already exists" as done (the name is derived from what is created)."""
-        try:
-            create(**request)
-        except ClientError as error:
-            message = str(error.response.get("Error", {}).get("Message", ""))
-            if "already exist" not in message.lower():
-                raise
-
-    def _last_seen(self, model: str, alias: str) -> int | None:
-        if self._dynamodb is None:
+    def _previous_version(self, endpoint: Endpoint, removed: MlflowVersion) -> MlflowVersion | None:
+        """The version of the config the endpoint ran before its current one (recorded on the
+        current config when it was created), with its files read from that config's model."""
+        current = self._sagemaker.describe_endpoint_config(endpoint.config_name)
+        tags = self._sagemaker.list_tags(current.arn) if current and current.arn else {}
+        previous_name = tags.get(PREVIOUS_ENDPOINT_CONFIG_TAG)
+        number = version_of_config(endpoint.name, previous_name)
+        if previous_name is None or number is None:
             return None
-        key = {name: {"S": value} for name, value in alias_key(model, alias).items()}
-        item = self._dynamodb.get_item(
-            TableName=self._settings.config_table_name, Key=key, ConsistentRead=True
-        ).get("Item")
-        return int(item["version"]["N"]) if item else None
-
-    def _defer_mlflow(  # noqa: PLR0917 - one deployment's facts
-        self, target: StageResource, uri: str, alias: str, version: int, source: str, status: EndpointStatus
-    ) -> Outcome:
-        assert self._config_table is not None, "deferring needs the config table"
-        deployment = {
-            "mlflow_model_version": uri,
-            "model_package_arn": uri,
-            "alias": alias,
-            "source": source,
-            "project": target.project,
-            "stage": target.stage.value,
-        }
-        stored = self._config_table.put_pending_deployment(target.name, deployment, version=version)
-        details = {"endpoint_name": target.name, "endpoint_status": status.value}
-        if not stored:
-            return Outcome(
-                "deferred", {**details, "reason": f"version {version} or a newer one is already pending"}
-            )
-        deferred = DeploymentDeferred(
-            project=target.project,
-            stage=target.stage,
-            endpoint_name=target.name,
-            model_package_arn=uri,
-            model_package_version=version,
-            endpoint_status=status.value,
-        )
-        return Outcome("deferred", details, [deferred])
-
-    @staticmethod
-    def _skipped(target: StageResource, uri: str, reason: SkipReason, live: str) -> Outcome:
-        parsed = parse_model_version_uri(uri)
-        event: DomainEvent = DeploymentSkipped(
-            project=target.project,
-            stage=target.stage,
-            endpoint_name=target.name,
-            model_package_arn=uri,
-            model_package_version=parsed[1] if parsed else 0,
-            reason=reason,
-            live_model_package_arn=live,
-        )
-        return Outcome("skipped", {"reason": reason.value, "endpoint_name": target.name}, [event])
-
-
-def _ignored(reason: str) -> Outcome:
-    return Outcome("ignored", {"reason": reason})
+        previous = self._sagemaker.describe_endpoint_config(previous_name)
+        if previous is None or not previous.production_variants:
+            return None
+        container = self._sagemaker.model_container(str(previous.production_variants[0]["ModelName"]))
+        prefix = ((container or {}).get("ModelDataSource") or {}).get("S3DataSource", {}).get("S3Uri")
+        return MlflowVersion(removed.model, removed.alias, number, str(prefix)) if prefix else None

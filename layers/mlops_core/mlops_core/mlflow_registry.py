@@ -8,7 +8,11 @@ never of the shared layer. Two kinds of tracking server:
   read by the caller from Secrets Manager and never logged);
 - SageMaker managed MLflow: the tracking URI is the tracking server's ARN
   (``arn:aws:sagemaker:{region}:{account}:mlflow-tracking-server/{name}``); the ``sagemaker-mlflow``
-  plugin (add it to the function's requirements) signs each request with SigV4 using the function's role.
+  plugin (in the function's requirements) resolves it to the server's URL (or
+  ``SAGEMAKER_MLFLOW_CUSTOM_ENDPOINT``) and signs each request with SigV4 (service
+  ``sagemaker-mlflow``) as the function's role. No token is used: a token with an ARN is refused.
+  The plugin reads the ARN from the process's tracking URI (``mlflow.get_tracking_uri()``, which is
+  ``MLFLOW_TRACKING_URI`` in the function), so the adapter makes the ARN the process's tracking URI.
 
 Every failure to reach or read the server is raised as :class:`MlflowUnavailableError` with the
 tracking URI and the cause, so a poll that cannot see the registry changes nothing.
@@ -16,6 +20,7 @@ tracking URI and the cause, so a poll that cannot see the registry changes nothi
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from collections.abc import Mapping
@@ -24,6 +29,8 @@ from typing import Any, Protocol
 
 SAGEMAKER_MLFLOW_ARN = re.compile(r"^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:mlflow-tracking-server/.+$")
 TOKEN_VARIABLE = "MLFLOW_TRACKING_TOKEN"
+# MLflow logs a warning here when a request header provider fails (see _PluginHeaderWarnings).
+HEADER_REGISTRY_LOGGER = "mlflow.tracking.request_header.registry"
 
 
 class MlflowUnavailableError(RuntimeError):
@@ -72,20 +79,41 @@ class MlflowRegistry:
     def _get_client(self) -> Any:
         if self._client is None:
             if is_sagemaker_managed(self._tracking_uri):
-                try:
-                    import sagemaker_mlflow  # type: ignore[import-not-found]  # noqa: F401, PLC0415
-                except ImportError as error:
-                    raise MlflowUnavailableError(
-                        f"tracking URI {self._tracking_uri} is a SageMaker managed MLflow server, which "
-                        "needs the sagemaker-mlflow plugin in functions/mlflow_alias_watcher/requirements.txt"
-                    ) from error
-            if self._token:
+                self._check_managed()
+            elif self._token:
                 # MLflow's REST client reads the bearer token from the environment on each request.
                 os.environ[TOKEN_VARIABLE] = self._token
-            from mlflow import MlflowClient  # noqa: PLC0415 - only the watcher pays for it
+            import mlflow  # noqa: PLC0415 - only the watcher pays for it
 
-            self._client = MlflowClient(tracking_uri=self._tracking_uri, registry_uri=self._tracking_uri)
+            _PluginHeaderWarnings.install()
+            uri = self._tracking_uri
+            self._client = mlflow.MlflowClient(tracking_uri=uri, registry_uri=uri)
+        if is_sagemaker_managed(self._tracking_uri):
+            self._use_as_process_tracking_uri()
         return self._client
+
+    def _check_managed(self) -> None:
+        if self._token:
+            raise MlflowUnavailableError(
+                f"tracking URI {self._tracking_uri} is a SageMaker managed MLflow server, which is called "
+                "with SigV4 as the function's role, not with a token: leave MlflowTokenSecretName empty"
+            )
+        try:
+            import sagemaker_mlflow  # type: ignore[import-untyped]  # noqa: F401, PLC0415
+        except ImportError as error:
+            raise MlflowUnavailableError(
+                f"tracking URI {self._tracking_uri} is a SageMaker managed MLflow server, which "
+                "needs the sagemaker-mlflow plugin (functions/mlflow_alias_watcher/requirements.txt)"
+            ) from error
+
+    def _use_as_process_tracking_uri(self) -> None:
+        """The plugin signs for (and names in its routing header) ``mlflow.get_tracking_uri()``, not the
+        client's URI: the ARN must be the process's tracking URI. In the function it already is
+        (``MLFLOW_TRACKING_URI``); only a caller that set another one changes anything here."""
+        import mlflow  # noqa: PLC0415
+
+        if mlflow.get_tracking_uri() != self._tracking_uri:
+            mlflow.set_tracking_uri(self._tracking_uri)
 
     def aliases(self, model: str) -> dict[str, int] | None:
         """The model's aliases (alias → version), or None when the registered model does not exist."""
@@ -135,6 +163,35 @@ class MlflowRegistry:
         return MlflowUnavailableError(
             f"MLflow tracking server {self._tracking_uri} failed {what}: {type(error).__name__}: {error}"
         )
+
+
+class _PluginHeaderWarnings(logging.Filter):
+    """Drops MLflow's per-request warning about the sagemaker-mlflow plugin's header provider failing.
+
+    The plugin's request header provider is always active and parses the process's tracking URI as an
+    ARN; for a plain ``http(s)://`` tracking URI it fails on every request ("list index out of range",
+    https://github.com/aws/sagemaker-mlflow/issues/15) and MLflow logs a warning each time. Only the
+    failures raised from the plugin's own code are dropped; any other provider's still shows."""
+
+    _installed = False
+
+    @classmethod
+    def install(cls) -> None:
+        if not cls._installed:
+            logging.getLogger(HEADER_REGISTRY_LOGGER).addFilter(cls())
+            cls._installed = True
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args if isinstance(record.args, tuple) else ()
+        error = args[0] if args else None
+        if not isinstance(error, BaseException):
+            return True
+        traceback = error.__traceback__
+        while traceback is not None:
+            if f"{os.sep}sagemaker_mlflow{os.sep}" in traceback.tb_frame.f_code.co_filename:
+                return False
+            traceback = traceback.tb_next
+        return True
 
 
 def _is_not_found(error: Exception) -> bool:

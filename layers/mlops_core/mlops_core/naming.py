@@ -69,6 +69,16 @@ class ModelPackageRef:
     group: str
     version: int
 
+    @property
+    def registry(self) -> str:
+        """``arn:{partition}:sagemaker:{region}:{account}``: where the version's model group lives
+        (another account than the endpoint's, with a cross-account registry)."""
+        return self.arn.split(":model-package/", 1)[0]
+
+    @property
+    def group_arn(self) -> str:
+        return f"{self.registry}:model-package-group/{self.group}"
+
 
 def parse_model_package_arn(arn: str) -> ModelPackageRef:
     match = _MODEL_PACKAGE_ARN.match(arn)

@@ -23,6 +23,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from mlops_core.deployment_settings import StageDeploymentSettings
+from mlops_core.git_provider_name import GitProviderName
 from mlops_core.naming import MAX_PROJECT_LENGTH, stage_resource_name, validate_project_name
 from mlops_core.topology import Scenario, Stage, stages_of
 
@@ -35,12 +36,6 @@ _REPOSITORY_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 class RegistryBackend(StrEnum):
     SAGEMAKER = "sagemaker"
     MLFLOW = "mlflow"
-
-
-class GitProviderName(StrEnum):
-    LOCAL = "local"
-    CODECOMMIT = "codecommit"
-    GITHUB = "github"
 
 
 class RepositoryRetention(StrEnum):
@@ -111,7 +106,8 @@ class ProjectProperties(BaseModel):
     Validation happens before anything is created, so a malformed request changes nothing.
     """
 
-    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+    # defer_build (here and on the record): built on first use, by the functions that read projects.
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True, defer_build=True)
 
     project: str = Field(alias="SageMakerProjectName", min_length=1, max_length=MAX_PROJECT_LENGTH)
     project_id: str = Field(
@@ -201,7 +197,7 @@ class ProjectStatus(StrEnum):
 class ProjectRecord(BaseModel):
     """``PROJECT#{project}`` / ``META``: everything the other functions need to know about a project."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)
 
     project: str
     project_id: str

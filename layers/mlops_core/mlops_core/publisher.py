@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from mlops_core.domain_events import DomainEvent
+if TYPE_CHECKING:
+    from mlops_core.domain_events import DomainEvent
 
 PUT_EVENTS_BATCH_SIZE = 10  # PutEvents takes at most 10 entries per call
 

@@ -20,7 +20,7 @@ from botocore.exceptions import ClientError
 
 from mlops_core import tags as tag_keys
 from mlops_core.aws_events import EndpointStatus, ModelApprovalStatus
-from mlops_core.naming import parse_versioned_resource_name
+from mlops_core.naming import parse_model_package_arn, parse_versioned_resource_name
 
 DATASET_PROPERTY = "mlops:dataset"
 """The ``CustomerMetadataProperties`` key of the dataset a version was trained on (its lineage)."""
@@ -95,8 +95,9 @@ class SageMakerPort(Protocol):
     def find_endpoint(self, name: str) -> Endpoint | None: ...
     def describe_endpoint_config(self, name: str) -> EndpointConfig | None: ...
     def create_model(
-        self, name: str, *, model_package_arn: str, execution_role_arn: str, tags: Mapping[str, str]
+        self, name: str, *, request: Mapping[str, Any], execution_role_arn: str, tags: Mapping[str, str]
     ) -> None: ...
+    def model_container(self, name: str) -> dict[str, Any] | None: ...
     def create_endpoint_config(
         self, name: str, *, request: Mapping[str, Any], tags: Mapping[str, str]
     ) -> None: ...
@@ -148,7 +149,8 @@ class SageMakerAdapter:
         )
 
     def list_approved_versions(self, group: str) -> list[int]:
-        """The approved version numbers of a group, newest first (one page of 100 is plenty)."""
+        """The approved version numbers of a group, newest first (one page of 100 is plenty).
+        ``group``: its name, or its ARN (needed for a group in another account)."""
         response = self._client.list_model_packages(
             ModelPackageGroupName=group,
             ModelApprovalStatus=ModelApprovalStatus.APPROVED.value,
@@ -179,7 +181,9 @@ class SageMakerAdapter:
             status=EndpointStatus(endpoint["EndpointStatus"]),
             config_name=config_name,
             tags=tags,
-            model_package_arn=served_model_package_arn(name, endpoint["EndpointArn"], config_name)
+            model_package_arn=served_model_package_arn(
+                name, endpoint["EndpointArn"], config_name, tags.get(tag_keys.MODEL_PACKAGE_ARN)
+            )
             or self._serving_model_package(config_name)
             or tags.get(tag_keys.MODEL_PACKAGE_ARN),
             failure_reason=endpoint.get("FailureReason"),
@@ -208,7 +212,9 @@ class SageMakerAdapter:
                 status=EndpointStatus(endpoint["EndpointStatus"]),
                 config_name=config_name,
                 tags=tags,
-                model_package_arn=served_model_package_arn(name, endpoint["EndpointArn"], config_name)
+                model_package_arn=served_model_package_arn(
+                    name, endpoint["EndpointArn"], config_name, tags.get(tag_keys.MODEL_PACKAGE_ARN)
+                )
                 or tags.get(tag_keys.MODEL_PACKAGE_ARN),
                 failure_reason=endpoint.get("FailureReason"),
             )
@@ -226,8 +232,7 @@ class SageMakerAdapter:
             if _is_not_found(error):
                 return None
             raise
-        containers = model.get("Containers") or [model.get("PrimaryContainer") or {}]
-        package_arn = containers[0].get("ModelPackageName") if containers else None
+        package_arn = _first_container(model).get("ModelPackageName")
         return str(package_arn) if package_arn else None
 
     def describe_endpoint_config(self, name: str) -> EndpointConfig | None:
@@ -247,24 +252,36 @@ class SageMakerAdapter:
         )
 
     def create_model(
-        self, name: str, *, model_package_arn: str, execution_role_arn: str, tags: Mapping[str, str]
+        self, name: str, *, request: Mapping[str, Any], execution_role_arn: str, tags: Mapping[str, str]
     ) -> None:
+        """``request``: the model's container, ``{"Containers": [...]}`` or ``{"PrimaryContainer": ...}``.
+        A model of that name is accepted only if its container has what the request names."""
         if self._create(
             self._client.create_model,
             ModelName=name,
             ExecutionRoleArn=execution_role_arn,
-            Containers=[{"ModelPackageName": model_package_arn}],
+            **request,
             Tags=tag_keys.to_aws(tags),
         ):
             return
         existing = self._client.describe_model(ModelName=name)
-        containers = existing.get("Containers") or [existing.get("PrimaryContainer") or {}]
-        found = (containers[0].get("ModelPackageName"), existing.get("ExecutionRoleArn"))
-        if found != (model_package_arn, execution_role_arn):
+        wanted, found = _first_container(request), _first_container(existing)
+        if {key: found.get(key) for key in wanted} != dict(wanted) or (
+            existing.get("ExecutionRoleArn") != execution_role_arn
+        ):
             raise ResourceConflictError(
-                f"model {name} exists but serves {found[0]} as {found[1]}, "
-                f"not {model_package_arn} as {execution_role_arn}"
+                f"model {name} exists but serves {found} as {existing.get('ExecutionRoleArn')}, "
+                f"not {dict(wanted)} as {execution_role_arn}"
             )
+
+    def model_container(self, name: str) -> dict[str, Any] | None:
+        """The (first) container of a model; None if there is no such model."""
+        try:
+            return _first_container(self._client.describe_model(ModelName=name))
+        except ClientError as error:
+            if _is_not_found(error):
+                return None
+            raise
 
     def create_endpoint_config(
         self, name: str, *, request: Mapping[str, Any], tags: Mapping[str, str]
@@ -378,11 +395,30 @@ class SageMakerAdapter:
         return True
 
 
-def served_model_package_arn(endpoint_name: str, endpoint_arn: str, config_name: str) -> str | None:
+def _first_container(model: Mapping[str, Any]) -> dict[str, Any]:
+    """A CreateModel request's or DescribeModel answer's container (``Containers[0]`` or
+    ``PrimaryContainer``)."""
+    containers = model.get("Containers") or [model.get("PrimaryContainer") or {}]
+    return dict(containers[0])
+
+
+def served_model_package_arn(
+    endpoint_name: str, endpoint_arn: str, config_name: str, recorded_arn: str | None = None
+) -> str | None:
     """The model package a config named by :func:`versioned_resource_name` serves: version N of the
-    group named like the endpoint (``{project}-{stage}``), in the endpoint's account and region."""
+    group named like the endpoint (``{project}-{stage}``), in the registry's account and region.
+
+    The registry is the one of the version the deployer recorded on the endpoint (``recorded_arn``,
+    its ``mlops:model-package-arn`` tag: a cross-account registry keeps its groups in another
+    account), else the endpoint's own account and region."""
     parsed = parse_versioned_resource_name(config_name)
     if parsed is None or parsed[0] != endpoint_name:
         return None
-    _arn, partition, _service, region, account, _resource = endpoint_arn.split(":", 5)
-    return f"arn:{partition}:sagemaker:{region}:{account}:model-package/{endpoint_name}/{parsed[1]}"
+    try:
+        registry = parse_model_package_arn(recorded_arn).registry if recorded_arn else None
+    except ValueError:
+        registry = None
+    if registry is None:
+        _arn, partition, _service, region, account, _resource = endpoint_arn.split(":", 5)
+        registry = f"arn:{partition}:sagemaker:{region}:{account}"
+    return f"{registry}:model-package/{endpoint_name}/{parsed[1]}"

@@ -4,14 +4,12 @@ A wrong or missing variable fails the first invocation with a message that names
 of failing later in the middle of a deployment.
 """
 
-from __future__ import annotations
-
 from collections.abc import Mapping
 from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from mlops_core.projects import GitProviderName
+from mlops_core.git_provider_name import GitProviderName
 from mlops_core.topology import Stage, parse_stages
 
 StageSet = Annotated[
@@ -20,9 +18,13 @@ StageSet = Annotated[
 
 
 class ControlPlaneSettings(BaseModel):
-    """What every function of the control plane is given."""
+    """What every function of the control plane is given.
 
-    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+    ``defer_build``: one module holds every function's settings, and a function validates only its
+    own (at its first invocation), so none of the others' validators is built in its cold start.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True, defer_build=True)
 
     stack_name: str = Field(alias="STACK_NAME", min_length=1)
     event_bus_name: str = Field(alias="EVENT_BUS_NAME", min_length=1)

@@ -27,20 +27,19 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
-from pydantic import BaseModel, Field, create_model
+from pydantic import BaseModel
 
 from mlops_core.aws_clients import ClientFactory
 from mlops_core.aws_events import EventBridgeEvent
-from mlops_core.domain_events import CATALOG
+from mlops_core.config_table import ConfigTable
 from mlops_core.event_function import Outcome
 from mlops_core.naming import parse_stage_resource
 from mlops_core.observability import logger
 from mlops_core.settings import NotifierSettings
-from mlops_core.slack_messages import SlackMessage, render
-from mlops_core.suites import SuiteStore
+from mlops_core.slack_messages import RENDERERS, SlackMessage, render
 
 PIPELINE_FAILED_DETAIL_TYPE = "SageMaker Model Building Pipeline Execution Status Change"
 SECRET_CACHE_SECONDS = 300
@@ -58,24 +57,19 @@ class SlackDeliveryError(RuntimeError):
 
 
 class NotifiedEvent(EventBridgeEvent):
-    """Any event the notifier is told about; its detail stays a mapping (renderers read what they need)."""
+    """Any event the notifier is told about; its detail stays a mapping (renderers read what they need).
+
+    One model for every detail-type (each route names its own, ``Route.for_detail_type``): one
+    validator to build, not one per detail-type."""
 
     detail: dict[str, Any]
 
 
-def notified_event_model(detail_type: str) -> type[NotifiedEvent]:
-    """A :class:`NotifiedEvent` narrowed to one ``detail-type`` (what a :class:`Route` dispatches on)."""
-    model: type[NotifiedEvent] = create_model(
-        "Notified" + "".join(part.capitalize() for part in detail_type.split()),
-        __base__=NotifiedEvent,
-        detail_type=(Literal[detail_type], Field(alias="detail-type")),
-    )
-    return model
-
-
 def notified_detail_types() -> list[str]:
-    """Every domain event of the catalog, and failed pipeline executions."""
-    return [event.DETAIL_TYPE for event in CATALOG] + [PIPELINE_FAILED_DETAIL_TYPE]
+    """Every domain event of the catalog, and failed pipeline executions: the detail-types that have a
+    renderer (a test keeps them equal), so the notifier, which reads each event's detail as a mapping,
+    does not import the event models."""
+    return list(RENDERERS)
 
 
 def retry_after_seconds(headers: dict[str, Any]) -> float | None:
@@ -98,6 +92,12 @@ def project_secret_allowed(project: str, secret: str) -> bool:
 
 class WebhookSender(Protocol):
     def send(self, url: str, message: SlackMessage) -> None: ...
+
+
+class ProjectRecords(Protocol):
+    """Where a project's record (and so its own webhook secret) is read: the config table."""
+
+    def get_project(self, project: str) -> dict[str, Any] | None: ...
 
 
 class SlackSdkSender:
@@ -178,7 +178,7 @@ class SlackNotifier:
         settings: NotifierSettings,
         *,
         secret: Callable[[str], Any],
-        store: SuiteStore,
+        store: ProjectRecords,
         sender: WebhookSender,
     ) -> None:
         self._settings = settings
@@ -199,7 +199,7 @@ class SlackNotifier:
         return cls(
             settings,
             secret=secret,
-            store=SuiteStore(clients("dynamodb"), settings.config_table_name),
+            store=ConfigTable(clients("dynamodb"), settings.config_table_name),
             sender=SlackSdkSender(),
         )
 
@@ -223,7 +223,7 @@ class SlackNotifier:
             target = parse_stage_resource(detail["endpoint_name"])
             project = target.project if target else None
         if isinstance(project, str) and project:
-            own = self._store.project_record(project).get("slack_webhook_secret")
+            own = (self._store.get_project(project) or {}).get("slack_webhook_secret")
             if isinstance(own, str) and own:
                 if project_secret_allowed(project, own):
                     return own

@@ -7,8 +7,8 @@ with a TTL. The schema forbids unknown fields: a misspelt expectation must fail 
 ignored and let every response pass.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations`` in the model modules: pydantic would compile each string
+# annotation back into a type at import, a measurable part of every function's cold start.
 import base64
 import binascii
 import json
@@ -31,7 +31,9 @@ def endpoint_partition_key(endpoint_name: str) -> str:
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # defer_build: a suite's validator is built when a suite is read (the tester), not in the cold
+    # start of every function that imports this module for the store (the notifier).
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class InvocationRequest(_Strict):
@@ -47,7 +49,7 @@ class InvocationRequest(_Strict):
     custom_attributes: str | None = Field(default=None, max_length=1024)
     target_variant: str | None = None
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, defer_build=True)
 
     @model_validator(mode="after")
     def _exactly_one_body(self) -> Self:
@@ -222,7 +224,7 @@ class Expectation(_Strict):
     json_checks: list[JsonCheck] = Field(default=[], alias="json")
     csv_checks: list[CsvCheck] = Field(default=[], alias="csv")
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, defer_build=True)
 
     @property
     def expects_error(self) -> bool:
@@ -236,12 +238,24 @@ class TestCase(_Strict):
     latency_budget_ms: float | None = Field(default=None, gt=0)
 
 
+MAX_LOAD_SECONDS = 600  # a load phase runs inside one Lambda invocation (at most 15 minutes)
+
+
 class LoadPhase(_Strict):
-    """Bounded-concurrency load: ``requests`` in total or for ``duration_seconds``, held to budgets."""
+    """Bounded-concurrency load: ``requests`` in total or for ``duration_seconds``, held to budgets.
+
+    Without ``rate_per_second`` the phase is closed-loop: each of the ``concurrency`` workers sends
+    its next request as soon as the previous one is answered (as fast as the endpoint goes). With it,
+    the phase is open-loop: request ``i`` is due ``i / rate_per_second`` seconds after the start,
+    whoever answers when, and at most ``concurrency`` requests are in flight; a request that cannot
+    start on time (every worker busy) is sent late and counted as behind schedule."""
 
     request: InvocationRequest
     requests: int | None = Field(default=None, ge=1, le=100_000)
-    duration_seconds: float | None = Field(default=None, gt=0, le=600)
+    duration_seconds: float | None = Field(default=None, gt=0, le=MAX_LOAD_SECONDS)
+    rate_per_second: float | None = Field(
+        default=None, gt=0, le=10_000, description="target requests per second (open loop); default: unpaced"
+    )
     concurrency: int = Field(default=4, ge=1, le=64)
     p50_budget_ms: float | None = Field(default=None, gt=0)
     p95_budget_ms: float | None = Field(default=None, gt=0)
@@ -252,6 +266,13 @@ class LoadPhase(_Strict):
     def _requests_or_duration(self) -> Self:
         if (self.requests is None) == (self.duration_seconds is None):
             raise ValueError("give exactly one of requests and duration_seconds")
+        if self.rate_per_second is not None and self.requests is not None:
+            scheduled_seconds = (self.requests - 1) / self.rate_per_second
+            if scheduled_seconds > MAX_LOAD_SECONDS:
+                raise ValueError(
+                    f"{self.requests} requests at {self.rate_per_second:g}/s take {scheduled_seconds:.0f} s: "
+                    f"at most {MAX_LOAD_SECONDS} s (raise rate_per_second or send fewer requests)"
+                )
         return self
 
 

@@ -17,6 +17,12 @@ MODEL_PACKAGE_ARN = "mlops:model-package-arn"
 COMMIT_ID = "mlops:commit-id"
 KEEP_UNTIL = "mlops:keep-until"
 
+# A model version's integration test record (``CustomerMetadataProperties``, written by the endpoint
+# tester, read by the artifact copier): here, not in the tester, so the copier need not import it.
+METADATA_OUTCOME = "mlops:integration-tests"
+METADATA_RUN_ID = "mlops:integration-tests-run-id"
+METADATA_TIME = "mlops:integration-tests-time"
+
 
 def resource_tags(
     *,
