@@ -9,12 +9,12 @@ import json
 import logging
 import os
 import re
-import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from mlops_core import mlflow_registry
 from mlops_core.mlflow_registry import HEADER_REGISTRY_LOGGER, MlflowRegistry, MlflowUnavailableError
 
 ARN = "arn:aws:sagemaker:eu-west-1:123456789012:mlflow-tracking-server/team-a"
@@ -108,7 +108,8 @@ def test_a_tracking_server_arn_is_called_with_sigv4_for_sagemaker_mlflow(
 
 
 def test_a_tracking_server_arn_without_the_plugin_is_refused_clearly(monkeypatch):
-    monkeypatch.setitem(sys.modules, "sagemaker_mlflow", None)  # `import sagemaker_mlflow` fails
+    # No package registers MLflow's `arn` request auth provider, as without sagemaker-mlflow.
+    monkeypatch.setattr(mlflow_registry, "entry_points", lambda **_: ())
 
     with pytest.raises(MlflowUnavailableError, match="needs the sagemaker-mlflow plugin"):
         MlflowRegistry(ARN).aliases("churn")

@@ -25,8 +25,12 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from importlib.metadata import entry_points
 from typing import Any, Protocol
 
+# The sagemaker-mlflow plugin registers MLflow's request auth provider for `arn` tracking URIs (SigV4).
+SIGV4_AUTH_ENTRY_POINT_GROUP = "mlflow.request_auth_provider"
+ARN_SCHEME = "arn"
 SAGEMAKER_MLFLOW_ARN = re.compile(r"^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:mlflow-tracking-server/.+$")
 TOKEN_VARIABLE = "MLFLOW_TRACKING_TOKEN"
 # MLflow logs a warning here when a request header provider fails (see _PluginHeaderWarnings).
@@ -98,13 +102,13 @@ class MlflowRegistry:
                 f"tracking URI {self._tracking_uri} is a SageMaker managed MLflow server, which is called "
                 "with SigV4 as the function's role, not with a token: leave MlflowTokenSecretName empty"
             )
-        try:
-            import sagemaker_mlflow  # type: ignore[import-untyped]  # noqa: F401, PLC0415
-        except ImportError as error:
+        # MLflow finds the plugin by its entry points, so ask for those, not for the package.
+        signers = entry_points(group=SIGV4_AUTH_ENTRY_POINT_GROUP, name=ARN_SCHEME)
+        if not signers:
             raise MlflowUnavailableError(
                 f"tracking URI {self._tracking_uri} is a SageMaker managed MLflow server, which "
                 "needs the sagemaker-mlflow plugin (functions/mlflow_alias_watcher/requirements.txt)"
-            ) from error
+            )
 
     def _use_as_process_tracking_uri(self) -> None:
         """The plugin signs for (and names in its routing header) ``mlflow.get_tracking_uri()``, not the
