@@ -52,3 +52,48 @@ class SlackWebhookReceiver(LoopbackServer):
                 """Quiet: the payloads are in `messages`."""
 
         return SlackWebhookHandler
+
+
+class ScriptedWebhook(LoopbackServer):
+    """A loopback Slack webhook that answers each POST with the next ``(status, headers)`` of
+    ``script``, then with ``otherwise``, and counts the requests: how Slack's failures (429 with
+    Retry-After, 5xx) are shown to a sender."""
+
+    THREAD_NAME = "scripted-slack-webhook"
+    BODIES = {HTTPStatus.OK: "ok", HTTPStatus.TOO_MANY_REQUESTS: "rate_limited"}
+
+    def __init__(
+        self,
+        script: list[tuple[int, dict[str, str]]] | None = None,
+        *,
+        otherwise: tuple[int, dict[str, str]] = (HTTPStatus.OK, {}),
+    ) -> None:
+        self.script = list(script or [])
+        self.otherwise = otherwise
+        self.requests = 0
+        self._lock = threading.Lock()
+        self._listen()
+
+    @property
+    def url(self) -> str:
+        return self.base_url + "/services/T0/B0/scripted"
+
+    def _next_answer(self) -> tuple[int, dict[str, str]]:
+        with self._lock:
+            self.requests += 1
+            return self.script.pop(0) if self.script else self.otherwise
+
+    def _request_handler(self) -> type[BaseHTTPRequestHandler]:
+        webhook = self
+
+        class ScriptedHandler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                status, headers = webhook._next_answer()
+                body = ScriptedWebhook.BODIES.get(HTTPStatus(status), "error").encode()
+                answer(self, status, body, {"Content-Type": "text/plain", **headers})
+
+            def log_message(self, format: str, *args: Any) -> None:
+                """Quiet: the requests are counted."""
+
+        return ScriptedHandler

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import copy
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from mlops_core.projects import (
@@ -20,6 +18,7 @@ from mlops_core.projects import (
 from mlops_core.suite_tool import write_suite
 from mlops_core.topology import Scenario
 from mlops_local.demo_model import BROKEN_MODEL, DEMO_SUITE, GOOD_MODEL, SLOW_MODEL, register_demo_version
+from mlops_local.slack import ScriptedWebhook
 
 pytestmark = pytest.mark.e2e
 
@@ -159,44 +158,8 @@ def test_a_slow_model_breaks_its_latency_and_load_budgets_and_an_endpoint_withou
     assert any("No integration tests configured for z-dev" in m["text"] for m in cloud.slack_messages)
 
 
-class _FailingWebhook:
-    """A webhook that answers 500 to everything and counts the attempts."""
-
-    def __init__(self) -> None:
-        self.requests = 0
-        webhook = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                webhook.requests += 1
-                self.send_response(500)
-                self.send_header("Content-Length", "5")
-                self.end_headers()
-                self.wfile.write(b"error")
-
-            def log_message(self, format, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.02,), daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}/services/T0/B0/failing"
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
-
-
 def test_a_failing_webhook_is_retried_then_the_event_lands_in_the_on_failure_destination(cloud):
-    with _FailingWebhook() as webhook:
+    with ScriptedWebhook(otherwise=(500, {})) as webhook:
         cloud.set_slack_webhook_url(webhook.url)
 
         trace = cloud.send(

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -20,7 +18,7 @@ from mlops_core.slack_notifier import (
     SlackSdkSender,
 )
 from mlops_local.cfn_yaml import load_template
-from mlops_local.slack import SlackWebhookReceiver
+from mlops_local.slack import ScriptedWebhook, SlackWebhookReceiver
 
 from tests.function.conftest import ACCOUNT, REGION, REPO, load_handler_module
 
@@ -163,46 +161,6 @@ def test_a_project_cannot_send_its_messages_through_a_secret_outside_its_own_pre
     notifier(domain_event(DeploymentFailed, DeploymentFailed.EXAMPLE), lambda_context)
 
     assert project.messages == [] and len(default.messages) == 1
-
-
-class ScriptedWebhook:
-    """A loopback webhook answering each POST with the next (status, headers) of a script, then 200."""
-
-    def __init__(self, script: list[tuple[int, dict[str, str]]]) -> None:
-        self.script = list(script)
-        self.requests = 0
-        webhook = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                webhook.requests += 1
-                status, headers = webhook.script.pop(0) if webhook.script else (200, {})
-                body = b"ok" if status == 200 else b"rate_limited"
-                self.send_response(status)
-                for name, value in {**headers, "Content-Length": str(len(body))}.items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.02,), daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}/services/T0/B0/scripted"
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 def send_with(webhook: ScriptedWebhook, waits: list[float]) -> None:

@@ -11,7 +11,7 @@ can look at the endpoint that is there.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -174,20 +174,7 @@ class SageMakerAdapter:
                 return None
             raise
         tags = tag_keys.from_aws(self._client.list_tags(ResourceArn=endpoint["EndpointArn"]).get("Tags", []))
-        config_name = endpoint["EndpointConfigName"]
-        return Endpoint(
-            name=name,
-            arn=endpoint["EndpointArn"],
-            status=EndpointStatus(endpoint["EndpointStatus"]),
-            config_name=config_name,
-            tags=tags,
-            model_package_arn=served_model_package_arn(
-                name, endpoint["EndpointArn"], config_name, tags.get(tag_keys.MODEL_PACKAGE_ARN)
-            )
-            or self._serving_model_package(config_name)
-            or tags.get(tag_keys.MODEL_PACKAGE_ARN),
-            failure_reason=endpoint.get("FailureReason"),
-        )
+        return _endpoint(name, endpoint, tags, serving=self._serving_model_package)
 
     def find_endpoint(self, name: str) -> Endpoint | None:
         """The endpoint with its tags in one call (``Search``; DescribeEndpoint + ListTags is two).
@@ -204,20 +191,7 @@ class SageMakerAdapter:
             endpoint = result.get("Endpoint") or {}
             if endpoint.get("EndpointName") != name:
                 continue
-            tags = tag_keys.from_aws(endpoint.get("Tags", []))
-            config_name = endpoint["EndpointConfigName"]
-            return Endpoint(
-                name=name,
-                arn=endpoint["EndpointArn"],
-                status=EndpointStatus(endpoint["EndpointStatus"]),
-                config_name=config_name,
-                tags=tags,
-                model_package_arn=served_model_package_arn(
-                    name, endpoint["EndpointArn"], config_name, tags.get(tag_keys.MODEL_PACKAGE_ARN)
-                )
-                or tags.get(tag_keys.MODEL_PACKAGE_ARN),
-                failure_reason=endpoint.get("FailureReason"),
-            )
+            return _endpoint(name, endpoint, tag_keys.from_aws(endpoint.get("Tags", [])))
         return None
 
     def _serving_model_package(self, config_name: str) -> str | None:
@@ -422,3 +396,28 @@ def served_model_package_arn(
         _arn, partition, _service, region, account, _resource = endpoint_arn.split(":", 5)
         registry = f"arn:{partition}:sagemaker:{region}:{account}"
     return f"{registry}:model-package/{endpoint_name}/{parsed[1]}"
+
+
+def _endpoint(
+    name: str,
+    described: dict[str, Any],
+    tags: dict[str, str],
+    *,
+    serving: Callable[[str], str | None] = lambda _config_name: None,
+) -> Endpoint:
+    """An :class:`Endpoint` from DescribeEndpoint's answer (or a Search result) and its tags. The
+    version it serves: from its config's name and the recorded ARN, else ``serving(config_name)``
+    (a lookup of the config's model), else the recorded ARN."""
+    config_name = described["EndpointConfigName"]
+    recorded = tags.get(tag_keys.MODEL_PACKAGE_ARN)
+    return Endpoint(
+        name=name,
+        arn=described["EndpointArn"],
+        status=EndpointStatus(described["EndpointStatus"]),
+        config_name=config_name,
+        tags=tags,
+        model_package_arn=served_model_package_arn(name, described["EndpointArn"], config_name, recorded)
+        or serving(config_name)
+        or recorded,
+        failure_reason=described.get("FailureReason"),
+    )
