@@ -15,7 +15,8 @@ with boto3 (an approval, say) put their events in the inbox for the next `settle
 import json
 import tempfile
 import uuid
-from contextlib import ExitStack
+from collections.abc import Iterable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
@@ -25,6 +26,7 @@ import boto3
 
 from mlops_local import aws_events, moto_gaps
 from mlops_local.asynchronous import run_asynchronously
+from mlops_local.aws_requests import AwsRequest, FaultPlan
 from mlops_local.cfn_yaml import load_template
 from mlops_local.custom_resources import CustomResourceResponseReceiver
 from mlops_local.deployment import DEFAULT_TEMPLATE, Deployment, deploy
@@ -281,6 +283,31 @@ class LocalCloud:
             if function.arn == unqualified:
                 return function
         raise LocalCloudError(f"a rule targets {arn}: the local cloud delivers only to the stack's functions")
+
+    # ------------------------------------------------------------------------------------- AWS requests
+
+    @contextmanager
+    def recording_aws_requests(self) -> Iterator[list[AwsRequest]]:
+        """Every request the embedded AWS receives inside the block (from the functions, the local cloud
+        and the caller alike), named by service and operation, with whether it changes anything."""
+        with self._aws.requests.recording() as requests:
+            yield requests
+
+    @contextmanager
+    def failing_aws_requests(
+        self,
+        rate: float,
+        services: Iterable[str] = ("sagemaker", "s3", "dynamodb"),
+        *,
+        kinds: Iterable[str] = ("throttling", "unavailable"),
+        seed: int = 0,
+    ) -> Iterator[FaultPlan]:
+        """Inside the block, fail `rate` of the requests to `services` as AWS fails them: `throttling`
+        (ThrottlingException, S3's SlowDown), `unavailable` (503) before the service acts, or
+        `internal-error-after-success` (a 500 after it acted). Seeded, so a run can be repeated."""
+        plan = FaultPlan(rate, frozenset(services), tuple(kinds), seed)
+        with self._aws.requests.failing(plan):
+            yield plan
 
     # ------------------------------------------------------------------------------------------ endpoints
 

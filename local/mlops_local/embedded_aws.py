@@ -18,6 +18,7 @@ from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import make_server
 
+from mlops_local.aws_requests import AwsRequestLayer
 from mlops_local.environment import patched_environ, quiet_logger
 
 ACCOUNT_ID = DEFAULT_ACCOUNT_ID
@@ -42,6 +43,7 @@ class EmbeddedAws:
         self.region = region
         self.account_id = ACCOUNT_ID
         self.endpoint_url = ""
+        self.requests: AwsRequestLayer  # what reaches the server, recorded and failed on demand
         self._exit_stack = ExitStack()
 
     def __enter__(self) -> "EmbeddedAws":
@@ -49,6 +51,7 @@ class EmbeddedAws:
             moto_api_backend.reset()  # moto's backends are process-wide: forget the previous cloud
             stack.enter_context(quiet_logger("werkzeug"))  # the server logs every request
             server = _MotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+            self.requests = server.requests
             server.start()
             stack.callback(server.stop)
             host, port = server.get_host_and_port()
@@ -93,11 +96,16 @@ class EmbeddedAws:
 class _MotoServer(ThreadedMotoServer):
     """moto's threaded server, checking for a stop request every 20 ms instead of every 500 ms.
 
-    Stopping a server waits for its next check, and every LocalCloud stops one.
+    Stopping a server waits for its next check, and every LocalCloud stops one. Requests pass through
+    an `AwsRequestLayer`, which records them and fails them on demand.
     """
 
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.requests = AwsRequestLayer(DomainDispatcherApplication(create_backend_app))
+
     def _server_entry(self) -> None:
-        app = DomainDispatcherApplication(create_backend_app)
+        app = self.requests
         self._server = make_server(
             self._ip_address, self._port, app, True, request_handler=MotoRequestHandler
         )
