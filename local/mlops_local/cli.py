@@ -2,7 +2,7 @@
 
 invoke FUNCTION --event FILE   deploy, call one function, print its logs and its result (sam local invoke)
 send --event FILE              deploy, put the event on its bus, deliver and cascade, print the timeline
-demo                           the whole story, narrated
+demo [--scenario S]            both scenarios (baseline, advanced), narrated and checked; 1 if a check failed
 """
 
 import argparse
@@ -21,8 +21,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if arguments.command == "demo":
         from mlops_local import demo  # noqa: PLC0415 - the demo is only imported to be run
 
-        demo.run()
-        return 0
+        return demo.run(scenario=arguments.scenario)
     event = _read_event(arguments.event)
     with LocalCloud(arguments.template) as cloud:
         if arguments.command == "invoke":
@@ -51,7 +50,13 @@ def _parser() -> argparse.ArgumentParser:
         help="the bus to put the event on (default: the stack's own bus for `mlops.*` sources, "
         "where the control plane's events travel; the default bus for AWS's events)",
     )
-    commands.add_parser("demo", help="the whole story, narrated")
+    demo_command = commands.add_parser("demo", help="both scenarios of DESIGN §2, narrated and checked")
+    demo_command.add_argument(
+        "--scenario",
+        choices=["baseline", "advanced", "all"],
+        default="all",
+        help="tell one scenario, or both (default: all); the exit status is 1 if any check failed",
+    )
     return parser
 
 

@@ -178,14 +178,42 @@ def upload_model(session: boto3.Session, parameters: dict[str, Any], key: str) -
 
 
 def register_demo_version(
-    session: boto3.Session, group: str, parameters: dict[str, Any], *, commit_id: str = "c0ffee"
+    session: boto3.Session,
+    group: str,
+    parameters: dict[str, Any],
+    *,
+    commit_id: str = "c0ffee",
+    repository: str | None = None,
+    dataset: str | None = None,
 ) -> str:
-    """Register a version of the demo model in ``group`` (pending approval), as a pipeline would; its ARN."""
+    """Register a version of the demo model in ``group`` (pending approval), as a pipeline would; its ARN.
+
+    With ``dataset`` the version carries the lineage a production stage requires, as the project
+    template's pipeline records it: the dataset (``CustomerMetadataProperties['mlops:dataset']``) and
+    the evaluation report (``ModelMetrics``, a JSON file uploaded next to the model).
+    """
     sagemaker = session.client("sagemaker")
     with contextlib.suppress(sagemaker.exceptions.ClientError):
         sagemaker.create_model_package_group(ModelPackageGroupName=group)
     count = len(sagemaker.list_model_packages(ModelPackageGroupName=group)["ModelPackageSummaryList"])
-    url = upload_model(session, parameters, f"{group}/{count + 1}-{commit_id}/model.tar.gz")
+    prefix = f"{group}/{count + 1}-{commit_id}"
+    url = upload_model(session, parameters, f"{prefix}/model.tar.gz")
+    lineage: dict[str, Any] = {}
+    if dataset is not None:
+        report = json.dumps({"binary_classification_metrics": {"auc": {"value": 0.91}}}).encode()
+        session.client("s3").put_object(Bucket=DEMO_BUCKET, Key=f"{prefix}/evaluation.json", Body=report)
+        lineage = {
+            "CustomerMetadataProperties": {"mlops:dataset": dataset},
+            "ModelMetrics": {
+                "ModelQuality": {
+                    "Statistics": {
+                        "ContentType": "application/json",
+                        "S3Uri": f"s3://{DEMO_BUCKET}/{prefix}/evaluation.json",
+                    }
+                }
+            },
+        }
+    metadata = {"CommitId": commit_id, **({"Repository": repository} if repository else {})}
     return str(
         sagemaker.create_model_package(
             ModelPackageGroupName=group,
@@ -200,6 +228,7 @@ def register_demo_version(
                 "SupportedContentTypes": ["text/csv", "application/json"],
                 "SupportedResponseMIMETypes": ["text/csv", "application/json"],
             },
-            MetadataProperties={"CommitId": commit_id},
+            MetadataProperties=metadata,
+            **lineage,
         )["ModelPackageArn"]
     )

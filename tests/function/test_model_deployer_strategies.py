@@ -232,11 +232,13 @@ def test_canary_and_linear_update_with_blue_green_policy_and_rollback_alarms(
     )
     version("churn-prod")
     version("churn-prod")
-    deploy(approval_event("churn-prod", 1))
+    created = deploy(approval_event("churn-prod", 1))
     finish_endpoint_changes()
 
     result = deploy(approval_event("churn-prod", 2))
 
+    # A new endpoint has no traffic to shift: it is created all at once, and says so.
+    assert (created["action"], created["strategy"]) == ("create", "all-at-once")
     assert result["strategy"] == strategy
     errors, latency = f"{STACK}-churn-prod-invocation-5xx-errors", f"{STACK}-churn-prod-model-latency"
     update = only(requests.named("UpdateEndpoint"))

@@ -1,0 +1,425 @@
+"""The baseline scenario (DESIGN §2): feature → dev → prod for project ``churn``.
+
+A project is created; a feature branch's version is approved and deployed; dev versions are deployed
+and tested (one fails its tests and is rolled back); two merges into ``prod`` promote the tested dev
+versions without retraining, the first creating ``churn-prod`` and the second rolled out blue/green
+(canary with alarms); the nightly reaper deletes the feature endpoint and honours a keep-until tag
+on dev; the project is deleted.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from mlops_local.demo.repository import WorkingCopy, branches
+from mlops_local.demo.story import Story, events_of, in_service, version_label
+from mlops_local.demo.summary import Removal
+from mlops_local.demo_model import BROKEN_MODEL, GOOD_MODEL
+
+PROJECT = "churn"
+FEATURE, DEV, PROD = (f"{PROJECT}-{stage}" for stage in ("feature", "dev", "prod"))
+PROPERTIES: dict[str, Any] = {
+    "SageMakerProjectName": PROJECT,
+    "SageMakerProjectId": "p-churn0demo",
+    "Scenario": "baseline",
+    "RegistryBackend": "sagemaker",
+    "GitProvider": "local",
+    "RejectOnTestFailure": "true",
+    "RepositoryRetention": "archive",
+    "ModelGroupRetention": "delete-if-empty",
+    "DeploymentDefaults": json.dumps(
+        {
+            "prod": {
+                "instance_type": "ml.m5.large",
+                "instance_count": 2,
+                "strategy": "canary",
+                "blue_green": {"canary_percentage": 25, "wait_interval_seconds": 300},
+            }
+        }
+    ),
+}
+# A later dev version: the same model, trained on more data (its own artifact).
+RETRAINED_MODEL: dict[str, Any] = {**GOOD_MODEL, "bias": -1.45}
+
+
+class Baseline(Story):
+    def tell(self) -> None:
+        self.title(f"Baseline scenario: project {PROJECT!r} (feature -> dev -> prod)")
+        physical_id = self.create()
+        copy = self.clone(PROJECT)
+        self.feature(copy)
+        dev_v1 = self.dev_release(copy)
+        self.first_promotion(copy, dev_v1)
+        self.failing_version(copy, dev_v1)
+        self.second_promotion(copy)
+        self.reaper()
+        self.delete(physical_id)
+
+    # 1
+    def create(self) -> str:
+        self.step(
+            f"Create project {PROJECT!r} in SageMaker Studio",
+            who="picks the organization template (Service Catalog product): baseline scenario, SageMaker "
+            "registry, local git, prod rolled out as a canary, failing dev versions rejected.",
+            control_plane="CloudFormation calls ProjectLifecycleFunction (custom resource, Create): it "
+            "creates the repository (seed code on prod, dev branched from it), one model group per stage, "
+            "and the project record the other functions read.",
+        )
+        answer, trace = self.create_project(PROPERTIES)
+        self.out(f"    Custom resource answer: {answer.status}, physical id {answer.physical_id}")
+        self.show(trace)
+        repository = self.cloud.git_root / f"{PROJECT}.git"
+        heads = branches(repository) if repository.exists() else {}
+        record = self.record(PROJECT) or {}
+        self.out(
+            f"    Repository {repository.name}: "
+            + ", ".join(f"{b} {s[:7]}" for b, s in sorted(heads.items()))
+        )
+        self.out(
+            f"    Model groups: {', '.join(sorted(g for g in self.groups() if g.startswith(PROJECT + '-')))}"
+        )
+        self.check(f"{PROJECT}: the custom resource answered SUCCESS", answer.status == "SUCCESS")
+        self.check(
+            f"{PROJECT}: the repository has prod and dev at the same seed commit",
+            set(heads) == {"prod", "dev"} and heads["prod"] == heads["dev"],
+        )
+        self.check(
+            f"{PROJECT}: model groups feature, dev and prod exist", {FEATURE, DEV, PROD} <= self.groups()
+        )
+        self.check(
+            f"{PROJECT}: the project record is active and rejects versions that fail their tests",
+            record.get("status") == "active" and record.get("reject_on_test_failure") is True,
+        )
+        self.check(f"{PROJECT}: Slack heard of the new project", bool(events_of(trace, "Project Created")))
+        return answer.physical_id
+
+    # 2
+    def feature(self, copy: WorkingCopy) -> None:
+        self.step(
+            "A feature branch: train, register, approve",
+            who="pushes branch feature-support-calls; its pipeline registers churn-feature v1 (pending); "
+            "CI syncs integration-tests/suite.yaml for the project's endpoints; a reviewer approves v1.",
+            control_plane="registration alone deploys nothing. The approval event reaches the deployer, "
+            "which creates endpoint churn-feature from exactly that version; once InService, the tester "
+            "runs the suite against the live model.",
+        )
+        commit = copy.commit(
+            "feature-support-calls",
+            "Weigh support calls more",
+            {"pipelines/hyperparameters.json": '{"support_calls_weight": 0.9}\n'},
+        )
+        for endpoint in (FEATURE, DEV, PROD):
+            self.sync_suite(endpoint)
+        arn = self.register(FEATURE, GOOD_MODEL, commit, PROJECT)
+        registered = self.settle("The registration")
+        self.check(
+            f"{FEATURE} v1: registration alone deploys nothing",
+            not registered.invocations(function="ModelDeployerFunction"),
+        )
+        approved = self.approve(arn)
+        self.check(f"{FEATURE}: InService, serving v1", self._serves(FEATURE, arn))
+        self.check(
+            f"{FEATURE}: integration tests passed",
+            [e["detail"]["outcome"] for e in events_of(approved, "Integration Tests Completed")]
+            == ["passed"],
+        )
+
+    # 3
+    def dev_release(self, copy: WorkingCopy) -> str:
+        self.step(
+            "Merge the feature into dev; approve the dev version",
+            who="merges feature-support-calls into dev; the dev pipeline registers churn-dev v1 for the "
+            "merge commit; a reviewer approves it. EventBridge then delivers the approval a second time.",
+            control_plane="the deployer creates churn-dev; the tester runs the suite and records the "
+            "outcome on the version (what a later promotion looks for). The duplicate approval changes "
+            "nothing: the endpoint already serves that version.",
+        )
+        commit = copy.merge("feature-support-calls", "dev", "Merge feature-support-calls into dev")
+        arn = self.register(DEV, GOOD_MODEL, commit, PROJECT)
+        self.settle("The registration")
+        approved = self.approve(arn)
+        metadata = self.package(arn).get("CustomerMetadataProperties") or {}
+        self.note(
+            f"{version_label(arn)} now carries "
+            f"mlops:integration-tests = {metadata.get('mlops:integration-tests')}"
+        )
+        self.check(f"{DEV}: InService, serving v1", self._serves(DEV, arn) and in_service(approved, DEV))
+        self.check(
+            f"{DEV} v1: its test outcome 'passed' is recorded on the version",
+            metadata.get("mlops:integration-tests") == "passed",
+        )
+        config = (self.endpoint(DEV) or {}).get("EndpointConfigName")
+        approvals = [
+            e
+            for e in approved.events(detail_type="SageMaker Model Package State Change")
+            if e["detail"]["ModelPackageArn"] == arn
+        ]
+        again = self.cloud.send({**approvals[0], "id": "redelivered-approval"}) if approvals else None
+        if again is not None:
+            self.show(again, "The same approval, delivered again")
+        self.check(
+            f"{DEV}: the redelivered approval changed nothing",
+            again is not None
+            and not again.events(detail_type="Deployment Started")
+            and (self.endpoint(DEV) or {}).get("EndpointConfigName") == config,
+        )
+        return arn
+
+    # 4, 5
+    def first_promotion(self, copy: WorkingCopy, dev_v1: str) -> None:
+        self.step(
+            "First release: merge dev into prod",
+            who="merges dev into prod (a pull request); the project's CI puts 'Git Branch Updated' on the "
+            "control plane's bus, naming the prod commit and the merged dev commit.",
+            control_plane="the artifact copier finds the dev version of the merged commit, checks that it "
+            "passed its tests, and copies artifact and lineage into churn-prod (no retraining), pending a "
+            "person's approval.",
+        )
+        prod_commit = copy.merge("dev", "prod", "Release: merge dev into prod")
+        trace = self.merged_into_prod(PROJECT, PROJECT, prod_commit, copy.head("dev"))
+        promoted = events_of(trace, "Model Promoted", project=PROJECT)
+        versions = self.versions(PROD)
+        self.check(
+            f"{PROJECT}: the merge promoted {version_label(dev_v1)}, chosen by its merged commit",
+            bool(promoted)
+            and promoted[0]["detail"]["source_model_package_arn"] == dev_v1
+            and promoted[0]["detail"]["selected_by"] == "merged-commit",
+        )
+        self.check(
+            f"{PROD} v1: the copy waits for approval, with its source recorded",
+            len(versions) == 1
+            and versions[0]["ModelApprovalStatus"] == "PendingManualApproval"
+            and (self.package(versions[0]["ModelPackageArn"]).get("CustomerMetadataProperties") or {}).get(
+                "mlops:source-model-package-arn"
+            )
+            == dev_v1,
+        )
+        if not versions:
+            return
+        prod_v1 = versions[0]["ModelPackageArn"]
+        self.step(
+            "Approve churn-prod v1",
+            who="a reviewer approves the copy in churn-prod.",
+            control_plane="the deployer checks the version's lineage (commit, dataset, metrics: required "
+            "for production) and creates churn-prod on 2 instances (a first deployment has nothing to "
+            "shift traffic from); the tester runs the suite against it.",
+        )
+        approved = self.approve(prod_v1)
+        started = events_of(approved, "Deployment Started", endpoint_name=PROD)
+        self.check(f"{PROD}: created, InService, serving prod v1", self._serves(PROD, prod_v1))
+        self.check(
+            f"{PROD}: created by the deployer (action create)",
+            [e["detail"]["action"] for e in started] == ["create"],
+        )
+
+    # 6, 7
+    def failing_version(self, copy: WorkingCopy, dev_v1: str) -> None:
+        self.step(
+            "A bad change reaches dev: its tests fail and it is rolled back",
+            who="merges a change that rescales the features into dev; the pipeline registers churn-dev v2; "
+            "a reviewer approves it.",
+            control_plane="the deployer updates churn-dev to v2; the tester's case churner-leaves fails; "
+            "the project rejects failing versions (RejectOnTestFailure), so the tester sets v2 to "
+            "Rejected, and the deployer, seeing the live version rejected, rolls churn-dev back to v1. "
+            "Prod is untouched.",
+        )
+        bad_commit = copy.commit("dev", "Rescale the features", {"pipelines/preprocess.py": "SCALE = -1\n"})
+        bad = self.register(DEV, BROKEN_MODEL, bad_commit, PROJECT)
+        self.settle("The registration")
+        approved = self.approve(bad)
+        completed = [
+            e["detail"] for e in events_of(approved, "Integration Tests Completed", endpoint_name=DEV)
+        ]
+        rolled_back = events_of(approved, "Deployment Rolled Back", endpoint_name=DEV)
+        self.check(
+            f"{DEV} v2: the integration tests failed and the version was rejected",
+            bool(completed)
+            and completed[0]["outcome"] == "failed"
+            and completed[0]["version_rejected"] is True,
+        )
+        self.check(
+            f"{DEV} v2: the registry says Rejected", self.package(bad)["ModelApprovalStatus"] == "Rejected"
+        )
+        self.check(
+            f"{DEV}: rolled back from v2 to v1",
+            bool(rolled_back)
+            and rolled_back[0]["detail"]["rolled_back_model_package_arn"] == bad
+            and rolled_back[0]["detail"]["model_package_arn"] == dev_v1
+            and self._serves(DEV, dev_v1),
+        )
+        self.removals.append(
+            Removal(
+                f"{version_label(bad)} from endpoint {DEV}",
+                "the deployer's rollback",
+                "its integration tests failed and the tester rejected it (RejectOnTestFailure)",
+            )
+        )
+        self.check(
+            f"{PROD}: still serves prod v1", self._serves(PROD, self.versions(PROD)[0]["ModelPackageArn"])
+        )
+
+        self.step(
+            "Fix dev: revert, retrain, approve",
+            who="reverts the bad commit on dev; the pipeline registers churn-dev v3; a reviewer approves it.",
+            control_plane="the deployer updates churn-dev to v3 (newer than the live v1, so not stale); "
+            "the tester runs the suite again, and it passes.",
+        )
+        fixed_commit = copy.revert("dev", bad_commit)
+        self.dev_v3 = self.register(DEV, RETRAINED_MODEL, fixed_commit, PROJECT)
+        self.settle("The registration")
+        approved = self.approve(self.dev_v3)
+        self.check(f"{DEV}: serving v3", self._serves(DEV, self.dev_v3))
+        self.check(
+            f"{DEV} v3: integration tests passed",
+            [
+                e["detail"]["outcome"]
+                for e in events_of(approved, "Integration Tests Completed", endpoint_name=DEV)
+            ]
+            == ["passed"],
+        )
+
+    # 8, 9
+    def second_promotion(self, copy: WorkingCopy) -> None:
+        self.step(
+            "Second release: merge dev into prod again",
+            who="merges dev (the revert) into prod; CI sends 'Git Branch Updated'.",
+            control_plane="the copier promotes the dev version of the merged commit, v3 (v2 was rejected), "
+            "into churn-prod as v2.",
+        )
+        prod_commit = copy.merge("dev", "prod", "Release: merge dev into prod")
+        trace = self.merged_into_prod(PROJECT, PROJECT, prod_commit, copy.head("dev"))
+        promoted = events_of(trace, "Model Promoted", project=PROJECT)
+        versions = self.versions(PROD)
+        self.check(
+            f"{PROJECT}: the second merge promoted {version_label(self.dev_v3)}",
+            bool(promoted) and promoted[0]["detail"]["source_model_package_arn"] == self.dev_v3,
+        )
+        self.check(
+            f"{PROD}: two versions, the new one pending",
+            [v["ModelApprovalStatus"] for v in versions]
+            == [
+                "Approved",
+                "PendingManualApproval",
+            ],
+        )
+        if len(versions) < 2:
+            return
+        prod_v2 = versions[1]["ModelPackageArn"]
+        self.step(
+            "Approve churn-prod v2: a blue/green rollout",
+            who="a reviewer approves churn-prod v2.",
+            control_plane="churn-prod is live, so the deployer updates it blue/green: a canary (25% of the "
+            "traffic first) guarded by two CloudWatch alarms it creates (5XX errors, model latency) that "
+            "roll the update back on their own. The old config is kept for rollback.",
+        )
+        approved = self.approve(prod_v2)
+        started = events_of(approved, "Deployment Started", endpoint_name=PROD)
+        endpoint = self.endpoint(PROD) or {}
+        rollout = endpoint.get("LastDeploymentConfig") or {}
+        routing = rollout.get("BlueGreenUpdatePolicy", {}).get("TrafficRoutingConfiguration", {})
+        alarms = [a["AlarmName"] for a in rollout.get("AutoRollbackConfiguration", {}).get("Alarms", [])]
+        self.note(
+            f"UpdateEndpoint asked for {routing.get('Type', '?')} "
+            f"({routing.get('CanarySize', {}).get('Value', '?')}% first, then the rest after "
+            f"{routing.get('WaitIntervalInSeconds', '?')} s), "
+            f"rolled back by alarms: {', '.join(alarms) or 'none'}"
+        )
+        existing = {
+            a["AlarmName"] for a in self.cloud.session.client("cloudwatch").describe_alarms()["MetricAlarms"]
+        }
+        self.check(
+            f"{PROD}: updated as a canary",
+            [(e["detail"]["action"], e["detail"]["strategy"]) for e in started] == [("update", "canary")]
+            and routing.get("Type") == "CANARY",
+        )
+        self.check(f"{PROD}: the rollback alarms exist", len(alarms) == 2 and set(alarms) <= existing)
+        self.check(f"{PROD}: serving prod v2", self._serves(PROD, prod_v2))
+
+    # 10
+    def reaper(self) -> None:
+        keep_until = (datetime.now(UTC) + timedelta(days=7)).date().isoformat()
+        self.step(
+            "Night falls: the reaper runs",
+            who=f"tags churn-dev mlops:keep-until={keep_until} (a demo next week); "
+            "the nightly schedule fires.",
+            control_plane="the reaper looks at the stack's feature and dev endpoints: it deletes "
+            "churn-feature (nobody asked to keep it), keeps churn-dev until the date on its tag, and never "
+            "touches a production endpoint.",
+        )
+        arn = (self.endpoint(DEV) or {}).get("EndpointArn")
+        if arn:
+            self.sagemaker.add_tags(ResourceArn=arn, Tags=[{"Key": "mlops:keep-until", "Value": keep_until}])
+        projects = {p["project"]: p for p in self.nightly_reaper()}
+        mine = projects.get(PROJECT, {})
+        deleted = [e["endpoint_name"] for e in mine.get("deleted") or []]
+        kept = {e["endpoint_name"]: e["reason"] for e in mine.get("kept") or []}
+        self.check(
+            f"{FEATURE}: deleted by the reaper", deleted == [FEATURE] and self.endpoint(FEATURE) is None
+        )
+        self.check(
+            f"{DEV}: kept because of its mlops:keep-until tag",
+            kept.get(DEV) == "keep-until" and self.endpoint(DEV) is not None,
+        )
+        self.check(
+            f"{PROD}: never a candidate, still InService",
+            PROD in (mine.get("production_endpoints") or [])
+            and (self.endpoint(PROD) or {}).get("EndpointStatus") == "InService",
+        )
+        if FEATURE in deleted:
+            self.removals.append(
+                Removal(
+                    f"endpoint {FEATURE} (config, model)",
+                    "the endpoint reaper (nightly)",
+                    "nobody asked to keep it",
+                )
+            )
+
+    # 11
+    def delete(self, physical_id: str) -> None:
+        self.step(
+            f"Delete project {PROJECT!r}",
+            who="deletes the project in SageMaker Studio (Service Catalog terminates the product).",
+            control_plane="ProjectLifecycleFunction (custom resource, Delete) follows the project's "
+            "retention policies: the repository is archived; a model group is deleted only if empty (all "
+            "three hold versions, so they stay); the record is marked deleted. Endpoints are not the "
+            "project's to delete: churn-prod keeps serving, churn-dev waits for the reaper.",
+        )
+        answer, trace = self.delete_project(PROPERTIES, physical_id)
+        self.out(f"    Custom resource answer: {answer.status}")
+        self.show(trace)
+        [deleted] = [e["detail"] for e in events_of(trace, "Project Deleted", project=PROJECT)] or [{}]
+        archived = self.cloud.git_root / "archived" / f"{PROJECT}.git"
+        self.check(f"{PROJECT}: the Delete answered SUCCESS", answer.status == "SUCCESS")
+        self.check(
+            f"{PROJECT}: the repository was archived",
+            deleted.get("repository") == "archived"
+            and archived.exists()
+            and not (self.cloud.git_root / f"{PROJECT}.git").exists(),
+        )
+        self.check(
+            f"{PROJECT}: the model groups holding versions were kept",
+            set(deleted.get("model_groups_kept") or {}) == {FEATURE, DEV, PROD}
+            and {FEATURE, DEV, PROD} <= self.groups(),
+        )
+        self.check(
+            f"{PROJECT}: the project record says deleted",
+            (self.record(PROJECT) or {}).get("status") == "deleted",
+        )
+        self.check(
+            f"{PROD}: still serving after the project's deletion",
+            (self.endpoint(PROD) or {}).get("EndpointStatus") == "InService",
+        )
+        if deleted.get("repository") == "archived":
+            self.removals.append(
+                Removal(
+                    f"repository {PROJECT}.git (moved to archived/)",
+                    "the project lifecycle (Delete)",
+                    "RepositoryRetention=archive",
+                )
+            )
+
+    def _serves(self, endpoint: str, arn: str) -> bool:
+        status = (self.endpoint(endpoint) or {}).get("EndpointStatus")
+        return status == "InService" and self.serving(endpoint)[0] == arn

@@ -1,0 +1,322 @@
+"""What both scenarios share: numbered steps that say who did what and what the control plane did and
+why, the timeline of what happened, the Slack messages that arrived, checks, and the removals seen.
+
+A scenario does only what a person or CI does (the custom resource request of the Service Catalog
+product, a pipeline's registration, an approval, a merge and the CI event after it, a tag, the
+nightly schedule): everything else is the deployed template's functions reacting in the LocalCloud.
+"""
+
+from __future__ import annotations
+
+import textwrap
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from botocore.exceptions import ClientError
+from mlops_core.suite_tool import write_suite
+
+from mlops_local import LocalCloud
+from mlops_local.cloud import CustomResourceAnswer
+from mlops_local.demo.repository import WorkingCopy
+from mlops_local.demo.slack_text import BOLD, RESET, slack_lines
+from mlops_local.demo.summary import Removal
+from mlops_local.demo_model import DEMO_SUITE, register_demo_version
+from mlops_local.trace import Delivery, Trace, gist
+
+WIDTH = 100
+LIFECYCLE = "ProjectLifecycleFunction"
+REAPER = "EndpointReaperFunction"
+# The demo's suite: DEMO_SUITE's cases and a short load phase (the full one is 200 requests; the
+# story deploys a dozen times, and a longer load phase would only add waiting).
+STORY_SUITE: dict[str, Any] = {
+    **DEMO_SUITE,
+    "load": {**DEMO_SUITE["load"], "requests": 24, "concurrency": 4},
+}
+
+
+@dataclass(frozen=True)
+class Check:
+    scenario: str
+    description: str
+    passed: bool
+
+
+@dataclass
+class Story:
+    """One scenario, told on ``cloud``; ``out`` prints a line."""
+
+    name: str
+    cloud: LocalCloud
+    out: Callable[[str], None]
+    ansi: bool
+    workdir: Path
+    checks: list[Check] = field(default_factory=list)
+    removals: list[Removal] = field(default_factory=list)
+    _step: int = 0
+    _slack_seen: int = 0
+
+    def __post_init__(self) -> None:
+        self.sagemaker = self.cloud.session.client("sagemaker")
+        self._slack_seen = len(self.cloud.slack_messages)
+
+    def tell(self) -> None:
+        """The scenario, step by step."""
+        raise NotImplementedError
+
+    # ----------------------------------------------------------------------------------------- telling
+
+    def title(self, text: str) -> None:
+        self.out("")
+        self.out(self._bold(f"== {text} =="))
+
+    def step(self, title: str, *, who: str, control_plane: str) -> None:
+        """A numbered step: what a person or CI did, and what the control plane does about it and why."""
+        self._step += 1
+        self.out("")
+        self.out(self._bold(f"{self._step:>2}. {title}"))
+        self._wrapped("You/CI:        ", who)
+        self._wrapped("Control plane: ", control_plane)
+
+    def note(self, text: str) -> None:
+        self._wrapped("    ", text, first="    ")
+
+    def _wrapped(self, label: str, text: str, *, first: str | None = None) -> None:
+        lead = first if first is not None else f"    {label}"
+        for line in textwrap.wrap(
+            text, WIDTH, initial_indent=lead, subsequent_indent=" " * len(lead), break_on_hyphens=False
+        ):
+            self.out(line)
+
+    def _bold(self, text: str) -> str:
+        return f"{BOLD}{text}{RESET}" if self.ansi else text
+
+    def show(self, trace: Trace, label: str = "What happened") -> None:
+        """What happened (one line a delivery), then the Slack messages that arrived meanwhile."""
+        if len(trace):
+            self.out(f"    {label}:")
+            for line in timeline_lines(trace):
+                self.out(f"      {line}")
+        self.show_slack()
+
+    def show_slack(self) -> None:
+        messages = self.cloud.slack_messages[self._slack_seen :]
+        self._slack_seen = len(self.cloud.slack_messages)
+        for message in messages:
+            self.out("    Slack:")
+            for line in slack_lines(message, ansi=self.ansi, width=WIDTH - 8):
+                self.out(f"      | {line}")
+
+    def check(self, description: str, passed: bool) -> bool:
+        self.checks.append(Check(self.name, description, bool(passed)))
+        return bool(passed)
+
+    # ------------------------------------------------------------------------ what people and CI do
+
+    def settle(self, label: str = "What happened") -> Trace:
+        trace = self.cloud.settle()
+        self.show(trace, label)
+        return trace
+
+    def create_project(self, properties: dict[str, Any]) -> tuple[CustomResourceAnswer, Trace]:
+        """The Service Catalog product's CloudFormation custom resource, Create; its answer."""
+        answer = self.cloud.request_custom_resource(
+            LIFECYCLE, "Create", properties, logical_id="MlopsProject"
+        )
+        return answer, self.cloud.settle()
+
+    def delete_project(
+        self, properties: dict[str, Any], physical_id: str
+    ) -> tuple[CustomResourceAnswer, Trace]:
+        answer = self.cloud.request_custom_resource(
+            LIFECYCLE, "Delete", properties, physical_id=physical_id, logical_id="MlopsProject"
+        )
+        return answer, self.cloud.settle()
+
+    def clone(self, project: str) -> WorkingCopy:
+        return WorkingCopy(self.cloud.git_root / f"{project}.git", self.workdir / project)
+
+    def sync_suite(self, endpoint: str) -> None:
+        """CI writes the endpoint's integration test suite (integration-tests/suite.yaml) to the table."""
+        write_suite(
+            self.cloud.session.client("dynamodb"),
+            self.cloud.outputs["ConfigTableName"],
+            endpoint,
+            STORY_SUITE,
+            source="integration-tests/suite.yaml",
+        )
+
+    def register(self, group: str, parameters: dict[str, Any], commit: str, project: str) -> str:
+        """A training pipeline registers a version (pending approval) with its lineage; its ARN."""
+        return register_demo_version(
+            self.cloud.session,
+            group,
+            parameters,
+            commit_id=commit,
+            repository=project,
+            dataset=f"s3://{project}-data/churn/2026-11-01/train.csv",
+        )
+
+    def approve(self, arn: str, status: str = "Approved") -> Trace:
+        self.sagemaker.update_model_package(ModelPackageArn=arn, ModelApprovalStatus=status)
+        return self.settle(f"After the {status.lower()} {version_label(arn)}")
+
+    def merged_into_prod(self, project: str, repository: str, commit: str, merged: str) -> Trace:
+        """What the project template's CI puts on the bus after a merge into ``prod``."""
+        event = {
+            "source": "mlops.ci",
+            "detail-type": "Git Branch Updated",
+            "detail": {
+                "repository": repository,
+                "branch": "prod",
+                "commit_id": commit,
+                "merged_commit_id": merged,
+                "project": project,
+                "provider": "local",
+            },
+        }
+        trace = self.cloud.send(event, bus=self.cloud.bus_for(event))
+        self.show(trace)
+        return trace
+
+    def nightly_reaper(self) -> list[dict[str, Any]]:
+        """The reaper's schedule fires (a Schedule targets the function directly, not through a rule);
+        the projects of its ``Endpoints Reaped`` summary."""
+        schedule = {
+            "version": "0",
+            "id": str(uuid.uuid4()),  # each night's run is a new event (a reused id is a duplicate)
+            "detail-type": "Scheduled Event",
+            "source": "aws.events",
+            "account": self.cloud.account_id,
+            "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "region": self.cloud.region,
+            "resources": [f"arn:aws:events:{self.cloud.region}:{self.cloud.account_id}:rule/nightly-reaper"],
+            "detail": {},
+        }
+        invocation = self.cloud.invoke(REAPER, schedule)
+        emitted = ", ".join(event["detail-type"] for event in invocation.emitted) or "no events"
+        self.out("    The schedule:")
+        self.out(f"      Scheduled Event  ReaperSchedule  -> EndpointReaper: {emitted}")
+        self.show(self.cloud.settle())
+        self.check("the reaper ran without error", invocation.succeeded)
+        reaped = [event for event in invocation.emitted if event["detail-type"] == "Endpoints Reaped"]
+        return list(reaped[0]["detail"].get("projects") or []) if reaped else []
+
+    # ---------------------------------------------------------------------------------------- looking
+
+    def endpoint(self, name: str) -> dict[str, Any] | None:
+        try:
+            return dict(self.sagemaker.describe_endpoint(EndpointName=name))
+        except ClientError:
+            return None
+
+    def serving(self, name: str) -> tuple[str | None, list[str]]:
+        """(model package of the production variant, shadow model names) of endpoint ``name``."""
+        endpoint = self.endpoint(name)
+        if endpoint is None:
+            return None, []
+        config = self.sagemaker.describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])
+        model = self.sagemaker.describe_model(ModelName=config["ProductionVariants"][0]["ModelName"])
+        shadows = [variant["ModelName"] for variant in config.get("ShadowProductionVariants") or []]
+        return model["Containers"][0].get("ModelPackageName"), shadows
+
+    def package(self, arn: str) -> dict[str, Any]:
+        return dict(self.sagemaker.describe_model_package(ModelPackageName=arn))
+
+    def versions(self, group: str) -> list[dict[str, Any]]:
+        try:
+            summaries = self.sagemaker.list_model_packages(ModelPackageGroupName=group)[
+                "ModelPackageSummaryList"
+            ]
+        except ClientError:
+            return []
+        return sorted(summaries, key=lambda s: s.get("ModelPackageVersion", 0))
+
+    def groups(self) -> set[str]:
+        listed = self.sagemaker.list_model_package_groups(MaxResults=100)["ModelPackageGroupSummaryList"]
+        return {g["ModelPackageGroupName"] for g in listed}
+
+    def record(self, project: str) -> dict[str, Any] | None:
+        table = self.cloud.session.resource("dynamodb").Table(self.cloud.outputs["ConfigTableName"])
+        item = table.get_item(Key={"pk": f"PROJECT#{project}", "sk": "META"}).get("Item")
+        return dict(item) if item else None
+
+
+def events_of(trace: Trace, detail_type: str, **detail: Any) -> list[dict[str, Any]]:
+    """The events of a type in ``trace`` whose detail has these values."""
+    return [
+        event
+        for event in trace.events(detail_type=detail_type)
+        if all(event["detail"].get(key) == value for key, value in detail.items())
+    ]
+
+
+def in_service(trace: Trace, endpoint: str) -> bool:
+    return bool(
+        [
+            event
+            for event in trace.events(detail_type="SageMaker Endpoint State Change")
+            if event["detail"]["EndpointName"] == endpoint
+            and event["detail"]["EndpointStatus"] == "IN_SERVICE"
+        ]
+    )
+
+
+def version_label(arn: str | None) -> str:
+    """``arn:...:model-package/churn-dev/3`` → ``churn-dev v3``."""
+    if not arn:
+        return "nothing"
+    group, _, version = arn.partition(":model-package/")[2].rpartition("/")
+    return f"{group} v{version}"
+
+
+# ---------------------------------------------------------------------------------------- timeline
+
+_FUNCTION_SUFFIX = "Function"
+
+
+def timeline_lines(trace: Trace) -> list[str]:
+    """The trace, one line a delivery: the event, its gist, and what each function did with it."""
+    rows = [(str(d.event.get("detail-type", "")), _gist(d.event), _outcome(d)) for d in trace.deliveries]
+    width_type = max((len(row[0]) for row in rows), default=0)
+    width_gist = max((len(row[1]) for row in rows), default=0)
+    return [f"{kind:<{width_type}}  {what:<{width_gist}}  -> {outcome}" for kind, what, outcome in rows]
+
+
+def _gist(event: dict[str, Any]) -> str:
+    detail = event.get("detail") or {}
+    if "ModelApprovalStatus" in detail or "EndpointStatus" in detail:
+        return gist(event)
+    for key in ("endpoint_name", "source_model_package_arn", "project"):
+        if detail.get(key):
+            value = str(detail[key])
+            return version_label(value) if key.endswith("_arn") else value
+    return gist(event)[:30]
+
+
+def _outcome(delivery: Delivery) -> str:
+    if not delivery.runs:
+        return "(no rule: nobody acts on it)"
+    parts = []
+    for run in delivery.runs:
+        function = run.function.removesuffix(_FUNCTION_SUFFIX)
+        if not run.succeeded:
+            error = run.attempts[-1].error
+            parts.append(f"{function} FAILED ({error.type if error else '?'})")
+            continue
+        emitted = ", ".join(event.get("detail-type", "?") for event in run.emitted)
+        status = (
+            (run.attempts[-1].result or {}).get("status")
+            if isinstance(run.attempts[-1].result, dict)
+            else None
+        )
+        if function == "SlackNotifier":
+            parts.append("Slack")
+        elif emitted:
+            parts.append(f"{function}: {emitted}")
+        else:
+            parts.append(f"{function}: {status or 'done'}")
+    return "; ".join(parts)
