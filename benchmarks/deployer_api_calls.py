@@ -1,6 +1,6 @@
 """AWS API calls and handler time of ModelDeployerFunction per event, against the embedded cloud.
 
-Run with `python benchmarks/deployer_api_calls.py` (about 20 s). A prod-account
+Run with `.venv/bin/python benchmarks/deployer_api_calls.py` (about 10 s). A prod-account
 stack is deployed into the local cloud and taken through the deployer's paths: a first approval
 (create), a newer one (update), a canary update, an approval while the endpoint is busy (deferred),
 the IN_SERVICE event that applies it, the IN_SERVICE event that tidies up, and a rejection of the
@@ -71,13 +71,19 @@ class CallRecorder:
             BaseClient._make_api_call = original  # type: ignore[method-assign]
 
 
-def measure(cloud: LocalCloud, recorder: CallRecorder, label: str, act: Callable[[], Any]) -> list[Measured]:
-    """Run `act` (which ends with a settle) and measure every deployer invocation it caused."""
+def measure(
+    cloud: LocalCloud,
+    recorder: CallRecorder,
+    label: str,
+    act: Callable[[], Any],
+    function_id: str = DEPLOYER,
+) -> list[Measured]:
+    """Run `act` (which ends with a settle) and measure every invocation of `function_id` it caused."""
     results: list[Measured] = []
     invoke = cloud._invoke
 
     def measured_invoke(function: Any, event: Any, attempt: int) -> Any:
-        if function.logical_id != DEPLOYER:
+        if function.logical_id != function_id:
             return invoke(function, event, attempt)
         recorder.current = []
         try:

@@ -1,6 +1,7 @@
 """The endpoint tester's load phase vs Locust, against the same local inference server endpoint.
 
-    make bench-load     # Locust in .venv-bench; options: --concurrency 4 --seconds 20 --locust PATH
+    .venv/bin/python benchmarks/endpoint_load.py --locust .venv-bench/bin/locust \\
+        [--rounds 3 --seconds 10 --concurrency 4]          # or: make bench-load (make bench runs it too)
 
 Three processes, so that neither load generator shares an interpreter (and its GIL) with the server:
 1. this script opens a LocalCloud, deploys the good demo model to endpoint `bench-dev` (through the
@@ -8,35 +9,40 @@ Three processes, so that neither load generator shares an interpreter (and its G
 2. Locust (headless, `-u/-r` = `--concurrency`, `--run-time` = `--seconds`) with benchmarks/locustfile.py,
    whose users call the endpoint through boto3's sagemaker-runtime client;
 3. the load phase (`SuiteRunner.run_load`, exactly what EndpointTesterFunction runs) in a child
-   process, `--concurrency` workers for `--seconds`, twice.
+   process, `--concurrency` workers for `--seconds`.
 All reach the server through AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME, one run after the other, on the same
-cores. Two comparisons, each with its target:
-- latency, at equal load: Locust runs first (closed loop, N users, no wait) and achieves R requests per
-  second; the load phase then runs at `rate_per_second` = R (open loop) with the same concurrency, so
-  the server sees the same request rate from both. Target: p50/p95/p99 within 10% of Locust's. (At
-  equal concurrency but unpaced, the two generators offer the server different rates, and latencies
-  are not comparable like for like.)
-- throughput: the load phase unpaced (closed loop, N workers) against Locust's R. Target: at least
-  1.0x Locust's requests per second.
+cores. Two experiments, each `--rounds` rounds; in every round both generators run back to back, and
+which one goes first alternates from round to round, so each ratio is taken side by side:
+- throughput, closed loop: Locust's users with no wait, the load phase with no `rate_per_second`, same
+  concurrency. Target: the load phase does at least 1.0x Locust's requests per second (the ratio is
+  taken per round; its median is reported).
+- latency at equal offered load, open loop: a rate both sustain with room to spare, R = half of
+  Locust's median closed-loop rate. Locust's users are paced by `constant_throughput` (R / concurrency
+  each), the load phase runs at `rate_per_second` = R, same concurrency. Target: p50/p95/p99 within
+  10% of Locust's (the difference is taken per round; its median is reported).
 
 Fair by construction: the server is warmed once (one request loads the model) before any run, and no
 load generator gets a warm-up of its own (Locust spawns every user at once, and its stats are not
 reset). Every raw latency is recorded, and the percentiles of all runs are computed here with the same
-nearest-rank function (Locust's own CSV rounds response times to whole milliseconds; its figures are
-printed too, for reference). Requests per second are requests / measured seconds for all.
+nearest-rank function (Locust's own CSV rounds response times to whole milliseconds). Requests per
+second are requests / measured seconds for all.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import heapq
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from benchstats import Spread
 from mlops_core.endpoint_tester import percentile
 from mlops_local import LocalCloud
 from mlops_local.demo_model import GOOD_MODEL, register_demo_version
@@ -45,24 +51,103 @@ REPO = Path(__file__).resolve().parents[1]
 ENDPOINT = "bench-dev"
 BODY = json.dumps({"instances": [[12, 50.0, 1]]})
 PERCENTILES = (("p50", 0.5), ("p95", 0.95), ("p99", 0.99))
+LATENCY_TOLERANCE = 0.10
+LOCUST = "Locust"
+LOAD_PHASE = "load phase"
 LOAD_PHASE_CHILD = """
-import json, sys
+import json, sys, time
 from mlops_core.endpoint_tester import SageMakerRuntimeInvoker, SuiteRunner
 from mlops_core.suites import LoadPhase
 rate = {"rate_per_second": float(sys.argv[4])} if sys.argv[4] else {}
 phase = LoadPhase.model_validate({"request": {"json": {"instances": [[12, 50.0, 1]]}},
     "duration_seconds": float(sys.argv[2]), "concurrency": int(sys.argv[1]), "max_error_rate": 1.0, **rate})
 invoker = SageMakerRuntimeInvoker.build()
-latencies = []
-class Recording:  # the latencies run_load sees, kept raw (list.append is atomic under the GIL)
+records = []
+class Recording:  # (start, latency) of what run_load sees, kept raw (list.append is atomic under the GIL)
     def invoke(self, endpoint_name, request, *, timeout_seconds):
+        started = time.perf_counter()
         response = invoker.invoke(endpoint_name, request, timeout_seconds=timeout_seconds)
-        latencies.append(response.latency_ms)
+        records.append((started, response.latency_ms))
         return response
 runner = SuiteRunner(Recording(), remaining_ms=lambda: 10**9)
 result = runner.run_load(sys.argv[3], phase)
-print(json.dumps({"result": result.model_dump(mode="json"), "latencies_ms": latencies}))
+print(json.dumps({"result": result.model_dump(mode="json"),
+    "latencies_ms": [latency for _, latency in records], "starts": [start for start, _ in records]}))
 """
+# One client, one request at a time, for `seconds`: with gevent's monkey patching (as in Locust) or
+# without (plain blocking sockets, as in the load phase's threads), in the same interpreter (.venv-bench).
+SEQUENTIAL_CHILD = """
+import sys
+if sys.argv[1] == "gevent":
+    from gevent import monkey
+    monkey.patch_all()
+import json, os, time
+import boto3
+from botocore.config import Config
+client = boto3.session.Session().client(
+    "sagemaker-runtime", config=Config(retries={"mode": "standard", "max_attempts": 1}))
+body = json.dumps({"instances": [[12, 50.0, 1]]})
+def one():
+    started = time.perf_counter()
+    client.invoke_endpoint(EndpointName=os.environ["ENDPOINT_NAME"], Body=body,
+        ContentType="application/json")["Body"].read()
+    return (time.perf_counter() - started) * 1000
+one()  # the connection, as each generator's first request makes it
+latencies, began = [], time.perf_counter()
+while time.perf_counter() - began < float(sys.argv[2]):
+    latencies.append(one())
+print(json.dumps({"latencies_ms": latencies, "elapsed_seconds": time.perf_counter() - began}))
+"""
+SINGLE_RATE = 200.0  # the diagnostic's paced rate with one user / one worker
+SEQUENTIAL_MODES = ("plain", "gevent")
+
+
+@dataclass(frozen=True)
+class Figures:
+    """One run of one generator."""
+
+    generator: str
+    requests: int
+    failures: int
+    rps: float
+    p50: float
+    p95: float
+    p99: float
+    behind_schedule: int | None = None  # the paced load phase's requests that started late
+    in_flight: float | None = None  # mean number of the generator's other requests in flight at a start
+
+
+@dataclass
+class LoadComparison:
+    concurrency: int
+    seconds: float
+    rounds: int
+    closed: list[tuple[Figures, Figures]] = field(default_factory=list)  # (Locust, load phase) per round
+    paced: list[tuple[Figures, Figures]] = field(default_factory=list)
+    rate: float = 0.0  # R, the paced experiment's requests per second
+    # Diagnostics: one Locust user vs one load-phase worker at SINGLE_RATE (no bursts possible), and
+    # one client sending request after request with and without gevent (the client's own overhead).
+    single: list[tuple[Figures, Figures]] = field(default_factory=list)
+    sequential: list[tuple[Figures, Figures]] = field(default_factory=list)  # (plain, gevent) per round
+
+    def throughput_ratios(self) -> list[float]:
+        return [load.rps / locust.rps for locust, load in self.closed]
+
+    def latency_deltas(self, key: str) -> list[float]:
+        """Per round, (load phase - Locust) / Locust of percentile `key`, at rate R."""
+        return [
+            (getattr(load, key) - getattr(locust, key)) / getattr(locust, key) for locust, load in self.paced
+        ]
+
+    @property
+    def throughput_met(self) -> bool:
+        return statistics.median(self.throughput_ratios()) >= 1.0
+
+    @property
+    def latency_met(self) -> bool:
+        return all(
+            abs(statistics.median(self.latency_deltas(key))) <= LATENCY_TOLERANCE for key, _ in PERCENTILES
+        )
 
 
 def warm_up_server(environment: dict[str, str]) -> None:
@@ -75,14 +160,36 @@ def warm_up_server(environment: dict[str, str]) -> None:
     client.invoke_endpoint(EndpointName=ENDPOINT, Body=BODY, ContentType="application/json")["Body"].read()
 
 
-def figures(latencies: list[float], elapsed_seconds: float, failures: int) -> dict[str, float]:
+def mean_in_flight(starts: list[float], latencies_ms: list[float]) -> float | None:
+    """How many of the same generator's requests were in flight, on average, when a request started:
+    0 for evenly spaced requests at a low rate, up to concurrency - 1 for requests sent in bursts."""
+    if not starts:
+        return None
+    ends: list[float] = []
+    total = 0
+    for start, latency in sorted(zip(starts, latencies_ms, strict=True)):
+        while ends and ends[0] <= start:
+            heapq.heappop(ends)
+        total += len(ends)
+        heapq.heappush(ends, start + latency / 1000)
+    return total / len(starts)
+
+
+def figures(
+    generator: str,
+    latencies: list[float],
+    elapsed_seconds: float,
+    failures: int,
+    *,
+    behind: int | None = None,
+    starts: list[float] | None = None,
+) -> Figures:
     ordered = sorted(latencies)
-    return {
-        "requests": len(ordered),
-        "failures": failures,
-        "rps": len(ordered) / elapsed_seconds,
-        **{name: percentile(ordered, fraction) or 0.0 for name, fraction in PERCENTILES},
-    }
+    p50, p95, p99 = (percentile(ordered, fraction) or 0.0 for _, fraction in PERCENTILES)
+    in_flight = mean_in_flight(starts, latencies) if starts else None
+    return Figures(
+        generator, len(ordered), failures, len(ordered) / elapsed_seconds, p50, p95, p99, behind, in_flight
+    )
 
 
 def serve() -> tuple[LocalCloud, dict[str, str]]:
@@ -94,7 +201,8 @@ def serve() -> tuple[LocalCloud, dict[str, str]]:
     )
     cloud.settle()
     status = cloud.session.client("sagemaker").describe_endpoint(EndpointName=ENDPOINT)["EndpointStatus"]
-    assert status == "InService", status
+    if status != "InService":
+        raise RuntimeError(f"{ENDPOINT} is {status}, not InService")
     environment = {
         key: value for key, value in os.environ.items() if not key.startswith("AWS_ENDPOINT_URL")
     } | {
@@ -107,7 +215,7 @@ def serve() -> tuple[LocalCloud, dict[str, str]]:
 
 def run_load_phase(
     environment: dict[str, str], concurrency: int, seconds: float, rate: float | None = None
-) -> dict[str, float]:
+) -> Figures:
     """The load phase's figures; paced at ``rate`` requests per second when given (open loop)."""
     output = subprocess.run(
         [
@@ -126,18 +234,24 @@ def run_load_phase(
     ).stdout
     child = json.loads(output.strip().splitlines()[-1])
     result = child["result"]
-    return figures(child["latencies_ms"], result["duration_seconds"], result["errors"]) | {
-        "behind_schedule": result["behind_schedule"]
-    }
+    return figures(
+        LOAD_PHASE,
+        child["latencies_ms"],
+        result["duration_seconds"],
+        result["errors"],
+        behind=result["behind_schedule"],
+        starts=child["starts"],
+    )
 
 
 def run_locust(
-    locust: str, environment: dict[str, str], concurrency: int, seconds: float
-) -> tuple[dict[str, float], dict[str, float]]:
-    """Locust's figures from its raw latencies, and the figures of its own CSV (for reference)."""
+    locust: str, environment: dict[str, str], concurrency: int, seconds: float, rate: float | None = None
+) -> Figures:
+    """Locust's figures from its raw latencies; closed loop, or paced at ``rate`` in all (open loop)."""
     with tempfile.TemporaryDirectory() as directory:
         prefix = Path(directory) / "locust"
         raw_file = Path(directory) / "latencies.json"
+        user_rate = "" if rate is None else repr(rate / concurrency)
         finished = subprocess.run(
             [
                 locust,
@@ -156,7 +270,7 @@ def run_locust(
                 "--loglevel",
                 "WARNING",
             ],
-            env=environment | {"LATENCIES_FILE": str(raw_file)},
+            env=environment | {"LATENCIES_FILE": str(raw_file), "USER_RATE_PER_SECOND": user_rate},
             capture_output=True,
             text=True,
             check=False,  # a failed run is reported below, with Locust's own output
@@ -167,63 +281,128 @@ def run_locust(
             raise RuntimeError(f"Locust recorded no request:\n{finished.stdout}\n{finished.stderr}")
         [row] = rows
         raw = json.loads(raw_file.read_text())
-    own_csv = {
-        "requests": int(row["Request Count"]),
-        "failures": int(row["Failure Count"]),
-        "rps": float(row["Requests/s"]),
-        "p50": float(row["50%"]),
-        "p95": float(row["95%"]),
-        "p99": float(row["99%"]),
+    return figures(
+        LOCUST, raw["latencies_ms"], raw["elapsed_seconds"], int(row["Failure Count"]), starts=raw["starts"]
+    )
+
+
+def run_sequential(python: str, environment: dict[str, str], mode: str, seconds: float) -> Figures:
+    output = subprocess.run(
+        [python, "-c", SEQUENTIAL_CHILD, mode, str(seconds)],
+        env=environment,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    child = json.loads(output.strip().splitlines()[-1])
+    return figures(f"one client, {mode}", child["latencies_ms"], child["elapsed_seconds"], 0)
+
+
+def _side_by_side(
+    round_: int,
+    *,
+    locust: str,
+    environment: dict[str, str],
+    concurrency: int,
+    seconds: float,
+    rate: float | None,
+) -> tuple[Figures, Figures]:
+    """Both generators once, Locust first in even rounds, the load phase first in odd ones."""
+    runs = {
+        LOCUST: lambda: run_locust(locust, environment, concurrency, seconds, rate),
+        LOAD_PHASE: lambda: run_load_phase(environment, concurrency, seconds, rate),
     }
-    return figures(raw["latencies_ms"], raw["elapsed_seconds"], own_csv["failures"]), own_csv
+    order = [LOCUST, LOAD_PHASE] if round_ % 2 == 0 else [LOAD_PHASE, LOCUST]
+    done = {name: runs[name]() for name in order}
+    return done[LOCUST], done[LOAD_PHASE]
+
+
+def measure(
+    locust: str, concurrency: int = 4, seconds: float = 10, rounds: int = 3, diagnose: bool = True
+) -> LoadComparison:
+    seconds = float(int(seconds))  # Locust's --run-time is whole seconds: the same for all
+    result = LoadComparison(concurrency, seconds, rounds)
+    bench_python = str(Path(locust).parent / "python")
+    cloud, environment = serve()
+    try:
+        warm_up_server(environment)
+        setup = {"locust": locust, "environment": environment}
+        for round_ in range(rounds):
+            result.closed.append(
+                _side_by_side(round_, **setup, concurrency=concurrency, seconds=seconds, rate=None)
+            )
+        result.rate = round(statistics.median(pair[0].rps for pair in result.closed) / 2, 1)
+        for round_ in range(rounds):
+            result.paced.append(
+                _side_by_side(round_, **setup, concurrency=concurrency, seconds=seconds, rate=result.rate)
+            )
+        if diagnose:
+            short = max(seconds // 2, 1.0)
+            for round_ in range(rounds):
+                result.single.append(
+                    _side_by_side(round_, **setup, concurrency=1, seconds=short, rate=SINGLE_RATE)
+                )
+                modes = SEQUENTIAL_MODES if round_ % 2 == 0 else SEQUENTIAL_MODES[::-1]
+                done = {mode: run_sequential(bench_python, environment, mode, short) for mode in modes}
+                result.sequential.append((done["plain"], done["gevent"]))
+    finally:
+        cloud.close()
+    return result
+
+
+def rows(result: LoadComparison) -> list[tuple[str, Figures]]:
+    """Every run, titled by its experiment and round, in the order of the experiments."""
+    experiments = (
+        ("closed loop", result.closed),
+        (f"at {result.rate:g} req/s", result.paced),
+        (f"1 user/worker at {SINGLE_RATE:g} req/s", result.single),
+        ("one client, closed loop", result.sequential),
+    )
+    return [
+        (f"{title}, round {round_}", run)
+        for title, pairs in experiments
+        for round_, pair in enumerate(pairs, 1)
+        for run in pair
+    ]
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--locust", default=str(REPO / ".venv-bench" / "bin" / "locust"))
     parser.add_argument("--concurrency", type=int, default=4)
-    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--no-diagnose", action="store_true", help="skip the one-user and one-client runs")
     arguments = parser.parse_args()
-    seconds = float(int(arguments.seconds))  # Locust's --run-time is whole seconds: the same for all
-    concurrency = arguments.concurrency
-    load_average = " ".join(f"{value:.2f}" for value in os.getloadavg())
-    cloud, environment = serve()
-    try:
-        warm_up_server(environment)
-        locust, locust_csv = run_locust(arguments.locust, environment, concurrency, seconds)
-        rate = round(locust["rps"], 1)
-        paced = run_load_phase(environment, concurrency, seconds, rate)
-        unpaced = run_load_phase(environment, concurrency, seconds)
-    finally:
-        cloud.close()
+    result = measure(
+        arguments.locust,
+        arguments.concurrency,
+        arguments.seconds,
+        arguments.rounds,
+        not arguments.no_diagnose,
+    )
+    print(f"endpoint {ENDPOINT}, concurrency {result.concurrency}, {result.seconds:g} s per run")
     print(
-        f"endpoint {ENDPOINT}, concurrency {concurrency}, {seconds:g} s each, {os.cpu_count()} cores,",
-        end=" ",
+        f"{'':60}{'requests':>9}{'req/s':>9}{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}"
+        f"{'in flight':>10}{'behind':>7}"
     )
-    print(f"load average before the runs {load_average}")
-    header = f"{'':30}{'requests':>10}{'failures':>10}{'req/s':>10}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}"
-    print(header + f"{'behind':>8}")
-    rows = (
-        ("locust (closed loop)", locust),
-        (f"load phase at {rate:g}/s", paced),
-        ("load phase (closed loop)", unpaced),
-        ("locust (own CSV)", locust_csv),
-    )
-    for name, row in rows:
+    for title, run in rows(result):
         print(
-            f"{name:30}{row['requests']:>10}{row['failures']:>10}{row['rps']:>10.1f}"
-            + "".join(f"{row[key]:>10.2f}" for key in ("p50", "p95", "p99"))
-            + (f"{row['behind_schedule']:>8}" if "behind_schedule" in row else "")
+            f"{f'{title}, {run.generator}':60}{run.requests:>9}{run.rps:>9.1f}"
+            f"{run.p50:>8.2f}{run.p95:>8.2f}{run.p99:>8.2f}"
+            + (f"{run.in_flight:>10.2f}" if run.in_flight is not None else f"{'':>10}")
+            + (f"{run.behind_schedule:>7}" if run.behind_schedule is not None else "")
         )
-    deltas = {key: (paced[key] - locust[key]) / locust[key] for key in ("p50", "p95", "p99")}
-    latency_met = all(abs(delta) <= 0.10 for delta in deltas.values())
+    ratio = Spread.of(result.throughput_ratios()).format(2, "x")
     print(
-        f"latency at {rate:g} req/s vs Locust: "
-        + ", ".join(f"{key} {delta:+.1%}" for key, delta in deltas.items())
-        + f" (target within ±10%: {'met' if latency_met else 'not met'})"
+        f"closed-loop req/s, load phase / Locust: {ratio} ({'met' if result.throughput_met else 'not met'})"
     )
-    ratio = unpaced["rps"] / locust["rps"]
-    print(f"closed-loop req/s ratio {ratio:.2f}x (target >= 1.0x: {'met' if ratio >= 1.0 else 'not met'})")
+    for key, _ in PERCENTILES:
+        print(
+            f"{key} at {result.rate:g} req/s, load phase vs Locust: "
+            f"{Spread.of(result.latency_deltas(key)).format(3)}"
+        )
+    print(f"latency target (within ±10%): {'met' if result.latency_met else 'not met'}")
     return 0
 
 

@@ -1,5 +1,7 @@
 """Locust driving a SageMaker endpoint through boto3's sagemaker-runtime client, as AWS's SageMaker
-load-testing examples do: each user invokes the endpoint in a loop, with no wait between requests.
+load-testing examples do: each user invokes the endpoint in a loop, with no wait between requests
+(closed loop), or, with USER_RATE_PER_SECOND set, paced by Locust's `constant_throughput` at that many
+requests per second per user.
 
     ENDPOINT_NAME=bench-dev AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME=http://127.0.0.1:PORT \\
       LATENCIES_FILE=/tmp/latencies.json \\
@@ -12,13 +14,14 @@ import time
 
 import boto3
 from botocore.config import Config
-from locust import User, constant, events, task
+from locust import User, constant, constant_throughput, events, task
 
 BODY = json.dumps({"instances": [[12, 50.0, 1]]})
 # Locust keeps response times rounded (to whole ms, and coarser above 100 ms): every raw latency is
 # also kept here and written to $LATENCIES_FILE at the end, so that the benchmark computes Locust's
 # percentiles exactly as it computes the load phase's.
 LATENCIES: list[float] = []
+STARTS: list[float] = []  # when each request started (perf_counter, s): the arrival pattern
 STARTED: list[float] = []
 
 
@@ -33,11 +36,14 @@ def _stopped(**_: object) -> None:
     if path:
         elapsed = time.perf_counter() - STARTED[0] if STARTED else 0.0
         with open(path, "w") as file:
-            json.dump({"latencies_ms": LATENCIES, "elapsed_seconds": elapsed}, file)
+            json.dump({"latencies_ms": LATENCIES, "starts": STARTS, "elapsed_seconds": elapsed}, file)
+
+
+USER_RATE = float(os.environ.get("USER_RATE_PER_SECOND") or 0)
 
 
 class SageMakerRuntimeUser(User):
-    wait_time = constant(0)
+    wait_time = constant_throughput(USER_RATE) if USER_RATE > 0 else constant(0)
 
     def on_start(self) -> None:
         config = Config(retries={"mode": "standard", "max_attempts": 1}, max_pool_connections=64)
@@ -58,6 +64,7 @@ class SageMakerRuntimeUser(User):
             exception = error
         latency_ms = (time.perf_counter() - started) * 1000
         LATENCIES.append(latency_ms)
+        STARTS.append(started)
         events.request.fire(
             request_type="InvokeEndpoint",
             name=self.endpoint,

@@ -1,6 +1,6 @@
 """The endpoint reaper against a fleet of 1,000 endpoints in the embedded cloud: AWS calls and time.
 
-Run with `python benchmarks/reaper.py` (or the make target the lead wires to it). It opens a
+Run with `.venv/bin/python benchmarks/reaper.py` (or `make bench`, all benchmarks). It opens a
 `LocalCloud` (the real template), builds a fleet of managed projects with feature, dev, prod,
 champion and challenger endpoints (some dev endpoints autoscaled, some tagged mlops:keep-until)
 plus unmanaged endpoints, then invokes EndpointReaperFunction once, counting every AWS call it
@@ -17,6 +17,7 @@ import collections
 import json
 import sys
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -96,11 +97,43 @@ def scheduled_event(account: str) -> dict[str, Any]:
     }
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--endpoints", type=int, default=1000)
-    args = parser.parse_args()
+@dataclass
+class ReaperRun:
+    """One reaper run on a fresh fleet: its AWS calls by `service:Operation`, and what it did."""
 
+    fleet: dict[str, int]
+    calls: dict[str, int]  # AWS calls (the control plane's bookkeeping excluded)
+    bookkeeping: dict[str, int]  # its idempotency record and PutEvents (dynamodb:, events:)
+    seconds: float
+    status: str
+    deleted: int
+    kept: int
+    failed: int
+    event_kib: float
+
+    @property
+    def endpoints(self) -> int:
+        return self.fleet["endpoints"]
+
+    @property
+    def finding(self) -> int:
+        return sum(count for name, count in self.calls.items() if name.split(":")[1] in FINDING_OPERATIONS)
+
+    @property
+    def budget(self) -> int:
+        return -(-self.endpoints // ENDPOINTS_PER_FINDING_CALL)
+
+    @property
+    def deletions(self) -> int:
+        return sum(self.calls.values()) - self.finding
+
+    @property
+    def met(self) -> bool:
+        return self.finding <= self.budget and self.failed == 0
+
+
+def measure(endpoints: int = 1000) -> ReaperRun:
+    """Build a fleet of `endpoints` in a fresh local cloud and count one reaper run's AWS calls."""
     calls: collections.Counter[str] = collections.Counter()
     original = BaseClient._make_api_call
 
@@ -109,9 +142,7 @@ def main() -> int:
         return original(client, operation, params)
 
     with LocalCloud() as cloud:
-        started = time.perf_counter()
-        fleet = build_fleet(cloud, args.endpoints)
-        print(f"fleet: {fleet} (built in {time.perf_counter() - started:.1f} s)")
+        fleet = build_fleet(cloud, endpoints)
         BaseClient._make_api_call = counting  # type: ignore[method-assign]
         try:
             started = time.perf_counter()
@@ -119,45 +150,47 @@ def main() -> int:
             elapsed = time.perf_counter() - started
         finally:
             BaseClient._make_api_call = original  # type: ignore[method-assign]
-        if invocation.error:
-            print(f"the reaper failed: {invocation.error}")
-            return 1
-        [reaped] = [e for e in invocation.emitted if e["detail-type"] == "Endpoints Reaped"]
-        remaining = len(
-            cloud.session.client("sagemaker").search(Resource="Endpoint", MaxResults=100)["Results"]
-        )
-
+    if invocation.error:
+        raise RuntimeError(f"the reaper failed: {invocation.error}")
+    [reaped] = [e for e in invocation.emitted if e["detail-type"] == "Endpoints Reaped"]
     detail = reaped["detail"]
-    event_size = len(json.dumps(detail))
-    aws_calls = {
-        name: count for name, count in calls.items() if not name.startswith(("dynamodb:", "events:"))
-    }
-    finding = sum(count for name, count in aws_calls.items() if name.split(":")[1] in FINDING_OPERATIONS)
-    budget = -(-fleet["endpoints"] // ENDPOINTS_PER_FINDING_CALL)
-    print(
-        f"reaper: {elapsed:.2f} s, status {invocation.result['status']}; "
-        f"Endpoints Reaped detail {event_size / 1024:.0f} KiB (EventBridge's limit: 256 KiB)"
+    bookkeeping = ("dynamodb:", "events:")
+    return ReaperRun(
+        fleet=fleet,
+        calls={name: count for name, count in sorted(calls.items()) if not name.startswith(bookkeeping)},
+        bookkeeping={name: count for name, count in sorted(calls.items()) if name.startswith(bookkeeping)},
+        seconds=elapsed,
+        status=invocation.result["status"],
+        deleted=detail["deleted_count"],
+        kept=detail["kept_count"],
+        failed=detail["failed_count"],
+        event_kib=len(json.dumps(detail)) / 1024,
     )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--endpoints", type=int, default=1000)
+    args = parser.parse_args()
+    run = measure(args.endpoints)
+    print(f"fleet: {run.fleet}")
     print(
-        f"deleted {detail['deleted_count']}, kept {detail['kept_count']}, failed {detail['failed_count']}, "
-        f"{detail['instance_hours_per_day_saved']:.0f} instance-hours/day saved; "
-        f"{remaining if remaining < 100 else '100+'} endpoints left"
+        f"reaper: {run.seconds:.2f} s, status {run.status}; "
+        f"Endpoints Reaped detail {run.event_kib:.0f} KiB (EventBridge's limit: 256 KiB)"
     )
-    for name, count in sorted(aws_calls.items()):
+    print(f"deleted {run.deleted}, kept {run.kept}, failed {run.failed}")
+    for name, count in run.calls.items():
         print(f"  {name:55} {count:6}")
-    other = {name: count for name, count in calls.items() if name not in aws_calls}
-    print(f"  (control plane bookkeeping, not counted: {other})")
-    deletions = sum(aws_calls.values()) - finding
+    print(f"  (control plane bookkeeping, not counted: {run.bookkeeping})")
     print(
-        f"finding candidates: {finding} calls for {fleet['endpoints']} endpoints "
-        f"(target at most {budget}); deletions: {deletions} calls "
-        f"({deletions / max(detail['deleted_count'], 1):.1f} per deleted endpoint)"
+        f"finding candidates: {run.finding} calls for {run.endpoints} endpoints "
+        f"(target at most {run.budget}); deletions: {run.deletions} calls "
+        f"({run.deletions / max(run.deleted, 1):.1f} per deleted endpoint)"
     )
-    in_use = aws_calls.get("sagemaker:DescribeEndpointConfig", 0) - detail["deleted_count"]
+    in_use = run.calls.get("sagemaker:DescribeEndpointConfig", 0) - run.deleted
     print(f"  of which {max(in_use, 0)} DescribeEndpointConfig: configs of endpoints that stay in service")
-    ok = finding <= budget and detail["failed_count"] == 0
-    print("OK" if ok else "TARGET MISSED")
-    return 0 if ok else 1
+    print("OK" if run.met else "TARGET MISSED")
+    return 0 if run.met else 1
 
 
 if __name__ == "__main__":

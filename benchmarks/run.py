@@ -1,0 +1,551 @@
+"""Runs every benchmark several times and writes benchmarks/RESULTS.md (figures, spread, method, command).
+
+    make bench                                        # = .venv/bin/python benchmarks/run.py
+    .venv/bin/python benchmarks/run.py --runs 3 --only cold-start --only demo --output /tmp/r.md
+
+Each benchmark module measures and returns a small dataclass; this runner repeats them, summarises each
+figure as its median with its spread (min-max and interquartile range over the runs), checks it against
+its target from issue 9 §4, and writes the Markdown. `--runs N` sets the number of runs of every
+benchmark (default: each benchmark's own, below, chosen to keep `make bench` under about 10 minutes);
+`--only NAME` (repeatable) runs a subset and writes only its sections.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import statistics
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import cold_start
+import demo_time
+import deployer_api_calls
+import endpoint_load
+import promotion_api_calls
+import reaper
+from benchstats import Spread, load_average, machine
+
+REPO = Path(__file__).resolve().parents[1]
+RESULTS = REPO / "benchmarks" / "RESULTS.md"
+DEFAULT_RUNS = {"cold-start": 5, "deployer": 5, "promotion": 5, "reaper": 3, "load": 3, "demo": 3}
+MET = {True: "met", False: "**not met**"}
+
+
+class Report:
+    """The Markdown being written: a summary table of every figure, then a section per benchmark."""
+
+    def __init__(self) -> None:
+        self.summary: list[tuple[str, str, str, str, str]] = []  # figure, median (spread), runs, target, met
+        self.sections: list[str] = []
+
+    def figure(self, name: str, spread: str, runs: int, target: str = "—", met: bool | None = None) -> None:
+        self.summary.append((name, spread, str(runs), target, "—" if met is None else MET[met]))
+
+
+def _method(module: Any) -> str:
+    """A benchmark module's docstring without its title and its command block: the method."""
+    paragraphs = str(module.__doc__).strip().split("\n\n")[1:]
+    return "\n\n".join(p for p in paragraphs if not p.startswith("    "))
+
+
+def _calls(calls: Sequence[str]) -> str:
+    return ", ".join(f"{op} x{n}" if n > 1 else op for op, n in Counter(calls).items())
+
+
+def _section(
+    title: str, command: str, method: str, body: list[str], *, load: tuple[str, str], took: float
+) -> str:
+    return "\n".join(
+        [
+            f"## {title}",
+            "",
+            f"Command: `{command}`. Took {took:.0f} s; load average (1, 5, 15 min) before `{load[0]}`, "
+            f"after `{load[1]}`.",
+            "",
+            method.strip(),
+            "",
+            *body,
+            "",
+        ]
+    )
+
+
+def _timed(action: Callable[[], Any]) -> tuple[Any, tuple[str, str], float]:
+    before, started = load_average(), time.perf_counter()
+    result = action()
+    return result, (before, load_average()), time.perf_counter() - started
+
+
+# ------------------------------------------------------------------------------------------ benchmarks
+
+
+def bench_cold_start(report: Report, runs: int) -> None:
+    result, load, took = _timed(lambda: cold_start.measure(runs))
+    rows = ["| candidate | python | ms, median (min-max, IQR) | ratio to its `import boto3` | target |"]
+    rows.append("|---|---|---|---|---|")
+    for candidate in result.candidates:
+        ms = Spread.of(result.samples_ms[candidate.name])
+        ratio = Spread.of(result.ratios(candidate.name))
+        is_function = candidate.name in result.functions
+        verdict = (
+            f"≤ {cold_start.TARGET_RATIO}x: {MET[ratio.median <= cold_start.TARGET_RATIO]}"
+            if is_function
+            else ""
+        )
+        venv = Path(candidate.python).parents[1].name
+        rows.append(
+            f"| {candidate.name} | {venv} | {ms.format(0)} | "
+            f"{'baseline' if candidate.name == candidate.baseline else ratio.format(2, 'x')} | {verdict} |"
+        )
+        if is_function:
+            report.figure(
+                f"cold start {candidate.name} vs `import boto3`",
+                f"{ratio.format(2, 'x')}; {ms.median:.0f} ms",
+                ms.runs,
+                f"≤ {cold_start.TARGET_RATIO}x",
+                ratio.median <= cold_start.TARGET_RATIO,
+            )
+        elif candidate.name != candidate.baseline:
+            report.figure(
+                f"cold start {candidate.name} vs its `import boto3`", ratio.format(2, "x"), ratio.runs
+            )
+    body = rows
+    size = cold_start.layer_size()
+    if size is None:
+        body += ["", "Built layer: not built (`make build`); no figure."]
+    else:
+        met = size.unzipped_mb < cold_start.TARGET_LAYER_MB
+        built = datetime.fromtimestamp(size.built_at, UTC).strftime("%Y-%m-%d %H:%M UTC")
+        body += [
+            "",
+            f"Built layer (`{size.path.relative_to(REPO)}`, built {built}): "
+            f"**{size.unzipped_mb:.1f} MB unzipped** ({size.files} files, "
+            f"{size.bytecode_files} of them .pyc), "
+            f"{size.zipped_mb:.1f} MB zipped; "
+            f"target under {cold_start.TARGET_LAYER_MB:g} MB unzipped: {MET[met]}. "
+            "One measurement: the size does not vary between runs.",
+        ]
+        report.figure("built CoreLayer, unzipped", f"{size.unzipped_mb:.1f} MB", 1, "< 15 MB", met)
+    report.sections.append(
+        _section(
+            "Cold start and layer size",
+            f".venv/bin/python benchmarks/cold_start.py --runs {runs}",
+            _method(cold_start),
+            body,
+            load=load,
+            took=took,
+        )
+    )
+
+
+def _invocation_rows(runs: list[list[deployer_api_calls.Measured]], budget: str) -> list[str]:
+    rows = [
+        "| invocation | status | domain calls | framework calls | handler ms, median (min-max) "
+        "| domain calls (one run) |",
+        "|---|---|---:|---:|---:|---|",
+    ]
+    for index, first in enumerate(runs[0]):
+        same = [run[index] for run in runs]
+        statuses = sorted({m.status for m in same})
+        domain = Spread.of([len(m.domain) for m in same])
+        framework = Spread.of([len(m.framework) for m in same])
+        ms = Spread.of([m.duration_ms for m in same])
+        rows.append(
+            f"| {first.label} | {'/'.join(statuses)} | {domain.format(0)} | {framework.format(0)} | "
+            f"{ms.median:.1f} ({ms.low:.1f}-{ms.high:.1f}) | {_calls(first.domain)} |"
+        )
+    return [*rows, "", budget]
+
+
+def bench_deployer(report: Report, runs: int) -> None:
+    results, load, took = _timed(lambda: [deployer_api_calls.run() for _ in range(runs)])
+    shapes = {tuple((m.label, m.status) for m in run) for run in results}
+    if len(shapes) != 1:
+        raise RuntimeError(f"the deployer's invocations differ between runs: {shapes}")
+
+    def plain(run: list[deployer_api_calls.Measured]) -> list[deployer_api_calls.Measured]:
+        return [m for m in run if m.label.split(":")[0] in {"create", "update"} and m.status == "started"]
+
+    worst = Spread.of([max(len(m.domain) for m in plain(run)) for run in results])
+    with_framework = Spread.of([max(len(m.domain) + len(m.framework) for m in plain(run)) for run in results])
+    met = worst.median <= deployer_api_calls.TARGET_DOMAIN_CALLS
+    report.figure(
+        "AWS calls per approval-to-deployment (plain create/update, domain)",
+        worst.format(0),
+        worst.runs,
+        f"≤ {deployer_api_calls.TARGET_DOMAIN_CALLS}",
+        met,
+    )
+    report.figure(
+        "  the same, with the idempotency record and PutEvents", with_framework.format(0), worst.runs
+    )
+    note = (
+        f"Per approval that deploys (plain create or update): **{worst.format(0)} domain calls** "
+        f"(target ≤ {deployer_api_calls.TARGET_DOMAIN_CALLS}: {MET[met]}); with the framework's calls "
+        f"(idempotency record, PutEvents) {with_framework.format(0)}. The `SageMaker Endpoint State Change` "
+        "invocation that follows each deployment (IN_SERVICE: housekeeping of old configs and models) is "
+        "not counted in the target: it is listed above."
+    )
+    report.sections.append(
+        _section(
+            "AWS calls per approval-to-deployment (ModelDeployerFunction)",
+            f".venv/bin/python benchmarks/deployer_api_calls.py (run by the runner in-process, {runs} runs)",
+            _method(deployer_api_calls),
+            _invocation_rows(results, note),
+            load=load,
+            took=took,
+        )
+    )
+
+
+def bench_promotion(report: Report, runs: int) -> None:
+    results, load, took = _timed(lambda: [promotion_api_calls.run().invocations for _ in range(runs)])
+    shapes = {tuple((m.label, m.status) for m in run) for run in results}
+    if len(shapes) != 1:
+        raise RuntimeError(f"the copier's invocations differ between runs: {shapes}")
+    for index, measured in enumerate(results[0]):
+        domain = Spread.of([len(run[index].domain) for run in results])
+        total = Spread.of([len(run[index].domain) + len(run[index].framework) for run in results])
+        report.figure(
+            f"AWS calls per promotion, {measured.label.split(':')[0]} "
+            f"(domain; with framework {total.median:.0f})",
+            domain.format(0),
+            domain.runs,
+        )
+    note = (
+        "No target in the issue. An advanced promotion is two copies (champion and challenger); the source "
+        "version is described once, and each copy takes one CopyObject and three HeadObject: the copier "
+        "reads "
+        "the source's size and whether the target already holds it, and boto3's managed copy (s3transfer) "
+        "heads the source again to choose between one CopyObject and a multipart copy. Above 8 MB "
+        "(boto3's default threshold), a real model artifact takes CreateMultipartUpload, one UploadPartCopy "
+        "per 8 MB part and CompleteMultipartUpload instead of the one CopyObject."
+    )
+    report.sections.append(
+        _section(
+            "AWS calls per promotion (ArtifactCopierFunction)",
+            f".venv/bin/python benchmarks/promotion_api_calls.py (run by the runner in-process, {runs} runs)",
+            _method(promotion_api_calls),
+            _invocation_rows(results, note),
+            load=load,
+            took=took,
+        )
+    )
+
+
+def bench_reaper(report: Report, runs: int) -> None:
+    results, load, took = _timed(lambda: [reaper.measure(1000) for _ in range(runs)])
+    first = results[0]
+    finding = Spread.of([r.finding for r in results])
+    per_50 = Spread.of([r.finding / (r.endpoints / reaper.ENDPOINTS_PER_FINDING_CALL) for r in results])
+    met = all(r.met for r in results)
+    report.figure(
+        "reaper on 1,000 endpoints: discovery calls",
+        f"{finding.format(0)} ({per_50.median:.2f} per 50 endpoints)",
+        finding.runs,
+        f"≤ {first.budget} (1 per 50)",
+        met,
+    )
+    deletions = Spread.of([r.deletions / max(r.deleted, 1) for r in results])
+    seconds = Spread.of([r.seconds for r in results])
+    report.figure("reaper: other calls per deleted endpoint", deletions.format(1), deletions.runs)
+    rows = ["| AWS call | count (one run) |", "|---|---:|"]
+    rows += [f"| {name} | {count} |" for name, count in first.calls.items()]
+    rows += [
+        "",
+        f"Fleet: {first.fleet}. Deleted {first.deleted}, kept {first.kept}, failed {first.failed} "
+        f"(every run: {sorted({(r.deleted, r.kept, r.failed) for r in results})}). Discovery (Search, "
+        f"DescribeScalableTargets): **{finding.format(0)} calls** for {first.endpoints} endpoints, "
+        f"target at most {first.budget}: {MET[met]}. The other calls are the deletions themselves "
+        f"(deregistering autoscaling, the endpoint, its config and model) "
+        "and one DescribeEndpointConfig per endpoint config: "
+        f"{deletions.format(1)} calls per deleted endpoint. The reaper's own time against the embedded AWS: "
+        f"{seconds.format(1, ' s')}. Its control-plane bookkeeping, not counted: {first.bookkeeping}.",
+    ]
+    report.sections.append(
+        _section(
+            "AWS calls per reaper run on 1,000 endpoints (EndpointReaperFunction)",
+            ".venv/bin/python benchmarks/reaper.py --endpoints 1000 "
+            f"(run by the runner in-process, {runs} runs)",
+            _method(reaper),
+            rows,
+            load=load,
+            took=took,
+        )
+    )
+
+
+def _percent(spread: Spread) -> str:
+    if spread.low == spread.high:
+        return f"{spread.median:+.1%}"
+    return f"{spread.median:+.1%} ({spread.low:+.1%} to {spread.high:+.1%})"
+
+
+def _generator_rows(pairs: list[tuple[endpoint_load.Figures, endpoint_load.Figures]]) -> list[str]:
+    rows = []
+    for side in (0, 1):
+        runs = [pair[side] for pair in pairs]
+
+        def spread(key: str, runs: list[endpoint_load.Figures] = runs) -> str:
+            values = [getattr(run, key) for run in runs if getattr(run, key) is not None]
+            if not values:
+                return ""
+            value = Spread.of(values)
+            return f"{value.median:.2f} ({value.low:.2f}-{value.high:.2f})"
+
+        rows.append(
+            f"| {runs[0].generator} | {Spread.of([r.requests for r in runs]).median:.0f} | {spread('rps')} | "
+            f"{spread('p50')} | {spread('p95')} | {spread('p99')} | {spread('in_flight')} | "
+            f"{spread('behind_schedule')} |"
+        )
+    return rows
+
+
+LOAD_HEADER = [
+    "| generator | requests | req/s | p50 ms | p95 ms | p99 ms | in flight at start | behind schedule |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|",
+]
+
+
+def bench_load(report: Report, runs: int, locust: str, seconds: float, concurrency: int) -> None:
+    result, load, took = _timed(lambda: endpoint_load.measure(locust, concurrency, seconds, runs))
+    ratio = Spread.of(result.throughput_ratios())
+    report.figure(
+        "load phase vs Locust, closed-loop throughput",
+        ratio.format(2, "x"),
+        ratio.runs,
+        "≥ 1.0x",
+        result.throughput_met,
+    )
+    deltas = {key: Spread.of(result.latency_deltas(key)) for key, _ in endpoint_load.PERCENTILES}
+    for key, delta in deltas.items():
+        report.figure(
+            f"load phase vs Locust, {key} at {result.rate:g} req/s",
+            _percent(delta),
+            delta.runs,
+            "within ±10%",
+            abs(delta.median) <= endpoint_load.LATENCY_TOLERANCE,
+        )
+    body = [
+        f"Medians over {runs} rounds (min-max in brackets); {concurrency} users/workers, "
+        f"{result.seconds:g} s a run.",
+        "",
+        "Closed loop (throughput):",
+        "",
+        *LOAD_HEADER,
+        *_generator_rows(result.closed),
+        "",
+        f"Paced at R = {result.rate:g} req/s (half Locust's median closed-loop rate; latency):",
+        "",
+        *LOAD_HEADER,
+        *_generator_rows(result.paced),
+        "",
+        f"- throughput, load phase / Locust per round: **{ratio.format(2, 'x')}**; target ≥ 1.0x: "
+        f"{MET[result.throughput_met]}.",
+        "- latency at R, (load phase - Locust) / Locust per round: "
+        + ", ".join(f"{key} **{_percent(delta)}**" for key, delta in deltas.items())
+        + f"; target within ±10%: {MET[result.latency_met]}.",
+    ]
+    if result.single:
+        single = {key: Spread.of(_deltas(result.single, key)) for key, _ in endpoint_load.PERCENTILES}
+        overhead = {
+            key: Spread.of(
+                [getattr(gevent, key) - getattr(plain, key) for plain, gevent in result.sequential]
+            )
+            for key, _ in endpoint_load.PERCENTILES
+        }
+        body += [
+            "",
+            "Diagnostics (why the percentiles differ), same server, same rounds alternation, "
+            f"{max(result.seconds // 2, 1):g} s a run:",
+            "",
+            "One Locust user vs one load-phase worker, both paced at "
+            f"{endpoint_load.SINGLE_RATE:g} req/s (no request can overlap another of the same generator):",
+            "",
+            *LOAD_HEADER,
+            *_generator_rows(result.single),
+            "",
+            "One client sending request after request (closed loop, one at a time) in the same interpreter "
+            "(.venv-bench), without and with gevent's monkey patching (what Locust runs under):",
+            "",
+            *LOAD_HEADER,
+            *_generator_rows(result.sequential),
+            "",
+            "- one user vs one worker, (load phase - Locust) / Locust: "
+            + ", ".join(f"{key} {_percent(delta)}" for key, delta in single.items())
+            + ".",
+            "- gevent's cost per request for one client (gevent - plain): "
+            + ", ".join(f"{key} {delta.median:+.2f} ms" for key, delta in overhead.items())
+            + ".",
+            "",
+            "Findings (computed from the figures above):",
+            "",
+            *_load_findings(result, single, overhead, load),
+        ]
+    report.sections.append(
+        _section(
+            "Load phase vs Locust",
+            f".venv/bin/python benchmarks/endpoint_load.py --locust {locust} --rounds {runs} "
+            f"--seconds {seconds:g} --concurrency {concurrency}",
+            _method(endpoint_load) + "\n\n" + LOAD_ANALYSIS.strip(),
+            body,
+            load=load,
+            took=took,
+        )
+    )
+
+
+def _load_findings(
+    result: endpoint_load.LoadComparison,
+    single: dict[str, Spread],
+    overhead: dict[str, Spread],
+    load: tuple[str, str],
+) -> list[str]:
+    findings = []
+    worst = max(float(load[0].split()[0]), float(load[1].split()[0]))
+    cores = os.cpu_count() or 1
+    if worst > cores:
+        findings.append(
+            f"- The machine was busy with other work (1-minute load average up to {worst:.1f} on {cores} "
+            "cores): every generator competed for CPU with it, which widens the spread of all figures."
+        )
+    locust_flight = statistics.median(p[0].in_flight or 0.0 for p in result.paced)
+    load_flight = statistics.median(p[1].in_flight or 0.0 for p in result.paced)
+    findings.append(
+        f"- Arrival pattern at R: a Locust request started with {locust_flight:.2f} of Locust's other "
+        f"requests in flight (median of rounds), a load-phase request with {load_flight:.2f}. "
+        + (
+            "Locust's users, spawned together and paced by `constant_throughput`, stay in step and send in "
+            "bursts; the load phase spaces its requests 1/R apart. The server sees a burstier load from "
+            "Locust at the same mean rate, so its requests queue more: the two do not measure the same thing."
+            if locust_flight > load_flight + 0.25
+            else "Both spread their requests alike."
+        )
+    )
+    within = all(abs(delta.median) <= endpoint_load.LATENCY_TOLERANCE for delta in single.values())
+    findings.append(
+        f"- With one user against one worker (no bursts possible) at {endpoint_load.SINGLE_RATE:g} req/s the "
+        "percentiles "
+        + ("agree within 10%" if within else "still differ by more than 10%")
+        + ": "
+        + ", ".join(f"{key} {_percent(delta)}" for key, delta in single.items())
+        + "."
+    )
+    plain_p50 = statistics.median(p[0].p50 for p in result.sequential)
+    findings.append(
+        f"- Client-side overhead: gevent's monkey-patched sockets (Locust) add "
+        f"{overhead['p50'].median:+.2f} ms at p50 to a request that takes {plain_p50:.2f} ms with plain "
+        "sockets (one client, closed loop), "
+        f"{overhead['p99'].median:+.2f} ms at p99."
+    )
+    paced_rps = statistics.median(p[0].rps for p in result.paced)
+    findings.append(
+        f"- Offered rate: Locust's paced users achieved {paced_rps:.1f} req/s of the R = {result.rate:g} "
+        f"asked ({paced_rps / result.rate:.0%}); the load phase "
+        f"{statistics.median(p[1].rps for p in result.paced):.1f} req/s."
+    )
+    return findings
+
+
+def _deltas(pairs: list[tuple[endpoint_load.Figures, endpoint_load.Figures]], key: str) -> list[float]:
+    return [(getattr(load, key) - getattr(locust, key)) / getattr(locust, key) for locust, load in pairs]
+
+
+LOAD_ANALYSIS = """
+"In flight at start" is the mean number of the same generator's other requests still unanswered when a
+request started, from the start time and latency of every request: it shows the arrival pattern each
+generator really produced. Both generators time a request with `time.perf_counter()` (nanosecond
+resolution on Linux) around the same boto3 call and read of the body, and the percentiles are computed
+from the raw values: timer resolution and Locust's rounding play no part.
+"""
+
+
+def bench_demo(report: Report, runs: int) -> None:
+    result, load, took = _timed(lambda: demo_time.measure(runs))
+    seconds = Spread.of(result.seconds)
+    report.figure("demo wall time", seconds.format(1, " s"), seconds.runs)
+    report.sections.append(
+        _section(
+            "Demo wall time",
+            f"{shlex.join(['.venv/bin/python', *demo_time.COMMAND[1:]])} (= make demo), {runs} runs "
+            f"(benchmarks/demo_time.py --runs {runs})",
+            _method(demo_time),
+            [f"**{seconds.format(1, ' s')}**; the demo's last line: “{result.last_line}”"],
+            load=load,
+            took=took,
+        )
+    )
+
+
+# ------------------------------------------------------------------------------------------ the file
+
+
+def write(report: Report, arguments: argparse.Namespace, started: datetime, load: tuple[str, str]) -> str:
+    facts = machine()
+    command = (
+        "make bench"
+        if sys.argv[1:] == []
+        else shlex.join([".venv/bin/python", "benchmarks/run.py", *sys.argv[1:]])
+    )
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Written by `benchmarks/run.py` (`{command}`); do not edit by hand. "
+        f"Taken {started:%Y-%m-%d %H:%M} UTC on {facts['machine']}, "
+        f"{facts['cores']} cores (shared with other work while it ran), Python "
+        f"{facts['python']}; load average (1, 5, 15 min) `{load[0]}` before and `{load[1]}` after. Runs per "
+        f"benchmark: {', '.join(f'{name} {runs}' for name, runs in arguments.plan.items())}. Every figure is "
+        "the median of its runs with the spread: min-max and, where the runs differ, the interquartile range "
+        "(IQR); a ratio is taken within one run (side by side), then summarised.",
+        "",
+        "| figure | median (min-max, IQR) | runs | target | |",
+        "|---|---|---:|---|---|",
+        *(f"| {' | '.join(row)} |" for row in report.summary),
+        "",
+        *report.sections,
+    ]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, help="runs (rounds) of every benchmark; default: each its own")
+    parser.add_argument("--only", action="append", choices=list(DEFAULT_RUNS), help="run only these")
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument("--locust", default=str(REPO / ".venv-bench" / "bin" / "locust"))
+    parser.add_argument("--load-seconds", type=float, default=10)
+    parser.add_argument("--concurrency", type=int, default=4)
+    arguments = parser.parse_args()
+    chosen = arguments.only or list(DEFAULT_RUNS)
+    arguments.plan = {name: arguments.runs or DEFAULT_RUNS[name] for name in DEFAULT_RUNS if name in chosen}
+    benchmarks: dict[str, Callable[[Report, int], None]] = {
+        "cold-start": bench_cold_start,
+        "deployer": bench_deployer,
+        "promotion": bench_promotion,
+        "reaper": bench_reaper,
+        "load": lambda report, runs: bench_load(
+            report, runs, arguments.locust, arguments.load_seconds, arguments.concurrency
+        ),
+        "demo": bench_demo,
+    }
+    report = Report()
+    started, before = datetime.now(UTC), load_average()
+    for name, runs in arguments.plan.items():
+        print(f"{datetime.now(UTC):%H:%M:%S} {name}: {runs} runs", flush=True)
+        benchmarks[name](report, runs)
+    text = write(report, arguments, started, (before, load_average()))
+    arguments.output.write_text(text)
+    print(text)
+    print(f"written to {arguments.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
