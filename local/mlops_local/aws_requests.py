@@ -33,7 +33,7 @@ from typing import Any
 from unittest import mock
 from urllib.parse import parse_qs
 
-from botocore.retries.adaptive import ClientRateLimiter
+from botocore.retries.bucket import TokenBucket
 from botocore.retries.standard import ExponentialBackoff
 from botocore.retryhandler import RetryHandler
 
@@ -218,11 +218,15 @@ def _error_response(environ: dict[str, Any], fault: Fault, start_response: Calla
 
 @contextmanager
 def _retries_without_waiting() -> Iterator[None]:
-    """botocore's back-off and its adaptive client-side rate limiter, with their waits taken out."""
+    """botocore's back-off and its adaptive client-side rate limiter, with their waits taken out.
+
+    The rate limiter's token bucket, not the limiter's `on_sending_request`: a client registers that as
+    a bound method when it is created, so a client made before the block (a warm function's) would keep
+    the original and sleep while its bucket refills."""
     with ExitStack() as stack:
         stack.enter_context(mock.patch.object(ExponentialBackoff, "delay_amount", lambda self, context: 0))
         stack.enter_context(
-            mock.patch.object(ClientRateLimiter, "on_sending_request", lambda self, request, **kwargs: None)
+            mock.patch.object(TokenBucket, "acquire", lambda self, amount=1, block=True: True)
         )
         legacy = RetryHandler.__call__  # clients in botocore's default ("legacy") retry mode
 

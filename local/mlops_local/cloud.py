@@ -200,6 +200,12 @@ class LocalCloud:
         return self._slack.url
 
     @property
+    def custom_resource_responses(self) -> CustomResourceResponseReceiver:
+        """The stand-in for CloudFormation's response URLs: `new_response_url()` gives a URL and its key,
+        `answers(key)` every answer PUT there (CloudFormation expects exactly one)."""
+        return self._custom_resource_responses
+
+    @property
     def sagemaker_runtime_url(self) -> str:
         """The inference server that answers InvokeEndpoint (AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME)."""
         return self._inference.url

@@ -44,6 +44,7 @@ class CustomResourceResponseReceiver(LoopbackServer):
         self._directory = tempfile.TemporaryDirectory(prefix="mlops-local-tls-")
         self.ca_bundle, certificate, key = _write_certificates(Path(self._directory.name))
         self._responses: dict[str, dict[str, Any]] = {}
+        self._all_responses: dict[str, list[dict[str, Any]]] = {}  # every answer, to count them
         self._arrived = threading.Condition()
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(certificate, key)
@@ -59,6 +60,11 @@ class CustomResourceResponseReceiver(LoopbackServer):
         with self._arrived:
             self._arrived.wait_for(lambda: key in self._responses, timeout=wait_seconds)
             return self._responses.get(key)
+
+    def answers(self, key: str) -> list[dict[str, Any]]:
+        """Every answer PUT for ``key``, oldest first: CloudFormation expects exactly one."""
+        with self._arrived:
+            return list(self._all_responses.get(key, ()))
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
@@ -81,7 +87,9 @@ class CustomResourceResponseReceiver(LoopbackServer):
                     self._answer(HTTPStatus.BAD_REQUEST)
                     return
                 with receiver._arrived:
-                    receiver._responses[path.removeprefix(RESPONSE_PATH_PREFIX)] = answer
+                    key = path.removeprefix(RESPONSE_PATH_PREFIX)
+                    receiver._responses[key] = answer
+                    receiver._all_responses.setdefault(key, []).append(answer)
                     receiver._arrived.notify_all()
                 self._answer(HTTPStatus.OK)
 

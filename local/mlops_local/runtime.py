@@ -258,7 +258,9 @@ def _stream_handlers(logger_name: str | None) -> list["logging.StreamHandler[Any
 
 def _log_lines(output: str) -> tuple[Any, ...]:
     lines: list[Any] = []
-    for line in output.splitlines():
+    # Lines end at "\n" only, as in CloudWatch Logs: str.splitlines() would also cut a JSON line at a
+    # character the event carried in a string value (U+0085, U+2028, a form feed...).
+    for line in output.split("\n"):
         if not line.strip():
             continue
         try:

@@ -229,7 +229,7 @@ def test_finding_candidates_takes_one_search_call_per_hundred_endpoints(
     client = reaper_env.client("sagemaker")
     client.meta.events.register("before-call.sagemaker.*", lambda model, **_: calls.append(model.name))
 
-    found = list(ReaperSageMakerAdapter(client).search_managed_endpoints(STACK))
+    found = list(ReaperSageMakerAdapter(client).search_endpoints())
 
     assert len(found) == 230
     assert calls == ["Search", "Search", "Search"]

@@ -104,7 +104,7 @@ class FakeSageMaker:
         self.models = models or {}
         self.gone = gone
 
-    def search_managed_endpoints(self, stack_name):
+    def search_endpoints(self):
         self.calls.append("search")
         return iter(self.fleet)
 

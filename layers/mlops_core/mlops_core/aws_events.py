@@ -21,10 +21,13 @@ def _to_datetime(value: Any) -> Any:
     """Epoch milliseconds (number or digit string) → aware datetime; anything else to pydantic."""
     if isinstance(value, bool):
         return value
-    if isinstance(value, int | float):
-        return datetime.fromtimestamp(value / 1000, tz=UTC)
-    if isinstance(value, str) and value.replace(".", "", 1).isdigit():
-        return datetime.fromtimestamp(float(value) / 1000, tz=UTC)
+    try:
+        if isinstance(value, int | float):
+            return datetime.fromtimestamp(value / 1000, tz=UTC)
+        if isinstance(value, str) and value.replace(".", "", 1).isdigit():
+            return datetime.fromtimestamp(float(value) / 1000, tz=UTC)
+    except (OverflowError, OSError):  # pydantic reports only ValueErrors as validation errors
+        raise ValueError(f"epoch milliseconds {value!r} out of range") from None
     return value
 
 

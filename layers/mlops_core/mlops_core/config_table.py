@@ -7,6 +7,7 @@ them as they would validate JSON.
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -89,7 +90,10 @@ class ConfigTable:
         return self._get(project_key(project))
 
     def get_pending_deployment(self, endpoint_name: str) -> dict[str, Any] | None:
-        return self._get(pending_deployment_key(endpoint_name))
+        pending = self._get(pending_deployment_key(endpoint_name))
+        if pending is not None:
+            pending.pop("write_token", None)
+        return pending
 
     def put_pending_deployment(self, endpoint_name: str, deployment: dict[str, Any], *, version: int) -> bool:
         """Store the deployment unless a newer version is already pending (latest version wins).
@@ -114,13 +118,21 @@ class ConfigTable:
     def _put_pending(
         self, endpoint_name: str, deployment: dict[str, Any], version: int, condition: str
     ) -> bool:
-        item = {**pending_deployment_key(endpoint_name), **deployment, "model_package_version": version}
+        # The write's token: botocore retries a PutItem whose answer was lost (a 500 after the write)
+        # with the same token, and that finds its own write instead of "already pending".
+        token = uuid.uuid4().hex
+        item = {
+            **pending_deployment_key(endpoint_name),
+            **deployment,
+            "model_package_version": version,
+            "write_token": token,
+        }
         try:
             self._client.put_item(
                 TableName=self._table_name,
                 Item=_to_dynamodb(item),
-                ConditionExpression=condition,
-                ExpressionAttributeValues={":version": {"N": str(version)}},
+                ConditionExpression=f"({condition}) OR write_token = :token",
+                ExpressionAttributeValues={":version": {"N": str(version)}, ":token": {"S": token}},
             )
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":

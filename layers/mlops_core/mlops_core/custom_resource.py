@@ -28,6 +28,7 @@ import http.client
 import json
 import os
 import ssl
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -105,6 +106,7 @@ class CustomResourceFunction(Generic[SettingsT, ServiceT]):
         self._clients = clients
         self._dependencies: tuple[ServiceT, EventPublisher] | None = None
         self._helper: CfnResource | None = None
+        self._answer_once: _AnswerOnce | None = None
         self._observed_handle = logger.inject_lambda_context(
             metrics.log_metrics(self._handle), correlation_id_path="RequestId", clear_state=True
         )
@@ -131,6 +133,8 @@ class CustomResourceFunction(Generic[SettingsT, ServiceT]):
             answered = _answer_directly(url, event, reason)
             return {"Status": "FAILED", "Reason": reason, "Answered": answered}
         helper = self._cfn_helper()
+        assert self._answer_once is not None
+        self._answer_once.reset()
         helper(event, context)
         metrics.add_metric(name=f"Outcome.{helper.Status}", unit=MetricUnit.Count, value=1)
         return {
@@ -150,6 +154,8 @@ class CustomResourceFunction(Generic[SettingsT, ServiceT]):
             for request_type in self._operations:
                 register = getattr(helper, request_type.lower())
                 register(self._operation_for(request_type, helper))
+            self._answer_once = _AnswerOnce(getattr(helper, "_send"))  # noqa: B009 - not in its stubs
+            setattr(helper, "_send", self._answer_once)  # noqa: B010 - crhelper's own sender, wrapped
             self._helper = helper
         return self._helper
 
@@ -157,6 +163,11 @@ class CustomResourceFunction(Generic[SettingsT, ServiceT]):
         self, request_type: str, helper: CfnResource
     ) -> Callable[[dict[str, Any], LambdaContext], str]:
         def run(event: dict[str, Any], context: LambdaContext) -> str:
+            # The id an answer carries until the operation returns its own: crhelper's timer answers
+            # with whatever is set (empty, which CloudFormation refuses, if nothing were).
+            helper.PhysicalResourceId = (
+                event.get("PhysicalResourceId") or f"{self.component}-{event['RequestId']}"
+            )
             try:
                 try:
                     request = CustomResourceRequest.model_validate(event)
@@ -205,6 +216,32 @@ class CustomResourceFunction(Generic[SettingsT, ServiceT]):
                 EventPublisher(clients("events"), settings.event_bus_name),
             )
         return self._dependencies
+
+
+class _AnswerOnce:
+    """crhelper's sender, sending one answer per request: its timer answers FAILED just before the
+    Lambda times out, and the operation, if it still ends in time, would answer again (CloudFormation
+    takes the first; a second one may contradict it)."""
+
+    def __init__(self, send: Callable[..., None]) -> None:
+        self._send = send
+        self._lock = threading.Lock()
+        self._sent = False
+
+    def reset(self) -> None:
+        with self._lock:
+            self._sent = False
+
+    def __call__(self, *args: Any, **kwargs: Any) -> None:
+        with self._lock:
+            already, self._sent = self._sent, True
+        if already:
+            logger.warning(
+                "Not answering again: CloudFormation already has this request's answer "
+                "(FAILED, sent when the Lambda's time was nearly out)"
+            )
+            return
+        self._send(*args, **kwargs)
 
 
 def _envelope_problem(event: Mapping[str, Any]) -> str | None:

@@ -95,9 +95,7 @@ PREVIOUS_ENDPOINT_CONFIG_TAG = "mlops:previous-endpoint-config"
 """On an endpoint config: the config its endpoint ran when it was deployed (housekeeping keeps
 that one for rollback). A tag on the new config costs no call; tagging the endpoint would."""
 
-MLFLOW_MODEL_VERSION = "mlops:mlflow-model-version"
-"""On everything deployed from MLflow: ``models:/{model}/{version}`` (where registry deployments
-carry ``mlops:model-package-arn``)."""
+MLFLOW_MODEL_VERSION = tag_keys.MLFLOW_MODEL_VERSION
 
 UPDATABLE = frozenset({EndpointStatus.IN_SERVICE, EndpointStatus.UPDATE_ROLLBACK_FAILED})
 """Statuses in which UpdateEndpoint is accepted (AWS allows an update after a failed rollback)."""
@@ -619,6 +617,8 @@ class ModelDeployer:
                 if not (managed and existing.config_name == config_name):
                     return self._redeploy(replace(request, known={**request.known, endpoint_name: existing}))
             action = "create"
+            if strategy.shifts_traffic:  # a new endpoint has no traffic to shift: it starts all at once
+                strategy = Strategy.ALL_AT_ONCE
         else:
             deployment_config = None
             if strategy.shifts_traffic and self._alarms is not None:

@@ -1,8 +1,9 @@
 """The endpoint reaper: every night, delete the dev endpoints nobody asked to keep (DESIGN §2, step 6).
 
 Safety comes first, in layers that do not trust each other:
-- only endpoints tagged ``mlops:managed-by`` with this stack's name are examined (the Search filter
-  asks for them, and each result's tags are checked again);
+- only endpoints tagged ``mlops:managed-by`` with this stack's name are candidates; every other
+  endpoint of the account is seen only to know which configs and models it uses, so a config or model
+  an endpoint of another stack (or of nobody) uses is never deleted;
 - only the reapable stages (``ReapableStages``, default ``feature,dev``) are deleted, and the
   production stages (``prod``, ``champion``, ``challenger``) never are, whatever that parameter says:
   an endpoint whose tag or name says production is kept;
@@ -12,12 +13,12 @@ Safety comes first, in layers that do not trust each other:
 An endpoint that is ``Creating``/``Updating`` (or otherwise busy) is kept (``busy``) and tried again
 on the next run.
 
-Cost: candidates are found with SageMaker ``Search`` over endpoints filtered by the stack's tag,
+Cost: the account's endpoints are listed with SageMaker ``Search`` (with their tags and configs),
 100 per call, and the autoscaling targets of all candidates with ``DescribeScalableTargets``, 50
 resource ids per call. Then, first, each candidate's endpoint is deleted (deregister its
 autoscaling targets, delete it; an endpoint already gone counts as deleted); second, the configs and
-models of the deleted endpoints are deleted unless an endpoint that stays uses them: every managed
-endpoint that stays has its config described once (one ``DescribeEndpointConfig`` per config in
+models of the deleted endpoints are deleted unless an endpoint that stays uses them: every endpoint
+that stays, managed or not, has its config described once (one ``DescribeEndpointConfig`` per config in
 use) to know its models, so a model is never deleted from under an endpoint, whatever its name.
 
 A failure on one endpoint is recorded with its reason and the others go on. The run keeps
@@ -110,7 +111,7 @@ class ScalableTarget:
 
 
 class ReaperSageMakerPort(Protocol):
-    def search_managed_endpoints(self, stack_name: str) -> Iterator[EndpointSummary]: ...
+    def search_endpoints(self) -> Iterator[EndpointSummary]: ...
     def models_of_config(self, config_name: str) -> list[str] | None: ...
     def delete_endpoint(self, name: str) -> bool: ...
     def delete_endpoint_config(self, name: str) -> bool: ...
@@ -139,16 +140,9 @@ class ReaperSageMakerAdapter:
     def __init__(self, client: Any) -> None:
         self._client = client
 
-    def search_managed_endpoints(self, stack_name: str) -> Iterator[EndpointSummary]:
-        request: dict[str, Any] = {
-            "Resource": "Endpoint",
-            "SearchExpression": {
-                "Filters": [
-                    {"Name": f"Tags.{tag_keys.MANAGED_BY}", "Operator": "Equals", "Value": stack_name}
-                ]
-            },
-            "MaxResults": SEARCH_PAGE_SIZE,
-        }
+    def search_endpoints(self) -> Iterator[EndpointSummary]:
+        """Every endpoint of the account and region, with its tags and config."""
+        request: dict[str, Any] = {"Resource": "Endpoint", "MaxResults": SEARCH_PAGE_SIZE}
         while True:
             page = self._client.search(**request)
             for result in page.get("Results", []):
@@ -360,17 +354,16 @@ class EndpointReaper:
         stack = self._settings.stack_name
         reapable = reapable_stages(self._settings.reapable_stages)
         today = self._today()
-        fleet = list(self._sagemaker.search_managed_endpoints(stack))
+        every_endpoint = list(self._sagemaker.search_endpoints())
         verdicts = {
             endpoint.name: judge(endpoint, stack_name=stack, reapable=reapable, today=today)
-            for endpoint in fleet
+            for endpoint in every_endpoint
         }
+        fleet = [e for e in every_endpoint if verdicts[e.name].reason is not KeepReason.NOT_MANAGED]
         reports: dict[str, _ProjectReport] = defaultdict(_ProjectReport)
         doomed: list[EndpointSummary] = []
         for endpoint in fleet:
             verdict = verdicts[endpoint.name]
-            if verdict.reason is KeepReason.NOT_MANAGED:
-                continue  # never reported: not ours to talk about
             if verdict.reap:
                 doomed.append(endpoint)
             elif verdict.reason is KeepReason.PRODUCTION_STAGE:
@@ -390,14 +383,14 @@ class EndpointReaper:
             for endpoint in doomed:
                 reports[verdicts[endpoint.name].project].deleted.append(self._reaped(endpoint, verdicts))
         else:
-            self._delete_all(fleet, doomed, verdicts, reports)
+            self._delete_all(every_endpoint, doomed, verdicts, reports)
         return self._outcome(
             reports, dry_run=dry_run, trigger=trigger, examined=len(fleet), reapable=reapable
         )
 
     def _delete_all(
         self,
-        fleet: list[EndpointSummary],
+        every_endpoint: list[EndpointSummary],
         doomed: list[EndpointSummary],
         verdicts: Mapping[str, Verdict],
         reports: dict[str, _ProjectReport],
@@ -435,7 +428,7 @@ class EndpointReaper:
 
         # ... then their configs and models, unless an endpoint that stays uses them.
         gone_names = {endpoint.name for endpoint, _, _ in gone}
-        staying = _ResourcesInUse(self._sagemaker, [e for e in fleet if e.name not in gone_names])
+        staying = _ResourcesInUse(self._sagemaker, [e for e in every_endpoint if e.name not in gone_names])
         cleaned: set[str] = set()
         for endpoint, targets, deleted_now in gone:
             cleanup: dict[str, list[str]] = {

@@ -637,15 +637,17 @@ class EndpointTester:
         outcome = run.outcome if run is not None else TestOutcome.NO_TESTS_CONFIGURED
         summary = summarise(run)
         rejected = False
-        if endpoint.model_package_arn is not None:
+        # An endpoint deployed from MLflow serves no Model Registry version: the run is only stored
+        # and reported (with the version's models:/ URI), never written to a model package.
+        mlflow_version = endpoint.tags.get(tag_keys.MLFLOW_MODEL_VERSION)
+        registry_version = None if mlflow_version else endpoint.model_package_arn
+        if registry_version is not None:
             self._registry.merge_metadata(
-                endpoint.model_package_arn,
+                registry_version,
                 {METADATA_OUTCOME: outcome.value, METADATA_RUN_ID: run_id, METADATA_TIME: run_id},
             )
             if outcome is TestOutcome.FAILED and self._rejects_on_failure(target.project, target.stage):
-                self._registry.reject(
-                    endpoint.model_package_arn, f"integration tests failed ({run_id}): {summary}"
-                )
+                self._registry.reject(registry_version, f"integration tests failed ({run_id}): {summary}")
                 rejected = True
         event = IntegrationTestsCompleted(
             project=target.project,
@@ -654,7 +656,7 @@ class EndpointTester:
             run_id=run_id,
             outcome=outcome,
             trigger=trigger,
-            model_package_arn=endpoint.model_package_arn,
+            model_package_arn=mlflow_version or registry_version,
             endpoint_config_name=endpoint.config_name,
             summary=summary,
             cases=run.cases if run else [],

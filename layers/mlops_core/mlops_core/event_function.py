@@ -13,7 +13,9 @@ An :class:`EventFunction` is the Lambda handler. For each event it:
 
 from __future__ import annotations
 
+import json
 import os
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -39,9 +41,55 @@ if TYPE_CHECKING:  # the models are not needed at run time here (the notifier ne
 SettingsT = TypeVar("SettingsT", bound=ControlPlaneSettings)
 ServiceT = TypeVar("ServiceT")
 IDEMPOTENCY_WINDOW_SECONDS = 24 * 3600
+# The largest result (as JSON) an invocation returns and its idempotency record keeps in full.
+MAX_RESULT_CHARACTERS = 100_000
 # The Lambda context of the invocation being handled, for operations that must finish before the
 # function times out (the endpoint tester reads the remaining time from it).
 current_lambda_context: ContextVar[LambdaContext | None] = ContextVar("current_lambda_context", default=None)
+
+
+CLAIM_TOKEN_ATTRIBUTE = "claim_token"
+
+
+class ClaimingClient:
+    """The idempotency store's DynamoDB client: each claim on an event id (Powertools' conditional
+    PutItem of an ``INPROGRESS`` record) carries a token of its own, and an in-progress record that
+    carries the same token is the claim's own.
+
+    botocore retries a request with the same parameters, token included. Without it, a claim whose
+    PutItem succeeded but whose answer was lost (a 500 after the write) is retried, refused by its
+    own record, and the event is reported "already in progress" until the record's in-progress
+    expiry (the function's timeout): Lambda's retries come sooner, fail the same way, and the event
+    ends in the on-failure queue. Any other claim (a redelivery, a concurrent copy of the event) has
+    another token, so it still waits or gets the stored result. Everything else is the wrapped
+    client's."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def put_item(self, **request: Any) -> Any:
+        if "ConditionExpression" in request:
+            token = uuid.uuid4().hex
+            request = {
+                **request,
+                "Item": {**request["Item"], CLAIM_TOKEN_ATTRIBUTE: {"S": token}},
+                "ConditionExpression": f"({request['ConditionExpression']}) OR "
+                "(#claim_status = :claim_in_progress AND #claim_token = :claim_token)",
+                "ExpressionAttributeNames": {
+                    **request.get("ExpressionAttributeNames", {}),
+                    "#claim_status": "status",
+                    "#claim_token": CLAIM_TOKEN_ATTRIBUTE,
+                },
+                "ExpressionAttributeValues": {
+                    **request.get("ExpressionAttributeValues", {}),
+                    ":claim_in_progress": {"S": "INPROGRESS"},
+                    ":claim_token": {"S": token},
+                },
+            }
+        return self._client.put_item(**request)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
 
 
 @dataclass(frozen=True)
@@ -152,8 +200,13 @@ class EventFunction(Generic[SettingsT, ServiceT]):
         assert self._dependencies is not None
         outcome = route.operation(self._dependencies.service, model)
         self._dependencies.publisher.publish(outcome.events)
-        logger.info(f"{route.detail_type}: {outcome.status}", extra={"outcome": outcome.result()})
-        return outcome.result()
+        result = outcome.result()
+        logger.info(f"{route.detail_type}: {outcome.status}", extra={"outcome": result})
+        if len(json.dumps(result)) > MAX_RESULT_CHARACTERS:
+            # The idempotency record holds the result, and DynamoDB refuses an item over 400 KB: failing
+            # to record a success would re-run the operation on Lambda's retries. The log has it all.
+            return {"status": outcome.status, "events": result["events"], "details_dropped": True}
+        return result
 
     def _get_dependencies(self) -> _Dependencies[ServiceT]:
         if self._dependencies is None:
@@ -167,7 +220,8 @@ class EventFunction(Generic[SettingsT, ServiceT]):
                 expires_after_seconds=IDEMPOTENCY_WINDOW_SECONDS,
             )
             store = DynamoDBPersistenceLayer(
-                table_name=settings.idempotency_table_name, boto3_client=clients("dynamodb")
+                table_name=settings.idempotency_table_name,
+                boto3_client=ClaimingClient(clients("dynamodb")),
             )
             run_once = idempotent_function(
                 self._process,

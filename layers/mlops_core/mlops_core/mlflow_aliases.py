@@ -15,6 +15,7 @@ the state stays as it was for the next run.
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,14 +30,13 @@ from mlops_core.aws_clients import ClientFactory
 from mlops_core.aws_events import ScheduledEvent
 from mlops_core.domain_events import MlflowModelAliasChanged
 from mlops_core.event_function import Outcome
+from mlops_core.mlflow_alias_state import WRITE_TOKEN, SeenAliasVersions, alias_key
 from mlops_core.mlflow_registry import MlflowRegistry, MlflowRegistryPort, ModelVersion
 from mlops_core.observability import logger
 from mlops_core.projects import PROJECT_KEY_PREFIX, PROJECT_META, ProjectRecord, RegistryBackend
 from mlops_core.settings import MlflowWatcherSettings
 from mlops_core.topology import Stage
 
-MLFLOW_KEY_PREFIX = "MLFLOW#"
-ALIAS_KEY_PREFIX = "ALIAS#"
 DELIVERY_KEY_PREFIX = "mlflow-webhook#"
 DELIVERY_WINDOW_SECONDS = 24 * 3600
 
@@ -113,16 +113,11 @@ class AliasStatePort(Protocol):
     def release_delivery(self, delivery_id: str) -> None: ...
 
 
-def alias_key(model: str, alias: str) -> dict[str, str]:
-    return {"pk": MLFLOW_KEY_PREFIX + model, "sk": ALIAS_KEY_PREFIX + alias}
-
-
-class AliasStateTable:
+class AliasStateTable(SeenAliasVersions):
     """The last seen aliases in the config table, and webhook deliveries in the idempotency table."""
 
     def __init__(self, dynamodb: Any, config_table: str, idempotency_table: str) -> None:
-        self._dynamodb = dynamodb
-        self._config_table = config_table
+        super().__init__(dynamodb, config_table)
         self._idempotency_table = idempotency_table
 
     def mlflow_projects(self) -> list[ProjectRecord]:
@@ -154,44 +149,35 @@ class AliasStateTable:
             for item in page.get("Items", []):
                 yield _plain({name: _deserializer.deserialize(value) for name, value in item.items()})
 
-    def seen(self, model: str) -> dict[str, int]:
-        response = self._dynamodb.query(
-            TableName=self._config_table,
-            KeyConditionExpression="pk = :pk AND begins_with(sk, :alias)",
-            ExpressionAttributeValues={
-                ":pk": {"S": MLFLOW_KEY_PREFIX + model},
-                ":alias": {"S": ALIAS_KEY_PREFIX},
-            },
-            ConsistentRead=True,
-        )
-        return {
-            item["sk"]["S"].removeprefix(ALIAS_KEY_PREFIX): int(item["version"]["N"])
-            for item in response.get("Items", [])
-        }
-
     def record(self, model: str, alias: str, *, old: int | None, new: int | None) -> bool:
-        """Compare-and-set: ``alias`` goes from ``old`` to ``new`` only if it still says ``old``."""
+        """Compare-and-set: ``alias`` goes from ``old`` to ``new`` only if it still says ``old``.
+
+        A removed alias is kept as a tombstone (an item without ``version``), and every write carries
+        its own token: botocore retries a write whose answer was lost (a 500 after it was applied) with
+        the same token, and that finds its own write instead of reporting the change as someone else's,
+        which would drop it (no event, no deployment)."""
+        token = uuid.uuid4().hex
         key = {name: {"S": value} for name, value in alias_key(model, alias).items()}
-        condition: dict[str, Any] = (
-            {"ConditionExpression": "attribute_not_exists(pk)"}
-            if old is None
-            else {
-                "ConditionExpression": "version = :old",
-                "ExpressionAttributeValues": {":old": {"N": str(old)}},
-            }
-        )
+        expected = "attribute_not_exists(version)" if old is None else "version = :old"
+        values: dict[str, Any] = {":token": {"S": token}}
+        if old is not None:
+            values[":old"] = {"N": str(old)}
+        item = {
+            **key,
+            "model": {"S": model},
+            "alias": {"S": alias},
+            "seen_at": {"S": datetime.now(UTC).isoformat(timespec="seconds")},
+            WRITE_TOKEN: {"S": token},
+        }
+        if new is not None:
+            item["version"] = {"N": str(new)}
         try:
-            if new is None:
-                self._dynamodb.delete_item(TableName=self._config_table, Key=key, **condition)
-            else:
-                item = {
-                    **key,
-                    "model": {"S": model},
-                    "alias": {"S": alias},
-                    "version": {"N": str(new)},
-                    "seen_at": {"S": datetime.now(UTC).isoformat(timespec="seconds")},
-                }
-                self._dynamodb.put_item(TableName=self._config_table, Item=item, **condition)
+            self._dynamodb.put_item(
+                TableName=self._config_table,
+                Item=item,
+                ConditionExpression=f"{expected} OR {WRITE_TOKEN} = :token",
+                ExpressionAttributeValues=values,
+            )
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
                 return False
@@ -199,8 +185,10 @@ class AliasStateTable:
         return True
 
     def claim_delivery(self, delivery_id: str) -> bool:
-        """First sight of a webhook delivery id (kept a day, like the functions' idempotency records)."""
+        """First sight of a webhook delivery id (kept a day, like the functions' idempotency records).
+        The claim's token makes a retried PutItem whose answer was lost find its own claim."""
         expiration = int(datetime.now(UTC).timestamp()) + DELIVERY_WINDOW_SECONDS
+        token = uuid.uuid4().hex
         try:
             self._dynamodb.put_item(
                 TableName=self._idempotency_table,
@@ -208,8 +196,10 @@ class AliasStateTable:
                     "id": {"S": DELIVERY_KEY_PREFIX + delivery_id},
                     "expiration": {"N": str(expiration)},
                     "status": {"S": "COMPLETED"},
+                    WRITE_TOKEN: {"S": token},
                 },
-                ConditionExpression="attribute_not_exists(id)",
+                ConditionExpression=f"attribute_not_exists(id) OR {WRITE_TOKEN} = :token",
+                ExpressionAttributeValues={":token": {"S": token}},
             )
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":

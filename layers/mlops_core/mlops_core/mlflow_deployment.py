@@ -52,8 +52,7 @@ from mlops_core.deployer import (
 from mlops_core.deployment_settings import ProjectDeploymentSettings
 from mlops_core.domain_events import MlflowModelAliasChanged, SkipReason
 from mlops_core.event_function import Outcome
-from mlops_core.mlflow_aliases import AliasStateTable
-from mlops_core.mlflow_registry import model_version_uri
+from mlops_core.mlflow_alias_state import SeenAliasVersions, model_version_uri
 from mlops_core.naming import StageResource
 from mlops_core.sagemaker_adapter import Endpoint, SageMakerAdapter, SageMakerPort
 from mlops_core.settings import DeployerSettings
@@ -144,7 +143,7 @@ class MlflowModelDeployer(ModelDeployer):
             SageMakerAdapter(clients("sagemaker")),
             ConfigTable(dynamodb, settings.config_table_name),
             CloudWatchAlarms(clients("cloudwatch")),
-            AliasStateTable(dynamodb, settings.config_table_name, settings.idempotency_table_name),
+            SeenAliasVersions(dynamodb, settings.config_table_name),
         )
 
     # ------------------------------------------------------------------ route

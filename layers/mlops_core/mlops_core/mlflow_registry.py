@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from typing import Any, Protocol
 
+from mlops_core.mlflow_alias_state import model_version_uri
+
 # The sagemaker-mlflow plugin registers MLflow's request auth provider for `arn` tracking URIs (SigV4).
 SIGV4_AUTH_ENTRY_POINT_GROUP = "mlflow.request_auth_provider"
 ARN_SCHEME = "arn"
@@ -52,11 +54,6 @@ class ModelVersion:
     @property
     def uri(self) -> str:
         return model_version_uri(self.name, self.version)
-
-
-def model_version_uri(name: str, version: int) -> str:
-    """``models:/{name}/{version}``: MLflow's own URI of a registered model version."""
-    return f"models:/{name}/{version}"
 
 
 class MlflowRegistryPort(Protocol):

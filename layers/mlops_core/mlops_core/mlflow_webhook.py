@@ -77,7 +77,25 @@ class WebhookDelivery(BaseModel):
 
 
 def is_function_url_request(event: Any) -> bool:
-    return isinstance(event, dict) and "requestContext" in event and "http" in event["requestContext"]
+    context = event.get("requestContext") if isinstance(event, dict) else None
+    return isinstance(context, dict) and "http" in context
+
+
+def _request_parts(event: dict[str, Any]) -> tuple[dict[str, str], str] | str:
+    """The headers (names in lower case) and the body text of a function URL request, or what is
+    wrong with them (a request Lambda would never send, e.g. a forged invocation)."""
+    raw_headers = event.get("headers") or {}
+    if not isinstance(raw_headers, dict):
+        return "headers is not an object"
+    body = event.get("body") or ""
+    if not isinstance(body, str):
+        return "body is not a string"
+    if event.get("isBase64Encoded"):
+        try:
+            body = base64.b64decode(body, validate=True).decode()
+        except ValueError:  # binascii.Error and UnicodeDecodeError are ValueErrors
+            return "body is not base64-encoded UTF-8 text"
+    return {str(k).lower(): str(v) for k, v in raw_headers.items()}, body
 
 
 def _response(status: int, body: dict[str, Any]) -> dict[str, Any]:
@@ -118,13 +136,17 @@ class WebhookFunction:
         return self._service, self._publisher
 
     def _handle(self, event: dict[str, Any], _context: LambdaContext) -> dict[str, Any]:
-        headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
-        body = event.get("body") or ""
-        if event.get("isBase64Encoded"):
-            body = base64.b64decode(body).decode()
-        method = event.get("requestContext", {}).get("http", {}).get("method", "")
+        http = event["requestContext"]["http"]
+        method = http.get("method") if isinstance(http, dict) else None
         if method != "POST":
+            logger.warning("Webhook refused: not a POST", extra={"method": repr(method)})
             return _response(405, {"status": "method-not-allowed"})
+        parts = _request_parts(event)
+        if isinstance(parts, str):
+            logger.error("Invalid event: malformed function URL request", extra={"reason": parts})
+            metrics.add_metric(name="InvalidEvents", unit=MetricUnit.Count, value=1)
+            return _response(400, {"status": "invalid"})
+        headers, body = parts
         service, publisher = self._dependencies()
         problem = signature_problem(service.webhook_secret(), headers, body, now=self._clock())
         if problem is not None:
@@ -141,6 +163,7 @@ class WebhookFunction:
                 "Invalid event: webhook payload failed validation",
                 extra={"validation_errors": error.errors(include_url=False, include_input=False)},
             )
+            metrics.add_metric(name="InvalidEvents", unit=MetricUnit.Count, value=1)
             return _response(400, {"status": "invalid"})
         if payload is None or delivery.action not in ("created", "deleted"):
             return _response(200, {"status": "ignored", "reason": f"{delivery.entity}.{delivery.action}"})

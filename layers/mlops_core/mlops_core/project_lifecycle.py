@@ -162,8 +162,20 @@ class ProjectLifecycle:
     # ------------------------------------------------------------------------------------ operations
 
     def create(self, request: CustomResourceRequest) -> ResourceOutcome:
+        """Lambda invokes a custom resource asynchronously, so the same Create can arrive again: the
+        project's stack finds the project it created (same id, same stack) and gets the same answer,
+        with nothing written and no second ``Project Created``."""
         properties = self._valid_properties(request.ResourceProperties)
-        return self._provision(request, properties, previous=self.projects.get(properties.project))
+        previous = self.projects.get(properties.project)
+        outcome = self._provision(request, properties, previous=previous)
+        if (
+            previous is not None
+            and previous.status is ProjectStatus.ACTIVE
+            and previous.project_id == properties.project_id
+            and previous.stack_id == request.StackId
+        ):
+            return ResourceOutcome(outcome.physical_id, outcome.data, events=())
+        return outcome
 
     def update(self, request: CustomResourceRequest) -> ResourceOutcome:
         """Checked against the stored record, not ``OldResourceProperties``: the record is written
@@ -324,7 +336,8 @@ class ProjectLifecycle:
             created_at=previous.created_at if previous and active else now,
             updated_at=now,
         )
-        self.projects.put(record)
+        if previous is None or record != previous.model_copy(update={"updated_at": now}):
+            self.projects.put(record)  # (a record that would not change is not written again)
         event = ProjectCreated(
             project=project,
             project_id=properties.project_id,

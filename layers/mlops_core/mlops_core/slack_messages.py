@@ -14,6 +14,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from mlops_core.observability import logger
+
 # Slack's documented limits (api.slack.com/reference/block-kit/blocks).
 LIMITS = {
     "blocks": 50,
@@ -39,15 +41,38 @@ class SlackMessage:
 
 
 def render(detail_type: str, source: str, detail: Detail) -> SlackMessage:
-    """The message for one event (the generic one when the type has no renderer of its own)."""
-    renderer = RENDERERS.get(detail_type, _generic)
+    """The message for one event (the generic one when the type has no renderer of its own).
+
+    A detail its renderer cannot read (a field of another type than its model says, e.g. from another
+    version of the component that emitted it) still gets a message: the generic one, which shows each
+    field as it is. Raising instead would only make Lambda retry the same event, and then drop it.
+    """
+    try:
+        return _render(detail_type, source, detail, RENDERERS.get(detail_type, _generic), extras=True)
+    except (AttributeError, IndexError, KeyError, TypeError, ValueError) as error:
+        logger.warning(
+            "Event detail not as its renderer expects: sent as a generic message",
+            extra={"detail_type": detail_type, "error": repr(error)},
+        )
+        return _render(detail_type, source, detail, _generic, extras=False)
+
+
+def _render(
+    detail_type: str,
+    source: str,
+    detail: Detail,
+    renderer: Callable[[str, Detail], Rendered],
+    *,
+    extras: bool,
+) -> SlackMessage:
     title, body, fields, next_step = renderer(detail_type, detail)
     blocks: list[dict[str, Any]] = [_header(title)]
     if body:
         blocks.append(_section(body))
     if fields:
         blocks.append(_fields(fields))
-    blocks.extend(_extra_blocks(detail_type, detail))
+    if extras:
+        blocks.extend(_extra_blocks(detail_type, detail))
     if next_step:
         blocks.append(_section(f"*Next:* {next_step}"))
     blocks.append(_context(f"`{detail_type}` from `{source}`"))
@@ -175,9 +200,11 @@ def _pipeline_failed(_: str, d: Detail) -> Rendered:
 
 def _project_created(_: str, d: Detail) -> Rendered:
     groups = list(d.get("model_groups") or [])
+    scenario = str(d.get("scenario", "?"))
+    article = "An" if scenario[:1] in {"a", "e", "i", "o", "u"} else "A"  # an advanced project
     return (
         f":tada: Project {d.get('project')} created",
-        f"A {d.get('scenario', '?')} project with the {d.get('registry_backend', '?')} registry. "
+        f"{article} {scenario} project with the {d.get('registry_backend', '?')} registry. "
         f"Its repository ({d.get('git_provider', '?')}) has the seed code on `prod` and a `dev` branch"
         + (f"; model groups: {', '.join(f'`{g}`' for g in groups)}." if groups else "."),
         [

@@ -13,6 +13,7 @@ import base64
 import binascii
 import json
 import re
+import uuid
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Protocol, Self
@@ -344,8 +345,10 @@ class SuiteStore:
         The claim is a lease (``state`` ``running``, ``expires_at`` = ``lease_until``): a run that
         is killed (Lambda's timeout) leaves a claim that the retry of its event may take over once the
         lease has expired. A finished run turns the claim into ``tested`` (:meth:`finish_deployment`),
-        which is never taken over.
+        which is never taken over. The claim's token makes it its own: botocore retries a PutItem
+        whose answer was lost (a 500 after the write) with the same token, and that finds its claim.
         """
+        token = uuid.uuid4().hex
         try:
             self._dynamodb.put_item(
                 TableName=self._table,
@@ -354,10 +357,16 @@ class SuiteStore:
                     "state": {"S": CLAIM_RUNNING},
                     "claimed_at": {"N": str(now)},
                     "expires_at": {"N": str(lease_until)},
+                    "claim_token": {"S": token},
                 },
-                ConditionExpression="attribute_not_exists(pk) OR (#state = :running AND expires_at < :now)",
+                ConditionExpression="attribute_not_exists(pk) OR (#state = :running AND expires_at < :now) "
+                "OR (#state = :running AND claim_token = :token)",
                 ExpressionAttributeNames={"#state": "state"},
-                ExpressionAttributeValues={":running": {"S": CLAIM_RUNNING}, ":now": {"N": str(now)}},
+                ExpressionAttributeValues={
+                    ":running": {"S": CLAIM_RUNNING},
+                    ":now": {"N": str(now)},
+                    ":token": {"S": token},
+                },
             )
         except Exception as error:
             if type(error).__name__ == "ConditionalCheckFailedException":

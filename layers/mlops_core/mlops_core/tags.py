@@ -14,6 +14,9 @@ PROJECT = "mlops:project"
 STAGE = "mlops:stage"
 MANAGED_BY = "mlops:managed-by"
 MODEL_PACKAGE_ARN = "mlops:model-package-arn"
+MLFLOW_MODEL_VERSION = "mlops:mlflow-model-version"
+"""On everything deployed from MLflow: ``models:/{model}/{version}`` (where registry deployments
+carry ``mlops:model-package-arn``)."""
 COMMIT_ID = "mlops:commit-id"
 KEEP_UNTIL = "mlops:keep-until"
 
