@@ -8,11 +8,13 @@ import is done (the child then writes one line, which the parent waits for), so 
 is in every figure, as it is in a Lambda cold start (Lambda's Init Duration: runtime start and the
 handler module's import), and the interpreter's shutdown is not (a Lambda environment is frozen and
 reused, never shut down after an invocation). Functions run with the constant environment variables
-of the template's Globals (e.g. `PYDANTIC_DISABLE_PLUGINS`). Candidates:
+of the template's Globals (e.g. `PYDANTIC_DISABLE_PLUGINS`), and so do the others. Candidates:
 - every function of template.yaml: `import app` with its function directory and the shared layer's
   source (layers/mlops_core) on PYTHONPATH (what Lambda puts on the path), in the project's `.venv`;
 - `import boto3` in the same `.venv` (the baseline: every function needs boto3 anyway). Target: each
   function at most 1.5x this;
+- the floor: boto3, pydantic and Powertools (Logger, Metrics, Idempotency) imported and one pydantic
+  model defined, what any handler built on them pays before its own code;
 - in `.venv-seed` (the environment of the project template, with the SageMaker Python SDK v3 it
   uses): `import boto3` again (that venv's own baseline, so the SDK's ratio compares like with like),
   `import sagemaker` (in SDK v3 only a namespace package: it loads nothing), `import sagemaker.core`
@@ -57,6 +59,16 @@ TARGET_RATIO = 1.5
 IMPORTED = "imported"  # what a candidate's process writes once its import is done
 TARGET_LAYER_MB = 15.0
 BASELINE = "import boto3"
+# What any handler built on boto3, pydantic and Powertools (Logger, Metrics, Idempotency) pays before
+# its own code: the functions' floor. The gap between it and a function is the project's own modules.
+FLOOR = "floor: boto3 + pydantic + Powertools + one model"
+FLOOR_CODE = """import boto3
+from pydantic import BaseModel, ConfigDict, Field
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, idempotent_function
+class Event(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+    detail_type: str = Field(alias="detail-type")"""
 SEED_BASELINE = "import boto3 (.venv-seed)"
 SDK_CANDIDATES = {
     "import sagemaker (.venv-seed)": "import sagemaker",
@@ -135,6 +147,7 @@ class LayerSize:
 
 def candidates(include_sdk: bool = True) -> list[Candidate]:
     found = [Candidate(BASELINE, sys.executable, "import boto3")]
+    found.append(Candidate(FLOOR, sys.executable, FLOOR_CODE))
     found += [
         Candidate(name, sys.executable, "import app", (code_dir, LAYER_SOURCE))
         for name, code_dir in sorted(function_dirs().items())
@@ -157,9 +170,9 @@ def _run(candidate: Candidate, pycache: Path) -> float:
     }
     env["PYTHONPYCACHEPREFIX"] = str(pycache)
     env["AWS_REGION"] = env["AWS_DEFAULT_REGION"] = "us-east-1"  # Lambda sets it; the SDK needs it at import
+    env.update(global_environment())  # e.g. PYDANTIC_DISABLE_PLUGINS, for every candidate alike
     if candidate.path:
         env["PYTHONPATH"] = os.pathsep.join(str(p) for p in candidate.path)
-        env.update(global_environment())
     code = f"{candidate.code}\nimport sys\nsys.stdout.write('{IMPORTED}\\n')\nsys.stdout.flush()"
     started = time.perf_counter()
     command = [candidate.python, "-c", code]
