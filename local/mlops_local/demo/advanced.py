@@ -199,23 +199,7 @@ class Advanced(Story):
             control_plane="the reaper deletes upsell-dev (a dev endpoint nobody asked to keep); champion "
             "is production and is never a candidate.",
         )
-        projects = {p["project"]: p for p in self.nightly_reaper()}
-        mine = projects.get(PROJECT, {})
-        deleted = [e["endpoint_name"] for e in mine.get("deleted") or []]
-        self.check(f"{DEV}: deleted by the reaper", deleted == [DEV] and self.endpoint(DEV) is None)
-        self.check(
-            f"{CHAMPION}: never a candidate, still InService",
-            CHAMPION in (mine.get("production_endpoints") or [])
-            and (self.endpoint(CHAMPION) or {}).get("EndpointStatus") == "InService",
-        )
-        if DEV in deleted:
-            self.removals.append(
-                Removal(
-                    f"endpoint {DEV} (config, model)",
-                    "the endpoint reaper (nightly)",
-                    "nobody asked to keep it",
-                )
-            )
+        self.nightly_reaper(PROJECT, reaped=DEV, production=CHAMPION)
 
     def delete(self, physical_id: str) -> None:
         self.step(

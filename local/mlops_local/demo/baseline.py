@@ -351,30 +351,12 @@ class Baseline(Story):
         arn = (self.endpoint(DEV) or {}).get("EndpointArn")
         if arn:
             self.sagemaker.add_tags(ResourceArn=arn, Tags=[{"Key": "mlops:keep-until", "Value": keep_until}])
-        projects = {p["project"]: p for p in self.nightly_reaper()}
-        mine = projects.get(PROJECT, {})
-        deleted = [e["endpoint_name"] for e in mine.get("deleted") or []]
+        mine = self.nightly_reaper(PROJECT, reaped=FEATURE, production=PROD)
         kept = {e["endpoint_name"]: e["reason"] for e in mine.get("kept") or []}
-        self.check(
-            f"{FEATURE}: deleted by the reaper", deleted == [FEATURE] and self.endpoint(FEATURE) is None
-        )
         self.check(
             f"{DEV}: kept because of its mlops:keep-until tag",
             kept.get(DEV) == "keep-until" and self.endpoint(DEV) is not None,
         )
-        self.check(
-            f"{PROD}: never a candidate, still InService",
-            PROD in (mine.get("production_endpoints") or [])
-            and (self.endpoint(PROD) or {}).get("EndpointStatus") == "InService",
-        )
-        if FEATURE in deleted:
-            self.removals.append(
-                Removal(
-                    f"endpoint {FEATURE} (config, model)",
-                    "the endpoint reaper (nightly)",
-                    "nobody asked to keep it",
-                )
-            )
 
     # 11
     def delete(self, physical_id: str) -> None:

@@ -182,7 +182,24 @@ class Story:
         self.show(trace)
         return trace
 
-    def nightly_reaper(self) -> list[dict[str, Any]]:
+    def nightly_reaper(self, project: str, *, reaped: str, production: str) -> dict[str, Any]:
+        """The reaper's schedule fires; checks that it deleted ``reaped`` and left the ``production``
+        endpoint alone, and returns ``project``'s part of its ``Endpoints Reaped`` summary."""
+        projects = {p["project"]: p for p in self._reaper_summary()}
+        mine = projects.get(project, {})
+        deleted = [e["endpoint_name"] for e in mine.get("deleted") or []]
+        self.check(f"{reaped}: deleted by the reaper", deleted == [reaped] and self.endpoint(reaped) is None)
+        self.check(
+            f"{production}: never a candidate, still InService",
+            production in (mine.get("production_endpoints") or [])
+            and (self.endpoint(production) or {}).get("EndpointStatus") == "InService",
+        )
+        if reaped in deleted:
+            what, by = f"endpoint {reaped} (config, model)", "the endpoint reaper (nightly)"
+            self.removals.append(Removal(what, by, "nobody asked to keep it"))
+        return dict(mine)
+
+    def _reaper_summary(self) -> list[dict[str, Any]]:
         """The reaper's schedule fires (a Schedule targets the function directly, not through a rule);
         the projects of its ``Endpoints Reaped`` summary."""
         schedule = {
