@@ -71,6 +71,15 @@ def test_parameters_reach_the_deployed_environment() -> None:
         assert cloud.session.client("iam").get_role(RoleName=role_name)["Role"]["Arn"].endswith(role_name)
 
 
+@pytest.mark.parametrize(("parameter", "reserved"), [(None, 5), ("3", 3), ("0", None)])
+def test_the_public_watcher_reserves_concurrency_unless_told_not_to(parameter, reserved) -> None:
+    parameters = {} if parameter is None else {"MlflowWatcherReservedConcurrency": parameter}
+    with LocalCloud(parameters=parameters) as cloud:
+        watcher = cloud.functions["MlflowAliasWatcherFunction"].name
+        concurrency = cloud.session.client("lambda").get_function_concurrency(FunctionName=watcher)
+        assert concurrency.get("ReservedConcurrentExecutions") == reserved
+
+
 def test_a_wiring_mistake_fails_the_deployment_with_its_reason(tmp_path: Path) -> None:
     template = write_echo_stack(tmp_path, ECHO_TEMPLATE.replace("!Ref Bus", "!GetAtt Buss.Arn"))
     with pytest.raises(DeploymentError, match=r"ROLLBACK_COMPLETE.*undefined resource Buss"):
