@@ -7,12 +7,13 @@ them as they would validate JSON.
 
 from __future__ import annotations
 
-import uuid
 from decimal import Decimal
 from typing import Any, Protocol
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
+
+from mlops_core.conditional_writes import WRITE_TOKEN, put_item_if
 
 META = "META"
 PENDING = "PENDING"
@@ -92,7 +93,7 @@ class ConfigTable:
     def get_pending_deployment(self, endpoint_name: str) -> dict[str, Any] | None:
         pending = self._get(pending_deployment_key(endpoint_name))
         if pending is not None:
-            pending.pop("write_token", None)
+            pending.pop(WRITE_TOKEN, None)
         return pending
 
     def put_pending_deployment(self, endpoint_name: str, deployment: dict[str, Any], *, version: int) -> bool:
@@ -118,27 +119,14 @@ class ConfigTable:
     def _put_pending(
         self, endpoint_name: str, deployment: dict[str, Any], version: int, condition: str
     ) -> bool:
-        # The write's token: botocore retries a PutItem whose answer was lost (a 500 after the write)
-        # with the same token, and that finds its own write instead of "already pending".
-        token = uuid.uuid4().hex
-        item = {
-            **pending_deployment_key(endpoint_name),
-            **deployment,
-            "model_package_version": version,
-            "write_token": token,
-        }
-        try:
-            self._client.put_item(
-                TableName=self._table_name,
-                Item=_to_dynamodb(item),
-                ConditionExpression=f"({condition}) OR write_token = :token",
-                ExpressionAttributeValues={":version": {"N": str(version)}, ":token": {"S": token}},
-            )
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        item = {**pending_deployment_key(endpoint_name), **deployment, "model_package_version": version}
+        return put_item_if(
+            self._client,
+            TableName=self._table_name,
+            Item=_to_dynamodb(item),
+            ConditionExpression=condition,
+            ExpressionAttributeValues={":version": {"N": str(version)}},
+        )
 
     def delete_pending_deployment(self, endpoint_name: str, *, version: int) -> None:
         """Delete the pending deployment if it is still this version (a newer one stays)."""

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import uuid
 from collections.abc import Callable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ValidationError
 
 from mlops_core.aws_clients import ClientFactory
+from mlops_core.conditional_writes import with_write_token
 from mlops_core.observability import MetricUnit, logger, metrics
 from mlops_core.publisher import EventPublisher
 from mlops_core.settings import ControlPlaneSettings
@@ -48,44 +48,24 @@ MAX_RESULT_CHARACTERS = 100_000
 current_lambda_context: ContextVar[LambdaContext | None] = ContextVar("current_lambda_context", default=None)
 
 
-CLAIM_TOKEN_ATTRIBUTE = "claim_token"
-
-
 class ClaimingClient:
     """The idempotency store's DynamoDB client: each claim on an event id (Powertools' conditional
-    PutItem of an ``INPROGRESS`` record) carries a token of its own, and an in-progress record that
-    carries the same token is the claim's own.
+    PutItem of an ``INPROGRESS`` record) carries a write token of its own
+    (:func:`~mlops_core.conditional_writes.with_write_token`).
 
-    botocore retries a request with the same parameters, token included. Without it, a claim whose
-    PutItem succeeded but whose answer was lost (a 500 after the write) is retried, refused by its
-    own record, and the event is reported "already in progress" until the record's in-progress
-    expiry (the function's timeout): Lambda's retries come sooner, fail the same way, and the event
-    ends in the on-failure queue. Any other claim (a redelivery, a concurrent copy of the event) has
-    another token, so it still waits or gets the stored result. Everything else is the wrapped
-    client's."""
+    Without it, a claim whose PutItem succeeded but whose answer was lost (a 500 after the write) is
+    retried, refused by its own record, and the event is reported "already in progress" until the
+    record's in-progress expiry (the function's timeout): Lambda's retries come sooner, fail the same
+    way, and the event ends in the on-failure queue. Any other claim (a redelivery, a concurrent copy
+    of the event) has another token, so it still waits or gets the stored result. Everything else is
+    the wrapped client's."""
 
     def __init__(self, client: Any) -> None:
         self._client = client
 
     def put_item(self, **request: Any) -> Any:
         if "ConditionExpression" in request:
-            token = uuid.uuid4().hex
-            request = {
-                **request,
-                "Item": {**request["Item"], CLAIM_TOKEN_ATTRIBUTE: {"S": token}},
-                "ConditionExpression": f"({request['ConditionExpression']}) OR "
-                "(#claim_status = :claim_in_progress AND #claim_token = :claim_token)",
-                "ExpressionAttributeNames": {
-                    **request.get("ExpressionAttributeNames", {}),
-                    "#claim_status": "status",
-                    "#claim_token": CLAIM_TOKEN_ATTRIBUTE,
-                },
-                "ExpressionAttributeValues": {
-                    **request.get("ExpressionAttributeValues", {}),
-                    ":claim_in_progress": {"S": "INPROGRESS"},
-                    ":claim_token": {"S": token},
-                },
-            }
+            request = with_write_token(request)
         return self._client.put_item(**request)
 
     def __getattr__(self, name: str) -> Any:

@@ -12,7 +12,6 @@ from typing import Any
 
 MLFLOW_KEY_PREFIX = "MLFLOW#"
 ALIAS_KEY_PREFIX = "ALIAS#"
-WRITE_TOKEN = "write_token"  # the token of the write that made an item (see AliasStateTable.record)
 
 
 def model_version_uri(name: str, version: int) -> str:

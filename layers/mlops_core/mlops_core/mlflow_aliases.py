@@ -15,7 +15,6 @@ the state stays as it was for the next run.
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,13 +23,13 @@ from typing import Any, Protocol
 
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-from botocore.exceptions import ClientError
 
 from mlops_core.aws_clients import ClientFactory
 from mlops_core.aws_events import ScheduledEvent
+from mlops_core.conditional_writes import put_item_if
 from mlops_core.domain_events import MlflowModelAliasChanged
 from mlops_core.event_function import Outcome
-from mlops_core.mlflow_alias_state import WRITE_TOKEN, SeenAliasVersions, alias_key
+from mlops_core.mlflow_alias_state import SeenAliasVersions, alias_key
 from mlops_core.mlflow_registry import MlflowRegistry, MlflowRegistryPort, ModelVersion
 from mlops_core.observability import logger
 from mlops_core.projects import PROJECT_KEY_PREFIX, PROJECT_META, ProjectRecord, RegistryBackend
@@ -152,60 +151,46 @@ class AliasStateTable(SeenAliasVersions):
     def record(self, model: str, alias: str, *, old: int | None, new: int | None) -> bool:
         """Compare-and-set: ``alias`` goes from ``old`` to ``new`` only if it still says ``old``.
 
-        A removed alias is kept as a tombstone (an item without ``version``), and every write carries
-        its own token: botocore retries a write whose answer was lost (a 500 after it was applied) with
-        the same token, and that finds its own write instead of reporting the change as someone else's,
-        which would drop it (no event, no deployment)."""
-        token = uuid.uuid4().hex
-        key = {name: {"S": value} for name, value in alias_key(model, alias).items()}
-        expected = "attribute_not_exists(version)" if old is None else "version = :old"
-        values: dict[str, Any] = {":token": {"S": token}}
-        if old is not None:
-            values[":old"] = {"N": str(old)}
+        A removed alias is kept as a tombstone (an item without ``version``), so that removing it is a
+        conditional PutItem too, which a retry whose answer was lost recognises as its own
+        (:func:`~mlops_core.conditional_writes.put_item_if`) instead of taking the change for someone
+        else's and dropping it (no event, no deployment)."""
         item = {
-            **key,
+            **{name: {"S": value} for name, value in alias_key(model, alias).items()},
             "model": {"S": model},
             "alias": {"S": alias},
             "seen_at": {"S": datetime.now(UTC).isoformat(timespec="seconds")},
-            WRITE_TOKEN: {"S": token},
         }
         if new is not None:
             item["version"] = {"N": str(new)}
-        try:
-            self._dynamodb.put_item(
+        if old is None:
+            return put_item_if(
+                self._dynamodb,
                 TableName=self._config_table,
                 Item=item,
-                ConditionExpression=f"{expected} OR {WRITE_TOKEN} = :token",
-                ExpressionAttributeValues=values,
+                ConditionExpression="attribute_not_exists(version)",
             )
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return put_item_if(
+            self._dynamodb,
+            TableName=self._config_table,
+            Item=item,
+            ConditionExpression="version = :old",
+            ExpressionAttributeValues={":old": {"N": str(old)}},
+        )
 
     def claim_delivery(self, delivery_id: str) -> bool:
-        """First sight of a webhook delivery id (kept a day, like the functions' idempotency records).
-        The claim's token makes a retried PutItem whose answer was lost find its own claim."""
+        """First sight of a webhook delivery id (kept a day, like the functions' idempotency records)."""
         expiration = int(datetime.now(UTC).timestamp()) + DELIVERY_WINDOW_SECONDS
-        token = uuid.uuid4().hex
-        try:
-            self._dynamodb.put_item(
-                TableName=self._idempotency_table,
-                Item={
-                    "id": {"S": DELIVERY_KEY_PREFIX + delivery_id},
-                    "expiration": {"N": str(expiration)},
-                    "status": {"S": "COMPLETED"},
-                    WRITE_TOKEN: {"S": token},
-                },
-                ConditionExpression=f"attribute_not_exists(id) OR {WRITE_TOKEN} = :token",
-                ExpressionAttributeValues={":token": {"S": token}},
-            )
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return put_item_if(
+            self._dynamodb,
+            TableName=self._idempotency_table,
+            Item={
+                "id": {"S": DELIVERY_KEY_PREFIX + delivery_id},
+                "expiration": {"N": str(expiration)},
+                "status": {"S": "COMPLETED"},
+            },
+            ConditionExpression="attribute_not_exists(id)",
+        )
 
     def release_delivery(self, delivery_id: str) -> None:
         self._dynamodb.delete_item(

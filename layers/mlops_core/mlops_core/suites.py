@@ -13,12 +13,13 @@ import base64
 import binascii
 import json
 import re
-import uuid
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Protocol, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from mlops_core.conditional_writes import put_item_if
 
 TESTS_SORT_KEY = "TESTS"
 RUN_SORT_KEY_PREFIX = "RUN#"
@@ -345,34 +346,22 @@ class SuiteStore:
         The claim is a lease (``state`` ``running``, ``expires_at`` = ``lease_until``): a run that
         is killed (Lambda's timeout) leaves a claim that the retry of its event may take over once the
         lease has expired. A finished run turns the claim into ``tested`` (:meth:`finish_deployment`),
-        which is never taken over. The claim's token makes it its own: botocore retries a PutItem
-        whose answer was lost (a 500 after the write) with the same token, and that finds its claim.
+        which is never taken over. A retry of a claim whose answer was lost finds its own claim
+        (:func:`~mlops_core.conditional_writes.put_item_if`).
         """
-        token = uuid.uuid4().hex
-        try:
-            self._dynamodb.put_item(
-                TableName=self._table,
-                Item={
-                    **self._claim_key(endpoint_name, endpoint_config_name),
-                    "state": {"S": CLAIM_RUNNING},
-                    "claimed_at": {"N": str(now)},
-                    "expires_at": {"N": str(lease_until)},
-                    "claim_token": {"S": token},
-                },
-                ConditionExpression="attribute_not_exists(pk) OR (#state = :running AND expires_at < :now) "
-                "OR (#state = :running AND claim_token = :token)",
-                ExpressionAttributeNames={"#state": "state"},
-                ExpressionAttributeValues={
-                    ":running": {"S": CLAIM_RUNNING},
-                    ":now": {"N": str(now)},
-                    ":token": {"S": token},
-                },
-            )
-        except Exception as error:
-            if type(error).__name__ == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return put_item_if(
+            self._dynamodb,
+            TableName=self._table,
+            Item={
+                **self._claim_key(endpoint_name, endpoint_config_name),
+                "state": {"S": CLAIM_RUNNING},
+                "claimed_at": {"N": str(now)},
+                "expires_at": {"N": str(lease_until)},
+            },
+            ConditionExpression="attribute_not_exists(pk) OR (#state = :running AND expires_at < :now)",
+            ExpressionAttributeNames={"#state": "state"},
+            ExpressionAttributeValues={":running": {"S": CLAIM_RUNNING}, ":now": {"N": str(now)}},
+        )
 
     def deployment_claim(self, endpoint_name: str, endpoint_config_name: str) -> dict[str, Any] | None:
         """The claim on a deployment as plain values (``state``, ``expires_at``), or None."""
