@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from mlops_local.demo.repository import WorkingCopy, branches
+from mlops_local.demo.repository import WorkingCopy
 from mlops_local.demo.story import Story, events_of, version_label
 from mlops_local.demo.summary import Removal
 from mlops_local.demo_model import GOOD_MODEL
@@ -56,20 +56,8 @@ class Advanced(Story):
             control_plane="the lifecycle function creates the repository, the groups feature, dev, "
             "champion and challenger (no prod: champion and challenger replace it) and the record.",
         )
-        answer, trace = self.create_project(PROPERTIES)
-        self.out(f"    Custom resource answer: {answer.status}, physical id {answer.physical_id}")
-        self.show(trace)
-        repository = self.cloud.git_root / f"{PROJECT}.git"
-        heads = branches(repository) if repository.exists() else {}
-        record = self.record(PROJECT) or {}
-        self.out(
-            f"    Repository {repository.name}: "
-            + ", ".join(f"{b} {s[:7]}" for b, s in sorted(heads.items()))
-        )
-        self.out(
-            f"    Model groups: {', '.join(sorted(g for g in self.groups() if g.startswith(PROJECT + '-')))}"
-        )
-        self.check(f"{PROJECT}: the custom resource answered SUCCESS", answer.status == "SUCCESS")
+        created = self.create_project(PROJECT, PROPERTIES)
+        record = created.record
         self.check(
             f"{PROJECT}: model groups feature, dev, champion and challenger exist, and no prod group",
             {FEATURE, DEV, CHAMPION, CHALLENGER} <= self.groups() and f"{PROJECT}-prod" not in self.groups(),
@@ -79,7 +67,7 @@ class Advanced(Story):
             record.get("scenario") == "advanced"
             and (record.get("deployment_defaults") or {}).get("challenger", {}).get("strategy") == "shadow",
         )
-        return answer.physical_id
+        return created.physical_id
 
     def dev_release(self, copy: WorkingCopy) -> str:
         self.step(
@@ -209,11 +197,7 @@ class Advanced(Story):
             "the feature group because it is empty (ModelGroupRetention delete-if-empty), keeps the groups "
             "that hold versions, and marks the record deleted.",
         )
-        answer, trace = self.delete_project(PROPERTIES, physical_id)
-        self.out(f"    Custom resource answer: {answer.status}")
-        self.show(trace)
-        [deleted] = [e["detail"] for e in events_of(trace, "Project Deleted", project=PROJECT)] or [{}]
-        self.check(f"{PROJECT}: the Delete answered SUCCESS", answer.status == "SUCCESS")
+        deleted = self.delete_project(PROJECT, PROPERTIES, physical_id)
         self.check(
             f"{PROJECT}: the empty feature group was deleted, the others kept",
             list(deleted.get("model_groups_deleted") or []) == [FEATURE]

@@ -13,7 +13,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from mlops_local.demo.repository import WorkingCopy, branches
+from mlops_local.demo.repository import WorkingCopy
 from mlops_local.demo.story import Story, events_of, in_service, version_label
 from mlops_local.demo.summary import Removal
 from mlops_local.demo_model import BROKEN_MODEL, GOOD_MODEL
@@ -67,20 +67,8 @@ class Baseline(Story):
             "creates the repository (seed code on prod, dev branched from it), one model group per stage, "
             "and the project record the other functions read.",
         )
-        answer, trace = self.create_project(PROPERTIES)
-        self.out(f"    Custom resource answer: {answer.status}, physical id {answer.physical_id}")
-        self.show(trace)
-        repository = self.cloud.git_root / f"{PROJECT}.git"
-        heads = branches(repository) if repository.exists() else {}
-        record = self.record(PROJECT) or {}
-        self.out(
-            f"    Repository {repository.name}: "
-            + ", ".join(f"{b} {s[:7]}" for b, s in sorted(heads.items()))
-        )
-        self.out(
-            f"    Model groups: {', '.join(sorted(g for g in self.groups() if g.startswith(PROJECT + '-')))}"
-        )
-        self.check(f"{PROJECT}: the custom resource answered SUCCESS", answer.status == "SUCCESS")
+        created = self.create_project(PROJECT, PROPERTIES)
+        heads, record = created.heads, created.record
         self.check(
             f"{PROJECT}: the repository has prod and dev at the same seed commit",
             set(heads) == {"prod", "dev"} and heads["prod"] == heads["dev"],
@@ -92,8 +80,10 @@ class Baseline(Story):
             f"{PROJECT}: the project record is active and rejects versions that fail their tests",
             record.get("status") == "active" and record.get("reject_on_test_failure") is True,
         )
-        self.check(f"{PROJECT}: Slack heard of the new project", bool(events_of(trace, "Project Created")))
-        return answer.physical_id
+        self.check(
+            f"{PROJECT}: Slack heard of the new project", bool(events_of(created.trace, "Project Created"))
+        )
+        return created.physical_id
 
     # 2
     def feature(self, copy: WorkingCopy) -> None:
@@ -368,12 +358,8 @@ class Baseline(Story):
             "three hold versions, so they stay); the record is marked deleted. Endpoints are not the "
             "project's to delete: churn-prod keeps serving, churn-dev waits for the reaper.",
         )
-        answer, trace = self.delete_project(PROPERTIES, physical_id)
-        self.out(f"    Custom resource answer: {answer.status}")
-        self.show(trace)
-        [deleted] = [e["detail"] for e in events_of(trace, "Project Deleted", project=PROJECT)] or [{}]
+        deleted = self.delete_project(PROJECT, PROPERTIES, physical_id)
         archived = self.cloud.git_root / "archived" / f"{PROJECT}.git"
-        self.check(f"{PROJECT}: the Delete answered SUCCESS", answer.status == "SUCCESS")
         self.check(
             f"{PROJECT}: the repository was archived",
             deleted.get("repository") == "archived"

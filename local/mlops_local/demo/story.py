@@ -20,8 +20,7 @@ from botocore.exceptions import ClientError
 from mlops_core.suite_tool import write_suite
 
 from mlops_local import LocalCloud
-from mlops_local.cloud import CustomResourceAnswer
-from mlops_local.demo.repository import WorkingCopy
+from mlops_local.demo.repository import WorkingCopy, branches
 from mlops_local.demo.slack_text import BOLD, RESET, slack_lines
 from mlops_local.demo.summary import Removal
 from mlops_local.demo_model import DEMO_SUITE, register_demo_version
@@ -36,6 +35,16 @@ STORY_SUITE: dict[str, Any] = {
     **DEMO_SUITE,
     "load": {**DEMO_SUITE["load"], "requests": 24, "concurrency": 4},
 }
+
+
+@dataclass(frozen=True)
+class ProjectCreation:
+    """What a project's creation left, as the story shows it."""
+
+    physical_id: str
+    trace: Trace
+    heads: dict[str, str]  # branch -> commit of the project's repository
+    record: dict[str, Any]  # the project record in the config table
 
 
 @dataclass(frozen=True)
@@ -121,20 +130,38 @@ class Story:
         self.show(trace, label)
         return trace
 
-    def create_project(self, properties: dict[str, Any]) -> tuple[CustomResourceAnswer, Trace]:
-        """The Service Catalog product's CloudFormation custom resource, Create; its answer."""
+    def create_project(self, project: str, properties: dict[str, Any]) -> ProjectCreation:
+        """The Service Catalog product's CloudFormation custom resource, Create: its answer (checked),
+        what followed, and the repository, model groups and record it made."""
         answer = self.cloud.request_custom_resource(
             LIFECYCLE, "Create", properties, logical_id="MlopsProject"
         )
-        return answer, self.cloud.settle()
+        self.out(f"    Custom resource answer: {answer.status}, physical id {answer.physical_id}")
+        trace = self.cloud.settle()
+        self.show(trace)
+        repository = self.cloud.git_root / f"{project}.git"
+        heads = branches(repository) if repository.exists() else {}
+        self.out(
+            f"    Repository {repository.name}: "
+            + ", ".join(f"{b} {s[:7]}" for b, s in sorted(heads.items()))
+        )
+        groups = sorted(g for g in self.groups() if g.startswith(project + "-"))
+        self.out(f"    Model groups: {', '.join(groups)}")
+        self.check(f"{project}: the custom resource answered SUCCESS", answer.status == "SUCCESS")
+        return ProjectCreation(answer.physical_id, trace, heads, self.record(project) or {})
 
-    def delete_project(
-        self, properties: dict[str, Any], physical_id: str
-    ) -> tuple[CustomResourceAnswer, Trace]:
+    def delete_project(self, project: str, properties: dict[str, Any], physical_id: str) -> dict[str, Any]:
+        """The custom resource, Delete: its answer (checked), what followed; the ``Project Deleted``
+        event's detail (empty if none came)."""
         answer = self.cloud.request_custom_resource(
             LIFECYCLE, "Delete", properties, physical_id=physical_id, logical_id="MlopsProject"
         )
-        return answer, self.cloud.settle()
+        self.out(f"    Custom resource answer: {answer.status}")
+        trace = self.cloud.settle()
+        self.show(trace)
+        self.check(f"{project}: the Delete answered SUCCESS", answer.status == "SUCCESS")
+        [deleted] = [e["detail"] for e in events_of(trace, "Project Deleted", project=project)] or [{}]
+        return dict(deleted)
 
     def clone(self, project: str) -> WorkingCopy:
         return WorkingCopy(self.cloud.git_root / f"{project}.git", self.workdir / project)
