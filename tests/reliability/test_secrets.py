@@ -15,11 +15,9 @@ from __future__ import annotations
 import base64
 import json
 import socket
-import threading
 import time
 import uuid
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import quote
 
@@ -30,7 +28,7 @@ from mlops_local.runtime import Invocation
 
 from tests.reliability.conftest import put_project, register, set_status
 from tests.unit.test_git_providers import TOKEN as FAKE_GITHUB_TOKEN
-from tests.unit.test_git_providers import FakeGitHub
+from tests.unit.test_git_providers import FakeGitHub, FakeGitHubServer
 
 SLACK_TOKEN = "XsLaCkToKeN+/=7Q1"
 PROJECT_SLACK_TOKEN = "PrOjEcTsLaCk+/=9Z2"
@@ -67,32 +65,8 @@ class TokenCheckingGitHub(FakeGitHub):
 @pytest.fixture(scope="module")
 def github() -> Iterator[tuple[TokenCheckingGitHub, str]]:
     fake = TokenCheckingGitHub()
-
-    class Handler(BaseHTTPRequestHandler):
-        def _serve(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = json.loads(self.rfile.read(length)) if length else None
-            status, answer = fake.handle(self.command, self.path, body, self.headers.get("Authorization", ""))
-            payload = b"" if answer is None else json.dumps(answer).encode()
-            self.send_response(status)
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _serve
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
-    thread.start()
-    try:
-        yield fake, f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    with FakeGitHubServer(fake) as server:
+        yield fake, server.base_url
 
 
 @pytest.fixture(scope="module")

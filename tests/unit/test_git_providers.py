@@ -7,10 +7,9 @@ import base64
 import hashlib
 import json
 import subprocess
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +28,7 @@ from mlops_core.git_providers import (
     secrets_manager_token,
 )
 from mlops_core.projects import RepositoryRetention
+from mlops_local.loopback import LoopbackServer, answer
 from moto import mock_aws
 
 SEED = (
@@ -428,35 +428,38 @@ class FakeGitHub:
         return {key: value for key, value in self.repositories[name].items() if key != "refs"}
 
 
+class FakeGitHubServer(LoopbackServer):
+    """Serves a FakeGitHub's REST API on a loopback port."""
+
+    THREAD_NAME = "fake-github"
+
+    def __init__(self, fake: FakeGitHub) -> None:
+        self.fake = fake
+        self._listen()
+
+    def _request_handler(self) -> type[BaseHTTPRequestHandler]:
+        fake = self.fake
+
+        class Handler(BaseHTTPRequestHandler):
+            def _serve(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = json.loads(self.rfile.read(length)) if length else None
+                authorization = self.headers.get("Authorization", "")
+                status, payload = fake.handle(self.command, self.path, body, authorization)
+                answer(self, status, b"" if payload is None else json.dumps(payload).encode())
+
+            do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _serve
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        return Handler
+
+
 @pytest.fixture
 def github() -> Iterator[tuple[FakeGitHub, str]]:
-    fake = FakeGitHub()
-
-    class Handler(BaseHTTPRequestHandler):
-        def _serve(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = json.loads(self.rfile.read(length)) if length else None
-            status, answer = fake.handle(self.command, self.path, body, self.headers.get("Authorization", ""))
-            payload = b"" if answer is None else json.dumps(answer).encode()
-            self.send_response(status)
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _serve
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
-    thread.start()
-    try:
-        yield fake, f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    with FakeGitHubServer(FakeGitHub()) as server:
+        yield server.fake, server.base_url
 
 
 def test_github_repository_gets_the_seed_on_a_protected_prod_and_dev_once(github):
