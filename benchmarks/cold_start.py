@@ -38,6 +38,7 @@ changed), and the size of its zip (deflate, level 6, as `sam package` would uplo
 from __future__ import annotations
 
 import argparse
+import functools
 import io
 import os
 import subprocess
@@ -88,6 +89,7 @@ def _template() -> dict:
     return yaml.load((REPO / "template.yaml").read_text(), Loader=_TemplateLoader)
 
 
+@functools.cache
 def global_environment() -> dict[str, str]:
     """The template's Globals variables that are plain strings (references are left out)."""
     variables = _template().get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
@@ -228,10 +230,11 @@ def main() -> int:
     parser.add_argument("--no-sdk", action="store_true", help="skip the SageMaker SDK candidates")
     args = parser.parse_args()
     result = measure(args.runs, include_sdk=not args.no_sdk)
+    width = max(len(candidate.name) for candidate in result.candidates)
     for candidate in result.candidates:
         ms = Spread.of(result.samples_ms[candidate.name]).format(0, " ms")
         ratio = Spread.of(result.ratios(candidate.name)).format(2, "x")
-        print(f"{candidate.name:36} {ms:36} {ratio} {candidate.baseline}")
+        print(f"{candidate.name:{width}} {ms:36} {ratio} {candidate.baseline}")
     size = layer_size()
     if size is None:
         print("built CoreLayer: not built (run `make build`)")
