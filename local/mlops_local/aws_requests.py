@@ -158,7 +158,7 @@ class AwsRequestLayer:
                 self._fault_plan = None
 
 
-def is_mutating(service: str, operation: str) -> bool:
+def is_mutating(operation: str) -> bool:
     method, _, _path = operation.partition(" ")
     if method.isupper() and _path.startswith("/"):
         return method not in READ_ONLY_METHODS
@@ -170,7 +170,7 @@ def _named(environ: dict[str, Any]) -> AwsRequest:
     scope = _CREDENTIAL_SCOPE.search(authorization.replace("%2F", "/"))
     service = scope.group(1) if scope else "unknown"
     operation = _operation(environ)
-    return AwsRequest(service, operation, is_mutating(service, operation))
+    return AwsRequest(service, operation, is_mutating(operation))
 
 
 def _operation(environ: dict[str, Any]) -> str:

@@ -49,7 +49,7 @@ def test_requests_are_named_by_service_and_operation_and_judged_mutating_or_not(
     ],
 )
 def test_what_counts_as_mutating(operation: str, mutating: bool):
-    assert is_mutating("any", operation) is mutating
+    assert is_mutating(operation) is mutating
 
 
 @pytest.mark.parametrize(
