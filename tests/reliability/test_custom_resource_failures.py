@@ -9,14 +9,17 @@ C2  envelope missing StackId/RequestId/LogicalResourceId, unknown RequestType:
     FAILED answered directly (crhelper would answer an empty URL) ..................... test_malformed_envelope
 C3  that direct answer cannot be delivered (refused, or an HTTP error): three attempts, logged,
     ``Answered: False``, nothing raised ........................................ test_direct_answer_fails
-C4  the request does not validate (ServiceToken, ResourceType, properties not an object) test_malformed_request
-C5  the function is misconfigured (settings from the environment): FAILED naming them  test_misconfigured
+C4  the request does not validate (ServiceToken, ResourceType, properties not an object): FAILED;
+    Delete SUCCESS touching nothing ............................................ test_malformed_request
+C5  the function is misconfigured (settings from the environment): FAILED naming them; Delete SUCCESS
+    touching nothing, the note naming them ....................................... test_misconfigured
 C6  the operation raises: FAILED with its message, cut to 256 characters keeping the start
     (P1-P6 below, and ...................................................... test_long_reasons_keep_their_start)
 C7  publishing the domain events fails: Create/Update FAILED; Delete SUCCESS with a note test_events_not_published
-C8  the Lambda is about to time out: crhelper's timer answers FAILED first ......... test_near_the_timeout
-P1  invalid properties: Create/Update FAILED; Delete SUCCESS touching nothing, or FAILED when it
-    names this function's project ............................................... test_invalid_properties
+C8  the Lambda is about to time out: crhelper's timer answers FAILED first; a Delete's SUCCESS
+    (nothing more deleted) ........................................................ test_near_the_timeout
+P1  invalid properties: Create/Update FAILED; Delete SUCCESS touching nothing, also when it names
+    this function's project (a FAILED Delete would block the stack's deletion) ... test_invalid_properties
 P2  Update: rename, scenario downgrade, repository move: FAILED ..................... test_update_refusals
 P3  Create: the name belongs to another project id: FAILED .......................... test_update_refusals
 P4  git provider errors (GitHub not configured, its token secret missing, CodeCommit failing)
@@ -173,6 +176,15 @@ def test_malformed_request(cloud: LocalCloud, broken: dict[str, Any], named: str
     assert answer["Reason"].startswith("malformed custom resource request")
     assert named in answer["Reason"]
     assert [r for r in requests if r.mutating] == []
+    # The same request as a Delete never blocks the stack's deletion: SUCCESS, nothing touched.
+    event, key = request(cloud, "Delete", PhysicalResourceId="mlops-project:x", **broken)
+    with cloud.recording_aws_requests() as requests:
+        cloud.invoke(FUNCTION, event)
+    answer = the_answer(cloud, key)
+    assert answer["Status"] == "SUCCESS"
+    assert answer["Reason"].startswith("nothing deleted: malformed custom resource request")
+    assert named in answer["Reason"]
+    assert [r for r in requests if r.mutating] == []
 
 
 def variant(
@@ -196,6 +208,13 @@ def test_misconfigured(cloud: LocalCloud, monkeypatch: pytest.MonkeyPatch) -> No
     assert "CONFIG_TABLE_NAME" in answer["Reason"]
     assert "DEFAULT_GIT_PROVIDER" in answer["Reason"]
     assert [r for r in requests if r.mutating] == []
+    event, key = request(cloud, "Delete", PhysicalResourceId="mlops-project:x")
+    with cloud.recording_aws_requests() as requests:
+        cloud.invoke(function, event)
+    answer = the_answer(cloud, key)
+    assert answer["Status"] == "SUCCESS"
+    assert answer["Reason"].startswith("nothing deleted: project-lifecycle is misconfigured: check variables")
+    assert [r for r in requests if r.mutating] == []
 
 
 # ----------------------------------------------------------------------------------------------- P1
@@ -217,10 +236,15 @@ def test_invalid_properties(cloud: LocalCloud) -> None:
         "nothing deleted: the request's properties are invalid, so its Create made nothing",
     )
     assert [r for r in requests if r.mutating] == []
-    # A Delete naming this function's own project with invalid properties is refused: it may be ours.
-    named = ask(cloud, "Delete", bad, physical_id="mlops-project:Bad_Name")
-    assert named["Status"] == "FAILED"
-    assert named["Reason"].startswith("invalid properties:")
+    # A Delete naming this function's own project with invalid properties (rules an older version did not
+    # have, say) may be of a project it made: kept as it is, and the stack's deletion goes on.
+    with cloud.recording_aws_requests() as requests:
+        named = ask(cloud, "Delete", bad, physical_id="mlops-project:Bad_Name")
+    assert named["Status"] == "SUCCESS"
+    assert named["Reason"].startswith(
+        "nothing deleted: the request's invalid properties: SageMakerProjectName"
+    )
+    assert [r for r in requests if r.mutating] == []
 
 
 def test_long_reasons_keep_their_start(cloud: LocalCloud) -> None:
@@ -367,3 +391,21 @@ def test_near_the_timeout(cloud: LocalCloud, monkeypatch: pytest.MonkeyPatch) ->
     assert (answer["Status"], answer["Reason"]) == ("FAILED", "Execution timed out")
     assert answer["RequestId"] == event["RequestId"]
     assert json.dumps(answer)  # a well-formed answer
+    # A Delete that runs out of time does not block the stack's deletion: what is left stays.
+    name, created_answer = created(cloud)
+    delete, delete_key = request(
+        cloud,
+        "Delete",
+        ResourceProperties=properties(name),
+        PhysicalResourceId=created_answer["PhysicalResourceId"],
+    )
+    original_retire = LocalGitProvider.retire_repository
+
+    def slow_retire(self: LocalGitProvider, *args: Any, **kwargs: Any) -> Any:
+        assert receiver.response(delete_key, wait_seconds=30) is not None
+        return original_retire(self, *args, **kwargs)
+
+    monkeypatch.setattr(LocalGitProvider, "retire_repository", slow_retire)
+    assert cloud.invoke(FUNCTION, delete).succeeded
+    answer = the_answer(cloud, delete_key)
+    assert (answer["Status"], answer["Reason"]) == ("SUCCESS", "nothing more deleted: Execution timed out")

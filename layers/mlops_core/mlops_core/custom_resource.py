@@ -13,8 +13,10 @@ the request's pre-signed ``ResponseURL``; without one the stack hangs for an hou
   would then answer an empty URL forever, or, on a warm Lambda, the previous request's URL):
   without an HTTPS ``ResponseURL`` nothing can be answered, so it is logged and dropped; with one,
   the request is answered FAILED directly, naming what is missing;
-- on Delete, a failure to publish the domain events does not fail the answer (a FAILED Delete
-  leaves the stack DELETE_FAILED): it is logged and reported in the answer's ``Reason`` and
+- a Delete is never answered FAILED, since a FAILED Delete leaves the stack (and the provisioned
+  product) in DELETE_FAILED: an invalid request, a misconfigured function, an operation that raises,
+  a failure to publish the domain events, or the timer's answer near the timeout, each becomes
+  SUCCESS with nothing (more) deleted, logged and reported in the answer's ``Reason`` and
   ``Data.Notes``, like the operation's own :attr:`ResourceOutcome.notes`;
 - dependencies (settings validated from the environment, clients, the service) are built on
   first use, never at import; a misconfigured function answers FAILED naming the variable;
@@ -134,7 +136,7 @@ class CustomResourceFunction(Generic[SettingsT, ServiceT]):
             return {"Status": "FAILED", "Reason": reason, "Answered": answered}
         helper = self._cfn_helper()
         assert self._answer_once is not None
-        self._answer_once.reset()
+        self._answer_once.reset(deleting=event["RequestType"] == "Delete")
         helper(event, context)
         metrics.add_metric(name=f"Outcome.{helper.Status}", unit=MetricUnit.Count, value=1)
         return {
@@ -178,6 +180,8 @@ class CustomResourceFunction(Generic[SettingsT, ServiceT]):
             except Exception as error:
                 logger.exception(f"{request_type} failed: {error}")
                 metrics.add_metric(name="Errors", unit=MetricUnit.Count, value=1)
+                if request_type == "Delete":  # never block the stack's deletion: keep everything
+                    return _kept(helper, str(helper.PhysicalResourceId), f"nothing deleted: {error}")
                 raise _OperationError(short_reason(str(error))) from error
             notes = list(outcome.notes)
             try:
@@ -218,30 +222,46 @@ class CustomResourceFunction(Generic[SettingsT, ServiceT]):
         return self._dependencies
 
 
+def _kept(helper: CfnResource, physical_id: str, note: str) -> str:
+    """A Delete that could not act: SUCCESS, the note in ``Reason`` and ``Data.Notes``, logged."""
+    reported = short_reason(note)
+    helper.Reason = reported
+    helper.Data["Notes"] = reported
+    logger.warning(f"Delete: SUCCESS, with notes: {note}")
+    return physical_id
+
+
 class _AnswerOnce:
     """crhelper's sender, sending one answer per request: its timer answers FAILED just before the
     Lambda times out, and the operation, if it still ends in time, would answer again (CloudFormation
-    takes the first; a second one may contradict it)."""
+    takes the first; a second one may contradict it). For a Delete, the timer's FAILED becomes
+    SUCCESS (nothing more is deleted), so that the stack's deletion goes on."""
 
     def __init__(self, send: Callable[..., None]) -> None:
         self._send = send
         self._lock = threading.Lock()
         self._sent = False
+        self._deleting = False
 
-    def reset(self) -> None:
+    def reset(self, *, deleting: bool) -> None:
         with self._lock:
             self._sent = False
+            self._deleting = deleting
 
-    def __call__(self, *args: Any, **kwargs: Any) -> None:
+    def __call__(self, status: str | None = None, reason: str = "", **kwargs: Any) -> None:
         with self._lock:
             already, self._sent = self._sent, True
+            deleting = self._deleting
         if already:
             logger.warning(
                 "Not answering again: CloudFormation already has this request's answer "
-                "(FAILED, sent when the Lambda's time was nearly out)"
+                "(sent when the Lambda's time was nearly out)"
             )
             return
-        self._send(*args, **kwargs)
+        if deleting and status == "FAILED":
+            logger.warning(f"Delete: answering SUCCESS instead of FAILED ({reason}); nothing more is deleted")
+            status, reason = "SUCCESS", short_reason(f"nothing more deleted: {reason}")
+        self._send(status, reason, **kwargs)
 
 
 def _envelope_problem(event: Mapping[str, Any]) -> str | None:

@@ -224,12 +224,20 @@ class ProjectLifecycle:
         one it returns (``mlops-project:{project}``) and the record's id the request's. Anything
         else is the rollback of a Create that failed or was refused (CloudFormation then sends
         crhelper's random physical id), possibly naming another project's name or repository:
-        it is answered SUCCESS and nothing is touched."""
+        it is answered SUCCESS and nothing is touched. So is a Delete whose properties are invalid: a
+        FAILED Delete would leave the stack in DELETE_FAILED."""
         physical_id = request.PhysicalResourceId or ""
-        properties = self._properties(request.ResourceProperties)
-        if properties is None:
+        try:
+            properties = self._valid_properties(request.ResourceProperties)
+        except InvalidRequestError as error:
             if physical_id.startswith(PHYSICAL_ID_PREFIX):
-                self._valid_properties(request.ResourceProperties)  # raises, naming what is invalid
+                # Properties this version refuses, for a project it may have made (an older version's
+                # rules): never block the deletion; keep everything and say what to delete by hand.
+                return _untouched(
+                    physical_id,
+                    f"the request's {error}, so {physical_id} is kept as it is "
+                    "(its repository, model groups and record: delete them by hand if they should go)",
+                )
             return _untouched(physical_id, "the request's properties are invalid, so its Create made nothing")
         project = properties.project
         if physical_id != PHYSICAL_ID_PREFIX + project:
