@@ -126,3 +126,36 @@ def test_a_malformed_event_through_the_rule_is_logged_and_changes_nothing(cloud)
     assert any("Invalid event" in str(line) for line in invocation.logs)
     assert cloud.session.client("sagemaker").list_models()["Models"] == []
     assert trace.events(source="mlops.model-deployer") == []
+
+
+def test_an_approval_of_a_version_in_an_account_the_stack_does_not_read_fails_once_and_changes_nothing(cloud):
+    """Forwarded by a misconfigured rule: answered at once with the reason, not retried into the queue."""
+    foreign = "arn:aws:sagemaker:us-east-1:333333333333:model-package/x-dev/1"
+    approval = {
+        "source": "aws.sagemaker",
+        "detail-type": "SageMaker Model Package State Change",
+        "account": "333333333333",
+        "resources": [foreign],
+        "detail": {
+            "ModelPackageGroupName": "x-dev",
+            "ModelPackageVersion": 1,
+            "ModelPackageArn": foreign,
+            "ModelApprovalStatus": "Approved",
+            "CreationTime": 1700000000000,
+        },
+    }
+    with cloud.recording_aws_requests() as requests:
+        trace = cloud.send(approval)
+
+    [run] = [
+        run
+        for delivery in trace.deliveries
+        for run in delivery.runs
+        if run.function == "ModelDeployerFunction"
+    ]
+    assert len(run.attempts) == 1  # no retries
+    [failed] = trace.events(detail_type="Deployment Failed")
+    assert "whose registry this stack does not read" in failed["detail"]["reason"]
+    assert not [r for r in requests if r.service == "sagemaker"]
+    queue = cloud.session.client("sqs").receive_message(QueueUrl=cloud.outputs["FailedEventsQueueUrl"])
+    assert queue.get("Messages", []) == []

@@ -44,6 +44,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[boto3.session.Session]:
         "IDEMPOTENCY_TABLE_NAME": "mlops-idempotency",
         "DEPLOYED_STAGES": "feature,dev",
         "SAGEMAKER_EXECUTION_ROLE_ARN": EXECUTION_ROLE,
+        "REGISTRY_ACCOUNT_IDS": ACCOUNT,
         "DEFAULT_INSTANCE_TYPE": "ml.m5.large",
         "DEFAULT_INSTANCE_COUNT": "1",
     }

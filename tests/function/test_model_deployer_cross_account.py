@@ -127,6 +127,7 @@ def deploy(
 ) -> Callable[[dict[str, Any]], dict[str, Any]]:
     """The deployer of the prod account's stack (its clients record their requests)."""
     monkeypatch.setenv("DEPLOYED_STAGES", "prod,champion,challenger")
+    monkeypatch.setenv("REGISTRY_ACCOUNT_IDS", f"{PROD},{REGISTRY}")  # the template, with RegistryAccountId
     handler = load_handler_module("model_deployer").handler
     handler._clients = ClientFactory(aws)
 
@@ -180,6 +181,32 @@ def test_without_the_groups_resource_policy_the_prod_account_is_denied_and_nothi
         deploy(foreign_event("churn-prod", 1))
 
     assert aws.client("sagemaker").list_models()["Models"] == []
+
+
+@pytest.mark.parametrize(
+    ("account", "region", "why"),
+    [
+        ("333333333333", REGION, "is in account 333333333333, whose registry this stack does not read"),
+        (
+            REGISTRY,
+            "eu-west-1",
+            f"is in region eu-west-1; this stack deploys versions of its own region ({REGION})",
+        ),
+    ],
+)
+def test_a_version_of_an_unread_account_or_another_region_fails_at_once_and_changes_nothing(
+    aws, deploy, requests, domain_events, account, region, why
+):
+    event = foreign_event("churn-prod", 1)
+    arn = f"arn:aws:sagemaker:{region}:{account}:model-package/churn-prod/1"
+    event["detail"]["ModelPackageArn"] = arn
+
+    result = deploy(event)
+
+    assert result["status"] == "failed"
+    assert why in result["reason"]
+    assert requests.operations() == []  # nothing asked of SageMaker, so nothing retried
+    assert domain_events.detail_types() == ["Deployment Failed"]
 
 
 def test_rejecting_the_live_foreign_version_rolls_back_to_the_previous_foreign_version(

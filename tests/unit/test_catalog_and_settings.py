@@ -17,6 +17,8 @@ ENVIRONMENT = {
     "IDEMPOTENCY_TABLE_NAME": "idempotency",
     "DEPLOYED_STAGES": "feature,dev",
     "SAGEMAKER_EXECUTION_ROLE_ARN": "arn:aws:iam::123456789012:role/sagemaker",
+    "REGISTRY_ACCOUNT_IDS": "123456789012",
+    "AWS_REGION": "us-east-1",
     "DEFAULT_INSTANCE_TYPE": "ml.m5.large",
     "DEFAULT_INSTANCE_COUNT": "2",
     "UNRELATED": "ignored",

@@ -32,6 +32,8 @@ SETTINGS = DeployerSettings.model_validate(
         "IDEMPOTENCY_TABLE_NAME": "idempotency",
         "DEPLOYED_STAGES": "dev",
         "SAGEMAKER_EXECUTION_ROLE_ARN": "arn:aws:iam::123456789012:role/sagemaker",
+        "REGISTRY_ACCOUNT_IDS": "123456789012",
+        "AWS_REGION": "us-east-1",
         "DEFAULT_INSTANCE_TYPE": "ml.m5.large",
         "DEFAULT_INSTANCE_COUNT": "1",
     }

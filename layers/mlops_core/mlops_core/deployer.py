@@ -231,6 +231,9 @@ class ModelDeployer:
         if isinstance(target, Outcome):
             return target
         version = RegistryVersion.parse(detail.ModelPackageArn)
+        elsewhere = self._outside_the_registry(version.arn)
+        if elsewhere is not None:
+            return self._failed(target, version.arn, elsewhere)
         if detail.ModelApprovalStatus is ModelApprovalStatus.REJECTED:
             return self.roll_back_rejected(target, version)
         if detail.ModelApprovalStatus is not ModelApprovalStatus.APPROVED:
@@ -1054,6 +1057,25 @@ class ModelDeployer:
         if tags.get(tag_keys.MANAGED_BY) != self._settings.stack_name:
             return _ignored(f"endpoint {endpoint_name} is not managed by stack {self._settings.stack_name}")
         return target
+
+    def _outside_the_registry(self, arn: str) -> str | None:
+        """Why a version of this ARN cannot be deployed by this stack (None: it can): its account must
+        be one whose registry the stack reads (its own, or ``RegistryAccountId``) and its region the
+        stack's. Refused at once, with nothing changed: no retry can make it readable."""
+        _arn, _partition, _service, region, account, _resource = arn.split(":", 5)
+        if region != self._settings.region:
+            return (
+                f"version {arn} is in region {region}; this stack deploys versions of its own region "
+                f"({self._settings.region}) only"
+            )
+        if account not in self._settings.registry_account_ids:
+            accounts = ", ".join(sorted(self._settings.registry_account_ids))
+            return (
+                f"version {arn} is in account {account}, whose registry this stack does not read "
+                f"(accounts {accounts}: its own and RegistryAccountId); check the rule that forwards "
+                "approval events to this account"
+            )
+        return None
 
     def _not_managed(self, endpoint_name: str) -> str:
         return (
