@@ -52,11 +52,14 @@ typecheck: $(STAMP)
 validate: $(SAM_STAMP)
 	SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam validate --lint --region us-east-1
 
-# checkov (offline: --skip-download, no API key) on template.yaml, on the template after the SAM transform
-# (checkov does not read SAM's shorthand for the functions' roles and URL; `python -m tests.unit.test_template_iam`
-# expands it) and on the Service Catalog product. Each skipped check is justified next to its resource
-# (docs/security.md).
+# parliament lints every IAM policy of template.yaml (after the SAM transform) and of the Service Catalog
+# product, and fails on a finding that tests/unit/test_iam_lint.py does not accept (each accepted finding is
+# justified in docs/security.md). Then checkov (offline: --skip-download, no API key) on template.yaml, on
+# the template after the SAM transform (checkov does not read SAM's shorthand for the functions' roles and
+# URL; `python -m tests.unit.test_template_iam` expands it) and on the Service Catalog product. Each skipped
+# check is justified next to its resource (docs/security.md).
 security: $(STAMP) $(CHECKOV_STAMP)
+	$(BIN)/python -m tests.unit.test_iam_lint
 	mkdir -p .aws-sam/checkov
 	$(BIN)/python -m tests.unit.test_template_iam > .aws-sam/checkov/template.json
 	env -u BC_API_KEY -u PRISMA_API_URL $(CHECKOV_VENV)/bin/checkov --framework cloudformation --skip-download \
