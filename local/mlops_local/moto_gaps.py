@@ -1,8 +1,9 @@
 """THE GAPS IN MOTO 5.2.5 THAT THE CONTROL PLANE RUNS INTO, FILLED IN-PROCESS.
 
-This is the only module that changes moto. The moto server runs in this process, so patching moto's
-model and response classes changes what the embedded AWS answers. Each patch says what AWS does; the
-functions under test never know the difference. `apply()` installs all of them, once per process.
+This module changes what moto does; `service_rules` adds what it refuses (`apply()` installs both).
+The moto server runs in this process, so patching moto's model and response classes changes what the
+embedded AWS answers. Each patch says what AWS does; the functions under test never know the
+difference. `apply()` installs all of them, once per process.
 
 CloudFormation
 - `Ref` of an `AWS::Events::EventBus` gives the bus name (moto: the Python object, which then breaks
@@ -77,7 +78,7 @@ from moto.sagemaker.models import (
 from moto.sagemaker.responses import SageMakerResponse
 from moto.secretsmanager.models import secretsmanager_backends
 
-from mlops_local import aws_events, endpoints
+from mlops_local import aws_events, endpoints, service_rules
 
 _applied = False
 
@@ -92,6 +93,7 @@ def apply() -> None:
     _patch_sagemaker()
     _patch_endpoint_search_and_autoscaling()
     _patch_codecommit()
+    service_rules.apply()  # what AWS refuses, installed over the gaps filled above
     _applied = True
 
 

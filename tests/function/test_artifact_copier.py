@@ -405,6 +405,70 @@ def test_the_copy_carries_the_dev_test_outcome_under_source_keys_only(
     }
 
 
+def group_tags(session, group: str) -> dict[str, str]:
+    sagemaker = session.client("sagemaker")
+    arn = sagemaker.describe_model_package_group(ModelPackageGroupName=group)["ModelPackageGroupArn"]
+    return {tag["Key"]: tag["Value"] for tag in sagemaker.list_tags(ResourceArn=arn)["Tags"]}
+
+
+def test_the_copy_belongs_to_the_stack_through_its_group_which_is_created_with_the_contract_tags(
+    copier_env, domain_events, lambda_context, monkeypatch
+):
+    # CreateModelPackage refuses Tags with a group (the embedded cloud answers as AWS does): the copy
+    # is registered without tags, in a group created with the stack's, and keeps its commit as lineage.
+    put_project(copier_env, "x")
+    register(copier_env, commit="c1")
+    requests = []
+    real_register = artifact_copier.RegistryAdapter.register
+
+    def recorded(self, request):
+        requests.append(request)
+        return real_register(self, request)
+
+    monkeypatch.setattr(artifact_copier.RegistryAdapter, "register", recorded)
+    app = load_handler_module("artifact_copier")
+
+    assert app.handler(merge(), lambda_context)["status"] == "promoted"
+
+    [request] = requests
+    assert "Tags" not in request
+    assert group_tags(copier_env, "x-prod") == {
+        "mlops:project": "x",
+        "mlops:stage": "prod",
+        "mlops:managed-by": STACK,
+    }
+    [copy_] = prod_versions(copier_env)
+    assert copy_["MetadataProperties"] == {"CommitId": "c1"}
+
+
+def test_a_target_group_of_another_owner_is_refused_before_any_artifact_is_copied(
+    copier_env, domain_events, lambda_context
+):
+    put_project(copier_env, "x")
+    register(copier_env)
+    copier_env.client("sagemaker").create_model_package_group(
+        ModelPackageGroupName="x-prod", Tags=[{"Key": "mlops:managed-by", "Value": "another-stack"}]
+    )
+    app = load_handler_module("artifact_copier")
+
+    result = app.handler(merge(), lambda_context)
+
+    assert result["status"] == "failed"
+    [event] = domain_events.received
+    assert event["detail"]["reason"] == "copy-failed"
+    assert "x-prod" in event["detail"]["message"] and "another-stack" in event["detail"]["message"]
+    assert prod_versions(copier_env) == []
+    assert "Contents" not in copier_env.client("s3").list_objects_v2(Bucket=PROMOTED_BUCKET)
+    # The claim was released: once the group is the stack's, the next merge promotes.
+    sagemaker = copier_env.client("sagemaker")
+    sagemaker.delete_model_package_group(ModelPackageGroupName="x-prod")
+    sagemaker.create_model_package_group(
+        ModelPackageGroupName="x-prod", Tags=[{"Key": "mlops:managed-by", "Value": STACK}]
+    )
+    assert app.handler(merge(event_id="merge-2"), lambda_context)["status"] == "promoted"
+    assert len(prod_versions(copier_env)) == 1
+
+
 def test_uncompressed_model_data_and_additional_specifications_are_copied(
     copier_env, domain_events, lambda_context
 ):

@@ -430,6 +430,15 @@ def test_the_lineage_policy_is_configurable_per_project(aws, deploy, project, ve
             "shadow variants cannot be serverless",
         ),
         (
+            {
+                "prod": {
+                    "compute": {"kind": "serverless"},
+                    "data_capture": {"enabled": True, "destination_s3_uri": "s3://cap/churn"},
+                }
+            },
+            "serverless endpoints do not support data capture",
+        ),
+        (
             {"prod": {"rollback_alarms": [f"team-alarm-{n}" for n in range(9)]}},
             "stages.prod.rollback_alarms: Tuple should have at most 8 items",
         ),
@@ -512,6 +521,42 @@ def test_a_shadow_challenger_without_a_champion_is_refused(aws, deploy, project,
 
     assert result["status"] == "failed" and "deploy the champion first" in result["reason"]
     assert aws.client("sagemaker").list_models()["Models"] == []
+
+
+def test_a_shadow_challenger_is_refused_beside_a_serverless_champion(
+    aws, deploy, requests, project, version, finish_endpoint_changes
+):
+    # Serverless inference excludes multiple production variants: SageMaker would refuse the config.
+    project({"champion": {"compute": {"kind": "serverless"}}, "challenger": {"strategy": "shadow"}})
+    version("churn-champion")
+    version("churn-challenger")
+    deploy(approval_event("churn-champion", 1))
+    finish_endpoint_changes()
+
+    result = deploy(approval_event("churn-challenger", 1))
+
+    assert result["status"] == "failed"
+    assert "champion endpoint churn-champion is serverless" in result["reason"]
+    assert requests.named("CreateModel") == requests.named("CreateEndpointConfig") == []
+
+
+def test_an_instance_based_endpoint_is_not_updated_to_serverless(
+    aws, deploy, requests, project, version, finish_endpoint_changes
+):
+    version("churn-prod")
+    version("churn-prod")
+    deploy(approval_event("churn-prod", 1))
+    finish_endpoint_changes()
+    sagemaker = aws.client("sagemaker")
+    config = sagemaker.describe_endpoint(EndpointName="churn-prod")["EndpointConfigName"]
+    project({"prod": {"compute": {"kind": "serverless"}}})
+
+    result = deploy(approval_event("churn-prod", 2))
+
+    assert result["status"] == "failed"
+    assert "cannot update an instance-based endpoint to serverless: delete the endpoint" in result["reason"]
+    assert requests.named("CreateEndpointConfig") == requests.named("UpdateEndpoint") == []
+    assert sagemaker.describe_endpoint(EndpointName="churn-prod")["EndpointConfigName"] == config
 
 
 def test_without_a_project_record_the_stacks_defaults_apply(aws, deploy, requests, version):

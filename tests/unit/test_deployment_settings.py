@@ -94,3 +94,19 @@ def test_compute_and_flat_instances_together_are_refused():
     }
     with pytest.raises(InvalidDeploymentSettingsError, match="either compute or instance_type"):
         ProjectDeploymentSettings.from_record(record)
+
+
+def test_data_capture_on_serverless_compute_is_refused():
+    # AWS's serverless feature exclusions: CreateEndpointConfig would refuse the pair halfway through.
+    record = {
+        "deployment_defaults": {
+            "dev": {
+                "compute": {"kind": "serverless"},
+                "data_capture": {"enabled": True, "destination_s3_uri": "s3://bucket/capture"},
+            }
+        }
+    }
+    with pytest.raises(
+        InvalidDeploymentSettingsError, match=r"stages\.dev: .*serverless endpoints do not support"
+    ):
+        ProjectDeploymentSettings.from_record(record)

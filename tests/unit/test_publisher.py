@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 from mlops_core.domain_events import DeploymentFailed
-from mlops_core.publisher import EventPublisher, PublishError
+from mlops_core.publisher import PUT_EVENTS_MAX_BYTES, EventPublisher, PublishError, entry_size
 
 
 class RecordingEvents:
@@ -15,6 +15,10 @@ class RecordingEvents:
         self._seen = 0
 
     def put_events(self, *, Entries):
+        if sum(entry_size(entry) for entry in Entries) >= PUT_EVENTS_MAX_BYTES:  # as EventBridge does
+            raise ValueError(
+                "ValidationException: Total size of the entries in the request is over the limit."
+            )
         self.calls.append(Entries)
         results = []
         for _ in Entries:
@@ -45,6 +49,18 @@ def test_events_go_in_batches_of_ten_to_the_bus():
         "endpoint_name": "churn-dev",
         "reason": "reason 0",
     }
+
+
+def test_batches_stay_under_the_total_size_eventbridge_accepts():
+    client = RecordingEvents()
+    big = [
+        DeploymentFailed(project="churn", stage="dev", endpoint_name="churn-dev", reason="x" * 400_000)
+        for _ in range(5)
+    ]
+
+    EventPublisher(client, "mlops-bus").publish([*big, failed(5)])
+
+    assert [len(batch) for batch in client.calls] == [2, 2, 2]
 
 
 def test_nothing_to_publish_makes_no_call():

@@ -57,3 +57,32 @@ def test_no_sagemaker_mutation_is_granted_without_a_tag_condition(name):
             if mutating:
                 conditions = statement.get("Condition", {}).get("StringEquals", {})
                 assert any(key.endswith("/mlops:managed-by") for key in conditions), statement["Sid"]
+
+
+def test_the_copier_registers_copies_only_in_production_groups_that_are_its_stacks():
+    granted = {
+        statement["Sid"]: statement
+        for policy in FUNCTIONS["ArtifactCopierFunction"]["Policies"]
+        for statement in policy["Statement"]
+    }
+    managed_by = {"Ref": "AWS::StackName"}
+    # A version uses its group's tags (CreateModelPackage takes no Tags with a group), so the copy is
+    # scoped by the tag of the group it is registered in, not by tags in the request.
+    register = granted["RegisterCopiesOnlyInThisStacksProductionGroups"]
+    assert register["Action"] == "sagemaker:CreateModelPackage"
+    assert register["Condition"] == {"StringEquals": {"aws:ResourceTag/mlops:managed-by": managed_by}}
+    create = granted["CreateOnlyTaggedProductionGroups"]
+    assert create["Action"] == "sagemaker:CreateModelPackageGroup"
+    assert create["Condition"] == {"StringEquals": {"aws:RequestTag/mlops:managed-by": managed_by}}
+    tag_on_create = granted["TagProductionGroupsOnCreate"]
+    assert tag_on_create["Action"] == "sagemaker:AddTags"
+    assert tag_on_create["Condition"] == {
+        "StringEquals": {
+            "sagemaker:TaggingAction": "CreateModelPackageGroup",
+            "aws:RequestTag/mlops:managed-by": managed_by,
+        }
+    }
+    assert granted["ReadTheOwnerOfProductionGroups"]["Action"] == "sagemaker:ListTags"
+    for statement in (register, create, tag_on_create):
+        groups = [arn["Fn::Sub"].rsplit(":", 1)[1] for arn in statement["Resource"]]
+        assert all(group.endswith(("-prod", "-champion", "-challenger", "/*")) for group in groups), groups

@@ -32,6 +32,12 @@ plus the source's ARN and its test outcome under ``mlops:source-*`` keys: the co
 ``mlops:integration-tests`` keys are left for the tests of the stage it is deployed to. Approval is
 ``PendingManualApproval`` unless the project says otherwise.
 
+Ownership: a version has no tags of its own (CreateModelPackage refuses ``Tags`` with a group) and
+uses its group's, which is also what IAM checks when a copy is registered. So before any artifact is
+copied, the target group must carry this stack's ``mlops:managed-by``: a missing group is created
+with the contract tags (project, stage, stack), an existing group of another owner is a ``Promotion
+Failed`` (``copy-failed``). The commit travels in the copy's ``MetadataProperties.CommitId``.
+
 Idempotent, also under concurrency: a ``PROMOTION#{source arn}`` item in the config table records the
 copies made (group → ARN) and is claimed with a conditional write before anything is created. A
 second promotion of the same source finds the copies there directly (no search of the target group);
@@ -276,7 +282,8 @@ class RegistryPort(Protocol):
     def approved_versions(self, group: str) -> Iterator[RegisteredVersion]: ...
     def recent_versions(self, group: str) -> Iterator[RegisteredVersion]: ...
     def describe(self, arn: str) -> RegisteredVersion | None: ...
-    def ensure_group(self, group: str, tags: Mapping[str, str]) -> None: ...
+    def group_tags(self, group: str) -> Mapping[str, str] | None: ...
+    def create_group(self, group: str, tags: Mapping[str, str]) -> bool: ...
     def register(self, request: dict[str, Any]) -> str: ...
 
 
@@ -347,13 +354,28 @@ class RegistryAdapter:
             description=description,
         )
 
-    def ensure_group(self, group: str, tags: Mapping[str, str]) -> None:
+    def group_tags(self, group: str) -> Mapping[str, str] | None:
+        """The model group's tags (its versions use them), or None when there is no such group."""
         try:
-            self._client.describe_model_package_group(ModelPackageGroupName=group)
-            return
+            arn = self._client.describe_model_package_group(ModelPackageGroupName=group)[
+                "ModelPackageGroupArn"
+            ]
         except ClientError as error:
-            if not _is_missing_group(error):
-                raise
+            if _is_missing_group(error):
+                return None
+            raise
+        tags: dict[str, str] = {}
+        request: dict[str, Any] = {"ResourceArn": arn, "MaxResults": 100}
+        while True:
+            page = self._client.list_tags(**request)
+            tags.update(tag_keys.from_aws(page.get("Tags") or []))
+            if not page.get("NextToken"):
+                return tags
+            request["NextToken"] = page["NextToken"]
+
+    def create_group(self, group: str, tags: Mapping[str, str]) -> bool:
+        """Create the group with its tags (IAM allows tags only as part of the create); False when
+        it exists already (someone created it since we looked)."""
         try:
             self._client.create_model_package_group(
                 ModelPackageGroupName=group,
@@ -363,6 +385,8 @@ class RegistryAdapter:
         except ClientError as error:
             if "already exist" not in str(error).lower():
                 raise
+            return False
+        return True
 
     def register(self, request: dict[str, Any]) -> str:
         return str(self._client.create_model_package(**request)["ModelPackageArn"])
@@ -520,6 +544,10 @@ def client_token(source: RegisteredVersion, target_account: str, group: str) -> 
 
 class UnsupportedModelError(ValueError):
     """The source version has something the copier cannot carry into production faithfully."""
+
+
+class TargetGroupNotManagedError(ValueError):
+    """The model group a copy would be registered in exists, and another stack (or a person) owns it."""
 
 
 class ArtifactCopier:
@@ -709,7 +737,7 @@ class ArtifactCopier:
                             target=target,
                             key=key,
                         )
-            except UnsupportedModelError as error:
+            except (UnsupportedModelError, TargetGroupNotManagedError) as error:
                 self._ledger.release(key, owner=trigger.event_id)
                 return _failed(trigger, project, PromotionFailureReason.COPY_FAILED, str(error))
             except (ClientError, BotoCoreError) as error:
@@ -825,9 +853,7 @@ class ArtifactCopier:
         key: Mapping[str, str],
     ) -> PromotedVersion:
         group = stage_resource_name(project, stage)
-        tags = tag_keys.resource_tags(
-            project=project, stage=stage, managed_by=self._settings.stack_name, commit_id=source.commit_id
-        )
+        self._ensure_target_group(target, group, project, stage)
         approval = promotion.approval_status or self._settings.promotion_approval_status
         location = promotion.artifact_location or f"s3://{self._settings.promoted_artifact_bucket}"
         # Unique to the source version: a re-created project's v1 is not the old v1.
@@ -843,7 +869,6 @@ class ArtifactCopier:
             "InferenceSpecification": copier.specification(description.get("InferenceSpecification"), ""),
             "ModelApprovalStatus": approval,
             "CustomerMetadataProperties": _lineage_metadata(source),
-            "Tags": tag_keys.to_aws(tags),
             "ClientToken": client_token(source, target.account, group),
         }
         additional = description.get("AdditionalInferenceSpecifications") or []
@@ -857,7 +882,6 @@ class ArtifactCopier:
         for optional in ("Domain", "Task", "SamplePayloadUrl"):
             if description.get(optional):
                 request[optional] = description[optional]
-        target.registry.ensure_group(group, tags)
         arn = target.registry.register(request)
         self._ledger.record(key, group, arn)
         return PromotedVersion(
@@ -868,6 +892,28 @@ class ArtifactCopier:
             artifact_urls=copier.copied,
             created=True,
         )
+
+    def _ensure_target_group(self, target: TargetAccount, group: str, project: str, stage: Stage) -> None:
+        """The group the copy goes to exists and is this stack's, before any artifact is copied.
+
+        A version uses the tags of its group (CreateModelPackage takes no ``Tags`` with a group, and
+        IAM scopes the registration by the group's ``mlops:managed-by``): a missing group is created
+        with the contract tags, an existing one of another owner is refused."""
+        stack = self._settings.stack_name
+        found = target.registry.group_tags(group)
+        if found is None:
+            tags = tag_keys.resource_tags(project=project, stage=stage, managed_by=stack)
+            if target.registry.create_group(group, tags):
+                return
+            found = target.registry.group_tags(group) or {}  # created since we looked: whose is it?
+        owner = found.get(tag_keys.MANAGED_BY)
+        if owner != stack:
+            raise TargetGroupNotManagedError(
+                f"model group {group} exists but is not managed by stack {stack} "
+                f"({tag_keys.MANAGED_BY}: {owner or 'not set'}); its versions would carry its tags, not "
+                f"this stack's. Delete it (the next promotion creates it) or re-create it tagged "
+                f"{tag_keys.MANAGED_BY}={stack}, then merge again"
+            )
 
 
 def _lineage_metadata(source: RegisteredVersion) -> dict[str, str]:

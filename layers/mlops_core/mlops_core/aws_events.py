@@ -16,6 +16,8 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from mlops_core.naming import MAX_NAME_LENGTH, SAGEMAKER_NAME_PATTERN
+
 
 def _to_datetime(value: Any) -> Any:
     """Epoch milliseconds (number or digit string) → aware datetime; anything else to pydantic."""
@@ -139,7 +141,7 @@ class ProductionVariantSummary(_AwsModel):
 
 
 class EndpointStateChangeDetail(_AwsModel):
-    EndpointName: str = Field(min_length=1)
+    EndpointName: str = Field(min_length=1, max_length=MAX_NAME_LENGTH, pattern=SAGEMAKER_NAME_PATTERN)
     EndpointArn: str | None = None
     EndpointConfigName: str | None = None
     EndpointStatus: EndpointStatus

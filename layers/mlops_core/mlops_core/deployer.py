@@ -18,6 +18,8 @@ Production concerns live here too:
 - rejecting the live version rolls the endpoint (or the champion's shadow) back to the newest
   older approved version;
 - a challenger in ``shadow`` mode becomes a shadow variant of the champion endpoint;
+- what serverless inference excludes is refused before any change, saying what to do: a shadow
+  variant on a serverless champion, and turning an instance-based endpoint serverless;
 - production stages need lineage (commit, dataset, metrics) on the version;
 - once an endpoint is back in service, the endpoint configs it no longer uses are deleted except
   the previous one (kept for rollback), and the models no remaining config of the project's
@@ -59,6 +61,7 @@ from mlops_core.deployment_settings import (
     InstanceCompute,
     InvalidDeploymentSettingsError,
     ProjectDeploymentSettings,
+    ServerlessCompute,
     StageDeploymentSettings,
     Strategy,
 )
@@ -463,6 +466,15 @@ class ModelDeployer:
             # A Failed endpoint cannot be updated, and DeleteEndpoint is asynchronous: delete it
             # and keep the deployment pending until the endpoint is gone.
             return self._defer(request, EndpointStatus.FAILED)
+        if (
+            endpoint is not None
+            and current_config is None
+            and isinstance(resolved.compute, ServerlessCompute)
+        ):
+            current_config = self._sagemaker.describe_endpoint_config(endpoint.config_name)
+        refusal = _serverless_refusal(request, resolved, endpoint, current_config)
+        if refusal is not None:
+            return self._failed(source, version.arn, refusal)
         try:
             return self._roll_out(request, resolved, checked, endpoint, current_config)
         except ResourceConflictError as error:
@@ -1093,6 +1105,35 @@ class ModelDeployer:
             reason=reason,
         )
         return Outcome("failed", {"reason": reason}, [event])
+
+
+def _serverless_refusal(
+    request: _Request,
+    resolved: StageDeploymentSettings,
+    endpoint: Endpoint | None,
+    current_config: EndpointConfig | None,
+) -> str | None:
+    """What SageMaker would refuse halfway through this rollout: a shadow variant on a serverless
+    endpoint (serverless inference excludes "multiple production variants"), and an instance-based
+    endpoint updated to serverless ("You cannot convert your instance-based, real-time endpoint to a
+    serverless endpoint"); None if neither."""
+    if endpoint is None or current_config is None:
+        return None
+    serverless_now = any(variant.get("ServerlessConfig") for variant in current_config.production_variants)
+    if request.shadow:
+        if serverless_now:
+            return (
+                f"champion endpoint {endpoint.name} is serverless, and a serverless endpoint has no shadow "
+                "variant: deploy the champion on real-time instances to test a challenger in shadow mode"
+            )
+        return None
+    if isinstance(resolved.compute, ServerlessCompute) and not serverless_now:
+        return (
+            f"endpoint {endpoint.name} runs on instances and SageMaker cannot update an instance-based "
+            "endpoint to serverless: delete the endpoint, then approve the version again (the deployer "
+            "creates it serverless), or keep the stage on instances"
+        )
+    return None
 
 
 def _skip_reason(

@@ -14,7 +14,7 @@ before any call is made, so a bad record is refused with a reason and nothing ch
   instances (a one-instance fleet has no canary smaller than itself);
 - ``shadow`` applies to the ``challenger`` stage only: its approvals become a shadow variant of
   the champion endpoint;
-- data capture needs an S3 destination;
+- data capture needs an S3 destination, and real-time instances (serverless inference excludes it);
 - a rollout names at most 10 alarms in ``AutoRollbackConfiguration`` (AWS's limit): the
   deployer's two plus at most 8 of the team's ``rollback_alarms``.
 
@@ -180,6 +180,16 @@ class StageDeploymentSettings(_Settings):
     def _compute_or_flat_instances(self) -> Self:
         if self.compute is not None and (self.instance_type or self.instance_count):
             raise ValueError("give either compute or instance_type/instance_count, not both")
+        return self
+
+    @model_validator(mode="after")
+    def _no_data_capture_when_serverless(self) -> Self:
+        # AWS: "Some of the features currently available for SageMaker Real-time Inference are not
+        # supported for Serverless Inference, including ... data capture" (CreateEndpointConfig fails).
+        if isinstance(self.compute, ServerlessCompute) and self.data_capture.enabled:
+            raise ValueError(
+                "data capture needs real-time instances: serverless endpoints do not support data capture"
+            )
         return self
 
     def resolved(self, default_instance_type: str, default_instance_count: int) -> StageDeploymentSettings:

@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from mlops_core.naming import MAX_NAME_LENGTH, SAGEMAKER_NAME_PATTERN
 from mlops_core.topology import Stage
 
 SOURCE_PREFIX = "mlops."
@@ -221,7 +222,12 @@ class IntegrationTestsRequested(DomainEvent):
 
     DETAIL_TYPE: ClassVar[str] = "Integration Tests Requested"
     COMPONENT: ClassVar[str] = "operator"
-    endpoint_name: str = Field(min_length=1)
+    endpoint_name: str = Field(
+        min_length=1,
+        max_length=MAX_NAME_LENGTH,
+        pattern=SAGEMAKER_NAME_PATTERN,
+        description="a SageMaker endpoint name (what DescribeEndpoint accepts)",
+    )
     requested_by: str | None = None
     reason: str | None = None
 

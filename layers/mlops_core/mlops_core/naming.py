@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from mlops_core.topology import Stage
 
 MAX_NAME_LENGTH = 63
-# SageMaker resource names: alphanumerics and single hyphens, starting with an alphanumeric.
-_SAGEMAKER_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$")
+# SageMaker resource names: alphanumerics and hyphens, starting and ending with an alphanumeric (the
+# pattern of EndpointName and EntityName in the API reference; SageMaker refuses other names).
+SAGEMAKER_NAME_PATTERN = r"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$"
+_SAGEMAKER_NAME = re.compile(SAGEMAKER_NAME_PATTERN)
 # SageMaker project names are at most 32 characters.
 MAX_PROJECT_LENGTH = 32
 _MODEL_PACKAGE_ARN = re.compile(

@@ -10,6 +10,9 @@ if TYPE_CHECKING:
     from mlops_core.domain_events import DomainEvent
 
 PUT_EVENTS_BATCH_SIZE = 10  # PutEvents takes at most 10 entries per call
+# "the total entry size must be less than 1MB" (PutEvents, API reference), counted as EventBridge does:
+# the UTF-8 bytes of Source, DetailType and Detail (and 14 for a Time, and each resource; none here).
+PUT_EVENTS_MAX_BYTES = 1024 * 1024
 
 
 class EventsClient(Protocol):
@@ -34,13 +37,13 @@ class EventPublisher:
         self._bus_name = bus_name
 
     def publish(self, events: Sequence[DomainEvent]) -> None:
-        """Put the events in batches of 10; raise :class:`PublishError` if any entry failed."""
+        """Put the events in batches of at most 10 entries and under 1 MB; raise :class:`PublishError`
+        if any entry failed."""
         failures: list[dict[str, Any]] = []
-        for start in range(0, len(events), PUT_EVENTS_BATCH_SIZE):
-            batch = events[start : start + PUT_EVENTS_BATCH_SIZE]
-            response = self._client.put_events(Entries=[self._entry(event) for event in batch])
+        for batch in _batches([(event, self._entry(event)) for event in events]):
+            response = self._client.put_events(Entries=[entry for _, entry in batch])
             if response.get("FailedEntryCount", 0):
-                for event, result in zip(batch, response["Entries"], strict=False):
+                for (event, _), result in zip(batch, response["Entries"], strict=False):
                     if "ErrorCode" in result:
                         failures.append({"detail_type": event.DETAIL_TYPE, **result})
         if failures:
@@ -53,3 +56,28 @@ class EventPublisher:
             "DetailType": event.DETAIL_TYPE,
             "Detail": json.dumps(event.detail()),
         }
+
+
+def entry_size(entry: dict[str, Any]) -> int:
+    """A PutEvents entry's size as EventBridge counts it."""
+    return sum(len(str(entry.get(field) or "").encode()) for field in ("Source", "DetailType", "Detail"))
+
+
+def _batches(
+    entries: list[tuple[DomainEvent, dict[str, Any]]],
+) -> list[list[tuple[DomainEvent, dict[str, Any]]]]:
+    """Consecutive batches within PutEvents' limits (an entry too big on its own goes alone, and
+    EventBridge says why it refuses it)."""
+    batches: list[list[tuple[DomainEvent, dict[str, Any]]]] = []
+    batch: list[tuple[DomainEvent, dict[str, Any]]] = []
+    size = 0
+    for event, entry in entries:
+        entry_bytes = entry_size(entry)
+        if batch and (len(batch) == PUT_EVENTS_BATCH_SIZE or size + entry_bytes >= PUT_EVENTS_MAX_BYTES):
+            batches.append(batch)
+            batch, size = [], 0
+        batch.append((event, entry))
+        size += entry_bytes
+    if batch:
+        batches.append(batch)
+    return batches
