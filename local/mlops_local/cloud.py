@@ -324,7 +324,8 @@ class LocalCloud:
 
     def hold_rollout(self, name: str, at: str = "Baking") -> None:
         """Stop endpoint `name`'s blue/green rollout when it reaches the VariantStatus `at` (`Creating`,
-        `ActivatingTraffic` or `Baking`: the first bake is a canary's) until `release_endpoint(name)`.
+        `ActivatingTraffic` or `Baking`: the first bake is a canary's) until `release_endpoint(name)`
+        or the end of that rollout (a rollback).
         SageMaker keeps watching the rollout's alarms meanwhile: set one to ALARM
         (cloudwatch.set_alarm_state) and the next `settle()` rolls the update back."""
         self._endpoints.hold_rollout(name, at)

@@ -364,7 +364,9 @@ def finish(endpoint: FakeEndpoint) -> None:
 
 def fail(endpoint: FakeEndpoint, reason: str) -> None:
     """End the endpoint's transition as `Failed`; a pending update is dropped, as SageMaker drops it."""
-    _rollouts.pop(endpoint, None)
+    rollout = _rollouts.pop(endpoint, None)
+    if rollout is not None and rollout.old_variants:
+        endpoint.production_variants = [dict(variant) for variant in rollout.old_variants]
     endpoint.pending_deployment_summary = None
     set_status(endpoint, "Failed", failure_reason=reason)
 
@@ -456,8 +458,9 @@ class EndpointLifecycle:
 
     def hold_rollout(self, name: str, at: str = BAKING) -> None:
         """Stop endpoint `name`'s next (or current) rollout once it reaches the VariantStatus `at` (the
-        first one: a canary's bake, say) until released; time stands still there, but SageMaker still
-        watches the rollout's alarms, so an alarm set meanwhile rolls it back at the next advance."""
+        first one: a canary's bake, say) until released or until that rollout ends (rolled back);
+        time stands still there, but SageMaker still watches the rollout's alarms, so an alarm set
+        meanwhile rolls it back at the next advance."""
         if at not in (CREATING, ACTIVATING_TRAFFIC, BAKING):
             raise ValueError(
                 f"a rollout can be held at {CREATING}, {ACTIVATING_TRAFFIC} or {BAKING}, not {at!r}"
@@ -481,5 +484,8 @@ class EndpointLifecycle:
         for name, endpoint in list(self._endpoints.items()):
             if endpoint.endpoint_status not in IN_PROGRESS or name in self._held:
                 continue
+            rollout = _rollouts.get(endpoint)
             moved = step(endpoint, held_at=self._held_rollouts.get(name)) or moved
+            if rollout is not None and rollout.shifts_traffic and endpoint not in _rollouts:
+                self._held_rollouts.pop(name, None)  # a rollout's hold ends with it
         return moved

@@ -196,8 +196,14 @@ def test_an_alarm_mid_rollout_rolls_the_update_back_to_the_old_fleet(cloud: Loca
     assert described["ProductionVariants"][0]["CurrentInstanceCount"] == 4
     assert described["LastDeploymentConfig"] == blue_green(CANARY)
     assert answers(cloud, 50) == Counter(old=50)  # the old version keeps serving, all of it
-    cloud.release_endpoint(live)
     assert cloud.settle().events() == []  # nothing left of the update
+
+    # The hold ended with the rollout it stopped: the next rollout runs to its end.
+    cloud.session.client("cloudwatch").set_alarm_state(AlarmName=ALARM, StateValue="OK", StateReason="fixed")
+    endpoint_config(cloud, "green-fixed", GOOD_MODEL)
+    update(cloud, "green-fixed", blue_green(CANARY))
+    assert endpoint_statuses(cloud.settle().events()) == ["UPDATING", "IN_SERVICE"]
+    assert sagemaker.describe_endpoint(EndpointName=live)["EndpointConfigName"] == "green-fixed"
 
 
 def test_a_linear_rollout_moves_one_step_at_a_time_and_shrinks_the_old_fleet(
