@@ -5,8 +5,9 @@ services emit on their own, such as SageMaker's model package and endpoint state
 the first kind to targets itself (Lambda through Docker) and never emits the second, so the patches in
 `moto_gaps` hand both to this module, and the open `LocalCloud` listens and routes them like EventBridge.
 
-The shapes follow the samples in shared/aws-events/: the endpoint event carries its `time` and its
-timestamps as epoch milliseconds, the model package event as ISO-8601.
+The shapes follow AWS's samples (tests/fixtures/aws-events/): the endpoint event carries its `time` and
+its timestamps as epoch milliseconds, the model package event as ISO-8601, the endpoint deployment
+event its `time` as ISO-8601 and its timestamps as epoch milliseconds.
 """
 
 import copy
@@ -149,6 +150,38 @@ def endpoint_state_change(endpoint: FakeEndpoint, *, account: str, region: str) 
         resources=[endpoint.arn],
         time=str(epoch_millis(endpoint.last_modified_time)),
     )
+
+
+def endpoint_deployment_state_change(
+    endpoint: FakeEndpoint, pending_deployment_summary: dict[str, Any] | None, *, account: str, region: str
+) -> dict[str, Any]:
+    """`SageMaker Endpoint Deployment State Change`: the endpoint event's detail (status in UPPER_SNAKE,
+    tags as a map) plus the update's `PendingDeploymentSummary`, as AWS's blue/green canary sample
+    ("Events that SageMaker sends to EventBridge") has it: `time` ISO-8601, timestamps epoch ms."""
+    detail = endpoint_state_change(endpoint, account=account, region=region)["detail"]
+    detail.pop("FailureReason", None)
+    if pending_deployment_summary:
+        detail["PendingDeploymentSummary"] = _with_epoch_millis(pending_deployment_summary)
+    return envelope(
+        source="aws.sagemaker",
+        detail_type="SageMaker Endpoint Deployment State Change",
+        detail=detail,
+        account=account,
+        region=region,
+        resources=[endpoint.arn],
+        time=iso_time(endpoint.last_modified_time),
+    )
+
+
+def _with_epoch_millis(value: Any) -> Any:
+    """`value` with every datetime in it as epoch milliseconds (how SageMaker's events carry times)."""
+    if isinstance(value, datetime):
+        return epoch_millis(value)
+    if isinstance(value, dict):
+        return {key: _with_epoch_millis(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_with_epoch_millis(item) for item in value]
+    return value
 
 
 def upper_snake(status: str) -> str:

@@ -7,8 +7,9 @@
         cloud.slack_messages
 
 Events wait in an inbox until the cloud delivers them: `send()` and `settle()` deliver everything
-pending, including what the functions emit while they run, and then let the endpoints that are
-Creating or Updating finish (which emits more events), until nothing is left. Calls made directly
+pending, including what the functions emit while they run, and then move the endpoints that are
+Creating, Updating or RollingBack one step on (a blue/green rollout takes several, with no real
+waiting; each step emits more events), until nothing is left. Calls made directly
 with boto3 (an approval, say) put their events in the inbox for the next `settle()`.
 """
 
@@ -321,8 +322,16 @@ class LocalCloud:
         """Keep endpoint `name` in `status` (now, or once it is created) until `release_endpoint(name)`."""
         self._endpoints.hold(name, status)
 
+    def hold_rollout(self, name: str, at: str = "Baking") -> None:
+        """Stop endpoint `name`'s blue/green rollout when it reaches the VariantStatus `at` (`Creating`,
+        `ActivatingTraffic` or `Baking`: the first bake is a canary's) until `release_endpoint(name)`
+        or the end of that rollout (a rollback).
+        SageMaker keeps watching the rollout's alarms meanwhile: set one to ALARM
+        (cloudwatch.set_alarm_state) and the next `settle()` rolls the update back."""
+        self._endpoints.hold_rollout(name, at)
+
     def release_endpoint(self, name: str) -> None:
-        """Let endpoint `name` finish its transition at the next `settle()`."""
+        """Let endpoint `name` (and its rollout) move on at the next `settle()`."""
         self._endpoints.release(name)
 
     def fail_endpoint(self, name: str, reason: str) -> None:

@@ -10,6 +10,7 @@ LocalCloud points ``AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME`` here, so boto3's ``sage
 in the functions reaches it with no local-only code path. What the runtime does and this server does:
 - the variant is the request's ``X-Amzn-SageMaker-Target-Variant``, else one drawn by the variants'
   weights; the answer names it in ``x-Amzn-Invoked-Production-Variant``;
+- during a blue/green rollout, the new fleet answers its share of the requests (``endpoints``);
 - shadow variants (if the endpoint config has them) get a copy of each request; their answers are
   kept in :attr:`InferenceServer.shadow_invocations`, never returned;
 - custom attributes are passed through; a model that refuses the input is ``ModelError`` (424, with
@@ -30,6 +31,7 @@ from urllib.parse import unquote
 from moto.s3.models import s3_backends
 from moto.sagemaker.models import SageMakerModelBackend, sagemaker_backends
 
+from mlops_local import endpoints
 from mlops_local.demo_model import ARTIFACT_MEMBER, DemoModel, ModelInputError
 from mlops_local.loopback import LoopbackServer
 from mlops_local.loopback import answer as respond
@@ -82,7 +84,7 @@ class InferenceServer(LoopbackServer):
                 "ValidationError",
                 f"Endpoint {endpoint_name} of account {self._account} {state}.",
             )
-        config = backend.endpoint_configs[endpoint.endpoint_config_name]
+        config = backend.endpoint_configs[endpoints.serving_config_name(endpoint, self._draw)]
         variant = self._pick_variant(endpoint_name, config.production_variants, headers.get("target-variant"))
         content_type = headers.get("content-type") or "application/octet-stream"
         accept = headers.get("accept")
@@ -110,6 +112,10 @@ class InferenceServer(LoopbackServer):
             response_headers,
             (lambda: time.sleep(model.latency_ms / 1000)) if model.latency_ms else None,
         )
+
+    def _draw(self) -> float:
+        with self._lock:
+            return self._random.random()
 
     def _pick_variant(
         self, endpoint_name: str, variants: list[dict[str, Any]], target: str | None

@@ -21,7 +21,8 @@ EventBridge
 
 SageMaker
 - CreateEndpoint leaves the endpoint `Creating`; UpdateEndpoint (missing in moto) `Updating` (and refuses
-  a Failed endpoint, as AWS does);
+  a Failed endpoint, as AWS does); an UpdateEndpoint with a blue/green DeploymentConfig is a rollout that
+  shifts traffic step by step, watches its rollback alarms and rolls back like SageMaker (`endpoints`);
   DeleteEndpoint passes through `Deleting`; each status change emits its event (see `endpoints`).
 - CreateModel, CreateEndpointConfig and CreateEndpoint refuse a name that exists (moto overwrites).
 - CreateModelPackage and approval changes in UpdateModelPackage emit the model package event;
@@ -410,7 +411,8 @@ def _update_endpoint(
     deployment_config: dict[str, Any] | None,
 ) -> FakeEndpoint:
     """UpdateEndpoint: only an InService (or UpdateRollbackFailed) endpoint can be updated; it is
-    `Updating` until done. A Failed endpoint cannot: it has to be deleted and created again."""
+    `Updating` until done. A Failed endpoint cannot: it has to be deleted and created again. A
+    DeploymentConfig is checked as SageMaker checks it and carried out as a rollout (see `endpoints`)."""
     endpoint = _endpoint(backend, endpoint_name)
     if endpoint.endpoint_status == "Failed":
         raise ValidationError(
@@ -420,11 +422,11 @@ def _update_endpoint(
     if endpoint.endpoint_status not in ("InService", "UpdateRollbackFailed"):
         raise ValidationError(message=f'Cannot update in-progress endpoint "{endpoint.arn}".')
     backend.describe_endpoint_config(endpoint_config_name)  # fails like AWS when the config is missing
+    update = endpoints.PendingUpdate(endpoint_config_name, retain_all_variant_properties)
+    rollout = endpoints.plan_rollout(backend, endpoint, update, deployment_config)  # checks the config
     if deployment_config:
         endpoint.last_deployment_config = deployment_config  # DescribeEndpoint's LastDeploymentConfig
-    endpoints.begin_update(
-        endpoint, endpoints.PendingUpdate(endpoint_config_name, retain_all_variant_properties)
-    )
+    endpoints.begin_update(endpoint, rollout)
     return endpoint
 
 

@@ -100,7 +100,15 @@ def gist(event: dict[str, Any]) -> str:
         version = f"{detail.get('ModelPackageGroupName')}/{detail.get('ModelPackageVersion')}"
         return f"{version} {detail['ModelApprovalStatus']}"
     if "EndpointStatus" in detail:
-        return f"{detail.get('EndpointName')} {detail['EndpointStatus']}"
+        said = f"{detail.get('EndpointName')} {detail['EndpointStatus']}"
+        pending = (detail.get("PendingDeploymentSummary") or {}).get("ProductionVariants") or [{}]
+        statuses = pending[0].get("VariantStatus") or []
+        if statuses:  # a blue/green deployment's step, and how much of the new fleet takes traffic
+            said += (
+                f" {statuses[0].get('Status')} "
+                f"{pending[0].get('CurrentInstanceCount')}/{pending[0].get('DesiredInstanceCount')}"
+            )
+        return said
     scalars = [f"{key}={value}" for key, value in detail.items() if isinstance(value, str | int | float)]
     return " ".join(scalars[:3])
 

@@ -102,11 +102,15 @@ def domain_events(aws: boto3.session.Session) -> Iterator[DomainEvents]:
 
 @pytest.fixture
 def finish_endpoint_changes(aws: boto3.session.Session) -> Callable[[], None]:
-    """Move endpoints from Creating/Updating to InService, as SageMaker does minutes later."""
+    """Move endpoints from Creating/Updating to InService, as SageMaker does minutes later (a
+    blue/green rollout step by step, to its end)."""
     lifecycle = EndpointLifecycle(account=ACCOUNT, region=REGION)
 
     def finish() -> None:
-        lifecycle.advance()
+        for _ in range(100):
+            if not lifecycle.advance():
+                return
+        raise AssertionError("endpoints still changing after 100 steps")
 
     return finish
 

@@ -630,6 +630,18 @@ def test_sagemakers_own_rollback_is_reported_as_rolled_back(aws, deploy, domain_
     assert rolled_back["detail"]["rolled_back_model_package_arn"].endswith("model-package/churn-prod/4")
     assert rolled_back["detail"]["model_package_arn"].endswith("model-package/churn-prod/3")
 
+    # The same rollback's notice again with a new id (SageMaker repeats itself, EventBridge redelivers):
+    # the conditional write on the rollback's identity says it was announced.
+    renewed = copy.deepcopy(event)
+    renewed["id"] = "another-notice-of-the-same-rollback"
+    assert deploy(renewed)["status"] == "ignored"
+    assert len(domain_events.received) == 1
+    claim = aws.client("dynamodb").get_item(
+        TableName="mlops-config",
+        Key={"pk": {"S": "ENDPOINT#churn-prod"}, "sk": {"S": "ROLLBACK#churn-prod-v4-0a1b2c#1635195269181"}},
+    )["Item"]
+    assert claim["event_id"] == {"S": event["id"]} and int(claim["expires_at"]["N"]) > 0
+
     foreign = copy.deepcopy(event)
     foreign["id"] = "foreign"
     foreign["detail"]["Tags"] = {"mlops:managed-by": "another-stack"}

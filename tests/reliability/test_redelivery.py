@@ -16,6 +16,10 @@ event, no Slack message, no resource, the same project state.
 
 Each case says how its state is prepared, how the first delivery happens and what it must do; to add an
 event type, add a `Case` to `CASES`.
+
+A notice can also come again with a new id: SageMaker may send several events for one state change. The
+rollback notice is the one whose repetition would be seen (one `Deployment Rolled Back`, one Slack message
+per delivery), so a real rollback's notice is also delivered again with new ids: announced once.
 """
 
 from __future__ import annotations
@@ -418,6 +422,57 @@ def test_an_event_delivered_three_times_has_exactly_one_side_effect(
         assert again.slack == []
         assert again.changes == [IDEMPOTENCY_CLAIM] * len(invocations)
         assert dynamodb_tables(cloud) == tables  # so each claim was refused: nothing was written
+        assert project_state(cloud, project) == state
+
+
+def test_a_rollback_noticed_again_with_new_ids_is_announced_once(cloud: LocalCloud, new_project):
+    """A canary rolled back by its alarm in the embedded SageMaker; its ROLLING_BACK notice delivered twice
+    more with new ids (so the idempotency table cannot tell): no second announcement, nothing changed
+    but the new ids' idempotency records and the refused claim on the rollback."""
+    project = new_project("rb")
+    endpoint = f"{project}-prod"
+    put_project(
+        cloud,
+        project,
+        deployment_defaults={
+            "prod": {"instance_type": "ml.m5.large", "instance_count": 2, "strategy": "canary"}
+        },
+    )
+    register(cloud, endpoint, commit="a1", status="Approved")
+    cloud.settle()
+    cloud.hold_rollout(endpoint, at="Baking")
+    register(cloud, endpoint, commit="b2", status="Approved")
+    cloud.settle()
+    cloud.session.client("cloudwatch").set_alarm_state(
+        AlarmName=f"mlops-{endpoint}-invocation-5xx-errors",
+        StateValue="ALARM",
+        StateReason="5XX on the canary",
+    )
+    slack_mark = len(cloud.slack_messages)
+    rolled_back = cloud.settle()
+    cloud.release_endpoint(endpoint)
+    [notice] = [
+        event
+        for event in rolled_back.events(detail_type="SageMaker Endpoint Deployment State Change")
+        if event["detail"]["EndpointStatus"] == "ROLLING_BACK"
+    ]
+    [announced] = rolled_back.events(detail_type="Deployment Rolled Back")
+    assert announced["detail"]["rolled_back_model_package_arn"].endswith(f"{endpoint}/2")
+    assert [m for m in cloud.slack_messages[slack_mark:] if "rolled back" in m["text"]] != []
+    assert serving(cloud, endpoint)["package"].endswith(f"{endpoint}/1")
+    state = project_state(cloud, project)
+
+    for _ in range(2):
+        again = redelivered(notice)
+        again["id"] = str(uuid.uuid4())
+        slack_mark = len(cloud.slack_messages)
+        with cloud.recording_aws_requests() as requests:
+            invocations, events = deliver(cloud, again, "bus")
+        delivered = Delivered(invocations, events, list(requests), cloud.slack_messages[slack_mark:])
+        [deployer] = invocations
+        assert deployer.succeeded and deployer.result["status"] == "ignored"
+        assert delivered.emitted() == [] and delivered.slack == []
+        assert {service for service, _ in delivered.changes} == {"dynamodb"}  # claims and their records
         assert project_state(cloud, project) == state
 
 

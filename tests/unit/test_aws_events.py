@@ -1,4 +1,4 @@
-"""The AWS event models accept the real shapes (shared/aws-events) and AWS's inconsistencies."""
+"""The AWS event models accept the real shapes (tests/fixtures/aws-events) and AWS's inconsistencies."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from mlops_core.aws_events import (
 )
 from pydantic import ValidationError
 
-# Copies of the documented AWS samples (DESIGN's shared/aws-events), kept with the tests.
+# The documented AWS samples (their README says where each comes from).
 SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "aws-events"
 
 
@@ -96,3 +96,12 @@ def test_busy_states_reject_updates():
         EndpointStatus.ROLLING_BACK,
         EndpointStatus.DELETING,
     }
+
+
+def test_a_deployment_events_pending_summary_names_the_update_and_its_start():
+    event = EndpointDeploymentStateChange.model_validate(sample("endpoint-deployment-state-change"))
+    summary = event.detail.PendingDeploymentSummary
+    assert summary is not None
+    assert summary.EndpointConfigName == "sample-endpoint-config-2"
+    assert summary.StartTime == datetime.fromtimestamp(1635195269.181, tz=UTC)
+    assert summary.ProductionVariants[0]["VariantStatus"][0]["Status"] == "Baking"

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from mlops_core.aws_events import (
+    EndpointDeploymentStateChange,
     EndpointStateChange,
     EndpointStatus,
     ModelApprovalStatus,
@@ -150,6 +151,7 @@ class FakeConfigTable:
     def __init__(self) -> None:
         self.projects: dict[str, dict[str, Any]] = {}
         self.pending: dict[str, dict[str, Any]] = {}
+        self.rollbacks: dict[tuple[str, str, int], str] = {}
 
     def get_project(self, project):
         return self.projects.get(project)
@@ -167,6 +169,12 @@ class FakeConfigTable:
     def delete_pending_deployment(self, endpoint_name, *, version):
         if self.pending.get(endpoint_name, {}).get("model_package_version") == version:
             del self.pending[endpoint_name]
+
+    def claim_rollback_announcement(
+        self, endpoint_name, endpoint_config_name, *, started, event_id, expires_at
+    ):
+        key = (endpoint_name, endpoint_config_name, started)
+        return self.rollbacks.setdefault(key, event_id) == event_id
 
 
 def approval(version: int, status: str = "Approved") -> ModelPackageStateChange:
@@ -210,6 +218,30 @@ def endpoint_event(status: str, version: int = 1, reason: str | None = None) -> 
             "time": "1732528800000",
             "region": "us-east-1",
             "detail": detail,
+        }
+    )
+
+
+def rolling_back(event_id: str, *, started: int = 1732528800000) -> EndpointDeploymentStateChange:
+    """SageMaker's notice that it rolls back the update of churn-dev to v2 started at `started`."""
+    return EndpointDeploymentStateChange.model_validate(
+        {
+            "id": event_id,
+            "detail-type": "SageMaker Endpoint Deployment State Change",
+            "source": "aws.sagemaker",
+            "account": "123456789012",
+            "time": "2026-11-25T10:00:00Z",
+            "region": "us-east-1",
+            "detail": {
+                "EndpointName": "churn-dev",
+                "EndpointConfigName": "churn-dev-v1-abcdef",
+                "EndpointStatus": "ROLLING_BACK",
+                "Tags": {"mlops:managed-by": "mlops", "mlops:model-package-arn": ARN.format(1)},
+                "PendingDeploymentSummary": {
+                    "EndpointConfigName": "churn-dev-v2-fedcba",
+                    "StartTime": started,
+                },
+            },
         }
     )
 
@@ -576,3 +608,23 @@ def test_housekeeping_keeps_current_and_previous_and_models_still_referenced(sag
         ("delete_endpoint_config", "churn-dev-v1-abcdef"),
         ("delete_model", "churn-dev-v1-111111"),
     ]
+
+
+def test_one_rollback_is_announced_once_whatever_the_ids_of_its_notices(sagemaker, table, deployer):
+    first = deployer.on_endpoint_deployment_state_change(rolling_back("notice-1"))
+    again = deployer.on_endpoint_deployment_state_change(rolling_back("notice-2"))  # a new id, same rollback
+
+    assert (first.status, event_names(first)) == ("rolled-back", ["DeploymentRolledBack"])
+    [announced] = first.events
+    assert (announced.rolled_back_model_package_arn, announced.model_package_arn) == (
+        ARN.format(2),
+        ARN.format(1),
+    )
+    assert (again.status, list(again.events)) == ("ignored", [])
+    assert "announced already" in again.details["reason"]
+    assert list(table.rollbacks) == [("churn-dev", "churn-dev-v2-fedcba", 1732528800000)]
+    # Lambda retrying the delivery that holds the claim (its events failed to publish) announces it.
+    assert deployer.on_endpoint_deployment_state_change(rolling_back("notice-1")).status == "rolled-back"
+    # Another rollback of the same config (the version approved again, rolled out again) is news.
+    later = deployer.on_endpoint_deployment_state_change(rolling_back("notice-3", started=1732532400000))
+    assert event_names(later) == ["DeploymentRolledBack"]

@@ -110,3 +110,38 @@ def test_data_capture_on_serverless_compute_is_refused():
         InvalidDeploymentSettingsError, match=r"stages\.dev: .*serverless endpoints do not support"
     ):
         ProjectDeploymentSettings.from_record(record)
+
+
+def test_a_linear_step_under_ten_percent_is_refused_as_sagemaker_refuses_it():
+    small = {
+        "deployment_defaults": {"prod": {"strategy": "linear", "blue_green": {"linear_step_percentage": 5}}}
+    }
+    with pytest.raises(
+        InvalidDeploymentSettingsError, match=r"linear_step_percentage: .*greater than or equal to 10"
+    ):
+        ProjectDeploymentSettings.from_record(small)
+
+
+@pytest.mark.parametrize(
+    ("strategy", "blue_green", "instances", "refused"),
+    [
+        ("canary", {"wait_interval_seconds": 1800, "termination_wait_seconds": 1800}, 4, True),  # 3600 s
+        ("canary", {"wait_interval_seconds": 1800, "termination_wait_seconds": 1799}, 4, False),
+        # 10% of 10 instances: 10 steps, 9 waits of 300 s and the final 600 s
+        ("linear", {"linear_step_percentage": 10, "maximum_execution_timeout_seconds": 3300}, 10, True),
+        ("linear", {"linear_step_percentage": 10, "maximum_execution_timeout_seconds": 3301}, 10, False),
+        # 10% of 2 instances is one instance a step (rounded up): 2 steps
+        ("linear", {"linear_step_percentage": 10, "maximum_execution_timeout_seconds": 901}, 2, False),
+    ],
+)
+def test_a_rollout_whose_waits_do_not_end_before_its_timeout_is_refused(
+    strategy, blue_green, instances, refused
+):
+    stage = ProjectDeploymentSettings.from_record(
+        {"deployment_defaults": {"prod": {"strategy": strategy, "blue_green": blue_green}}}
+    ).for_stage(Stage.PROD)
+    if refused:
+        with pytest.raises(ValueError, match="not less than its maximum_execution_timeout_seconds"):
+            stage.resolved("ml.m5.large", instances)
+    else:
+        assert stage.resolved("ml.m5.large", instances).strategy is Strategy(strategy)

@@ -135,6 +135,22 @@ def test_each_event_says_what_happened_to_what_why_and_what_next(detail_type, ti
     assert "*" + next(iter(EXAMPLES[detail_type])) + ":*" not in texts(message)  # not the generic dump
 
 
+def test_a_rollback_by_sagemakers_alarms_says_so_and_points_at_the_alarm():
+    detail = {
+        **EXAMPLES["Deployment Rolled Back"],
+        "trigger": "alarm",
+        "reason": "SageMaker rolled the deployment back: an alarm of its AutoRollbackConfiguration fired",
+    }
+    rejected = render("Deployment Rolled Back", "mlops.model-deployer", EXAMPLES["Deployment Rolled Back"])
+
+    message = render("Deployment Rolled Back", "mlops.model-deployer", detail)
+
+    assert message.text == ":rewind: churn-prod rolled back"
+    assert "an alarm of its AutoRollbackConfiguration fired" in texts(message)
+    assert "the alarm that fired" in next_step(message) and "rejected" not in next_step(message)
+    assert "why the version was rejected" in next_step(rejected)
+
+
 def test_a_dry_run_of_the_reaper_says_would_and_tells_how_to_keep_an_endpoint():
     detail = {**EXAMPLES["Endpoints Reaped"], "dry_run": True, "failed_count": 0, "projects": []}
 

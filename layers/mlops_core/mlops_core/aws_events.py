@@ -1,4 +1,4 @@
-"""Typed models of the AWS events the control plane consumes (shapes in shared/aws-events/).
+"""Typed models of the AWS events the control plane consumes (samples: tests/fixtures/aws-events/).
 
 AWS is not consistent across these events, and the models absorb it so the logic does not:
 - ``time`` is ISO-8601 on most events but epoch milliseconds as a string on endpoint events,
@@ -158,8 +158,17 @@ class EndpointStateChange(EventBridgeEvent):
     detail: EndpointStateChangeDetail
 
 
+class PendingDeployment(_AwsModel):
+    """The update in progress of a ``SageMaker Endpoint Deployment State Change``: its endpoint config
+    and start time identify it (a rollback of it is announced once)."""
+
+    EndpointConfigName: str | None = None
+    StartTime: Timestamp | None = None
+    ProductionVariants: list[dict[str, Any]] = []
+
+
 class EndpointDeploymentStateChangeDetail(EndpointStateChangeDetail):
-    PendingDeploymentSummary: dict[str, Any] | None = None
+    PendingDeploymentSummary: PendingDeployment | None = None
 
 
 class EndpointDeploymentStateChange(EventBridgeEvent):

@@ -1,4 +1,4 @@
-"""The config table (DESIGN §4): project records and deferred deployments, behind a small adapter.
+"""The config table: project records, deferred deployments and announced rollbacks, behind a small adapter.
 
 Single-table design with ``pk``/``sk`` string keys. Items are plain Python on the way out
 (DynamoDB numbers become ``int`` or ``float``, not ``Decimal``), so pydantic models validate
@@ -17,6 +17,7 @@ from mlops_core.conditional_writes import WRITE_TOKEN, put_item_if
 
 META = "META"
 PENDING = "PENDING"
+ROLLBACK = "ROLLBACK"
 
 _deserializer = TypeDeserializer()
 _serializer = TypeSerializer()
@@ -30,6 +31,12 @@ def project_key(project: str) -> dict[str, str]:
 def pending_deployment_key(endpoint_name: str) -> dict[str, str]:
     """The deployment deferred while an endpoint was busy: ``ENDPOINT#{endpoint}`` / ``PENDING``."""
     return {"pk": f"ENDPOINT#{endpoint_name}", "sk": PENDING}
+
+
+def rollback_announcement_key(endpoint_name: str, endpoint_config_name: str, started: int) -> dict[str, str]:
+    """SageMaker's rollback of one update of an endpoint (the config it undid, the update's start in
+    epoch milliseconds), once announced: ``ENDPOINT#{endpoint}`` / ``ROLLBACK#{config}#{start}``."""
+    return {"pk": f"ENDPOINT#{endpoint_name}", "sk": f"{ROLLBACK}#{endpoint_config_name}#{started}"}
 
 
 def _plain(value: Any) -> Any:
@@ -65,6 +72,9 @@ class ConfigTablePort(Protocol):
         self, endpoint_name: str, deployment: dict[str, Any], *, version: int
     ) -> bool: ...
     def delete_pending_deployment(self, endpoint_name: str, *, version: int) -> None: ...
+    def claim_rollback_announcement(
+        self, endpoint_name: str, endpoint_config_name: str, *, started: int, event_id: str, expires_at: int
+    ) -> bool: ...
 
 
 class ConfigTable:
@@ -140,3 +150,24 @@ class ConfigTable:
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
                 raise
+
+    def claim_rollback_announcement(
+        self, endpoint_name: str, endpoint_config_name: str, *, started: int, event_id: str, expires_at: int
+    ) -> bool:
+        """Claim the announcement of SageMaker's rollback of one update (``endpoint_config_name``,
+        started at ``started`` epoch ms); False if another delivery of its notice has it already.
+
+        The notice can arrive more than once with new event ids (SageMaker may send several events for
+        one state change, and EventBridge redelivers), so the event id cannot tell: the rollback's
+        identity can. The event that holds the claim may take it again (Lambda retrying it after its
+        events failed to publish); a retry whose answer was lost finds its own write
+        (:func:`~mlops_core.conditional_writes.put_item_if`). ``expires_at``: the item's TTL.
+        """
+        key = rollback_announcement_key(endpoint_name, endpoint_config_name, started)
+        return put_item_if(
+            self._client,
+            TableName=self._table_name,
+            Item=_to_dynamodb({**key, "event_id": event_id, "expires_at": expires_at}),
+            ConditionExpression="attribute_not_exists(pk) OR event_id = :event_id",
+            ExpressionAttributeValues={":event_id": {"S": event_id}},
+        )

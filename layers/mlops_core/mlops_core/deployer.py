@@ -42,7 +42,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, Protocol
 
 from mlops_core import rollout
@@ -54,6 +54,7 @@ from mlops_core.aws_events import (
     EndpointStatus,
     ModelApprovalStatus,
     ModelPackageStateChange,
+    PendingDeployment,
 )
 from mlops_core.cloudwatch_adapter import AlarmsPort, CloudWatchAlarms
 from mlops_core.config_table import ConfigTable, ConfigTablePort
@@ -99,6 +100,10 @@ PREVIOUS_ENDPOINT_CONFIG_TAG = "mlops:previous-endpoint-config"
 that one for rollback). A tag on the new config costs no call; tagging the endpoint would."""
 
 MLFLOW_MODEL_VERSION = tag_keys.MLFLOW_MODEL_VERSION
+
+ROLLBACK_ANNOUNCEMENT_KEPT = timedelta(days=30)
+"""How long an announced rollback is remembered (the item's TTL): far beyond EventBridge's retries
+(24 hours) and SageMaker's repeated notices."""
 
 UPDATABLE = frozenset({EndpointStatus.IN_SERVICE, EndpointStatus.UPDATE_ROLLBACK_FAILED})
 """Statuses in which UpdateEndpoint is accepted (AWS allows an update after a failed rollback)."""
@@ -270,7 +275,9 @@ class ModelDeployer:
         )
 
     def on_endpoint_deployment_state_change(self, event: EndpointDeploymentStateChange) -> Outcome:
-        """SageMaker rolling a blue/green rollout back on an alarm is reported as a rollback."""
+        """SageMaker rolling a blue/green rollout back on an alarm is reported as a rollback, once per
+        rollback: the notice may come again with new event ids, so the rollback's identity (endpoint,
+        the config it undoes, the update's start) is claimed with a conditional write first."""
         detail = event.detail
         target = self._managed_stage_endpoint(detail.EndpointName, detail.Tags)
         if isinstance(target, Outcome):
@@ -279,10 +286,28 @@ class ModelDeployer:
             return _ignored(
                 f"deployment of {detail.EndpointName} is {detail.EndpointStatus}, not rolling back"
             )
-        pending_config = (detail.PendingDeploymentSummary or {}).get("EndpointConfigName")
+        summary = detail.PendingDeploymentSummary
+        pending_config = summary.EndpointConfigName if summary else None
+        started = (summary.StartTime if summary else None) or detail.LastModifiedTime or event.time
+        undone = pending_config or detail.EndpointConfigName or "unknown"
+        if self._config_table is not None and not self._config_table.claim_rollback_announcement(
+            detail.EndpointName,
+            undone,
+            started=int(started.timestamp() * 1000),
+            event_id=event.id,
+            expires_at=int((datetime.now(UTC) + ROLLBACK_ANNOUNCEMENT_KEPT).timestamp()),
+        ):
+            return _ignored(
+                f"SageMaker's rollback of {undone} on {detail.EndpointName} (update started "
+                f"{started.isoformat()}) was announced already"
+            )
         back_to = version_of_config(detail.EndpointName, detail.EndpointConfigName)
         taken_off = version_of_config(detail.EndpointName, pending_config)
         arn = _identity_like(detail.Tags, target.name)
+        reason = "SageMaker rolled the deployment back: an alarm of its AutoRollbackConfiguration fired"
+        said = _status_message(summary)
+        if said:
+            reason += f" (SageMaker: {said})"
         rolled_back = DeploymentRolledBack(
             project=target.project,
             stage=target.stage,
@@ -292,7 +317,7 @@ class ModelDeployer:
             model_package_arn=arn(back_to),
             model_package_version=back_to,
             endpoint_config_name=detail.EndpointConfigName,
-            reason="SageMaker rolled the deployment back: an alarm of its AutoRollbackConfiguration fired",
+            reason=reason,
         )
         return Outcome(
             "rolled-back", {"endpoint_name": detail.EndpointName, "trigger": "alarm"}, [rolled_back]
@@ -1249,6 +1274,15 @@ def _identity_like(tags: Mapping[str, str], group: str) -> Callable[[int | None]
         return None
 
     return arn
+
+
+def _status_message(summary: PendingDeployment | None) -> str | None:
+    """What SageMaker says of the update's new fleet (its first variant's VariantStatus message)."""
+    for variant in summary.ProductionVariants if summary else []:
+        for status in variant.get("VariantStatus") or []:
+            if isinstance(status, dict) and status.get("StatusMessage"):
+                return str(status["StatusMessage"])
+    return None
 
 
 def _ignored(reason: str) -> Outcome:

@@ -16,7 +16,11 @@ before any call is made, so a bad record is refused with a reason and nothing ch
   the champion endpoint;
 - data capture needs an S3 destination, and real-time instances (serverless inference excludes it);
 - a rollout names at most 10 alarms in ``AutoRollbackConfiguration`` (AWS's limit): the
-  deployer's two plus at most 8 of the team's ``rollback_alarms``.
+  deployer's two plus at most 8 of the team's ``rollback_alarms``;
+- a linear step is 10-50% of the fleet (``LinearStepSize``), and the rollout's waits (a
+  ``wait_interval_seconds`` after each step but the last, then ``termination_wait_seconds``) must
+  end before ``maximum_execution_timeout_seconds`` (``BlueGreenUpdatePolicy``: the timeout "should
+  be larger than the total waiting time"; a rollout that runs past it is rolled back).
 
 Record shape (DynamoDB attribute ``deployment_defaults``, a map by stage; every field optional)::
 
@@ -36,6 +40,7 @@ an instance type or count it leaves out is the stack's default, like a stage wit
 
 from __future__ import annotations
 
+import math
 from enum import StrEnum
 from typing import Annotated, Any, Literal, Self
 
@@ -93,7 +98,9 @@ class BlueGreenSettings(_Settings):
     """Traffic routing of a canary or linear rollout (``BlueGreenUpdatePolicy``)."""
 
     canary_percentage: int = Field(default=10, ge=1, le=50, description="traffic on the canary")
-    linear_step_percentage: int = Field(default=20, ge=1, le=50, description="traffic per linear step")
+    linear_step_percentage: int = Field(
+        default=20, ge=10, le=50, description="traffic per linear step (AWS: 10-50% of the fleet)"
+    )
     wait_interval_seconds: int = Field(default=300, ge=0, le=3600)
     termination_wait_seconds: int = Field(default=600, ge=0, le=3600)
     maximum_execution_timeout_seconds: int = Field(default=3600, ge=600, le=28800)
@@ -220,6 +227,25 @@ class StageDeploymentSettings(_Settings):
                     f"strategy {self.strategy} needs at least 2 instances to shift traffic in steps "
                     f"(instance_count is {compute.instance_count})"
                 )
+            if isinstance(compute, InstanceCompute):
+                self._check_rollout_fits_its_timeout(compute.instance_count)
+
+    def _check_rollout_fits_its_timeout(self, instances: int) -> None:
+        """The waits of the rollout end before its timeout. A step's instances are its percentage of the
+        fleet, rounded up here: the fewest steps, so no rollout AWS could finish is refused."""
+        blue_green = self.blue_green
+        steps = 2
+        if self.strategy is Strategy.LINEAR:
+            per_step = math.ceil(instances * blue_green.linear_step_percentage / 100)
+            steps = math.ceil(instances / per_step)
+        waiting = (steps - 1) * blue_green.wait_interval_seconds + blue_green.termination_wait_seconds
+        if waiting >= blue_green.maximum_execution_timeout_seconds:
+            raise ValueError(
+                f"a {self.strategy} rollout over {instances} instances waits {waiting} s "
+                f"({steps - 1} x wait_interval_seconds + termination_wait_seconds), not less than its "
+                f"maximum_execution_timeout_seconds ({blue_green.maximum_execution_timeout_seconds}): "
+                "the rollout could not finish in time"
+            )
 
 
 class LineagePolicy(_Settings):

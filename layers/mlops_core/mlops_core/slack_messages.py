@@ -151,7 +151,10 @@ def _deployment_rolled_back(_: str, d: Detail) -> Rendered:
         f"*Why:* {d.get('reason') or d.get('trigger') or 'the live version was rejected'}"
         + (f"\n*Taken off:* {_version_label(str(removed))}" if removed else ""),
         _where(d),
-        "Look at why the version was rejected (integration tests, a person) before approving a fix.",
+        "Look at the alarm that fired (CloudWatch) and the new version's metrics before deploying it "
+        "again: the endpoint serves the previous version."
+        if d.get("trigger") == "alarm"
+        else "Look at why the version was rejected (integration tests, a person) before approving a fix.",
     )
 
 

@@ -301,8 +301,9 @@ class Baseline(Story):
             "Approve churn-prod v2: a blue/green rollout",
             who="a reviewer approves churn-prod v2.",
             control_plane="churn-prod is live, so the deployer updates it blue/green: a canary (25% of the "
-            "traffic first) guarded by two CloudWatch alarms it creates (5XX errors, model latency) that "
-            "roll the update back on their own. The old config is kept for rollback.",
+            "capacity first) guarded by two CloudWatch alarms it creates (5XX errors, model latency). "
+            "SageMaker shifts the traffic step by step and watches the alarms: one in ALARM would roll the "
+            "update back. The old config is kept for rollback.",
         )
         approved = self.approve(prod_v2)
         started = events_of(approved, "Deployment Started", endpoint_name=PROD)
@@ -310,11 +311,21 @@ class Baseline(Story):
         rollout = endpoint.get("LastDeploymentConfig") or {}
         routing = rollout.get("BlueGreenUpdatePolicy", {}).get("TrafficRoutingConfiguration", {})
         alarms = [a["AlarmName"] for a in rollout.get("AutoRollbackConfiguration", {}).get("Alarms", [])]
+        steps = [
+            event["detail"]
+            for event in events_of(approved, "SageMaker Endpoint Deployment State Change", EndpointName=PROD)
+        ]
+        rolled_back = [detail for detail in steps if detail.get("EndpointStatus") == "ROLLING_BACK"]
         self.note(
             f"UpdateEndpoint asked for {routing.get('Type', '?')} "
             f"({routing.get('CanarySize', {}).get('Value', '?')}% first, then the rest after "
             f"{routing.get('WaitIntervalInSeconds', '?')} s), "
-            f"rolled back by alarms: {', '.join(alarms) or 'none'}"
+            f"guarded by alarms: {', '.join(alarms) or 'none'}"
+        )
+        self.note(
+            "SageMaker: "
+            + " -> ".join(_variant_status(detail) for detail in steps)
+            + (" -> rolled back." if rolled_back else "; no alarm fired, so v2 took all the traffic.")
         )
         existing = {
             a["AlarmName"] for a in self.cloud.session.client("cloudwatch").describe_alarms()["MetricAlarms"]
@@ -325,6 +336,11 @@ class Baseline(Story):
             and routing.get("Type") == "CANARY",
         )
         self.check(f"{PROD}: the rollback alarms exist", len(alarms) == 2 and set(alarms) <= existing)
+        said = [_variant_status(detail) for detail in steps]
+        self.check(
+            f"{PROD}: traffic moved to v2 in steps, the canary first, and no alarm rolled it back",
+            len(said) > 2 and "canary capacity" in said[1] and not rolled_back,
+        )
         self.check(f"{PROD}: serving prod v2", self._serves(PROD, prod_v2))
 
     # 10
@@ -391,3 +407,10 @@ class Baseline(Story):
     def _serves(self, endpoint: str, arn: str) -> bool:
         status = (self.endpoint(endpoint) or {}).get("EndpointStatus")
         return status == "InService" and self.serving(endpoint)[0] == arn
+
+
+def _variant_status(detail: dict[str, Any]) -> str:
+    """What SageMaker said of a blue/green step (the new fleet's VariantStatus message)."""
+    pending = (detail.get("PendingDeploymentSummary") or {}).get("ProductionVariants") or [{}]
+    statuses = pending[0].get("VariantStatus") or [{}]
+    return str(statuses[0].get("StatusMessage") or statuses[0].get("Status") or "?").rstrip(".")
