@@ -59,9 +59,9 @@ IN_PROGRESS = ("Creating", "Updating", "RollingBack")
 CREATING, ACTIVATING_TRAFFIC, BAKING, DELETING = "Creating", "ActivatingTraffic", "Baking", "Deleting"
 
 # Ranges of DeploymentConfig's fields (the SageMaker API reference; botocore checks only the minimums).
-ALARMS_PER_ROLLOUT = 10
-WAIT_SECONDS_RANGE = (0, 3600)  # WaitIntervalInSeconds and TerminationWaitInSeconds
-TIMEOUT_SECONDS_RANGE = (600, 28800)  # MaximumExecutionTimeoutInSeconds
+# MaximumExecutionTimeoutInSeconds when the policy gives none (its maximum). The ranges of the waits, the
+# timeout and the number of alarms are the service model's, checked by service_rules before this runs.
+DEFAULT_TIMEOUT_SECONDS = 28800
 MAXIMUM_CANARY_PERCENT = 50  # CanarySize: at most 50% of the variant's instance count
 LINEAR_STEP_PERCENT_RANGE = (10, 50)  # LinearStepSize: 10-50% of the variant's instance count
 
@@ -93,7 +93,7 @@ class Rollout:
     steps: tuple[RolloutStep, ...]
     routing: str = "ALL_AT_ONCE"  # TrafficRoutingConfiguration's Type
     alarms: tuple[str, ...] = ()
-    timeout_seconds: int = TIMEOUT_SECONDS_RANGE[1]
+    timeout_seconds: int = DEFAULT_TIMEOUT_SECONDS
     started: datetime = field(default_factory=utcnow)
     step_started: datetime = field(default_factory=utcnow)
     position: int = 0
@@ -179,13 +179,6 @@ def _batch(size: dict[str, Any] | None, capacity: int, what: str, allowed: tuple
     return value
 
 
-def _in_range(value: Any, allowed: tuple[int, int], name: str) -> int:
-    low, high = allowed
-    if not isinstance(value, int) or not low <= value <= high:
-        raise ValidationError(message=f"{name} must be between {low} and {high}; got {value!r}.")
-    return value
-
-
 def _plan(routing: dict[str, Any], capacity: int, wait: int, termination_wait: int) -> list[RolloutStep]:
     """The steps after provisioning: traffic turned on batch by batch, each batch baked."""
     kind = routing.get("Type", "ALL_AT_ONCE")
@@ -239,11 +232,6 @@ def plan_rollout(
     ]
     if not policy and not alarms:
         return Rollout(update, ())
-    if len(alarms) > ALARMS_PER_ROLLOUT:
-        raise ValidationError(
-            message=f"AutoRollbackConfiguration.Alarms can name at most {ALARMS_PER_ROLLOUT} alarms; "
-            f"got {len(alarms)}."
-        )
     # SageMaker Developer Guide, "Exclusions": a blue/green deployment's new endpoint configuration
     # must have the same variant names as the old one.
     old_names = sorted(variant["VariantName"] for variant in endpoint.production_variants)
@@ -256,15 +244,9 @@ def plan_rollout(
         )
     policy = policy or {"TrafficRoutingConfiguration": {"Type": "ALL_AT_ONCE"}}
     routing = policy.get("TrafficRoutingConfiguration") or {}
-    wait = _in_range(routing.get("WaitIntervalInSeconds", 0), WAIT_SECONDS_RANGE, "WaitIntervalInSeconds")
-    termination_wait = _in_range(
-        policy.get("TerminationWaitInSeconds", 0), WAIT_SECONDS_RANGE, "TerminationWaitInSeconds"
-    )
-    timeout = _in_range(
-        policy.get("MaximumExecutionTimeoutInSeconds", TIMEOUT_SECONDS_RANGE[1]),
-        TIMEOUT_SECONDS_RANGE,
-        "MaximumExecutionTimeoutInSeconds",
-    )
+    wait = int(routing.get("WaitIntervalInSeconds", 0))
+    termination_wait = int(policy.get("TerminationWaitInSeconds", 0))
+    timeout = int(policy.get("MaximumExecutionTimeoutInSeconds", DEFAULT_TIMEOUT_SECONDS))
     capacity = _capacity(new_variants)
     provisioning = RolloutStep(CREATING, 0.0, 0, f"Launching {capacity} instance(s).")
     steps = (provisioning, *_plan(routing, capacity, wait, termination_wait))

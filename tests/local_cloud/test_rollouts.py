@@ -334,12 +334,12 @@ def test_an_alarm_already_in_alarm_rolls_back_before_any_traffic_moves(cloud: Lo
             ),
             "LinearStepSize must be 10-50%",
         ),
-        (blue_green({**CANARY, "WaitIntervalInSeconds": 3601}), "WaitIntervalInSeconds must be between"),
-        (blue_green(CANARY, termination=3601), "TerminationWaitInSeconds must be between"),
-        (blue_green(CANARY, timeout=28801), "MaximumExecutionTimeoutInSeconds must be between"),
+        (blue_green({**CANARY, "WaitIntervalInSeconds": 3601}), "waitIntervalInSeconds' failed to satisfy"),
+        (blue_green(CANARY, termination=3601), "terminationWaitInSeconds' failed to satisfy"),
+        (blue_green(CANARY, timeout=28801), "maximumExecutionTimeoutInSeconds' failed to satisfy"),
         (
             {"AutoRollbackConfiguration": {"Alarms": [{"AlarmName": f"a{n}"} for n in range(11)]}},
-            "at most 10 alarms",
+            "alarms' failed to satisfy constraint: Member must have length less than or equal to 10",
         ),
     ],
 )
