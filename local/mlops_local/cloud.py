@@ -214,6 +214,20 @@ class LocalCloud:
         environment["SSL_CERT_FILE"] = str(self._custom_resource_responses.ca_bundle)
         return replace(function, environment=environment)
 
+    def session_as(self, function: str) -> boto3.Session:
+        """A boto3 session with credentials of `function`'s execution role (a session of its own, named
+        after the function as Lambda's is): its calls are evaluated as the function's are."""
+        deployed = self.functions.get(function)
+        if deployed is None:
+            raise LocalCloudError(f"no function {function!r} in the stack; it has {sorted(self.functions)}")
+        credentials = self.iam.credentials_for(deployed.role, deployed.name)
+        return boto3.Session(
+            aws_access_key_id=credentials["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=credentials["AWS_SECRET_ACCESS_KEY"],
+            aws_session_token=credentials["AWS_SESSION_TOKEN"],
+            region_name=self.region,
+        )
+
     # ---------------------------------------------------------------------------------------------- facts
 
     @property

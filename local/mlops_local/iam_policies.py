@@ -100,7 +100,7 @@ def _statement_matches(statement: Mapping[str, Any], request: AuthorizationReque
     else:
         raise PolicyError("a statement needs Resource or NotResource")
     return all(
-        condition_matches(operator, key, values, context)
+        _condition_matches(operator, key, values, context)
         for operator, conditions in (statement.get("Condition") or {}).items()
         for key, values in conditions.items()
     )
@@ -153,8 +153,16 @@ def _wildcard(pattern: str, *, ignore_case: bool) -> re.Pattern[str]:
 # --------------------------------------------------------------------------------------------- conditions
 
 
-def condition_matches(operator: str, key: str, policy_values: Any, context: Context) -> bool:
+def condition_matches(
+    operator: str, key: str, policy_values: Any, context: Mapping[str, ContextValue]
+) -> bool:
     """Whether one `operator: {key: values}` pair of a Condition block holds for the context."""
+    return _condition_matches(
+        operator, key, policy_values, {name.lower(): value for name, value in context.items()}
+    )
+
+
+def _condition_matches(operator: str, key: str, policy_values: Any, context: Context) -> bool:
     set_operator, _, base = operator.rpartition(":")
     if set_operator not in ("", "ForAllValues", "ForAnyValue"):
         raise PolicyError(f"unknown set operator {set_operator!r} in {operator}")
