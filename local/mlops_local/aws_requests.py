@@ -17,6 +17,9 @@ A fault is answered the way the service answers it (a JSON `ThrottlingException`
 answered once moto has done the work: the call took effect but the caller cannot know (AWS's "it may
 have succeeded"). While faults are on, retry back-off takes no time: the local cloud compresses time here
 as it does for Lambda's retries.
+
+An `authorizer` (the local cloud's IAM enforcement, `mlops_local.iam`) sees each request first and may
+refuse it: the refusal is answered in the protocol's error shape, and moto never sees the request.
 """
 
 from __future__ import annotations

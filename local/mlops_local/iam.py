@@ -14,6 +14,7 @@ operator's credentials (the tests' and the local cloud's own) are not evaluated.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import secrets
@@ -302,20 +303,18 @@ def _without_no_values(node: Any) -> Any:
     return node
 
 
-_aws_managed: dict[str, Any] | None = None
+@functools.cache
+def _aws_managed_policies() -> dict[str, Any]:
+    """moto's copy of the AWS managed policies, by name (read once, when first needed)."""
+    policies: dict[str, Any] = json.loads(aws_managed_policies_data)
+    return policies
 
 
 def _aws_managed_policy(arn: str) -> dict[str, Any]:
-    """An AWS managed policy's document, from moto's copy of them (read once, when first needed)."""
-    global _aws_managed  # noqa: PLW0603
-    if _aws_managed is None:
-        _aws_managed = json.loads(aws_managed_policies_data)
-    name = arn.rsplit("/", 1)[-1]
-    data = _aws_managed.get(name)
+    data = _aws_managed_policies().get(arn.rsplit("/", 1)[-1])
     if data is None:
         raise LookupError(f"managed policy {arn} is neither in the embedded IAM nor an AWS managed policy")
-    document: dict[str, Any] = data["Document"]
-    return document
+    return _document(data["Document"])
 
 
 def _assumed_role_session(access_key: str) -> Identity | None:
@@ -348,77 +347,93 @@ class MotoResources(Resources):
         if len(parts) != 6:
             return None
         _, _, service, region, account, resource = parts
-        account = account or self._account
-        region = region or self._region
-        try:
-            if service == "sagemaker":
-                found = sagemaker_backends[account][region]._get_resource_from_arn(arn)
-                return _tag_dict(found.tags)
-            if service == "secretsmanager":
-                secret = secretsmanager_backends[account][region].describe_secret(arn)
-                return _tag_dict(secret.tags)
-            if service == "cloudwatch":
-                backend = cloudwatch_backends[account][region]
-                if resource.removeprefix("alarm:") not in backend.alarms:
-                    return None
-                return dict(backend.list_tags_for_resource(arn))
-            if service == "dynamodb":
-                return _tag_dict(dynamodb_backends[account][region].list_tags_of_resource(arn))
-            if service == "events":
-                return _tag_dict(events_backends[account][region].list_tags_for_resource(arn)["Tags"])
-            if service == "s3" and "/" not in resource:
-                s3 = s3_backends[self._account]["global"]
-                return _tag_dict(s3.get_bucket_tagging(resource)["Tags"])
-        except Exception:
+        if service == "s3" and "/" not in resource:
+            s3 = _existing(s3_backends, self.bucket_account(resource) or self._account, "global")
+            return None if s3 is None else self._lookup(lambda: s3.get_bucket_tagging(resource)["Tags"])
+        lookups: dict[str, tuple[Any, Any]] = {
+            "sagemaker": (sagemaker_backends, lambda backend: backend._get_resource_from_arn(arn).tags),
+            "secretsmanager": (secretsmanager_backends, lambda backend: backend.describe_secret(arn).tags),
+            "cloudwatch": (cloudwatch_backends, lambda backend: _alarm_tags(backend, arn, resource)),
+            "dynamodb": (dynamodb_backends, lambda backend: backend.list_tags_of_resource(arn)),
+            "events": (events_backends, lambda backend: backend.list_tags_for_resource(arn)["Tags"]),
+        }
+        if service not in lookups:
             return None
-        return None
+        backends, read = lookups[service]
+        backend = _existing(backends, account or self._account, region or self._region)
+        return None if backend is None else self._lookup(lambda: read(backend))
+
+    @staticmethod
+    def _lookup(read: Any) -> dict[str, str] | None:
+        try:
+            return _tag_dict(read())
+        except Exception:  # moto's not-found errors differ by service: the resource does not exist
+            return None
 
     def secret_arn(self, secret_id: str) -> str | None:
+        backend = _existing(secretsmanager_backends, self._account, self._region)
         try:
-            return str(secretsmanager_backends[self._account][self._region].describe_secret(secret_id).arn)
+            return None if backend is None else str(backend.describe_secret(secret_id).arn)
         except Exception:
             return None
 
     def scalable_target_arn(self, namespace: str, resource_id: str, dimension: str) -> str | None:
-        backend = applicationautoscaling_backends[self._account][self._region]
+        backend = _existing(applicationautoscaling_backends, self._account, self._region)
+        if backend is None:
+            return None
         for target in backend.describe_scalable_targets(namespace, [resource_id], dimension):
             return str(target.arn)
         return None
 
     def next_model_package_arn(self, group: str) -> str | None:
         """The ARN the group's next version gets (its number inferred: one more than the highest)."""
-        backend = sagemaker_backends[self._account][self._region]
+        backend = _existing(sagemaker_backends, self._account, self._region)
         name = group.rsplit("/", 1)[-1]
         numbers = [
             int(getattr(package, "model_package_version", 0) or 0)
-            for package in backend.model_packages.values()
+            for package in (backend.model_packages.values() if backend is not None else ())
             if getattr(package, "model_package_group_name", None) == name
         ]
         version = max([len(numbers), *numbers]) + 1
         return f"arn:aws:sagemaker:{self._region}:{self._account}:model-package/{name.lower()}/{version}"
 
     def partition_key(self, table_arn: str) -> str | None:
+        backend = _existing(dynamodb_backends, self._account, self._region)
         try:
-            table = dynamodb_backends[self._account][self._region].get_table(table_arn.rsplit("/", 1)[-1])
+            table = backend.get_table(table_arn.rsplit("/", 1)[-1]) if backend is not None else None
         except Exception:
             return None
-        return str(table.hash_key_attr) or None
+        return (str(table.hash_key_attr) or None) if table is not None else None
 
     def bucket_account(self, bucket: str) -> str | None:
-        for account, backends in list(s3_backends.items()):
-            if bucket in backends["global"].buckets:
+        for account in list(dict.keys(s3_backends)):
+            s3 = _existing(s3_backends, account, "global")
+            if s3 is not None and bucket in s3.buckets:
                 return str(account)
         return None
 
     def object_tags(self, bucket: str, key: str) -> dict[str, str] | None:
+        s3 = _existing(s3_backends, self.bucket_account(bucket) or self._account, "global")
+        if s3 is None:
+            return None
         try:
-            s3 = s3_backends[self.bucket_account(bucket) or self._account]["global"]
             stored = s3.get_object(bucket, key)
-            if stored is None:
-                return None
-            return _tag_dict(s3.get_object_tagging(stored)["Tags"])
         except Exception:
             return None
+        return None if stored is None else self._lookup(lambda: s3.get_object_tagging(stored)["Tags"])
+
+
+def _alarm_tags(backend: Any, arn: str, resource: str) -> Any:
+    if resource.removeprefix("alarm:") not in backend.alarms:
+        raise LookupError(arn)
+    return backend.list_tags_for_resource(arn)
+
+
+def _existing(backends: Any, account: str, region: str) -> Any:
+    """A moto backend that already exists, else None: looking a resource up must not create (and pay
+    for) the backends of a service nobody used, nor of another account."""
+    regions = dict.get(backends, account)
+    return None if regions is None else dict.get(regions, "aws" if region == "global" else region)
 
 
 def _tag_dict(tags: Any) -> dict[str, str]:

@@ -25,11 +25,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
-from moto.core.model import ServiceModel
 from moto.core.parse import PROTOCOL_PARSERS
 from moto.core.request import Request, determine_request_protocol
 from moto.core.routing import get_service_router
-from moto.core.utils import get_service_model
 
 from mlops_local import iam_dataset
 from mlops_local.iam_policies import AuthorizationRequest, ContextValue
@@ -132,11 +130,6 @@ class Resources:
 # --------------------------------------------------------------------------------------------- parsing
 
 
-@functools.cache
-def _service_model(service: str) -> ServiceModel:
-    return get_service_model(service)
-
-
 def service_of_signing_name(signing_name: str) -> str:
     return SERVICES_BY_SIGNING_NAME.get(signing_name, signing_name)
 
@@ -149,9 +142,8 @@ def parse_request(
     copy["wsgi.input"] = io.BytesIO(body)
     request = Request(copy)
     try:
-        model = _service_model(service)
         operation, uri_params = get_service_router(service).match(request)
-        protocol = determine_request_protocol(model, request.content_type)
+        protocol = determine_request_protocol(operation.service_model, request.content_type)
         parser = PROTOCOL_PARSERS[protocol](operation)
         parsed = parser.parse(
             {
@@ -575,7 +567,7 @@ def _dependent_applies(call: ApiCall, dependent: str) -> bool:
     """Whether a dependent action this module does not map is needed by this request.
 
     The reference lists a dependent action for any request that may need it (a KMS key, a VPC...); those
-    are needed only when the request uses the feature, which these parameters name."""
+    are needed only when the request uses the feature, which these parameters name (at any depth)."""
     feature_parameters = {
         "kms:CreateGrant": ("KmsKeyId", "VolumeKmsKeyId"),
         "kms:Decrypt": ("KmsKeyId",),
@@ -584,11 +576,15 @@ def _dependent_applies(call: ApiCall, dependent: str) -> bool:
         "ec2:CreateNetworkInterface": ("VpcConfig",),
     }
     parameters = feature_parameters.get(dependent)
-    if parameters is None:
-        return True
-    return any(call.params.get(parameter) for parameter in parameters) or any(
-        parameter in str(call.params) for parameter in parameters
-    )
+    return parameters is None or _names_any(call.params, parameters)
+
+
+def _names_any(node: Any, names: tuple[str, ...]) -> bool:
+    if isinstance(node, Mapping):
+        return any((key in names and value) or _names_any(value, names) for key, value in node.items())
+    if isinstance(node, list):
+        return any(_names_any(item, names) for item in node)
+    return False
 
 
 # ----------------------------------------------------------------------------- other requirements
