@@ -318,20 +318,15 @@ def _aws_managed_policy(arn: str) -> dict[str, Any]:
 
 
 def _assumed_role_session(access_key: str) -> Identity | None:
-    """A session that a function assumed with sts:AssumeRole (moto's STS issued its access key)."""
-    for account, regions in list(sts_backends.items()):
-        backend = regions.get("global")
-        if backend is None:
-            continue
-        for session in list(backend.assumed_roles):
-            if session.access_key_id == access_key:
-                role_arn = session.role_arn
-                return Identity(
-                    role_arn.split(":")[4],
-                    role_arn.split(":role/", 1)[1].rsplit("/", 1)[-1],
-                    session.session_name,
-                )
-        del account
+    """A session that a function opened with sts:AssumeRole (moto's STS issued its access key; it keeps
+    the session in the role's account)."""
+    for account in list(dict.keys(sts_backends)):
+        backend = _existing(sts_backends, account, "global")
+        session = backend.get_assumed_role_from_access_key(access_key) if backend is not None else None
+        if session is not None:
+            role_arn = str(session.role_arn)
+            role_name = role_arn.split(":role/", 1)[1].rsplit("/", 1)[-1]
+            return Identity(role_arn.split(":")[4], role_name, str(session.session_name))
     return None
 
 

@@ -287,3 +287,60 @@ def test_the_operator_is_not_evaluated(cloud: LocalCloud):
     evaluated = cloud.iam.evaluated_calls
     cloud.session.client("sagemaker").create_model_package_group(ModelPackageGroupName=name())  # untagged
     assert cloud.iam.evaluated_calls == evaluated
+
+
+TRUST_LAMBDA = json.dumps(
+    {
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ]
+    }
+)
+
+
+def test_a_session_the_copier_assumes_is_evaluated_as_the_assumed_role(cloud: LocalCloud):
+    iam = cloud.session.client("iam")
+    role = iam.create_role(RoleName=f"mlops-promotion-{name()}", AssumeRolePolicyDocument=TRUST_LAMBDA)[
+        "Role"
+    ]
+    iam.put_role_policy(
+        RoleName=role["RoleName"],
+        PolicyName="list",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "sagemaker:ListModelPackages", "Resource": "*"}],
+            }
+        ),
+    )
+    sts = as_function(cloud, "ArtifactCopierFunction", "sts")
+    credentials = sts.assume_role(RoleArn=role["Arn"], RoleSessionName="promotion")["Credentials"]
+    sagemaker = cloud.session.client(
+        "sagemaker",
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+        config=ONE_ATTEMPT,
+    )
+
+    sagemaker.list_model_packages()  # the assumed role's policy allows it
+    group = name()
+    with pytest.raises(ClientError) as denied:
+        sagemaker.create_model_package_group(ModelPackageGroupName=group)
+    assert denied.value.response["Error"]["Message"] == (
+        f"User: arn:aws:sts::{ACCOUNT}:assumed-role/{role['RoleName']}/promotion is not authorized to perform: "
+        f"sagemaker:CreateModelPackageGroup on resource: arn:aws:sagemaker:{REGION}:{ACCOUNT}:"
+        f"model-package-group/{group} because no identity-based policy allows the "
+        "sagemaker:CreateModelPackageGroup action"
+    )
+
+
+def test_the_copier_cannot_assume_a_role_outside_its_promotion_role_pattern(cloud: LocalCloud):
+    role = cloud.session.client("iam").create_role(
+        RoleName=f"admin-{name()}", AssumeRolePolicyDocument=TRUST_LAMBDA
+    )
+    sts = as_function(cloud, "ArtifactCopierFunction", "sts")
+
+    with pytest.raises(ClientError) as denied:
+        sts.assume_role(RoleArn=role["Role"]["Arn"], RoleSessionName="promotion")
+    assert_denied(denied, "AccessDenied", "ArtifactCopierFunction", "sts:AssumeRole", role["Role"]["Arn"])
