@@ -95,15 +95,11 @@ class LocalCloud:
         stack_name: str = "mlops",
         region: str = "us-east-1",
         parameters: dict[str, str] | None = None,
-        iam: bool = True,
     ) -> None:
-        """`iam=False` switches IAM enforcement off: only for the local cloud's own tests of what
-        enforcement is not about (functions then call AWS with the operator's credentials)."""
         self.template = Path(template) if template is not None else DEFAULT_TEMPLATE
         self.stack_name = stack_name
         self.region = region
         self.parameters = dict(parameters or {})
-        self.enforces_iam = iam
         self.history = Trace()  # every delivery since the cloud opened
         self._inbox = Inbox()
         self._exit_stack = ExitStack()
@@ -137,15 +133,11 @@ class LocalCloud:
                 for logical_id, function in discover_functions(self.session, self.deployment).items()
             }
             self.iam = IamEnforcement(self.account_id, self.region)
-            if self.enforces_iam:
-                self._attach_template_managed_policies()
-                self._aws.requests.authorizer = self.iam.refusal
-                stack.callback(setattr, self._aws.requests, "authorizer", None)
+            self._attach_template_managed_policies()
+            self._aws.requests.authorizer = self.iam.refusal
+            stack.callback(setattr, self._aws.requests, "authorizer", None)
             self._runtime = FunctionRuntime(
-                self.region,
-                (lambda function: self.iam.credentials_for(function.role, function.name))
-                if self.enforces_iam
-                else None,
+                self.region, lambda function: self.iam.credentials_for(function.role, function.name)
             )
             stack.callback(self._runtime.close)
             self._endpoints = EndpointLifecycle(account=self.account_id, region=self.region)
@@ -155,7 +147,7 @@ class LocalCloud:
                 InferenceServer(
                     account=self.account_id,
                     region=self.region,
-                    authorize=self.iam.authorize_invoke_endpoint if self.enforces_iam else None,
+                    authorize=self.iam.authorize_invoke_endpoint,
                 )
             )
             # boto3's sagemaker-runtime clients (the functions' included) reach the inference server.
