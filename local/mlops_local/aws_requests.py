@@ -17,6 +17,9 @@ A fault is answered the way the service answers it (a JSON `ThrottlingException`
 answered once moto has done the work: the call took effect but the caller cannot know (AWS's "it may
 have succeeded"). While faults are on, retry back-off takes no time: the local cloud compresses time here
 as it does for Lambda's retries.
+
+An `authorizer` (the local cloud's IAM enforcement, `mlops_local.iam`) sees each request first and may
+refuse it: the refusal is answered in the protocol's error shape, and moto never sees the request.
 """
 
 from __future__ import annotations
@@ -29,9 +32,10 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 from unittest import mock
 from urllib.parse import parse_qs
+from xml.sax.saxutils import escape
 
 from botocore.retries.bucket import TokenBucket
 from botocore.retries.standard import ExponentialBackoff
@@ -119,12 +123,19 @@ class AwsRequestLayer:
         self._lock = threading.Lock()
         self._recorders: list[list[AwsRequest]] = []
         self._fault_plan: FaultPlan | None = None
+        # Decides whether a request may reach moto (IAM enforcement): None, or how it is refused.
+        self.authorizer: Callable[[dict[str, Any], Callable[[], bytes]], Refusal | None] | None = None
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         request = _named(environ)
         with self._lock:
             for recorder in self._recorders:
                 recorder.append(request)
+        if self.authorizer is not None:
+            refusal = self.authorizer(environ, lambda: _read_body(environ))
+            if refusal is not None:
+                return _refusal_response(environ, refusal, start_response)
+        with self._lock:
             fault = self._fault_plan.fault_for(request) if self._fault_plan else None
         if fault is None:
             return self._app(environ, start_response)
@@ -213,6 +224,48 @@ def _error_response(environ: dict[str, Any], fault: Fault, start_response: Calla
         f"{fault.status} {reason}",
         [("Content-Type", content_type), ("Content-Length", str(len(body)))],
     )
+    return [body]
+
+
+class Refusal(Protocol):
+    """A request refused before moto sees it (IAM): the service's error code and AWS's message."""
+
+    service: str
+    code: str
+    message: str
+
+
+def _refusal_response(
+    environ: dict[str, Any], refusal: Refusal, start_response: Callable[..., Any]
+) -> list[bytes]:
+    """The refusal in the protocol's error shape, so that botocore raises ClientError with its code."""
+    headers = [("x-amzn-RequestId", "local-iam")]
+    if environ.get("HTTP_X_AMZ_TARGET"):  # JSON protocols
+        body = json.dumps({"__type": refusal.code, "message": refusal.message}).encode()
+        status = "400 Bad Request"
+        headers += [("Content-Type", "application/x-amz-json-1.1"), ("x-amzn-ErrorType", refusal.code)]
+        if refusal.service == "cloudwatch":  # JSON with the query protocol's error codes
+            headers.append(("x-amzn-query-error", f"{refusal.code};Sender"))
+    elif refusal.service == "s3":
+        body = (
+            f"<Error><Code>{refusal.code}</Code><Message>{escape(refusal.message)}</Message>"
+            f"<RequestId>local-iam</RequestId></Error>"
+        ).encode()
+        status = "403 Forbidden"
+        headers.append(("Content-Type", "application/xml"))
+    elif environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):  # query
+        body = (
+            f"<ErrorResponse><Error><Type>Sender</Type><Code>{refusal.code}</Code>"
+            f"<Message>{escape(refusal.message)}</Message></Error><RequestId>local-iam</RequestId>"
+            f"</ErrorResponse>"
+        ).encode()
+        status = "403 Forbidden"
+        headers.append(("Content-Type", "text/xml"))
+    else:  # REST JSON
+        body = json.dumps({"message": refusal.message}).encode()
+        status = "403 Forbidden"
+        headers += [("Content-Type", "application/json"), ("x-amzn-ErrorType", refusal.code)]
+    start_response(status, [*headers, ("Content-Length", str(len(body)))])
     return [body]
 
 

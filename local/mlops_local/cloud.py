@@ -5,6 +5,11 @@
         trace = cloud.send(event)                # route, run every matching function, cascade
         result = cloud.invoke("ModelDeployerFunction", event)
         cloud.slack_messages
+        cloud.iam.denials                        # calls refused by the functions' IAM policies
+
+Every function runs with its own execution role's credentials, and each AWS call it makes is evaluated
+against that role's policies as deployed, and refused as AWS refuses it (`mlops_local.iam`,
+docs/local-cloud.md). Calls made with `cloud.session` are the operator's, and are not evaluated.
 
 Events wait in an inbox until the cloud delivers them: `send()` and `settle()` deliver everything
 pending, including what the functions emit while they run, and then move the endpoints that are
@@ -37,6 +42,7 @@ from mlops_local.environment import patched_environ
 from mlops_local.errors import LocalCloudError
 from mlops_local.function_urls import FunctionUrlServer
 from mlops_local.functions import DeployedFunction, discover_functions
+from mlops_local.iam import IamEnforcement
 from mlops_local.inbox import Inbox, PendingEvent
 from mlops_local.inference import InferenceServer
 from mlops_local.routing import matching_targets
@@ -127,13 +133,23 @@ class LocalCloud:
                 logical_id: self._localised(function)
                 for logical_id, function in discover_functions(self.session, self.deployment).items()
             }
-            self._runtime = FunctionRuntime(self.region)
+            self.iam = IamEnforcement(self.account_id, self.region)
+            self._attach_template_managed_policies()
+            self._aws.requests.authorizer = self.iam.refusal
+            stack.callback(setattr, self._aws.requests, "authorizer", None)
+            self._runtime = FunctionRuntime(
+                self.region, lambda function: self.iam.credentials_for(function.role, function.name)
+            )
             stack.callback(self._runtime.close)
             self._endpoints = EndpointLifecycle(account=self.account_id, region=self.region)
             self._events_client = self.session.client("events")
             self._sqs_client = self.session.client("sqs")
             self._inference = stack.enter_context(
-                InferenceServer(account=self.account_id, region=self.region)
+                InferenceServer(
+                    account=self.account_id,
+                    region=self.region,
+                    authorize=self.iam.authorize_invoke_endpoint,
+                )
             )
             # boto3's sagemaker-runtime clients (the functions' included) reach the inference server.
             stack.enter_context(patched_environ({SAGEMAKER_RUNTIME_ENDPOINT_VARIABLE: self._inference.url}))
@@ -144,6 +160,17 @@ class LocalCloud:
     def close(self) -> None:
         """Stop everything and restore the environment exactly as it was before `open()`."""
         self._exit_stack.close()
+
+    def _attach_template_managed_policies(self) -> None:
+        """The functions' roles' ManagedPolicyArns, which moto's CloudFormation leaves unattached."""
+        for logical_id, resource in self.deployment.template["Resources"].items():
+            if resource.get("Type") != "AWS::IAM::Role" or logical_id not in self.deployment.resources:
+                continue
+            arns = resource.get("Properties", {}).get("ManagedPolicyArns") or []
+            plain = tuple(arn for arn in arns if isinstance(arn, str))
+            if len(plain) != len(arns):
+                raise LocalCloudError(f"{logical_id}'s ManagedPolicyArns are not plain ARNs: {arns}")
+            self.iam.attach_managed_policies(self.deployment.resources[logical_id].physical_id, plain)
 
     def _point_slack_secret_at_receiver(self) -> None:
         """The stack's default Slack webhook secret names the local Slack receiver (if the stack has one)."""
@@ -179,6 +206,20 @@ class LocalCloud:
             environment["LOCAL_GIT_ROOT"] = str(self.git_root)
         environment["SSL_CERT_FILE"] = str(self._custom_resource_responses.ca_bundle)
         return replace(function, environment=environment)
+
+    def session_as(self, function: str) -> boto3.Session:
+        """A boto3 session with credentials of `function`'s execution role (a session of its own, named
+        after the function as Lambda's is): its calls are evaluated as the function's are."""
+        deployed = self.functions.get(function)
+        if deployed is None:
+            raise LocalCloudError(f"no function {function!r} in the stack; it has {sorted(self.functions)}")
+        credentials = self.iam.credentials_for(deployed.role, deployed.name)
+        return boto3.Session(
+            aws_access_key_id=credentials["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=credentials["AWS_SECRET_ACCESS_KEY"],
+            aws_session_token=credentials["AWS_SESSION_TOKEN"],
+            region_name=self.region,
+        )
 
     # ---------------------------------------------------------------------------------------------- facts
 

@@ -31,6 +31,7 @@ class DeployedFunction:
     log_group: str
     max_retry_attempts: int
     on_failure_destination: str | None  # ARN
+    role: str = ""  # the execution role's ARN
 
     @property
     def handler_file(self) -> Path:
@@ -73,6 +74,7 @@ def discover_functions(session: boto3.Session, deployment: Deployment) -> dict[s
             log_group=_log_group(deployment, properties, configuration["FunctionName"]),
             max_retry_attempts=retries,
             on_failure_destination=on_failure,
+            role=configuration.get("Role", ""),
         )
     return functions
 

@@ -52,9 +52,14 @@ class InferenceServer(LoopbackServer):
 
     THREAD_NAME = "sagemaker-runtime"
 
-    def __init__(self, *, account: str, region: str) -> None:
+    def __init__(
+        self, *, account: str, region: str, authorize: Callable[[str, str, str], Any] | None = None
+    ) -> None:
         self._account = account
         self._region = region
+        # IAM (sagemaker:InvokeEndpoint): (Authorization header, endpoint, region) -> None, or a refusal
+        # with the service's error `code` and AWS's `message`.
+        self._authorize = authorize
         self._models: dict[tuple[str, str], DemoModel] = {}
         self._lock = threading.Lock()
         self._random = random.Random(0)
@@ -199,6 +204,14 @@ class InferenceServer(LoopbackServer):
             )
         return str(package.inference_specification["Containers"][0]["ModelDataUrl"])
 
+    def _refusal(self, authorization: str, endpoint_name: str) -> InvocationRefusedError | None:
+        if self._authorize is None:
+            return None
+        refusal = self._authorize(authorization, endpoint_name, self._region)
+        if refusal is None:
+            return None
+        return InvocationRefusedError(HTTPStatus.FORBIDDEN, refusal.code, refusal.message)
+
     # ------------------------------------------------------------------------------------------ HTTP
 
     def _request_handler(self) -> type[BaseHTTPRequestHandler]:
@@ -227,6 +240,10 @@ class InferenceServer(LoopbackServer):
                     "target-variant": self.headers.get("X-Amzn-SageMaker-Target-Variant", ""),
                     "custom-attributes": self.headers.get("X-Amzn-SageMaker-Custom-Attributes", ""),
                 }
+                refusal = server._refusal(self.headers.get("Authorization", ""), unquote(parts[1]))
+                if refusal is not None:
+                    self._error(refusal)
+                    return
                 try:
                     answer, response_headers, delay = server.invoke(
                         unquote(parts[1]), body, {k: v for k, v in headers.items() if v}

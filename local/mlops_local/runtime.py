@@ -5,6 +5,13 @@ runtime (one per LocalCloud), because handlers cache clients and settings at the
 cloud must get a cold start, as a new deployment does. During a call, os.environ is the function's
 deployed environment plus the variables Lambda sets, and everything the function prints or logs
 through Powertools is captured as its log lines.
+
+Each function calls AWS with credentials of its own execution role, as Lambda gives them (in
+AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN). Lambda keeps a process per function,
+so what a library caches for the process (boto3's default session, Powertools Parameters' default
+providers) belongs to one function there; here the functions share the process, so each function's
+copy of those caches is put in place for its invocations and taken out afterwards: a client built by
+one function is never used with another function's identity.
 """
 
 import importlib.util
@@ -17,10 +24,13 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
 from typing import Any
+
+import boto3
+from aws_lambda_powertools.utilities.parameters.constants import DEFAULT_PROVIDERS
 
 from mlops_local.environment import patched_environ
 from mlops_local.functions import DeployedFunction
@@ -102,8 +112,13 @@ class _LambdaRuntimeError(Exception):
 class FunctionRuntime:
     """Runs the handlers of one cloud's functions in this process."""
 
-    def __init__(self, region: str) -> None:
+    def __init__(
+        self, region: str, credentials: Callable[[DeployedFunction], Mapping[str, str]] | None = None
+    ) -> None:
         self._region = region
+        self._credentials = credentials  # the function's execution role's, as Lambda sets them
+        self._function_credentials: dict[str, Mapping[str, str]] = {}
+        self._process_caches: dict[str, _ProcessCaches] = {}
         self._id = next(_runtime_ids)
         self._handlers: dict[str, Callable[[Any, LambdaContext], Any]] = {}
         self._module_names: list[str] = []
@@ -117,6 +132,7 @@ class FunctionRuntime:
         with (
             one_invocation_at_a_time,
             patched_environ(self._lambda_environment(function, context)),
+            self._own_process_caches(function),
             _captured_output(function.environment.get("POWERTOOLS_SERVICE_NAME")) as output,
         ):
             result, error = self._run(function, payload, context)
@@ -170,9 +186,31 @@ class FunctionRuntime:
             deadline=time.monotonic() + function.timeout_seconds,
         )
 
+    @contextmanager
+    def _own_process_caches(self, function: DeployedFunction) -> Iterator[None]:
+        """The function's own boto3 default session and Powertools default providers, for one call."""
+        own = self._process_caches.setdefault(function.logical_id, _ProcessCaches())
+        previous = _ProcessCaches(boto3.DEFAULT_SESSION, dict(DEFAULT_PROVIDERS))
+        own.put_in_place()
+        try:
+            yield
+        finally:
+            self._process_caches[function.logical_id] = _ProcessCaches(
+                boto3.DEFAULT_SESSION, dict(DEFAULT_PROVIDERS)
+            )
+            previous.put_in_place()
+
+    def _role_credentials(self, function: DeployedFunction) -> Mapping[str, str]:
+        if self._credentials is None:
+            return {}
+        if function.logical_id not in self._function_credentials:
+            self._function_credentials[function.logical_id] = self._credentials(function)
+        return self._function_credentials[function.logical_id]
+
     def _lambda_environment(self, function: DeployedFunction, context: LambdaContext) -> dict[str, str]:
         return {
             **function.environment,
+            **self._role_credentials(function),
             "AWS_LAMBDA_FUNCTION_NAME": function.name,
             "AWS_LAMBDA_FUNCTION_VERSION": context.function_version,
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_mb),
@@ -224,6 +262,19 @@ class FunctionRuntime:
             sys.modules.pop(name, None)
             raise
         return module
+
+
+@dataclass
+class _ProcessCaches:
+    """What libraries cache per process and Lambda therefore keeps per function."""
+
+    default_session: Any = None  # boto3.DEFAULT_SESSION
+    parameter_providers: dict[str, Any] = field(default_factory=dict)  # Powertools Parameters'
+
+    def put_in_place(self) -> None:
+        boto3.DEFAULT_SESSION = self.default_session
+        DEFAULT_PROVIDERS.clear()
+        DEFAULT_PROVIDERS.update(self.parameter_providers)
 
 
 @contextmanager

@@ -424,7 +424,7 @@ def _managed_mlflow_grant(cloud: LocalCloud) -> list[dict]:
 
 
 SIGV4 = re.compile(
-    r"^AWS4-HMAC-SHA256 Credential=testing/\d{8}/us-east-1/sagemaker-mlflow/aws4_request, "
+    r"^AWS4-HMAC-SHA256 Credential=(ASIA[0-9A-F]{16})/\d{8}/us-east-1/sagemaker-mlflow/aws4_request, "
     r"SignedHeaders=[a-z0-9;-]+, Signature=[0-9a-f]{64}$"
 )
 
@@ -467,9 +467,13 @@ def test_a_managed_mlflow_tracking_server_arn_is_read_with_sigv4_as_the_function
     assert "/api/2.0/mlflow/model-versions/get" in paths
     for method, path, received in managed_mlflow.requests:
         headers = {name.lower(): value for name, value in received.items()}
-        assert SIGV4.match(headers.get("authorization", "")), (method, path, headers.get("authorization"))
+        signed = SIGV4.match(headers.get("authorization", ""))
+        assert signed, (method, path, headers.get("authorization"))
         assert "bearer" not in headers["authorization"].lower()
-        assert headers["x-amz-security-token"] == "testing"  # the role's session credentials
+        # the function role's session credentials, as Lambda gives them
+        signer = cloud.iam.identity(signed.group(1))
+        assert signer is not None and "MlflowAliasWatcherFunctionRole" in signer.role_name
+        assert headers["x-amz-security-token"] not in ("", "testing")
         assert re.fullmatch(r"[0-9a-f]{64}", headers["x-amz-content-sha256"])
         # the header that routes the call to the managed server
         assert headers["x-mlflow-sm-tracking-server-arn"] == TRACKING_SERVER_ARN

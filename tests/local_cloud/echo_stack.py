@@ -39,6 +39,9 @@ Resources:
     Type: AWS::Serverless::Function
     Properties:
       CodeUri: echo/
+      Policies:
+        - EventBridgePutEventsPolicy:
+            EventBusName: !Ref Bus
       EventInvokeConfig:
         MaximumRetryAttempts: 1
         DestinationConfig:

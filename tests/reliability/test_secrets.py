@@ -36,6 +36,7 @@ GITHUB_TOKEN = "ghp_GiThUbToKeN+/=5K3"
 WEBHOOK_SECRET = "MlFlOwHmAc+/=3J4"
 SECRETS = (SLACK_TOKEN, PROJECT_SLACK_TOKEN, GITHUB_TOKEN, WEBHOOK_SECRET)
 PROJECT = "sec1z"
+STACK_TAGS = [{"Key": "mlops:managed-by", "Value": "mlops"}]  # the local cloud's stack name
 
 
 def forms(secret: str) -> set[str]:
@@ -87,6 +88,7 @@ def cloud(github: tuple[TokenCheckingGitHub, str]) -> Iterator[LocalCloud]:
             SecretString=json.dumps(
                 {"webhook_url": f"{local_cloud.slack_webhook_url}/T1/B1/{PROJECT_SLACK_TOKEN}"}
             ),
+            Tags=STACK_TAGS,  # the notifier may read only slack/ secrets tagged as its stack's
         )
         local_cloud.set_slack_webhook_url(f"{local_cloud.slack_webhook_url}/T0/B0/{SLACK_TOKEN}")
         local_cloud.session.client("s3").create_bucket(Bucket="sagemaker-us-east-1-123456789012")
@@ -163,6 +165,7 @@ def test_no_secret_appears_in_logs_events_slack_or_environment(
         SecretString=json.dumps(
             {"webhook_url": f"http://127.0.0.1:{_closed_port()}/T2/B2/{PROJECT_SLACK_TOKEN}"}
         ),
+        Tags=STACK_TAGS,
     )
     put_project(cloud, "sec3z", slack_webhook_secret="slack/sec3z/channel")
     unreachable = _send(

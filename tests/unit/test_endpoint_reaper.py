@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date, timedelta
 
+import pytest
 from botocore.exceptions import ClientError
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -13,6 +14,7 @@ from mlops_core.endpoint_reaper import (
     TIME_RESERVE_SECONDS,
     EndpointReaper,
     EndpointSummary,
+    ReaperSageMakerAdapter,
     ScalableTarget,
     judge,
 )
@@ -351,3 +353,33 @@ def test_a_summary_too_big_for_eventbridge_keeps_names_and_counts_only():
     assert event.details_dropped
     assert event.deleted_count == 1500
     assert len(json.dumps(event.detail())) < 256 * 1024
+
+
+class _RefusingSageMaker:
+    """Refuses every delete as IAM does when the resource's tags do not match (or it has none left)."""
+
+    def __init__(self, existing: set[str]) -> None:
+        self.existing = existing
+
+    def delete_endpoint_config(self, EndpointConfigName: str) -> None:
+        raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "not authorized"}}, "Delete")
+
+    def describe_endpoint_config(self, EndpointConfigName: str) -> dict[str, str]:
+        if EndpointConfigName not in self.existing:
+            message = f"Could not find endpoint configuration {EndpointConfigName}."
+            raise ClientError({"Error": {"Code": "ValidationException", "Message": message}}, "Describe")
+        return {"EndpointConfigName": EndpointConfigName}
+
+
+def test_a_refused_delete_of_a_resource_already_gone_counts_as_already_deleted():
+    """A delete retried after a lost answer: the first attempt deleted it, and with it its tags, so the
+    retry is refused by the tag condition rather than answered "not found"."""
+    adapter = ReaperSageMakerAdapter(_RefusingSageMaker(existing=set()))
+    assert adapter.delete_endpoint_config("churn-dev-v1") is False
+
+
+def test_a_refused_delete_of_a_resource_still_there_is_an_error():
+    adapter = ReaperSageMakerAdapter(_RefusingSageMaker(existing={"churn-dev-v1"}))
+    with pytest.raises(ClientError) as refused:
+        adapter.delete_endpoint_config("churn-dev-v1")
+    assert refused.value.response["Error"]["Code"] == "AccessDeniedException"

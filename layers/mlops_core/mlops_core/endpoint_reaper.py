@@ -135,7 +135,14 @@ def _is_not_found(error: ClientError) -> bool:
 
 
 class ReaperSageMakerAdapter:
-    """The SageMaker calls of the reaper; "not found" on a delete is success (someone was faster)."""
+    """The SageMaker calls of the reaper; "not found" on a delete is success (someone was faster).
+
+    IAM lets the reaper delete only resources tagged as this stack's (aws:ResourceTag), and AWS
+    evaluates that condition before it looks the resource up: a resource that is gone has no tags, so
+    its delete is refused with AccessDeniedException rather than answered "not found". A delete retried
+    after a lost answer (its first attempt did delete) gets that. So a refused delete is checked with a
+    Describe call (granted on every name): gone means already deleted; still there means refused.
+    """
 
     def __init__(self, client: Any) -> None:
         self._client = client
@@ -166,23 +173,35 @@ class ReaperSageMakerAdapter:
         return [name for name in dict.fromkeys(names) if name]
 
     def delete_endpoint(self, name: str) -> bool:
-        return self._delete(self._client.delete_endpoint, EndpointName=name)
+        return self._delete(self._client.delete_endpoint, self._client.describe_endpoint, EndpointName=name)
 
     def delete_endpoint_config(self, name: str) -> bool:
-        return self._delete(self._client.delete_endpoint_config, EndpointConfigName=name)
+        return self._delete(
+            self._client.delete_endpoint_config,
+            self._client.describe_endpoint_config,
+            EndpointConfigName=name,
+        )
 
     def delete_model(self, name: str) -> bool:
-        return self._delete(self._client.delete_model, ModelName=name)
+        return self._delete(self._client.delete_model, self._client.describe_model, ModelName=name)
 
     @staticmethod
-    def _delete(delete: Callable[..., Any], **request: Any) -> bool:
+    def _delete(delete: Callable[..., Any], describe: Callable[..., Any], **request: Any) -> bool:
         """True if deleted now, False if it was already gone."""
         try:
             delete(**request)
         except ClientError as error:
             if _is_not_found(error):
                 return False
-            raise
+            if _error_code(error) != "AccessDeniedException":
+                raise
+            try:
+                describe(**request)
+            except ClientError as describe_error:
+                if _is_not_found(describe_error):
+                    return False  # gone: its tags went with it, so the tag condition refused the delete
+                raise error from describe_error
+            raise  # it is there, and this stack may not delete it
         return True
 
 

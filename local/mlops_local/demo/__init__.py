@@ -27,6 +27,7 @@ from mlops_local.demo.advanced import Advanced
 from mlops_local.demo.baseline import Baseline
 from mlops_local.demo.story import Check, Story
 from mlops_local.demo.summary import collect, summary_lines
+from mlops_local.demo_model import DEMO_BUCKET
 
 SCENARIOS: dict[str, type[Story]] = {"baseline": Baseline, "advanced": Advanced}
 ALL = "all"
@@ -48,7 +49,10 @@ def run(out: Callable[[str], None] = print, scenario: str = ALL, *, ansi: bool |
     stories: list[Story] = []
     with (
         tempfile.TemporaryDirectory(prefix="mlops-demo-") as workdir,
-        LocalCloud(parameters={"DeployedStages": ALL_STAGES}) as cloud,
+        # The demo's artifacts are in DEMO_BUCKET: the artifact copier may read that bucket (IAM).
+        LocalCloud(
+            parameters={"DeployedStages": ALL_STAGES, "ModelArtifactBucketPattern": DEMO_BUCKET}
+        ) as cloud,
     ):
         out(
             f"Stack {cloud.stack_name!r} is up after {time.perf_counter() - started:.1f} s, deploying the "
