@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from benchstats import Spread
-from mlops_core.endpoint_tester import percentile
+from mlops_core.integration_tests.tester import percentile
 from mlops_local import LocalCloud
 from mlops_local.demo_model import GOOD_MODEL, register_demo_version
 
@@ -56,12 +56,13 @@ LOCUST = "Locust"
 LOAD_PHASE = "load phase"
 LOAD_PHASE_CHILD = """
 import json, sys, time
-from mlops_core.endpoint_tester import SageMakerRuntimeInvoker, SuiteRunner
-from mlops_core.suites import LoadPhase
+from mlops_core.adapters.aws_clients import ClientFactory
+from mlops_core.integration_tests.tester import SageMakerRuntimeInvoker, SuiteRunner
+from mlops_core.integration_tests.suites import LoadPhase
 rate = {"rate_per_second": float(sys.argv[4])} if sys.argv[4] else {}
 phase = LoadPhase.model_validate({"request": {"json": {"instances": [[12, 50.0, 1]]}},
     "duration_seconds": float(sys.argv[2]), "concurrency": int(sys.argv[1]), "max_error_rate": 1.0, **rate})
-invoker = SageMakerRuntimeInvoker.build()
+invoker = SageMakerRuntimeInvoker.build(ClientFactory())
 records = []
 class Recording:  # (start, latency) of what run_load sees, kept raw (list.append is atomic under the GIL)
     def invoke(self, endpoint_name, request, *, timeout_seconds):

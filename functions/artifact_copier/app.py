@@ -1,14 +1,45 @@
 """ArtifactCopierFunction: a merge into `prod` copies the tested dev version into the production group(s)."""
 
-from mlops_core.artifact_copier import ArtifactCopier, GitBranchUpdatedEvent
-from mlops_core.aws_events import CodeCommitRepositoryStateChange
-from mlops_core.event_function import EventFunction, Route
+from mlops_core.adapters.aws_clients import ClientFactory
+from mlops_core.contract.aws_events import CodeCommitRepositoryStateChange
+from mlops_core.handlers.event_function import EventFunction, Route
+from mlops_core.promotion.artifact_copier import (
+    ArtifactCopier,
+    CodeCommitRepositoryTags,
+    GitBranchUpdatedEvent,
+    ProjectDirectory,
+    PromotionLedger,
+    RegistryAdapter,
+    S3ArtifactStore,
+    TargetAccount,
+)
 from mlops_core.settings import ArtifactCopierSettings
+
+
+def build(settings: ArtifactCopierSettings, clients: ClientFactory) -> ArtifactCopier:
+    local = TargetAccount(RegistryAdapter(clients("sagemaker")), S3ArtifactStore(clients("s3")))
+
+    def target_accounts(role_arn: str | None) -> TargetAccount:
+        if not role_arn:
+            return local
+        remote = clients.assuming(role_arn, f"{settings.stack_name}-promotion")
+        account = role_arn.split(":")[4]
+        return TargetAccount(RegistryAdapter(remote("sagemaker")), S3ArtifactStore(remote("s3")), account)
+
+    return ArtifactCopier(
+        settings,
+        projects=ProjectDirectory(clients("dynamodb"), settings.config_table_name),
+        source_registry=local.registry,
+        target_accounts=target_accounts,
+        ledger=PromotionLedger(clients("dynamodb"), settings.config_table_name),
+        repository_tags=CodeCommitRepositoryTags(clients("codecommit")),
+    )
+
 
 handler = EventFunction(
     component="artifact-copier",
     settings_model=ArtifactCopierSettings,
-    build_service=ArtifactCopier.build,
+    build_service=build,
     routes=[
         Route(CodeCommitRepositoryStateChange, ArtifactCopier.on_codecommit_change),
         Route(GitBranchUpdatedEvent, ArtifactCopier.on_git_branch_updated),

@@ -1,14 +1,36 @@
 """EndpointTesterFunction: runs an endpoint's integration test suite when it is InService or on request."""
 
-from mlops_core.aws_events import EndpointStateChange
-from mlops_core.endpoint_tester import EndpointTester, IntegrationTestsRequestedEvent
-from mlops_core.event_function import EventFunction, Route
+from mlops_core.adapters.aws_clients import ClientFactory
+from mlops_core.adapters.sagemaker import SageMakerAdapter
+from mlops_core.contract.aws_events import EndpointStateChange
+from mlops_core.handlers.event_function import EventFunction, Route, remaining_time_ms
+from mlops_core.integration_tests.suites import SuiteStore
+from mlops_core.integration_tests.tester import (
+    EndpointTester,
+    IntegrationTestsRequestedEvent,
+    ModelRegistry,
+    SageMakerRuntimeInvoker,
+)
 from mlops_core.settings import TesterSettings
+
+OUTSIDE_AN_INVOCATION_MS = 60_000
+
+
+def build(settings: TesterSettings, clients: ClientFactory) -> EndpointTester:
+    return EndpointTester(
+        settings,
+        sagemaker=SageMakerAdapter(clients("sagemaker")),
+        registry=ModelRegistry(clients("sagemaker")),
+        store=SuiteStore(clients("dynamodb"), settings.config_table_name),
+        invoker=SageMakerRuntimeInvoker.build(clients),
+        remaining_ms=lambda: remaining_time_ms() or OUTSIDE_AN_INVOCATION_MS,
+    )
+
 
 handler = EventFunction(
     component="endpoint-tester",
     settings_model=TesterSettings,
-    build_service=EndpointTester.build,
+    build_service=build,
     routes=[
         Route(EndpointStateChange, EndpointTester.on_endpoint_state_change),
         Route(IntegrationTestsRequestedEvent, EndpointTester.on_integration_tests_requested),

@@ -1,13 +1,57 @@
 """ProjectLifecycleFunction: a SageMaker project's custom resource (repository, model groups, record)."""
 
-from mlops_core.custom_resource import CustomResourceFunction
-from mlops_core.project_lifecycle import ProjectLifecycle
+from collections.abc import Callable
+from pathlib import Path
+
+from mlops_core.adapters.aws_clients import ClientFactory
+from mlops_core.adapters.git_providers import (
+    CodeCommitProvider,
+    GitHubProvider,
+    GitProvider,
+    GitProviderError,
+    LocalGitProvider,
+    load_seed_code,
+    secrets_manager_token,
+)
+from mlops_core.contract.git_provider_name import GitProviderName
+from mlops_core.contract.project_record import ProjectStore
+from mlops_core.handlers.custom_resource import CustomResourceFunction
+from mlops_core.projects.lifecycle import ModelGroupAdapter, ProjectLifecycle
 from mlops_core.settings import ProjectLifecycleSettings
+
+
+def build(settings: ProjectLifecycleSettings, clients: ClientFactory) -> ProjectLifecycle:
+    def github() -> GitProvider:
+        if not settings.github_organization or not settings.github_token_secret_name:
+            raise GitProviderError(
+                "the github provider needs the stack parameters GitHubOrganization and GitHubTokenSecretName"
+            )
+        return GitHubProvider(
+            organization=settings.github_organization,
+            token=secrets_manager_token(clients("secretsmanager"), settings.github_token_secret_name),
+            api_url=settings.github_api_url,
+            protect_prod=settings.github_protect_prod,
+            template_repository=settings.github_template_repository,
+        )
+
+    providers: dict[GitProviderName, Callable[[], GitProvider]] = {
+        GitProviderName.LOCAL: lambda: LocalGitProvider(Path(settings.local_git_root)),
+        GitProviderName.CODECOMMIT: lambda: CodeCommitProvider(clients("codecommit")),
+        GitProviderName.GITHUB: github,
+    }
+    return ProjectLifecycle(
+        settings=settings,
+        git_providers=providers,
+        model_groups=ModelGroupAdapter(clients("sagemaker")),
+        projects=ProjectStore(clients("dynamodb"), settings.config_table_name),
+        seed_code=lambda: load_seed_code(Path(settings.seed_code_dir)),
+    )
+
 
 handler = CustomResourceFunction(
     component="project-lifecycle",
     settings_model=ProjectLifecycleSettings,
-    build_service=ProjectLifecycle.build,
+    build_service=build,
     on_create=ProjectLifecycle.create,
     on_update=ProjectLifecycle.update,
     on_delete=ProjectLifecycle.delete,

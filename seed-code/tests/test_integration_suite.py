@@ -1,8 +1,9 @@
 """The integration test suite file validates against the control plane tester's schema.
 
-``integration-tests/suite.schema.json`` is the tester's schema (``mlops_core.suites.TestSuite``)
-exported as JSON Schema; the control plane's own tests keep it current and also validate this file
-with the tester's model itself (which adds the rules JSON Schema cannot say, such as "exactly one body").
+``integration-tests/suite.schema.json`` is the tester's schema
+(``mlops_core.integration_tests.suites.TestSuite``) exported as JSON Schema; the control plane's own
+tests keep it current and also validate this file with the tester's model itself (which adds the rules
+JSON Schema cannot say, such as "exactly one body").
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ import copy
 import json
 
 import pytest
-from mlops_core.projects import (
+from mlops_core.contract.project_record import (
     GitProviderName,
     ModelGroupRetention,
     ProjectRecord,
@@ -15,8 +15,8 @@ from mlops_core.projects import (
     RegistryBackend,
     RepositoryRetention,
 )
+from mlops_core.contract.topology import Scenario
 from mlops_core.suite_tool import write_suite
-from mlops_core.topology import Scenario
 from mlops_local.demo_model import BROKEN_MODEL, DEMO_SUITE, GOOD_MODEL, SLOW_MODEL, register_demo_version
 from mlops_local.slack import ScriptedWebhook
 

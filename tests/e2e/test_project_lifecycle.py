@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from mlops_core.git_providers import load_seed_code
+from mlops_core.adapters.git_providers import load_seed_code
 from mlops_local import LocalCloud
 from moto.sagemaker.exceptions import SagemakerClientError
 from moto.sagemaker.models import SageMakerModelBackend

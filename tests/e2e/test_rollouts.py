@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from boto3.dynamodb.types import TypeSerializer
-from mlops_core.rollout import alarm_names
+from mlops_core.deployment.endpoint_configs import alarm_names
 from mlops_local import LocalCloud
 from mlops_local.demo_model import BROKEN_MODEL, GOOD_MODEL, register_demo_version
 

@@ -12,7 +12,7 @@ import boto3
 import pytest
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
-from mlops_core import artifact_copier
+from mlops_core.promotion import artifact_copier
 
 from tests.function.conftest import ACCOUNT, REGION, STACK, load_handler_module
 

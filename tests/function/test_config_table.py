@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mlops_core.config_table import ConfigTable
+from mlops_core.adapters.config_table import ConfigTable
 
 
 def test_the_newest_pending_version_wins_whatever_the_order_and_a_stale_delete_keeps_it(aws):

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from botocore.exceptions import ClientError
-from mlops_core import endpoint_reaper
-from mlops_core.endpoint_reaper import ReaperSageMakerAdapter
+from mlops_core.reaper import endpoint_reaper
+from mlops_core.reaper.endpoint_reaper import ReaperSageMakerAdapter
 
 from tests.function.conftest import ACCOUNT, EXECUTION_ROLE, REGION, STACK, load_handler_module
 

@@ -16,7 +16,7 @@ import boto3
 import pytest
 from boto3.dynamodb.types import TypeSerializer
 from botocore.exceptions import ClientError
-from mlops_core.aws_clients import ClientFactory
+from mlops_core.adapters.aws_clients import ClientFactory
 from mlops_local import aws_events
 from moto.sagemaker.models import sagemaker_backends
 

@@ -10,7 +10,7 @@ import copy
 from typing import Any
 
 import pytest
-from mlops_core import sagemaker_adapter
+from mlops_core.adapters import sagemaker as sagemaker_adapter
 from mlops_local import endpoints
 from moto.sagemaker.models import sagemaker_backends
 

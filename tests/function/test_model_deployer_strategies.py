@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from boto3.dynamodb.types import TypeSerializer
-from mlops_core.aws_clients import ClientFactory
+from mlops_core.adapters.aws_clients import ClientFactory
 from mlops_local import endpoints
 from moto.sagemaker.models import sagemaker_backends
 

@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from mlops_core.custom_resource import CustomResourceFunction
-from mlops_core.git_providers import GitProviderError, LocalGitProvider, SeedFile
-from mlops_core.project_lifecycle import ProjectLifecycle, RegistryError
-from mlops_core.projects import GitProviderName, ProjectRecord
+from mlops_core.adapters.git_providers import GitProviderError, LocalGitProvider, SeedFile
+from mlops_core.contract.project_record import GitProviderName, ProjectRecord
+from mlops_core.handlers.custom_resource import CustomResourceFunction
+from mlops_core.projects.lifecycle import ProjectLifecycle, RegistryError
 from mlops_core.settings import ProjectLifecycleSettings
 from mlops_local.custom_resources import CustomResourceResponseReceiver
 from mlops_local.runtime import LambdaContext

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from mlops_core.slack_messages import render
+from mlops_core.notifications.slack_messages import render
 from mlops_local.cli import main
 from mlops_local.demo import Check, report
 from mlops_local.demo.slack_text import BOLD, RESET, slack_lines

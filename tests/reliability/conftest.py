@@ -19,8 +19,8 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import pytest
-from mlops_core.mlflow_aliases import AliasStateTable
-from mlops_core.projects import ProjectRecord, ProjectStore
+from mlops_core.contract.project_record import ProjectRecord, ProjectStore
+from mlops_core.mlflow_aliases.alias_watcher import AliasStateTable
 from mlops_core.suite_tool import write_suite
 from mlops_local import LocalCloud
 from mlops_local.aws_requests import AwsRequest
@@ -289,7 +289,7 @@ def project_state(cloud: LocalCloud, project: str) -> dict[str, Any]:
 # What differs between two runs of the same scenario without meaning anything: when, and run ids.
 _VOLATILE_ITEM_FIELDS = {
     *("created_at", "updated_at", "seen_at", "expires_at", "started_at", "finished_at", "claimed_at"),
-    "write_token",  # a conditional write's own token (mlops_core.conditional_writes)
+    "write_token",  # a conditional write's own token (mlops_core.adapters.conditional_writes)
 }
 _FINGERPRINT = re.compile(r"-v(\d+)-[0-9a-f]{6,16}\b")
 _DIGEST = re.compile(r"\b[0-9a-f]{32,64}\b")  # hashes of something named after the project

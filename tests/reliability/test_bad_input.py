@@ -34,8 +34,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from mlops_core.artifact_copier import GitBranchUpdatedEvent
-from mlops_core.aws_events import (
+from mlops_core.contract.aws_events import (
     CodeCommitRepositoryStateChange,
     CustomResourceRequest,
     EndpointDeploymentStateChange,
@@ -43,13 +42,14 @@ from mlops_core.aws_events import (
     ModelPackageStateChange,
     ScheduledEvent,
 )
-from mlops_core.domain_events import CATALOG
-from mlops_core.endpoint_reaper import EndpointsReapRequestedEvent
-from mlops_core.endpoint_tester import IntegrationTestsRequestedEvent
-from mlops_core.mlflow_deployment import MlflowAliasChangedEvent
-from mlops_core.mlflow_webhook import sign
-from mlops_core.projects import ProjectProperties
-from mlops_core.slack_notifier import NotifiedEvent, notified_detail_types
+from mlops_core.contract.domain_events import CATALOG
+from mlops_core.contract.project_record import ProjectProperties
+from mlops_core.deployment.mlflow_versions import MlflowAliasChangedEvent
+from mlops_core.handlers.mlflow_webhook import sign
+from mlops_core.integration_tests.tester import IntegrationTestsRequestedEvent
+from mlops_core.notifications.slack_notifier import NotifiedEvent, notified_detail_types
+from mlops_core.promotion.artifact_copier import GitBranchUpdatedEvent
+from mlops_core.reaper.endpoint_reaper import EndpointsReapRequestedEvent
 from mlops_local import LocalCloud
 from pydantic import BaseModel, ValidationError
 

@@ -1,7 +1,7 @@
 """Issue 9 §2, custom resource: every failure path of the project-lifecycle custom resource answers
 CloudFormation (SUCCESS or FAILED with a reason), exactly once, through the deployed function.
 
-The paths, from ``mlops_core/custom_resource.py`` (C) and ``mlops_core/project_lifecycle.py`` (P), and
+The paths, from ``mlops_core/handlers/custom_resource.py`` (C) and ``mlops_core/projects/lifecycle.py`` (P), and
 the test that covers each:
 
 C1  no https ``ResponseURL``: nothing can be answered; logged and dropped ........ test_unanswerable
@@ -40,7 +40,7 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from mlops_core.git_providers import LocalGitProvider
+from mlops_core.adapters.git_providers import LocalGitProvider
 from mlops_local import LocalCloud
 
 FUNCTION = "ProjectLifecycleFunction"

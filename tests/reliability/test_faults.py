@@ -24,9 +24,9 @@ from typing import Any
 import pytest
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig
 from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyItemAlreadyExistsError
-from mlops_core.config_table import ConfigTable
-from mlops_core.event_function import ClaimingClient
-from mlops_core.suites import SuiteStore
+from mlops_core.adapters.config_table import ConfigTable
+from mlops_core.handlers.event_function import ClaimingClient
+from mlops_core.integration_tests.suites import SuiteStore
 from mlops_local import LocalCloud
 
 from tests.reliability.conftest import (

@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from mlops_core.mlflow_webhook import sign
+from mlops_core.handlers.mlflow_webhook import sign
 from mlops_local import LocalCloud
 from mlops_local.runtime import Invocation
 

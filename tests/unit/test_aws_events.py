@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from mlops_core.aws_events import (
+from mlops_core.contract.aws_events import (
     CodeCommitRepositoryStateChange,
     CustomResourceRequest,
     EndpointDeploymentStateChange,

@@ -5,9 +5,9 @@ from pathlib import Path
 import mlops_core
 import pytest
 from mlops_core.catalog import render_catalog
-from mlops_core.domain_events import CATALOG
+from mlops_core.contract.domain_events import CATALOG
+from mlops_core.contract.topology import Stage
 from mlops_core.settings import DeployerSettings
-from mlops_core.topology import Stage
 from pydantic import ValidationError
 
 ENVIRONMENT = {

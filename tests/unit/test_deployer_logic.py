@@ -6,21 +6,21 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from mlops_core.aws_events import (
-    EndpointDeploymentStateChange,
-    EndpointStateChange,
-    EndpointStatus,
-    ModelApprovalStatus,
-    ModelPackageStateChange,
-)
-from mlops_core.deployer import EndpointNotGoneError, ModelDeployer
-from mlops_core.sagemaker_adapter import (
+from mlops_core.adapters.sagemaker import (
     Endpoint,
     EndpointBusyError,
     EndpointConfig,
     ManagedResource,
     ModelPackage,
 )
+from mlops_core.contract.aws_events import (
+    EndpointDeploymentStateChange,
+    EndpointStateChange,
+    EndpointStatus,
+    ModelApprovalStatus,
+    ModelPackageStateChange,
+)
+from mlops_core.deployment.deployer import EndpointNotGoneError, ModelDeployer
 from mlops_core.settings import DeployerSettings
 
 ARN = "arn:aws:sagemaker:us-east-1:123456789012:model-package/churn-dev/{}"

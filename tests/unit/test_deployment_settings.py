@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from mlops_core.deployment_settings import (
+from mlops_core.contract.deployment_settings import (
     InstanceCompute,
     InvalidDeploymentSettingsError,
     ProjectDeploymentSettings,
     ServerlessCompute,
     Strategy,
 )
-from mlops_core.topology import Stage
+from mlops_core.contract.topology import Stage
 
 
 def test_no_record_means_the_stacks_default_instances_all_at_once():

@@ -9,8 +9,9 @@ import pytest
 from botocore.exceptions import ClientError
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from mlops_core.domain_events import KeepReason
-from mlops_core.endpoint_reaper import (
+from mlops_core.contract.domain_events import KeepReason
+from mlops_core.contract.topology import PRODUCTION_STAGES, Stage
+from mlops_core.reaper.endpoint_reaper import (
     TIME_RESERVE_SECONDS,
     EndpointReaper,
     EndpointSummary,
@@ -19,7 +20,6 @@ from mlops_core.endpoint_reaper import (
     judge,
 )
 from mlops_core.settings import ReaperSettings
-from mlops_core.topology import PRODUCTION_STAGES, Stage
 
 STACK = "mlops"
 TODAY = date(2026, 11, 25)

@@ -8,9 +8,11 @@ from datetime import UTC, datetime
 
 import pytest
 from botocore.exceptions import ReadTimeoutError
-from mlops_core.aws_events import EndpointStatus
-from mlops_core.domain_events import TestOutcome as RunOutcome
-from mlops_core.endpoint_tester import (
+from mlops_core.adapters.sagemaker import Endpoint
+from mlops_core.contract.aws_events import EndpointStatus
+from mlops_core.contract.domain_events import TestOutcome as RunOutcome
+from mlops_core.integration_tests.suites import LoadPhase, TestCase, TestSuite
+from mlops_core.integration_tests.tester import (
     CLAIM_LEASE_GRACE_SECONDS,
     CONNECT_TIMEOUT_SECONDS,
     EndpointTester,
@@ -22,9 +24,7 @@ from mlops_core.endpoint_tester import (
     percentile,
     summarise,
 )
-from mlops_core.sagemaker_adapter import Endpoint
 from mlops_core.settings import TesterSettings as Settings
-from mlops_core.suites import LoadPhase, TestCase, TestSuite
 from pydantic import ValidationError
 
 

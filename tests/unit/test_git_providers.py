@@ -16,7 +16,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import ANY, Stubber
-from mlops_core.git_providers import (
+from mlops_core.adapters.git_providers import (
     CODECOMMIT_MAX_FILES_PER_COMMIT,
     CodeCommitProvider,
     GitHubProvider,
@@ -27,7 +27,7 @@ from mlops_core.git_providers import (
     load_seed_code,
     secrets_manager_token,
 )
-from mlops_core.projects import RepositoryRetention
+from mlops_core.contract.project_record import RepositoryRetention
 from mlops_local.loopback import LoopbackServer, answer
 from moto import mock_aws
 

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 import pytest
-from mlops_core import tags
-from mlops_core.naming import (
+from mlops_core.contract import tags
+from mlops_core.contract.naming import (
     MAX_NAME_LENGTH,
     StageResource,
     parse_model_package_arn,
@@ -10,7 +10,7 @@ from mlops_core.naming import (
     stage_resource_name,
     versioned_resource_name,
 )
-from mlops_core.topology import Stage
+from mlops_core.contract.topology import Stage
 
 
 def test_stage_resources_are_project_dash_stage():

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import boto3
 import pytest
-from mlops_core.deployment_settings import InstanceCompute, ServerlessCompute
-from mlops_core.projects import (
+from mlops_core.contract.deployment_settings import InstanceCompute, ServerlessCompute
+from mlops_core.contract.project_record import (
     GitProviderName,
     ModelGroupRetention,
     ProjectProperties,
@@ -15,7 +15,7 @@ from mlops_core.projects import (
     RepositoryRetention,
     model_group_names,
 )
-from mlops_core.topology import Scenario, Stage
+from mlops_core.contract.topology import Scenario, Stage
 from moto import mock_aws
 from pydantic import ValidationError
 

@@ -4,8 +4,8 @@ import json
 from typing import Any
 
 import pytest
-from mlops_core.domain_events import DeploymentFailed
-from mlops_core.publisher import PUT_EVENTS_MAX_BYTES, EventPublisher, PublishError, entry_size
+from mlops_core.adapters.event_bus import PUT_EVENTS_MAX_BYTES, EventPublisher, PublishError, entry_size
+from mlops_core.contract.domain_events import DeploymentFailed
 
 
 class RecordingEvents:

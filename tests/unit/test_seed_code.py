@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 import yaml
 from mlops_core import suite_tool
-from mlops_core.artifact_copier import GitBranchUpdatedEvent
-from mlops_core.domain_events import GitBranchUpdated
-from mlops_core.git_providers import load_seed_code
-from mlops_core.suites import TestSuite
+from mlops_core.adapters.git_providers import load_seed_code
+from mlops_core.contract.domain_events import GitBranchUpdated
+from mlops_core.integration_tests.suites import TestSuite
+from mlops_core.promotion.artifact_copier import GitBranchUpdatedEvent
 from mlops_local.cfn_yaml import load_template
 from pydantic import ValidationError
 
@@ -45,7 +45,7 @@ def test_the_suite_tool_that_seed_ci_runs_accepts_the_seed_suite(capsys: pytest.
 
 
 def test_the_exported_schema_is_the_testers_schema() -> None:
-    """Regenerate with: .venv/bin/python -c 'import json; from mlops_core.suites import TestSuite;
+    """Regenerate with: .venv/bin/python -c 'import json; from mlops_core.integration_tests.suites import TestSuite;
     print(json.dumps(TestSuite.model_json_schema(), indent=2, sort_keys=True))' > seed-code/integration-tests/suite.schema.json"""
     assert json.loads(SCHEMA.read_text()) == TestSuite.model_json_schema()
 

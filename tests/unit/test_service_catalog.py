@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mlops_core.projects import ProjectProperties
+from mlops_core.contract.project_record import ProjectProperties
 from mlops_core.settings import ProjectLifecycleSettings
 from mlops_local.cfn_yaml import load_template
 

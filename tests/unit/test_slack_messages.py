@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from mlops_core.domain_events import CATALOG, IntegrationTestsCompleted
-from mlops_core.slack_messages import LIMITS, RENDERERS, limit_violations, render
-from mlops_core.slack_notifier import PIPELINE_FAILED_DETAIL_TYPE, notified_detail_types
+from mlops_core.contract.domain_events import CATALOG, IntegrationTestsCompleted
+from mlops_core.notifications.slack_messages import LIMITS, RENDERERS, limit_violations, render
+from mlops_core.notifications.slack_notifier import PIPELINE_FAILED_DETAIL_TYPE, notified_detail_types
 
 PIPELINE_FAILED = {
     "pipelineArn": "arn:aws:sagemaker:us-east-1:123456789012:pipeline/churn-train",

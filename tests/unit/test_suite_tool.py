@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import yaml
+from mlops_core.integration_tests.suites import SuiteStore
 from mlops_core.suite_tool import main, write_suite
-from mlops_core.suites import SuiteStore
 from mlops_local.demo_model import DEMO_SUITE
 
 

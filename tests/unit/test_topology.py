@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import pytest
-from mlops_core.topology import Scenario, Stage, parse_stages, promotion_targets, stages_of
+from mlops_core.contract.topology import Scenario, Stage, parse_stages, promotion_targets, stages_of
 
 
 def test_baseline_has_feature_dev_prod_and_promotes_into_prod():

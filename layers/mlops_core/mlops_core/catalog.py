@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from mlops_core.domain_events import CATALOG, DomainEvent
+from mlops_core.contract.domain_events import CATALOG, DomainEvent
 
 
 def render_event(event: type[DomainEvent]) -> str:
@@ -39,7 +39,7 @@ def render_event(event: type[DomainEvent]) -> str:
 def render_catalog() -> str:
     header = (
         "# Domain events\n\n"
-        "Generated from `mlops_core/domain_events.py` by `python -m mlops_core.catalog`; "
+        "Generated from `mlops_core/contract/domain_events.py` by `python -m mlops_core.catalog`; "
         "do not edit by hand.\nEvery event is put on the application's bus (`EVENT_BUS_NAME`).\n\n"
     )
     return header + "\n".join(render_event(event) for event in CATALOG)

@@ -9,8 +9,8 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from mlops_core.git_provider_name import GitProviderName
-from mlops_core.topology import Stage, parse_stages
+from mlops_core.contract.git_provider_name import GitProviderName
+from mlops_core.contract.topology import Stage, parse_stages
 
 StageSet = Annotated[
     frozenset[Stage], BeforeValidator(lambda v: parse_stages(v) if isinstance(v, str) else v)

@@ -22,7 +22,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from mlops_core.suites import SuiteStore, TableClient, TestSuite
+from mlops_core.integration_tests.suites import SuiteStore, TableClient, TestSuite
 
 
 class SuiteFileError(ValueError):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mlops_core.naming import parse_model_package_arn
+from mlops_core.contract.naming import parse_model_package_arn
 
 from mlops_local import LocalCloud
 from mlops_local.demo.repository import branches

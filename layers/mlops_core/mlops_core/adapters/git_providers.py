@@ -1,0 +1,622 @@
+"""Git providers behind one small interface: a project's repository, with the seed code on ``prod``
+and ``dev`` branched from it.
+
+Every provider's :meth:`GitProvider.ensure_repository` is idempotent: it creates what is missing
+and leaves what exists alone, so a retried or repeated Create neither fails nor adds commits.
+Errors are :class:`GitProviderError` with a message a person can act on (it becomes the reason
+CloudFormation shows).
+
+A repository name is free-form, so a provider adopts an existing repository only when it is this
+project's: it carries the project's mark (local: an ``mlops-project.json`` file in the bare
+repository, written when it is created, or the repository is still empty; CodeCommit: the
+``mlops:project`` and ``mlops:managed-by`` tags, set when it is created; GitHub: the topic
+``mlops-project-{project}``, set right after it is created). Anything else is refused, so a
+project can never take over, commit to, or later delete someone else's repository.
+
+- :class:`LocalGitProvider`: bare repositories in a directory, written with git's plumbing
+  commands (the embedded cloud's default, so demos and tests have real commits and branches);
+- :class:`CodeCommitProvider`: ``CreateRepository``, ``CreateCommit`` in batches within the API's
+  limits, ``CreateBranch``;
+- :class:`GitHubProvider`: a repository in an organisation, the tree pushed through the Git data
+  API, ``prod`` optionally protected; the token comes from Secrets Manager.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from botocore.exceptions import ClientError
+
+from mlops_core.contract import tags as tag_keys
+from mlops_core.contract.project_record import GitProviderName, RepositoryRetention
+
+PROD_BRANCH = "prod"
+DEV_BRANCH = "dev"
+SEED_COMMIT_MESSAGE = "Project created from the MLOps seed code"
+COMMIT_AUTHOR_NAME = "MLOps control plane"
+COMMIT_AUTHOR_EMAIL = "mlops-control-plane@users.noreply.github.com"
+
+
+class GitProviderError(RuntimeError):
+    """A git provider refused or failed; the message says what to fix."""
+
+
+PROJECT_TAG = tag_keys.PROJECT
+MANAGED_BY_TAG = tag_keys.MANAGED_BY
+
+
+def _not_this_projects(what: str, tags: dict[str, str], mark: str) -> GitProviderError:
+    return GitProviderError(
+        f"{what} exists but is not project {tags.get(PROJECT_TAG)}'s (it lacks {mark}); choose another "
+        "RepositoryName, or add that mark if the repository really is this project's"
+    )
+
+
+@dataclass(frozen=True)
+class SeedFile:
+    path: str  # relative, with forward slashes
+    content: bytes
+    executable: bool = False
+
+
+@dataclass(frozen=True)
+class Repository:
+    provider: GitProviderName
+    name: str
+    url: str  # what `git clone` takes
+    created: bool  # False when it already existed
+
+
+class GitProvider(Protocol):
+    name: GitProviderName
+
+    def ensure_repository(
+        self, name: str, *, description: str, files: Sequence[SeedFile], tags: dict[str, str]
+    ) -> Repository:
+        """The repository, created if missing, with ``files`` committed on ``prod`` and ``dev``
+        branched from ``prod`` (each only if that branch does not exist yet)."""
+        ...
+
+    def retire_repository(self, name: str, retention: RepositoryRetention) -> str:
+        """Apply the retention policy to a deleted project's repository; say what was done."""
+        ...
+
+
+# Local state that may sit in a developer's seed-code checkout and is never part of a new repository.
+_NOT_SEED_DIRECTORIES = {".git", "__pycache__", ".venv", ".pytest_cache", ".mypy_cache", ".ruff_cache"}
+
+
+def load_seed_code(directory: Path) -> tuple[SeedFile, ...]:
+    """Every file under ``directory`` (sorted, so the seed commit is the same every time)."""
+    if not directory.is_dir():
+        raise GitProviderError(f"the seed code directory {directory} does not exist (SEED_CODE_DIR)")
+    files = []
+    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
+        relative = path.relative_to(directory).as_posix()
+        if set(relative.split("/")[:-1]) & _NOT_SEED_DIRECTORIES or relative.endswith(".pyc"):
+            continue
+        files.append(SeedFile(relative, path.read_bytes(), executable=os.access(path, os.X_OK)))
+    if not files:
+        raise GitProviderError(f"the seed code directory {directory} is empty (SEED_CODE_DIR)")
+    return tuple(files)
+
+
+# ------------------------------------------------------------------------------------------- local
+
+
+LOCAL_MARK_FILE = "mlops-project.json"
+
+
+def _mark(tags: dict[str, str]) -> dict[str, str | None]:
+    return {PROJECT_TAG: tags.get(PROJECT_TAG), MANAGED_BY_TAG: tags.get(MANAGED_BY_TAG)}
+
+
+class LocalGitProvider:
+    """Bare repositories ``{root}/{name}.git``, written with git's plumbing (no working tree).
+
+    Archiving moves a repository to ``{root}/archived/{name}.git``, or, when an earlier archive of
+    that name is there, to ``{root}/archived/{name}-{UTC time}.git``: no archive is overwritten.
+    """
+
+    name = GitProviderName.LOCAL
+
+    def __init__(
+        self, root: Path, git: str = "git", now: Callable[[], datetime] = lambda: datetime.now(UTC)
+    ) -> None:
+        self._root = root
+        self._git = git
+        self._now = now
+
+    def ensure_repository(
+        self, name: str, *, description: str, files: Sequence[SeedFile], tags: dict[str, str]
+    ) -> Repository:
+        path = self._root / f"{name}.git"
+        created = not (path / "HEAD").is_file()
+        if created:
+            try:
+                if path.exists() and (not path.is_dir() or any(path.iterdir())):
+                    raise GitProviderError(
+                        f"cannot create repository {path}: something else is there; remove it or "
+                        "choose another RepositoryName (LOCAL_GIT_ROOT)"
+                    )
+                path.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise GitProviderError(
+                    f"cannot create repository {path} ({error.strerror}); check LOCAL_GIT_ROOT"
+                ) from None
+            self._run(path, "init", "--quiet", "--bare", f"--initial-branch={PROD_BRANCH}")
+            self._write(path / "description", description + "\n")
+            self._write(path / LOCAL_MARK_FILE, json.dumps(_mark(tags), sort_keys=True) + "\n")
+        else:
+            self._check_mark(path, tags)
+        prod = self._branch_head(path, PROD_BRANCH)
+        if prod is None:
+            self._run(path, "fast-import", "--quiet", stdin=_fast_import_stream(PROD_BRANCH, files))
+            prod = self._branch_head(path, PROD_BRANCH)
+            assert prod is not None
+        if self._branch_head(path, DEV_BRANCH) is None:
+            # The empty old value makes update-ref create the branch only if it is still absent.
+            self._run(path, "update-ref", f"refs/heads/{DEV_BRANCH}", prod, "")
+        return Repository(self.name, name, path.resolve().as_uri(), created)
+
+    def _check_mark(self, path: Path, tags: dict[str, str]) -> None:
+        """Adopt an existing repository only if it is marked as this project's, or still empty."""
+        mark_file = path / LOCAL_MARK_FILE
+        try:
+            mark = json.loads(mark_file.read_text()) if mark_file.is_file() else None
+        except (OSError, ValueError):
+            mark = None
+        if mark == _mark(tags):
+            return
+        if mark is None and not self._has_refs(path):
+            self._write(mark_file, json.dumps(_mark(tags), sort_keys=True) + "\n")
+            return
+        raise _not_this_projects(f"repository {path}", tags, f"a matching {LOCAL_MARK_FILE}")
+
+    def retire_repository(self, name: str, retention: RepositoryRetention) -> str:
+        path = self._root / f"{name}.git"
+        if not path.exists():
+            return "absent"
+        try:
+            if retention is RepositoryRetention.DELETE:
+                shutil.rmtree(path)
+                return "deleted"
+            if retention is RepositoryRetention.ARCHIVE:
+                archive = self._root / "archived"
+                archive.mkdir(parents=True, exist_ok=True)
+                target = archive / path.name
+                if target.exists():  # an earlier project of that name was archived: keep it too
+                    stamp = self._now().strftime("%Y%m%dT%H%M%SZ")
+                    target = archive / f"{name}-{stamp}.git"
+                    suffix = 1
+                    while target.exists():
+                        suffix += 1
+                        target = archive / f"{name}-{stamp}-{suffix}.git"
+                path.rename(target)
+                return "archived"
+        except OSError as error:
+            raise GitProviderError(
+                f"cannot {retention.value} repository {path} ({error.strerror}); it is kept"
+            ) from None
+        return "retained"
+
+    def _has_refs(self, path: Path) -> bool:
+        result = subprocess.run(
+            [self._git, "-C", str(path), "for-each-ref", "--count=1"], capture_output=True, check=False
+        )
+        return bool(result.stdout.strip()) or result.returncode != 0
+
+    @staticmethod
+    def _write(path: Path, text: str) -> None:
+        try:
+            path.write_text(text)
+        except OSError as error:
+            raise GitProviderError(f"cannot write {path} ({error.strerror}); check LOCAL_GIT_ROOT") from None
+
+    def _branch_head(self, path: Path, branch: str) -> str | None:
+        result = subprocess.run(
+            [self._git, "-C", str(path), "rev-parse", "--verify", "--quiet", f"refs/heads/{branch}"],
+            capture_output=True,
+            check=False,
+        )
+        return result.stdout.decode().strip() or None
+
+    def _run(self, path: Path, *args: str, stdin: bytes | None = None) -> None:
+        try:
+            subprocess.run([self._git, "-C", str(path), *args], input=stdin, capture_output=True, check=True)
+        except FileNotFoundError:
+            raise GitProviderError(f"the local git provider needs the git command ({self._git})") from None
+        except subprocess.CalledProcessError as error:
+            raise GitProviderError(
+                f"git {args[0]} failed in {path}: {error.stderr.decode(errors='replace').strip()}"
+            ) from None
+
+
+def _fast_import_stream(branch: str, files: Sequence[SeedFile]) -> bytes:
+    """One commit holding ``files``, as ``git fast-import`` reads it."""
+    message = SEED_COMMIT_MESSAGE.encode()
+    who = f"{COMMIT_AUTHOR_NAME} <{COMMIT_AUTHOR_EMAIL}> 0 +0000".encode()
+    parts = [b"commit refs/heads/" + branch.encode(), b"author " + who, b"committer " + who]
+    parts.append(b"data %d" % len(message))
+    parts.append(message)
+    for file in files:
+        mode = b"100755" if file.executable else b"100644"
+        parts.append(b"M " + mode + b" inline " + file.path.encode())
+        parts.append(b"data %d" % len(file.content))
+        parts.append(file.content)
+    return b"\n".join(parts) + b"\n"
+
+
+# -------------------------------------------------------------------------------------- CodeCommit
+
+# CreateCommit takes at most 100 file changes, and its request is at most 6 MB (the content is sent
+# base64-encoded, which adds a third); batches stay under both.
+CODECOMMIT_MAX_FILES_PER_COMMIT = 100
+CODECOMMIT_MAX_BYTES_PER_COMMIT = 4 * 1024 * 1024
+_BATCH_MARKER = re.compile(r"\(seed batch (\d+)/(\d+)\)$")
+
+
+def codecommit_batches(
+    files: Sequence[SeedFile],
+    max_files: int = CODECOMMIT_MAX_FILES_PER_COMMIT,
+    max_bytes: int = CODECOMMIT_MAX_BYTES_PER_COMMIT,
+) -> list[list[SeedFile]]:
+    """Split the seed files into commits that respect CreateCommit's limits."""
+    batches: list[list[SeedFile]] = []
+    current: list[SeedFile] = []
+    size = 0
+    for file in files:
+        if len(file.content) > max_bytes:
+            raise GitProviderError(
+                f"seed file {file.path} is {len(file.content)} bytes; CodeCommit's CreateCommit "
+                f"takes at most {max_bytes} per commit: keep large files out of the seed code"
+            )
+        if current and (len(current) == max_files or size + len(file.content) > max_bytes):
+            batches.append(current)
+            current, size = [], 0
+        current.append(file)
+        size += len(file.content)
+    if current:
+        batches.append(current)
+    return batches
+
+
+class CodeCommitProvider:
+    """CodeCommit: the seed code is committed on ``prod`` in batches; a batch marker in each commit
+    message lets an interrupted Create resume where it stopped instead of committing twice."""
+
+    name = GitProviderName.CODECOMMIT
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def ensure_repository(
+        self, name: str, *, description: str, files: Sequence[SeedFile], tags: dict[str, str]
+    ) -> Repository:
+        with self._explained(name):
+            created = False
+            try:
+                metadata = self._client.get_repository(repositoryName=name)["repositoryMetadata"]
+            except self._client.exceptions.RepositoryDoesNotExistException:
+                metadata = self._client.create_repository(
+                    repositoryName=name, repositoryDescription=description[:1000], tags=tags
+                )["repositoryMetadata"]
+                created = True
+            else:
+                self._check_tags(name, str(metadata["Arn"]), tags)
+            batches = codecommit_batches(files)
+            parent, done = self._seed_progress(name, len(batches))
+            for index in range(done, len(batches)):
+                request: dict[str, Any] = {
+                    "repositoryName": name,
+                    "branchName": PROD_BRANCH,
+                    "authorName": COMMIT_AUTHOR_NAME,
+                    "email": COMMIT_AUTHOR_EMAIL,
+                    "commitMessage": f"{SEED_COMMIT_MESSAGE} (seed batch {index + 1}/{len(batches)})",
+                    "putFiles": [
+                        {
+                            "filePath": file.path,
+                            "fileContent": file.content,
+                            "fileMode": "EXECUTABLE" if file.executable else "NORMAL",
+                        }
+                        for file in batches[index]
+                    ],
+                }
+                if parent is not None:
+                    request["parentCommitId"] = parent
+                parent = self._client.create_commit(**request)["commitId"]
+            assert parent is not None
+            with contextlib.suppress(self._client.exceptions.BranchNameExistsException):
+                self._client.create_branch(repositoryName=name, branchName=DEV_BRANCH, commitId=parent)
+            self._client.update_default_branch(repositoryName=name, defaultBranchName=PROD_BRANCH)
+        return Repository(self.name, name, str(metadata["cloneUrlHttp"]), created)
+
+    def _check_tags(self, name: str, arn: str, tags: dict[str, str]) -> None:
+        """Adopt an existing repository only if it is tagged as this project's, by this stack."""
+        found: dict[str, str] = {}
+        request: dict[str, Any] = {"resourceArn": arn}
+        while True:
+            page = self._client.list_tags_for_resource(**request)
+            found.update(page.get("tags") or {})
+            if not page.get("nextToken"):
+                break
+            request["nextToken"] = page["nextToken"]
+        expected = _mark(tags)
+        if any(found.get(key) != value for key, value in expected.items()):
+            marks = ", ".join(f"{key}={value}" for key, value in expected.items())
+            raise _not_this_projects(f"CodeCommit repository {name}", tags, f"the tags {marks}")
+
+    def _seed_progress(self, name: str, batches: int) -> tuple[str | None, int]:
+        """``prod``'s head and how many seed batches it holds (all of them if it is not ours)."""
+        try:
+            head = self._client.get_branch(repositoryName=name, branchName=PROD_BRANCH)["branch"]["commitId"]
+        except self._client.exceptions.BranchDoesNotExistException:
+            return None, 0
+        message = self._client.get_commit(repositoryName=name, commitId=head)["commit"]["message"].strip()
+        marker = _BATCH_MARKER.search(message)
+        if marker is None or int(marker[2]) != batches:
+            return head, batches
+        return head, int(marker[1])
+
+    def retire_repository(self, name: str, retention: RepositoryRetention) -> str:
+        if retention is RepositoryRetention.DELETE:
+            with self._explained(name):
+                self._client.delete_repository(repositoryName=name)
+            return "deleted"
+        if retention is RepositoryRetention.ARCHIVE:
+            # CodeCommit has no archive: the repository is kept and tagged so people can find it.
+            with self._explained(name):
+                arn = self._client.get_repository(repositoryName=name)["repositoryMetadata"]["Arn"]
+                self._client.tag_resource(resourceArn=arn, tags={"mlops:archived": "true"})
+            return "archived"
+        return "retained"
+
+    @staticmethod
+    def _explained(name: str) -> _ClientErrorExplainer:
+        return _ClientErrorExplainer(f"CodeCommit repository {name}")
+
+
+class _ClientErrorExplainer:
+    def __init__(self, what: str) -> None:
+        self._what = what
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
+        if isinstance(exc, ClientError):
+            error = exc.response.get("Error", {})
+            raise GitProviderError(
+                f"{self._what}: {exc.operation_name} failed: {error.get('Code')}: {error.get('Message')}"
+            ) from exc
+
+
+# ------------------------------------------------------------------------------------------ GitHub
+
+GITHUB_API_URL = "https://api.github.com"
+
+
+def github_project_topic(project: str) -> str:
+    """The topic that marks a GitHub repository as a project's (topics are lowercase, at most 50)."""
+    return f"mlops-project-{project.lower()}"[:50]
+
+
+class GitHubProvider:
+    """A private repository in an organisation, ``prod`` its default and, optionally, protected branch.
+
+    Its first ``prod`` commit is either the seed tree pushed with the Git data API (blobs, tree,
+    commit, refs), or, with ``template_repository`` (``owner/name``), the head of a repository
+    generated from that GitHub template repository (the seed code is then the template's).
+    """
+
+    name = GitProviderName.GITHUB
+
+    def __init__(
+        self,
+        *,
+        organization: str,
+        token: Callable[[], str],
+        api_url: str = GITHUB_API_URL,
+        protect_prod: bool = True,
+        template_repository: str | None = None,
+        timeout_seconds: float = 20,
+        generation_checks: int = 10,
+        wait: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._organization = organization
+        self._template_repository = template_repository
+        self._generation_checks = generation_checks
+        self._wait = wait
+        self._token = token
+        self._api_url = api_url.rstrip("/")
+        self._protect_prod = protect_prod
+        self._timeout = timeout_seconds
+
+    def ensure_repository(
+        self, name: str, *, description: str, files: Sequence[SeedFile], tags: dict[str, str]
+    ) -> Repository:
+        repo_path = f"/repos/{self._organization}/{name}"
+        topic = github_project_topic(tags.get(PROJECT_TAG) or name)
+        repository = self._request("GET", repo_path, missing_ok=True)
+        created = repository is None
+        if repository is None:
+            repository = self._create_repository(name, description)
+            # The mark that lets a retried Create adopt this repository (and only this one).
+            self._request("PUT", f"{repo_path}/topics", {"names": [topic]})
+        elif topic not in (repository.get("topics") or ()):
+            raise _not_this_projects(
+                f"GitHub repository {self._organization}/{name}", tags, f"the topic {topic}"
+            )
+        prod = self._request("GET", f"{repo_path}/git/ref/heads/{PROD_BRANCH}", missing_ok=True)
+        if prod is None:
+            if self._template_repository:
+                commit = self._generated_head(repo_path, str(repository.get("default_branch") or "main"))
+            else:
+                commit = self._commit_tree(repo_path, files)
+            self._create_branch(repo_path, PROD_BRANCH, commit)
+            prod_sha = commit
+        else:
+            prod_sha = prod["object"]["sha"]
+        if self._request("GET", f"{repo_path}/git/ref/heads/{DEV_BRANCH}", missing_ok=True) is None:
+            self._create_branch(repo_path, DEV_BRANCH, prod_sha)
+        if repository.get("default_branch") != PROD_BRANCH:
+            self._request("PATCH", repo_path, {"default_branch": PROD_BRANCH})
+        if self._protect_prod:
+            self._request(
+                "PUT",
+                f"{repo_path}/branches/{PROD_BRANCH}/protection",
+                {
+                    "required_status_checks": None,
+                    "enforce_admins": False,
+                    "required_pull_request_reviews": {"required_approving_review_count": 1},
+                    "restrictions": None,
+                },
+            )
+        return Repository(self.name, name, str(repository["clone_url"]), created)
+
+    def retire_repository(self, name: str, retention: RepositoryRetention) -> str:
+        repo_path = f"/repos/{self._organization}/{name}"
+        if retention is RepositoryRetention.DELETE:
+            if self._request("DELETE", repo_path, missing_ok=True) is None:
+                return "absent"
+            return "deleted"
+        if retention is RepositoryRetention.ARCHIVE:
+            if self._request("PATCH", repo_path, {"archived": True}, missing_ok=True) is None:
+                return "absent"
+            return "archived"
+        return "retained"
+
+    def _create_repository(self, name: str, description: str) -> dict[str, Any]:
+        request = {"name": name, "description": description[:350], "private": True}
+        if self._template_repository:
+            created = self._request(
+                "POST",
+                f"/repos/{self._template_repository}/generate",
+                {**request, "owner": self._organization, "include_all_branches": False},
+            )
+        else:
+            # auto_init gives the repository a first commit: the Git data API refuses empty ones.
+            created = self._request(
+                "POST", f"/orgs/{self._organization}/repos", {**request, "auto_init": True}
+            )
+        assert created is not None
+        return created
+
+    def _generated_head(self, repo_path: str, branch: str) -> str:
+        """The head of a repository generated from the template (GitHub generates it asynchronously)."""
+        for check in range(self._generation_checks):
+            head = self._request("GET", f"{repo_path}/git/ref/heads/{branch}", missing_ok=True)
+            if head is not None:
+                return str(head["object"]["sha"])
+            if check + 1 < self._generation_checks:
+                self._wait(1.0)
+        raise GitProviderError(
+            f"GitHub has not finished generating {repo_path} from template {self._template_repository} "
+            f"(no branch {branch} yet); retry, the repository is reused"
+        )
+
+    def _create_branch(self, repo_path: str, branch: str, sha: str) -> None:
+        self._request("POST", f"{repo_path}/git/refs", {"ref": f"refs/heads/{branch}", "sha": sha})
+
+    def _commit_tree(self, repo_path: str, files: Sequence[SeedFile]) -> str:
+        tree = []
+        for file in files:
+            blob = self._request(
+                "POST",
+                f"{repo_path}/git/blobs",
+                {"content": base64.b64encode(file.content).decode(), "encoding": "base64"},
+            )
+            assert blob is not None
+            mode = "100755" if file.executable else "100644"
+            tree.append({"path": file.path, "mode": mode, "type": "blob", "sha": blob["sha"]})
+        new_tree = self._request("POST", f"{repo_path}/git/trees", {"tree": tree})
+        assert new_tree is not None
+        commit = self._request(
+            "POST",
+            f"{repo_path}/git/commits",
+            {
+                "message": SEED_COMMIT_MESSAGE,
+                "tree": new_tree["sha"],
+                "parents": [],
+                "author": {"name": COMMIT_AUTHOR_NAME, "email": COMMIT_AUTHOR_EMAIL},
+            },
+        )
+        assert commit is not None
+        return str(commit["sha"])
+
+    def _request(
+        self, method: str, path: str, body: dict[str, Any] | None = None, *, missing_ok: bool = False
+    ) -> dict[str, Any] | None:
+        request = urllib.request.Request(
+            self._api_url + path,
+            method=method,
+            data=None if body is None else json.dumps(body).encode(),
+            headers={
+                "Accept": "application/vnd.github+json",
+                "Authorization": f"Bearer {self._token()}",
+                "X-GitHub-Api-Version": "2022-11-28",
+                "Content-Type": "application/json",
+                "User-Agent": "mlops-control-plane",
+            },
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=self._timeout) as response:
+                text = response.read()
+        except urllib.error.HTTPError as error:
+            if error.code == 404 and missing_ok:
+                return None
+            detail = error.read().decode(errors="replace")[:200]
+            hint = " (check the token's scopes: repo, admin:org)" if error.code in (401, 403) else ""
+            raise GitProviderError(f"GitHub {method} {path} answered {error.code}: {detail}{hint}") from None
+        except urllib.error.URLError as error:
+            raise GitProviderError(f"GitHub {method} {path} unreachable: {error.reason}") from None
+        return json.loads(text) if text else {}
+
+
+def secrets_manager_token(client: Any, secret_name: str) -> Callable[[], str]:
+    """A token reader for :class:`GitHubProvider`: the secret is read on first use and cached.
+
+    The secret is the token itself, or JSON with a ``token`` key.
+    """
+    cache: list[str] = []
+
+    def token() -> str:
+        if not cache:
+            try:
+                secret = client.get_secret_value(SecretId=secret_name)["SecretString"]
+            except ClientError as error:
+                code = error.response.get("Error", {}).get("Code")
+                raise GitProviderError(
+                    f"cannot read the GitHub token from secret {secret_name}: {code}"
+                ) from None
+            if secret.lstrip().startswith("{"):
+                try:
+                    parsed = json.loads(secret)
+                except ValueError:
+                    raise GitProviderError(
+                        f"secret {secret_name} is not valid JSON; store the token itself or "
+                        '{"token": "..."}'
+                    ) from None
+                secret = parsed.get("token") if isinstance(parsed, dict) else None
+                if not isinstance(secret, str):
+                    secret = ""
+            if not secret:
+                raise GitProviderError(f"secret {secret_name} holds no GitHub token")
+            cache.append(secret)
+        return cache[0]
+
+    return token

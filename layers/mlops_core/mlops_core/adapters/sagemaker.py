@@ -1,0 +1,423 @@
+"""The SageMaker calls the control plane makes, behind one small adapter.
+
+Domain logic talks to :class:`SageMakerPort`; :class:`SageMakerAdapter` implements it with a
+boto3 client, and the unit tests implement it with a dictionary. The adapter is where AWS's
+quirks are absorbed: a missing resource is ``None``, not an exception; "already exists" on a
+create is success only when the existing resource is the one the call would have made (an
+earlier, interrupted attempt made it: names are deterministic), otherwise
+:class:`ResourceConflictError`; ``CreateEndpoint`` on a name in use answers False, so the caller
+can look at the endpoint that is there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from botocore.exceptions import ClientError
+
+from mlops_core.contract import tags as tag_keys
+from mlops_core.contract.aws_events import EndpointStatus, ModelApprovalStatus
+from mlops_core.contract.naming import parse_model_package_arn, parse_versioned_resource_name
+
+DATASET_PROPERTY = "mlops:dataset"
+"""The ``CustomerMetadataProperties`` key of the dataset a version was trained on (its lineage)."""
+
+
+@dataclass(frozen=True)
+class ModelPackage:
+    arn: str
+    group: str
+    version: int
+    approval_status: ModelApprovalStatus
+    commit_id: str | None = None
+    dataset: str | None = None
+    has_metrics: bool = False
+
+    def missing_lineage(self, required: Iterable[str]) -> list[str]:
+        """Which of ``commit-id``, ``dataset``, ``metrics`` the version does not carry."""
+        present = {
+            "commit-id": bool(self.commit_id),
+            "dataset": bool(self.dataset),
+            "metrics": self.has_metrics,
+        }
+        return sorted(field for field in required if not present.get(field, False))
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    name: str
+    arn: str
+    status: EndpointStatus
+    config_name: str
+    tags: Mapping[str, str] = field(default_factory=dict)
+    model_package_arn: str | None = None
+    failure_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class EndpointConfig:
+    """An endpoint config's variants in AWS's shape (a new config copies what it keeps)."""
+
+    name: str
+    production_variants: list[dict[str, Any]]
+    shadow_variants: list[dict[str, Any]] = field(default_factory=list)
+    data_capture: dict[str, Any] | None = None
+    arn: str | None = None
+    creation_time: datetime | None = None
+
+    def model_names(self) -> set[str]:
+        return {variant["ModelName"] for variant in [*self.production_variants, *self.shadow_variants]}
+
+
+@dataclass(frozen=True)
+class ManagedResource:
+    """A model or endpoint config listed for housekeeping."""
+
+    name: str
+    creation_time: datetime
+
+
+class ResourceConflictError(RuntimeError):
+    """A create found a resource of the same name that is not the one it would have made."""
+
+
+class EndpointBusyError(RuntimeError):
+    """UpdateEndpoint refused: the endpoint is being created, updated or rolled back."""
+
+
+class SageMakerPort(Protocol):
+    def describe_model_package(self, arn: str) -> ModelPackage | None: ...
+    def list_approved_versions(self, group: str) -> list[int]: ...
+    def describe_endpoint(self, name: str) -> Endpoint | None: ...
+    def find_endpoint(self, name: str) -> Endpoint | None: ...
+    def describe_endpoint_config(self, name: str) -> EndpointConfig | None: ...
+    def create_model(
+        self, name: str, *, request: Mapping[str, Any], execution_role_arn: str, tags: Mapping[str, str]
+    ) -> None: ...
+    def model_container(self, name: str) -> dict[str, Any] | None: ...
+    def create_endpoint_config(
+        self, name: str, *, request: Mapping[str, Any], tags: Mapping[str, str]
+    ) -> None: ...
+    def create_endpoint(self, name: str, *, config_name: str, tags: Mapping[str, str]) -> bool: ...
+    def update_endpoint(
+        self, name: str, *, config_name: str, deployment_config: Mapping[str, Any] | None = None
+    ) -> None: ...
+    def delete_endpoint(self, name: str) -> None: ...
+    def tag(self, arn: str, tags: Mapping[str, str]) -> None: ...
+    def list_tags(self, arn: str) -> dict[str, str]: ...
+    def list_models(self, name_prefix: str) -> list[ManagedResource]: ...
+    def list_endpoint_configs(self, name_prefix: str) -> list[ManagedResource]: ...
+    def delete_model(self, name: str) -> None: ...
+    def delete_endpoint_config(self, name: str) -> None: ...
+
+
+def _is_already_exists(error: ClientError) -> bool:
+    message = error.response.get("Error", {}).get("Message", "")
+    return "already exist" in message.lower()
+
+
+def _is_not_found(error: ClientError) -> bool:
+    code = error.response.get("Error", {}).get("Code", "")
+    message = error.response.get("Error", {}).get("Message", "")
+    return code in {"ResourceNotFound", "ValidationException"} and any(
+        phrase in message.lower() for phrase in ("could not find", "does not exist", "not found")
+    )
+
+
+class SageMakerAdapter:
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def describe_model_package(self, arn: str) -> ModelPackage | None:
+        try:
+            package = self._client.describe_model_package(ModelPackageName=arn)
+        except ClientError as error:
+            if _is_not_found(error):
+                return None
+            raise
+        return ModelPackage(
+            arn=package["ModelPackageArn"],
+            group=package["ModelPackageGroupName"],
+            version=int(package["ModelPackageVersion"]),
+            approval_status=ModelApprovalStatus(package["ModelApprovalStatus"]),
+            commit_id=(package.get("MetadataProperties") or {}).get("CommitId"),
+            dataset=(package.get("CustomerMetadataProperties") or {}).get(DATASET_PROPERTY),
+            has_metrics=bool(package.get("ModelMetrics")),
+        )
+
+    def list_approved_versions(self, group: str) -> list[int]:
+        """The approved version numbers of a group, newest first (one page of 100 is plenty).
+        ``group``: its name, or its ARN (needed for a group in another account)."""
+        response = self._client.list_model_packages(
+            ModelPackageGroupName=group,
+            ModelApprovalStatus=ModelApprovalStatus.APPROVED.value,
+            SortBy="CreationTime",
+            SortOrder="Descending",
+            MaxResults=100,
+        )
+        versions = [
+            int(summary["ModelPackageVersion"]) for summary in response.get("ModelPackageSummaryList", [])
+        ]
+        return sorted(versions, reverse=True)
+
+    def describe_endpoint(self, name: str) -> Endpoint | None:
+        """The endpoint and its tags. The version it serves is read from the endpoint config's
+        name (``{endpoint}-v{version}-…``, see :mod:`mlops_core.contract.naming`), which costs no call and,
+        unlike a tag, follows SageMaker's own rollbacks; configs named otherwise are looked up."""
+        try:
+            endpoint = self._client.describe_endpoint(EndpointName=name)
+        except ClientError as error:
+            if _is_not_found(error):
+                return None
+            raise
+        tags = tag_keys.from_aws(self._client.list_tags(ResourceArn=endpoint["EndpointArn"]).get("Tags", []))
+        return _endpoint(name, endpoint, tags, serving=self._serving_model_package)
+
+    def find_endpoint(self, name: str) -> Endpoint | None:
+        """The endpoint with its tags in one call (``Search``; DescribeEndpoint + ListTags is two).
+
+        Search is an index, so its view can lag a change by moments; callers use it where a stale
+        view is caught by the next call (CreateEndpoint on a name in use, UpdateEndpoint on a busy
+        endpoint) and :meth:`describe_endpoint` where it is not."""
+        response = self._client.search(
+            Resource="Endpoint",
+            SearchExpression={"Filters": [{"Name": "EndpointName", "Operator": "Equals", "Value": name}]},
+            MaxResults=1,
+        )
+        for result in response.get("Results", []):
+            endpoint = result.get("Endpoint") or {}
+            if endpoint.get("EndpointName") != name:
+                continue
+            return _endpoint(name, endpoint, tag_keys.from_aws(endpoint.get("Tags", [])))
+        return None
+
+    def _serving_model_package(self, config_name: str) -> str | None:
+        """The model package behind the first variant of an endpoint config, if it has one."""
+        try:
+            config = self._client.describe_endpoint_config(EndpointConfigName=config_name)
+            variants = config.get("ProductionVariants", [])
+            if not variants:
+                return None
+            model = self._client.describe_model(ModelName=variants[0]["ModelName"])
+        except ClientError as error:
+            if _is_not_found(error):
+                return None
+            raise
+        package_arn = _first_container(model).get("ModelPackageName")
+        return str(package_arn) if package_arn else None
+
+    def describe_endpoint_config(self, name: str) -> EndpointConfig | None:
+        try:
+            config = self._client.describe_endpoint_config(EndpointConfigName=name)
+        except ClientError as error:
+            if _is_not_found(error):
+                return None
+            raise
+        return EndpointConfig(
+            name=name,
+            production_variants=list(config.get("ProductionVariants", [])),
+            shadow_variants=list(config.get("ShadowProductionVariants", [])),
+            data_capture=config.get("DataCaptureConfig"),
+            arn=config.get("EndpointConfigArn"),
+            creation_time=config.get("CreationTime"),
+        )
+
+    def create_model(
+        self, name: str, *, request: Mapping[str, Any], execution_role_arn: str, tags: Mapping[str, str]
+    ) -> None:
+        """``request``: the model's container, ``{"Containers": [...]}`` or ``{"PrimaryContainer": ...}``.
+        A model of that name is accepted only if its container has what the request names."""
+        if self._create(
+            self._client.create_model,
+            ModelName=name,
+            ExecutionRoleArn=execution_role_arn,
+            **request,
+            Tags=tag_keys.to_aws(tags),
+        ):
+            return
+        existing = self._client.describe_model(ModelName=name)
+        wanted, found = _first_container(request), _first_container(existing)
+        if {key: found.get(key) for key in wanted} != dict(wanted) or (
+            existing.get("ExecutionRoleArn") != execution_role_arn
+        ):
+            raise ResourceConflictError(
+                f"model {name} exists but serves {found} as {existing.get('ExecutionRoleArn')}, "
+                f"not {dict(wanted)} as {execution_role_arn}"
+            )
+
+    def model_container(self, name: str) -> dict[str, Any] | None:
+        """The (first) container of a model; None if there is no such model."""
+        try:
+            return _first_container(self._client.describe_model(ModelName=name))
+        except ClientError as error:
+            if _is_not_found(error):
+                return None
+            raise
+
+    def create_endpoint_config(
+        self, name: str, *, request: Mapping[str, Any], tags: Mapping[str, str]
+    ) -> None:
+        if self._create(
+            self._client.create_endpoint_config,
+            EndpointConfigName=name,
+            **request,
+            Tags=tag_keys.to_aws(tags),
+        ):
+            return
+        existing = self._client.describe_endpoint_config(EndpointConfigName=name)
+
+        def variants(config: Mapping[str, Any], key: str) -> list[tuple[Any, Any]]:
+            return [(v.get("VariantName"), v.get("ModelName")) for v in config.get(key) or []]
+
+        for key in ("ProductionVariants", "ShadowProductionVariants"):
+            if variants(existing, key) != variants(request, key):
+                raise ResourceConflictError(
+                    f"endpoint config {name} exists with other {key}: {variants(existing, key)} "
+                    f"instead of {variants(request, key)}"
+                )
+
+    def create_endpoint(self, name: str, *, config_name: str, tags: Mapping[str, str]) -> bool:
+        """Create the endpoint; False if one of that name exists already (the caller decides)."""
+        return self._create(
+            self._client.create_endpoint,
+            EndpointName=name,
+            EndpointConfigName=config_name,
+            Tags=tag_keys.to_aws(tags),
+        )
+
+    def update_endpoint(
+        self, name: str, *, config_name: str, deployment_config: Mapping[str, Any] | None = None
+    ) -> None:
+        request: dict[str, Any] = {"EndpointName": name, "EndpointConfigName": config_name}
+        if deployment_config:
+            request["DeploymentConfig"] = dict(deployment_config)
+        try:
+            self._client.update_endpoint(**request)
+        except ClientError as error:
+            message = error.response.get("Error", {}).get("Message", "")
+            if "in-progress" in message.lower() or "in progress" in message.lower():
+                raise EndpointBusyError(message) from error
+            raise
+
+    def delete_endpoint(self, name: str) -> None:
+        try:
+            self._client.delete_endpoint(EndpointName=name)
+        except ClientError as error:
+            if not _is_not_found(error):
+                raise
+
+    def tag(self, arn: str, tags: Mapping[str, str]) -> None:
+        self._client.add_tags(ResourceArn=arn, Tags=tag_keys.to_aws(tags))
+
+    def list_tags(self, arn: str) -> dict[str, str]:
+        try:
+            return tag_keys.from_aws(self._client.list_tags(ResourceArn=arn).get("Tags", []))
+        except ClientError as error:
+            if _is_not_found(error):
+                return {}
+            raise
+
+    def list_models(self, name_prefix: str) -> list[ManagedResource]:
+        return self._list(self._client.list_models, "Models", "ModelName", name_prefix)
+
+    def list_endpoint_configs(self, name_prefix: str) -> list[ManagedResource]:
+        return self._list(
+            self._client.list_endpoint_configs, "EndpointConfigs", "EndpointConfigName", name_prefix
+        )
+
+    def delete_model(self, name: str) -> None:
+        self._delete(self._client.delete_model, ModelName=name)
+
+    def delete_endpoint_config(self, name: str) -> None:
+        self._delete(self._client.delete_endpoint_config, EndpointConfigName=name)
+
+    @staticmethod
+    def _list(list_page: Any, key: str, name_key: str, name_prefix: str) -> list[ManagedResource]:
+        resources: list[ManagedResource] = []
+        request: dict[str, Any] = {"NameContains": name_prefix, "MaxResults": 100}
+        while True:
+            response = list_page(**request)
+            resources += [
+                ManagedResource(name=item[name_key], creation_time=item["CreationTime"])
+                for item in response.get(key, [])
+                if item[name_key].startswith(name_prefix)
+            ]
+            if not response.get("NextToken"):
+                return resources
+            request["NextToken"] = response["NextToken"]
+
+    @staticmethod
+    def _delete(delete: Any, **request: Any) -> None:
+        try:
+            delete(**request)
+        except ClientError as error:
+            if not _is_not_found(error):
+                raise
+
+    @staticmethod
+    def _create(create: Any, **request: Any) -> bool:
+        """True if created, False if the name is in use (the caller checks what is there)."""
+        try:
+            create(**request)
+        except ClientError as error:
+            if not _is_already_exists(error):
+                raise
+            return False
+        return True
+
+
+def _first_container(model: Mapping[str, Any]) -> dict[str, Any]:
+    """A CreateModel request's or DescribeModel answer's container (``Containers[0]`` or
+    ``PrimaryContainer``)."""
+    containers = model.get("Containers") or [model.get("PrimaryContainer") or {}]
+    return dict(containers[0])
+
+
+def served_model_package_arn(
+    endpoint_name: str, endpoint_arn: str, config_name: str, recorded_arn: str | None = None
+) -> str | None:
+    """The model package a config named by :func:`versioned_resource_name` serves: version N of the
+    group named like the endpoint (``{project}-{stage}``), in the registry's account and region.
+
+    The registry is the one of the version the deployer recorded on the endpoint (``recorded_arn``,
+    its ``mlops:model-package-arn`` tag: a cross-account registry keeps its groups in another
+    account), else the endpoint's own account and region."""
+    parsed = parse_versioned_resource_name(config_name)
+    if parsed is None or parsed[0] != endpoint_name:
+        return None
+    try:
+        registry = parse_model_package_arn(recorded_arn).registry if recorded_arn else None
+    except ValueError:
+        registry = None
+    if registry is None:
+        _arn, partition, _service, region, account, _resource = endpoint_arn.split(":", 5)
+        registry = f"arn:{partition}:sagemaker:{region}:{account}"
+    return f"{registry}:model-package/{endpoint_name}/{parsed[1]}"
+
+
+def _endpoint(
+    name: str,
+    described: dict[str, Any],
+    tags: dict[str, str],
+    *,
+    serving: Callable[[str], str | None] = lambda _config_name: None,
+) -> Endpoint:
+    """An :class:`Endpoint` from DescribeEndpoint's answer (or a Search result) and its tags. The
+    version it serves: from its config's name and the recorded ARN, else ``serving(config_name)``
+    (a lookup of the config's model), else the recorded ARN."""
+    config_name = described["EndpointConfigName"]
+    recorded = tags.get(tag_keys.MODEL_PACKAGE_ARN)
+    return Endpoint(
+        name=name,
+        arn=described["EndpointArn"],
+        status=EndpointStatus(described["EndpointStatus"]),
+        config_name=config_name,
+        tags=tags,
+        model_package_arn=served_model_package_arn(name, described["EndpointArn"], config_name, recorded)
+        or serving(config_name)
+        or recorded,
+        failure_reason=described.get("FailureReason"),
+    )

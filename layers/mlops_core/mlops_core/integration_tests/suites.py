@@ -1,0 +1,440 @@
+"""Integration test suites: the schema of a suite, and where suites and runs live in the config table.
+
+A suite belongs to one endpoint and lives at ``ENDPOINT#{endpoint}`` / ``TESTS``; it is written from
+a JSON or YAML file by ``python -m mlops_core.suite_tool`` (which validates it with this schema, so a
+suite in the table is always valid). Each run is kept at ``ENDPOINT#{endpoint}`` / ``RUN#{run id}``
+with a TTL. The schema forbids unknown fields: a misspelt expectation must fail loudly, not be
+ignored and let every response pass.
+"""
+
+# No ``from __future__ import annotations`` in the model modules: pydantic would compile each string
+# annotation back into a type at import, a measurable part of every function's cold start.
+import base64
+import binascii
+import json
+import re
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, Protocol, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from mlops_core.adapters.conditional_writes import put_item_if
+
+TESTS_SORT_KEY = "TESTS"
+RUN_SORT_KEY_PREFIX = "RUN#"
+TESTED_SORT_KEY_PREFIX = "TESTED#"
+CLAIM_RUNNING = "running"  # a run holds the deployment until its lease expires
+CLAIM_TESTED = "tested"  # the deployment was tested: duplicate events run nothing
+
+
+def endpoint_partition_key(endpoint_name: str) -> str:
+    return f"ENDPOINT#{endpoint_name}"
+
+
+class _Strict(BaseModel):
+    # defer_build: a suite's validator is built when a suite is read (the tester), not in the cold
+    # start of every function that imports this module for the store (the notifier).
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
+
+
+class InvocationRequest(_Strict):
+    """What is sent to InvokeEndpoint. The body is exactly one of ``json``, ``csv`` or ``base64``."""
+
+    content_type: str | None = Field(
+        default=None, description="defaults to application/json, text/csv or application/octet-stream"
+    )
+    accept: str | None = None
+    json_body: Any = Field(default=None, alias="json")
+    csv: str | None = None
+    base64: str | None = None
+    custom_attributes: str | None = Field(default=None, max_length=1024)
+    target_variant: str | None = None
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, defer_build=True)
+
+    @model_validator(mode="after")
+    def _exactly_one_body(self) -> Self:
+        given = [name for name in ("json", "csv", "base64") if self._raw(name) is not None]
+        if len(given) != 1:
+            raise ValueError(f"give exactly one body: json, csv or base64 (got {given or 'none'})")
+        if self.base64 is not None:
+            try:
+                base64.b64decode(self.base64, validate=True)
+            except binascii.Error as error:
+                raise ValueError(f"base64 body does not decode: {error}") from error
+        return self
+
+    def _raw(self, name: str) -> Any:
+        return {"json": self.json_body, "csv": self.csv, "base64": self.base64}[name]
+
+    @property
+    def body(self) -> bytes:
+        if self.csv is not None:
+            return self.csv.encode()
+        if self.base64 is not None:
+            return base64.b64decode(self.base64)
+        return json.dumps(self.json_body).encode()
+
+    @property
+    def resolved_content_type(self) -> str:
+        if self.content_type:
+            return self.content_type
+        if self.csv is not None:
+            return "text/csv"
+        if self.base64 is not None:
+            return "application/octet-stream"
+        return "application/json"
+
+
+class ValueCheck(_Strict):
+    """One check of one value: ``equals``, ``approx`` (± ``tolerance``), a range, or a regex ``matches``."""
+
+    equals: Any = None
+    approx: float | None = None
+    tolerance: float = Field(default=1e-6, ge=0)
+    at_least: float | None = None
+    at_most: float | None = None
+    matches: str | None = None
+
+    @model_validator(mode="after")
+    def _one_kind_of_check(self) -> Self:
+        kinds = [
+            kind
+            for kind, given in (
+                ("equals", "equals" in self.model_fields_set),
+                ("approx", self.approx is not None),
+                ("range", self.at_least is not None or self.at_most is not None),
+                ("matches", self.matches is not None),
+            )
+            if given
+        ]
+        if len(kinds) != 1:
+            raise ValueError(f"give exactly one of equals, approx, at_least/at_most, matches (got {kinds})")
+        if self.matches is not None:
+            try:
+                re.compile(self.matches)
+            except re.error as error:
+                raise ValueError(f"matches is not a regular expression: {error}") from error
+        return self
+
+    def failure(self, value: Any) -> str | None:
+        """Why ``value`` fails this check, or None if it passes."""
+        if "equals" in self.model_fields_set:
+            if strictly_equal(value, self.equals):
+                return None
+            kinds = (json_kind(value), json_kind(self.equals))
+            differ = f" ({kinds[0]}, expected {kinds[1]})" if kinds[0] != kinds[1] else ""
+            return f"{value!r} is not {self.equals!r}{differ}"
+        if self.matches is not None:
+            text = value if isinstance(value, str) else json.dumps(value)
+            return None if re.search(self.matches, text) else f"{text!r} does not match /{self.matches}/"
+        number = _as_number(value)
+        if number is None:
+            return f"{value!r} is not a number"
+        if self.approx is not None:
+            if abs(number - self.approx) <= self.tolerance:
+                return None
+            return f"{number} is not {self.approx} ± {self.tolerance}"
+        if self.at_least is not None and number < self.at_least:
+            return f"{number} is below {self.at_least}"
+        if self.at_most is not None and number > self.at_most:
+            return f"{number} is above {self.at_most}"
+        return None
+
+
+def json_kind(value: Any) -> str:
+    """The JSON type of a decoded value; integers and decimals are told apart (``1`` vs ``1.0``)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "decimal"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list | tuple):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return type(value).__name__
+
+
+def strictly_equal(actual: Any, expected: Any) -> bool:
+    """``equals`` is exact: same JSON type and value, recursively. ``true`` is not ``1``, ``1.0`` is not
+    ``1`` and ``"1"`` is not ``1`` (Python's ``==`` says yes to the first two); numbers that may come
+    back as decimals are checked with ``approx``."""
+    if json_kind(actual) != json_kind(expected):
+        return False
+    if isinstance(expected, list | tuple):
+        return len(actual) == len(expected) and all(
+            strictly_equal(a, e) for a, e in zip(actual, expected, strict=True)
+        )
+    if isinstance(expected, dict):
+        return actual.keys() == expected.keys() and all(
+            strictly_equal(actual[key], expected[key]) for key in expected
+        )
+    return bool(actual == expected)
+
+
+def _as_number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return None
+
+
+class JsonCheck(ValueCheck):
+    """A check of the value at ``path`` in a JSON response, e.g. ``$.predictions[0].score``."""
+
+    path: str = Field(pattern=r"^\$?(\.?[A-Za-z_][\w-]*|\[\d+\])*$")
+
+
+class CsvCheck(ValueCheck):
+    """A check of one column of a CSV response, in one row or (``row`` unset) in every row.
+
+    CSV cells are text, so ``equals`` takes a string (``equals: "0"``); numbers are checked with
+    ``approx`` or ``at_least``/``at_most``. A response with no row fails every CSV check."""
+
+    column: int = Field(ge=0)
+    row: int | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _cells_are_text(self) -> Self:
+        if "equals" in self.model_fields_set and not isinstance(self.equals, str):
+            raise ValueError(
+                f"CSV cells are text: write equals as a string (equals: {json.dumps(str(self.equals))}), "
+                "or compare numbers with approx or at_least/at_most"
+            )
+        return self
+
+
+class Expectation(_Strict):
+    """What the response must be. A case expects HTTP 200 unless it names a status or an error code."""
+
+    status: int | None = Field(default=None, ge=100, le=599)
+    error_code: str | None = Field(default=None, description="e.g. ModelError, ValidationError")
+    content_type: str | None = None
+    json_checks: list[JsonCheck] = Field(default=[], alias="json")
+    csv_checks: list[CsvCheck] = Field(default=[], alias="csv")
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, defer_build=True)
+
+    @property
+    def expects_error(self) -> bool:
+        return self.error_code is not None or (self.status is not None and self.status >= 400)
+
+
+class TestCase(_Strict):
+    name: str = Field(min_length=1, max_length=80)
+    request: InvocationRequest
+    expect: Expectation = Expectation()
+    latency_budget_ms: float | None = Field(default=None, gt=0)
+
+
+MAX_LOAD_SECONDS = 600  # a load phase runs inside one Lambda invocation (at most 15 minutes)
+
+
+class LoadPhase(_Strict):
+    """Bounded-concurrency load: ``requests`` in total or for ``duration_seconds``, held to budgets.
+
+    Without ``rate_per_second`` the phase is closed-loop: each of the ``concurrency`` workers sends
+    its next request as soon as the previous one is answered (as fast as the endpoint goes). With it,
+    the phase is open-loop: request ``i`` is due ``i / rate_per_second`` seconds after the start,
+    whoever answers when, and at most ``concurrency`` requests are in flight; a request that cannot
+    start on time (every worker busy) is sent late and counted as behind schedule."""
+
+    request: InvocationRequest
+    requests: int | None = Field(default=None, ge=1, le=100_000)
+    duration_seconds: float | None = Field(default=None, gt=0, le=MAX_LOAD_SECONDS)
+    rate_per_second: float | None = Field(
+        default=None, gt=0, le=10_000, description="target requests per second (open loop); default: unpaced"
+    )
+    concurrency: int = Field(default=4, ge=1, le=64)
+    p50_budget_ms: float | None = Field(default=None, gt=0)
+    p95_budget_ms: float | None = Field(default=None, gt=0)
+    p99_budget_ms: float | None = Field(default=None, gt=0)
+    max_error_rate: float = Field(default=0.0, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _requests_or_duration(self) -> Self:
+        if (self.requests is None) == (self.duration_seconds is None):
+            raise ValueError("give exactly one of requests and duration_seconds")
+        if self.rate_per_second is not None and self.requests is not None:
+            scheduled_seconds = (self.requests - 1) / self.rate_per_second
+            if scheduled_seconds > MAX_LOAD_SECONDS:
+                raise ValueError(
+                    f"{self.requests} requests at {self.rate_per_second:g}/s take {scheduled_seconds:.0f} s: "
+                    f"at most {MAX_LOAD_SECONDS} s (raise rate_per_second or send fewer requests)"
+                )
+        return self
+
+
+class TestSuite(_Strict):
+    """An endpoint's integration test suite (a file in the project's repository, written by CI)."""
+
+    __test__ = False  # not a pytest class
+
+    version: int = Field(default=1, ge=1, le=1)
+    description: str | None = None
+    cases: list[TestCase] = Field(default=[], max_length=50)
+    load: LoadPhase | None = None
+
+    @model_validator(mode="after")
+    def _something_to_run_and_unique_names(self) -> Self:
+        if not self.cases and self.load is None:
+            raise ValueError("a suite needs at least one case or a load phase")
+        names = [case.name for case in self.cases]
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise ValueError(f"case names must be unique: {duplicates} repeat")
+        return self
+
+
+TestCase.__test__ = False  # type: ignore[attr-defined]
+
+
+class TableClient(Protocol):
+    def get_item(self, **kwargs: Any) -> dict[str, Any]: ...
+    def put_item(self, **kwargs: Any) -> dict[str, Any]: ...
+    def delete_item(self, **kwargs: Any) -> dict[str, Any]: ...
+
+
+class SuiteStore:
+    """Suites, runs and the record of deployments already tested, in the config table."""
+
+    def __init__(self, dynamodb: TableClient, table_name: str) -> None:
+        self._dynamodb = dynamodb
+        self._table = table_name
+
+    def get_suite(self, endpoint_name: str) -> TestSuite | None:
+        item = self._dynamodb.get_item(
+            TableName=self._table,
+            Key={"pk": {"S": endpoint_partition_key(endpoint_name)}, "sk": {"S": TESTS_SORT_KEY}},
+            ConsistentRead=True,
+        ).get("Item")
+        if item is None:
+            return None
+        return TestSuite.model_validate_json(item["suite"]["S"])
+
+    def put_suite(self, endpoint_name: str, suite: TestSuite, *, source: str) -> None:
+        self._dynamodb.put_item(
+            TableName=self._table,
+            Item={
+                "pk": {"S": endpoint_partition_key(endpoint_name)},
+                "sk": {"S": TESTS_SORT_KEY},
+                # exclude_unset, not exclude_defaults: a field given with its default value (``equals:
+                # null``) is part of the suite and must come back as written.
+                "suite": {"S": suite.model_dump_json(by_alias=True, exclude_unset=True)},
+                "source": {"S": source},
+            },
+        )
+
+    def claim_deployment(
+        self, endpoint_name: str, endpoint_config_name: str, *, now: int, lease_until: int
+    ) -> bool:
+        """Claim the test of this deployment (endpoint config) for one run; False if another holds it.
+
+        The claim is a lease (``state`` ``running``, ``expires_at`` = ``lease_until``): a run that
+        is killed (Lambda's timeout) leaves a claim that the retry of its event may take over once the
+        lease has expired. A finished run turns the claim into ``tested`` (:meth:`finish_deployment`),
+        which is never taken over. A retry of a claim whose answer was lost finds its own claim
+        (:func:`~mlops_core.adapters.conditional_writes.put_item_if`).
+        """
+        return put_item_if(
+            self._dynamodb,
+            TableName=self._table,
+            Item={
+                **self._claim_key(endpoint_name, endpoint_config_name),
+                "state": {"S": CLAIM_RUNNING},
+                "claimed_at": {"N": str(now)},
+                "expires_at": {"N": str(lease_until)},
+            },
+            ConditionExpression="attribute_not_exists(pk) OR (#state = :running AND expires_at < :now)",
+            ExpressionAttributeNames={"#state": "state"},
+            ExpressionAttributeValues={":running": {"S": CLAIM_RUNNING}, ":now": {"N": str(now)}},
+        )
+
+    def deployment_claim(self, endpoint_name: str, endpoint_config_name: str) -> dict[str, Any] | None:
+        """The claim on a deployment as plain values (``state``, ``expires_at``), or None."""
+        item = self._dynamodb.get_item(
+            TableName=self._table,
+            Key=self._claim_key(endpoint_name, endpoint_config_name),
+            ConsistentRead=True,
+        ).get("Item")
+        return None if item is None else {name: _plain(value) for name, value in item.items()}
+
+    def finish_deployment(
+        self, endpoint_name: str, endpoint_config_name: str, *, run_id: str, expires_at: int
+    ) -> None:
+        """The deployment was tested (run ``run_id``): later events for it run nothing."""
+        self._dynamodb.put_item(
+            TableName=self._table,
+            Item={
+                **self._claim_key(endpoint_name, endpoint_config_name),
+                "state": {"S": CLAIM_TESTED},
+                "run_id": {"S": run_id},
+                "expires_at": {"N": str(expires_at)},
+            },
+        )
+
+    def release_deployment(self, endpoint_name: str, endpoint_config_name: str) -> None:
+        """Forget a claim whose run did not happen or failed, so that a later event runs the suite."""
+        self._dynamodb.delete_item(
+            TableName=self._table, Key=self._claim_key(endpoint_name, endpoint_config_name)
+        )
+
+    @staticmethod
+    def _claim_key(endpoint_name: str, endpoint_config_name: str) -> dict[str, Any]:
+        return {
+            "pk": {"S": endpoint_partition_key(endpoint_name)},
+            "sk": {"S": TESTED_SORT_KEY_PREFIX + endpoint_config_name},
+        }
+
+    def put_run(
+        self, endpoint_name: str, run_id: str, *, outcome: str, result: Mapping[str, Any], expires_at: int
+    ) -> None:
+        self._dynamodb.put_item(
+            TableName=self._table,
+            Item={
+                "pk": {"S": endpoint_partition_key(endpoint_name)},
+                "sk": {"S": RUN_SORT_KEY_PREFIX + run_id},
+                "outcome": {"S": outcome},
+                "result": {"S": json.dumps(result)},
+                "expires_at": {"N": str(expires_at)},
+            },
+        )
+
+    def project_record(self, project: str) -> dict[str, Any]:
+        """The project's ``META`` item as plain values (empty when the project has none)."""
+        item = self._dynamodb.get_item(
+            TableName=self._table, Key={"pk": {"S": f"PROJECT#{project}"}, "sk": {"S": "META"}}
+        ).get("Item")
+        return {name: _plain(value) for name, value in (item or {}).items()}
+
+
+def _plain(value: Mapping[str, Any]) -> Any:
+    """A DynamoDB attribute value as a plain value (the few types a project record uses)."""
+    (kind, raw), *_ = value.items()
+    if kind == "BOOL":
+        return bool(raw)
+    if kind == "N":
+        return float(raw)
+    if kind == "M":
+        return {key: _plain(inner) for key, inner in raw.items()}
+    if kind == "L":
+        return [_plain(inner) for inner in raw]
+    return raw
+
+
+def run_id_for(now: datetime) -> str:
+    """Run ids sort by time: ``2026-11-25T18:30:00.123456Z``."""
+    return now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")

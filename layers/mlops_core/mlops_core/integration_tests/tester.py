@@ -1,0 +1,668 @@
+"""The endpoint tester: runs an endpoint's integration test suite against the live endpoint.
+
+Triggered when a managed endpoint is ``IN_SERVICE`` (a new deployment) or when someone asks
+(``Integration Tests Requested``). It really tests: each case invokes the endpoint through
+``sagemaker-runtime`` and checks status, error code, content type, JSON paths, CSV columns and
+latency; the load phase sends requests with bounded concurrency and holds p50/p95/p99 and the error
+rate to their budgets. No suite is a result of its own (``no-tests-configured``), never a pass.
+
+The run stops cleanly before the Lambda's time runs out and reports what it did (``incomplete``).
+The outcome is stored as a ``RUN#`` item, merged into the live model version's
+``CustomerMetadataProperties`` (UpdateModelPackage replaces the map, so the merged map is sent) and
+emitted as ``Integration Tests Completed``. A duplicate ``IN_SERVICE`` event for the same deployment
+(endpoint config) runs nothing: the deployment is claimed in the config table when its run really
+starts (an event ignored because the endpoint is no longer InService claims nothing), with a lease a
+little longer than the function's time, so the retry of a run that was killed may run it again.
+
+Each request gets a timeout that ends before :data:`SAFETY_MARGIN_MS`, the time kept for recording the
+outcome; a request that times out is a failed case, named with its error.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal, Protocol
+
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError, ReadTimeoutError
+from pydantic import Field
+
+from mlops_core.adapters.aws_clients import ClientFactory
+from mlops_core.adapters.sagemaker import Endpoint, SageMakerPort
+from mlops_core.contract import tags as tag_keys
+from mlops_core.contract.aws_events import EndpointStateChange, EndpointStatus, EventBridgeEvent
+from mlops_core.contract.domain_events import (
+    CaseResult,
+    IntegrationTestsCompleted,
+    IntegrationTestsRequested,
+    LoadResult,
+    TestOutcome,
+)
+from mlops_core.contract.naming import StageResource, parse_stage_resource
+from mlops_core.contract.outcome import Outcome
+from mlops_core.contract.tags import METADATA_OUTCOME, METADATA_RUN_ID, METADATA_TIME
+from mlops_core.integration_tests.suites import (
+    CLAIM_TESTED,
+    CsvCheck,
+    InvocationRequest,
+    JsonCheck,
+    LoadPhase,
+    SuiteStore,
+    TestCase,
+    TestSuite,
+    run_id_for,
+)
+from mlops_core.observability import logger
+from mlops_core.settings import TesterSettings
+
+# Kept free at the end of the Lambda's time for what follows the run: reading and merging the live
+# version's metadata (2 calls), maybe rejecting it, storing the run and the claim, and PutEvents, each
+# with adaptive retries. No request is started that could still be running inside this margin.
+SAFETY_MARGIN_MS = 10_000
+# The per-request timeouts the runner chooses from: the largest that ends before the margin. SageMaker
+# real-time endpoints answer within 60 s or fail, so 60 s is the longest a request may need.
+REQUEST_TIMEOUTS_SECONDS = (60.0, 30.0, 15.0, 8.0, 4.0, 2.0, 1.0)
+CONNECT_TIMEOUT_SECONDS = 2.0
+# A claim on a deployment outlives the invocation that made it by this much: the retry of a run that
+# was killed at the timeout (Lambda retries after about a minute) finds the lease expired and runs.
+CLAIM_LEASE_GRACE_SECONDS = 30
+# A paced load phase (``rate_per_second``): a request that starts more than this after its due time
+# (every worker was busy) is behind schedule; more than this share of them fails the phase, whose
+# latencies were then not measured at the rate the suite asked for.
+SCHEDULE_GRACE_MS = 10.0
+BEHIND_SCHEDULE_TOLERANCE = 0.01
+# Stages where a failed run may reject the live version (when the project asks for it).
+REJECTABLE_STAGES = frozenset({"feature", "dev"})
+
+
+# ------------------------------------------------------------------------------------------ invocation
+
+
+@dataclass(frozen=True)
+class InvocationResponse:
+    status_code: int
+    latency_ms: float
+    body: bytes = b""
+    content_type: str | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+
+
+class EndpointInvoker(Protocol):
+    def invoke(
+        self, endpoint_name: str, request: InvocationRequest, *, timeout_seconds: float
+    ) -> InvocationResponse: ...
+
+
+class SageMakerRuntimeInvoker:
+    """InvokeEndpoint through boto3's ``sagemaker-runtime`` client (AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME
+    is honoured by boto3 itself). One attempt per request: a retried request would hide errors and
+    distort the latencies under test.
+
+    botocore fixes the read timeout per client, so there is one client per timeout the runner uses
+    (:data:`REQUEST_TIMEOUTS_SECONDS`, made on first use and kept for the container's life). A request
+    that times out, or cannot connect, is a failed response (``ReadTimeoutError``, ...), not a crash."""
+
+    def __init__(self, client_for_timeout: Callable[[float], Any]) -> None:
+        self._client_for_timeout = client_for_timeout
+        self._clients: dict[float, Any] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def build(cls, clients: ClientFactory, max_concurrency: int = 64) -> SageMakerRuntimeInvoker:
+        def client_for_timeout(timeout_seconds: float) -> Any:
+            config = Config(
+                retries={"mode": "standard", "max_attempts": 1},
+                connect_timeout=min(CONNECT_TIMEOUT_SECONDS, timeout_seconds),
+                read_timeout=timeout_seconds,
+                max_pool_connections=max_concurrency,
+            )
+            return clients.new_client("sagemaker-runtime", config)
+
+        return cls(client_for_timeout)
+
+    def _client(self, timeout_seconds: float) -> Any:
+        with self._lock:  # boto3 sessions may not build clients from several threads at once
+            if timeout_seconds not in self._clients:
+                self._clients[timeout_seconds] = self._client_for_timeout(timeout_seconds)
+            return self._clients[timeout_seconds]
+
+    def invoke(
+        self, endpoint_name: str, request: InvocationRequest, *, timeout_seconds: float
+    ) -> InvocationResponse:
+        client = self._client(timeout_seconds)
+        arguments: dict[str, Any] = {
+            "EndpointName": endpoint_name,
+            "Body": request.body,
+            "ContentType": request.resolved_content_type,
+        }
+        if request.accept:
+            arguments["Accept"] = request.accept
+        if request.custom_attributes:
+            arguments["CustomAttributes"] = request.custom_attributes
+        if request.target_variant:
+            arguments["TargetVariant"] = request.target_variant
+        started = time.perf_counter()
+        try:
+            response = client.invoke_endpoint(**arguments)
+            body = response["Body"].read()
+        except BotoCoreError as error:  # timed out, could not connect: the endpoint did not answer
+            return InvocationResponse(
+                status_code=0,
+                latency_ms=(time.perf_counter() - started) * 1000,
+                error_code=type(error).__name__,
+                error_message=f"no answer within {timeout_seconds:g} s: {error}"
+                if isinstance(error, ReadTimeoutError)
+                else str(error),
+            )
+        except ClientError as error:
+            latency_ms = (time.perf_counter() - started) * 1000
+            details = error.response.get("Error", {})
+            return InvocationResponse(
+                status_code=int(
+                    error.response.get("OriginalStatusCode")
+                    or error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+                ),
+                latency_ms=latency_ms,
+                error_code=details.get("Code"),
+                error_message=details.get("Message"),
+            )
+        latency_ms = (time.perf_counter() - started) * 1000
+        return InvocationResponse(
+            status_code=int(response["ResponseMetadata"]["HTTPStatusCode"]),
+            latency_ms=latency_ms,
+            body=body,
+            content_type=response.get("ContentType"),
+        )
+
+
+# ------------------------------------------------------------------------------------------- checking
+
+
+def json_path_value(document: Any, path: str) -> Any:
+    """The value at ``$.a.b[0].c`` in ``document``; KeyError naming the missing step."""
+    value = document
+    walked = "$"
+    for key, index in _PATH_STEP.findall(path.removeprefix("$")):
+        if key:
+            if not isinstance(value, dict) or key not in value:
+                raise KeyError(f"{walked} has no field {key!r}")
+            value = value[key]
+            walked += f".{key}"
+        else:
+            position = int(index)
+            if not isinstance(value, list) or position >= len(value):
+                raise KeyError(f"{walked} has no item [{position}]")
+            value = value[position]
+            walked += f"[{position}]"
+    return value
+
+
+_PATH_STEP = re.compile(r"\.?([A-Za-z_][\w-]*)|\[(\d+)\]")
+
+
+def check_response(case: TestCase, response: InvocationResponse) -> list[str]:
+    """Why the response fails the case's expectations (empty when it passes)."""
+    expect = case.expect
+    failures: list[str] = []
+    if expect.expects_error:
+        if expect.error_code is not None and response.error_code != expect.error_code:
+            failures.append(f"expected error {expect.error_code}, got {response.error_code or 'success'}")
+        if expect.status is not None and response.status_code != expect.status:
+            failures.append(f"expected status {expect.status}, got {response.status_code}")
+        return failures
+    if response.error_code is not None:
+        return [f"{response.error_code} ({response.status_code}): {response.error_message or ''}".strip()]
+    expected_status = expect.status or 200
+    if response.status_code != expected_status:
+        failures.append(f"expected status {expected_status}, got {response.status_code}")
+    if expect.content_type is not None and (response.content_type or "").split(";")[0] != expect.content_type:
+        failures.append(f"expected content type {expect.content_type}, got {response.content_type}")
+    if expect.json_checks:
+        failures.extend(_json_failures(expect.json_checks, response.body))
+    if expect.csv_checks:
+        failures.extend(_csv_failures(expect.csv_checks, response.body))
+    if case.latency_budget_ms is not None and response.latency_ms > case.latency_budget_ms:
+        failures.append(
+            f"latency {response.latency_ms:.0f} ms is over the budget of {case.latency_budget_ms:g} ms"
+        )
+    return failures
+
+
+def _json_failures(checks: list[JsonCheck], body: bytes) -> list[str]:
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return [f"response is not JSON: {body[:80]!r}"]
+    failures = []
+    for check in checks:
+        try:
+            value = json_path_value(document, check.path)
+        except KeyError as missing:
+            failures.append(f"{check.path}: {missing.args[0]}")
+            continue
+        failure = check.failure(value)
+        if failure is not None:
+            failures.append(f"{check.path}: {failure}")
+    return failures
+
+
+def _csv_failures(checks: list[CsvCheck], body: bytes) -> list[str]:
+    rows = [line.split(",") for line in body.decode(errors="replace").splitlines() if line.strip()]
+    if not rows:  # "every row" of nothing would pass every check
+        return [f"response has no CSV rows to check ({len(body)} bytes)"]
+    failures = []
+    for check in checks:
+        row_numbers = range(len(rows)) if check.row is None else [check.row]
+        for row_number in row_numbers:
+            where = f"row {row_number} column {check.column}"
+            if row_number >= len(rows) or check.column >= len(rows[row_number]):
+                failures.append(f"{where}: missing ({len(rows)} rows in the response)")
+                continue
+            failure = check.failure(rows[row_number][check.column].strip())
+            if failure is not None:
+                failures.append(f"{where}: {failure}")
+    return failures
+
+
+def percentile(sorted_values: list[float], fraction: float) -> float | None:
+    """Nearest-rank percentile of an ascending list (None when empty)."""
+    if not sorted_values:
+        return None
+    rank = max(1, math.ceil(fraction * len(sorted_values)))
+    return sorted_values[rank - 1]
+
+
+# --------------------------------------------------------------------------------------------- running
+
+
+class IntegrationTestsRequestedEvent(EventBridgeEvent):
+    """The manual request as EventBridge delivers it: the domain event inside its envelope."""
+
+    detail_type: Literal["Integration Tests Requested"] = Field(alias="detail-type")
+    detail: IntegrationTestsRequested
+
+
+RemainingMillis = Callable[[], int]
+
+
+@dataclass(frozen=True)
+class SuiteRun:
+    cases: list[CaseResult]
+    load: LoadResult | None
+    stopped_early: str | None
+
+    @property
+    def outcome(self) -> TestOutcome:
+        if any(not case.passed for case in self.cases) or (self.load is not None and not self.load.passed):
+            return TestOutcome.FAILED
+        if self.stopped_early is not None:
+            return TestOutcome.INCOMPLETE
+        return TestOutcome.PASSED
+
+
+class SuiteRunner:
+    """Runs a suite's cases, then its load phase, within the time the Lambda has left."""
+
+    def __init__(
+        self,
+        invoker: EndpointInvoker,
+        remaining_ms: RemainingMillis,
+        safety_margin_ms: int = SAFETY_MARGIN_MS,
+        *,
+        clock: Callable[[], float] = time.perf_counter,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._invoker = invoker
+        self._remaining_ms = remaining_ms
+        self._margin_ms = safety_margin_ms
+        self._clock = clock  # seconds, monotonic: the load phase's duration and its schedule
+        self._sleep = sleep
+
+    def request_timeout(self, starting_in_seconds: float = 0.0) -> float | None:
+        """The timeout for a request started now (or ``starting_in_seconds`` from now): the largest of
+        :data:`REQUEST_TIMEOUTS_SECONDS` that (with the connection) ends before the safety margin; None
+        when no request fits any more."""
+        budget_seconds = (
+            (self._remaining_ms() - self._margin_ms) / 1000 - starting_in_seconds - CONNECT_TIMEOUT_SECONDS
+        )
+        return next((t for t in REQUEST_TIMEOUTS_SECONDS if t <= budget_seconds), None)
+
+    def run(self, endpoint_name: str, suite: TestSuite) -> SuiteRun:
+        results: list[CaseResult] = []
+        for case in suite.cases:
+            timeout = self.request_timeout()
+            if timeout is None:
+                return SuiteRun(
+                    results, None, self._stop_reason(f"after {len(results)} of {len(suite.cases)} cases")
+                )
+            response = self._invoker.invoke(endpoint_name, case.request, timeout_seconds=timeout)
+            failures = check_response(case, response)
+            results.append(
+                CaseResult(
+                    name=case.name,
+                    passed=not failures,
+                    latency_ms=round(response.latency_ms, 2),
+                    latency_budget_ms=case.latency_budget_ms,
+                    status_code=response.status_code,
+                    error_code=response.error_code,
+                    failures=failures,
+                )
+            )
+        if suite.load is None:
+            return SuiteRun(results, None, None)
+        if self.request_timeout() is None:
+            return SuiteRun(results, None, self._stop_reason("before the load phase"))
+        load = self.run_load(endpoint_name, suite.load)
+        stopped = (
+            self._stop_reason(f"during the load phase, after {load.requests} requests")
+            if load.stopped_early
+            else None
+        )
+        return SuiteRun(results, load, stopped)
+
+    def _stop_reason(self, where: str) -> str:
+        return f"stopped {where}: the function had {self._remaining_ms()} ms left"
+
+    def run_load(self, endpoint_name: str, phase: LoadPhase) -> LoadResult:
+        """``phase.concurrency`` workers send the phase's requests. Closed loop (no rate): each sends its
+        next request when the previous one is answered. Open loop (``rate_per_second``): request ``i``
+        is due at ``start + i / rate`` (``requests`` of them, or those due within ``duration_seconds``);
+        a worker takes the next request, waits for its time and sends it. A request that a worker takes
+        more than :data:`SCHEDULE_GRACE_MS` after its time (every worker was busy) is sent late and
+        counted as behind schedule; so are, without being sent, the requests of a ``duration_seconds``
+        phase still waiting for a worker when the duration is over. Either way the phase stops early,
+        and says so, when the Lambda's time runs out."""
+        lock = threading.Lock()
+        latencies: list[float] = []
+        errors = 0
+        issued = 0
+        late: list[float] = []  # how late (s) each behind-schedule request started
+        unsent = 0  # due before the end of a duration_seconds phase, never sent
+        stopped_early = False
+        started = self._clock()
+        deadline = started + phase.duration_seconds if phase.duration_seconds is not None else math.inf
+        interval = None if phase.rate_per_second is None else 1 / phase.rate_per_second
+        scheduled = phase.requests
+        if phase.rate_per_second is not None and phase.duration_seconds is not None:
+            scheduled = math.ceil(phase.duration_seconds * phase.rate_per_second)
+
+        def next_ticket() -> tuple[float, float] | None:
+            """The next request's (timeout, due time), or None when the phase is over."""
+            nonlocal issued, unsent, stopped_early
+            with lock:
+                if scheduled is not None and issued >= scheduled:
+                    return None
+                now = self._clock()
+                if now >= deadline:
+                    unsent = scheduled - issued if interval is not None and scheduled is not None else 0
+                    return None
+                due = now if interval is None else started + issued * interval
+                timeout = self.request_timeout(starting_in_seconds=max(0.0, due - now))
+                if timeout is None:
+                    stopped_early = True
+                    return None
+                issued += 1
+                return timeout, due
+
+        def user() -> None:
+            nonlocal errors
+            while (ticket := next_ticket()) is not None:
+                timeout, due = ticket
+                if interval is not None:
+                    if (wait := due - self._clock()) > 0:
+                        self._sleep(wait)
+                    elif -wait * 1000 > SCHEDULE_GRACE_MS:
+                        with lock:
+                            late.append(-wait)
+                response = self._invoker.invoke(endpoint_name, phase.request, timeout_seconds=timeout)
+                with lock:
+                    latencies.append(response.latency_ms)
+                    if response.error_code is not None or response.status_code >= 400:
+                        errors += 1
+
+        with ThreadPoolExecutor(max_workers=phase.concurrency, thread_name_prefix="load") as pool:
+            for future in [pool.submit(user) for _ in range(phase.concurrency)]:
+                future.result()
+        elapsed = self._clock() - started
+        return _load_result(
+            phase, sorted(latencies), errors, elapsed, stopped_early=stopped_early, late=late, unsent=unsent
+        )
+
+
+def _load_result(
+    phase: LoadPhase,
+    latencies: list[float],
+    errors: int,
+    elapsed: float,
+    *,
+    stopped_early: bool,
+    late: Sequence[float] = (),
+    unsent: int = 0,
+) -> LoadResult:
+    count = len(latencies)
+    figures = {  # rounded as reported, so that a failure names the figure the result shows
+        name: _rounded(percentile(latencies, fraction))
+        for name, fraction in (("p50", 0.5), ("p95", 0.95), ("p99", 0.99))
+    }
+    failures = []
+    for name, value in figures.items():
+        budget = getattr(phase, f"{name}_budget_ms")
+        if budget is not None and value is not None and value > budget:
+            failures.append(f"{name} {value:.1f} ms is over the budget of {budget:g} ms")
+    error_rate = errors / count if count else 0.0
+    if error_rate > phase.max_error_rate:
+        failures.append(f"error rate {error_rate:.1%} is over the maximum of {phase.max_error_rate:.1%}")
+    behind = len(late) + unsent
+    if behind > BEHIND_SCHEDULE_TOLERANCE * (count + unsent):
+        how = [f"{len(late)} started up to {max(late) * 1000:.0f} ms late"] if late else []
+        how += [f"{unsent} were still waiting for a worker at the end"] if unsent else []
+        failures.append(
+            f"{behind} of {count + unsent} requests were behind the schedule of {phase.rate_per_second:g}/s "
+            f"({', '.join(how)}): the endpoint did not keep up at concurrency {phase.concurrency}; "
+            "raise concurrency or lower rate_per_second"
+        )
+    if count == 0:
+        failures.append("no request was sent")
+    return LoadResult(
+        requests=count,
+        errors=errors,
+        error_rate=round(error_rate, 4),
+        duration_seconds=round(elapsed, 3),
+        requests_per_second=round(count / elapsed, 1) if elapsed > 0 else 0.0,
+        concurrency=phase.concurrency,
+        target_rate_per_second=phase.rate_per_second,
+        behind_schedule=behind,
+        p50_ms=figures["p50"],
+        p95_ms=figures["p95"],
+        p99_ms=figures["p99"],
+        p50_budget_ms=phase.p50_budget_ms,
+        p95_budget_ms=phase.p95_budget_ms,
+        p99_budget_ms=phase.p99_budget_ms,
+        max_error_rate=phase.max_error_rate,
+        passed=not failures,
+        failures=failures,
+        stopped_early=stopped_early,
+    )
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
+
+
+def summarise(run: SuiteRun | None) -> str:
+    """One line for a person: what failed, or that everything passed."""
+    if run is None:
+        return "no tests configured for this endpoint: add a suite with python -m mlops_core.suite_tool"
+    failed = [case.name for case in run.cases if not case.passed]
+    parts = []
+    if failed:
+        parts.append(f"{len(failed)} of {len(run.cases)} cases failed: {', '.join(failed)}")
+    if run.load is not None and not run.load.passed:
+        parts.append("load phase failed: " + "; ".join(run.load.failures))
+    if run.stopped_early:
+        parts.append(run.stopped_early)
+    if not parts:
+        load = f" and the load phase ({run.load.requests} requests)" if run.load else ""
+        return f"all {len(run.cases)} cases{load} passed"
+    return "; ".join(parts)
+
+
+# --------------------------------------------------------------------------------------------- service
+
+
+class ModelRegistry:
+    """The two registry calls the tester makes: read and merge customer metadata, reject a version."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def merge_metadata(self, model_package_arn: str, values: Mapping[str, str]) -> None:
+        """UpdateModelPackage replaces ``CustomerMetadataProperties``: send the merged map."""
+        current = self._client.describe_model_package(ModelPackageName=model_package_arn)
+        merged = {**(current.get("CustomerMetadataProperties") or {}), **values}
+        self._client.update_model_package(
+            ModelPackageArn=model_package_arn, CustomerMetadataProperties=merged
+        )
+
+    def reject(self, model_package_arn: str, reason: str) -> None:
+        """Only versions of ``feature``/``dev`` groups are ever rejected by a test run (the IAM policy
+        cannot tell a metadata update from an approval change, so this is where that line is held)."""
+        group = model_package_arn.partition(":model-package/")[2].rpartition("/")[0]
+        target = parse_stage_resource(group)
+        if target is None or target.stage not in REJECTABLE_STAGES:
+            raise ValueError(f"refusing to reject {model_package_arn}: not a feature or dev version")
+        self._client.update_model_package(
+            ModelPackageArn=model_package_arn,
+            ModelApprovalStatus="Rejected",
+            ApprovalDescription=reason[:1000],
+        )
+
+
+class EndpointTester:
+    def __init__(
+        self,
+        settings: TesterSettings,
+        *,
+        sagemaker: SageMakerPort,
+        registry: ModelRegistry,
+        store: SuiteStore,
+        invoker: EndpointInvoker,
+        remaining_ms: RemainingMillis,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._settings = settings
+        self._sagemaker = sagemaker
+        self._registry = registry
+        self._store = store
+        self._runner = SuiteRunner(invoker, remaining_ms)
+        self._remaining_ms = remaining_ms
+        self._now = now
+
+    def on_endpoint_state_change(self, event: EndpointStateChange) -> Outcome:
+        detail = event.detail
+        if detail.EndpointStatus is not EndpointStatus.IN_SERVICE:
+            return Outcome("ignored", {"reason": f"endpoint is {detail.EndpointStatus}, not InService"})
+        if detail.Tags.get(tag_keys.MANAGED_BY) != self._settings.stack_name:
+            return Outcome(
+                "ignored", {"reason": f"endpoint {detail.EndpointName} is not managed by this stack"}
+            )
+        return self.run(detail.EndpointName, trigger="endpoint-in-service", once_per_deployment=True)
+
+    def on_integration_tests_requested(self, event: IntegrationTestsRequestedEvent) -> Outcome:
+        return self.run(event.detail.endpoint_name, trigger="requested")
+
+    def run(self, endpoint_name: str, *, trigger: str, once_per_deployment: bool = False) -> Outcome:
+        """Test what ``endpoint_name`` serves now. With ``once_per_deployment`` (IN_SERVICE events), the
+        deployment (the endpoint config it serves) is claimed only once the run really starts, and a
+        deployment that was tested, or is being tested, is skipped."""
+        target = parse_stage_resource(endpoint_name)
+        endpoint = self._sagemaker.describe_endpoint(endpoint_name)
+        if (
+            target is None
+            or endpoint is None
+            or endpoint.tags.get(tag_keys.MANAGED_BY) != self._settings.stack_name
+        ):
+            return Outcome("ignored", {"reason": f"{endpoint_name} is not an endpoint this stack manages"})
+        if endpoint.status is not EndpointStatus.IN_SERVICE:
+            return Outcome(
+                "ignored", {"reason": f"endpoint {endpoint_name} is {endpoint.status}, not InService"}
+            )
+        if not once_per_deployment:
+            return self._test(endpoint_name, target, endpoint, trigger)
+        deployment = endpoint.config_name
+        now = int(self._now().timestamp())
+        lease_until = now + math.ceil(self._remaining_ms() / 1000) + CLAIM_LEASE_GRACE_SECONDS
+        if not self._store.claim_deployment(endpoint_name, deployment, now=now, lease_until=lease_until):
+            claim = self._store.deployment_claim(endpoint_name, deployment) or {}
+            state = "was already tested" if claim.get("state") == CLAIM_TESTED else "is being tested"
+            return Outcome("skipped", {"reason": f"deployment {deployment} of {endpoint_name} {state}"})
+        try:
+            outcome = self._test(endpoint_name, target, endpoint, trigger)
+            self._store.finish_deployment(
+                endpoint_name, deployment, run_id=outcome.details["run_id"], expires_at=self._expires_at()
+            )
+        except Exception:  # Lambda retries the event: let the retry run the suite
+            self._store.release_deployment(endpoint_name, deployment)
+            raise
+        return outcome
+
+    def _test(self, endpoint_name: str, target: StageResource, endpoint: Endpoint, trigger: str) -> Outcome:
+        started = self._now()
+        run_id = run_id_for(started)
+        suite = self._store.get_suite(endpoint_name)
+        run = self._runner.run(endpoint_name, suite) if suite is not None else None
+        outcome = run.outcome if run is not None else TestOutcome.NO_TESTS_CONFIGURED
+        summary = summarise(run)
+        rejected = False
+        # An endpoint deployed from MLflow serves no Model Registry version: the run is only stored
+        # and reported (with the version's models:/ URI), never written to a model package.
+        mlflow_version = endpoint.tags.get(tag_keys.MLFLOW_MODEL_VERSION)
+        registry_version = None if mlflow_version else endpoint.model_package_arn
+        if registry_version is not None:
+            self._registry.merge_metadata(
+                registry_version,
+                {METADATA_OUTCOME: outcome.value, METADATA_RUN_ID: run_id, METADATA_TIME: run_id},
+            )
+            if outcome is TestOutcome.FAILED and self._rejects_on_failure(target.project, target.stage):
+                self._registry.reject(registry_version, f"integration tests failed ({run_id}): {summary}")
+                rejected = True
+        event = IntegrationTestsCompleted(
+            project=target.project,
+            stage=target.stage,
+            endpoint_name=endpoint_name,
+            run_id=run_id,
+            outcome=outcome,
+            trigger=trigger,
+            model_package_arn=mlflow_version or registry_version,
+            endpoint_config_name=endpoint.config_name,
+            summary=summary,
+            cases=run.cases if run else [],
+            load=run.load if run else None,
+            stopped_early=run.stopped_early if run else None,
+            version_rejected=rejected,
+        )
+        self._store.put_run(
+            endpoint_name, run_id, outcome=outcome.value, result=event.detail(), expires_at=self._expires_at()
+        )
+        logger.info(f"Integration tests of {endpoint_name}: {outcome.value}", extra={"summary": summary})
+        return Outcome(outcome.value, {"run_id": run_id, "summary": summary}, [event])
+
+    def _rejects_on_failure(self, project: str, stage: str) -> bool:
+        """The project record's ``reject_on_test_failure``
+        (:class:`mlops_core.contract.project_record.ProjectRecord`, set from the custom resource's
+        ``RejectOnTestFailure``), for feature/dev only."""
+        if stage not in REJECTABLE_STAGES:
+            return False
+        return self._store.project_record(project).get("reject_on_test_failure") is True
+
+    def _expires_at(self) -> int:
+        return int(self._now().timestamp()) + self._settings.test_run_retention_days * 86_400

@@ -1,0 +1,637 @@
+"""The endpoint reaper: every night, delete the dev endpoints nobody asked to keep (DESIGN §2, step 6).
+
+Safety comes first, in layers that do not trust each other:
+- only endpoints tagged ``mlops:managed-by`` with this stack's name are candidates; every other
+  endpoint of the account is seen only to know which configs and models it uses, so a config or model
+  an endpoint of another stack (or of nobody) uses is never deleted;
+- only the reapable stages (``ReapableStages``, default ``feature,dev``) are deleted, and the
+  production stages (``prod``, ``champion``, ``challenger``) never are, whatever that parameter says:
+  an endpoint whose tag or name says production is kept;
+- ``mlops:keep-until`` (YYYY-MM-DD) keeps an endpoint up to and including that day; a value that is
+  not a date keeps it too (a person meant to keep it).
+
+An endpoint that is ``Creating``/``Updating`` (or otherwise busy) is kept (``busy``) and tried again
+on the next run.
+
+Cost: the account's endpoints are listed with SageMaker ``Search`` (with their tags and configs),
+100 per call, and the autoscaling targets of all candidates with ``DescribeScalableTargets``, 50
+resource ids per call. Then, first, each candidate's endpoint is deleted (deregister its
+autoscaling targets, delete it; an endpoint already gone counts as deleted); second, the configs and
+models of the deleted endpoints are deleted unless an endpoint that stays uses them: every endpoint
+that stays, managed or not, has its config described once (one ``DescribeEndpointConfig`` per config in
+use) to know its models, so a model is never deleted from under an endpoint, whatever its name.
+
+A failure on one endpoint is recorded with its reason and the others go on. The run keeps
+:data:`TIME_RESERVE_SECONDS` of the Lambda's time for the summary: endpoints it has not reached by
+then are reported ``not-reached`` (the next run deletes them), so ``Endpoints Reaped`` is always
+sent. It says, per project, what was deleted, what was kept and why, what failed, and how many
+instance-hours per day were saved.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any, Literal, Protocol
+
+from botocore.exceptions import ClientError
+from pydantic import Field
+
+from mlops_core.contract import tags as tag_keys
+from mlops_core.contract.aws_events import EventBridgeEvent, ScheduledEvent
+from mlops_core.contract.domain_events import (
+    EndpointsReaped,
+    EndpointsReapRequested,
+    FailedEndpoint,
+    KeepReason,
+    KeptEndpoint,
+    ProjectReapSummary,
+    ReapedEndpoint,
+)
+from mlops_core.contract.naming import parse_stage_resource
+from mlops_core.contract.outcome import Outcome
+from mlops_core.contract.topology import PRODUCTION_STAGES, Stage
+from mlops_core.observability import logger
+from mlops_core.settings import ReaperSettings
+
+SEARCH_PAGE_SIZE = 100  # Search returns at most 100 results per call
+SCALABLE_TARGETS_BATCH = 50  # DescribeScalableTargets takes at most 50 resource ids
+HOURS_PER_DAY = 24
+# EventBridge refuses entries over 256 KiB. Past this the summary drops the per-endpoint details,
+# then (a fleet of thousands) the per-project lists, keeping the counts; the log has it all.
+MAX_EVENT_DETAIL_BYTES = 200_000
+UNKNOWN_PROJECT = "(unknown)"
+# Statuses in which SageMaker refuses (or would race) a deletion: tried again on the next run.
+BUSY_STATUSES = frozenset({"Creating", "Updating", "SystemUpdating", "RollingBack"})
+# Lambda time kept for what follows the deletions: the summary, its publication, the log.
+TIME_RESERVE_SECONDS = 30.0
+
+
+class EndpointsReapRequestedEvent(EventBridgeEvent):
+    """The on-demand trigger: ``Endpoints Reap Requested`` put on the application's bus by a person."""
+
+    source: Literal["mlops.operator"]
+    detail_type: Literal["Endpoints Reap Requested"] = Field(alias="detail-type")
+    detail: EndpointsReapRequested
+
+
+# ------------------------------------------------------------------------------------------ AWS ports
+
+
+@dataclass(frozen=True)
+class EndpointSummary:
+    """What one Search result tells about an endpoint: enough to decide without another call."""
+
+    name: str
+    arn: str
+    status: str
+    config_name: str
+    tags: Mapping[str, str]
+    variants: tuple[tuple[str, float], ...] = ()  # (variant name, instance count)
+
+    @property
+    def instance_hours_per_day(self) -> float:
+        return sum(count for _, count in self.variants) * HOURS_PER_DAY
+
+
+@dataclass(frozen=True)
+class ScalableTarget:
+    resource_id: str  # endpoint/{name}/variant/{variant}
+    scalable_dimension: str
+
+
+class ReaperSageMakerPort(Protocol):
+    def search_endpoints(self) -> Iterator[EndpointSummary]: ...
+    def models_of_config(self, config_name: str) -> list[str] | None: ...
+    def delete_endpoint(self, name: str) -> bool: ...
+    def delete_endpoint_config(self, name: str) -> bool: ...
+    def delete_model(self, name: str) -> bool: ...
+
+
+class AutoscalingPort(Protocol):
+    def scalable_targets(self, resource_ids: Sequence[str]) -> list[ScalableTarget]: ...
+    def deregister(self, target: ScalableTarget) -> None: ...
+
+
+def _error_code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def _is_not_found(error: ClientError) -> bool:
+    message = str(error.response.get("Error", {}).get("Message", "")).lower()
+    return _error_code(error) in {"ResourceNotFound", "ValidationException", "ObjectNotFoundException"} and (
+        any(phrase in message for phrase in ("could not find", "does not exist", "not found", "no scalable"))
+    )
+
+
+class ReaperSageMakerAdapter:
+    """The SageMaker calls of the reaper; "not found" on a delete is success (someone was faster).
+
+    IAM lets the reaper delete only resources tagged as this stack's (aws:ResourceTag), and AWS
+    evaluates that condition before it looks the resource up: a resource that is gone has no tags, so
+    its delete is refused with AccessDeniedException rather than answered "not found". A delete retried
+    after a lost answer (its first attempt did delete) gets that. So a refused delete is checked with a
+    Describe call (granted on every name): gone means already deleted; still there means refused.
+    """
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def search_endpoints(self) -> Iterator[EndpointSummary]:
+        """Every endpoint of the account and region, with its tags and config."""
+        request: dict[str, Any] = {"Resource": "Endpoint", "MaxResults": SEARCH_PAGE_SIZE}
+        while True:
+            page = self._client.search(**request)
+            for result in page.get("Results", []):
+                endpoint = result.get("Endpoint")
+                if endpoint:
+                    yield _summary(endpoint)
+            token = page.get("NextToken")
+            if not token:
+                return
+            request["NextToken"] = token
+
+    def models_of_config(self, config_name: str) -> list[str] | None:
+        try:
+            config = self._client.describe_endpoint_config(EndpointConfigName=config_name)
+        except ClientError as error:
+            if _is_not_found(error):
+                return None
+            raise
+        names = [variant.get("ModelName") for variant in config.get("ProductionVariants", [])]
+        names += [variant.get("ModelName") for variant in config.get("ShadowProductionVariants", [])]
+        return [name for name in dict.fromkeys(names) if name]
+
+    def delete_endpoint(self, name: str) -> bool:
+        return self._delete(self._client.delete_endpoint, self._client.describe_endpoint, EndpointName=name)
+
+    def delete_endpoint_config(self, name: str) -> bool:
+        return self._delete(
+            self._client.delete_endpoint_config,
+            self._client.describe_endpoint_config,
+            EndpointConfigName=name,
+        )
+
+    def delete_model(self, name: str) -> bool:
+        return self._delete(self._client.delete_model, self._client.describe_model, ModelName=name)
+
+    @staticmethod
+    def _delete(delete: Callable[..., Any], describe: Callable[..., Any], **request: Any) -> bool:
+        """True if deleted now, False if it was already gone."""
+        try:
+            delete(**request)
+        except ClientError as error:
+            if _is_not_found(error):
+                return False
+            if _error_code(error) != "AccessDeniedException":
+                raise
+            try:
+                describe(**request)
+            except ClientError as describe_error:
+                if _is_not_found(describe_error):
+                    return False  # gone: its tags went with it, so the tag condition refused the delete
+                raise error from describe_error
+            raise  # it is there, and this stack may not delete it
+        return True
+
+
+def _summary(endpoint: Mapping[str, Any]) -> EndpointSummary:
+    variants = []
+    for variant in endpoint.get("ProductionVariants") or []:
+        count = variant.get("CurrentInstanceCount", variant.get("DesiredInstanceCount")) or 0
+        variants.append((str(variant.get("VariantName", "")), float(count)))
+    return EndpointSummary(
+        name=endpoint["EndpointName"],
+        arn=endpoint.get("EndpointArn", ""),
+        status=str(endpoint.get("EndpointStatus", "")),
+        config_name=str(endpoint.get("EndpointConfigName", "")),
+        tags=tag_keys.from_aws(endpoint.get("Tags") or []),
+        variants=tuple(variants),
+    )
+
+
+SAGEMAKER_NAMESPACE = "sagemaker"
+
+
+class AutoscalingAdapter:
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def scalable_targets(self, resource_ids: Sequence[str]) -> list[ScalableTarget]:
+        targets: list[ScalableTarget] = []
+        for start in range(0, len(resource_ids), SCALABLE_TARGETS_BATCH):
+            request: dict[str, Any] = {
+                "ServiceNamespace": SAGEMAKER_NAMESPACE,
+                "ResourceIds": list(resource_ids[start : start + SCALABLE_TARGETS_BATCH]),
+            }
+            while True:
+                page = self._client.describe_scalable_targets(**request)
+                targets += [
+                    ScalableTarget(target["ResourceId"], target["ScalableDimension"])
+                    for target in page.get("ScalableTargets", [])
+                ]
+                if not page.get("NextToken"):
+                    break
+                request["NextToken"] = page["NextToken"]
+        return targets
+
+    def deregister(self, target: ScalableTarget) -> None:
+        try:
+            self._client.deregister_scalable_target(
+                ServiceNamespace=SAGEMAKER_NAMESPACE,
+                ResourceId=target.resource_id,
+                ScalableDimension=target.scalable_dimension,
+            )
+        except ClientError as error:
+            if not _is_not_found(error):
+                raise
+
+
+def variant_resource_id(endpoint_name: str, variant_name: str) -> str:
+    """Application Auto Scaling's id of an endpoint variant."""
+    return f"endpoint/{endpoint_name}/variant/{variant_name}"
+
+
+# ------------------------------------------------------------------------------------------ decisions
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Whether one endpoint is reaped, and if not, why."""
+
+    project: str
+    stage: str | None
+    reap: bool
+    reason: KeepReason | None = None
+    explanation: str | None = None
+
+
+def judge(endpoint: EndpointSummary, *, stack_name: str, reapable: frozenset[Stage], today: date) -> Verdict:
+    """Decide for one endpoint. Pure, so the property-based test can throw any fleet at it."""
+    tags = endpoint.tags
+    parsed = parse_stage_resource(endpoint.name)
+    project = tags.get(tag_keys.PROJECT) or (parsed.project if parsed else UNKNOWN_PROJECT)
+    stage_tag = tags.get(tag_keys.STAGE)
+
+    def keep(reason: KeepReason, explanation: str) -> Verdict:
+        return Verdict(project, stage_tag, reap=False, reason=reason, explanation=explanation)
+
+    if tags.get(tag_keys.MANAGED_BY) != stack_name:
+        return keep(KeepReason.NOT_MANAGED, f"not tagged {tag_keys.MANAGED_BY}={stack_name}")
+    try:
+        stage = Stage(stage_tag) if stage_tag is not None else None
+    except ValueError:
+        stage = None
+    # Both the tag and the name must agree that this is not production: either one saying
+    # production is enough to keep the endpoint.
+    if (stage is not None and stage.is_production) or (parsed is not None and parsed.stage.is_production):
+        return keep(KeepReason.PRODUCTION_STAGE, "production endpoints are never reaped")
+    if stage is None:
+        return keep(KeepReason.UNKNOWN_STAGE, f"tag {tag_keys.STAGE} is {stage_tag!r}, not a stage")
+    if stage not in reapable:
+        return keep(KeepReason.STAGE_NOT_REAPABLE, f"stage {stage} is not in ReapableStages")
+    keep_until = tags.get(tag_keys.KEEP_UNTIL)
+    if keep_until is not None:
+        try:
+            until = date.fromisoformat(keep_until.strip())
+        except ValueError:
+            return keep(
+                KeepReason.INVALID_KEEP_UNTIL,
+                f"{tag_keys.KEEP_UNTIL}={keep_until!r} is not a YYYY-MM-DD date; kept to be safe",
+            )
+        if until >= today:
+            return keep(KeepReason.KEEP_UNTIL, f"{tag_keys.KEEP_UNTIL}={until.isoformat()}")
+    if endpoint.status == "Deleting":
+        return keep(KeepReason.ALREADY_DELETING, "already being deleted")
+    if endpoint.status in BUSY_STATUSES:
+        return keep(KeepReason.BUSY, f"{endpoint.status}: tried again on the next run")
+    return Verdict(project, stage.value, reap=True)
+
+
+def reapable_stages(configured: Iterable[Stage]) -> frozenset[Stage]:
+    """The configured stages minus the production ones, which are never reaped."""
+    return frozenset(configured) - PRODUCTION_STAGES
+
+
+# ------------------------------------------------------------------------------------------ the reaper
+
+
+@dataclass
+class _ProjectReport:
+    deleted: list[ReapedEndpoint] = field(default_factory=list)
+    kept: list[KeptEndpoint] = field(default_factory=list)
+    production: list[str] = field(default_factory=list)
+    failed: list[FailedEndpoint] = field(default_factory=list)
+
+
+class EndpointReaper:
+    def __init__(
+        self,
+        settings: ReaperSettings,
+        sagemaker: ReaperSageMakerPort,
+        autoscaling: AutoscalingPort,
+        *,
+        today: Callable[[], date] = lambda: datetime.now(UTC).date(),
+        remaining_seconds: Callable[[], float | None] = lambda: None,
+    ) -> None:
+        self._settings = settings
+        self._sagemaker = sagemaker
+        self._autoscaling = autoscaling
+        self._today = today
+        self._remaining_seconds = remaining_seconds
+
+    def _out_of_time(self) -> bool:
+        remaining = self._remaining_seconds()
+        return remaining is not None and remaining < TIME_RESERVE_SECONDS
+
+    def on_schedule(self, event: ScheduledEvent) -> Outcome:
+        return self.reap(dry_run=self._settings.dry_run, trigger="schedule")
+
+    def on_request(self, event: EndpointsReapRequestedEvent) -> Outcome:
+        dry_run = event.detail.dry_run if event.detail.dry_run is not None else self._settings.dry_run
+        return self.reap(dry_run=dry_run, trigger="requested")
+
+    def reap(self, *, dry_run: bool, trigger: str) -> Outcome:
+        stack = self._settings.stack_name
+        reapable = reapable_stages(self._settings.reapable_stages)
+        today = self._today()
+        every_endpoint = list(self._sagemaker.search_endpoints())
+        verdicts = {
+            endpoint.name: judge(endpoint, stack_name=stack, reapable=reapable, today=today)
+            for endpoint in every_endpoint
+        }
+        fleet = [e for e in every_endpoint if verdicts[e.name].reason is not KeepReason.NOT_MANAGED]
+        reports: dict[str, _ProjectReport] = defaultdict(_ProjectReport)
+        doomed: list[EndpointSummary] = []
+        for endpoint in fleet:
+            verdict = verdicts[endpoint.name]
+            if verdict.reap:
+                doomed.append(endpoint)
+            elif verdict.reason is KeepReason.PRODUCTION_STAGE:
+                reports[verdict.project].production.append(endpoint.name)
+            else:
+                assert verdict.reason is not None
+                reports[verdict.project].kept.append(
+                    KeptEndpoint(
+                        endpoint_name=endpoint.name,
+                        stage=verdict.stage,
+                        reason=verdict.reason,
+                        explanation=verdict.explanation,
+                    )
+                )
+
+        if dry_run:
+            for endpoint in doomed:
+                reports[verdicts[endpoint.name].project].deleted.append(self._reaped(endpoint, verdicts))
+        else:
+            self._delete_all(every_endpoint, doomed, verdicts, reports)
+        return self._outcome(
+            reports, dry_run=dry_run, trigger=trigger, examined=len(fleet), reapable=reapable
+        )
+
+    def _delete_all(
+        self,
+        every_endpoint: list[EndpointSummary],
+        doomed: list[EndpointSummary],
+        verdicts: Mapping[str, Verdict],
+        reports: dict[str, _ProjectReport],
+    ) -> None:
+        resource_ids = [variant_resource_id(e.name, variant) for e in doomed for variant, _ in e.variants]
+        targets_by_endpoint: dict[str, list[ScalableTarget]] = defaultdict(list)
+        try:
+            for target in self._autoscaling.scalable_targets(resource_ids) if resource_ids else []:
+                targets_by_endpoint[target.resource_id.split("/")[1]].append(target)
+        except ClientError as error:
+            # Without the targets no deletion is safe: report every candidate as failed.
+            for endpoint in doomed:
+                reports[verdicts[endpoint.name].project].failed.append(
+                    self._failed(endpoint, verdicts, f"could not list autoscaling targets: {error}")
+                )
+            return
+
+        # First the endpoints, ...
+        gone: list[tuple[EndpointSummary, list[ScalableTarget], bool]] = []
+        for index, endpoint in enumerate(doomed):
+            if self._out_of_time():
+                self._not_reached(doomed[index:], verdicts, reports)
+                break
+            report = reports[verdicts[endpoint.name].project]
+            targets = targets_by_endpoint.get(endpoint.name, [])
+            try:
+                for target in targets:
+                    self._autoscaling.deregister(target)
+                deleted_now = self._sagemaker.delete_endpoint(endpoint.name)
+            except ClientError as error:
+                report.failed.append(self._failed(endpoint, verdicts, _describe(error)))
+                logger.warning(f"could not delete endpoint {endpoint.name}", extra={"error": str(error)})
+                continue
+            gone.append((endpoint, targets, deleted_now))
+
+        # ... then their configs and models, unless an endpoint that stays uses them.
+        gone_names = {endpoint.name for endpoint, _, _ in gone}
+        staying = _ResourcesInUse(self._sagemaker, [e for e in every_endpoint if e.name not in gone_names])
+        cleaned: set[str] = set()
+        for endpoint, targets, deleted_now in gone:
+            cleanup: dict[str, list[str]] = {
+                "deleted_endpoint_configs": [],
+                "deleted_models": [],
+                "notes": [],
+            }
+            if not deleted_now:
+                cleanup["notes"].append(f"endpoint {endpoint.name} was already gone")
+            if self._out_of_time():
+                cleanup["notes"].append("its endpoint config and models left: the run's time ran out")
+            else:
+                self._clean_up(endpoint, staying, cleaned, cleanup)
+            reports[verdicts[endpoint.name].project].deleted.append(
+                self._reaped(
+                    endpoint,
+                    verdicts,
+                    deregistered_scalable_targets=[target.resource_id for target in targets],
+                    **cleanup,
+                )
+            )
+
+    @staticmethod
+    def _not_reached(
+        endpoints: Sequence[EndpointSummary],
+        verdicts: Mapping[str, Verdict],
+        reports: dict[str, _ProjectReport],
+    ) -> None:
+        for endpoint in endpoints:
+            verdict = verdicts[endpoint.name]
+            reports[verdict.project].kept.append(
+                KeptEndpoint(
+                    endpoint_name=endpoint.name,
+                    stage=verdict.stage,
+                    reason=KeepReason.NOT_REACHED,
+                    explanation="the run's time ran out before this endpoint; the next run deletes it",
+                )
+            )
+
+    def _clean_up(
+        self,
+        endpoint: EndpointSummary,
+        staying: _ResourcesInUse,
+        cleaned: set[str],
+        done: dict[str, list[str]],
+    ) -> None:
+        """Delete a deleted endpoint's config and models that no endpoint that stays uses."""
+        config = endpoint.config_name
+        if not config or config in cleaned:
+            return
+        user = staying.config_user(config)
+        if user is not None:
+            done["notes"].append(f"endpoint config {config} left: endpoint {user}, which stays, uses it")
+            return
+        try:
+            models = self._sagemaker.models_of_config(config) or []
+            if self._sagemaker.delete_endpoint_config(config):
+                done["deleted_endpoint_configs"].append(config)
+            cleaned.add(config)
+        except ClientError as error:
+            done["notes"].append(f"endpoint config {config} left: {_describe(error)}")
+            return
+        for model in models:
+            if model in cleaned:
+                continue
+            try:
+                user = staying.model_user(model)
+            except ClientError as error:
+                done["notes"].append(
+                    f"model {model} left: could not check which models the endpoints that stay use "
+                    f"({_describe(error)})"
+                )
+                continue
+            if user is not None:
+                done["notes"].append(f"model {model} left: endpoint {user}, which stays, uses it")
+                continue
+            try:
+                if self._sagemaker.delete_model(model):
+                    done["deleted_models"].append(model)
+                cleaned.add(model)
+            except ClientError as error:
+                done["notes"].append(f"model {model} left: {_describe(error)}")
+
+    @staticmethod
+    def _reaped(
+        endpoint: EndpointSummary, verdicts: Mapping[str, Verdict], **done: list[str]
+    ) -> ReapedEndpoint:
+        return ReapedEndpoint(
+            endpoint_name=endpoint.name,
+            stage=verdicts[endpoint.name].stage,
+            instance_hours_per_day=endpoint.instance_hours_per_day,
+            **done,
+        )
+
+    @staticmethod
+    def _failed(endpoint: EndpointSummary, verdicts: Mapping[str, Verdict], reason: str) -> FailedEndpoint:
+        return FailedEndpoint(endpoint_name=endpoint.name, stage=verdicts[endpoint.name].stage, reason=reason)
+
+    def _outcome(
+        self,
+        reports: Mapping[str, _ProjectReport],
+        *,
+        dry_run: bool,
+        trigger: str,
+        examined: int,
+        reapable: frozenset[Stage],
+    ) -> Outcome:
+        projects = [
+            ProjectReapSummary(
+                project=project,
+                deleted=report.deleted,
+                kept=report.kept,
+                production_endpoints=report.production,
+                failed=report.failed,
+                instance_hours_per_day_saved=sum(e.instance_hours_per_day for e in report.deleted),
+            )
+            for project, report in sorted(reports.items())
+        ]
+        event = EndpointsReaped(
+            dry_run=dry_run,
+            trigger=trigger,
+            reapable_stages=sorted(stage.value for stage in reapable),
+            endpoints_examined=examined,
+            deleted_count=sum(len(p.deleted) for p in projects),
+            kept_count=sum(len(p.kept) + len(p.production_endpoints) for p in projects),
+            failed_count=sum(len(p.failed) for p in projects),
+            instance_hours_per_day_saved=sum(p.instance_hours_per_day_saved for p in projects),
+            projects=projects,
+        )
+        if len(json.dumps(event.detail())) > MAX_EVENT_DETAIL_BYTES:
+            logger.info("Endpoints Reaped in full", extra={"endpoints_reaped": event.detail()})
+            event = event.model_copy(
+                update={
+                    "details_dropped": True,
+                    "projects": [
+                        project.model_copy(
+                            update={
+                                "kept": [],
+                                "deleted": [
+                                    ReapedEndpoint(
+                                        endpoint_name=e.endpoint_name,
+                                        stage=e.stage,
+                                        instance_hours_per_day=e.instance_hours_per_day,
+                                    )
+                                    for e in project.deleted
+                                ],
+                            }
+                        )
+                        for project in projects
+                    ],
+                }
+            )
+        if len(json.dumps(event.detail())) > MAX_EVENT_DETAIL_BYTES:
+            event = event.model_copy(update={"projects": []})  # the counts and totals still say it
+        not_reached = [
+            e.endpoint_name for p in projects for e in p.kept if e.reason is KeepReason.NOT_REACHED
+        ]
+        status = "dry-run" if dry_run else ("partial" if event.failed_count or not_reached else "reaped")
+        details = {
+            "deleted": [e.endpoint_name for p in projects for e in p.deleted],
+            "failed": [e.endpoint_name for p in projects for e in p.failed],
+            "not_reached": not_reached,
+        }
+        return Outcome(status, details, [event])
+
+
+class _ResourcesInUse:
+    """The configs and models the endpoints that stay use. Their configs are described on first need,
+    once each, so a run that deletes nothing costs nothing here."""
+
+    def __init__(self, sagemaker: ReaperSageMakerPort, staying: Sequence[EndpointSummary]) -> None:
+        self._sagemaker = sagemaker
+        self._config_users: dict[str, str] = {}
+        for endpoint in staying:
+            if endpoint.config_name:
+                self._config_users.setdefault(endpoint.config_name, endpoint.name)
+        self._model_users: dict[str, str] | None = None
+        self._error: ClientError | None = None
+
+    def config_user(self, config: str) -> str | None:
+        return self._config_users.get(config)
+
+    def model_user(self, model: str) -> str | None:
+        """An endpoint that stays and uses the model (raises ClientError if that cannot be known)."""
+        if self._error is not None:
+            raise self._error
+        if self._model_users is None:
+            users: dict[str, str] = {}
+            try:
+                for config, endpoint in self._config_users.items():
+                    for name in self._sagemaker.models_of_config(config) or []:
+                        users.setdefault(name, endpoint)
+            except ClientError as error:
+                self._error = error
+                raise
+            self._model_users = users
+        return self._model_users.get(model)
+
+
+def _describe(error: ClientError) -> str:
+    err = error.response.get("Error", {})
+    return f"{err.get('Code', 'Error')}: {err.get('Message', str(error))}"
