@@ -13,8 +13,6 @@ from mlops_core.reaper.endpoint_reaper import ReaperSageMakerAdapter
 
 from tests.function.conftest import ACCOUNT, EXECUTION_ROLE, REGION, STACK, load_handler_module
 
-TODAY = datetime.now(UTC).date()
-
 
 def scheduled_event(event_id: str = "nightly-1") -> dict:
     return {
@@ -90,8 +88,9 @@ def managed(project: str, stage: str, **extra: str) -> dict[str, str]:
 @pytest.fixture
 def fleet(reaper_env, finish_endpoint_changes):
     session = reaper_env
-    tomorrow = (TODAY + timedelta(days=1)).isoformat()
-    yesterday = (TODAY - timedelta(days=1)).isoformat()
+    today = datetime.now(UTC).date()  # when the fleet is made, not when the module was imported
+    tomorrow = (today + timedelta(days=1)).isoformat()
+    yesterday = (today - timedelta(days=1)).isoformat()
     make_endpoint(session, "a-feature", tags=managed("a", "feature"), instances=2)
     make_endpoint(session, "a-dev", tags=managed("a", "dev"), autoscaled=True)
     make_endpoint(session, "a-prod", tags=managed("a", "prod"))
@@ -99,7 +98,7 @@ def fleet(reaper_env, finish_endpoint_changes):
     make_endpoint(session, "b-challenger", tags=managed("b", "challenger"), autoscaled=True)
     make_endpoint(session, "b-dev", tags=managed("b", "dev", **{"mlops:keep-until": tomorrow}))
     make_endpoint(session, "b-feature", tags=managed("b", "feature", **{"mlops:keep-until": yesterday}))
-    make_endpoint(session, "c-dev", tags=managed("c", "dev", **{"mlops:keep-until": TODAY.isoformat()}))
+    make_endpoint(session, "c-dev", tags=managed("c", "dev", **{"mlops:keep-until": today.isoformat()}))
     make_endpoint(session, "other-dev", tags={"mlops:project": "other", "mlops:stage": "dev"})  # unmanaged
     make_endpoint(session, "x-dev", tags=managed("x", "dev") | {"mlops:managed-by": "another-stack"})
     finish_endpoint_changes()  # all InService
