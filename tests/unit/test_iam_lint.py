@@ -44,7 +44,7 @@ from tests.unit.test_template_iam import (
     PSEUDO_PARAMETERS,
     REPO_ROOT,
     TEMPLATE_PATH,
-    expand_sam_template,
+    expanded_template,
 )
 
 # parliament opens its bundled IAM definition and configuration without closing them (a ResourceWarning at
@@ -326,7 +326,7 @@ def _granted_actions(statement: dict[str, Any]) -> set[str]:
 
 def project_policies() -> list[PolicyDocument]:
     return [
-        *policy_documents(expand_sam_template(load_template(TEMPLATE_PATH)), TEMPLATE_PATH.name),
+        *policy_documents(expanded_template(), TEMPLATE_PATH.name),
         *policy_documents(load_template(PRODUCT_PATH), f"{PRODUCT_PATH.parent.name}/{PRODUCT_PATH.name}"),
     ]
 
@@ -401,7 +401,7 @@ def test_every_finding_on_the_projects_policies_is_accepted_and_every_acceptance
 
 
 def test_the_lint_reads_every_identity_and_resource_policy(documents):
-    resources = expand_sam_template(load_template(TEMPLATE_PATH))["Resources"]
+    resources = expanded_template()["Resources"]
     roles = {name for name, resource in resources.items() if resource["Type"] == "AWS::IAM::Role"}
     functions = {name for name, resource in resources.items() if resource["Type"] == "AWS::Lambda::Function"}
     assert functions == set(_FUNCTIONS), "a new function: add it to _FUNCTIONS (its on-failure policy)"

@@ -35,6 +35,7 @@ SAM resource it came from.
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import os
 import re
@@ -97,6 +98,17 @@ def expand_sam_template(template: dict[str, Any]) -> dict[str, Any]:
     parameters.update({"AWS::StackName": STACK, "AWS::Region": REGION})
     with mock.patch.dict(os.environ, {"AWS_DEFAULT_REGION": REGION}):
         return transform(sam, parameters, _NoManagedPolicyLookups(), passthrough_metadata=True)
+
+
+@functools.cache
+def _expanded_template_text() -> str:
+    return json.dumps(expand_sam_template(load_template(TEMPLATE_PATH)))
+
+
+def expanded_template() -> dict[str, Any]:
+    """template.yaml after the SAM transform, as `expand_sam_template` gives it. The transform runs once per
+    test process; each caller gets a copy of its own."""
+    return dict(json.loads(_expanded_template_text()))
 
 
 def with_inherited_checkov_skips(sam: dict[str, Any], expanded: dict[str, Any]) -> dict[str, Any]:
@@ -253,7 +265,7 @@ def managed_policies(template: dict[str, Any]) -> list[str]:
 # ---------------------------------------------------------------- the real templates
 @pytest.fixture(scope="module")
 def expanded() -> dict[str, Any]:
-    return expand_sam_template(load_template(TEMPLATE_PATH))
+    return expanded_template()
 
 
 def test_template_grants_no_mutating_sagemaker_action_on_unscoped_resources_without_a_tag_condition(expanded):
@@ -410,6 +422,7 @@ def test_checkov_skips_of_a_sam_function_cover_what_sam_generates_from_it():
 
 
 if __name__ == "__main__":  # `make security`: the expanded template.yaml for checkov
-    source = load_template(TEMPLATE_PATH)
-    json.dump(with_inherited_checkov_skips(source, expand_sam_template(source)), sys.stdout, indent=1)
+    json.dump(
+        with_inherited_checkov_skips(load_template(TEMPLATE_PATH), expanded_template()), sys.stdout, indent=1
+    )
     sys.stdout.write("\n")
