@@ -23,6 +23,9 @@ FUNCTIONS = sorted(
     if resource["Type"] == "AWS::Serverless::Function"
 )
 FAILED_EVENTS_QUEUE_ARN = {"Fn::GetAtt": ["FailedEventsQueue", "Arn"]}
+# What EventBridge does for a rule target without a RetryPolicy (EventBridge user guide, "How EventBridge
+# retries delivering events": 24 hours and up to 185 times).
+EVENTBRIDGE_DEFAULT_RETRY_POLICY = {"MaximumRetryAttempts": 185, "MaximumEventAgeInSeconds": 86400}
 
 
 @pytest.fixture(scope="module")
@@ -85,6 +88,23 @@ def test_every_function_has_a_log_group_with_retention_and_an_on_failure_destina
         statement["Action"] == "sqs:SendMessage" and statement["Resource"] == FAILED_EVENTS_QUEUE_ARN
         for statement in role_statements(resources, name)
     )
+
+
+def test_every_rule_target_dead_letters_to_the_failed_events_queue_and_says_only_what_differs(resources):
+    targets = [
+        (name, target)
+        for name, resource in resources.items()
+        if resource["Type"] == "AWS::Events::Rule"
+        for target in resource["Properties"]["Targets"]
+    ]
+    assert len(targets) >= len(FUNCTIONS)
+    for name, target in targets:
+        assert target["DeadLetterConfig"] == {"Arn": FAILED_EVENTS_QUEUE_ARN}, name
+        retry_policy = target.get("RetryPolicy")
+        if retry_policy is not None:  # a shorter one: no copy of EventBridge's default
+            assert retry_policy.keys() == EVENTBRIDGE_DEFAULT_RETRY_POLICY.keys(), name
+            assert retry_policy != EVENTBRIDGE_DEFAULT_RETRY_POLICY, name
+            assert all(retry_policy[key] <= limit for key, limit in EVENTBRIDGE_DEFAULT_RETRY_POLICY.items())
 
 
 # Statements that cannot carry a mlops:managed-by condition, and why. Model versions are registered by
