@@ -37,14 +37,22 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-def role_statements(resources: dict[str, Any], function: str) -> list[dict[str, Any]]:
-    """Every statement of a function's execution role: its inline policies and the template's own managed
-    policies it attaches."""
+def attached_template_policies(resources: dict[str, Any], function: str) -> list[str]:
+    """The template's own managed policies that a function's execution role attaches."""
+    role = resources[resources[function]["Properties"]["Role"]["Fn::GetAtt"][0]]["Properties"]
+    return [arn["Ref"] for arn in role.get("ManagedPolicyArns", []) if isinstance(arn, dict) and "Ref" in arn]
+
+
+def role_statements(resources: dict[str, Any], function: str, *, shared: bool = True) -> list[dict[str, Any]]:
+    """Every statement of a function's execution role: its inline policies and (unless `shared` is False)
+    the template's own managed policies it attaches."""
     role = resources[resources[function]["Properties"]["Role"]["Fn::GetAtt"][0]]["Properties"]
     documents = [policy["PolicyDocument"] for policy in role.get("Policies", [])]
-    for arn in role.get("ManagedPolicyArns", []):
-        if isinstance(arn, dict) and "Ref" in arn:
-            documents.append(resources[arn["Ref"]]["Properties"]["PolicyDocument"])
+    if shared:
+        documents += [
+            resources[policy]["Properties"]["PolicyDocument"]
+            for policy in attached_template_policies(resources, function)
+        ]
     return [statement for document in documents for statement in _as_list(document["Statement"])]
 
 
@@ -105,6 +113,26 @@ def test_every_rule_target_dead_letters_to_the_failed_events_queue_and_says_only
             assert retry_policy.keys() == EVENTBRIDGE_DEFAULT_RETRY_POLICY.keys(), name
             assert retry_policy != EVENTBRIDGE_DEFAULT_RETRY_POLICY, name
             assert all(retry_policy[key] <= limit for key, limit in EVENTBRIDGE_DEFAULT_RETRY_POLICY.items())
+
+
+def test_a_statement_several_functions_need_is_one_managed_policy_that_no_function_repeats(resources):
+    shared = {
+        name: _as_list(resource["Properties"]["PolicyDocument"]["Statement"])
+        for name, resource in resources.items()
+        if resource["Type"] == "AWS::IAM::ManagedPolicy"
+    }
+    assert shared
+
+    def grant(statement: dict[str, Any]) -> dict[str, Any]:
+        return {key: value for key, value in statement.items() if key != "Sid"}
+
+    shared_grants = [grant(statement) for statements in shared.values() for statement in statements]
+    for name in FUNCTIONS:
+        for statement in role_statements(resources, name, shared=False):
+            assert grant(statement) not in shared_grants, (name, statement.get("Sid"))
+    for policy in shared:
+        users = [name for name in FUNCTIONS if policy in attached_template_policies(resources, name)]
+        assert len(users) >= 2, f"{policy} is attached to {users}: a statement of one function is inline"
 
 
 # Statements that cannot carry a mlops:managed-by condition, and why. Model versions are registered by
