@@ -5,21 +5,18 @@ and invoke configs SAM generates are checked as deployed. The wiring itself is t
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 from mlops_core.observability import SERVICE_NAME
 from mlops_local.cfn_yaml import load_template
 
-from tests.unit.test_template_iam import expanded_template
+from tests.unit.test_template_iam import TEMPLATE_PATH, expanded_template
 
 # The functions' logical IDs are the same before and after the transform.
 FUNCTIONS = sorted(
     name
-    for name, resource in load_template(Path(__file__).resolve().parents[2] / "template.yaml")[
-        "Resources"
-    ].items()
+    for name, resource in load_template(TEMPLATE_PATH)["Resources"].items()
     if resource["Type"] == "AWS::Serverless::Function"
 )
 FAILED_EVENTS_QUEUE_ARN = {"Fn::GetAtt": ["FailedEventsQueue", "Arn"]}
@@ -133,6 +130,27 @@ def test_a_statement_several_functions_need_is_one_managed_policy_that_no_functi
     for policy in shared:
         users = [name for name in FUNCTIONS if policy in attached_template_policies(resources, name)]
         assert len(users) >= 2, f"{policy} is attached to {users}: a statement of one function is inline"
+
+
+def test_a_function_with_a_public_url_reserves_concurrency(resources):
+    """A flood of requests to a URL anyone can call must not take the account's concurrency from the other
+    functions (.checkov.yaml skips checkov's reserved-concurrency check for the functions EventBridge calls)."""
+    public = [
+        resource["Properties"]["TargetFunctionArn"]["Ref"]
+        for resource in resources.values()
+        if resource["Type"] == "AWS::Lambda::Url" and resource["Properties"]["AuthType"] == "NONE"
+    ]
+    assert public == ["MlflowAliasWatcherFunction"]
+    reserved = resources["MlflowAliasWatcherFunction"]["Properties"]["ReservedConcurrentExecutions"]
+    # MlflowWatcherReservedConcurrency (by default some) unless it is 0, for an account that cannot spare any.
+    assert reserved == {
+        "Fn::If": [
+            "ReservesWatcherConcurrency",
+            {"Ref": "MlflowWatcherReservedConcurrency"},
+            {"Ref": "AWS::NoValue"},
+        ]
+    }
+    assert load_template(TEMPLATE_PATH)["Parameters"]["MlflowWatcherReservedConcurrency"]["Default"] > 0
 
 
 # Statements that cannot carry a mlops:managed-by condition, and why. Model versions are registered by
