@@ -112,7 +112,7 @@ def test_every_rule_target_dead_letters_to_the_failed_events_queue_and_says_only
             assert all(retry_policy[key] <= limit for key, limit in EVENTBRIDGE_DEFAULT_RETRY_POLICY.items())
 
 
-def test_a_statement_several_functions_need_is_one_managed_policy_that_no_function_repeats(resources):
+def test_no_function_repeats_inline_a_statement_of_a_shared_managed_policy(resources):
     shared = {
         name: _as_list(resource["Properties"]["PolicyDocument"]["Statement"])
         for name, resource in resources.items()
