@@ -56,14 +56,16 @@ validate: $(SAM_STAMP)
 # product, and fails on a finding that tests/unit/test_iam_lint.py does not accept (each accepted finding is
 # justified in docs/security.md). Then checkov (offline: --skip-download, no API key) on template.yaml, on
 # the template after the SAM transform (checkov does not read SAM's shorthand for the functions' roles and
-# URL; `python -m tests.unit.test_template_iam` expands it) and on the Service Catalog product. Each skipped
-# check is justified next to its resource (docs/security.md).
+# URL; `python -m tests.unit.test_template_iam` expands it) and on the Service Catalog product. A check
+# skipped for every function or log group is in .checkov.yaml, one skipped for one resource next to it in
+# template.yaml; each with its reason (docs/security.md).
 security: $(STAMP) $(CHECKOV_STAMP)
 	$(BIN)/python -m tests.unit.test_iam_lint
 	mkdir -p .aws-sam/checkov
 	$(BIN)/python -m tests.unit.test_template_iam > .aws-sam/checkov/template.json
-	env -u BC_API_KEY -u PRISMA_API_URL $(CHECKOV_VENV)/bin/checkov --framework cloudformation --skip-download \
-		--compact --quiet -f template.yaml -f .aws-sam/checkov/template.json -f service-catalog/sagemaker-project.yaml
+	env -u BC_API_KEY -u PRISMA_API_URL $(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml \
+		--framework cloudformation --skip-download --compact --quiet \
+		-f template.yaml -f .aws-sam/checkov/template.json -f service-catalog/sagemaker-project.yaml
 
 # Lambda's code and layers are read-only and `sam build` writes no bytecode, so every cold start would
 # compile the layer (pydantic, Powertools, mlops_core) and bundled packages again. After the build, the

@@ -162,15 +162,28 @@ class LocalCloud:
         self._exit_stack.close()
 
     def _attach_template_managed_policies(self) -> None:
-        """The functions' roles' ManagedPolicyArns, which moto's CloudFormation leaves unattached."""
+        """The functions' roles' ManagedPolicyArns, which moto's CloudFormation leaves unattached: AWS
+        managed policies by ARN, and the stack's own managed policies by `Ref` (which gives the ARN)."""
         for logical_id, resource in self.deployment.template["Resources"].items():
             if resource.get("Type") != "AWS::IAM::Role" or logical_id not in self.deployment.resources:
                 continue
             arns = resource.get("Properties", {}).get("ManagedPolicyArns") or []
-            plain = tuple(arn for arn in arns if isinstance(arn, str))
-            if len(plain) != len(arns):
-                raise LocalCloudError(f"{logical_id}'s ManagedPolicyArns are not plain ARNs: {arns}")
-            self.iam.attach_managed_policies(self.deployment.resources[logical_id].physical_id, plain)
+            resolved = tuple(arn for arn in map(self._managed_policy_arn, arns) if arn is not None)
+            if len(resolved) != len(arns):
+                raise LocalCloudError(
+                    f"{logical_id}'s ManagedPolicyArns are neither ARNs nor Refs of the stack's managed "
+                    f"policies: {arns}"
+                )
+            self.iam.attach_managed_policies(self.deployment.resources[logical_id].physical_id, resolved)
+
+    def _managed_policy_arn(self, arn: Any) -> str | None:
+        if isinstance(arn, str):
+            return arn
+        if isinstance(arn, dict) and set(arn) == {"Ref"}:
+            policy = self.deployment.resources.get(arn["Ref"])
+            if policy is not None and policy.resource_type == "AWS::IAM::ManagedPolicy":
+                return policy.physical_id
+        return None
 
     def _point_slack_secret_at_receiver(self) -> None:
         """The stack's default Slack webhook secret names the local Slack receiver (if the stack has one)."""

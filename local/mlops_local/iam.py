@@ -278,8 +278,8 @@ def role_policies(account: str, role_name: str, attached: tuple[str, ...] = ()) 
     arns = set(role.managed_policies) | set(attached)
     for arn in sorted(arns):
         managed = backend.managed_policies.get(arn)
-        if managed is not None:
-            documents.append(_document(managed.default_version.document))
+        if managed is not None:  # its default version is the one in force
+            documents.append(_document(next(v.document for v in managed.versions if v.is_default)))
         else:
             documents.append(_aws_managed_policy(arn))
     return documents

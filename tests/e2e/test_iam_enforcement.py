@@ -344,3 +344,39 @@ def test_the_copier_cannot_assume_a_role_outside_its_promotion_role_pattern(clou
     with pytest.raises(ClientError) as denied:
         sts.assume_role(RoleArn=role["Role"]["Arn"], RoleSessionName="promotion")
     assert_denied(denied, "AccessDenied", "ArtifactCopierFunction", "sts:AssumeRole", role["Role"]["Arn"])
+
+
+def test_a_statement_in_a_shared_managed_policy_is_what_allows_the_call(cloud: LocalCloud):
+    """PublishDomainEvents is in a managed policy that only the functions which publish attach: with the
+    policy as deployed the reaper may publish; with a default version that lacks the statement it may
+    not; the Slack notifier, which does not attach the policy, never may."""
+    bus_arn = cloud.outputs["EventBusArn"]
+    entry = {"EventBusName": bus_arn, "Source": "iam-test", "DetailType": "Nothing", "Detail": "{}"}
+    reaper = as_function(cloud, "EndpointReaperFunction", "events")
+    assert reaper.put_events(Entries=[entry])["FailedEntryCount"] == 0
+
+    with pytest.raises(ClientError) as denied:
+        as_function(cloud, "SlackNotifierFunction", "events").put_events(Entries=[entry])
+    assert_denied(denied, "AccessDeniedException", "SlackNotifierFunction", "events:PutEvents", bus_arn)
+
+    iam = cloud.session.client("iam")
+    policy_arn = cloud.deployment.resources["PublishDomainEventsPolicy"].physical_id
+    deployed_version = iam.get_policy(PolicyArn=policy_arn)["Policy"]["DefaultVersionId"]
+    another_bus = f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/default"
+    without_the_statement = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "events:PutEvents", "Resource": another_bus}],
+    }
+    changed = iam.create_policy_version(
+        PolicyArn=policy_arn, PolicyDocument=json.dumps(without_the_statement), SetAsDefault=True
+    )["PolicyVersion"]["VersionId"]
+    cloud.iam.forget_role_policies()
+    try:
+        with pytest.raises(ClientError) as denied:
+            reaper.put_events(Entries=[entry])
+        assert_denied(denied, "AccessDeniedException", "EndpointReaperFunction", "events:PutEvents", bus_arn)
+    finally:
+        iam.set_default_policy_version(PolicyArn=policy_arn, VersionId=deployed_version)
+        iam.delete_policy_version(PolicyArn=policy_arn, VersionId=changed)
+        cloud.iam.forget_role_policies()
+    assert reaper.put_events(Entries=[entry])["FailedEntryCount"] == 0

@@ -2,8 +2,9 @@
 docs/security.md ("IAM policy lint").
 
 The policies linted are every IAM policy document in template.yaml *after the SAM transform* (the functions'
-roles as SAM generates them, its policy templates and inline statements expanded; the Service Catalog launch
-role; the queue's resource policy) and in service-catalog/sagemaker-project.yaml. Trust policies
+roles as SAM generates them, its policy templates and inline statements expanded; the managed policies that
+several functions attach; the Service Catalog launch role; the queue's resource policy) and in
+service-catalog/sagemaker-project.yaml. Trust policies
 (`AssumeRolePolicyDocument`) are left out: parliament reads identity and resource policies only (a trust
 policy has no `Resource`); checkov's IAM checks cover them.
 
@@ -44,7 +45,7 @@ from tests.unit.test_template_iam import (
     PSEUDO_PARAMETERS,
     REPO_ROOT,
     TEMPLATE_PATH,
-    expand_sam_template,
+    expanded_template,
 )
 
 # parliament opens its bundled IAM definition and configuration without closing them (a ResourceWarning at
@@ -326,7 +327,7 @@ def _granted_actions(statement: dict[str, Any]) -> set[str]:
 
 def project_policies() -> list[PolicyDocument]:
     return [
-        *policy_documents(expand_sam_template(load_template(TEMPLATE_PATH)), TEMPLATE_PATH.name),
+        *policy_documents(expanded_template(), TEMPLATE_PATH.name),
         *policy_documents(load_template(PRODUCT_PATH), f"{PRODUCT_PATH.parent.name}/{PRODUCT_PATH.name}"),
     ]
 
@@ -400,21 +401,27 @@ def test_every_finding_on_the_projects_policies_is_accepted_and_every_acceptance
     assert sorted(map(str, set(ACCEPTED) - findings)) == [], "acceptances that match no finding: remove them"
 
 
-def test_the_lint_reads_every_identity_and_resource_policy(documents):
-    resources = expand_sam_template(load_template(TEMPLATE_PATH))["Resources"]
+def test_the_lint_reads_every_identity_managed_and_resource_policy(documents):
+    resources = expanded_template()["Resources"]
     roles = {name for name, resource in resources.items() if resource["Type"] == "AWS::IAM::Role"}
     functions = {name for name, resource in resources.items() if resource["Type"] == "AWS::Lambda::Function"}
     assert functions == set(_FUNCTIONS), "a new function: add it to _FUNCTIONS (its on-failure policy)"
     assert roles == {f"{name}Role" for name in functions} | {"ProjectLaunchRole"}
+    managed_policies = {
+        name for name, resource in resources.items() if resource["Type"] == "AWS::IAM::ManagedPolicy"
+    }
+    assert managed_policies  # the statements several functions share
     resource_policies = {
-        name for name, resource in resources.items() if "PolicyDocument" in resource["Properties"]
+        name
+        for name, resource in resources.items()
+        if "PolicyDocument" in resource["Properties"] and name not in managed_policies
     }
     assert "FailedEventsQueuePolicy" in resource_policies
     inline = sum(len(resources[name]["Properties"].get("Policies", [])) for name in roles)
-    assert len(documents) == inline + len(resource_policies)
+    assert len(documents) == inline + len(managed_policies) + len(resource_policies)
     assert {
         location.split(":", 1)[1].split("/", 1)[0] for location, _ in documents
-    } == roles | resource_policies
+    } == roles | managed_policies | resource_policies
     assert set(trust_policies({"Resources": resources})) == roles  # left to checkov
     product = load_template(PRODUCT_PATH)
     assert list(policy_documents(product, "product")) == [] and trust_policies(product) == []

@@ -26,8 +26,9 @@ without a *stack tag condition*:
   through) on `aws:ResourceTag/mlops:*`, `sagemaker:ResourceTag/mlops:*` or `aws:RequestTag/mlops:*`, with
   a value that is not only wildcards.
 
-Managed policies cannot be read offline, so a role may attach only the two SAM adds to every function
-(CloudWatch Logs and X-Ray writes, no SageMaker). `python -m tests.unit.test_template_iam` prints the
+AWS managed policies cannot be read offline, so a role may attach only the two SAM adds to every function
+(CloudWatch Logs and X-Ray writes, no SageMaker) and the template's own managed policies
+(`AWS::IAM::ManagedPolicy`, whose statements the rule walks with the rest). `python -m tests.unit.test_template_iam` prints the
 expanded template for `make security` (checkov), each generated resource carrying the checkov skips of the
 SAM resource it came from.
 """
@@ -35,6 +36,7 @@ SAM resource it came from.
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import os
 import re
@@ -61,8 +63,9 @@ PSEUDO_PARAMETERS = {
     "AWS::StackName": STACK,
     "AWS::URLSuffix": "amazonaws.com",
 }
-# What SAM attaches to every function role it generates (logs; X-Ray because Globals set Tracing).
-ALLOWED_MANAGED_POLICIES = {"service-role/AWSLambdaBasicExecutionRole", "AWSXrayWriteOnlyAccess"}
+# The AWS managed policies SAM attaches to every function role it generates (logs; X-Ray because Globals set
+# Tracing). A role may attach these and the template's own managed policies.
+ALLOWED_AWS_MANAGED_POLICIES = {"service-role/AWSLambdaBasicExecutionRole", "AWSXrayWriteOnlyAccess"}
 
 READ_ONLY_PREFIXES = (
     "describe",
@@ -97,6 +100,17 @@ def expand_sam_template(template: dict[str, Any]) -> dict[str, Any]:
     parameters.update({"AWS::StackName": STACK, "AWS::Region": REGION})
     with mock.patch.dict(os.environ, {"AWS_DEFAULT_REGION": REGION}):
         return transform(sam, parameters, _NoManagedPolicyLookups(), passthrough_metadata=True)
+
+
+@functools.cache
+def _expanded_template_text() -> str:
+    return json.dumps(expand_sam_template(load_template(TEMPLATE_PATH)))
+
+
+def expanded_template() -> dict[str, Any]:
+    """template.yaml after the SAM transform, as `expand_sam_template` gives it. The transform runs once per
+    test process; each caller gets a copy of its own."""
+    return dict(json.loads(_expanded_template_text()))
 
 
 def with_inherited_checkov_skips(sam: dict[str, Any], expanded: dict[str, Any]) -> dict[str, Any]:
@@ -242,6 +256,8 @@ def violations(template: dict[str, Any]) -> list[str]:
 
 
 def managed_policies(template: dict[str, Any]) -> list[str]:
+    """The managed policies the template's roles attach: an AWS managed policy by its name, one of the
+    template's own as `resource-{LogicalId}`."""
     names = []
     for resource in template.get("Resources", {}).values():
         for arn in resource.get("Properties", {}).get("ManagedPolicyArns", []):
@@ -250,10 +266,19 @@ def managed_policies(template: dict[str, Any]) -> list[str]:
     return names
 
 
+def allowed_managed_policies(template: dict[str, Any]) -> set[str]:
+    own = {
+        f"resource-{logical_id}"
+        for logical_id, resource in template.get("Resources", {}).items()
+        if resource["Type"] == "AWS::IAM::ManagedPolicy"
+    }
+    return ALLOWED_AWS_MANAGED_POLICIES | own
+
+
 # ---------------------------------------------------------------- the real templates
 @pytest.fixture(scope="module")
 def expanded() -> dict[str, Any]:
-    return expand_sam_template(load_template(TEMPLATE_PATH))
+    return expanded_template()
 
 
 def test_template_grants_no_mutating_sagemaker_action_on_unscoped_resources_without_a_tag_condition(expanded):
@@ -264,10 +289,14 @@ def test_service_catalog_product_grants_no_mutating_sagemaker_action_on_unscoped
     assert violations(load_template(PRODUCT_PATH)) == []
 
 
-def test_function_roles_attach_no_managed_policy_beyond_logs_and_xray(expanded):
+def test_function_roles_attach_no_managed_policy_beyond_logs_xray_and_the_templates_own(expanded):
     attached = managed_policies(expanded)
     assert attached  # SAM's generated roles are in the walk
-    assert set(attached) <= ALLOWED_MANAGED_POLICIES
+    assert set(attached) <= allowed_managed_policies(expanded)
+    own = allowed_managed_policies(expanded) - ALLOWED_AWS_MANAGED_POLICIES
+    assert own and own <= set(attached)  # the template's own are attached, and their statements walked:
+    walked = {path.split("/", 2)[1] for path, _ in iam_statements(expanded["Resources"])}
+    assert {name.removeprefix("resource-") for name in own} <= walked
 
 
 def test_the_walk_reaches_every_role_and_the_stacks_sagemaker_mutations(expanded):
@@ -394,8 +423,20 @@ def test_rule_accepts_reads_scoped_resources_and_tag_conditioned_mutations(polic
 
 
 def test_a_managed_policy_beyond_logs_and_xray_is_caught():
-    attached = managed_policies(expand_sam_template(_sam_function(["AmazonSageMakerFullAccess"])))
-    assert not set(attached) <= ALLOWED_MANAGED_POLICIES
+    expanded = expand_sam_template(_sam_function(["AmazonSageMakerFullAccess"]))
+    assert not set(managed_policies(expanded)) <= allowed_managed_policies(expanded)
+
+
+def test_a_managed_policy_of_the_template_is_allowed_and_its_statements_are_walked():
+    sam = _sam_function([{"Ref": "Shared"}])
+    sam["Resources"]["Shared"] = {
+        "Type": "AWS::IAM::ManagedPolicy",
+        "Properties": {"PolicyDocument": _statement("sagemaker:DeleteEndpoint", {"Fn::Sub": ENDPOINTS})},
+    }
+    expanded = expand_sam_template(sam)
+    assert "resource-Shared" in managed_policies(expanded)
+    assert set(managed_policies(expanded)) <= allowed_managed_policies(expanded)
+    assert len(violations(expanded)) == 1
 
 
 def test_checkov_skips_of_a_sam_function_cover_what_sam_generates_from_it():
@@ -410,6 +451,7 @@ def test_checkov_skips_of_a_sam_function_cover_what_sam_generates_from_it():
 
 
 if __name__ == "__main__":  # `make security`: the expanded template.yaml for checkov
-    source = load_template(TEMPLATE_PATH)
-    json.dump(with_inherited_checkov_skips(source, expand_sam_template(source)), sys.stdout, indent=1)
+    json.dump(
+        with_inherited_checkov_skips(load_template(TEMPLATE_PATH), expanded_template()), sys.stdout, indent=1
+    )
     sys.stdout.write("\n")
