@@ -16,8 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from botocore.exceptions import ClientError
-
+from mlops_core.adapters import aws_errors
 from mlops_core.contract import tags as tag_keys
 from mlops_core.contract.aws_events import EndpointStatus, ModelApprovalStatus
 from mlops_core.contract.naming import parse_model_package_arn, parse_versioned_resource_name
@@ -114,19 +113,6 @@ class SageMakerPort(Protocol):
     def delete_endpoint_config(self, name: str) -> None: ...
 
 
-def _is_already_exists(error: ClientError) -> bool:
-    message = error.response.get("Error", {}).get("Message", "")
-    return "already exist" in message.lower()
-
-
-def _is_not_found(error: ClientError) -> bool:
-    code = error.response.get("Error", {}).get("Code", "")
-    message = error.response.get("Error", {}).get("Message", "")
-    return code in {"ResourceNotFound", "ValidationException"} and any(
-        phrase in message.lower() for phrase in ("could not find", "does not exist", "not found")
-    )
-
-
 class SageMakerAdapter:
     def __init__(self, client: Any) -> None:
         self._client = client
@@ -134,8 +120,8 @@ class SageMakerAdapter:
     def describe_model_package(self, arn: str) -> ModelPackage | None:
         try:
             package = self._client.describe_model_package(ModelPackageName=arn)
-        except ClientError as error:
-            if _is_not_found(error):
+        except aws_errors.SERVICE_ERRORS as error:
+            if aws_errors.is_not_found(error):
                 return None
             raise
         return ModelPackage(
@@ -169,8 +155,8 @@ class SageMakerAdapter:
         unlike a tag, follows SageMaker's own rollbacks; configs named otherwise are looked up."""
         try:
             endpoint = self._client.describe_endpoint(EndpointName=name)
-        except ClientError as error:
-            if _is_not_found(error):
+        except aws_errors.SERVICE_ERRORS as error:
+            if aws_errors.is_not_found(error):
                 return None
             raise
         tags = tag_keys.from_aws(self._client.list_tags(ResourceArn=endpoint["EndpointArn"]).get("Tags", []))
@@ -202,8 +188,8 @@ class SageMakerAdapter:
             if not variants:
                 return None
             model = self._client.describe_model(ModelName=variants[0]["ModelName"])
-        except ClientError as error:
-            if _is_not_found(error):
+        except aws_errors.SERVICE_ERRORS as error:
+            if aws_errors.is_not_found(error):
                 return None
             raise
         package_arn = _first_container(model).get("ModelPackageName")
@@ -212,8 +198,8 @@ class SageMakerAdapter:
     def describe_endpoint_config(self, name: str) -> EndpointConfig | None:
         try:
             config = self._client.describe_endpoint_config(EndpointConfigName=name)
-        except ClientError as error:
-            if _is_not_found(error):
+        except aws_errors.SERVICE_ERRORS as error:
+            if aws_errors.is_not_found(error):
                 return None
             raise
         return EndpointConfig(
@@ -252,8 +238,8 @@ class SageMakerAdapter:
         """The (first) container of a model; None if there is no such model."""
         try:
             return _first_container(self._client.describe_model(ModelName=name))
-        except ClientError as error:
-            if _is_not_found(error):
+        except aws_errors.SERVICE_ERRORS as error:
+            if aws_errors.is_not_found(error):
                 return None
             raise
 
@@ -296,8 +282,8 @@ class SageMakerAdapter:
             request["DeploymentConfig"] = dict(deployment_config)
         try:
             self._client.update_endpoint(**request)
-        except ClientError as error:
-            message = error.response.get("Error", {}).get("Message", "")
+        except aws_errors.SERVICE_ERRORS as error:
+            message = aws_errors.error_message(error)
             if "in-progress" in message.lower() or "in progress" in message.lower():
                 raise EndpointBusyError(message) from error
             raise
@@ -305,8 +291,8 @@ class SageMakerAdapter:
     def delete_endpoint(self, name: str) -> None:
         try:
             self._client.delete_endpoint(EndpointName=name)
-        except ClientError as error:
-            if not _is_not_found(error):
+        except aws_errors.SERVICE_ERRORS as error:
+            if not aws_errors.is_not_found(error):
                 raise
 
     def tag(self, arn: str, tags: Mapping[str, str]) -> None:
@@ -315,8 +301,8 @@ class SageMakerAdapter:
     def list_tags(self, arn: str) -> dict[str, str]:
         try:
             return tag_keys.from_aws(self._client.list_tags(ResourceArn=arn).get("Tags", []))
-        except ClientError as error:
-            if _is_not_found(error):
+        except aws_errors.SERVICE_ERRORS as error:
+            if aws_errors.is_not_found(error):
                 return {}
             raise
 
@@ -353,8 +339,8 @@ class SageMakerAdapter:
     def _delete(delete: Any, **request: Any) -> None:
         try:
             delete(**request)
-        except ClientError as error:
-            if not _is_not_found(error):
+        except aws_errors.SERVICE_ERRORS as error:
+            if not aws_errors.is_not_found(error):
                 raise
 
     @staticmethod
@@ -362,8 +348,8 @@ class SageMakerAdapter:
         """True if created, False if the name is in use (the caller checks what is there)."""
         try:
             create(**request)
-        except ClientError as error:
-            if not _is_already_exists(error):
+        except aws_errors.SERVICE_ERRORS as error:
+            if not aws_errors.is_already_exists(error):
                 raise
             return False
         return True
