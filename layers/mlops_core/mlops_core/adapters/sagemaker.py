@@ -1,17 +1,24 @@
-"""The SageMaker calls the control plane makes, behind one small adapter.
+"""The SageMaker calls of the control plane's hosting (endpoints, endpoint configs, models), behind one
+adapter: :class:`SageMakerAdapter` implements the deployer's :class:`SageMakerPort`, the endpoint
+tester's endpoint read and the reaper's :class:`~mlops_core.reaper.ports.ReaperSageMakerPort`; the unit
+tests implement them with dictionaries.
 
-Domain logic talks to :class:`SageMakerPort`; :class:`SageMakerAdapter` implements it with a
-boto3 client, and the unit tests implement it with a dictionary. The adapter is where AWS's
-quirks are absorbed: a missing resource is ``None``, not an exception; "already exists" on a
-create is success only when the existing resource is the one the call would have made (an
-earlier, interrupted attempt made it: names are deterministic), otherwise
-:class:`ResourceConflictError`; ``CreateEndpoint`` on a name in use answers False, so the caller
-can look at the endpoint that is there.
+The adapter is where AWS's quirks are absorbed (the errors are read with
+:mod:`mlops_core.adapters.aws_errors`): a missing resource is ``None``, not an exception; "already
+exists" on a create is success only when the existing resource is the one the call would have made
+(an earlier, interrupted attempt made it: names are deterministic), otherwise
+:class:`ResourceConflictError`; ``CreateEndpoint`` on a name in use answers False, so the caller can
+look at the endpoint that is there. The reaper gets SageMaker's refusals as its own
+:class:`~mlops_core.reaper.ports.ReaperServiceError`.
+
+Where the components' rules differ, each keeps its own: the deployer's deletes treat "not found" as
+done; the reaper's also check a refused delete with a Describe call (its IAM grant is conditioned on
+the resource's tags, see :meth:`SageMakerAdapter.delete_managed_endpoint`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -20,9 +27,11 @@ from mlops_core.adapters import aws_errors
 from mlops_core.contract import tags as tag_keys
 from mlops_core.contract.aws_events import EndpointStatus, ModelApprovalStatus
 from mlops_core.contract.naming import parse_model_package_arn, parse_versioned_resource_name
+from mlops_core.reaper.ports import EndpointSummary, ReaperServiceError
 
 DATASET_PROPERTY = "mlops:dataset"
 """The ``CustomerMetadataProperties`` key of the dataset a version was trained on (its lineage)."""
+SEARCH_PAGE_SIZE = 100  # Search returns at most 100 results per call
 
 
 @dataclass(frozen=True)
@@ -118,12 +127,9 @@ class SageMakerAdapter:
         self._client = client
 
     def describe_model_package(self, arn: str) -> ModelPackage | None:
-        try:
-            package = self._client.describe_model_package(ModelPackageName=arn)
-        except aws_errors.SERVICE_ERRORS as error:
-            if aws_errors.is_not_found(error):
-                return None
-            raise
+        package = _described_model_package(self._client, arn)
+        if package is None:
+            return None
         return ModelPackage(
             arn=package["ModelPackageArn"],
             group=package["ModelPackageGroupName"],
@@ -320,6 +326,79 @@ class SageMakerAdapter:
     def delete_endpoint_config(self, name: str) -> None:
         self._delete(self._client.delete_endpoint_config, EndpointConfigName=name)
 
+    # ------------------------------------------------------------------------ the reaper's port
+
+    def search_endpoints(self) -> Iterator[EndpointSummary]:
+        """Every endpoint of the account and region, with its tags and config (``Search``, 100 a page)."""
+        request: dict[str, Any] = {"Resource": "Endpoint", "MaxResults": SEARCH_PAGE_SIZE}
+        with aws_errors.reraised_as(_reaper_error):
+            while True:
+                page = self._client.search(**request)
+                for result in page.get("Results", []):
+                    endpoint = result.get("Endpoint")
+                    if endpoint:
+                        yield _summary(endpoint)
+                token = page.get("NextToken")
+                if not token:
+                    return
+                request["NextToken"] = token
+
+    def models_of_config(self, config_name: str) -> list[str] | None:
+        """The models of the config's variants (production, then shadow), each once; None if no config."""
+        with aws_errors.reraised_as(_reaper_error):
+            config = self.describe_endpoint_config(config_name)
+        if config is None:
+            return None
+        names = [variant.get("ModelName") for variant in config.production_variants]
+        names += [variant.get("ModelName") for variant in config.shadow_variants]
+        return [name for name in dict.fromkeys(names) if name]
+
+    def delete_managed_endpoint(self, name: str) -> bool:
+        """Delete an endpoint of this stack: True if deleted now, False if it was already gone.
+
+        IAM lets the reaper delete only resources tagged as this stack's (aws:ResourceTag), and AWS
+        evaluates that condition before it looks the resource up: a resource that is gone has no tags,
+        so its delete is refused with AccessDeniedException rather than answered "not found". A delete
+        retried after a lost answer (its first attempt did delete) gets that. So a refused delete is
+        checked with a Describe call (granted on every name): gone means already deleted; still there
+        means refused."""
+        return self._delete_managed(
+            self._client.delete_endpoint, self._client.describe_endpoint, EndpointName=name
+        )
+
+    def delete_managed_endpoint_config(self, name: str) -> bool:
+        """:meth:`delete_managed_endpoint`, for an endpoint config."""
+        return self._delete_managed(
+            self._client.delete_endpoint_config,
+            self._client.describe_endpoint_config,
+            EndpointConfigName=name,
+        )
+
+    def delete_managed_model(self, name: str) -> bool:
+        """:meth:`delete_managed_endpoint`, for a model."""
+        return self._delete_managed(self._client.delete_model, self._client.describe_model, ModelName=name)
+
+    @staticmethod
+    def _delete_managed(delete: Callable[..., Any], describe: Callable[..., Any], **request: Any) -> bool:
+        with aws_errors.reraised_as(_reaper_error):
+            try:
+                delete(**request)
+            except aws_errors.SERVICE_ERRORS as error:
+                if aws_errors.is_not_found(error):
+                    return False
+                if not aws_errors.is_access_denied(error):
+                    raise
+                try:
+                    describe(**request)
+                except aws_errors.SERVICE_ERRORS as describe_error:
+                    if aws_errors.is_not_found(describe_error):
+                        return False  # gone: its tags went with it, so the tag condition refused the delete
+                    raise error from describe_error
+                raise  # it is there, and this stack may not delete it
+        return True
+
+    # ------------------------------------------------------------------------------- helpers
+
     @staticmethod
     def _list(list_page: Any, key: str, name_key: str, name_prefix: str) -> list[ManagedResource]:
         resources: list[ManagedResource] = []
@@ -353,6 +432,36 @@ class SageMakerAdapter:
                 raise
             return False
         return True
+
+
+def _reaper_error(error: Exception) -> ReaperServiceError:
+    return ReaperServiceError(aws_errors.describe(error))
+
+
+def _described_model_package(client: Any, arn: str) -> dict[str, Any] | None:
+    """DescribeModelPackage's answer; None if there is no such version."""
+    try:
+        return dict(client.describe_model_package(ModelPackageName=arn))
+    except aws_errors.SERVICE_ERRORS as error:
+        if aws_errors.is_not_found(error):
+            return None
+        raise
+
+
+def _summary(endpoint: Mapping[str, Any]) -> EndpointSummary:
+    """A Search result's endpoint, as the reaper sees it."""
+    variants = []
+    for variant in endpoint.get("ProductionVariants") or []:
+        count = variant.get("CurrentInstanceCount", variant.get("DesiredInstanceCount")) or 0
+        variants.append((str(variant.get("VariantName", "")), float(count)))
+    return EndpointSummary(
+        name=endpoint["EndpointName"],
+        arn=endpoint.get("EndpointArn", ""),
+        status=str(endpoint.get("EndpointStatus", "")),
+        config_name=str(endpoint.get("EndpointConfigName", "")),
+        tags=tag_keys.from_aws(endpoint.get("Tags") or []),
+        variants=tuple(variants),
+    )
 
 
 def _first_container(model: Mapping[str, Any]) -> dict[str, Any]:
