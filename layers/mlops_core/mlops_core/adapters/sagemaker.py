@@ -1,19 +1,26 @@
-"""The SageMaker calls of the control plane's hosting (endpoints, endpoint configs, models), behind one
-adapter: :class:`SageMakerAdapter` implements the deployer's :class:`SageMakerPort`, the endpoint
-tester's endpoint read and the reaper's :class:`~mlops_core.reaper.ports.ReaperSageMakerPort`; the unit
-tests implement them with dictionaries.
+"""Every SageMaker call the control plane makes, in one module: two adapters over one boto3 client
+each, split as SageMaker's API is (hosting; the model registry).
 
-The adapter is where AWS's quirks are absorbed (the errors are read with
+- :class:`SageMakerAdapter`, hosting (endpoints, endpoint configs, models): the deployer's
+  :class:`SageMakerPort`, the endpoint tester's endpoint read and the reaper's
+  :class:`~mlops_core.reaper.ports.ReaperSageMakerPort`;
+- :class:`ModelRegistryAdapter`, the model registry (model packages and their groups): the artifact
+  copier's :class:`~mlops_core.promotion.ports.RegistryPort`.
+
+The adapters are where AWS's quirks are absorbed (the errors are read with
 :mod:`mlops_core.adapters.aws_errors`): a missing resource is ``None``, not an exception; "already
 exists" on a create is success only when the existing resource is the one the call would have made
 (an earlier, interrupted attempt made it: names are deterministic), otherwise
 :class:`ResourceConflictError`; ``CreateEndpoint`` on a name in use answers False, so the caller can
-look at the endpoint that is there. The reaper gets SageMaker's refusals as its own
-:class:`~mlops_core.reaper.ports.ReaperServiceError`.
+look at the endpoint that is there. A component that tells errors apart gets them as its own
+exception: the reaper's :class:`~mlops_core.reaper.ports.ReaperServiceError`, the copier's
+:class:`~mlops_core.promotion.ports.PromotionServiceError`.
 
 Where the components' rules differ, each keeps its own: the deployer's deletes treat "not found" as
 done; the reaper's also check a refused delete with a Describe call (its IAM grant is conditioned on
-the resource's tags, see :meth:`SageMakerAdapter.delete_managed_endpoint`).
+the resource's tags, see :meth:`SageMakerAdapter.delete_managed_endpoint`). The deployer reads one page
+of 100 approved versions; the copier pages through a group, 20 versions at a time, describing each
+only when it gets to it.
 """
 
 from __future__ import annotations
@@ -27,11 +34,13 @@ from mlops_core.adapters import aws_errors
 from mlops_core.contract import tags as tag_keys
 from mlops_core.contract.aws_events import EndpointStatus, ModelApprovalStatus
 from mlops_core.contract.naming import parse_model_package_arn, parse_versioned_resource_name
+from mlops_core.promotion.ports import PromotionServiceError, RegisteredVersion
 from mlops_core.reaper.ports import EndpointSummary, ReaperServiceError
 
 DATASET_PROPERTY = "mlops:dataset"
 """The ``CustomerMetadataProperties`` key of the dataset a version was trained on (its lineage)."""
 SEARCH_PAGE_SIZE = 100  # Search returns at most 100 results per call
+VERSIONS_PAGE_SIZE = 20  # ListModelPackages page of the copier, which describes versions one by one
 
 
 @dataclass(frozen=True)
@@ -427,6 +436,118 @@ class SageMakerAdapter:
         """True if created, False if the name is in use (the caller checks what is there)."""
         try:
             create(**request)
+        except aws_errors.SERVICE_ERRORS as error:
+            if not aws_errors.is_already_exists(error):
+                raise
+            return False
+        return True
+
+
+class ModelRegistryAdapter:
+    """The model registry: model package groups and their versions."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    # ----------------------------------------------------------- the artifact copier's port
+
+    def approved_versions(self, group: str) -> Iterator[RegisteredVersion]:
+        """The group's approved versions, newest first, described one by one as they are consumed."""
+        return self._versions(group, ModelApprovalStatus=ModelApprovalStatus.APPROVED.value)
+
+    def recent_versions(self, group: str) -> Iterator[RegisteredVersion]:
+        """All the group's versions, newest first, described one by one as they are consumed."""
+        return self._versions(group)
+
+    def _versions(self, group: str, **filters: str) -> Iterator[RegisteredVersion]:
+        request: dict[str, Any] = {
+            "ModelPackageGroupName": group,
+            "SortBy": "CreationTime",
+            "SortOrder": "Descending",
+            "MaxResults": VERSIONS_PAGE_SIZE,
+            **filters,
+        }
+        while True:
+            with aws_errors.reraised_with_retryable(PromotionServiceError):
+                try:
+                    page = self._client.list_model_packages(**request)
+                except aws_errors.SERVICE_ERRORS as error:
+                    if aws_errors.is_not_found(error):
+                        return  # no such group: no versions
+                    raise
+            summaries = sorted(
+                page.get("ModelPackageSummaryList", []),
+                key=lambda s: (s.get("CreationTime") or datetime.min, int(s.get("ModelPackageVersion", 0))),
+                reverse=True,
+            )
+            for summary in summaries:
+                version = self.describe_version(summary["ModelPackageArn"])
+                if version is not None:
+                    yield version
+            if not page.get("NextToken"):
+                return
+            request["NextToken"] = page["NextToken"]
+
+    def describe_version(self, arn: str) -> RegisteredVersion | None:
+        with aws_errors.reraised_with_retryable(PromotionServiceError):
+            description = _described_model_package(self._client, arn)
+        if description is None:
+            return None
+        return RegisteredVersion(
+            arn=description["ModelPackageArn"],
+            group=description.get("ModelPackageGroupName", ""),
+            version=int(description.get("ModelPackageVersion", 0)),
+            approval_status=str(description.get("ModelApprovalStatus", "")),
+            description=description,
+        )
+
+    def group_tags(self, group: str) -> Mapping[str, str] | None:
+        """The model group's tags (its versions use them), or None when there is no such group."""
+        with aws_errors.reraised_with_retryable(PromotionServiceError):
+            arn = self._group_arn(group)
+            if arn is None:
+                return None
+            tags: dict[str, str] = {}
+            request: dict[str, Any] = {"ResourceArn": arn, "MaxResults": 100}
+            while True:
+                page = self._client.list_tags(**request)
+                tags.update(tag_keys.from_aws(page.get("Tags") or []))
+                if not page.get("NextToken"):
+                    return tags
+                request["NextToken"] = page["NextToken"]
+
+    def create_group(self, group: str, tags: Mapping[str, str]) -> bool:
+        """Create the group with its tags (IAM allows tags only as part of the create); False when
+        it exists already (someone created it since we looked)."""
+        with aws_errors.reraised_with_retryable(PromotionServiceError):
+            return self._create_group(
+                group, description="Created by the artifact copier on the first promotion.", tags=tags
+            )
+
+    def register_version(self, request: dict[str, Any]) -> str:
+        with aws_errors.reraised_with_retryable(PromotionServiceError):
+            return str(self._client.create_model_package(**request)["ModelPackageArn"])
+
+    # ------------------------------------------------------------------------------- helpers
+
+    def _group_arn(self, group: str) -> str | None:
+        try:
+            return str(
+                self._client.describe_model_package_group(ModelPackageGroupName=group)["ModelPackageGroupArn"]
+            )
+        except aws_errors.SERVICE_ERRORS as error:
+            if aws_errors.is_not_found(error):
+                return None
+            raise
+
+    def _create_group(self, group: str, *, description: str, tags: Mapping[str, str]) -> bool:
+        """True if created, False if a group of that name exists already."""
+        try:
+            self._client.create_model_package_group(
+                ModelPackageGroupName=group,
+                ModelPackageGroupDescription=description,
+                Tags=tag_keys.to_aws(tags),
+            )
         except aws_errors.SERVICE_ERRORS as error:
             if not aws_errors.is_already_exists(error):
                 raise
