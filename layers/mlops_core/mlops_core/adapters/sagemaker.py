@@ -5,7 +5,8 @@ each, split as SageMaker's API is (hosting; the model registry).
   :class:`SageMakerPort`, the endpoint tester's endpoint read and the reaper's
   :class:`~mlops_core.reaper.ports.ReaperSageMakerPort`;
 - :class:`ModelRegistryAdapter`, the model registry (model packages and their groups): the artifact
-  copier's :class:`~mlops_core.promotion.ports.RegistryPort`.
+  copier's :class:`~mlops_core.promotion.ports.RegistryPort` and the project lifecycle's
+  :class:`~mlops_core.projects.ports.ModelGroupPort`.
 
 The adapters are where AWS's quirks are absorbed (the errors are read with
 :mod:`mlops_core.adapters.aws_errors`): a missing resource is ``None``, not an exception; "already
@@ -14,7 +15,8 @@ exists" on a create is success only when the existing resource is the one the ca
 :class:`ResourceConflictError`; ``CreateEndpoint`` on a name in use answers False, so the caller can
 look at the endpoint that is there. A component that tells errors apart gets them as its own
 exception: the reaper's :class:`~mlops_core.reaper.ports.ReaperServiceError`, the copier's
-:class:`~mlops_core.promotion.ports.PromotionServiceError`.
+:class:`~mlops_core.promotion.ports.PromotionServiceError`, the lifecycle's
+:class:`~mlops_core.projects.ports.RegistryError`.
 
 Where the components' rules differ, each keeps its own: the deployer's deletes treat "not found" as
 done; the reaper's also check a refused delete with a Describe call (its IAM grant is conditioned on
@@ -26,6 +28,7 @@ only when it gets to it.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -34,6 +37,7 @@ from mlops_core.adapters import aws_errors
 from mlops_core.contract import tags as tag_keys
 from mlops_core.contract.aws_events import EndpointStatus, ModelApprovalStatus
 from mlops_core.contract.naming import parse_model_package_arn, parse_versioned_resource_name
+from mlops_core.projects.ports import RegistryError
 from mlops_core.promotion.ports import PromotionServiceError, RegisteredVersion
 from mlops_core.reaper.ports import EndpointSummary, ReaperServiceError
 
@@ -528,6 +532,25 @@ class ModelRegistryAdapter:
         with aws_errors.reraised_with_retryable(PromotionServiceError):
             return str(self._client.create_model_package(**request)["ModelPackageArn"])
 
+    # ---------------------------------------------------------- the project lifecycle's port
+
+    def model_group_exists(self, name: str) -> bool:
+        with _registry_errors(name):
+            return self._group_arn(name) is not None
+
+    def create_model_group(self, name: str, *, description: str, tags: Mapping[str, str]) -> None:
+        with _registry_errors(name):
+            self._create_group(name, description=description, tags=tags)
+
+    def model_group_has_versions(self, name: str) -> bool:
+        with _registry_errors(name):
+            response = self._client.list_model_packages(ModelPackageGroupName=name, MaxResults=1)
+        return bool(response.get("ModelPackageSummaryList"))
+
+    def delete_model_group(self, name: str) -> None:
+        with _registry_errors(name):
+            self._client.delete_model_package_group(ModelPackageGroupName=name)
+
     # ------------------------------------------------------------------------------- helpers
 
     def _group_arn(self, group: str) -> str | None:
@@ -557,6 +580,13 @@ class ModelRegistryAdapter:
 
 def _reaper_error(error: Exception) -> ReaperServiceError:
     return ReaperServiceError(aws_errors.describe(error))
+
+
+def _registry_errors(group: str) -> AbstractContextManager[None]:
+    """The project lifecycle's errors: :class:`~mlops_core.projects.ports.RegistryError` naming the group."""
+    return aws_errors.reraised_as(
+        lambda error: RegistryError(f"model group {group}: {aws_errors.describe_call(error)}")
+    )
 
 
 def _described_model_package(client: Any, arn: str) -> dict[str, Any] | None:
