@@ -2,11 +2,13 @@
 each, split as SageMaker's API is (hosting; the model registry).
 
 - :class:`SageMakerAdapter`, hosting (endpoints, endpoint configs, models): the deployer's
-  :class:`SageMakerPort`, the endpoint tester's endpoint read and the reaper's
+  :class:`SageMakerPort`, the endpoint tester's
+  :class:`~mlops_core.integration_tests.ports.EndpointsPort` and the reaper's
   :class:`~mlops_core.reaper.ports.ReaperSageMakerPort`;
 - :class:`ModelRegistryAdapter`, the model registry (model packages and their groups): the artifact
-  copier's :class:`~mlops_core.promotion.ports.RegistryPort` and the project lifecycle's
-  :class:`~mlops_core.projects.ports.ModelGroupPort`.
+  copier's :class:`~mlops_core.promotion.ports.RegistryPort`, the project lifecycle's
+  :class:`~mlops_core.projects.ports.ModelGroupPort` and the endpoint tester's
+  :class:`~mlops_core.integration_tests.ports.TestedVersionsPort`.
 
 The adapters are where AWS's quirks are absorbed (the errors are read with
 :mod:`mlops_core.adapters.aws_errors`): a missing resource is ``None``, not an exception; "already
@@ -550,6 +552,23 @@ class ModelRegistryAdapter:
     def delete_model_group(self, name: str) -> None:
         with _registry_errors(name):
             self._client.delete_model_package_group(ModelPackageGroupName=name)
+
+    # ---------------------------------------------------------- the endpoint tester's port
+
+    def merge_model_package_metadata(self, model_package_arn: str, values: Mapping[str, str]) -> None:
+        """UpdateModelPackage replaces ``CustomerMetadataProperties``: send the merged map."""
+        current = self._client.describe_model_package(ModelPackageName=model_package_arn)
+        merged = {**(current.get("CustomerMetadataProperties") or {}), **values}
+        self._client.update_model_package(
+            ModelPackageArn=model_package_arn, CustomerMetadataProperties=merged
+        )
+
+    def reject_model_package(self, model_package_arn: str, reason: str) -> None:
+        self._client.update_model_package(
+            ModelPackageArn=model_package_arn,
+            ModelApprovalStatus=ModelApprovalStatus.REJECTED.value,
+            ApprovalDescription=reason[:1000],
+        )
 
     # ------------------------------------------------------------------------------- helpers
 
