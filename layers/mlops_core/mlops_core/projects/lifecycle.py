@@ -294,7 +294,7 @@ class ProjectLifecycle:
         try:
             return ProjectProperties.model_validate(dict(raw))
         except ValidationError as error:
-            raise InvalidRequestError(_describe(error)) from None
+            raise InvalidRequestError(_invalid_properties(error)) from None
 
     @classmethod
     def _properties(cls, raw: Mapping[str, Any]) -> ProjectProperties | None:
@@ -315,7 +315,7 @@ def _untouched(physical_id: str, why: str) -> ResourceOutcome:
     return ResourceOutcome(physical_id, {"Repository": "untouched"}, notes=(f"nothing deleted: {why}",))
 
 
-def _describe(error: ValidationError) -> str:
+def _invalid_properties(error: ValidationError) -> str:
     problems = []
     for problem in error.errors(include_url=False, include_input=False):
         where = ".".join(str(part) for part in problem["loc"]) or "properties"
