@@ -57,7 +57,8 @@ LOAD_PHASE = "load phase"
 LOAD_PHASE_CHILD = """
 import json, sys, time
 from mlops_core.adapters.aws_clients import ClientFactory
-from mlops_core.integration_tests.tester import SageMakerRuntimeInvoker, SuiteRunner
+from mlops_core.adapters.sagemaker_runtime import SageMakerRuntimeInvoker
+from mlops_core.integration_tests.tester import SuiteRunner
 from mlops_core.integration_tests.suites import LoadPhase
 rate = {"rate_per_second": float(sys.argv[4])} if sys.argv[4] else {}
 phase = LoadPhase.model_validate({"request": {"json": {"instances": [[12, 50.0, 1]]}},

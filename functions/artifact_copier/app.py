@@ -1,30 +1,30 @@
 """ArtifactCopierFunction: a merge into `prod` copies the tested dev version into the production group(s)."""
 
+from mlops_core.adapters import aws_errors
 from mlops_core.adapters.aws_clients import ClientFactory
+from mlops_core.adapters.codecommit import CodeCommitRepositoryTags
+from mlops_core.adapters.promotion_records import ProjectDirectory, PromotionLedger
+from mlops_core.adapters.s3 import S3ArtifactStore
+from mlops_core.adapters.sagemaker import ModelRegistryAdapter
 from mlops_core.contract.aws_events import CodeCommitRepositoryStateChange
 from mlops_core.handlers.event_function import EventFunction, Route
-from mlops_core.promotion.artifact_copier import (
-    ArtifactCopier,
-    CodeCommitRepositoryTags,
-    GitBranchUpdatedEvent,
-    ProjectDirectory,
-    PromotionLedger,
-    RegistryAdapter,
-    S3ArtifactStore,
-    TargetAccount,
-)
+from mlops_core.promotion.artifact_copier import ArtifactCopier, GitBranchUpdatedEvent, TargetAccount
+from mlops_core.promotion.ports import PromotionServiceError
 from mlops_core.settings import ArtifactCopierSettings
 
 
 def build(settings: ArtifactCopierSettings, clients: ClientFactory) -> ArtifactCopier:
-    local = TargetAccount(RegistryAdapter(clients("sagemaker")), S3ArtifactStore(clients("s3")))
+    local = TargetAccount(ModelRegistryAdapter(clients("sagemaker")), S3ArtifactStore(clients("s3")))
 
     def target_accounts(role_arn: str | None) -> TargetAccount:
         if not role_arn:
             return local
-        remote = clients.assuming(role_arn, f"{settings.stack_name}-promotion")
+        with aws_errors.reraised_with_retryable(PromotionServiceError):  # AssumeRole refused, ...
+            remote = clients.assuming(role_arn, f"{settings.stack_name}-promotion")
         account = role_arn.split(":")[4]
-        return TargetAccount(RegistryAdapter(remote("sagemaker")), S3ArtifactStore(remote("s3")), account)
+        return TargetAccount(
+            ModelRegistryAdapter(remote("sagemaker")), S3ArtifactStore(remote("s3")), account
+        )
 
     return ArtifactCopier(
         settings,

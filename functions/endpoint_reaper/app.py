@@ -1,14 +1,11 @@
 """EndpointReaperFunction: nightly (and on request), deletes the feature and dev endpoints nobody keeps."""
 
+from mlops_core.adapters.application_autoscaling import AutoscalingAdapter
 from mlops_core.adapters.aws_clients import ClientFactory
+from mlops_core.adapters.sagemaker import SageMakerAdapter
 from mlops_core.contract.aws_events import ScheduledEvent
 from mlops_core.handlers.event_function import EventFunction, Route, remaining_time_ms
-from mlops_core.reaper.endpoint_reaper import (
-    AutoscalingAdapter,
-    EndpointReaper,
-    EndpointsReapRequestedEvent,
-    ReaperSageMakerAdapter,
-)
+from mlops_core.reaper.endpoint_reaper import EndpointReaper, EndpointsReapRequestedEvent
 from mlops_core.settings import ReaperSettings
 
 
@@ -20,7 +17,7 @@ def remaining_seconds() -> float | None:
 def build(settings: ReaperSettings, clients: ClientFactory) -> EndpointReaper:
     return EndpointReaper(
         settings,
-        ReaperSageMakerAdapter(clients("sagemaker")),
+        SageMakerAdapter(clients("sagemaker")),
         AutoscalingAdapter(clients("application-autoscaling")),
         remaining_seconds=remaining_seconds,
     )

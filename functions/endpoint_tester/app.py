@@ -1,16 +1,12 @@
 """EndpointTesterFunction: runs an endpoint's integration test suite when it is InService or on request."""
 
 from mlops_core.adapters.aws_clients import ClientFactory
-from mlops_core.adapters.sagemaker import SageMakerAdapter
+from mlops_core.adapters.sagemaker import ModelRegistryAdapter, SageMakerAdapter
+from mlops_core.adapters.sagemaker_runtime import SageMakerRuntimeInvoker
+from mlops_core.adapters.suite_store import SuiteStore
 from mlops_core.contract.aws_events import EndpointStateChange
 from mlops_core.handlers.event_function import EventFunction, Route, remaining_time_ms
-from mlops_core.integration_tests.suites import SuiteStore
-from mlops_core.integration_tests.tester import (
-    EndpointTester,
-    IntegrationTestsRequestedEvent,
-    ModelRegistry,
-    SageMakerRuntimeInvoker,
-)
+from mlops_core.integration_tests.tester import EndpointTester, IntegrationTestsRequestedEvent
 from mlops_core.settings import TesterSettings
 
 OUTSIDE_AN_INVOCATION_MS = 60_000
@@ -20,7 +16,7 @@ def build(settings: TesterSettings, clients: ClientFactory) -> EndpointTester:
     return EndpointTester(
         settings,
         sagemaker=SageMakerAdapter(clients("sagemaker")),
-        registry=ModelRegistry(clients("sagemaker")),
+        registry=ModelRegistryAdapter(clients("sagemaker")),
         store=SuiteStore(clients("dynamodb"), settings.config_table_name),
         invoker=SageMakerRuntimeInvoker.build(clients),
         remaining_ms=lambda: remaining_time_ms() or OUTSIDE_AN_INVOCATION_MS,

@@ -6,11 +6,12 @@ from typing import Any
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from mlops_core.adapters.aws_clients import ClientFactory
+from mlops_core.adapters.mlflow_alias_table import AliasStateTable
 from mlops_core.adapters.mlflow_registry import MlflowRegistry
 from mlops_core.contract.aws_events import ScheduledEvent
 from mlops_core.handlers.event_function import EventFunction, Route
 from mlops_core.handlers.mlflow_webhook import WebhookFunction, is_function_url_request
-from mlops_core.mlflow_aliases.alias_watcher import AliasStateTable, MlflowAliasWatcher, secret_value
+from mlops_core.mlflow_aliases.alias_watcher import MlflowAliasWatcher, secret_value
 from mlops_core.settings import MlflowWatcherSettings
 
 SECRET_CACHE_SECONDS = 300

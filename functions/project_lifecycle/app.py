@@ -13,10 +13,11 @@ from mlops_core.adapters.git_providers import (
     load_seed_code,
     secrets_manager_token,
 )
+from mlops_core.adapters.project_store import ProjectStore
+from mlops_core.adapters.sagemaker import ModelRegistryAdapter
 from mlops_core.contract.git_provider_name import GitProviderName
-from mlops_core.contract.project_record import ProjectStore
 from mlops_core.handlers.custom_resource import CustomResourceFunction
-from mlops_core.projects.lifecycle import ModelGroupAdapter, ProjectLifecycle
+from mlops_core.projects.lifecycle import ProjectLifecycle
 from mlops_core.settings import ProjectLifecycleSettings
 
 
@@ -42,7 +43,7 @@ def build(settings: ProjectLifecycleSettings, clients: ClientFactory) -> Project
     return ProjectLifecycle(
         settings=settings,
         git_providers=providers,
-        model_groups=ModelGroupAdapter(clients("sagemaker")),
+        model_groups=ModelRegistryAdapter(clients("sagemaker")),
         projects=ProjectStore(clients("dynamodb"), settings.config_table_name),
         seed_code=lambda: load_seed_code(Path(settings.seed_code_dir)),
     )

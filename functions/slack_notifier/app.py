@@ -6,12 +6,12 @@ from typing import Any
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from mlops_core.adapters.aws_clients import ClientFactory
 from mlops_core.adapters.config_table import ConfigTable
+from mlops_core.adapters.slack_webhook import SlackSdkSender
 from mlops_core.handlers.event_function import EventFunction, Route
 from mlops_core.notifications.slack_notifier import (
     SECRET_CACHE_SECONDS,
     NotifiedEvent,
     SlackNotifier,
-    SlackSdkSender,
     notified_detail_types,
 )
 from mlops_core.settings import NotifierSettings

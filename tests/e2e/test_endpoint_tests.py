@@ -7,11 +7,11 @@ import copy
 import json
 
 import pytest
+from mlops_core.adapters.project_store import ProjectStore
 from mlops_core.contract.project_record import (
     GitProviderName,
     ModelGroupRetention,
     ProjectRecord,
-    ProjectStore,
     RegistryBackend,
     RepositoryRetention,
 )

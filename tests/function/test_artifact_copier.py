@@ -12,7 +12,11 @@ import boto3
 import pytest
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
-from mlops_core.promotion import artifact_copier
+from mlops_core.adapters import aws_errors
+from mlops_core.adapters.promotion_records import PromotionLedger
+from mlops_core.adapters.s3 import S3ArtifactStore
+from mlops_core.adapters.sagemaker import ModelRegistryAdapter
+from mlops_core.promotion.ports import PromotionServiceError
 
 from tests.function.conftest import ACCOUNT, REGION, STACK, load_handler_module
 
@@ -114,8 +118,20 @@ def prod_versions(session, group: str = "x-prod") -> list[dict]:
     return [sagemaker.describe_model_package(ModelPackageName=s["ModelPackageArn"]) for s in summaries]
 
 
-def throttled(operation: str) -> ClientError:
-    return ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, operation)
+def as_the_adapters_raise(error: ClientError) -> PromotionServiceError:
+    """An AWS error as the copier's adapters hand it on (:mod:`mlops_core.adapters.aws_errors`)."""
+    with (
+        pytest.raises(PromotionServiceError) as translated,
+        aws_errors.reraised_with_retryable(PromotionServiceError),
+    ):
+        raise error
+    return translated.value
+
+
+def throttled(operation: str) -> PromotionServiceError:
+    return as_the_adapters_raise(
+        ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, operation)
+    )
 
 
 # ------------------------------------------------------------------------------------------ duplicates
@@ -127,7 +143,7 @@ def test_a_registration_that_failed_after_the_copy_is_finished_by_the_retry_with
     put_project(copier_env, "x")
     source = register(copier_env)
     copies, attempts = [], []
-    real_copy, real_register = artifact_copier.S3ArtifactStore.copy, artifact_copier.RegistryAdapter.register
+    real_copy, real_register = S3ArtifactStore.copy, ModelRegistryAdapter.register_version
 
     def counted_copy(self, source_url, target_url, *, kms_key_id):
         copies.append(target_url)
@@ -139,11 +155,11 @@ def test_a_registration_that_failed_after_the_copy_is_finished_by_the_retry_with
             raise throttled("CreateModelPackage")
         return real_register(self, request)
 
-    monkeypatch.setattr(artifact_copier.S3ArtifactStore, "copy", counted_copy)
-    monkeypatch.setattr(artifact_copier.RegistryAdapter, "register", register_fails_first)
+    monkeypatch.setattr(S3ArtifactStore, "copy", counted_copy)
+    monkeypatch.setattr(ModelRegistryAdapter, "register_version", register_fails_first)
     app = load_handler_module("artifact_copier")
 
-    with pytest.raises(ClientError):
+    with pytest.raises(PromotionServiceError):
         app.handler(merge(), lambda_context)
     assert prod_versions(copier_env) == []
     result = app.handler(merge(), lambda_context)  # Lambda's retry of the same event
@@ -165,7 +181,7 @@ def test_a_crash_between_registering_and_recording_is_finished_by_the_client_tok
 ):
     put_project(copier_env, "x")
     register(copier_env)
-    real_record = artifact_copier.PromotionLedger.record
+    real_record = PromotionLedger.record
     failures = [throttled("UpdateItem")]
 
     def record_fails_once(self, key, group, arn):
@@ -173,10 +189,10 @@ def test_a_crash_between_registering_and_recording_is_finished_by_the_client_tok
             raise failures.pop()
         real_record(self, key, group, arn)
 
-    monkeypatch.setattr(artifact_copier.PromotionLedger, "record", record_fails_once)
+    monkeypatch.setattr(PromotionLedger, "record", record_fails_once)
     app = load_handler_module("artifact_copier")
 
-    with pytest.raises(ClientError):
+    with pytest.raises(PromotionServiceError):
         app.handler(merge(), lambda_context)
     [registered] = prod_versions(copier_env)  # registered, not recorded
     result = app.handler(merge(), lambda_context)  # the retry registers again, with the same token
@@ -191,7 +207,7 @@ def test_two_concurrent_promotions_of_the_same_source_make_one_copy(
     put_project(copier_env, "x")
     register(copier_env)
     first, second = load_handler_module("artifact_copier"), load_handler_module("artifact_copier")
-    real_register = artifact_copier.RegistryAdapter.register
+    real_register = ModelRegistryAdapter.register_version
     concurrent: list[dict] = []
 
     def register_while_the_other_runs(self, request):
@@ -199,7 +215,7 @@ def test_two_concurrent_promotions_of_the_same_source_make_one_copy(
             concurrent.append(second.handler(merge(event_id="merge-ci"), lambda_context))
         return real_register(self, request)
 
-    monkeypatch.setattr(artifact_copier.RegistryAdapter, "register", register_while_the_other_runs)
+    monkeypatch.setattr(ModelRegistryAdapter, "register_version", register_while_the_other_runs)
 
     result = first.handler(merge(event_id="merge-cc"), lambda_context)
 
@@ -419,13 +435,13 @@ def test_the_copy_belongs_to_the_stack_through_its_group_which_is_created_with_t
     put_project(copier_env, "x")
     register(copier_env, commit="c1")
     requests = []
-    real_register = artifact_copier.RegistryAdapter.register
+    real_register = ModelRegistryAdapter.register_version
 
     def recorded(self, request):
         requests.append(request)
         return real_register(self, request)
 
-    monkeypatch.setattr(artifact_copier.RegistryAdapter, "register", recorded)
+    monkeypatch.setattr(ModelRegistryAdapter, "register_version", recorded)
     app = load_handler_module("artifact_copier")
 
     assert app.handler(merge(), lambda_context)["status"] == "promoted"
@@ -543,15 +559,19 @@ def test_access_denied_is_a_promotion_failed_not_a_retry_and_releases_the_claim(
 ):
     put_project(copier_env, "x")
     register(copier_env)
-    real_copy = artifact_copier.S3ArtifactStore.copy
-    denials = [ClientError({"Error": {"Code": "AccessDenied", "Message": "not allowed"}}, "CopyObject")]
+    real_copy = S3ArtifactStore.copy
+    denials = [
+        as_the_adapters_raise(
+            ClientError({"Error": {"Code": "AccessDenied", "Message": "not allowed"}}, "CopyObject")
+        )
+    ]
 
     def copy_denied_once(self, source_url, target_url, *, kms_key_id):
         if denials:
             raise denials.pop()
         real_copy(self, source_url, target_url, kms_key_id=kms_key_id)
 
-    monkeypatch.setattr(artifact_copier.S3ArtifactStore, "copy", copy_denied_once)
+    monkeypatch.setattr(S3ArtifactStore, "copy", copy_denied_once)
     app = load_handler_module("artifact_copier")
 
     result = app.handler(merge(), lambda_context)  # does not raise
@@ -571,12 +591,14 @@ def test_throttling_raises_so_lambda_retries(copier_env, domain_events, lambda_c
     register(copier_env)
 
     def copy_throttled(self, source_url, target_url, *, kms_key_id):
-        raise ClientError({"Error": {"Code": "SlowDown", "Message": "slow"}}, "CopyObject")
+        raise as_the_adapters_raise(
+            ClientError({"Error": {"Code": "SlowDown", "Message": "slow"}}, "CopyObject")
+        )
 
-    monkeypatch.setattr(artifact_copier.S3ArtifactStore, "copy", copy_throttled)
+    monkeypatch.setattr(S3ArtifactStore, "copy", copy_throttled)
     app = load_handler_module("artifact_copier")
 
-    with pytest.raises(ClientError):
+    with pytest.raises(PromotionServiceError):
         app.handler(merge(), lambda_context)
     assert domain_events.received == []
 

@@ -7,9 +7,8 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from botocore.exceptions import ClientError
-from mlops_core.reaper import endpoint_reaper
-from mlops_core.reaper.endpoint_reaper import ReaperSageMakerAdapter
+from mlops_core.adapters.sagemaker import SageMakerAdapter
+from mlops_core.reaper.ports import ReaperServiceError
 
 from tests.function.conftest import ACCOUNT, EXECUTION_ROLE, REGION, STACK, load_handler_module
 
@@ -179,16 +178,14 @@ def test_a_dry_run_reports_what_it_would_delete_and_deletes_nothing(fleet, domai
 def test_a_failure_on_one_endpoint_does_not_stop_the_others(
     fleet, domain_events, lambda_context, monkeypatch
 ):
-    original = endpoint_reaper.ReaperSageMakerAdapter.delete_endpoint
+    original = SageMakerAdapter.delete_managed_endpoint
 
     def flaky_delete(self, name):
-        if name == "a-feature":
-            raise ClientError(
-                {"Error": {"Code": "ThrottlingException", "Message": "slow down"}}, "DeleteEndpoint"
-            )
-        original(self, name)
+        if name == "a-feature":  # SageMaker still throttles it after botocore's retries
+            raise ReaperServiceError("ThrottlingException: slow down")
+        return original(self, name)
 
-    monkeypatch.setattr(endpoint_reaper.ReaperSageMakerAdapter, "delete_endpoint", flaky_delete)
+    monkeypatch.setattr(SageMakerAdapter, "delete_managed_endpoint", flaky_delete)
     app = load_handler_module("endpoint_reaper")
 
     result = app.handler(scheduled_event("nightly-flaky"), lambda_context)
@@ -228,7 +225,7 @@ def test_finding_candidates_takes_one_search_call_per_hundred_endpoints(
     client = reaper_env.client("sagemaker")
     client.meta.events.register("before-call.sagemaker.*", lambda model, **_: calls.append(model.name))
 
-    found = list(ReaperSageMakerAdapter(client).search_endpoints())
+    found = list(SageMakerAdapter(client).search_endpoints())
 
     assert len(found) == 230
     assert calls == ["Search", "Search", "Search"]

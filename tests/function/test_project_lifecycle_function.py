@@ -16,7 +16,8 @@ from botocore.exceptions import ClientError
 from mlops_core.adapters.git_providers import GitProviderError, LocalGitProvider, SeedFile
 from mlops_core.contract.project_record import GitProviderName, ProjectRecord
 from mlops_core.handlers.custom_resource import CustomResourceFunction
-from mlops_core.projects.lifecycle import ProjectLifecycle, RegistryError
+from mlops_core.projects.lifecycle import ProjectLifecycle
+from mlops_core.projects.ports import RegistryError
 from mlops_core.settings import ProjectLifecycleSettings
 from mlops_local.custom_resources import CustomResourceResponseReceiver
 from mlops_local.runtime import LambdaContext
@@ -44,18 +45,18 @@ class FakeModelGroups:
         if self.failing == operation:
             raise RegistryError(f"model group {name}: {operation} failed: AccessDeniedException: not allowed")
 
-    def exists(self, name: str) -> bool:
+    def model_group_exists(self, name: str) -> bool:
         self._maybe_fail("exists", name)
         return name in self.groups
 
-    def create(self, name: str, *, description: str, tags: Mapping[str, str]) -> None:
+    def create_model_group(self, name: str, *, description: str, tags: Mapping[str, str]) -> None:
         self._maybe_fail("create", name)
         self.groups[name] = False
 
-    def has_versions(self, name: str) -> bool:
+    def model_group_has_versions(self, name: str) -> bool:
         return self.groups[name]
 
-    def delete(self, name: str) -> None:
+    def delete_model_group(self, name: str) -> None:
         self._maybe_fail("delete", name)
         del self.groups[name]
 

@@ -7,15 +7,15 @@ import logging
 from typing import Any
 
 import pytest
-from mlops_core.contract.domain_events import DeploymentFailed, IntegrationTestsCompleted
-from mlops_core.notifications.slack_messages import render
-from mlops_core.notifications.slack_notifier import (
+from mlops_core.adapters.slack_webhook import (
     RATE_LIMIT_MAX_WAIT_SECONDS,
     RETRIES_PER_ERROR_KIND,
     WEBHOOK_TIMEOUT_SECONDS,
-    SlackDeliveryError,
     SlackSdkSender,
 )
+from mlops_core.contract.domain_events import DeploymentFailed, IntegrationTestsCompleted
+from mlops_core.notifications.ports import SlackDeliveryError
+from mlops_core.notifications.slack_messages import render
 from mlops_core.observability import logger
 from mlops_local.cfn_yaml import load_template
 from mlops_local.slack import ScriptedWebhook, SlackWebhookReceiver

@@ -19,8 +19,9 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import pytest
-from mlops_core.contract.project_record import ProjectRecord, ProjectStore
-from mlops_core.mlflow_aliases.alias_watcher import AliasStateTable
+from mlops_core.adapters.mlflow_alias_table import AliasStateTable
+from mlops_core.adapters.project_store import ProjectStore
+from mlops_core.contract.project_record import ProjectRecord
 from mlops_core.suite_tool import write_suite
 from mlops_local import LocalCloud
 from mlops_local.aws_requests import AwsRequest

@@ -25,8 +25,8 @@ import pytest
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig
 from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyItemAlreadyExistsError
 from mlops_core.adapters.config_table import ConfigTable
+from mlops_core.adapters.suite_store import SuiteStore
 from mlops_core.handlers.event_function import ClaimingClient
-from mlops_core.integration_tests.suites import SuiteStore
 from mlops_local import LocalCloud
 
 from tests.reliability.conftest import (

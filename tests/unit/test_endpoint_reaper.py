@@ -9,16 +9,11 @@ import pytest
 from botocore.exceptions import ClientError
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from mlops_core.adapters.sagemaker import SageMakerAdapter
 from mlops_core.contract.domain_events import KeepReason
 from mlops_core.contract.topology import PRODUCTION_STAGES, Stage
-from mlops_core.reaper.endpoint_reaper import (
-    TIME_RESERVE_SECONDS,
-    EndpointReaper,
-    EndpointSummary,
-    ReaperSageMakerAdapter,
-    ScalableTarget,
-    judge,
-)
+from mlops_core.reaper.endpoint_reaper import TIME_RESERVE_SECONDS, EndpointReaper, judge
+from mlops_core.reaper.ports import EndpointSummary, ReaperServiceError, ScalableTarget
 from mlops_core.settings import ReaperSettings
 
 STACK = "mlops"
@@ -113,19 +108,19 @@ class FakeSageMaker:
     def models_of_config(self, config_name):
         return self.models.get(config_name, [config_name.replace("-config", "-model")])
 
-    def delete_endpoint(self, name):
+    def delete_managed_endpoint(self, name):
         if name in self.failing:
-            raise ClientError({"Error": {"Code": "InternalFailure", "Message": "boom"}}, "DeleteEndpoint")
+            raise ReaperServiceError("InternalFailure: boom")
         if name in self.gone:
             return False
         self.calls.append(f"delete-endpoint {name}")
         return True
 
-    def delete_endpoint_config(self, name):
+    def delete_managed_endpoint_config(self, name):
         self.calls.append(f"delete-config {name}")
         return True
 
-    def delete_model(self, name):
+    def delete_managed_model(self, name):
         self.calls.append(f"delete-model {name}")
         return True
 
@@ -374,12 +369,12 @@ class _RefusingSageMaker:
 def test_a_refused_delete_of_a_resource_already_gone_counts_as_already_deleted():
     """A delete retried after a lost answer: the first attempt deleted it, and with it its tags, so the
     retry is refused by the tag condition rather than answered "not found"."""
-    adapter = ReaperSageMakerAdapter(_RefusingSageMaker(existing=set()))
-    assert adapter.delete_endpoint_config("churn-dev-v1") is False
+    adapter = SageMakerAdapter(_RefusingSageMaker(existing=set()))
+    assert adapter.delete_managed_endpoint_config("churn-dev-v1") is False
 
 
-def test_a_refused_delete_of_a_resource_still_there_is_an_error():
-    adapter = ReaperSageMakerAdapter(_RefusingSageMaker(existing={"churn-dev-v1"}))
-    with pytest.raises(ClientError) as refused:
-        adapter.delete_endpoint_config("churn-dev-v1")
-    assert refused.value.response["Error"]["Code"] == "AccessDeniedException"
+def test_a_refused_delete_of_a_resource_still_there_is_the_reapers_error_saying_so():
+    adapter = SageMakerAdapter(_RefusingSageMaker(existing={"churn-dev-v1"}))
+    with pytest.raises(ReaperServiceError, match=r"^AccessDeniedException: not authorized$") as refused:
+        adapter.delete_managed_endpoint_config("churn-dev-v1")
+    assert isinstance(refused.value.__cause__, ClientError)

@@ -9,15 +9,14 @@ from datetime import UTC, datetime
 import pytest
 from botocore.exceptions import ReadTimeoutError
 from mlops_core.adapters.sagemaker import Endpoint
+from mlops_core.adapters.sagemaker_runtime import SageMakerRuntimeInvoker
 from mlops_core.contract.aws_events import EndpointStatus
 from mlops_core.contract.domain_events import TestOutcome as RunOutcome
+from mlops_core.integration_tests.ports import CONNECT_TIMEOUT_SECONDS, InvocationResponse
 from mlops_core.integration_tests.suites import LoadPhase, TestCase, TestSuite
 from mlops_core.integration_tests.tester import (
     CLAIM_LEASE_GRACE_SECONDS,
-    CONNECT_TIMEOUT_SECONDS,
     EndpointTester,
-    InvocationResponse,
-    SageMakerRuntimeInvoker,
     SuiteRunner,
     check_response,
     json_path_value,
@@ -493,10 +492,10 @@ class _Registry:
         self.metadata: dict[str, str] = {}
         self.rejected: list[str] = []
 
-    def merge_metadata(self, arn, values):
+    def merge_model_package_metadata(self, arn, values):
         self.metadata.update(values)
 
-    def reject(self, arn, reason):
+    def reject_model_package(self, arn, reason):
         self.rejected.append(arn)
 
 

@@ -5,7 +5,7 @@ from typing import Any
 
 import boto3
 import pytest
-from mlops_core.mlflow_aliases.alias_watcher import AliasStateTable
+from mlops_core.adapters.mlflow_alias_table import AliasStateTable
 from moto import mock_aws
 
 CONFIG, IDEMPOTENCY = "config", "idempotency"

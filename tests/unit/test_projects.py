@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import boto3
 import pytest
+from mlops_core.adapters.project_store import ProjectStore
 from mlops_core.contract.deployment_settings import InstanceCompute, ServerlessCompute
 from mlops_core.contract.project_record import (
     GitProviderName,
     ModelGroupRetention,
     ProjectProperties,
     ProjectRecord,
-    ProjectStore,
     RegistryBackend,
     RepositoryRetention,
     model_group_names,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import yaml
-from mlops_core.integration_tests.suites import SuiteStore
+from mlops_core.adapters.suite_store import SuiteStore
 from mlops_core.suite_tool import main, write_suite
 from mlops_local.demo_model import DEMO_SUITE
 

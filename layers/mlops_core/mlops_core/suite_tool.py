@@ -22,7 +22,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from mlops_core.integration_tests.suites import SuiteStore, TableClient, TestSuite
+from mlops_core.adapters.suite_store import SuiteStore, TableClient
+from mlops_core.integration_tests.suites import TestSuite
 
 
 class SuiteFileError(ValueError):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from botocore.exceptions import ClientError
+from mlops_core.adapters import aws_errors
 
 WRITE_TOKEN = "write_token"  # the attribute holding the token of the write that made the item
 
@@ -39,8 +39,8 @@ def put_item_if(client: Any, **request: Any) -> bool:
     """PutItem with its ``ConditionExpression`` and a write token; False if the condition refused it."""
     try:
         client.put_item(**with_write_token(request))
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+    except aws_errors.SERVICE_ERRORS as error:
+        if aws_errors.is_condition_failed(error):
             return False
         raise
     return True

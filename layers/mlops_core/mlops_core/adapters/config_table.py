@@ -11,8 +11,8 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-from botocore.exceptions import ClientError
 
+from mlops_core.adapters import aws_errors
 from mlops_core.adapters.conditional_writes import WRITE_TOKEN, put_item_if
 
 META = "META"
@@ -147,8 +147,8 @@ class ConfigTable:
                 ConditionExpression="model_package_version = :version",
                 ExpressionAttributeValues={":version": {"N": str(version)}},
             )
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+        except aws_errors.SERVICE_ERRORS as error:
+            if not aws_errors.is_condition_failed(error):
                 raise
 
     def claim_rollback_announcement(

@@ -39,8 +39,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from botocore.exceptions import ClientError
-
+from mlops_core.adapters import aws_errors
 from mlops_core.contract import tags as tag_keys
 from mlops_core.contract.project_record import GitProviderName, RepositoryRetention
 
@@ -398,11 +397,8 @@ class _ClientErrorExplainer:
         return None
 
     def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
-        if isinstance(exc, ClientError):
-            error = exc.response.get("Error", {})
-            raise GitProviderError(
-                f"{self._what}: {exc.operation_name} failed: {error.get('Code')}: {error.get('Message')}"
-            ) from exc
+        if isinstance(exc, aws_errors.SERVICE_ERRORS):
+            raise GitProviderError(f"{self._what}: {aws_errors.describe_call(exc)}") from exc
 
 
 # ------------------------------------------------------------------------------------------ GitHub
@@ -598,10 +594,9 @@ def secrets_manager_token(client: Any, secret_name: str) -> Callable[[], str]:
         if not cache:
             try:
                 secret = client.get_secret_value(SecretId=secret_name)["SecretString"]
-            except ClientError as error:
-                code = error.response.get("Error", {}).get("Code")
+            except aws_errors.SERVICE_ERRORS as error:
                 raise GitProviderError(
-                    f"cannot read the GitHub token from secret {secret_name}: {code}"
+                    f"cannot read the GitHub token from secret {secret_name}: {aws_errors.error_code(error)}"
                 ) from None
             if secret.lstrip().startswith("{"):
                 try:

@@ -123,7 +123,7 @@ class MlflowRegistry:
         except MlflowUnavailableError:
             raise
         except Exception as error:
-            if _is_not_found(error):
+            if _is_missing_in_mlflow(error):
                 return None
             raise self._unavailable(f"reading registered model {model!r}", error) from error
         return {str(alias): int(version) for alias, version in (registered.aliases or {}).items()}
@@ -195,5 +195,5 @@ class _PluginHeaderWarnings(logging.Filter):
         return True
 
 
-def _is_not_found(error: Exception) -> bool:
+def _is_missing_in_mlflow(error: Exception) -> bool:
     return getattr(error, "error_code", None) == "RESOURCE_DOES_NOT_EXIST"

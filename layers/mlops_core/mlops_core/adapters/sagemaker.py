@@ -1,29 +1,52 @@
-"""The SageMaker calls the control plane makes, behind one small adapter.
+"""Every SageMaker call the control plane makes, in one module: two adapters over one boto3 client
+each, split as SageMaker's API is (hosting; the model registry).
 
-Domain logic talks to :class:`SageMakerPort`; :class:`SageMakerAdapter` implements it with a
-boto3 client, and the unit tests implement it with a dictionary. The adapter is where AWS's
-quirks are absorbed: a missing resource is ``None``, not an exception; "already exists" on a
-create is success only when the existing resource is the one the call would have made (an
-earlier, interrupted attempt made it: names are deterministic), otherwise
-:class:`ResourceConflictError`; ``CreateEndpoint`` on a name in use answers False, so the caller
-can look at the endpoint that is there.
+- :class:`SageMakerAdapter`, hosting (endpoints, endpoint configs, models): the deployer's
+  :class:`SageMakerPort`, the endpoint tester's
+  :class:`~mlops_core.integration_tests.ports.EndpointsPort` and the reaper's
+  :class:`~mlops_core.reaper.ports.ReaperSageMakerPort`;
+- :class:`ModelRegistryAdapter`, the model registry (model packages and their groups): the artifact
+  copier's :class:`~mlops_core.promotion.ports.RegistryPort`, the project lifecycle's
+  :class:`~mlops_core.projects.ports.ModelGroupPort` and the endpoint tester's
+  :class:`~mlops_core.integration_tests.ports.TestedVersionsPort`.
+
+The adapters are where AWS's quirks are absorbed (the errors are read with
+:mod:`mlops_core.adapters.aws_errors`): a missing resource is ``None``, not an exception; "already
+exists" on a create is success only when the existing resource is the one the call would have made
+(an earlier, interrupted attempt made it: names are deterministic), otherwise
+:class:`ResourceConflictError`; ``CreateEndpoint`` on a name in use answers False, so the caller can
+look at the endpoint that is there. A component that tells errors apart gets them as its own
+exception: the reaper's :class:`~mlops_core.reaper.ports.ReaperServiceError`, the copier's
+:class:`~mlops_core.promotion.ports.PromotionServiceError`, the lifecycle's
+:class:`~mlops_core.projects.ports.RegistryError`.
+
+Where the components' rules differ, each keeps its own: the deployer's deletes treat "not found" as
+done; the reaper's also check a refused delete with a Describe call (its IAM grant is conditioned on
+the resource's tags, see :meth:`SageMakerAdapter.delete_managed_endpoint`). The deployer reads one page
+of 100 approved versions; the copier pages through a group, 20 versions at a time, describing each
+only when it gets to it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from botocore.exceptions import ClientError
-
+from mlops_core.adapters import aws_errors
 from mlops_core.contract import tags as tag_keys
 from mlops_core.contract.aws_events import EndpointStatus, ModelApprovalStatus
 from mlops_core.contract.naming import parse_model_package_arn, parse_versioned_resource_name
+from mlops_core.projects.ports import RegistryError
+from mlops_core.promotion.ports import PromotionServiceError, RegisteredVersion
+from mlops_core.reaper.ports import EndpointSummary, ReaperServiceError
 
 DATASET_PROPERTY = "mlops:dataset"
 """The ``CustomerMetadataProperties`` key of the dataset a version was trained on (its lineage)."""
+SEARCH_PAGE_SIZE = 100  # Search returns at most 100 results per call
+VERSIONS_PAGE_SIZE = 20  # ListModelPackages page of the copier, which describes versions one by one
 
 
 @dataclass(frozen=True)
@@ -114,30 +137,14 @@ class SageMakerPort(Protocol):
     def delete_endpoint_config(self, name: str) -> None: ...
 
 
-def _is_already_exists(error: ClientError) -> bool:
-    message = error.response.get("Error", {}).get("Message", "")
-    return "already exist" in message.lower()
-
-
-def _is_not_found(error: ClientError) -> bool:
-    code = error.response.get("Error", {}).get("Code", "")
-    message = error.response.get("Error", {}).get("Message", "")
-    return code in {"ResourceNotFound", "ValidationException"} and any(
-        phrase in message.lower() for phrase in ("could not find", "does not exist", "not found")
-    )
-
-
 class SageMakerAdapter:
     def __init__(self, client: Any) -> None:
         self._client = client
 
     def describe_model_package(self, arn: str) -> ModelPackage | None:
-        try:
-            package = self._client.describe_model_package(ModelPackageName=arn)
-        except ClientError as error:
-            if _is_not_found(error):
-                return None
-            raise
+        package = _described_model_package(self._client, arn)
+        if package is None:
+            return None
         return ModelPackage(
             arn=package["ModelPackageArn"],
             group=package["ModelPackageGroupName"],
@@ -169,8 +176,8 @@ class SageMakerAdapter:
         unlike a tag, follows SageMaker's own rollbacks; configs named otherwise are looked up."""
         try:
             endpoint = self._client.describe_endpoint(EndpointName=name)
-        except ClientError as error:
-            if _is_not_found(error):
+        except aws_errors.SERVICE_ERRORS as error:
+            if aws_errors.is_not_found(error):
                 return None
             raise
         tags = tag_keys.from_aws(self._client.list_tags(ResourceArn=endpoint["EndpointArn"]).get("Tags", []))
@@ -202,8 +209,8 @@ class SageMakerAdapter:
             if not variants:
                 return None
             model = self._client.describe_model(ModelName=variants[0]["ModelName"])
-        except ClientError as error:
-            if _is_not_found(error):
+        except aws_errors.SERVICE_ERRORS as error:
+            if aws_errors.is_not_found(error):
                 return None
             raise
         package_arn = _first_container(model).get("ModelPackageName")
@@ -212,8 +219,8 @@ class SageMakerAdapter:
     def describe_endpoint_config(self, name: str) -> EndpointConfig | None:
         try:
             config = self._client.describe_endpoint_config(EndpointConfigName=name)
-        except ClientError as error:
-            if _is_not_found(error):
+        except aws_errors.SERVICE_ERRORS as error:
+            if aws_errors.is_not_found(error):
                 return None
             raise
         return EndpointConfig(
@@ -252,8 +259,8 @@ class SageMakerAdapter:
         """The (first) container of a model; None if there is no such model."""
         try:
             return _first_container(self._client.describe_model(ModelName=name))
-        except ClientError as error:
-            if _is_not_found(error):
+        except aws_errors.SERVICE_ERRORS as error:
+            if aws_errors.is_not_found(error):
                 return None
             raise
 
@@ -296,8 +303,8 @@ class SageMakerAdapter:
             request["DeploymentConfig"] = dict(deployment_config)
         try:
             self._client.update_endpoint(**request)
-        except ClientError as error:
-            message = error.response.get("Error", {}).get("Message", "")
+        except aws_errors.SERVICE_ERRORS as error:
+            message = aws_errors.error_message(error)
             if "in-progress" in message.lower() or "in progress" in message.lower():
                 raise EndpointBusyError(message) from error
             raise
@@ -305,8 +312,8 @@ class SageMakerAdapter:
     def delete_endpoint(self, name: str) -> None:
         try:
             self._client.delete_endpoint(EndpointName=name)
-        except ClientError as error:
-            if not _is_not_found(error):
+        except aws_errors.SERVICE_ERRORS as error:
+            if not aws_errors.is_not_found(error):
                 raise
 
     def tag(self, arn: str, tags: Mapping[str, str]) -> None:
@@ -315,8 +322,8 @@ class SageMakerAdapter:
     def list_tags(self, arn: str) -> dict[str, str]:
         try:
             return tag_keys.from_aws(self._client.list_tags(ResourceArn=arn).get("Tags", []))
-        except ClientError as error:
-            if _is_not_found(error):
+        except aws_errors.SERVICE_ERRORS as error:
+            if aws_errors.is_not_found(error):
                 return {}
             raise
 
@@ -333,6 +340,79 @@ class SageMakerAdapter:
 
     def delete_endpoint_config(self, name: str) -> None:
         self._delete(self._client.delete_endpoint_config, EndpointConfigName=name)
+
+    # ------------------------------------------------------------------------ the reaper's port
+
+    def search_endpoints(self) -> Iterator[EndpointSummary]:
+        """Every endpoint of the account and region, with its tags and config (``Search``, 100 a page)."""
+        request: dict[str, Any] = {"Resource": "Endpoint", "MaxResults": SEARCH_PAGE_SIZE}
+        with aws_errors.reraised_as(_reaper_error):
+            while True:
+                page = self._client.search(**request)
+                for result in page.get("Results", []):
+                    endpoint = result.get("Endpoint")
+                    if endpoint:
+                        yield _summary(endpoint)
+                token = page.get("NextToken")
+                if not token:
+                    return
+                request["NextToken"] = token
+
+    def models_of_config(self, config_name: str) -> list[str] | None:
+        """The models of the config's variants (production, then shadow), each once; None if no config."""
+        with aws_errors.reraised_as(_reaper_error):
+            config = self.describe_endpoint_config(config_name)
+        if config is None:
+            return None
+        names = [variant.get("ModelName") for variant in config.production_variants]
+        names += [variant.get("ModelName") for variant in config.shadow_variants]
+        return [name for name in dict.fromkeys(names) if name]
+
+    def delete_managed_endpoint(self, name: str) -> bool:
+        """Delete an endpoint of this stack: True if deleted now, False if it was already gone.
+
+        IAM lets the reaper delete only resources tagged as this stack's (aws:ResourceTag), and AWS
+        evaluates that condition before it looks the resource up: a resource that is gone has no tags,
+        so its delete is refused with AccessDeniedException rather than answered "not found". A delete
+        retried after a lost answer (its first attempt did delete) gets that. So a refused delete is
+        checked with a Describe call (granted on every name): gone means already deleted; still there
+        means refused."""
+        return self._delete_managed(
+            self._client.delete_endpoint, self._client.describe_endpoint, EndpointName=name
+        )
+
+    def delete_managed_endpoint_config(self, name: str) -> bool:
+        """:meth:`delete_managed_endpoint`, for an endpoint config."""
+        return self._delete_managed(
+            self._client.delete_endpoint_config,
+            self._client.describe_endpoint_config,
+            EndpointConfigName=name,
+        )
+
+    def delete_managed_model(self, name: str) -> bool:
+        """:meth:`delete_managed_endpoint`, for a model."""
+        return self._delete_managed(self._client.delete_model, self._client.describe_model, ModelName=name)
+
+    @staticmethod
+    def _delete_managed(delete: Callable[..., Any], describe: Callable[..., Any], **request: Any) -> bool:
+        with aws_errors.reraised_as(_reaper_error):
+            try:
+                delete(**request)
+            except aws_errors.SERVICE_ERRORS as error:
+                if aws_errors.is_not_found(error):
+                    return False
+                if not aws_errors.is_access_denied(error):
+                    raise
+                try:
+                    describe(**request)
+                except aws_errors.SERVICE_ERRORS as describe_error:
+                    if aws_errors.is_not_found(describe_error):
+                        return False  # gone: its tags went with it, so the tag condition refused the delete
+                    raise error from describe_error
+                raise  # it is there, and this stack may not delete it
+        return True
+
+    # ------------------------------------------------------------------------------- helpers
 
     @staticmethod
     def _list(list_page: Any, key: str, name_key: str, name_prefix: str) -> list[ManagedResource]:
@@ -353,8 +433,8 @@ class SageMakerAdapter:
     def _delete(delete: Any, **request: Any) -> None:
         try:
             delete(**request)
-        except ClientError as error:
-            if not _is_not_found(error):
+        except aws_errors.SERVICE_ERRORS as error:
+            if not aws_errors.is_not_found(error):
                 raise
 
     @staticmethod
@@ -362,11 +442,196 @@ class SageMakerAdapter:
         """True if created, False if the name is in use (the caller checks what is there)."""
         try:
             create(**request)
-        except ClientError as error:
-            if not _is_already_exists(error):
+        except aws_errors.SERVICE_ERRORS as error:
+            if not aws_errors.is_already_exists(error):
                 raise
             return False
         return True
+
+
+class ModelRegistryAdapter:
+    """The model registry: model package groups and their versions."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    # ----------------------------------------------------------- the artifact copier's port
+
+    def approved_versions(self, group: str) -> Iterator[RegisteredVersion]:
+        """The group's approved versions, newest first, described one by one as they are consumed."""
+        return self._versions(group, ModelApprovalStatus=ModelApprovalStatus.APPROVED.value)
+
+    def recent_versions(self, group: str) -> Iterator[RegisteredVersion]:
+        """All the group's versions, newest first, described one by one as they are consumed."""
+        return self._versions(group)
+
+    def _versions(self, group: str, **filters: str) -> Iterator[RegisteredVersion]:
+        request: dict[str, Any] = {
+            "ModelPackageGroupName": group,
+            "SortBy": "CreationTime",
+            "SortOrder": "Descending",
+            "MaxResults": VERSIONS_PAGE_SIZE,
+            **filters,
+        }
+        while True:
+            with aws_errors.reraised_with_retryable(PromotionServiceError):
+                try:
+                    page = self._client.list_model_packages(**request)
+                except aws_errors.SERVICE_ERRORS as error:
+                    if aws_errors.is_not_found(error):
+                        return  # no such group: no versions
+                    raise
+            summaries = sorted(
+                page.get("ModelPackageSummaryList", []),
+                key=lambda s: (s.get("CreationTime") or datetime.min, int(s.get("ModelPackageVersion", 0))),
+                reverse=True,
+            )
+            for summary in summaries:
+                version = self.describe_version(summary["ModelPackageArn"])
+                if version is not None:
+                    yield version
+            if not page.get("NextToken"):
+                return
+            request["NextToken"] = page["NextToken"]
+
+    def describe_version(self, arn: str) -> RegisteredVersion | None:
+        with aws_errors.reraised_with_retryable(PromotionServiceError):
+            description = _described_model_package(self._client, arn)
+        if description is None:
+            return None
+        return RegisteredVersion(
+            arn=description["ModelPackageArn"],
+            group=description.get("ModelPackageGroupName", ""),
+            version=int(description.get("ModelPackageVersion", 0)),
+            approval_status=str(description.get("ModelApprovalStatus", "")),
+            description=description,
+        )
+
+    def group_tags(self, group: str) -> Mapping[str, str] | None:
+        """The model group's tags (its versions use them), or None when there is no such group."""
+        with aws_errors.reraised_with_retryable(PromotionServiceError):
+            arn = self._group_arn(group)
+            if arn is None:
+                return None
+            tags: dict[str, str] = {}
+            request: dict[str, Any] = {"ResourceArn": arn, "MaxResults": 100}
+            while True:
+                page = self._client.list_tags(**request)
+                tags.update(tag_keys.from_aws(page.get("Tags") or []))
+                if not page.get("NextToken"):
+                    return tags
+                request["NextToken"] = page["NextToken"]
+
+    def create_group(self, group: str, tags: Mapping[str, str]) -> bool:
+        """Create the group with its tags (IAM allows tags only as part of the create); False when
+        it exists already (someone created it since we looked)."""
+        with aws_errors.reraised_with_retryable(PromotionServiceError):
+            return self._create_group(
+                group, description="Created by the artifact copier on the first promotion.", tags=tags
+            )
+
+    def register_version(self, request: dict[str, Any]) -> str:
+        with aws_errors.reraised_with_retryable(PromotionServiceError):
+            return str(self._client.create_model_package(**request)["ModelPackageArn"])
+
+    # ---------------------------------------------------------- the project lifecycle's port
+
+    def model_group_exists(self, name: str) -> bool:
+        with _registry_errors(name):
+            return self._group_arn(name) is not None
+
+    def create_model_group(self, name: str, *, description: str, tags: Mapping[str, str]) -> None:
+        with _registry_errors(name):
+            self._create_group(name, description=description, tags=tags)
+
+    def model_group_has_versions(self, name: str) -> bool:
+        with _registry_errors(name):
+            response = self._client.list_model_packages(ModelPackageGroupName=name, MaxResults=1)
+        return bool(response.get("ModelPackageSummaryList"))
+
+    def delete_model_group(self, name: str) -> None:
+        with _registry_errors(name):
+            self._client.delete_model_package_group(ModelPackageGroupName=name)
+
+    # ---------------------------------------------------------- the endpoint tester's port
+
+    def merge_model_package_metadata(self, model_package_arn: str, values: Mapping[str, str]) -> None:
+        """UpdateModelPackage replaces ``CustomerMetadataProperties``: send the merged map."""
+        current = self._client.describe_model_package(ModelPackageName=model_package_arn)
+        merged = {**(current.get("CustomerMetadataProperties") or {}), **values}
+        self._client.update_model_package(
+            ModelPackageArn=model_package_arn, CustomerMetadataProperties=merged
+        )
+
+    def reject_model_package(self, model_package_arn: str, reason: str) -> None:
+        self._client.update_model_package(
+            ModelPackageArn=model_package_arn,
+            ModelApprovalStatus=ModelApprovalStatus.REJECTED.value,
+            ApprovalDescription=reason[:1000],
+        )
+
+    # ------------------------------------------------------------------------------- helpers
+
+    def _group_arn(self, group: str) -> str | None:
+        try:
+            return str(
+                self._client.describe_model_package_group(ModelPackageGroupName=group)["ModelPackageGroupArn"]
+            )
+        except aws_errors.SERVICE_ERRORS as error:
+            if aws_errors.is_not_found(error):
+                return None
+            raise
+
+    def _create_group(self, group: str, *, description: str, tags: Mapping[str, str]) -> bool:
+        """True if created, False if a group of that name exists already."""
+        try:
+            self._client.create_model_package_group(
+                ModelPackageGroupName=group,
+                ModelPackageGroupDescription=description,
+                Tags=tag_keys.to_aws(tags),
+            )
+        except aws_errors.SERVICE_ERRORS as error:
+            if not aws_errors.is_already_exists(error):
+                raise
+            return False
+        return True
+
+
+def _reaper_error(error: Exception) -> ReaperServiceError:
+    return ReaperServiceError(aws_errors.describe(error))
+
+
+def _registry_errors(group: str) -> AbstractContextManager[None]:
+    """The project lifecycle's errors: :class:`~mlops_core.projects.ports.RegistryError` naming the group."""
+    return aws_errors.reraised_as(
+        lambda error: RegistryError(f"model group {group}: {aws_errors.describe_call(error)}")
+    )
+
+
+def _described_model_package(client: Any, arn: str) -> dict[str, Any] | None:
+    """DescribeModelPackage's answer; None if there is no such version."""
+    try:
+        return dict(client.describe_model_package(ModelPackageName=arn))
+    except aws_errors.SERVICE_ERRORS as error:
+        if aws_errors.is_not_found(error):
+            return None
+        raise
+
+
+def _summary(endpoint: Mapping[str, Any]) -> EndpointSummary:
+    """A Search result's endpoint, as the reaper sees it."""
+    variants = []
+    for variant in endpoint.get("ProductionVariants") or []:
+        count = variant.get("CurrentInstanceCount", variant.get("DesiredInstanceCount")) or 0
+        variants.append((str(variant.get("VariantName", "")), float(count)))
+    return EndpointSummary(
+        name=endpoint["EndpointName"],
+        arn=endpoint.get("EndpointArn", ""),
+        status=str(endpoint.get("EndpointStatus", "")),
+        config_name=str(endpoint.get("EndpointConfigName", "")),
+        tags=tag_keys.from_aws(endpoint.get("Tags") or []),
+        variants=tuple(variants),
+    )
 
 
 def _first_container(model: Mapping[str, Any]) -> dict[str, Any]:

@@ -14,12 +14,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Any, Protocol
+from typing import Annotated, Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from mlops_core.contract.deployment_settings import StageDeploymentSettings
@@ -238,40 +236,6 @@ def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-class ProjectStorePort(Protocol):
-    def get(self, project: str) -> ProjectRecord | None: ...
-    def put(self, record: ProjectRecord) -> None: ...
-
-
-class ProjectStore:
-    """Project records in the config table (low-level DynamoDB client, plain attribute values)."""
-
-    def __init__(self, dynamodb: Any, table_name: str) -> None:
-        self._dynamodb = dynamodb
-        self._table_name = table_name
-        self._serializer = TypeSerializer()
-        self._deserializer = TypeDeserializer()
-
-    def get(self, project: str) -> ProjectRecord | None:
-        key = {name: {"S": value} for name, value in ProjectRecord.key(project).items()}
-        item = self._dynamodb.get_item(TableName=self._table_name, Key=key, ConsistentRead=True).get("Item")
-        if item is None:
-            return None
-        return ProjectRecord.model_validate(_plain(self._deserializer, item))
-
-    def put(self, record: ProjectRecord) -> None:
-        item = {name: self._serializer.serialize(value) for name, value in record.to_item().items()}
-        self._dynamodb.put_item(TableName=self._table_name, Item=item)
-
-
-def _plain(deserializer: TypeDeserializer, item: Mapping[str, Any]) -> dict[str, Any]:
-    """DynamoDB attribute values → JSON-like values (numbers as int; the record holds no floats)."""
-    plain: dict[str, Any] = json.loads(
-        json.dumps({name: deserializer.deserialize(value) for name, value in item.items()}, default=int)
-    )
-    return plain
-
-
 __all__ = [
     "DeploymentDefaults",
     "GitProviderName",
@@ -279,7 +243,6 @@ __all__ = [
     "ProjectProperties",
     "ProjectRecord",
     "ProjectStatus",
-    "ProjectStore",
     "RegistryBackend",
     "RepositoryRetention",
     "model_group_names",

@@ -25,18 +25,14 @@ import math
 import re
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal
 
-from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, ReadTimeoutError
 from pydantic import Field
 
-from mlops_core.adapters.aws_clients import ClientFactory
-from mlops_core.adapters.sagemaker import Endpoint, SageMakerPort
 from mlops_core.contract import tags as tag_keys
 from mlops_core.contract.aws_events import EndpointStateChange, EndpointStatus, EventBridgeEvent
 from mlops_core.contract.domain_events import (
@@ -49,19 +45,28 @@ from mlops_core.contract.domain_events import (
 from mlops_core.contract.naming import StageResource, parse_stage_resource
 from mlops_core.contract.outcome import Outcome
 from mlops_core.contract.tags import METADATA_OUTCOME, METADATA_RUN_ID, METADATA_TIME
-from mlops_core.integration_tests.suites import (
+from mlops_core.integration_tests.ports import (
     CLAIM_TESTED,
+    CONNECT_TIMEOUT_SECONDS,
+    EndpointInvoker,
+    EndpointsPort,
+    InvocationResponse,
+    SuiteStorePort,
+    TestedVersionsPort,
+)
+from mlops_core.integration_tests.suites import (
     CsvCheck,
-    InvocationRequest,
     JsonCheck,
     LoadPhase,
-    SuiteStore,
     TestCase,
     TestSuite,
     run_id_for,
 )
 from mlops_core.observability import logger
 from mlops_core.settings import TesterSettings
+
+if TYPE_CHECKING:
+    from mlops_core.adapters.sagemaker import Endpoint
 
 # Kept free at the end of the Lambda's time for what follows the run: reading and merging the live
 # version's metadata (2 calls), maybe rejecting it, storing the run and the claim, and PutEvents, each
@@ -70,7 +75,6 @@ SAFETY_MARGIN_MS = 10_000
 # The per-request timeouts the runner chooses from: the largest that ends before the margin. SageMaker
 # real-time endpoints answer within 60 s or fail, so 60 s is the longest a request may need.
 REQUEST_TIMEOUTS_SECONDS = (60.0, 30.0, 15.0, 8.0, 4.0, 2.0, 1.0)
-CONNECT_TIMEOUT_SECONDS = 2.0
 # A claim on a deployment outlives the invocation that made it by this much: the retry of a run that
 # was killed at the timeout (Lambda retries after about a minute) finds the lease expired and runs.
 CLAIM_LEASE_GRACE_SECONDS = 30
@@ -81,107 +85,6 @@ SCHEDULE_GRACE_MS = 10.0
 BEHIND_SCHEDULE_TOLERANCE = 0.01
 # Stages where a failed run may reject the live version (when the project asks for it).
 REJECTABLE_STAGES = frozenset({"feature", "dev"})
-
-
-# ------------------------------------------------------------------------------------------ invocation
-
-
-@dataclass(frozen=True)
-class InvocationResponse:
-    status_code: int
-    latency_ms: float
-    body: bytes = b""
-    content_type: str | None = None
-    error_code: str | None = None
-    error_message: str | None = None
-
-
-class EndpointInvoker(Protocol):
-    def invoke(
-        self, endpoint_name: str, request: InvocationRequest, *, timeout_seconds: float
-    ) -> InvocationResponse: ...
-
-
-class SageMakerRuntimeInvoker:
-    """InvokeEndpoint through boto3's ``sagemaker-runtime`` client (AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME
-    is honoured by boto3 itself). One attempt per request: a retried request would hide errors and
-    distort the latencies under test.
-
-    botocore fixes the read timeout per client, so there is one client per timeout the runner uses
-    (:data:`REQUEST_TIMEOUTS_SECONDS`, made on first use and kept for the container's life). A request
-    that times out, or cannot connect, is a failed response (``ReadTimeoutError``, ...), not a crash."""
-
-    def __init__(self, client_for_timeout: Callable[[float], Any]) -> None:
-        self._client_for_timeout = client_for_timeout
-        self._clients: dict[float, Any] = {}
-        self._lock = threading.Lock()
-
-    @classmethod
-    def build(cls, clients: ClientFactory, max_concurrency: int = 64) -> SageMakerRuntimeInvoker:
-        def client_for_timeout(timeout_seconds: float) -> Any:
-            config = Config(
-                retries={"mode": "standard", "max_attempts": 1},
-                connect_timeout=min(CONNECT_TIMEOUT_SECONDS, timeout_seconds),
-                read_timeout=timeout_seconds,
-                max_pool_connections=max_concurrency,
-            )
-            return clients.new_client("sagemaker-runtime", config)
-
-        return cls(client_for_timeout)
-
-    def _client(self, timeout_seconds: float) -> Any:
-        with self._lock:  # boto3 sessions may not build clients from several threads at once
-            if timeout_seconds not in self._clients:
-                self._clients[timeout_seconds] = self._client_for_timeout(timeout_seconds)
-            return self._clients[timeout_seconds]
-
-    def invoke(
-        self, endpoint_name: str, request: InvocationRequest, *, timeout_seconds: float
-    ) -> InvocationResponse:
-        client = self._client(timeout_seconds)
-        arguments: dict[str, Any] = {
-            "EndpointName": endpoint_name,
-            "Body": request.body,
-            "ContentType": request.resolved_content_type,
-        }
-        if request.accept:
-            arguments["Accept"] = request.accept
-        if request.custom_attributes:
-            arguments["CustomAttributes"] = request.custom_attributes
-        if request.target_variant:
-            arguments["TargetVariant"] = request.target_variant
-        started = time.perf_counter()
-        try:
-            response = client.invoke_endpoint(**arguments)
-            body = response["Body"].read()
-        except BotoCoreError as error:  # timed out, could not connect: the endpoint did not answer
-            return InvocationResponse(
-                status_code=0,
-                latency_ms=(time.perf_counter() - started) * 1000,
-                error_code=type(error).__name__,
-                error_message=f"no answer within {timeout_seconds:g} s: {error}"
-                if isinstance(error, ReadTimeoutError)
-                else str(error),
-            )
-        except ClientError as error:
-            latency_ms = (time.perf_counter() - started) * 1000
-            details = error.response.get("Error", {})
-            return InvocationResponse(
-                status_code=int(
-                    error.response.get("OriginalStatusCode")
-                    or error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-                ),
-                latency_ms=latency_ms,
-                error_code=details.get("Code"),
-                error_message=details.get("Message"),
-            )
-        latency_ms = (time.perf_counter() - started) * 1000
-        return InvocationResponse(
-            status_code=int(response["ResponseMetadata"]["HTTPStatusCode"]),
-            latency_ms=latency_ms,
-            body=body,
-            content_type=response.get("ContentType"),
-        )
 
 
 # ------------------------------------------------------------------------------------------- checking
@@ -519,42 +422,14 @@ def summarise(run: SuiteRun | None) -> str:
 # --------------------------------------------------------------------------------------------- service
 
 
-class ModelRegistry:
-    """The two registry calls the tester makes: read and merge customer metadata, reject a version."""
-
-    def __init__(self, client: Any) -> None:
-        self._client = client
-
-    def merge_metadata(self, model_package_arn: str, values: Mapping[str, str]) -> None:
-        """UpdateModelPackage replaces ``CustomerMetadataProperties``: send the merged map."""
-        current = self._client.describe_model_package(ModelPackageName=model_package_arn)
-        merged = {**(current.get("CustomerMetadataProperties") or {}), **values}
-        self._client.update_model_package(
-            ModelPackageArn=model_package_arn, CustomerMetadataProperties=merged
-        )
-
-    def reject(self, model_package_arn: str, reason: str) -> None:
-        """Only versions of ``feature``/``dev`` groups are ever rejected by a test run (the IAM policy
-        cannot tell a metadata update from an approval change, so this is where that line is held)."""
-        group = model_package_arn.partition(":model-package/")[2].rpartition("/")[0]
-        target = parse_stage_resource(group)
-        if target is None or target.stage not in REJECTABLE_STAGES:
-            raise ValueError(f"refusing to reject {model_package_arn}: not a feature or dev version")
-        self._client.update_model_package(
-            ModelPackageArn=model_package_arn,
-            ModelApprovalStatus="Rejected",
-            ApprovalDescription=reason[:1000],
-        )
-
-
 class EndpointTester:
     def __init__(
         self,
         settings: TesterSettings,
         *,
-        sagemaker: SageMakerPort,
-        registry: ModelRegistry,
-        store: SuiteStore,
+        sagemaker: EndpointsPort,
+        registry: TestedVersionsPort,
+        store: SuiteStorePort,
         invoker: EndpointInvoker,
         remaining_ms: RemainingMillis,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -628,12 +503,12 @@ class EndpointTester:
         mlflow_version = endpoint.tags.get(tag_keys.MLFLOW_MODEL_VERSION)
         registry_version = None if mlflow_version else endpoint.model_package_arn
         if registry_version is not None:
-            self._registry.merge_metadata(
+            self._registry.merge_model_package_metadata(
                 registry_version,
                 {METADATA_OUTCOME: outcome.value, METADATA_RUN_ID: run_id, METADATA_TIME: run_id},
             )
             if outcome is TestOutcome.FAILED and self._rejects_on_failure(target.project, target.stage):
-                self._registry.reject(registry_version, f"integration tests failed ({run_id}): {summary}")
+                self._reject(registry_version, f"integration tests failed ({run_id}): {summary}")
                 rejected = True
         event = IntegrationTestsCompleted(
             project=target.project,
@@ -655,6 +530,15 @@ class EndpointTester:
         )
         logger.info(f"Integration tests of {endpoint_name}: {outcome.value}", extra={"summary": summary})
         return Outcome(outcome.value, {"run_id": run_id, "summary": summary}, [event])
+
+    def _reject(self, model_package_arn: str, reason: str) -> None:
+        """Only versions of ``feature``/``dev`` groups are ever rejected by a test run (the IAM policy
+        cannot tell a metadata update from an approval change, so this is where that line is held)."""
+        group = model_package_arn.partition(":model-package/")[2].rpartition("/")[0]
+        target = parse_stage_resource(group)
+        if target is None or target.stage not in REJECTABLE_STAGES:
+            raise ValueError(f"refusing to reject {model_package_arn}: not a feature or dev version")
+        self._registry.reject_model_package(model_package_arn, reason)
 
     def _rejects_on_failure(self, project: str, stage: str) -> bool:
         """The project record's ``reject_on_test_failure``

@@ -20,9 +20,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
-from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
 from mlops_core.adapters.git_providers import (
@@ -41,73 +40,14 @@ from mlops_core.contract.project_record import (
     ProjectProperties,
     ProjectRecord,
     ProjectStatus,
-    ProjectStorePort,
     model_group_names,
     utc_now,
 )
 from mlops_core.contract.topology import Scenario
+from mlops_core.projects.ports import ModelGroupPort, ProjectStorePort
 from mlops_core.settings import ProjectLifecycleSettings
 
 PHYSICAL_ID_PREFIX = "mlops-project:"
-
-
-class RegistryError(RuntimeError):
-    """The model registry refused a change; the message says which group and why."""
-
-
-class ModelGroupPort(Protocol):
-    def exists(self, name: str) -> bool: ...
-    def create(self, name: str, *, description: str, tags: Mapping[str, str]) -> None: ...
-    def has_versions(self, name: str) -> bool: ...
-    def delete(self, name: str) -> None: ...
-
-
-class ModelGroupAdapter:
-    """Model package groups in SageMaker's Model Registry."""
-
-    def __init__(self, client: Any) -> None:
-        self._client = client
-
-    def exists(self, name: str) -> bool:
-        try:
-            self._client.describe_model_package_group(ModelPackageGroupName=name)
-        except ClientError as error:
-            message = error.response.get("Error", {}).get("Message", "").lower()
-            if "does not exist" in message or "not found" in message:
-                return False
-            raise _registry_error(name, error) from error
-        return True
-
-    def create(self, name: str, *, description: str, tags: Mapping[str, str]) -> None:
-        try:
-            self._client.create_model_package_group(
-                ModelPackageGroupName=name,
-                ModelPackageGroupDescription=description,
-                Tags=tag_keys.to_aws(tags),
-            )
-        except ClientError as error:
-            if "already exist" not in error.response.get("Error", {}).get("Message", "").lower():
-                raise _registry_error(name, error) from error
-
-    def has_versions(self, name: str) -> bool:
-        try:
-            response = self._client.list_model_packages(ModelPackageGroupName=name, MaxResults=1)
-        except ClientError as error:
-            raise _registry_error(name, error) from error
-        return bool(response.get("ModelPackageSummaryList"))
-
-    def delete(self, name: str) -> None:
-        try:
-            self._client.delete_model_package_group(ModelPackageGroupName=name)
-        except ClientError as error:
-            raise _registry_error(name, error) from error
-
-
-def _registry_error(name: str, error: ClientError) -> RegistryError:
-    details = error.response.get("Error", {})
-    return RegistryError(
-        f"model group {name}: {error.operation_name} failed: {details.get('Code')}: {details.get('Message')}"
-    )
 
 
 @dataclass(frozen=True)
@@ -267,10 +207,10 @@ class ProjectLifecycle:
         )
         groups = model_group_names(project, properties.scenario, properties.registry_backend)
         for group in groups:
-            if not self.model_groups.exists(group):
+            if not self.model_groups.model_group_exists(group):
                 resource = parse_stage_resource(group)
                 assert resource is not None
-                self.model_groups.create(
+                self.model_groups.create_model_group(
                     group,
                     description=f"{resource.stage} model versions of project {project}",
                     tags={
@@ -330,14 +270,14 @@ class ProjectLifecycle:
         kept: dict[str, str] = {}
         for group in groups:
             try:
-                if not self.model_groups.exists(group):
+                if not self.model_groups.model_group_exists(group):
                     continue
                 if retention is ModelGroupRetention.RETAIN:
                     kept[group] = "the retention policy is retain"
-                elif self.model_groups.has_versions(group):
+                elif self.model_groups.model_group_has_versions(group):
                     kept[group] = "it holds model versions"
                 else:
-                    self.model_groups.delete(group)
+                    self.model_groups.delete_model_group(group)
                     deleted.append(group)
             except Exception as error:  # never block the stack's deletion: keep the group
                 kept[group] = str(error)
@@ -354,7 +294,7 @@ class ProjectLifecycle:
         try:
             return ProjectProperties.model_validate(dict(raw))
         except ValidationError as error:
-            raise InvalidRequestError(_describe(error)) from None
+            raise InvalidRequestError(_invalid_properties(error)) from None
 
     @classmethod
     def _properties(cls, raw: Mapping[str, Any]) -> ProjectProperties | None:
@@ -375,7 +315,7 @@ def _untouched(physical_id: str, why: str) -> ResourceOutcome:
     return ResourceOutcome(physical_id, {"Repository": "untouched"}, notes=(f"nothing deleted: {why}",))
 
 
-def _describe(error: ValidationError) -> str:
+def _invalid_properties(error: ValidationError) -> str:
     problems = []
     for problem in error.errors(include_url=False, include_input=False):
         where = ".".join(str(part) for part in problem["loc"]) or "properties"

@@ -60,22 +60,15 @@ from __future__ import annotations
 
 import hashlib
 import posixpath
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
-from urllib.parse import urlparse
 
-from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from mlops_core.adapters.config_table import ConfigTable
 from mlops_core.contract import tags as tag_keys
-from mlops_core.contract.aws_events import (
-    CodeCommitRepositoryStateChange,
-    EventBridgeEvent,
-    ModelApprovalStatus,
-)
+from mlops_core.contract.aws_events import CodeCommitRepositoryStateChange, EventBridgeEvent
 from mlops_core.contract.domain_events import (
     GitBranchUpdated,
     ModelPromoted,
@@ -89,6 +82,16 @@ from mlops_core.contract.outcome import Outcome
 from mlops_core.contract.tags import METADATA_OUTCOME, METADATA_RUN_ID, METADATA_TIME
 from mlops_core.contract.topology import PROMOTION_SOURCE, Scenario, Stage, promotion_targets
 from mlops_core.observability import logger
+from mlops_core.promotion.ports import (
+    ArtifactStorePort,
+    ProjectsPort,
+    PromotionLedgerPort,
+    PromotionServiceError,
+    RegisteredVersion,
+    RegistryPort,
+    RepositoryTagsPort,
+    split_s3_url,
+)
 from mlops_core.settings import ArtifactCopierSettings
 
 PROMOTED_BRANCH = "prod"
@@ -106,33 +109,8 @@ MAX_VERSIONS_EXAMINED = 100
 MERGED_COMMIT_LOOKAHEAD = 10
 # Versions examined to explain why nothing can be promoted.
 VERSIONS_EXPLAINED = 25
-LIST_PAGE_SIZE = 20
 PROMOTION_ATTRIBUTE = "promotion"
 PROMOTION_KEY_PREFIX = "PROMOTION#"
-# A claim on a promotion older than this is abandoned (the Lambda timeout is 15 minutes).
-CLAIM_STALE_AFTER = timedelta(minutes=20)
-# Error codes a retry can get past; anything else (and no 5xx) will fail the same way again.
-RETRYABLE_ERROR_CODES = frozenset(
-    {
-        "Throttling",
-        "ThrottlingException",
-        "ThrottledException",
-        "RequestThrottled",
-        "RequestThrottledException",
-        "TooManyRequestsException",
-        "RequestLimitExceeded",
-        "SlowDown",
-        "ProvisionedThroughputExceededException",
-        "RequestTimeout",
-        "RequestTimeoutException",
-        "InternalError",
-        "InternalFailure",
-        "InternalServerError",
-        "ServiceUnavailable",
-        "ServiceUnavailableException",
-        "TransactionConflictException",
-    }
-)
 
 
 class GitBranchUpdatedEvent(EventBridgeEvent):
@@ -174,264 +152,7 @@ class Trigger:
         return self.kind == "codecommit"
 
 
-# ------------------------------------------------------------------------------------------ AWS ports
-
-
-@dataclass(frozen=True)
-class RegisteredVersion:
-    """One model version, as much of it as the copier needs (``description`` is DescribeModelPackage's)."""
-
-    arn: str
-    group: str
-    version: int
-    approval_status: str
-    description: Mapping[str, Any] = field(default_factory=dict)
-
-    @property
-    def commit_id(self) -> str | None:
-        value = (self.description.get("MetadataProperties") or {}).get("CommitId")
-        return str(value) if value else None
-
-    @property
-    def metadata(self) -> Mapping[str, str]:
-        return self.description.get("CustomerMetadataProperties") or {}
-
-    @property
-    def test_outcome(self) -> str | None:
-        return self.metadata.get(METADATA_OUTCOME)
-
-    @property
-    def test_run_id(self) -> str | None:
-        return self.metadata.get(METADATA_RUN_ID)
-
-    @property
-    def approved(self) -> bool:
-        return self.approval_status == ModelApprovalStatus.APPROVED.value
-
-    @property
-    def passed(self) -> bool:
-        return self.test_outcome == TestOutcome.PASSED.value
-
-    @property
-    def identity(self) -> str:
-        """A digest of the ARN and the creation time: a version of a re-created group (same ARN,
-        version numbers restarted) has another identity."""
-        created = self.description.get("CreationTime")
-        stamp = created.isoformat() if isinstance(created, datetime) else str(created or "")
-        return hashlib.sha256(f"{self.arn}|{stamp}".encode()).hexdigest()
-
-
-class ProjectsPort(Protocol):
-    def get_project(self, project: str) -> dict[str, Any] | None: ...
-
-
-class RepositoryTagsPort(Protocol):
-    def tags(self, repository_arn: str) -> Mapping[str, str] | None: ...
-
-
-class ProjectDirectory:
-    """Project records by project name: a read of ``PROJECT#{project}`` / ``META``."""
-
-    def __init__(self, client: Any, table_name: str) -> None:
-        self._table = ConfigTable(client, table_name)
-
-    def get_project(self, project: str) -> dict[str, Any] | None:
-        try:
-            return self._table.get_project(project)
-        except ClientError as error:
-            if _error_code(error) == "ValidationException":
-                return None  # not a key at all (e.g. an empty name)
-            raise
-
-
-class CodeCommitRepositoryTags:
-    """A CodeCommit repository's tags (the project lifecycle tags each repository it creates)."""
-
-    def __init__(self, client: Any) -> None:
-        self._client = client
-
-    def tags(self, repository_arn: str) -> Mapping[str, str] | None:
-        """The tags, or None when they cannot be read (then the repository is treated as no project's)."""
-        try:
-            return dict(self._client.list_tags_for_resource(resourceArn=repository_arn).get("tags") or {})
-        except ClientError as error:
-            logger.warning(
-                f"could not read the tags of {repository_arn}: {_describe(error)}; treated as no project's"
-            )
-            return None
-
-
-def _error_code(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code", ""))
-
-
-def _describe(error: ClientError) -> str:
-    err = error.response.get("Error", {})
-    return f"{err.get('Code', 'Error')}: {err.get('Message', str(error))}"
-
-
-def is_retryable(error: Exception) -> bool:
-    """Throttling, AWS-side failures and connection trouble: a later attempt may succeed."""
-    if isinstance(error, BotoCoreError):
-        return True
-    if not isinstance(error, ClientError):
-        return False
-    status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
-    return _error_code(error) in RETRYABLE_ERROR_CODES or status >= 500
-
-
-class RegistryPort(Protocol):
-    def approved_versions(self, group: str) -> Iterator[RegisteredVersion]: ...
-    def recent_versions(self, group: str) -> Iterator[RegisteredVersion]: ...
-    def describe(self, arn: str) -> RegisteredVersion | None: ...
-    def group_tags(self, group: str) -> Mapping[str, str] | None: ...
-    def create_group(self, group: str, tags: Mapping[str, str]) -> bool: ...
-    def register(self, request: dict[str, Any]) -> str: ...
-
-
-class ArtifactStorePort(Protocol):
-    def size(self, url: str) -> int | None: ...
-    def list_prefix(self, url: str) -> list[tuple[str, int]]: ...
-    def copy(self, source_url: str, target_url: str, *, kms_key_id: str | None) -> None: ...
-
-
-def _is_missing_group(error: ClientError) -> bool:
-    return "does not exist" in str(error).lower()
-
-
-class RegistryAdapter:
-    def __init__(self, client: Any) -> None:
-        self._client = client
-
-    def approved_versions(self, group: str) -> Iterator[RegisteredVersion]:
-        """The group's approved versions, newest first, described one by one as they are consumed."""
-        return self._versions(group, ModelApprovalStatus=ModelApprovalStatus.APPROVED.value)
-
-    def recent_versions(self, group: str) -> Iterator[RegisteredVersion]:
-        """All the group's versions, newest first, described one by one as they are consumed."""
-        return self._versions(group)
-
-    def _versions(self, group: str, **filters: str) -> Iterator[RegisteredVersion]:
-        request: dict[str, Any] = {
-            "ModelPackageGroupName": group,
-            "SortBy": "CreationTime",
-            "SortOrder": "Descending",
-            "MaxResults": LIST_PAGE_SIZE,
-            **filters,
-        }
-        while True:
-            try:
-                page = self._client.list_model_packages(**request)
-            except ClientError as error:
-                if _is_missing_group(error):
-                    return
-                raise
-            summaries = sorted(
-                page.get("ModelPackageSummaryList", []),
-                key=lambda s: (s.get("CreationTime") or datetime.min, int(s.get("ModelPackageVersion", 0))),
-                reverse=True,
-            )
-            for summary in summaries:
-                version = self.describe(summary["ModelPackageArn"])
-                if version is not None:
-                    yield version
-            if not page.get("NextToken"):
-                return
-            request["NextToken"] = page["NextToken"]
-
-    def describe(self, arn: str) -> RegisteredVersion | None:
-        try:
-            description = self._client.describe_model_package(ModelPackageName=arn)
-        except ClientError as error:
-            if _error_code(error) == "ValidationException" and (
-                "not found" in str(error).lower() or "does not exist" in str(error).lower()
-            ):
-                return None
-            raise
-        return RegisteredVersion(
-            arn=description["ModelPackageArn"],
-            group=description.get("ModelPackageGroupName", ""),
-            version=int(description.get("ModelPackageVersion", 0)),
-            approval_status=str(description.get("ModelApprovalStatus", "")),
-            description=description,
-        )
-
-    def group_tags(self, group: str) -> Mapping[str, str] | None:
-        """The model group's tags (its versions use them), or None when there is no such group."""
-        try:
-            arn = self._client.describe_model_package_group(ModelPackageGroupName=group)[
-                "ModelPackageGroupArn"
-            ]
-        except ClientError as error:
-            if _is_missing_group(error):
-                return None
-            raise
-        tags: dict[str, str] = {}
-        request: dict[str, Any] = {"ResourceArn": arn, "MaxResults": 100}
-        while True:
-            page = self._client.list_tags(**request)
-            tags.update(tag_keys.from_aws(page.get("Tags") or []))
-            if not page.get("NextToken"):
-                return tags
-            request["NextToken"] = page["NextToken"]
-
-    def create_group(self, group: str, tags: Mapping[str, str]) -> bool:
-        """Create the group with its tags (IAM allows tags only as part of the create); False when
-        it exists already (someone created it since we looked)."""
-        try:
-            self._client.create_model_package_group(
-                ModelPackageGroupName=group,
-                ModelPackageGroupDescription="Created by the artifact copier on the first promotion.",
-                Tags=tag_keys.to_aws(tags),
-            )
-        except ClientError as error:
-            if "already exist" not in str(error).lower():
-                raise
-            return False
-        return True
-
-    def register(self, request: dict[str, Any]) -> str:
-        return str(self._client.create_model_package(**request)["ModelPackageArn"])
-
-
-def _split_s3(url: str) -> tuple[str, str]:
-    parsed = urlparse(url)
-    if parsed.scheme != "s3" or not parsed.netloc:
-        raise ValueError(f"not an S3 URL: {url!r}")
-    return parsed.netloc, parsed.path.lstrip("/")
-
-
-class S3ArtifactStore:
-    def __init__(self, client: Any) -> None:
-        self._client = client
-
-    def size(self, url: str) -> int | None:
-        """The object's size, or None when there is none."""
-        bucket, key = _split_s3(url)
-        try:
-            head = self._client.head_object(Bucket=bucket, Key=key)
-        except ClientError as error:
-            if _error_code(error) in {"404", "NoSuchKey", "NotFound"}:
-                return None
-            raise
-        return int(head.get("ContentLength", 0))
-
-    def list_prefix(self, url: str) -> list[tuple[str, int]]:
-        """Every object under an ``s3://bucket/prefix/`` (its key relative to the prefix, its size)."""
-        bucket, prefix = _split_s3(url)
-        found: list[tuple[str, int]] = []
-        for page in self._client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-            found += [(item["Key"][len(prefix) :], int(item["Size"])) for item in page.get("Contents", [])]
-        return found
-
-    def copy(self, source_url: str, target_url: str, *, kms_key_id: str | None) -> None:
-        """A managed copy (multipart above 8 MB, so artifacts over 5 GB copy too)."""
-        source_bucket, source_key = _split_s3(source_url)
-        bucket, key = _split_s3(target_url)
-        extra: dict[str, str] = {}
-        if kms_key_id:
-            extra = {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": kms_key_id}
-        self._client.copy({"Bucket": source_bucket, "Key": source_key}, bucket, key, ExtraArgs=extra or None)
+# ------------------------------------------------------------------------------------------ targets
 
 
 @dataclass(frozen=True)
@@ -447,93 +168,9 @@ class TargetAccounts(Protocol):
     def __call__(self, role_arn: str | None) -> TargetAccount: ...
 
 
-# ---------------------------------------------------------------------------------- promotion ledger
-
-
-@dataclass(frozen=True)
-class LedgerEntry:
-    copies: Mapping[str, str]  # target group → the copy's ARN
-    owner: str | None = None
-
-
-class PromotionLedgerPort(Protocol):
-    def read(self, key: Mapping[str, str]) -> LedgerEntry | None: ...
-    def claim(self, key: Mapping[str, str], *, owner: str, now: datetime, source_arn: str) -> bool: ...
-    def record(self, key: Mapping[str, str], group: str, arn: str) -> None: ...
-    def release(self, key: Mapping[str, str], *, owner: str) -> None: ...
-
-
 def promotion_key(source: RegisteredVersion, target_account: str) -> dict[str, str]:
     """``PROMOTION#{source arn}`` / ``{account}#{source identity}``: read directly, never searched for."""
     return {"pk": PROMOTION_KEY_PREFIX + source.arn, "sk": f"{target_account}#{source.identity[:32]}"}
-
-
-class PromotionLedger:
-    """The config table's record of promotions: the copies made, and who is making them now."""
-
-    def __init__(self, client: Any, table_name: str) -> None:
-        self._client = client
-        self._table_name = table_name
-
-    @staticmethod
-    def _key(key: Mapping[str, str]) -> dict[str, Any]:
-        return {name: {"S": value} for name, value in key.items()}
-
-    def read(self, key: Mapping[str, str]) -> LedgerEntry | None:
-        item = self._client.get_item(TableName=self._table_name, Key=self._key(key), ConsistentRead=True).get(
-            "Item"
-        )
-        if item is None:
-            return None
-        copies = {group: value["S"] for group, value in (item.get("copies", {}).get("M") or {}).items()}
-        owner = item.get("claimed_by", {}).get("S")
-        return LedgerEntry(copies=copies, owner=owner)
-
-    def claim(self, key: Mapping[str, str], *, owner: str, now: datetime, source_arn: str) -> bool:
-        """Claim the promotion unless someone else holds a fresh claim; True when claimed."""
-        try:
-            self._client.update_item(
-                TableName=self._table_name,
-                Key=self._key(key),
-                UpdateExpression="SET claimed_by = :me, claimed_at = :now, "
-                "copies = if_not_exists(copies, :none), source_model_package_arn = :source",
-                ConditionExpression="attribute_not_exists(claimed_by) OR claimed_by = :me "
-                "OR claimed_at < :stale",
-                ExpressionAttributeValues={
-                    ":me": {"S": owner},
-                    ":now": {"S": now.isoformat()},
-                    ":stale": {"S": (now - CLAIM_STALE_AFTER).isoformat()},
-                    ":none": {"M": {}},
-                    ":source": {"S": source_arn},
-                },
-            )
-        except ClientError as error:
-            if _error_code(error) == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
-
-    def record(self, key: Mapping[str, str], group: str, arn: str) -> None:
-        self._client.update_item(
-            TableName=self._table_name,
-            Key=self._key(key),
-            UpdateExpression="SET copies.#group = :arn",
-            ExpressionAttributeNames={"#group": group},
-            ExpressionAttributeValues={":arn": {"S": arn}},
-        )
-
-    def release(self, key: Mapping[str, str], *, owner: str) -> None:
-        try:
-            self._client.update_item(
-                TableName=self._table_name,
-                Key=self._key(key),
-                UpdateExpression="REMOVE claimed_by, claimed_at",
-                ConditionExpression="claimed_by = :me",
-                ExpressionAttributeValues={":me": {"S": owner}},
-            )
-        except ClientError as error:
-            if _error_code(error) != "ConditionalCheckFailedException":
-                raise
 
 
 def client_token(source: RegisteredVersion, target_account: str, group: str) -> str:
@@ -612,10 +249,10 @@ class ArtifactCopier:
             return _ignored(f"branch {trigger.branch} is not {PROMOTED_BRANCH}")
         try:
             return self._promote_merge(trigger)
-        except (ClientError, BotoCoreError) as error:
-            if is_retryable(error):
+        except PromotionServiceError as error:
+            if error.retryable:
                 raise  # Lambda's retry finishes it
-            detail = _describe(error) if isinstance(error, ClientError) else str(error)
+            detail = str(error)
             logger.error(f"Promotion failed for a push to {trigger.repository}: {detail}")
             return _failed(
                 trigger,
@@ -710,8 +347,8 @@ class ArtifactCopier:
             except (UnsupportedModelError, TargetGroupNotManagedError) as error:
                 self._ledger.release(key, owner=trigger.event_id)
                 return _failed(trigger, project, PromotionFailureReason.COPY_FAILED, str(error))
-            except (ClientError, BotoCoreError) as error:
-                if not is_retryable(error):
+            except PromotionServiceError as error:
+                if not error.retryable:
                     self._ledger.release(key, owner=trigger.event_id)
                 raise  # a retryable error keeps the claim: the retry of this event takes it back
             except Exception:
@@ -741,7 +378,7 @@ class ArtifactCopier:
         found: dict[Stage, PromotedVersion] = {}
         for stage, group in groups.items():
             arn = entry.copies.get(group) if entry else None
-            copy_ = target.registry.describe(arn) if arn else None
+            copy_ = target.registry.describe_version(arn) if arn else None
             if copy_ is not None:
                 found[stage] = PromotedVersion(
                     stage=stage,
@@ -852,7 +489,7 @@ class ArtifactCopier:
         for optional in ("Domain", "Task", "SamplePayloadUrl"):
             if description.get(optional):
                 request[optional] = description[optional]
-        arn = target.registry.register(request)
+        arn = target.registry.register_version(request)
         self._ledger.record(key, group, arn)
         return PromotedVersion(
             stage=stage,
@@ -973,7 +610,7 @@ class _SpecificationCopier:
         return {**data_source, "S3DataSource": copied_s3}
 
     def _copy_object(self, source_url: str, subfolder: str) -> str:
-        _, source_key = _split_s3(source_url)
+        _, source_key = split_s3_url(source_url)
         name = posixpath.basename(source_key) or "model.tar.gz"
         target_url = f"{subfolder}/{name}"
         self._ensure_copied(source_url, target_url, self._artifacts.size(source_url))

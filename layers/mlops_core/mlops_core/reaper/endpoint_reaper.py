@@ -32,12 +32,11 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any, Literal, Protocol
+from typing import Literal
 
-from botocore.exceptions import ClientError
 from pydantic import Field
 
 from mlops_core.contract import tags as tag_keys
@@ -55,11 +54,16 @@ from mlops_core.contract.naming import parse_stage_resource
 from mlops_core.contract.outcome import Outcome
 from mlops_core.contract.topology import PRODUCTION_STAGES, Stage
 from mlops_core.observability import logger
+from mlops_core.reaper.ports import (
+    AutoscalingPort,
+    EndpointSummary,
+    ReaperSageMakerPort,
+    ReaperServiceError,
+    ScalableTarget,
+    variant_resource_id,
+)
 from mlops_core.settings import ReaperSettings
 
-SEARCH_PAGE_SIZE = 100  # Search returns at most 100 results per call
-SCALABLE_TARGETS_BATCH = 50  # DescribeScalableTargets takes at most 50 resource ids
-HOURS_PER_DAY = 24
 # EventBridge refuses entries over 256 KiB. Past this the summary drops the per-endpoint details,
 # then (a fleet of thousands) the per-project lists, keeping the counts; the log has it all.
 MAX_EVENT_DETAIL_BYTES = 200_000
@@ -76,183 +80,6 @@ class EndpointsReapRequestedEvent(EventBridgeEvent):
     source: Literal["mlops.operator"]
     detail_type: Literal["Endpoints Reap Requested"] = Field(alias="detail-type")
     detail: EndpointsReapRequested
-
-
-# ------------------------------------------------------------------------------------------ AWS ports
-
-
-@dataclass(frozen=True)
-class EndpointSummary:
-    """What one Search result tells about an endpoint: enough to decide without another call."""
-
-    name: str
-    arn: str
-    status: str
-    config_name: str
-    tags: Mapping[str, str]
-    variants: tuple[tuple[str, float], ...] = ()  # (variant name, instance count)
-
-    @property
-    def instance_hours_per_day(self) -> float:
-        return sum(count for _, count in self.variants) * HOURS_PER_DAY
-
-
-@dataclass(frozen=True)
-class ScalableTarget:
-    resource_id: str  # endpoint/{name}/variant/{variant}
-    scalable_dimension: str
-
-
-class ReaperSageMakerPort(Protocol):
-    def search_endpoints(self) -> Iterator[EndpointSummary]: ...
-    def models_of_config(self, config_name: str) -> list[str] | None: ...
-    def delete_endpoint(self, name: str) -> bool: ...
-    def delete_endpoint_config(self, name: str) -> bool: ...
-    def delete_model(self, name: str) -> bool: ...
-
-
-class AutoscalingPort(Protocol):
-    def scalable_targets(self, resource_ids: Sequence[str]) -> list[ScalableTarget]: ...
-    def deregister(self, target: ScalableTarget) -> None: ...
-
-
-def _error_code(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code", ""))
-
-
-def _is_not_found(error: ClientError) -> bool:
-    message = str(error.response.get("Error", {}).get("Message", "")).lower()
-    return _error_code(error) in {"ResourceNotFound", "ValidationException", "ObjectNotFoundException"} and (
-        any(phrase in message for phrase in ("could not find", "does not exist", "not found", "no scalable"))
-    )
-
-
-class ReaperSageMakerAdapter:
-    """The SageMaker calls of the reaper; "not found" on a delete is success (someone was faster).
-
-    IAM lets the reaper delete only resources tagged as this stack's (aws:ResourceTag), and AWS
-    evaluates that condition before it looks the resource up: a resource that is gone has no tags, so
-    its delete is refused with AccessDeniedException rather than answered "not found". A delete retried
-    after a lost answer (its first attempt did delete) gets that. So a refused delete is checked with a
-    Describe call (granted on every name): gone means already deleted; still there means refused.
-    """
-
-    def __init__(self, client: Any) -> None:
-        self._client = client
-
-    def search_endpoints(self) -> Iterator[EndpointSummary]:
-        """Every endpoint of the account and region, with its tags and config."""
-        request: dict[str, Any] = {"Resource": "Endpoint", "MaxResults": SEARCH_PAGE_SIZE}
-        while True:
-            page = self._client.search(**request)
-            for result in page.get("Results", []):
-                endpoint = result.get("Endpoint")
-                if endpoint:
-                    yield _summary(endpoint)
-            token = page.get("NextToken")
-            if not token:
-                return
-            request["NextToken"] = token
-
-    def models_of_config(self, config_name: str) -> list[str] | None:
-        try:
-            config = self._client.describe_endpoint_config(EndpointConfigName=config_name)
-        except ClientError as error:
-            if _is_not_found(error):
-                return None
-            raise
-        names = [variant.get("ModelName") for variant in config.get("ProductionVariants", [])]
-        names += [variant.get("ModelName") for variant in config.get("ShadowProductionVariants", [])]
-        return [name for name in dict.fromkeys(names) if name]
-
-    def delete_endpoint(self, name: str) -> bool:
-        return self._delete(self._client.delete_endpoint, self._client.describe_endpoint, EndpointName=name)
-
-    def delete_endpoint_config(self, name: str) -> bool:
-        return self._delete(
-            self._client.delete_endpoint_config,
-            self._client.describe_endpoint_config,
-            EndpointConfigName=name,
-        )
-
-    def delete_model(self, name: str) -> bool:
-        return self._delete(self._client.delete_model, self._client.describe_model, ModelName=name)
-
-    @staticmethod
-    def _delete(delete: Callable[..., Any], describe: Callable[..., Any], **request: Any) -> bool:
-        """True if deleted now, False if it was already gone."""
-        try:
-            delete(**request)
-        except ClientError as error:
-            if _is_not_found(error):
-                return False
-            if _error_code(error) != "AccessDeniedException":
-                raise
-            try:
-                describe(**request)
-            except ClientError as describe_error:
-                if _is_not_found(describe_error):
-                    return False  # gone: its tags went with it, so the tag condition refused the delete
-                raise error from describe_error
-            raise  # it is there, and this stack may not delete it
-        return True
-
-
-def _summary(endpoint: Mapping[str, Any]) -> EndpointSummary:
-    variants = []
-    for variant in endpoint.get("ProductionVariants") or []:
-        count = variant.get("CurrentInstanceCount", variant.get("DesiredInstanceCount")) or 0
-        variants.append((str(variant.get("VariantName", "")), float(count)))
-    return EndpointSummary(
-        name=endpoint["EndpointName"],
-        arn=endpoint.get("EndpointArn", ""),
-        status=str(endpoint.get("EndpointStatus", "")),
-        config_name=str(endpoint.get("EndpointConfigName", "")),
-        tags=tag_keys.from_aws(endpoint.get("Tags") or []),
-        variants=tuple(variants),
-    )
-
-
-SAGEMAKER_NAMESPACE = "sagemaker"
-
-
-class AutoscalingAdapter:
-    def __init__(self, client: Any) -> None:
-        self._client = client
-
-    def scalable_targets(self, resource_ids: Sequence[str]) -> list[ScalableTarget]:
-        targets: list[ScalableTarget] = []
-        for start in range(0, len(resource_ids), SCALABLE_TARGETS_BATCH):
-            request: dict[str, Any] = {
-                "ServiceNamespace": SAGEMAKER_NAMESPACE,
-                "ResourceIds": list(resource_ids[start : start + SCALABLE_TARGETS_BATCH]),
-            }
-            while True:
-                page = self._client.describe_scalable_targets(**request)
-                targets += [
-                    ScalableTarget(target["ResourceId"], target["ScalableDimension"])
-                    for target in page.get("ScalableTargets", [])
-                ]
-                if not page.get("NextToken"):
-                    break
-                request["NextToken"] = page["NextToken"]
-        return targets
-
-    def deregister(self, target: ScalableTarget) -> None:
-        try:
-            self._client.deregister_scalable_target(
-                ServiceNamespace=SAGEMAKER_NAMESPACE,
-                ResourceId=target.resource_id,
-                ScalableDimension=target.scalable_dimension,
-            )
-        except ClientError as error:
-            if not _is_not_found(error):
-                raise
-
-
-def variant_resource_id(endpoint_name: str, variant_name: str) -> str:
-    """Application Auto Scaling's id of an endpoint variant."""
-    return f"endpoint/{endpoint_name}/variant/{variant_name}"
 
 
 # ------------------------------------------------------------------------------------------ decisions
@@ -404,7 +231,7 @@ class EndpointReaper:
         try:
             for target in self._autoscaling.scalable_targets(resource_ids) if resource_ids else []:
                 targets_by_endpoint[target.resource_id.split("/")[1]].append(target)
-        except ClientError as error:
+        except ReaperServiceError as error:
             # Without the targets no deletion is safe: report every candidate as failed.
             for endpoint in doomed:
                 reports[verdicts[endpoint.name].project].failed.append(
@@ -423,9 +250,9 @@ class EndpointReaper:
             try:
                 for target in targets:
                     self._autoscaling.deregister(target)
-                deleted_now = self._sagemaker.delete_endpoint(endpoint.name)
-            except ClientError as error:
-                report.failed.append(self._failed(endpoint, verdicts, _describe(error)))
+                deleted_now = self._sagemaker.delete_managed_endpoint(endpoint.name)
+            except ReaperServiceError as error:
+                report.failed.append(self._failed(endpoint, verdicts, str(error)))
                 logger.warning(f"could not delete endpoint {endpoint.name}", extra={"error": str(error)})
                 continue
             gone.append((endpoint, targets, deleted_now))
@@ -489,32 +316,31 @@ class EndpointReaper:
             return
         try:
             models = self._sagemaker.models_of_config(config) or []
-            if self._sagemaker.delete_endpoint_config(config):
+            if self._sagemaker.delete_managed_endpoint_config(config):
                 done["deleted_endpoint_configs"].append(config)
             cleaned.add(config)
-        except ClientError as error:
-            done["notes"].append(f"endpoint config {config} left: {_describe(error)}")
+        except ReaperServiceError as error:
+            done["notes"].append(f"endpoint config {config} left: {error}")
             return
         for model in models:
             if model in cleaned:
                 continue
             try:
                 user = staying.model_user(model)
-            except ClientError as error:
+            except ReaperServiceError as error:
                 done["notes"].append(
-                    f"model {model} left: could not check which models the endpoints that stay use "
-                    f"({_describe(error)})"
+                    f"model {model} left: could not check which models the endpoints that stay use ({error})"
                 )
                 continue
             if user is not None:
                 done["notes"].append(f"model {model} left: endpoint {user}, which stays, uses it")
                 continue
             try:
-                if self._sagemaker.delete_model(model):
+                if self._sagemaker.delete_managed_model(model):
                     done["deleted_models"].append(model)
                 cleaned.add(model)
-            except ClientError as error:
-                done["notes"].append(f"model {model} left: {_describe(error)}")
+            except ReaperServiceError as error:
+                done["notes"].append(f"model {model} left: {error}")
 
     @staticmethod
     def _reaped(
@@ -610,13 +436,13 @@ class _ResourcesInUse:
             if endpoint.config_name:
                 self._config_users.setdefault(endpoint.config_name, endpoint.name)
         self._model_users: dict[str, str] | None = None
-        self._error: ClientError | None = None
+        self._error: ReaperServiceError | None = None
 
     def config_user(self, config: str) -> str | None:
         return self._config_users.get(config)
 
     def model_user(self, model: str) -> str | None:
-        """An endpoint that stays and uses the model (raises ClientError if that cannot be known)."""
+        """An endpoint that stays and uses the model (raises ReaperServiceError if that cannot be known)."""
         if self._error is not None:
             raise self._error
         if self._model_users is None:
@@ -625,13 +451,8 @@ class _ResourcesInUse:
                 for config, endpoint in self._config_users.items():
                     for name in self._sagemaker.models_of_config(config) or []:
                         users.setdefault(name, endpoint)
-            except ClientError as error:
+            except ReaperServiceError as error:
                 self._error = error
                 raise
             self._model_users = users
         return self._model_users.get(model)
-
-
-def _describe(error: ClientError) -> str:
-    err = error.response.get("Error", {})
-    return f"{err.get('Code', 'Error')}: {err.get('Message', str(error))}"
