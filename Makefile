@@ -25,7 +25,7 @@ PYTHON313_BIN := $(shell python3.13 -c 'import os, sys; print(os.path.dirname(sy
 .PHONY: demo test seed-test lint format typecheck validate security build bench bench-load catalog ci clean
 
 demo: $(STAMP)  # make demo [SCENARIO=baseline|advanced|all]
-	$(BIN)/python -m mlops_local demo --scenario $(or $(SCENARIO),all)
+	$(BIN)/python -m mlops_demo --scenario $(or $(SCENARIO),all)
 
 test: $(STAMP) $(MLFLOW_STAMP)
 	$(BIN)/pytest

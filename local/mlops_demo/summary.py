@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from mlops_core.contract.naming import parse_model_package_arn
-
 from mlops_local import LocalCloud
-from mlops_local.demo.repository import branches
+
+from mlops_demo.repository import branches
 
 COLUMN_GAP = "  "
 

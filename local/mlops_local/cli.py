@@ -2,7 +2,7 @@
 
 invoke FUNCTION --event FILE   deploy, call one function, print its logs and its result (sam local invoke)
 send --event FILE              deploy, put the event on its bus, deliver and cascade, print the timeline
-demo [--scenario S]            both scenarios (baseline, advanced), narrated and checked; 1 if a check failed
+demo [--scenario S]            the narrated demo, the same as `python -m mlops_demo` (package mlops_demo)
 """
 
 import argparse
@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from mlops_demo.cli import add_arguments as add_demo_arguments
+
 from mlops_local.cloud import LocalCloud
 from mlops_local.deployment import DEFAULT_TEMPLATE
 
@@ -19,9 +21,9 @@ from mlops_local.deployment import DEFAULT_TEMPLATE
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = _parser().parse_args(argv)
     if arguments.command == "demo":
-        from mlops_local import demo  # noqa: PLC0415 - the demo is only imported to be run
+        from mlops_demo.cli import main as demo  # noqa: PLC0415 - the demo is a package of its own
 
-        return demo.run(scenario=arguments.scenario)
+        return demo(["--scenario", arguments.scenario])
     event = _read_event(arguments.event)
     with LocalCloud(arguments.template) as cloud:
         if arguments.command == "invoke":
@@ -50,13 +52,10 @@ def _parser() -> argparse.ArgumentParser:
         help="the bus to put the event on (default: the stack's own bus for `mlops.*` sources, "
         "where the control plane's events travel; the default bus for AWS's events)",
     )
-    demo_command = commands.add_parser("demo", help="both scenarios of DESIGN §2, narrated and checked")
-    demo_command.add_argument(
-        "--scenario",
-        choices=["baseline", "advanced", "all"],
-        default="all",
-        help="tell one scenario, or both (default: all); the exit status is 1 if any check failed",
+    demo_command = commands.add_parser(
+        "demo", help="both scenarios, narrated and checked (the same as python -m mlops_demo)"
     )
+    add_demo_arguments(demo_command)
     return parser
 
 
