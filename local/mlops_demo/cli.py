@@ -1,4 +1,4 @@
-"""`python -m mlops_demo` (= `make demo`): the demo's two scenarios, narrated and checked; 1 if a check failed."""
+"""`python -m mlops_demo` (= `make demo`): the demo's two scenarios, told and checked; 1 if a check failed."""
 
 import argparse
 from collections.abc import Sequence
