@@ -281,6 +281,14 @@ class LocalCloud:
         self._inbox.put(bus, enveloped, from_aws_service=False)
         return self.settle()
 
+    def discard_pending_events(self) -> int:
+        """Drop the events not delivered yet (those of a scene being set, which the caller stands in
+        for with events of its own); how many."""
+        dropped = 0
+        while self._inbox.take() is not None:
+            dropped += 1
+        return dropped
+
     def settle(self) -> Trace:
         """Deliver every pending event and let unheld endpoints finish their transitions, until quiet."""
         trace = Trace()
