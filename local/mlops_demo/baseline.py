@@ -351,9 +351,9 @@ class Baseline(Story):
             "Night falls: the reaper runs",
             who=f"tags churn-dev mlops:keep-until={keep_until} (a demo next week); "
             "the nightly schedule fires.",
-            control_plane="the reaper looks at the stack's feature and dev endpoints: it deletes "
-            "churn-feature (nobody asked to keep it), keeps churn-dev until the date on its tag, and never "
-            "touches a production endpoint.",
+            control_plane="the reaper examines the stack's endpoints: it deletes churn-feature (nobody "
+            "asked to keep it), keeps churn-dev until the date on its tag, and keeps churn-prod, as every "
+            "production endpoint: it only ever deletes feature and dev endpoints.",
         )
         arn = (self.endpoint(DEV) or {}).get("EndpointArn")
         if arn:
