@@ -46,8 +46,11 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# mypy --strict over the layer, the local cloud and the demo (pyproject.toml), then each function's
+# app.py on its own: every one is module `app`, as Lambda imports it, next to the layer.
 typecheck: $(STAMP)
 	$(BIN)/mypy
+	for app in functions/*/app.py; do $(BIN)/mypy "$$app" || exit 1; done
 
 validate: $(SAM_STAMP)
 	SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam validate --lint --region us-east-1

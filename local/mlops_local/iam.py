@@ -279,7 +279,7 @@ def role_policies(account: str, role_name: str, attached: tuple[str, ...] = ()) 
     for arn in sorted(arns):
         managed = backend.managed_policies.get(arn)
         if managed is not None:
-            documents.append(_document(managed.default_version.document))
+            documents.append(_document(managed.default_version.document))  # type: ignore[attr-defined]
         else:
             documents.append(_aws_managed_policy(arn))
     return documents
@@ -290,7 +290,8 @@ def _document(document: Any) -> dict[str, Any]:
         parsed: dict[str, Any] = json.loads(unquote(document) if document.startswith("%7B") else document)
     else:
         parsed = dict(document)
-    return _without_no_values(parsed)
+    cleaned: dict[str, Any] = _without_no_values(parsed)
+    return cleaned
 
 
 def _without_no_values(node: Any) -> Any:

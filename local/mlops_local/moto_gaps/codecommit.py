@@ -26,7 +26,7 @@ def _keeping_repository_tags(
     def create_repository(response: CodeCommitResponse) -> str:
         result = create(response)
         repository = response.codecommit_backend.repositories[response._get_param("repositoryName")]
-        repository.tags = dict(response._get_param("tags") or {})
+        repository.tags = dict(response._get_param("tags") or {})  # type: ignore[attr-defined]
         return result
 
     return create_repository
@@ -44,7 +44,7 @@ def _tag_repository_response(response: CodeCommitResponse) -> str:
 
 
 def patch() -> None:
-    CodeCommitResponse.create_repository = _keeping_repository_tags(  # type: ignore[method-assign]
+    CodeCommitResponse.create_repository = _keeping_repository_tags(  # type: ignore[method-assign,assignment]
         CodeCommitResponse.create_repository
     )
     CodeCommitResponse.list_tags_for_resource = _list_repository_tags_response  # type: ignore[attr-defined]

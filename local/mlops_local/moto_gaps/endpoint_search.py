@@ -97,7 +97,9 @@ def _searching_endpoints(search: Callable[..., Any]) -> Callable[..., Any]:
             found.reverse()
         start = int(next_token or 0)
         end = start + int(max_results or 10)
-        page = {"Results": [{"Endpoint": _endpoint_search_record(e)} for e in found[start:end]]}
+        page: dict[str, Any] = {
+            "Results": [{"Endpoint": _endpoint_search_record(e)} for e in found[start:end]]
+        }
         if end < len(found):
             page["NextToken"] = str(end)
         return page
@@ -107,7 +109,7 @@ def _searching_endpoints(search: Callable[..., Any]) -> Callable[..., Any]:
 
 def _search_response(response: SageMakerResponse) -> ActionResult:
     return ActionResult(
-        response.sagemaker_backend.search(
+        response.sagemaker_backend.search(  # type: ignore[call-arg]  # the parameters _searching_endpoints adds
             resource=response._get_param("Resource"),
             search_expression=response._get_param("SearchExpression"),
             max_results=response._get_param("MaxResults"),
@@ -144,5 +146,5 @@ def _refusing_autoscaled_deletion(delete: Callable[..., None]) -> Callable[..., 
 def patch() -> None:
     backend = SageMakerModelBackend
     backend.search = _searching_endpoints(backend.search)  # type: ignore[method-assign]
-    SageMakerResponse.search = _search_response  # type: ignore[method-assign]
+    SageMakerResponse.search = _search_response  # type: ignore[method-assign,assignment]
     backend.delete_endpoint = _refusing_autoscaled_deletion(backend.delete_endpoint)  # type: ignore[method-assign]

@@ -61,7 +61,8 @@ def _owner_backend(backend: SageMakerModelBackend, arn: str, action: str) -> Sag
     group_name = resource.split("/")[1] if "/" in resource else ""
     owner = sagemaker_backends[account][region]
     group = owner.model_package_groups.get(group_name)
-    statements = json.loads(_group_policies[group]).get("Statement", []) if group in _group_policies else []
+    policy = _group_policies.get(group) if group is not None else None
+    statements = json.loads(policy).get("Statement", []) if policy is not None else []
     if isinstance(statements, dict):
         statements = [statements]
     caller = {backend.account_id, f"arn:aws:iam::{backend.account_id}:root"}
@@ -123,5 +124,5 @@ def patch() -> None:
     backend = SageMakerModelBackend
     backend.describe_model_package = _describing_shared_model_packages(backend.describe_model_package)  # type: ignore[method-assign]
     backend.list_model_packages = _listing_shared_model_packages(backend.list_model_packages)  # type: ignore[method-assign]
-    SageMakerResponse.put_model_package_group_policy = _put_model_package_group_policy_response  # type: ignore[method-assign,assignment]
-    SageMakerResponse.get_model_package_group_policy = _get_model_package_group_policy_response  # type: ignore[method-assign,assignment]
+    SageMakerResponse.put_model_package_group_policy = _put_model_package_group_policy_response  # type: ignore[attr-defined]
+    SageMakerResponse.get_model_package_group_policy = _get_model_package_group_policy_response  # type: ignore[attr-defined]

@@ -30,10 +30,10 @@ from moto.sagemaker.models import (
     ModelPackage,
     ModelPackageGroup,
     SageMakerModelBackend,
-    arn_formatter,
     sagemaker_backends,
 )
 from moto.sagemaker.responses import SageMakerResponse
+from moto.sagemaker.utils import arn_formatter
 
 from mlops_local import aws_events, endpoints
 from mlops_local.moto_gaps import model_group_sharing
@@ -97,7 +97,7 @@ def _update_endpoint(
     update = endpoints.PendingUpdate(endpoint_config_name, retain_all_variant_properties)
     rollout = endpoints.plan_rollout(backend, endpoint, update, deployment_config)  # checks the config
     if deployment_config:
-        endpoint.last_deployment_config = deployment_config  # DescribeEndpoint's LastDeploymentConfig
+        endpoint.last_deployment_config = deployment_config  # type: ignore[attr-defined]  # DescribeEndpoint's
     endpoints.begin_update(endpoint, rollout)
     return endpoint
 
@@ -277,7 +277,7 @@ def _keeping_shadow_variants(
         shadows = response._get_param("ShadowProductionVariants")
         if shadows:
             config = response.sagemaker_backend.endpoint_configs[response._get_param("EndpointConfigName")]
-            config.shadow_production_variants = shadows  # DescribeEndpointConfig's ShadowProductionVariants
+            config.shadow_production_variants = shadows  # type: ignore[attr-defined]  # DescribeEndpointConfig's
         return result
 
     return create_endpoint_config
@@ -318,7 +318,7 @@ def patch() -> None:
     backend.add_tags = _add_tags  # type: ignore[method-assign,assignment]
 
     SageMakerResponse.update_endpoint = _update_endpoint_response  # type: ignore[attr-defined]
-    SageMakerResponse.create_endpoint_config = _keeping_shadow_variants(  # type: ignore[method-assign]
+    SageMakerResponse.create_endpoint_config = _keeping_shadow_variants(  # type: ignore[method-assign,assignment]
         SageMakerResponse.create_endpoint_config
     )
     SageMakerResponse.delete_model_package = _delete_model_package_response  # type: ignore[attr-defined]
