@@ -390,6 +390,17 @@ def check_event_function(cloud: LocalCloud, function: str, event: Any) -> bool:
 # ------------------------------------------------------------------------------- EventBridge functions
 
 
+def test_an_oversized_git_branch_updated_is_invalid_not_retried(cloud: LocalCloud) -> None:
+    # Found by the test below: a 200 KB repository name made the copier's own event outgrow PutEvents'
+    # 256 KB, and the invocation raised (a retry loop) instead of refusing the event.
+    [seed] = [
+        event for event in SEEDS["ArtifactCopierFunction"] if event["detail-type"] == "Git Branch Updated"
+    ]
+    event = {**seed, "id": str(uuid.uuid4()), "detail": {**seed["detail"], "repository": "é" * 100_000}}
+
+    assert check_event_function(cloud, "ArtifactCopierFunction", event) is False
+
+
 @pytest.mark.parametrize("function", sorted(SEEDS))
 def test_event_functions_answer_malformed_events_with_a_clear_validation_error_and_no_change(
     cloud: LocalCloud, function: str
