@@ -27,8 +27,11 @@ PYTHON313_BIN := $(shell python3.13 -c 'import os, sys; print(os.path.dirname(sy
 demo: $(STAMP)  # make demo [SCENARIO=baseline|advanced|all]
 	$(BIN)/python -m mlops_demo --scenario $(or $(SCENARIO),all)
 
+# One worker per core (pytest-xdist); a test module stays on one worker, so a module's shared local
+# cloud (and the MLflow server of its session) is set up once. About 4 minutes warm on two cores
+# (benchmarks/RESULTS.md); the first run also builds .venv and .venv-mlflow.
 test: $(STAMP) $(MLFLOW_STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist loadscope
 
 # The project template's tests run from seed-code/ (its own pytest settings) with the template env's
 # bin/ first on PATH, so actionlint finds the pinned shellcheck. No bytecode and no pytest cache are

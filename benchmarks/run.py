@@ -505,7 +505,7 @@ def bench_test_suite(report: Report, runs: int) -> None:
     report.sections.append(
         _section(
             "Test suite wall time",
-            f"{shlex.join(['.venv/bin/pytest', *test_suite_time.COMMAND[1:]])} (= make test), {runs} "
+            f"{shlex.join(test_suite_time.COMMAND)}, {runs} "
             f"run{'s' if runs > 1 else ''} (benchmarks/test_suite_time.py --runs {runs})",
             _method(test_suite_time),
             [f"**{seconds.format(0, ' s')}** ({result.summary}); target at most {target:.0f} s: {MET[met]}."],
