@@ -1,5 +1,5 @@
 # Everything runs from a fresh machine with only Python 3.11+ and make.
-#   make demo   the control plane's main job, on the embedded local cloud (no AWS, no Docker)
+#   make demo   the control plane's main job, on the local cloud (no AWS, no Docker)
 #   make test   unit, function and end-to-end tests
 #   make seed-test  the project template's own tests (seed-code/), in .venv-seed with the SageMaker SDK
 #   make ci     what CI runs: lint, types, template checks, sam build, template tests, tests

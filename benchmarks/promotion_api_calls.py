@@ -1,4 +1,4 @@
-"""AWS API calls of ArtifactCopierFunction per promotion, against the embedded cloud.
+"""AWS API calls of ArtifactCopierFunction per promotion, against the local cloud.
 
     .venv/bin/python benchmarks/promotion_api_calls.py     # or: make bench (all benchmarks)
 

@@ -1,4 +1,4 @@
-"""The endpoint reaper against a fleet of 1,000 endpoints in the embedded cloud: AWS calls and time.
+"""The endpoint reaper against a fleet of 1,000 endpoints in the local cloud: AWS calls and time.
 
 Run with `.venv/bin/python benchmarks/reaper.py` (or `make bench`, all benchmarks). It opens a
 `LocalCloud` (the real template), builds a fleet of managed projects with feature, dev, prod,

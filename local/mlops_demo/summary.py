@@ -1,4 +1,4 @@
-"""The demo's closing table: what exists in the embedded cloud at the end, and what was removed, by whom.
+"""The demo's closing table: what exists in the local cloud at the end, and what was removed, by whom.
 
 :func:`table` lays out rows in aligned columns (plain text); :func:`collect` reads the state from the
 cloud (endpoints with their status and the version they serve, model groups with their versions and

@@ -57,7 +57,7 @@ SAGEMAKER_RUNTIME_ENDPOINT_VARIABLE = "AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME"
 SLACK_WEBHOOK_SECRET = "SlackWebhookSecret"  # logical ID of the default webhook secret
 DOMAIN_SOURCE_PREFIX = "mlops."  # the control plane's own events (mlops_core.contract.domain_events)
 MAX_DELIVERIES = 1000  # per send/settle: more means functions keep triggering each other
-# Stack parameters the embedded cloud sets unless told otherwise (when the template declares them).
+# Stack parameters the local cloud sets unless told otherwise (when the template declares them).
 LOCAL_PARAMETER_DEFAULTS = {"DefaultGitProvider": "local"}
 LAMBDA_LAYERS_ROOT = "/opt/"  # where Lambda extracts a function's layers
 

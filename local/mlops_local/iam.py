@@ -1,4 +1,4 @@
-"""IAM enforced in the embedded cloud: every AWS call a function makes is evaluated against its role.
+"""IAM enforced in the local cloud: every AWS call a function makes is evaluated against its role.
 
 Each function runs with credentials of its own execution role, as Lambda gives them
 (`credentials_for`); its calls reach the embedded AWS signed with that access key, and
