@@ -1,5 +1,5 @@
 # Everything runs from a fresh machine with only Python 3.11+ and make.
-#   make demo   the control plane's main job, on the embedded local cloud (no AWS, no Docker)
+#   make demo   the control plane's main job, on the local cloud (no AWS, no Docker)
 #   make test   unit, function and end-to-end tests
 #   make seed-test  the project template's own tests (seed-code/), in .venv-seed with the SageMaker SDK
 #   make ci     what CI runs: lint, types, template checks, sam build, template tests, tests
@@ -25,10 +25,13 @@ PYTHON313_BIN := $(shell python3.13 -c 'import os, sys; print(os.path.dirname(sy
 .PHONY: demo test seed-test lint format typecheck validate security build bench bench-load catalog ci clean
 
 demo: $(STAMP)  # make demo [SCENARIO=baseline|advanced|all]
-	$(BIN)/python -m mlops_local demo --scenario $(or $(SCENARIO),all)
+	$(BIN)/python -m mlops_demo --scenario $(or $(SCENARIO),all)
 
+# One worker per core (pytest-xdist); a test module stays on one worker, so a module's shared local
+# cloud (and the MLflow server of its session) is set up once. About 4 minutes warm on two cores
+# (benchmarks/RESULTS.md); the first run also builds .venv and .venv-mlflow.
 test: $(STAMP) $(MLFLOW_STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist loadscope
 
 # The project template's tests run from seed-code/ (its own pytest settings) with the template env's
 # bin/ first on PATH, so actionlint finds the pinned shellcheck. No bytecode and no pytest cache are
@@ -46,8 +49,11 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# mypy --strict over the layer, the local cloud and the demo (pyproject.toml), then each function's
+# app.py on its own: every one is module `app`, as Lambda imports it, next to the layer.
 typecheck: $(STAMP)
 	$(BIN)/mypy
+	for app in functions/*/app.py; do $(BIN)/mypy "$$app" || exit 1; done
 
 validate: $(SAM_STAMP)
 	SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam validate --lint --region us-east-1

@@ -1,4 +1,4 @@
-"""Wall time of the demo (`make demo` = `.venv/bin/python -m mlops_local demo`), a fresh process per run.
+"""Wall time of the demo (`make demo` = `.venv/bin/python -m mlops_demo`), a fresh process per run.
 
     .venv/bin/python benchmarks/demo_time.py [--runs 3]     # or: make bench (all benchmarks)
 
@@ -19,7 +19,7 @@ from pathlib import Path
 from benchstats import Spread
 
 REPO = Path(__file__).resolve().parents[1]
-COMMAND = [sys.executable, "-m", "mlops_local", "demo"]
+COMMAND = [sys.executable, "-m", "mlops_demo"]
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""AWS API calls and handler time of ModelDeployerFunction per event, against the embedded cloud.
+"""AWS API calls and handler time of ModelDeployerFunction per event, against the local cloud.
 
 Run with `.venv/bin/python benchmarks/deployer_api_calls.py` (about 10 s). A prod-account
 stack is deployed into the local cloud and taken through the deployer's paths: a first approval

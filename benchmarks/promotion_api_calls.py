@@ -1,4 +1,4 @@
-"""AWS API calls of ArtifactCopierFunction per promotion, against the embedded cloud.
+"""AWS API calls of ArtifactCopierFunction per promotion, against the local cloud.
 
     .venv/bin/python benchmarks/promotion_api_calls.py     # or: make bench (all benchmarks)
 
@@ -26,25 +26,20 @@ import argparse
 import sys
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any
 
 from deployer_api_calls import CallRecorder, Measured, measure
 from mlops_local import LocalCloud
+from mlops_local.testing import (
+    SOURCE_BUCKET,
+    TESTS_PASSED,
+    codecommit_merge,
+    git_branch_updated,
+    put_project_record,
+    record_test_outcome,
+    register_dev_version,
+)
 
 COPIER = "ArtifactCopierFunction"
-SOURCE_BUCKET = "sagemaker-us-east-1-123456789012"
-PASSED = {
-    "mlops:integration-tests": "passed",
-    "mlops:integration-tests-run-id": "2026-11-25T18:30:00.000000Z",
-}
-LINEAGE: dict[str, Any] = {
-    "ModelMetrics": {
-        "ModelQuality": {"Statistics": {"ContentType": "application/json", "S3Uri": "s3://m/metrics.json"}}
-    },
-    "DriftCheckBaselines": {
-        "ModelQuality": {"Statistics": {"ContentType": "application/json", "S3Uri": "s3://m/baseline.json"}}
-    },
-}
 
 
 @dataclass
@@ -54,88 +49,19 @@ class PromotionCalls:
     invocations: list[Measured]
 
 
-def _register_dev_version(cloud: LocalCloud, project: str, commit: str) -> str:
-    sagemaker, s3 = cloud.session.client("sagemaker"), cloud.session.client("s3")
-    sagemaker.create_model_package_group(ModelPackageGroupName=f"{project}-dev")
-    key = f"{project}/{commit}/model.tar.gz"
-    s3.put_object(Bucket=SOURCE_BUCKET, Key=key, Body=b"m" * 1024)
-    arn: str = sagemaker.create_model_package(
-        ModelPackageGroupName=f"{project}-dev",
-        ModelApprovalStatus="Approved",
-        InferenceSpecification={
-            "Containers": [
-                {
-                    "Image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/xgb:1",
-                    "ModelDataUrl": f"s3://{SOURCE_BUCKET}/{key}",
-                }
-            ],
-            "SupportedContentTypes": ["text/csv"],
-            "SupportedResponseMIMETypes": ["text/csv"],
-        },
-        MetadataProperties={"CommitId": commit, "Repository": project},
-        CustomerMetadataProperties={"mlops:dataset": f"s3://data/{project}/train.csv"},
-        **LINEAGE,
-    )["ModelPackageArn"]
-    return arn
-
-
-def _codecommit_merge(repository: str, commit: str, event_id: str) -> dict[str, Any]:
-    return {
-        "id": event_id,
-        "source": "aws.codecommit",
-        "detail-type": "CodeCommit Repository State Change",
-        "resources": [f"arn:aws:codecommit:us-east-1:123456789012:{repository}"],
-        "detail": {
-            "event": "referenceUpdated",
-            "repositoryName": repository,
-            "referenceType": "branch",
-            "referenceName": "prod",
-            "referenceFullName": "refs/heads/prod",
-            "commitId": commit,
-            "oldCommitId": "0" * 40,
-        },
-    }
-
-
-def _git_branch_updated(repository: str, commit: str, merged: str, project: str) -> dict[str, Any]:
-    detail = {
-        "repository": repository,
-        "branch": "prod",
-        "commit_id": commit,
-        "merged_commit_id": merged,
-        "provider": "github",
-        "project": project,
-    }
-    return {"source": "mlops.ci", "detail-type": "Git Branch Updated", "detail": detail}
-
-
 def run() -> PromotionCalls:
     with LocalCloud(parameters={"DeployedStages": "feature,dev,prod,champion,challenger"}) as cloud:
         cloud.session.client("s3").create_bucket(Bucket=SOURCE_BUCKET)
-        table = cloud.session.resource("dynamodb").Table(cloud.outputs["ConfigTableName"])
-        table.put_item(Item={"pk": "PROJECT#pb", "sk": "META", "project": "pb", "scenario": "baseline"})
-        table.put_item(
-            Item={
-                "pk": "PROJECT#pa",
-                "sk": "META",
-                "project": "pa",
-                "scenario": "advanced",
-                "repository_name": "pa-model",
-            }
-        )
+        table = cloud.outputs["ConfigTableName"]
+        put_project_record(cloud.session, table, "pb", scenario="baseline")
+        put_project_record(cloud.session, table, "pa", scenario="advanced", repository_name="pa-model")
         sources = {
-            project: _register_dev_version(cloud, project, commit)
+            project: register_dev_version(cloud.session, project, commit, artifact=b"m" * 1024)
             for project, commit in (("pb", "b2"), ("pa", "d4"))
         }
         cloud.settle()  # deployed to pb-dev and pa-dev and tested there (no suite)
-        sagemaker = cloud.session.client("sagemaker")
         for arn in sources.values():
-            current = sagemaker.describe_model_package(ModelPackageName=arn).get(
-                "CustomerMetadataProperties", {}
-            )
-            sagemaker.update_model_package(
-                ModelPackageArn=arn, CustomerMetadataProperties={**current, **PASSED}
-            )
+            record_test_outcome(cloud.session, arn, TESTS_PASSED)
         cloud.settle()
         idempotency_table = cloud.functions[COPIER].environment["IDEMPOTENCY_TABLE_NAME"]
         recorder = CallRecorder(idempotency_table)
@@ -143,10 +69,10 @@ def run() -> PromotionCalls:
         results: list[Measured] = []
         with recorder.installed():
             for label, event_id in (("baseline", "merge-1"), ("baseline again", "merge-2")):
-                event = _codecommit_merge("pb", "b2", event_id)
+                event = codecommit_merge("pb", "b2", event_id=event_id)
                 results += measure(cloud, recorder, label, lambda e=event: cloud.send(e), COPIER)
             for label in ("advanced", "advanced again"):
-                event = _git_branch_updated("pa-model", "f00d", "d4", "pa")
+                event = git_branch_updated("pa-model", "f00d", "d4", "pa")
                 results += measure(cloud, recorder, label, lambda e=event: cloud.send(e, bus=bus), COPIER)
         return PromotionCalls(results)
 

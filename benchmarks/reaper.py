@@ -1,4 +1,4 @@
-"""The endpoint reaper against a fleet of 1,000 endpoints in the embedded cloud: AWS calls and time.
+"""The endpoint reaper against a fleet of 1,000 endpoints in the local cloud: AWS calls and time.
 
 Run with `.venv/bin/python benchmarks/reaper.py` (or `make bench`, all benchmarks). It opens a
 `LocalCloud` (the real template), builds a fleet of managed projects with feature, dev, prod,
@@ -24,17 +24,15 @@ from typing import Any
 from botocore.client import BaseClient
 from mlops_local import LocalCloud
 from mlops_local.endpoints import EndpointLifecycle
+from mlops_local.testing import make_endpoint
 
 FINDING_OPERATIONS = {"Search", "DescribeScalableTargets"}
 ENDPOINTS_PER_FINDING_CALL = 50
 STAGES = ("feature", "dev", "prod", "champion", "challenger")
-EXECUTION_ROLE = "arn:aws:iam::123456789012:role/sagemaker-execution"
 
 
 def build_fleet(cloud: LocalCloud, size: int) -> dict[str, int]:
     """`size` endpoints: 95% in managed projects (one per stage), 5% unmanaged."""
-    sagemaker = cloud.session.client("sagemaker")
-    autoscaling = cloud.session.client("application-autoscaling")
     keep_until = (datetime.now(UTC).date() + timedelta(days=7)).isoformat()
     unmanaged = size // 20
     projects = (size - unmanaged) // len(STAGES)
@@ -48,33 +46,17 @@ def build_fleet(cloud: LocalCloud, size: int) -> dict[str, int]:
             tags["mlops:managed-by"] = cloud.stack_name
         if stage == "dev" and index % 10 == 1:
             tags["mlops:keep-until"] = keep_until
-        aws_tags = [{"Key": k, "Value": v} for k, v in tags.items()]
-        model, config = f"{name}-v1-aaaaaa", f"{name}-v1-bbbbbb"
-        sagemaker.create_model(
-            ModelName=model, ExecutionRoleArn=EXECUTION_ROLE, PrimaryContainer={"Image": "x"}, Tags=aws_tags
+        autoscaled = stage == "dev" and index % 15 == 6
+        make_endpoint(
+            cloud.session,
+            name,
+            tags=tags,
+            model=f"{name}-v1-aaaaaa",
+            config=f"{name}-v1-bbbbbb",
+            autoscaled=autoscaled,
+            max_capacity=2,
         )
-        sagemaker.create_endpoint_config(
-            EndpointConfigName=config,
-            ProductionVariants=[
-                {
-                    "VariantName": "AllTraffic",
-                    "ModelName": model,
-                    "InstanceType": "ml.m5.large",
-                    "InitialInstanceCount": 1,
-                }
-            ],
-            Tags=aws_tags,
-        )
-        sagemaker.create_endpoint(EndpointName=name, EndpointConfigName=config, Tags=aws_tags)
-        if stage == "dev" and index % 15 == 6:
-            autoscaling.register_scalable_target(
-                ServiceNamespace="sagemaker",
-                ResourceId=f"endpoint/{name}/variant/AllTraffic",
-                ScalableDimension="sagemaker:variant:DesiredInstanceCount",
-                MinCapacity=1,
-                MaxCapacity=2,
-            )
-            counts["autoscaled"] += 1
+        counts["autoscaled"] += autoscaled
         counts["managed" if "mlops:managed-by" in tags else "unmanaged"] += 1
     counts["endpoints"] = len(names)
     # InService, as SageMaker has them minutes later (a Creating endpoint is kept: busy). The state

@@ -7,7 +7,8 @@ Each benchmark module measures and returns a small dataclass; this runner repeat
 figure as its median with its spread (min-max and interquartile range over the runs), checks it against
 its target from issue 9 §4, and writes the Markdown. `--runs N` sets the number of runs of every
 benchmark (default: each benchmark's own, below, chosen to keep `make bench` under about 10 minutes);
-`--only NAME` (repeatable) runs a subset and writes only its sections.
+`--only NAME` (repeatable) runs a subset: into an output file that exists it puts only that subset's
+figures and sections, in place of the ones of the same name, and keeps the others.
 """
 
 from __future__ import annotations
@@ -30,11 +31,20 @@ import deployer_api_calls
 import endpoint_load
 import promotion_api_calls
 import reaper
+import test_suite_time
 from benchstats import Spread, load_average, machine
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "RESULTS.md"
-DEFAULT_RUNS = {"cold-start": 5, "deployer": 5, "promotion": 5, "reaper": 3, "load": 3, "demo": 3}
+DEFAULT_RUNS = {
+    "cold-start": 5,
+    "deployer": 5,
+    "promotion": 5,
+    "reaper": 3,
+    "load": 3,
+    "demo": 3,
+    "test-suite": 1,  # several minutes a run
+}
 MET = {True: "met", False: "**not met**"}
 
 
@@ -484,6 +494,27 @@ def bench_demo(report: Report, runs: int) -> None:
     )
 
 
+def bench_test_suite(report: Report, runs: int) -> None:
+    result, load, took = _timed(lambda: test_suite_time.measure(runs))
+    seconds = Spread.of(result.seconds)
+    target = test_suite_time.TARGET_SECONDS
+    met = seconds.median <= target
+    report.figure(
+        "make test wall time, warm", seconds.format(0, " s"), seconds.runs, f"≤ {target:.0f} s", met
+    )
+    report.sections.append(
+        _section(
+            "Test suite wall time",
+            f"{shlex.join(test_suite_time.COMMAND)}, {runs} "
+            f"run{'s' if runs > 1 else ''} (benchmarks/test_suite_time.py --runs {runs})",
+            _method(test_suite_time),
+            [f"**{seconds.format(0, ' s')}** ({result.summary}); target at most {target:.0f} s: {MET[met]}."],
+            load=load,
+            took=took,
+        )
+    )
+
+
 # ------------------------------------------------------------------------------------------ the file
 
 
@@ -514,6 +545,26 @@ def write(report: Report, arguments: argparse.Namespace, started: datetime, load
     return "\n".join(lines).rstrip() + "\n"
 
 
+def merged(existing: str, report: Report, note: str) -> str:
+    """`existing` with `report`'s figures and sections in place of those of the same name (new ones
+    appended), and `note` (what was updated, when) added to its first paragraph."""
+    head, _, rest = existing.partition("\n## ")
+    sections = {part.split("\n", 1)[0]: f"## {part.rstrip()}\n" for part in rest.split("\n## ") if rest}
+    for section in report.sections:
+        sections[section.split("\n", 1)[0].removeprefix("## ")] = section.rstrip() + "\n"
+    lines = head.rstrip().split("\n")
+    new_rows = {row[0]: f"| {' | '.join(row)} |" for row in report.summary}
+    for index, line in enumerate(lines):
+        name = line.split(" | ", 1)[0].removeprefix("| ")
+        if name in new_rows:
+            lines[index] = new_rows.pop(name)
+    last_row = max(index for index, line in enumerate(lines) if line.startswith("|"))
+    lines[last_row + 1 : last_row + 1] = list(new_rows.values())
+    intro = next(index for index, line in enumerate(lines) if line.startswith("Written by"))
+    lines[intro] += f" {note}"
+    return "\n".join([*lines, "", *sections.values()]).rstrip() + "\n"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, help="runs (rounds) of every benchmark; default: each its own")
@@ -534,13 +585,21 @@ def main() -> int:
             report, runs, arguments.locust, arguments.load_seconds, arguments.concurrency
         ),
         "demo": bench_demo,
+        "test-suite": bench_test_suite,
     }
     report = Report()
     started, before = datetime.now(UTC), load_average()
     for name, runs in arguments.plan.items():
         print(f"{datetime.now(UTC):%H:%M:%S} {name}: {runs} runs", flush=True)
         benchmarks[name](report, runs)
-    text = write(report, arguments, started, (before, load_average()))
+    if arguments.only and arguments.output.exists():
+        note = (
+            f"`{shlex.join(['benchmarks/run.py', *sys.argv[1:]])}` updated {', '.join(arguments.plan)} on "
+            f"{started:%Y-%m-%d %H:%M} UTC (load average before `{before}`, after `{load_average()}`)."
+        )
+        text = merged(arguments.output.read_text(), report, note)
+    else:
+        text = write(report, arguments, started, (before, load_average()))
     arguments.output.write_text(text)
     print(text)
     print(f"written to {arguments.output}")

@@ -9,7 +9,7 @@ from mlops_core.adapters.git_providers import (
     GitHubProvider,
     GitProvider,
     GitProviderError,
-    LocalGitProvider,
+    added_git_providers,
     load_seed_code,
     secrets_manager_token,
 )
@@ -35,8 +35,10 @@ def build(settings: ProjectLifecycleSettings, clients: ClientFactory) -> Project
             template_repository=settings.github_template_repository,
         )
 
+    # The product's providers, and any the process running the function added by name (the local
+    # cloud adds `local`); an added one never replaces the product's.
     providers: dict[GitProviderName, Callable[[], GitProvider]] = {
-        GitProviderName.LOCAL: lambda: LocalGitProvider(Path(settings.local_git_root)),
+        **added_git_providers(),
         GitProviderName.CODECOMMIT: lambda: CodeCommitProvider(clients("codecommit")),
         GitProviderName.GITHUB: github,
     }

@@ -1,4 +1,4 @@
-"""The embedded local cloud: the control plane's template deployed into an in-process AWS (moto).
+"""The local cloud: the control plane's template deployed into an in-process AWS (moto).
 
 See `LocalCloud`; `python -m mlops_local --help` for the command line.
 """

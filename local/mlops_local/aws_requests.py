@@ -197,7 +197,7 @@ def _operation(environ: dict[str, Any]) -> str:
         body = _read_body(environ)
         action = parse_qs(body.decode("utf-8", "replace")).get("Action")
     if action:  # query protocol (STS, CloudFormation, SQS's older clients)
-        return action[0]
+        return str(action[0])
     return f"{environ.get('REQUEST_METHOD', 'GET')} {path}"
 
 
@@ -230,9 +230,14 @@ def _error_response(environ: dict[str, Any], fault: Fault, start_response: Calla
 class Refusal(Protocol):
     """A request refused before moto sees it (IAM): the service's error code and AWS's message."""
 
-    service: str
-    code: str
-    message: str
+    @property
+    def service(self) -> str: ...
+
+    @property
+    def code(self) -> str: ...
+
+    @property
+    def message(self) -> str: ...
 
 
 def _refusal_response(

@@ -30,8 +30,12 @@ def _construct_intrinsic(loader: yaml.SafeLoader, tag_suffix: str, node: yaml.No
         value = loader.construct_scalar(node)
     elif isinstance(node, yaml.SequenceNode):
         value = loader.construct_sequence(node, deep=True)
-    else:
+    elif isinstance(node, yaml.MappingNode):
         value = loader.construct_mapping(node, deep=True)
+    else:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"!{tag_suffix} on a {type(node).__name__}", node.start_mark
+        )
     if tag_suffix in ("Ref", "Condition"):
         return {tag_suffix: value}
     if tag_suffix == "GetAtt" and isinstance(value, str):

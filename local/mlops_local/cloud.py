@@ -29,6 +29,8 @@ from types import TracebackType
 from typing import Any
 
 import boto3
+from mlops_core.adapters.git_providers import add_git_provider
+from mlops_core.contract.git_provider_name import GitProviderName
 
 from mlops_local import aws_events, moto_gaps
 from mlops_local.asynchronous import run_asynchronously
@@ -45,6 +47,7 @@ from mlops_local.functions import DeployedFunction, discover_functions
 from mlops_local.iam import IamEnforcement
 from mlops_local.inbox import Inbox, PendingEvent
 from mlops_local.inference import InferenceServer
+from mlops_local.local_git import LocalGitProvider
 from mlops_local.routing import matching_targets
 from mlops_local.runtime import FunctionRuntime, Invocation, one_invocation_at_a_time
 from mlops_local.slack import SlackWebhookReceiver
@@ -54,7 +57,7 @@ SAGEMAKER_RUNTIME_ENDPOINT_VARIABLE = "AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME"
 SLACK_WEBHOOK_SECRET = "SlackWebhookSecret"  # logical ID of the default webhook secret
 DOMAIN_SOURCE_PREFIX = "mlops."  # the control plane's own events (mlops_core.contract.domain_events)
 MAX_DELIVERIES = 1000  # per send/settle: more means functions keep triggering each other
-# Stack parameters the embedded cloud sets unless told otherwise (when the template declares them).
+# Stack parameters the local cloud sets unless told otherwise (when the template declares them).
 LOCAL_PARAMETER_DEFAULTS = {"DefaultGitProvider": "local"}
 LAMBDA_LAYERS_ROOT = "/opt/"  # where Lambda extracts a function's layers
 
@@ -87,7 +90,7 @@ class LocalCloud:
     session: boto3.Session
     deployment: Deployment
     functions: dict[str, DeployedFunction]  # by logical ID
-    git_root: Path  # where the local git provider keeps bare repositories
+    git_root: Path  # where the local git provider (`local_git`, added while open) keeps bare repositories
 
     def __init__(
         self,
@@ -125,6 +128,8 @@ class LocalCloud:
             self._slack = stack.enter_context(SlackWebhookReceiver())
             self._custom_resource_responses = stack.enter_context(CustomResourceResponseReceiver())
             self.git_root = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="mlops-local-git-")))
+            # DefaultGitProvider=local (and a project's GitProvider: local) choose these repositories.
+            stack.callback(add_git_provider(GitProviderName.LOCAL, lambda: LocalGitProvider(self.git_root)))
             self.session = self._aws.session()
             self.deployment = deploy(
                 self.session, self.template, stack_name=self.stack_name, parameters=self._stack_parameters()
@@ -205,8 +210,8 @@ class LocalCloud:
 
     def _localised(self, function: DeployedFunction) -> DeployedFunction:
         """The function's environment as it runs here: paths under /opt point into its layers' local
-        directories (Lambda extracts layers there), local git repositories live in `git_root`, and
-        `SSL_CERT_FILE` makes HTTPS clients trust the custom resource response receiver."""
+        directories (Lambda extracts layers there), and `SSL_CERT_FILE` makes HTTPS clients trust the
+        custom resource response receiver."""
         environment = dict(function.environment)
         for name, value in function.environment.items():
             if value.startswith(LAMBDA_LAYERS_ROOT):
@@ -215,8 +220,6 @@ class LocalCloud:
                     if (layer_dir / relative).exists():
                         environment[name] = str(layer_dir / relative)
                         break
-        if "LOCAL_GIT_ROOT" in environment:
-            environment["LOCAL_GIT_ROOT"] = str(self.git_root)
         environment["SSL_CERT_FILE"] = str(self._custom_resource_responses.ca_bundle)
         return replace(function, environment=environment)
 
@@ -290,6 +293,14 @@ class LocalCloud:
         enveloped = aws_events.with_envelope(event, account=self.account_id, region=self.region)
         self._inbox.put(bus, enveloped, from_aws_service=False)
         return self.settle()
+
+    def discard_pending_events(self) -> int:
+        """Drop the events not delivered yet (those of a scene being set, which the caller stands in
+        for with events of its own); how many."""
+        dropped = 0
+        while self._inbox.take() is not None:
+            dropped += 1
+        return dropped
 
     def settle(self) -> Trace:
         """Deliver every pending event and let unheld endpoints finish their transitions, until quiet."""

@@ -198,7 +198,8 @@ def _transform(
 ) -> dict[str, Any]:
     parameter_values = {**parameters, "AWS::StackName": stack_name, "AWS::Region": region}
     try:
-        return transform(template, parameter_values, _NoManagedPolicyLookups())
+        transformed: dict[str, Any] = transform(template, parameter_values, _NoManagedPolicyLookups())
+        return transformed
     except InvalidDocumentException as error:
         causes = "; ".join(cause.message for cause in error.causes)
         raise DeploymentError(f"the SAM transform rejected the template: {causes}") from error

@@ -133,7 +133,7 @@ def set_status(endpoint: FakeEndpoint, status: str, *, failure_reason: str | Non
     """Move `endpoint` to `status` and emit the `SageMaker Endpoint State Change` that AWS emits."""
     backend = _backend_of(endpoint)
     endpoint.endpoint_status = status
-    endpoint.failure_reason = failure_reason
+    endpoint.failure_reason = failure_reason  # type: ignore[assignment]
     endpoint.last_modified_time = utcnow()
     aws_events.emit(
         aws_events.endpoint_state_change(endpoint, account=backend.account_id, region=backend.region_name)
@@ -145,7 +145,7 @@ def _emit_deployment_state_change(endpoint: FakeEndpoint) -> None:
     aws_events.emit(
         aws_events.endpoint_deployment_state_change(
             endpoint,
-            endpoint.pending_deployment_summary,
+            endpoint.pending_deployment_summary,  # type: ignore[attr-defined]
             account=backend.account_id,
             region=backend.region_name,
         )
@@ -287,7 +287,7 @@ def _show(endpoint: FakeEndpoint, rollout: Rollout) -> None:
     """What DescribeEndpoint shows of the rollout: PendingDeploymentSummary and the old fleet's size."""
     step = rollout.step
     if step is None:
-        endpoint.pending_deployment_summary = None
+        endpoint.pending_deployment_summary = None  # type: ignore[attr-defined]
         return
     rolling_back = rollout.rollback_reason is not None
     variants = []
@@ -313,7 +313,7 @@ def _show(endpoint: FakeEndpoint, rollout: Rollout) -> None:
         if "InitialVariantWeight" in variant:
             summary["CurrentWeight"] = summary["DesiredWeight"] = variant["InitialVariantWeight"]
         variants.append(summary)
-    endpoint.pending_deployment_summary = {
+    endpoint.pending_deployment_summary = {  # type: ignore[attr-defined]
         "EndpointConfigName": rollout.update.endpoint_config_name,
         "StartTime": rollout.started,
         "ProductionVariants": variants,
@@ -332,7 +332,7 @@ def finish(endpoint: FakeEndpoint) -> None:
     """End a transition: apply the update, if any, and go InService (after a rollback: InService on
     the old config, the update's config never applied)."""
     rollout = _rollouts.pop(endpoint, None)
-    endpoint.pending_deployment_summary = None
+    endpoint.pending_deployment_summary = None  # type: ignore[attr-defined]
     if rollout is not None and rollout.rollback_reason is None:
         update = rollout.update
         config = _backend_of(endpoint).endpoint_configs[update.endpoint_config_name]
@@ -349,7 +349,7 @@ def fail(endpoint: FakeEndpoint, reason: str) -> None:
     rollout = _rollouts.pop(endpoint, None)
     if rollout is not None and rollout.old_variants:
         endpoint.production_variants = [dict(variant) for variant in rollout.old_variants]
-    endpoint.pending_deployment_summary = None
+    endpoint.pending_deployment_summary = None  # type: ignore[attr-defined]
     set_status(endpoint, "Failed", failure_reason=reason)
 
 

@@ -1,4 +1,4 @@
-"""IAM enforced in the embedded cloud: every AWS call a function makes is evaluated against its role.
+"""IAM enforced in the local cloud: every AWS call a function makes is evaluated against its role.
 
 Each function runs with credentials of its own execution role, as Lambda gives them
 (`credentials_for`); its calls reach the embedded AWS signed with that access key, and
@@ -290,7 +290,8 @@ def _document(document: Any) -> dict[str, Any]:
         parsed: dict[str, Any] = json.loads(unquote(document) if document.startswith("%7B") else document)
     else:
         parsed = dict(document)
-    return _without_no_values(parsed)
+    cleaned: dict[str, Any] = _without_no_values(parsed)
+    return cleaned
 
 
 def _without_no_values(node: Any) -> Any:

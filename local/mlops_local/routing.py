@@ -8,9 +8,12 @@ $or, ...).
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from moto.events.models import EventPattern
+
+if TYPE_CHECKING:
+    from moto.events.utils import EventMessageType
 
 from mlops_local.errors import LocalCloudError
 
@@ -28,7 +31,7 @@ def matching_targets(events_client: Any, bus: str, event: dict[str, Any]) -> Ite
         for rule in page["Rules"]:
             if not _is_enabled(rule) or "EventPattern" not in rule:
                 continue  # scheduled rules have no pattern: no event matches them
-            if not EventPattern.load(rule["EventPattern"]).matches_event(event):
+            if not EventPattern.load(rule["EventPattern"]).matches_event(cast("EventMessageType", event)):
                 continue
             targets = events_client.get_paginator("list_targets_by_rule").paginate(
                 Rule=rule["Name"], EventBusName=bus

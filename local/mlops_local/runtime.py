@@ -288,13 +288,24 @@ def _captured_output(service: str | None) -> Iterator[io.StringIO]:
     buffer = io.StringIO()
     previous_streams = {handler: handler.stream for handler in _stream_handlers(service)}
     for handler in previous_streams:
-        handler.setStream(buffer)
+        _set_stream(handler, buffer)
     try:
         with redirect_stdout(buffer), redirect_stderr(buffer):
             yield buffer
     finally:
         for handler in _stream_handlers(service):
-            handler.setStream(previous_streams.get(handler, sys.stdout))
+            previous = previous_streams.get(handler, sys.stdout)
+            _set_stream(handler, sys.stdout if getattr(previous, "closed", False) else previous)
+
+
+def _set_stream(handler: "logging.StreamHandler[Any]", stream: Any) -> None:
+    """`handler.setStream(stream)`, which flushes the old stream first, unless that stream was closed
+    meanwhile (the sys.stdout a handler got was replaced and closed since, e.g. by an earlier test's
+    output capture): then there is nothing to flush."""
+    if getattr(handler.stream, "closed", False):
+        handler.stream = stream
+    else:
+        handler.setStream(stream)
 
 
 def _stream_handlers(logger_name: str | None) -> list["logging.StreamHandler[Any]"]:

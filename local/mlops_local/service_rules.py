@@ -98,7 +98,7 @@ def apply() -> None:
     for (response_class, method_name), checks in _CHECKS.items():
         _install(response_class, method_name, checks)
     S3Backend.copy_object = _limiting_copy_size(S3Backend.copy_object)  # type: ignore[method-assign]
-    parsing.generate_resource_name = _generating_names_within_limits(parsing.generate_resource_name)
+    parsing.generate_resource_name = _generating_names_within_limits(parsing.generate_resource_name)  # type: ignore[assignment]
     _applied = True
 
 
@@ -204,13 +204,13 @@ def _constraint_violations(shape: Shape, value: Any, path: str) -> Iterable[str]
         if "max" in metadata and len(value) > metadata["max"]:
             yield f"{at} have length less than or equal to {metadata['max']}"
         for index, item in enumerate(value, start=1):
-            yield from _constraint_violations(shape.member, item, f"{path}.{index}.member")  # type: ignore[attr-defined]
+            yield from _constraint_violations(shape.member, item, f"{path}.{index}.member")
     elif kind == "map" and isinstance(value, dict):
         if "max" in metadata and len(value) > metadata["max"]:
             yield f"{at} have length less than or equal to {metadata['max']}"
         for key, item in value.items():
-            yield from _constraint_violations(shape.key, key, f"{path}.{key}.key")  # type: ignore[attr-defined]
-            yield from _constraint_violations(shape.value, item, f"{path}.{key}.value")  # type: ignore[attr-defined]
+            yield from _constraint_violations(shape.key, key, f"{path}.{key}.key")
+            yield from _constraint_violations(shape.value, item, f"{path}.{key}.value")
     elif kind == "string" and isinstance(value, str):
         enum = getattr(shape, "enum", None) or []
         if enum and value not in enum:
@@ -428,8 +428,8 @@ def _update_to_a_new_config(response: SageMakerResponse, params: Params) -> None
             message="ExcludeRetainedVariantProperties can only be given with RetainAllVariantProperties=true."
         )
     backend = response.sagemaker_backend
-    endpoint = backend.endpoints.get(params.get("EndpointName"))
-    new_config = backend.endpoint_configs.get(params.get("EndpointConfigName"))
+    endpoint = backend.endpoints.get(params.get("EndpointName", ""))
+    new_config = backend.endpoint_configs.get(params.get("EndpointConfigName", ""))
     if endpoint is None or new_config is None or endpoint.endpoint_status not in UPDATABLE_STATUSES:
         return  # moto answers that it does not exist, or that the endpoint cannot be updated now
     if endpoint.endpoint_config_name == new_config.endpoint_config_name:
@@ -641,7 +641,7 @@ def _capacity_range(response: ApplicationAutoScalingResponse, params: Params) ->
     "The maximum value that you plan to scale out to")."""
     minimum, maximum = params.get("MinCapacity"), params.get("MaxCapacity")
     backend = response.applicationautoscaling_backend
-    exists = params.get("ResourceId") in backend.targets.get(params.get("ScalableDimension"), {})
+    exists = params.get("ResourceId") in backend.targets.get(params.get("ScalableDimension", ""), {})
     if not exists and (minimum is None or maximum is None):
         raise AWSValidationException(
             "MinCapacity and MaxCapacity are required to register a new scalable target."

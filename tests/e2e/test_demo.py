@@ -3,10 +3,10 @@ when an expected outcome does not happen."""
 
 from __future__ import annotations
 
+import mlops_demo as demo
 import pytest
-from mlops_local import demo
+from mlops_demo import advanced
 from mlops_local.cli import main
-from mlops_local.demo import advanced
 
 pytestmark = pytest.mark.e2e
 

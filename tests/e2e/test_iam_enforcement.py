@@ -1,4 +1,4 @@
-"""The embedded cloud refuses what the functions' IAM policies do not allow, as AWS refuses it.
+"""The local cloud refuses what the functions' IAM policies do not allow, as AWS refuses it.
 
 Each denial test calls AWS as a deployed function does (`cloud.session_as`: its execution role's
 credentials) and checks AWS's error: its code and a message naming the principal, the action and the

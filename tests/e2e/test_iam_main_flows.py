@@ -11,8 +11,8 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from mlops_demo import ALL_STAGES, SCENARIOS
 from mlops_local import LocalCloud
-from mlops_local.demo import ALL_STAGES, SCENARIOS
 from mlops_local.demo_model import DEMO_BUCKET
 from mlops_local.iam import ALLOWED_UNMAPPED_CALLS
 

@@ -218,7 +218,7 @@ def test_failures_are_answered_with_a_reason_and_leave_nothing_that_blocks_a_ret
         failed = cloud.request_custom_resource(FUNCTION, "Create", project())
         assert failed.status == "FAILED"
         assert "cannot create repository" in failed.reason
-        assert "LOCAL_GIT_ROOT" in failed.reason
+        assert "LocalCloud.git_root" in failed.reason  # where to look
         assert project_record(cloud, "churn") is None
         blocker.unlink()
         retried = cloud.request_custom_resource(FUNCTION, "Create", project())

@@ -6,21 +6,18 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from mlops_local import LocalCloud
+from mlops_local import LocalCloud, testing
+from mlops_local.testing import (
+    LINEAGE,
+    SOURCE_BUCKET,
+    TESTS_PASSED,
+    codecommit_merge,
+    git_branch_updated,
+    put_project_record,
+    record_test_outcome,
+)
 
-PASSED = {
-    "mlops:integration-tests": "passed",
-    "mlops:integration-tests-run-id": "2026-11-25T18:30:00.000000Z",
-}
-SOURCE_BUCKET = "sagemaker-us-east-1-123456789012"
-LINEAGE = {
-    "ModelMetrics": {
-        "ModelQuality": {"Statistics": {"ContentType": "application/json", "S3Uri": "s3://m/metrics.json"}}
-    },
-    "DriftCheckBaselines": {
-        "ModelQuality": {"Statistics": {"ContentType": "application/json", "S3Uri": "s3://m/baseline.json"}}
-    },
-}
+PASSED = TESTS_PASSED
 
 
 @pytest.fixture
@@ -32,74 +29,18 @@ def cloud() -> Iterator[LocalCloud]:
 
 def put_project(cloud: LocalCloud, project: str, scenario: str, **extra) -> None:
     """The project record (written by the project-lifecycle function in real life)."""
-    item = {"pk": f"PROJECT#{project}", "sk": "META", "project": project, "scenario": scenario, **extra}
-    cloud.session.resource("dynamodb").Table(cloud.outputs["ConfigTableName"]).put_item(Item=item)
+    put_project_record(cloud.session, cloud.outputs["ConfigTableName"], project, scenario=scenario, **extra)
 
 
 def register_dev_version(cloud: LocalCloud, project: str, commit: str) -> str:
     """A dev version as a pipeline registers it (artifact in S3, full lineage), approved."""
-    sagemaker, s3 = cloud.session.client("sagemaker"), cloud.session.client("s3")
-    group = f"{project}-dev"
-    if group not in [
-        g["ModelPackageGroupName"]
-        for g in sagemaker.list_model_package_groups()["ModelPackageGroupSummaryList"]
-    ]:
-        sagemaker.create_model_package_group(ModelPackageGroupName=group)
-    key = f"{project}/{commit}/model.tar.gz"
-    s3.put_object(Bucket=SOURCE_BUCKET, Key=key, Body=f"model of {commit}".encode())
-    arn = sagemaker.create_model_package(
-        ModelPackageGroupName=group,
-        ModelApprovalStatus="Approved",
-        InferenceSpecification={
-            "Containers": [
-                {
-                    "Image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/xgb:1",
-                    "ModelDataUrl": f"s3://{SOURCE_BUCKET}/{key}",
-                }
-            ],
-            "SupportedContentTypes": ["text/csv"],
-            "SupportedResponseMIMETypes": ["text/csv"],
-        },
-        MetadataProperties={"CommitId": commit, "Repository": project},
-        CustomerMetadataProperties={"mlops:dataset": f"s3://data/{project}/train.csv"},
-        **LINEAGE,
-    )["ModelPackageArn"]
-    return arn
+    return testing.register_dev_version(cloud.session, project, commit)
 
 
 def record_tests(cloud: LocalCloud, arn: str, outcome: dict) -> None:
     """The outcome the endpoint tester records on the version (merged into its metadata). The dev
     endpoints here have no suite, so the tester itself records `no-tests-configured`."""
-    sagemaker = cloud.session.client("sagemaker")
-    current = sagemaker.describe_model_package(ModelPackageName=arn).get("CustomerMetadataProperties", {})
-    sagemaker.update_model_package(ModelPackageArn=arn, CustomerMetadataProperties={**current, **outcome})
-
-
-def codecommit_merge(repository: str, commit: str, event_id: str = "merge-1") -> dict:
-    return {
-        "id": event_id,
-        "source": "aws.codecommit",
-        "detail-type": "CodeCommit Repository State Change",
-        "resources": [f"arn:aws:codecommit:us-east-1:123456789012:{repository}"],
-        "detail": {
-            "event": "referenceUpdated",
-            "repositoryName": repository,
-            "referenceType": "branch",
-            "referenceName": "prod",
-            "referenceFullName": "refs/heads/prod",
-            "commitId": commit,
-            "oldCommitId": "0" * 40,
-        },
-    }
-
-
-def git_branch_updated(repository: str, commit: str, merged: str | None, project: str | None = None) -> dict:
-    detail = {"repository": repository, "branch": "prod", "commit_id": commit, "provider": "github"}
-    if merged:
-        detail["merged_commit_id"] = merged
-    if project:
-        detail["project"] = project
-    return {"source": "mlops.ci", "detail-type": "Git Branch Updated", "detail": detail}
+    record_test_outcome(cloud.session, arn, outcome)
 
 
 def versions(cloud: LocalCloud, group: str) -> list[dict]:
@@ -118,7 +59,7 @@ def test_baseline_promotion_copies_the_tested_version_once_and_its_approval_depl
     record_tests(cloud, merged, PASSED)
     record_tests(cloud, newest, {"mlops:integration-tests": "failed"})  # newer, but failed: not promoted
 
-    trace = cloud.send(codecommit_merge("x", "b2"))
+    trace = cloud.send(codecommit_merge("x", "b2", event_id="merge-1"))
 
     [promoted] = trace.events(detail_type="Model Promoted")
     assert promoted["source"] == "mlops.artifact-copier"

@@ -430,7 +430,7 @@ def group_tags(session, group: str) -> dict[str, str]:
 def test_the_copy_belongs_to_the_stack_through_its_group_which_is_created_with_the_contract_tags(
     copier_env, domain_events, lambda_context, monkeypatch
 ):
-    # CreateModelPackage refuses Tags with a group (the embedded cloud answers as AWS does): the copy
+    # CreateModelPackage refuses Tags with a group (the local cloud answers as AWS does): the copy
     # is registered without tags, in a group created with the stack's, and keeps its commit as lineage.
     put_project(copier_env, "x")
     register(copier_env, commit="c1")

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from mlops_core.adapters.sagemaker import SageMakerAdapter
 from mlops_core.reaper.ports import ReaperServiceError
+from mlops_local.testing import make_endpoint
 
 from tests.function.conftest import ACCOUNT, EXECUTION_ROLE, REGION, STACK, load_handler_module
 
@@ -45,39 +46,6 @@ def reaper_env(aws, monkeypatch):
     monkeypatch.setenv("REAPABLE_STAGES", "feature,dev")
     monkeypatch.setenv("REAPER_DRY_RUN", "false")
     return aws
-
-
-def make_endpoint(session, name: str, *, tags: dict[str, str], instances: int = 1, autoscaled: bool = False):
-    """An endpoint with its own model and config, as the deployer makes them."""
-    sagemaker = session.client("sagemaker")
-    aws_tags = [{"Key": k, "Value": v} for k, v in tags.items()]
-    sagemaker.create_model(
-        ModelName=f"{name}-model",
-        ExecutionRoleArn=EXECUTION_ROLE,
-        PrimaryContainer={"Image": "123.dkr.ecr.us-east-1.amazonaws.com/x:1"},
-        Tags=aws_tags,
-    )
-    sagemaker.create_endpoint_config(
-        EndpointConfigName=f"{name}-config",
-        ProductionVariants=[
-            {
-                "VariantName": "AllTraffic",
-                "ModelName": f"{name}-model",
-                "InstanceType": "ml.m5.large",
-                "InitialInstanceCount": instances,
-            }
-        ],
-        Tags=aws_tags,
-    )
-    sagemaker.create_endpoint(EndpointName=name, EndpointConfigName=f"{name}-config", Tags=aws_tags)
-    if autoscaled:
-        session.client("application-autoscaling").register_scalable_target(
-            ServiceNamespace="sagemaker",
-            ResourceId=f"endpoint/{name}/variant/AllTraffic",
-            ScalableDimension="sagemaker:variant:DesiredInstanceCount",
-            MinCapacity=1,
-            MaxCapacity=4,
-        )
 
 
 def managed(project: str, stage: str, **extra: str) -> dict[str, str]:

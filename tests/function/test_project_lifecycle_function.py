@@ -13,14 +13,17 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from mlops_core.adapters.git_providers import GitProviderError, LocalGitProvider, SeedFile
+from mlops_core.adapters.git_providers import GitProviderError, SeedFile, add_git_provider
 from mlops_core.contract.project_record import GitProviderName, ProjectRecord
 from mlops_core.handlers.custom_resource import CustomResourceFunction
 from mlops_core.projects.lifecycle import ProjectLifecycle
 from mlops_core.projects.ports import RegistryError
 from mlops_core.settings import ProjectLifecycleSettings
 from mlops_local.custom_resources import CustomResourceResponseReceiver
+from mlops_local.local_git import LocalGitProvider
 from mlops_local.runtime import LambdaContext
+
+from tests.function.conftest import load_handler_module
 
 ENVIRONMENT = {
     "STACK_NAME": "mlops",
@@ -29,7 +32,6 @@ ENVIRONMENT = {
     "IDEMPOTENCY_TABLE_NAME": "mlops-idempotency",
     "DEPLOYED_STAGES": "feature,dev",
     "SEED_CODE_DIR": "/unused",
-    "LOCAL_GIT_ROOT": "/unused",
     "DEFAULT_GIT_PROVIDER": "local",
 }
 PROPERTIES = {"SageMakerProjectName": "churn", "SageMakerProjectId": "p-1"}
@@ -178,6 +180,7 @@ def harness(
     groups: FakeModelGroups | None = None,
     provider: Any = None,
     seed: Any = None,
+    git_providers: dict[GitProviderName, Any] | None = None,
 ) -> Harness:
     groups = groups or FakeModelGroups()
     store = FakeStore()
@@ -186,7 +189,9 @@ def harness(
     def build(settings: ProjectLifecycleSettings, clients: Any) -> ProjectLifecycle:
         return ProjectLifecycle(
             settings=settings,
-            git_providers={GitProviderName.LOCAL: lambda: provider or LocalGitProvider(tmp_path)},
+            git_providers=git_providers
+            if git_providers is not None
+            else {GitProviderName.LOCAL: lambda: provider or LocalGitProvider(tmp_path)},
             model_groups=groups,
             projects=store,
             seed_code=seed or (lambda: SEED),
@@ -268,6 +273,32 @@ def test_delete_succeeds_despite_provider_and_registry_errors_and_reports_what_i
     assert deleted["DetailType"] == "Project Deleted"
     assert "kept (GitHub unreachable)" in deleted["Detail"]
     assert "AccessDeniedException" in deleted["Detail"]
+
+
+def test_a_provider_this_deployment_lacks_is_answered_failed_naming_those_it_has(receiver, tmp_path):
+    # DEFAULT_GIT_PROVIDER is local, which only the local cloud adds: in AWS no such provider exists.
+    test = harness(receiver, tmp_path, git_providers={GitProviderName.GITHUB: FailingProvider})
+    answer, _ = test.request("Create", PROPERTIES)
+    assert answer is not None
+    assert answer["Status"] == "FAILED"
+    assert "git provider local is not available in this deployment (it has github)" in answer["Reason"]
+    assert test.store.records == {}
+
+
+def test_the_products_wiring_has_codecommit_and_github_and_local_only_once_added(tmp_path):
+    app = load_handler_module("project_lifecycle")
+    settings = ProjectLifecycleSettings.model_validate(ENVIRONMENT)
+
+    def wired() -> set[GitProviderName]:
+        return set(app.build(settings, lambda service: object()).git_providers)
+
+    assert wired() == {GitProviderName.CODECOMMIT, GitProviderName.GITHUB}
+    remove = add_git_provider(GitProviderName.LOCAL, lambda: LocalGitProvider(tmp_path))
+    try:
+        assert wired() == {GitProviderName.CODECOMMIT, GitProviderName.GITHUB, GitProviderName.LOCAL}
+    finally:
+        remove()
+    assert wired() == {GitProviderName.CODECOMMIT, GitProviderName.GITHUB}
 
 
 def test_a_misconfigured_function_answers_failed_naming_the_variable(receiver, tmp_path):

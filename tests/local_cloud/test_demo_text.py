@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 from mlops_core.notifications.slack_messages import render
+from mlops_demo import Check, report
+from mlops_demo.cli import main as demo_main
+from mlops_demo.slack_text import BOLD, RESET, slack_lines
+from mlops_demo.summary import Removal, State, summary_lines, table
 from mlops_local.cli import main
-from mlops_local.demo import Check, report
-from mlops_local.demo.slack_text import BOLD, RESET, slack_lines
-from mlops_local.demo.summary import Removal, State, summary_lines, table
 
 FAILED_RUN = {
     "project": "churn",
@@ -128,9 +129,14 @@ def test_the_verdict_is_1_when_a_check_failed_or_none_ran():
     assert "1 of 2 checks failed." in out
 
 
-def test_the_cli_refuses_an_unknown_scenario(capsys):
+@pytest.mark.parametrize(
+    ("command", "arguments"),
+    [(demo_main, ["--scenario", "canary"]), (main, ["demo", "--scenario", "canary"])],
+    ids=["python -m mlops_demo", "python -m mlops_local demo"],
+)
+def test_the_cli_refuses_an_unknown_scenario(capsys, command, arguments):
     with pytest.raises(SystemExit) as exited:
-        main(["demo", "--scenario", "canary"])
+        command(arguments)
     assert exited.value.code == 2
     assert "invalid choice: 'canary'" in capsys.readouterr().err
 

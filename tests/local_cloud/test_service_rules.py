@@ -1,4 +1,4 @@
-"""The embedded cloud refuses what AWS refuses (mlops_local.service_rules), with AWS's error code.
+"""The local cloud refuses what AWS refuses (mlops_local.service_rules), with AWS's error code.
 
 Each test makes a request that moto 5.2.5 accepts and AWS refuses, and expects AWS's answer.
 """

@@ -57,3 +57,61 @@ def test_cli_invoke_prints_logs_and_result_and_fails_when_the_function_raises(
     failing = write_event(tmp_path, ping_event(fail=True))
     assert main(["invoke", "EchoFunction", "--event", str(failing), "--template", str(echo_template)]) == 1
     assert json.loads(capsys.readouterr().out)["errorType"] == "ValueError"
+
+
+@pytest.mark.parametrize(
+    ("arguments", "error"),
+    [
+        (
+            ["invoke", "EchoFunction", "--event", "{missing}"],
+            "cannot read the event file {missing}: No such file",
+        ),
+        (["send", "--event", "{truncated}"], "the event file {truncated} is not valid JSON: "),
+        (["send", "--event", "{array}"], "the event in {array} is not a JSON object"),
+        (
+            ["invoke", "EchoFunctoin", "--event", "{ping}"],
+            "{template} has no function 'EchoFunctoin'; did you mean EchoFunction? "
+            "it has EchoFunction, ListenerFunction",
+        ),
+    ],
+    ids=["missing event file", "truncated event file", "not an object", "misspelled function"],
+)
+def test_cli_mistakes_are_one_line_on_stderr_and_exit_2(
+    echo_template: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], arguments: list[str], error: str
+) -> None:
+    files = {
+        "missing": tmp_path / "missing.json",
+        "truncated": tmp_path / "truncated.json",
+        "array": tmp_path / "array.json",
+        "ping": write_event(tmp_path, ping_event()),
+        "template": echo_template,
+    }
+    files["truncated"].write_text(json.dumps(ping_event())[:30])
+    files["array"].write_text("[]")
+
+    status = main([*(argument.format(**files) for argument in arguments), "--template", str(echo_template)])
+
+    output = capsys.readouterr()
+    assert status == 2
+    assert output.out == ""
+    [line] = output.err.splitlines()
+    assert line.startswith(f"python -m mlops_local: error: {error.format(**files)}")
+
+
+def test_the_readmes_first_invoke_example_deploys_on_a_fresh_local_cloud(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(Path(__file__).resolve().parents[2])
+    # What events/model-package-approved.json names (project demo, version 1 of demo-dev) is made first.
+    assert main(["invoke", "ModelDeployerFunction", "--event", "events/model-package-approved.json"]) == 0
+
+    output = capsys.readouterr()
+    assert json.loads(output.out) == {
+        "status": "started",
+        "endpoint_name": "demo-dev",
+        "action": "create",
+        "strategy": "all-at-once",
+        "events": ["Deployment Started"],
+    }
+    prepared = [line for line in output.err.splitlines() if line.startswith("prepared: ")]
+    assert len(prepared) == 2 and "model-package/demo-dev/1" in prepared[1]

@@ -26,10 +26,9 @@ from mlops_core.suite_tool import write_suite
 from mlops_local import LocalCloud
 from mlops_local.aws_requests import AwsRequest
 from mlops_local.demo_model import GOOD_MODEL, model_artifact
+from mlops_local.testing import SOURCE_BUCKET, TESTS_PASSED, record_test_outcome
 
 ALL_STAGES = "feature,dev,prod,champion,challenger"
-# Where pipelines put dev artifacts: the copier may read `sagemaker-*` buckets (ModelArtifactBucketPattern).
-SOURCE_BUCKET = "sagemaker-us-east-1-123456789012"
 MLFLOW_BUCKET = "mlops-mlflow-models"
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/mlops-demo-linear:1"
 MLFLOW_IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/mlflow-pyfunc:3.17.2"
@@ -111,17 +110,9 @@ def set_status(cloud: LocalCloud, arn: str, status: str) -> None:
 
 
 def record_tests(cloud: LocalCloud, arn: str, outcome: str = "passed") -> None:
-    """What the endpoint tester records on a version whose suite passed (merged into its metadata)."""
-    sagemaker = cloud.session.client("sagemaker")
-    current = sagemaker.describe_model_package(ModelPackageName=arn).get("CustomerMetadataProperties", {})
-    sagemaker.update_model_package(
-        ModelPackageArn=arn,
-        CustomerMetadataProperties={
-            **current,
-            "mlops:integration-tests": outcome,
-            "mlops:integration-tests-run-id": "2026-11-25T18:30:00.000000Z",
-        },
-    )
+    """What the endpoint tester records on a version whose suite ended with `outcome` (merged into its
+    metadata)."""
+    record_test_outcome(cloud.session, arn, {**TESTS_PASSED, "mlops:integration-tests": outcome})
 
 
 def put_project(cloud: LocalCloud, project: str, **fields: Any) -> None:

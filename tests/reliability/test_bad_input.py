@@ -1,6 +1,6 @@
 """Issue 9 §2, bad input: every handler of the template gets at least 1,000 malformed or mutated events.
 
-Each of the seven functions is fed, through the embedded cloud (``cloud.invoke``, its deployed
+Each of the seven functions is fed, through the local cloud (``cloud.invoke``, its deployed
 environment, the embedded AWS), events made from its real shapes (``events/``, ``tests/fixtures/
 aws-events`` and the domain event catalog): keys dropped or replaced, wrong types, null, huge, empty and
 unicode strings, another detail-type or source, non-object events, custom resource requests with missing
@@ -331,7 +331,7 @@ def _settings(**overrides: Any) -> settings:
         deadline=None,
         derandomize=True,
         database=None,
-        # One embedded cloud serves every example on purpose (no example's state changes another's verdict).
+        # One local cloud serves every example on purpose (no example's state changes another's verdict).
         suppress_health_check=[
             HealthCheck.function_scoped_fixture,
             HealthCheck.too_slow,
@@ -388,6 +388,17 @@ def check_event_function(cloud: LocalCloud, function: str, event: Any) -> bool:
 
 
 # ------------------------------------------------------------------------------- EventBridge functions
+
+
+def test_an_oversized_git_branch_updated_is_invalid_not_retried(cloud: LocalCloud) -> None:
+    # Found by the test below: a 200 KB repository name made the copier's own event outgrow PutEvents'
+    # 256 KB, and the invocation raised (a retry loop) instead of refusing the event.
+    [seed] = [
+        event for event in SEEDS["ArtifactCopierFunction"] if event["detail-type"] == "Git Branch Updated"
+    ]
+    event = {**seed, "id": str(uuid.uuid4()), "detail": {**seed["detail"], "repository": "é" * 100_000}}
+
+    assert check_event_function(cloud, "ArtifactCopierFunction", event) is False
 
 
 @pytest.mark.parametrize("function", sorted(SEEDS))

@@ -40,8 +40,8 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from mlops_core.adapters.git_providers import LocalGitProvider
 from mlops_local import LocalCloud
+from mlops_local.local_git import LocalGitProvider
 
 FUNCTION = "ProjectLifecycleFunction"
 _names = iter(range(1, 10_000))

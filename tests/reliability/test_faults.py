@@ -28,6 +28,7 @@ from mlops_core.adapters.config_table import ConfigTable
 from mlops_core.adapters.suite_store import SuiteStore
 from mlops_core.handlers.event_function import ClaimingClient
 from mlops_local import LocalCloud
+from mlops_local.testing import codecommit_merge, git_branch_updated
 
 from tests.reliability.conftest import (
     alias_changed,
@@ -85,33 +86,9 @@ def promotion(scenario: str) -> Callable[[LocalCloud, str], Act]:
         cloud.settle()
         record_tests(cloud, source)
         if scenario == "baseline":
-            event = {
-                "source": "aws.codecommit",
-                "detail-type": "CodeCommit Repository State Change",
-                "resources": [f"arn:aws:codecommit:us-east-1:123456789012:{project}"],
-                "detail": {
-                    "event": "referenceUpdated",
-                    "repositoryName": project,
-                    "referenceType": "branch",
-                    "referenceName": "prod",
-                    "referenceFullName": "refs/heads/prod",
-                    "commitId": "c1",
-                    "oldCommitId": "0" * 40,
-                },
-            }
+            event = codecommit_merge(project, "c1")
         else:
-            event = {
-                "source": "mlops.ci",
-                "detail-type": "Git Branch Updated",
-                "detail": {
-                    "repository": f"acme/{project}",
-                    "branch": "prod",
-                    "commit_id": "f00d",
-                    "merged_commit_id": "c1",
-                    "project": project,
-                    "provider": "github",
-                },
-            }
+            event = git_branch_updated(f"acme/{project}", "f00d", "c1", project)
         return lambda: _send(cloud, event)
 
     return prepare

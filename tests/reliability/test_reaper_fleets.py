@@ -1,6 +1,6 @@
 """Issue 9 §2, reaper: random fleets never lose a protected endpoint.
 
-The deployed EndpointReaperFunction runs, on the embedded cloud, against fleets Hypothesis makes up:
+The deployed EndpointReaperFunction runs, on the local cloud, against fleets Hypothesis makes up:
 endpoints of several projects and every stage, tagged as this stack's (`mlops`), another stack's or
 nobody's, with `mlops:keep-until` in the past, today, the future or not a date, busy (Creating,
 Updating) or not (InService, Failed), autoscaled or not, some sharing an endpoint config (and so its

@@ -1,4 +1,4 @@
-"""The embedded cloud's IAM policy evaluator decides as AWS's identity-policy evaluation logic does."""
+"""The local cloud's IAM policy evaluator decides as AWS's identity-policy evaluation logic does."""
 
 from typing import Any
 

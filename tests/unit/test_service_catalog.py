@@ -65,8 +65,8 @@ def test_the_template_gives_the_lifecycle_function_every_setting_it_requires():
         field.alias for field in ProjectLifecycleSettings.model_fields.values() if field.is_required()
     }
     assert required <= set(environment)
-    # Where local repositories live is configurable; the seed code is the SeedCodeLayer's.
-    assert environment["LOCAL_GIT_ROOT"].startswith("/tmp/")
+    # The seed code is the SeedCodeLayer's; nothing of the local cloud's git provider is configured here.
+    assert not [name for name in environment if name.startswith("LOCAL_")]
     assert environment["SEED_CODE_DIR"] == "/opt/seed-code"
     assert {"Ref": "SeedCodeLayer"} in function["Layers"]
     assert (

@@ -197,3 +197,59 @@ def test_the_limit_checker_itself_catches_each_kind_of_violation():
     assert any("header longer" in p for p in problems)
     assert any("11 fields" in p for p in problems)
     assert any("section text longer" in p for p in problems)
+
+
+@pytest.mark.parametrize(
+    ("stage", "next_says"),
+    [
+        ("feature", "Merge the feature branch into dev when ready"),
+        ("dev", "Merge to prod when ready"),
+        ("prod", "Nothing to do: the tested version serves prod."),
+        ("champion", "Nothing to do: the tested version serves champion."),
+    ],
+)
+def test_passed_tests_say_what_follows_from_where_they_ran(stage, next_says):
+    detail = {**EXAMPLES["Integration Tests Completed"], "outcome": "passed", "stage": stage}
+
+    message = render("Integration Tests Completed", "mlops.endpoint-tester", detail)
+
+    assert next_says in next_step(message)
+    if stage != "dev":
+        assert "Merge to prod" not in next_step(message)
+
+
+def test_the_reaper_names_every_endpoint_it_kept_production_ones_too():
+    detail = EXAMPLES["Endpoints Reaped"]
+
+    message = render("Endpoints Reaped", "mlops.endpoint-reaper", detail)
+
+    kept = [
+        name
+        for project in detail["projects"]
+        for name in [e["endpoint_name"] for e in project["kept"]] + project["production_endpoints"]
+    ]
+    assert len(kept) == detail["kept_count"]
+    for name in kept:
+        assert name in texts(message)
+    assert "churn-prod (production: never reaped)" in texts(message)
+
+
+@pytest.mark.parametrize(
+    ("repository", "kept", "next_says"),
+    [
+        (
+            "archived",
+            {"churn-dev": "it holds model versions"},
+            "The kept model groups and the archived repository",
+        ),
+        ("retained", {}, "The retained repository still exists: delete it by hand"),
+        ("deleted", {"churn-dev": "it holds model versions"}, "The kept model groups still exist"),
+        ("deleted", {}, "Nothing to do."),
+    ],
+)
+def test_a_deleted_project_names_what_still_exists_as_what_it_is(repository, kept, next_says):
+    detail = {**EXAMPLES["Project Deleted"], "repository": repository, "model_groups_kept": kept}
+
+    message = render("Project Deleted", "mlops.project-lifecycle", detail)
+
+    assert next_says in next_step(message)

@@ -75,11 +75,10 @@ def _blank_is_none(value: object) -> object:
 
 
 class ProjectLifecycleSettings(ControlPlaneSettings):
-    """The project-lifecycle function: where seed code and local repositories live, which git
-    provider a project gets when it names none, and how to reach GitHub (optional)."""
+    """The project-lifecycle function: where the seed code lives, which git provider a project gets
+    when it names none, and how to reach GitHub (optional)."""
 
     seed_code_dir: str = Field(alias="SEED_CODE_DIR", min_length=1)
-    local_git_root: str = Field(alias="LOCAL_GIT_ROOT", min_length=1)
     default_git_provider: GitProviderName = Field(alias="DEFAULT_GIT_PROVIDER")
     github_organization: Annotated[str | None, BeforeValidator(_blank_is_none)] = Field(
         default=None, alias="GITHUB_ORGANIZATION"

@@ -56,7 +56,7 @@ def load_suite_file(path: Path) -> TestSuite:
         raise SuiteFileError(f"{path}: {error.strerror}") from None
     try:
         if path.suffix.lower() in {".yaml", ".yml"}:
-            import yaml  # type: ignore[import-untyped]  # noqa: PLC0415 - only the CLI reads YAML
+            import yaml  # noqa: PLC0415 - only the CLI reads YAML
 
             document = yaml.safe_load(text)
         else:

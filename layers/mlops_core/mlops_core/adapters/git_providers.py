@@ -7,18 +7,19 @@ Errors are :class:`GitProviderError` with a message a person can act on (it beco
 CloudFormation shows).
 
 A repository name is free-form, so a provider adopts an existing repository only when it is this
-project's: it carries the project's mark (local: an ``mlops-project.json`` file in the bare
-repository, written when it is created, or the repository is still empty; CodeCommit: the
-``mlops:project`` and ``mlops:managed-by`` tags, set when it is created; GitHub: the topic
-``mlops-project-{project}``, set right after it is created). Anything else is refused, so a
-project can never take over, commit to, or later delete someone else's repository.
+project's: it carries the project's mark (CodeCommit: the ``mlops:project`` and ``mlops:managed-by``
+tags, set when it is created; GitHub: the topic ``mlops-project-{project}``, set right after it is
+created). Anything else is refused, so a project can never take over, commit to, or later delete
+someone else's repository.
 
-- :class:`LocalGitProvider`: bare repositories in a directory, written with git's plumbing
-  commands (the embedded cloud's default, so demos and tests have real commits and branches);
 - :class:`CodeCommitProvider`: ``CreateRepository``, ``CreateCommit`` in batches within the API's
   limits, ``CreateBranch``;
 - :class:`GitHubProvider`: a repository in an organisation, the tree pushed through the Git data
   API, ``prod`` optionally protected; the token comes from Secrets Manager.
+
+The product ships these two. A process that runs the functions itself may add a provider by name
+(:func:`add_git_provider`): the local cloud adds ``local`` (bare repositories in a directory of its
+own, ``mlops_local.local_git``) while it is open, so that its projects get real commits and branches.
 """
 
 from __future__ import annotations
@@ -28,14 +29,11 @@ import contextlib
 import json
 import os
 import re
-import shutil
-import subprocess
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -58,7 +56,12 @@ PROJECT_TAG = tag_keys.PROJECT
 MANAGED_BY_TAG = tag_keys.MANAGED_BY
 
 
-def _not_this_projects(what: str, tags: dict[str, str], mark: str) -> GitProviderError:
+def project_mark(tags: dict[str, str]) -> dict[str, str | None]:
+    """What marks a repository as a project's: its project and managing stack, from its tags."""
+    return {PROJECT_TAG: tags.get(PROJECT_TAG), MANAGED_BY_TAG: tags.get(MANAGED_BY_TAG)}
+
+
+def not_this_projects(what: str, tags: dict[str, str], mark: str) -> GitProviderError:
     return GitProviderError(
         f"{what} exists but is not project {tags.get(PROJECT_TAG)}'s (it lacks {mark}); choose another "
         "RepositoryName, or add that mark if the repository really is this project's"
@@ -114,150 +117,28 @@ def load_seed_code(directory: Path) -> tuple[SeedFile, ...]:
     return tuple(files)
 
 
-# ------------------------------------------------------------------------------------------- local
+# ---------------------------------------------------------------------------------- added providers
+
+# Providers the product does not ship, added by name by the process that runs the functions (the
+# local cloud adds `local` when it opens); the project lifecycle's wiring takes them with its own.
+_added_providers: dict[GitProviderName, Callable[[], GitProvider]] = {}
 
 
-LOCAL_MARK_FILE = "mlops-project.json"
+def add_git_provider(name: GitProviderName, factory: Callable[[], GitProvider]) -> Callable[[], None]:
+    """Offer ``name`` to the project lifecycle (functions wired after this call); returns what takes it
+    away again."""
+    _added_providers[name] = factory
+
+    def remove() -> None:
+        if _added_providers.get(name) is factory:
+            del _added_providers[name]
+
+    return remove
 
 
-def _mark(tags: dict[str, str]) -> dict[str, str | None]:
-    return {PROJECT_TAG: tags.get(PROJECT_TAG), MANAGED_BY_TAG: tags.get(MANAGED_BY_TAG)}
-
-
-class LocalGitProvider:
-    """Bare repositories ``{root}/{name}.git``, written with git's plumbing (no working tree).
-
-    Archiving moves a repository to ``{root}/archived/{name}.git``, or, when an earlier archive of
-    that name is there, to ``{root}/archived/{name}-{UTC time}.git``: no archive is overwritten.
-    """
-
-    name = GitProviderName.LOCAL
-
-    def __init__(
-        self, root: Path, git: str = "git", now: Callable[[], datetime] = lambda: datetime.now(UTC)
-    ) -> None:
-        self._root = root
-        self._git = git
-        self._now = now
-
-    def ensure_repository(
-        self, name: str, *, description: str, files: Sequence[SeedFile], tags: dict[str, str]
-    ) -> Repository:
-        path = self._root / f"{name}.git"
-        created = not (path / "HEAD").is_file()
-        if created:
-            try:
-                if path.exists() and (not path.is_dir() or any(path.iterdir())):
-                    raise GitProviderError(
-                        f"cannot create repository {path}: something else is there; remove it or "
-                        "choose another RepositoryName (LOCAL_GIT_ROOT)"
-                    )
-                path.mkdir(parents=True, exist_ok=True)
-            except OSError as error:
-                raise GitProviderError(
-                    f"cannot create repository {path} ({error.strerror}); check LOCAL_GIT_ROOT"
-                ) from None
-            self._run(path, "init", "--quiet", "--bare", f"--initial-branch={PROD_BRANCH}")
-            self._write(path / "description", description + "\n")
-            self._write(path / LOCAL_MARK_FILE, json.dumps(_mark(tags), sort_keys=True) + "\n")
-        else:
-            self._check_mark(path, tags)
-        prod = self._branch_head(path, PROD_BRANCH)
-        if prod is None:
-            self._run(path, "fast-import", "--quiet", stdin=_fast_import_stream(PROD_BRANCH, files))
-            prod = self._branch_head(path, PROD_BRANCH)
-            assert prod is not None
-        if self._branch_head(path, DEV_BRANCH) is None:
-            # The empty old value makes update-ref create the branch only if it is still absent.
-            self._run(path, "update-ref", f"refs/heads/{DEV_BRANCH}", prod, "")
-        return Repository(self.name, name, path.resolve().as_uri(), created)
-
-    def _check_mark(self, path: Path, tags: dict[str, str]) -> None:
-        """Adopt an existing repository only if it is marked as this project's, or still empty."""
-        mark_file = path / LOCAL_MARK_FILE
-        try:
-            mark = json.loads(mark_file.read_text()) if mark_file.is_file() else None
-        except (OSError, ValueError):
-            mark = None
-        if mark == _mark(tags):
-            return
-        if mark is None and not self._has_refs(path):
-            self._write(mark_file, json.dumps(_mark(tags), sort_keys=True) + "\n")
-            return
-        raise _not_this_projects(f"repository {path}", tags, f"a matching {LOCAL_MARK_FILE}")
-
-    def retire_repository(self, name: str, retention: RepositoryRetention) -> str:
-        path = self._root / f"{name}.git"
-        if not path.exists():
-            return "absent"
-        try:
-            if retention is RepositoryRetention.DELETE:
-                shutil.rmtree(path)
-                return "deleted"
-            if retention is RepositoryRetention.ARCHIVE:
-                archive = self._root / "archived"
-                archive.mkdir(parents=True, exist_ok=True)
-                target = archive / path.name
-                if target.exists():  # an earlier project of that name was archived: keep it too
-                    stamp = self._now().strftime("%Y%m%dT%H%M%SZ")
-                    target = archive / f"{name}-{stamp}.git"
-                    suffix = 1
-                    while target.exists():
-                        suffix += 1
-                        target = archive / f"{name}-{stamp}-{suffix}.git"
-                path.rename(target)
-                return "archived"
-        except OSError as error:
-            raise GitProviderError(
-                f"cannot {retention.value} repository {path} ({error.strerror}); it is kept"
-            ) from None
-        return "retained"
-
-    def _has_refs(self, path: Path) -> bool:
-        result = subprocess.run(
-            [self._git, "-C", str(path), "for-each-ref", "--count=1"], capture_output=True, check=False
-        )
-        return bool(result.stdout.strip()) or result.returncode != 0
-
-    @staticmethod
-    def _write(path: Path, text: str) -> None:
-        try:
-            path.write_text(text)
-        except OSError as error:
-            raise GitProviderError(f"cannot write {path} ({error.strerror}); check LOCAL_GIT_ROOT") from None
-
-    def _branch_head(self, path: Path, branch: str) -> str | None:
-        result = subprocess.run(
-            [self._git, "-C", str(path), "rev-parse", "--verify", "--quiet", f"refs/heads/{branch}"],
-            capture_output=True,
-            check=False,
-        )
-        return result.stdout.decode().strip() or None
-
-    def _run(self, path: Path, *args: str, stdin: bytes | None = None) -> None:
-        try:
-            subprocess.run([self._git, "-C", str(path), *args], input=stdin, capture_output=True, check=True)
-        except FileNotFoundError:
-            raise GitProviderError(f"the local git provider needs the git command ({self._git})") from None
-        except subprocess.CalledProcessError as error:
-            raise GitProviderError(
-                f"git {args[0]} failed in {path}: {error.stderr.decode(errors='replace').strip()}"
-            ) from None
-
-
-def _fast_import_stream(branch: str, files: Sequence[SeedFile]) -> bytes:
-    """One commit holding ``files``, as ``git fast-import`` reads it."""
-    message = SEED_COMMIT_MESSAGE.encode()
-    who = f"{COMMIT_AUTHOR_NAME} <{COMMIT_AUTHOR_EMAIL}> 0 +0000".encode()
-    parts = [b"commit refs/heads/" + branch.encode(), b"author " + who, b"committer " + who]
-    parts.append(b"data %d" % len(message))
-    parts.append(message)
-    for file in files:
-        mode = b"100755" if file.executable else b"100644"
-        parts.append(b"M " + mode + b" inline " + file.path.encode())
-        parts.append(b"data %d" % len(file.content))
-        parts.append(file.content)
-    return b"\n".join(parts) + b"\n"
+def added_git_providers() -> dict[GitProviderName, Callable[[], GitProvider]]:
+    """The providers added with :func:`add_git_provider` and not taken away, by name."""
+    return dict(_added_providers)
 
 
 # -------------------------------------------------------------------------------------- CodeCommit
@@ -354,10 +235,10 @@ class CodeCommitProvider:
             if not page.get("nextToken"):
                 break
             request["nextToken"] = page["nextToken"]
-        expected = _mark(tags)
+        expected = project_mark(tags)
         if any(found.get(key) != value for key, value in expected.items()):
             marks = ", ".join(f"{key}={value}" for key, value in expected.items())
-            raise _not_this_projects(f"CodeCommit repository {name}", tags, f"the tags {marks}")
+            raise not_this_projects(f"CodeCommit repository {name}", tags, f"the tags {marks}")
 
     def _seed_progress(self, name: str, batches: int) -> tuple[str | None, int]:
         """``prod``'s head and how many seed batches it holds (all of them if it is not ours)."""
@@ -454,7 +335,7 @@ class GitHubProvider:
             # The mark that lets a retried Create adopt this repository (and only this one).
             self._request("PUT", f"{repo_path}/topics", {"names": [topic]})
         elif topic not in (repository.get("topics") or ()):
-            raise _not_this_projects(
+            raise not_this_projects(
                 f"GitHub repository {self._organization}/{name}", tags, f"the topic {topic}"
             )
         prod = self._request("GET", f"{repo_path}/git/ref/heads/{PROD_BRANCH}", missing_ok=True)

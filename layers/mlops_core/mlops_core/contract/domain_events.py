@@ -366,14 +366,20 @@ class GitBranchUpdated(DomainEvent):
 
     DETAIL_TYPE: ClassVar[str] = "Git Branch Updated"
     COMPONENT: ClassVar[str] = "ci"
-    repository: str = Field(min_length=1, description="repository name or URL, e.g. `acme/churn-model`")
-    branch: str = Field(min_length=1)
-    commit_id: str = Field(min_length=1, description="the branch's new head")
-    merged_commit_id: str | None = Field(
-        default=None, description="the head of the branch merged in (the `dev` commit), when known"
+    # Bounded, so that no event CI can send makes the copier's own event outgrow PutEvents' 256 KB
+    # (a repository URL: GitLab's paths go up to 255 characters per level; a commit: SHA-1 or SHA-256 hex).
+    repository: str = Field(
+        min_length=1, max_length=1024, description="repository name or URL, e.g. `acme/churn-model`"
     )
-    project: str | None = Field(default=None, description="the project, when CI knows it")
-    provider: str | None = Field(default=None, description="`github` or `gitlab`")
+    branch: str = Field(min_length=1, max_length=255)
+    commit_id: str = Field(min_length=1, max_length=64, description="the branch's new head")
+    merged_commit_id: str | None = Field(
+        default=None,
+        max_length=64,
+        description="the head of the branch merged in (the `dev` commit), when known",
+    )
+    project: str | None = Field(default=None, max_length=64, description="the project, when CI knows it")
+    provider: str | None = Field(default=None, max_length=32, description="`github` or `gitlab`")
 
     EXAMPLE: ClassVar[dict[str, Any]] = {
         "repository": "acme/churn-model",

@@ -140,6 +140,7 @@ class WebhookFunction:
         method = http.get("method") if isinstance(http, dict) else None
         if method != "POST":
             logger.warning("Webhook refused: not a POST", extra={"method": repr(method)})
+            metrics.add_metric(name="WebhookRefused", unit=MetricUnit.Count, value=1)
             return _response(405, {"status": "method-not-allowed"})
         parts = _request_parts(event)
         if isinstance(parts, str):
@@ -166,8 +167,10 @@ class WebhookFunction:
             metrics.add_metric(name="InvalidEvents", unit=MetricUnit.Count, value=1)
             return _response(400, {"status": "invalid"})
         if payload is None or delivery.action not in ("created", "deleted"):
+            metrics.add_metric(name="Outcome.ignored", unit=MetricUnit.Count, value=1)
             return _response(200, {"status": "ignored", "reason": f"{delivery.entity}.{delivery.action}"})
         if not service.state.claim_delivery(delivery_id):
+            metrics.add_metric(name="Outcome.duplicate", unit=MetricUnit.Count, value=1)
             return _response(200, {"status": "duplicate", "delivery_id": delivery_id})
         try:
             version = payload.version if delivery.action == "created" else None
@@ -176,6 +179,8 @@ class WebhookFunction:
         except Exception:
             service.state.release_delivery(delivery_id)  # MLflow's retry may deliver it again
             logger.exception("Webhook failed", extra={"delivery_id": delivery_id})
+            metrics.add_metric(name="Errors", unit=MetricUnit.Count, value=1)
             return _response(502, {"status": "failed", "delivery_id": delivery_id})
         logger.info(f"Webhook: {outcome.status}", extra={"outcome": outcome.result()})
+        metrics.add_metric(name=f"Outcome.{outcome.status}", unit=MetricUnit.Count, value=1)
         return _response(200, {**outcome.result(), "delivery_id": delivery_id})

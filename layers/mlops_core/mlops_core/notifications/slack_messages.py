@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from mlops_core.contract.topology import PRODUCTION_STAGES, Stage
 from mlops_core.observability import logger
 
 # Slack's documented limits (api.slack.com/reference/block-kit/blocks).
@@ -170,7 +171,7 @@ def _tests_completed(_: str, d: Detail) -> Rendered:
     if d.get("version_rejected"):
         body += "\nThe version was set to *Rejected*: the deployer rolls the endpoint back."
     next_step = {
-        "passed": "Merge to prod when ready: the tested artifact is promoted without retraining.",
+        "passed": _next_after_passed_tests(str(d.get("stage", ""))),
         "failed": "Fix the model or the suite; the failing checks are listed above.",
         "incomplete": "The function ran out of time: shorten the load phase or raise the timeout.",
         "no-tests-configured": "Add a suite: `python -m mlops_core.suite_tool put ENDPOINT suite.yaml`.",
@@ -231,9 +232,21 @@ def _project_deleted(_: str, d: Detail) -> Rendered:
         f":wastebasket: Project {d.get('project')} deleted",
         "\n".join(lines),
         [("Project", f"`{d.get('project')}`"), ("Project id", f"`{d.get('project_id', '?')}`")],
-        "Kept groups and a retained repository still exist: delete them by hand if nobody needs them."
-        if kept or d.get("repository") in {"retained", "archived"}
-        else "Nothing to do.",
+        _next_after_deletion(bool(kept), str(d.get("repository", ""))),
+    )
+
+
+def _next_after_deletion(groups_kept: bool, repository: str) -> str:
+    """What still exists after a project's deletion, named as what it is."""
+    remaining = [
+        *(["the kept model groups"] if groups_kept else []),
+        *([f"the {repository} repository"] if repository in {"retained", "archived"} else []),
+    ]
+    if not remaining:
+        return "Nothing to do."
+    verb, them = ("exist", "them") if len(remaining) > 1 or groups_kept else ("exists", "it")
+    return (
+        f"{' and '.join(remaining).capitalize()} still {verb}: delete {them} by hand if nobody needs {them}."
     )
 
 
@@ -319,6 +332,18 @@ def _reap_requested(_: str, d: Detail) -> Rendered:
     )
 
 
+def _next_after_passed_tests(stage: str) -> str:
+    """What follows passed tests depends on where they ran: a feature goes to dev, dev to production,
+    and a production endpoint already serves its version."""
+    if stage == Stage.FEATURE:
+        return "Merge the feature branch into dev when ready: dev gets a version of its own and is tested."
+    if stage == Stage.DEV:
+        return "Merge to prod when ready: the tested artifact is promoted without retraining."
+    if stage in PRODUCTION_STAGES:
+        return f"Nothing to do: the tested version serves {stage}."
+    return ""
+
+
 def _endpoints_reaped(_: str, d: Detail) -> Rendered:
     dry = bool(d.get("dry_run"))
     verb = "would delete" if dry else "deleted"
@@ -340,6 +365,11 @@ def _endpoints_reaped(_: str, d: Detail) -> Rendered:
         ]
         if deleted:
             parts.append(f"{verb} {', '.join(f'`{n}`' for n in deleted)}")
+        kept += [
+            f"{name} (production: never reaped)"
+            for name in project.get("production_endpoints") or []
+            if isinstance(name, str)
+        ]
         if kept:
             parts.append("kept " + ", ".join(kept))
         if failed:

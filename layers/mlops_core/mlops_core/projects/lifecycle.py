@@ -26,6 +26,7 @@ from pydantic import ValidationError
 
 from mlops_core.adapters.git_providers import (
     GitProvider,
+    GitProviderError,
     Repository,
     SeedFile,
 )
@@ -287,7 +288,13 @@ class ProjectLifecycle:
         return properties.git_provider or self.settings.default_git_provider
 
     def _provider(self, name: GitProviderName) -> GitProvider:
-        return self.git_providers[name]()
+        factory = self.git_providers.get(name)
+        if factory is None:
+            raise GitProviderError(
+                f"git provider {name} is not available in this deployment (it has "
+                f"{', '.join(sorted(self.git_providers))}); choose one of those as GitProvider"
+            )
+        return factory()
 
     @staticmethod
     def _valid_properties(raw: Mapping[str, Any]) -> ProjectProperties:

@@ -1,4 +1,4 @@
-"""The baseline scenario (DESIGN §2): feature → dev → prod for project ``churn``.
+"""The baseline scenario: feature → dev → prod for project ``churn``.
 
 A project is created; a feature branch's version is approved and deployed; dev versions are deployed
 and tested (one fails its tests and is rolled back); two merges into ``prod`` promote the tested dev
@@ -13,10 +13,11 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from mlops_local.demo.repository import WorkingCopy
-from mlops_local.demo.story import Story, events_of, in_service, version_label
-from mlops_local.demo.summary import Removal
 from mlops_local.demo_model import BROKEN_MODEL, GOOD_MODEL
+
+from mlops_demo.repository import WorkingCopy
+from mlops_demo.story import Story, events_of, in_service, version_label
+from mlops_demo.summary import Removal
 
 PROJECT = "churn"
 FEATURE, DEV, PROD = (f"{PROJECT}-{stage}" for stage in ("feature", "dev", "prod"))
@@ -350,9 +351,9 @@ class Baseline(Story):
             "Night falls: the reaper runs",
             who=f"tags churn-dev mlops:keep-until={keep_until} (a demo next week); "
             "the nightly schedule fires.",
-            control_plane="the reaper looks at the stack's feature and dev endpoints: it deletes "
-            "churn-feature (nobody asked to keep it), keeps churn-dev until the date on its tag, and never "
-            "touches a production endpoint.",
+            control_plane="the reaper examines the stack's endpoints: it deletes churn-feature (nobody "
+            "asked to keep it), keeps churn-dev until the date on its tag, and keeps churn-prod, as every "
+            "production endpoint: it only ever deletes feature and dev endpoints.",
         )
         arn = (self.endpoint(DEV) or {}).get("EndpointArn")
         if arn:

@@ -1,4 +1,4 @@
-"""The advanced scenario (DESIGN §2) with shadow mode, for project ``upsell``.
+"""The advanced scenario with shadow mode, for project ``upsell``.
 
 A project with champion and challenger stages is created, the challenger in shadow mode; a dev
 version is deployed and tested; the merge into ``prod`` copies it into both the champion and the
@@ -12,10 +12,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from mlops_local.demo.repository import WorkingCopy
-from mlops_local.demo.story import Story, events_of, version_label
-from mlops_local.demo.summary import Removal
 from mlops_local.demo_model import GOOD_MODEL
+
+from mlops_demo.repository import WorkingCopy
+from mlops_demo.story import Story, events_of, version_label
+from mlops_demo.summary import Removal
 
 PROJECT = "upsell"
 FEATURE, DEV, CHAMPION, CHALLENGER = (

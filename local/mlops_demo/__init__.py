@@ -1,12 +1,12 @@
-"""`make demo`: both scenarios of DESIGN §2, end to end, told step by step on the embedded cloud.
+"""`make demo`: both scenarios (baseline and advanced), end to end, told step by step on the local cloud.
 
 The real ``template.yaml`` is deployed into the LocalCloud (all five stages, as one account: in AWS
 the feature/dev and the production stages are usually two stacks in two accounts). The demo does only
 what people and CI do; the deployed functions do the rest, and every expected outcome is a check:
 
-- baseline (:mod:`~mlops_local.demo.baseline`): project ``churn``, feature → dev → prod, a failing dev
+- baseline (:mod:`~mlops_demo.baseline`): project ``churn``, feature → dev → prod, a failing dev
   version rolled back, two promotions (the second rolled out blue/green), the reaper, deletion;
-- advanced (:mod:`~mlops_local.demo.advanced`): project ``upsell``, champion and challenger with the
+- advanced (:mod:`~mlops_demo.advanced`): project ``upsell``, champion and challenger with the
   challenger as the champion's shadow, the reaper, deletion.
 
 It ends with a table of what exists and what was removed, and the list of checks; :func:`run` returns
@@ -23,11 +23,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from mlops_local import LocalCloud
-from mlops_local.demo.advanced import Advanced
-from mlops_local.demo.baseline import Baseline
-from mlops_local.demo.story import Check, Story
-from mlops_local.demo.summary import collect, summary_lines
 from mlops_local.demo_model import DEMO_BUCKET
+
+from mlops_demo.advanced import Advanced
+from mlops_demo.baseline import Baseline
+from mlops_demo.story import Check, Story
+from mlops_demo.summary import collect, summary_lines
 
 SCENARIOS: dict[str, type[Story]] = {"baseline": Baseline, "advanced": Advanced}
 ALL = "all"

@@ -18,13 +18,13 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 from mlops_core.suite_tool import write_suite
-
 from mlops_local import LocalCloud
-from mlops_local.demo.repository import WorkingCopy, branches
-from mlops_local.demo.slack_text import BOLD, RESET, slack_lines
-from mlops_local.demo.summary import Removal
 from mlops_local.demo_model import DEMO_SUITE, register_demo_version
 from mlops_local.trace import Delivery, Trace, gist
+
+from mlops_demo.repository import WorkingCopy, branches
+from mlops_demo.slack_text import BOLD, RESET, slack_lines
+from mlops_demo.summary import Removal
 
 WIDTH = 100
 LIFECYCLE = "ProjectLifecycleFunction"

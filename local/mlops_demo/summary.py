@@ -1,4 +1,4 @@
-"""The demo's closing table: what exists in the embedded cloud at the end, and what was removed, by whom.
+"""The demo's closing table: what exists in the local cloud at the end, and what was removed, by whom.
 
 :func:`table` lays out rows in aligned columns (plain text); :func:`collect` reads the state from the
 cloud (endpoints with their status and the version they serve, model groups with their versions and
@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from mlops_core.contract.naming import parse_model_package_arn
-
 from mlops_local import LocalCloud
-from mlops_local.demo.repository import branches
+
+from mlops_demo.repository import branches
 
 COLUMN_GAP = "  "
 

@@ -1,0 +1,5 @@
+import sys
+
+from mlops_demo.cli import main
+
+sys.exit(main())

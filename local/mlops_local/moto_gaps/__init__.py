@@ -1,0 +1,35 @@
+"""THE GAPS IN MOTO 5.2.5 THAT THE CONTROL PLANE RUNS INTO, FILLED IN-PROCESS, one module per service.
+
+This package changes what moto does; `service_rules` adds what it refuses (`apply()` installs both).
+The moto server runs in this process, so patching moto's model and response classes changes what the
+embedded AWS answers. Each patch says what AWS does; the functions under test never know the
+difference. `apply()` installs all of them, once per process.
+
+- `cloudformation`: resources the template declares that moto skips (EventInvokeConfig, a secret, a
+  function URL) or refers to wrongly (`Ref` of a bus or a layer), and a failing resource failing the stack;
+- `events`: PutEvents hands each valid entry to the local cloud's router (`aws_events`);
+- `sagemaker`: endpoint statuses, UpdateEndpoint and its rollouts, names that exist refused, model
+  package events, versions, tags, deletion, shadow variants, client tokens;
+- `model_group_sharing`: model groups shared with other accounts (resource policies);
+- `endpoint_search`: Search over endpoints by tags, and DeleteEndpoint refused while autoscaled;
+- `codecommit`: repository tags.
+"""
+
+from mlops_local import service_rules
+from mlops_local.moto_gaps import cloudformation, codecommit, endpoint_search, events, sagemaker
+
+_applied = False
+
+
+def apply() -> None:
+    """Install every patch of this package (idempotent)."""
+    global _applied  # noqa: PLW0603 - moto's classes are patched once per process
+    if _applied:
+        return
+    cloudformation.patch()
+    events.patch()
+    sagemaker.patch()  # model_group_sharing too
+    endpoint_search.patch()  # wraps sagemaker's DeleteEndpoint: after it
+    codecommit.patch()
+    service_rules.apply()  # what AWS refuses, installed over the gaps filled above
+    _applied = True
