@@ -22,8 +22,9 @@ from mlops_core.contract.aws_events import (
 )
 from mlops_core.deployment.context import DeployerContext, EndpointNotGoneError
 from mlops_core.deployment.deployer import ModelDeployer
-from mlops_core.deployment.mlflow_versions import MlflowVersionSource
-from mlops_core.deployment.registry_versions import RegistryVersionSource
+from mlops_core.deployment.mlflow_versions import MlflowVersion, MlflowVersionSource
+from mlops_core.deployment.registry_versions import RegistryVersion, RegistryVersionSource
+from mlops_core.deployment.versions import StoredDeployment
 from mlops_core.settings import DeployerSettings
 
 ARN = "arn:aws:sagemaker:us-east-1:123456789012:model-package/churn-dev/{}"
@@ -645,3 +646,30 @@ def test_one_rollback_is_announced_once_whatever_the_ids_of_its_notices(sagemake
     # Another rollback of the same config (the version approved again, rolled out again) is news.
     later = deployer.on_endpoint_deployment_state_change(rolling_back("notice-3", started=1732532400000))
     assert event_names(later) == ["DeploymentRolledBack"]
+
+
+def test_each_version_source_rebuilds_only_the_pending_records_it_stored(sagemaker):
+    """The deployer asks every source to rebuild a PENDING record: exactly one claims it, whatever the order."""
+    context = DeployerContext(SETTINGS, sagemaker)
+    registry, mlflow = RegistryVersionSource(context), MlflowVersionSource(context, NoAliases())
+    approved = RegistryVersion.parse(ARN.format(2))
+    moved = MlflowVersion("churn", "dev", 4, "s3://bucket/churn/4")
+    records = {
+        "registry approval": approved.pending_record(),
+        "registry rollback": {**approved.pending_record(), "rolled_back_model_package_arn": ARN.format(3)},
+        "mlflow alias": moved.pending_record(),
+        "mlflow removal": {**moved.pending_record(), "rolled_back_model_package_arn": "models:/churn/5"},
+    }
+
+    rebuilt = {name: (registry.rebuild(record), mlflow.rebuild(record)) for name, record in records.items()}
+
+    assert rebuilt["registry approval"] == (StoredDeployment(approved, registry), None)
+    assert rebuilt["registry rollback"] == (
+        StoredDeployment(RegistryVersion.parse(ARN.format(3)), registry, undo=True),
+        None,
+    )
+    assert rebuilt["mlflow alias"] == (None, StoredDeployment(moved, mlflow))
+    assert rebuilt["mlflow removal"] == (
+        None,
+        StoredDeployment(MlflowVersion("churn", "dev", 5), mlflow, undo=True),
+    )
