@@ -11,18 +11,27 @@ from mlops_core.contract.aws_events import (
     EndpointStateChange,
     ModelPackageStateChange,
 )
-from mlops_core.deployment.mlflow_versions import MlflowAliasChangedEvent, MlflowModelDeployer
+from mlops_core.deployment.context import DeployerContext
+from mlops_core.deployment.deployer import ModelDeployer
+from mlops_core.deployment.mlflow_versions import MlflowAliasChangedEvent, MlflowVersionSource
+from mlops_core.deployment.registry_versions import RegistryVersionSource
 from mlops_core.handlers.event_function import EventFunction, Route
 from mlops_core.settings import DeployerSettings
 
 
-def build(settings: DeployerSettings, clients: ClientFactory) -> MlflowModelDeployer:
-    return MlflowModelDeployer(
+def build(settings: DeployerSettings, clients: ClientFactory) -> ModelDeployer:
+    context = DeployerContext(
         settings,
         SageMakerAdapter(clients("sagemaker")),
         ConfigTable(clients("dynamodb"), settings.config_table_name),
         CloudWatchAlarms(clients("cloudwatch")),
-        SeenAliasVersions(clients("dynamodb"), settings.config_table_name),
+    )
+    return ModelDeployer(
+        context,
+        registry=RegistryVersionSource(context),
+        mlflow=MlflowVersionSource(
+            context, SeenAliasVersions(clients("dynamodb"), settings.config_table_name)
+        ),
     )
 
 
@@ -31,9 +40,9 @@ handler = EventFunction(
     settings_model=DeployerSettings,
     build_service=build,
     routes=[
-        Route(ModelPackageStateChange, MlflowModelDeployer.on_model_package_state_change),
-        Route(EndpointStateChange, MlflowModelDeployer.on_endpoint_state_change),
-        Route(EndpointDeploymentStateChange, MlflowModelDeployer.on_endpoint_deployment_state_change),
-        Route(MlflowAliasChangedEvent, MlflowModelDeployer.on_mlflow_alias_changed),
+        Route(ModelPackageStateChange, ModelDeployer.on_model_package_state_change),
+        Route(EndpointStateChange, ModelDeployer.on_endpoint_state_change),
+        Route(EndpointDeploymentStateChange, ModelDeployer.on_endpoint_deployment_state_change),
+        Route(MlflowAliasChangedEvent, ModelDeployer.on_mlflow_alias_changed),
     ],
 )

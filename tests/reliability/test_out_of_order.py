@@ -20,7 +20,7 @@ import itertools
 import uuid
 
 import pytest
-from mlops_core.deployment.deployer import version_of_config
+from mlops_core.deployment.versions import version_of_config
 from mlops_local import LocalCloud
 
 from tests.reliability.conftest import (

@@ -20,7 +20,11 @@ from mlops_core.contract.aws_events import (
     ModelApprovalStatus,
     ModelPackageStateChange,
 )
-from mlops_core.deployment.deployer import EndpointNotGoneError, ModelDeployer
+from mlops_core.deployment.context import DeployerContext, EndpointNotGoneError
+from mlops_core.deployment.deployer import ModelDeployer
+from mlops_core.deployment.mlflow_versions import MlflowVersion, MlflowVersionSource
+from mlops_core.deployment.registry_versions import RegistryVersion, RegistryVersionSource
+from mlops_core.deployment.versions import StoredDeployment
 from mlops_core.settings import DeployerSettings
 
 ARN = "arn:aws:sagemaker:us-east-1:123456789012:model-package/churn-dev/{}"
@@ -246,6 +250,20 @@ def rolling_back(event_id: str, *, started: int = 1732528800000) -> EndpointDepl
     )
 
 
+class NoAliases:
+    """MLflow's alias state with no alias: these tests deploy registry versions only."""
+
+    def seen(self, model):
+        return {}
+
+
+def model_deployer(sagemaker, table=None) -> ModelDeployer:
+    context = DeployerContext(SETTINGS, sagemaker, table)
+    return ModelDeployer(
+        context, registry=RegistryVersionSource(context), mlflow=MlflowVersionSource(context, NoAliases())
+    )
+
+
 def event_names(outcome) -> list[str]:
     return [type(event).__name__ for event in outcome.events]
 
@@ -262,12 +280,12 @@ def table() -> FakeConfigTable:
 
 @pytest.fixture
 def deployer(sagemaker, table) -> ModelDeployer:
-    return ModelDeployer(SETTINGS, sagemaker, table)
+    return model_deployer(sagemaker, table)
 
 
 def test_first_approval_creates_model_config_and_endpoint(sagemaker):
     sagemaker.add_version(1)
-    outcome = ModelDeployer(SETTINGS, sagemaker).on_model_package_state_change(approval(1))
+    outcome = model_deployer(sagemaker).on_model_package_state_change(approval(1))
     assert outcome.status == "started"
     assert sagemaker.operations() == ["create_model", "create_endpoint_config", "create_endpoint"]
 
@@ -275,7 +293,7 @@ def test_first_approval_creates_model_config_and_endpoint(sagemaker):
 def test_an_update_tags_only_at_creation_and_marks_the_previous_config_on_the_new_one(sagemaker):
     sagemaker.add_version(2)
     sagemaker.serve(1)
-    outcome = ModelDeployer(SETTINGS, sagemaker).on_model_package_state_change(approval(2))
+    outcome = model_deployer(sagemaker).on_model_package_state_change(approval(2))
     assert outcome.status == "started"
     assert sagemaker.operations() == ["create_model", "create_endpoint_config", "update_endpoint"]
     config = sagemaker.calls[1][1]
@@ -285,7 +303,7 @@ def test_an_update_tags_only_at_creation_and_marks_the_previous_config_on_the_ne
 
 def test_the_variant_name_stays_the_same_when_the_compute_changes(sagemaker, table):
     """Blue/green updates need the new config to keep the variant names of the old one."""
-    deployer = ModelDeployer(SETTINGS, sagemaker, table)
+    deployer = model_deployer(sagemaker, table)
     sagemaker.add_version(1)
     sagemaker.add_version(2)
     deployer.on_model_package_state_change(approval(1))
@@ -306,7 +324,7 @@ def test_the_variant_name_stays_the_same_when_the_compute_changes(sagemaker, tab
 def test_live_version_newer_or_equal_is_skipped_even_while_the_endpoint_is_busy(sagemaker, live, reason):
     sagemaker.add_version(2)
     sagemaker.serve(live, EndpointStatus.UPDATING)
-    outcome = ModelDeployer(SETTINGS, sagemaker).on_model_package_state_change(approval(2))
+    outcome = model_deployer(sagemaker).on_model_package_state_change(approval(2))
     assert (outcome.status, outcome.details["reason"]) == ("skipped", reason)
     assert sagemaker.calls == []
 
@@ -473,13 +491,13 @@ def test_create_endpoint_finding_a_busy_endpoint_defers_instead_of_claiming_a_st
 
 def test_approval_then_rejection_arriving_late_deploys_nothing(sagemaker):
     sagemaker.add_version(1, ModelApprovalStatus.REJECTED)
-    outcome = ModelDeployer(SETTINGS, sagemaker).on_model_package_state_change(approval(1))
+    outcome = model_deployer(sagemaker).on_model_package_state_change(approval(1))
     assert outcome.status == "ignored" and "now Rejected" in outcome.details["reason"]
     assert sagemaker.calls == []
 
 
 def test_missing_model_package_fails_with_its_arn(sagemaker):
-    outcome = ModelDeployer(SETTINGS, sagemaker).on_model_package_state_change(approval(4))
+    outcome = model_deployer(sagemaker).on_model_package_state_change(approval(4))
     assert outcome.status == "failed" and ARN.format(4) in outcome.details["reason"]
 
 
@@ -628,3 +646,30 @@ def test_one_rollback_is_announced_once_whatever_the_ids_of_its_notices(sagemake
     # Another rollback of the same config (the version approved again, rolled out again) is news.
     later = deployer.on_endpoint_deployment_state_change(rolling_back("notice-3", started=1732532400000))
     assert event_names(later) == ["DeploymentRolledBack"]
+
+
+def test_each_version_source_rebuilds_only_the_pending_records_it_stored(sagemaker):
+    """The deployer asks every source to rebuild a PENDING record: exactly one claims it, whatever the order."""
+    context = DeployerContext(SETTINGS, sagemaker)
+    registry, mlflow = RegistryVersionSource(context), MlflowVersionSource(context, NoAliases())
+    approved = RegistryVersion.parse(ARN.format(2))
+    moved = MlflowVersion("churn", "dev", 4, "s3://bucket/churn/4")
+    records = {
+        "registry approval": approved.pending_record(),
+        "registry rollback": {**approved.pending_record(), "rolled_back_model_package_arn": ARN.format(3)},
+        "mlflow alias": moved.pending_record(),
+        "mlflow removal": {**moved.pending_record(), "rolled_back_model_package_arn": "models:/churn/5"},
+    }
+
+    rebuilt = {name: (registry.rebuild(record), mlflow.rebuild(record)) for name, record in records.items()}
+
+    assert rebuilt["registry approval"] == (StoredDeployment(approved, registry), None)
+    assert rebuilt["registry rollback"] == (
+        StoredDeployment(RegistryVersion.parse(ARN.format(3)), registry, undo=True),
+        None,
+    )
+    assert rebuilt["mlflow alias"] == (None, StoredDeployment(moved, mlflow))
+    assert rebuilt["mlflow removal"] == (
+        None,
+        StoredDeployment(MlflowVersion("churn", "dev", 5), mlflow, undo=True),
+    )
