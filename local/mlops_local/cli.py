@@ -50,7 +50,7 @@ def _parser() -> argparse.ArgumentParser:
         help="the bus to put the event on (default: the stack's own bus for `mlops.*` sources, "
         "where the control plane's events travel; the default bus for AWS's events)",
     )
-    demo_command = commands.add_parser("demo", help="both scenarios of DESIGN §2, narrated and checked")
+    demo_command = commands.add_parser("demo", help="both scenarios, narrated and checked")
     demo_command.add_argument(
         "--scenario",
         choices=["baseline", "advanced", "all"],

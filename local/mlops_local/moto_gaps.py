@@ -508,7 +508,7 @@ def _update_model_package(
 ) -> str:
     """UpdateModelPackage changes the fields the request names and keeps the others.
 
-    CustomerMetadataProperties, when given, replace the package's map (DESIGN.md §6). A change of
+    CustomerMetadataProperties, when given, replace the package's map (docs/architecture.md). A change of
     ModelApprovalStatus is a model package state change.
     """
     package = backend.describe_model_package(model_package_arn)
@@ -851,7 +851,7 @@ def _search_response(response: SageMakerResponse) -> ActionResult:
 
 def _refusing_autoscaled_deletion(delete: Callable[..., None]) -> Callable[..., None]:
     """DeleteEndpoint with a variant still registered as an Application Auto Scaling target fails
-    (DESIGN §6): the scalable target must be deregistered first. (moto deletes, leaving the target.)"""
+    on AWS: the scalable target must be deregistered first. (moto deletes, leaving the target.)"""
 
     @functools.wraps(delete)
     def delete_endpoint(backend: SageMakerModelBackend, endpoint_name: str) -> None:
