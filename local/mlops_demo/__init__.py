@@ -1,4 +1,4 @@
-"""`make demo`: both scenarios (baseline and advanced), end to end, told step by step on the local cloud.
+"""`make demo`: both scenarios of docs/architecture.md, end to end, told step by step on the local cloud.
 
 The real ``template.yaml`` is deployed into the LocalCloud (all five stages, as one account: in AWS
 the feature/dev and the production stages are usually two stacks in two accounts). The demo does only

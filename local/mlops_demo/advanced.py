@@ -1,4 +1,4 @@
-"""The advanced scenario with shadow mode, for project ``upsell``.
+"""The advanced scenario (docs/architecture.md, "Advanced") with shadow mode, for project ``upsell``.
 
 A project with champion and challenger stages is created, the challenger in shadow mode; a dev
 version is deployed and tested; the merge into ``prod`` copies it into both the champion and the

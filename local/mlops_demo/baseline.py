@@ -1,4 +1,4 @@
-"""The baseline scenario: feature → dev → prod for project ``churn``.
+"""The baseline scenario (docs/architecture.md, "Baseline"): feature → dev → prod for project ``churn``.
 
 A project is created; a feature branch's version is approved and deployed; dev versions are deployed
 and tested (one fails its tests and is rolled back); two merges into ``prod`` promote the tested dev

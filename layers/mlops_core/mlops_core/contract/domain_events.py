@@ -1,4 +1,4 @@
-"""The control plane's own events, put on the application's bus (DESIGN §3, §4).
+"""The control plane's own events, put on the application's bus (docs/architecture.md, "Events").
 
 Each event is a pydantic model with its ``detail-type`` and the component (``source`` is
 ``mlops.<component>``) that emits it. ``EVENTS.md`` beside this module is the catalog of their

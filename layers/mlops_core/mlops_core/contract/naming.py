@@ -1,4 +1,4 @@
-"""Names of what the control plane reads and creates (DESIGN §4).
+"""Names of what the control plane reads and creates (docs/architecture.md, "Names").
 
 Model groups and endpoints are ``{project}-{stage}``. Models and endpoint configs get unique,
 traceable names: the endpoint, the model package version and a short fingerprint of what was

@@ -1,4 +1,4 @@
-"""The tags on everything the control plane creates (DESIGN §4).
+"""The tags on everything the control plane creates (docs/architecture.md, "Tags").
 
 ``mlops:managed-by`` (the stack name) is what the IAM policies and the reaper key on: the control
 plane changes only what carries its own stack's tag. ``mlops:keep-until`` is set by people.

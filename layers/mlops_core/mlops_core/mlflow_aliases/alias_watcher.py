@@ -1,6 +1,6 @@
 """The MLflow alias watcher: an alias assigned, moved or removed becomes ``MLflow Model Alias Changed``.
 
-With ``RegistryBackend=mlflow`` assigning an alias is the approval (DESIGN §2). SageMaker managed
+With ``RegistryBackend=mlflow`` assigning an alias is the approval (docs/mlflow.md). SageMaker managed
 MLflow emits no event for it, so the watcher polls (a schedule); a self-hosted MLflow 3 server can
 call the function URL instead (:mod:`mlops_core.handlers.mlflow_webhook`). Both paths share one state, the
 last seen version of each alias (config table ``MLFLOW#{model}`` / ``ALIAS#{alias}``), changed only

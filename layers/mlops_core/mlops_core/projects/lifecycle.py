@@ -1,4 +1,4 @@
-"""The project lifecycle: a SageMaker project's Create, Update and Delete (DESIGN §2.1).
+"""The project lifecycle: a SageMaker project's Create, Update and Delete (docs/service-catalog.md).
 
 Create: repository (seed code on ``prod``, ``dev`` branched from it) → model groups of the
 scenario → project record → ``Project Created``. Each step creates only what is missing, and the

@@ -1,4 +1,4 @@
-"""The endpoint reaper: every night, delete the dev endpoints nobody asked to keep (DESIGN §2, step 6).
+"""The endpoint reaper: every night, delete the dev endpoints nobody asked to keep.
 
 Safety comes first, in layers that do not trust each other:
 - only endpoints tagged ``mlops:managed-by`` with this stack's name are candidates; every other
