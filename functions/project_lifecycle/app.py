@@ -7,8 +7,6 @@ from mlops_core.adapters.aws_clients import ClientFactory
 from mlops_core.adapters.git_providers import (
     CodeCommitProvider,
     GitHubProvider,
-    GitProvider,
-    GitProviderError,
     added_git_providers,
     load_seed_code,
     secrets_manager_token,
@@ -18,6 +16,7 @@ from mlops_core.adapters.sagemaker import ModelRegistryAdapter
 from mlops_core.contract.git_provider_name import GitProviderName
 from mlops_core.handlers.custom_resource import CustomResourceFunction
 from mlops_core.projects.lifecycle import ProjectLifecycle
+from mlops_core.projects.ports import GitProvider, GitProviderError
 from mlops_core.settings import ProjectLifecycleSettings
 
 

@@ -24,14 +24,12 @@ from mlops_core.adapters.git_providers import (
     DEV_BRANCH,
     PROD_BRANCH,
     SEED_COMMIT_MESSAGE,
-    GitProviderError,
-    Repository,
-    SeedFile,
     not_this_projects,
     project_mark,
 )
 from mlops_core.contract.git_provider_name import GitProviderName
 from mlops_core.contract.project_record import RepositoryRetention
+from mlops_core.projects.ports import GitProviderError, Repository, SeedFile
 
 LOCAL_MARK_FILE = "mlops-project.json"
 

@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from mlops_core.adapters.git_providers import GitProviderError, SeedFile, add_git_provider
+from mlops_core.adapters.git_providers import add_git_provider
 from mlops_core.contract.project_record import GitProviderName, ProjectRecord
 from mlops_core.handlers.custom_resource import CustomResourceFunction
 from mlops_core.projects.lifecycle import ProjectLifecycle
-from mlops_core.projects.ports import RegistryError
+from mlops_core.projects.ports import GitProviderError, RegistryError, SeedFile
 from mlops_core.settings import ProjectLifecycleSettings
 from mlops_local.custom_resources import CustomResourceResponseReceiver
 from mlops_local.local_git import LocalGitProvider

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from mlops_core.adapters.git_providers import GitProviderError, SeedFile
 from mlops_core.contract.project_record import RepositoryRetention
+from mlops_core.projects.ports import GitProviderError, SeedFile
 from mlops_local.local_git import LocalGitProvider
 
 SEED = (

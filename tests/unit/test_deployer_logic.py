@@ -6,13 +6,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from mlops_core.adapters.sagemaker import (
-    Endpoint,
-    EndpointBusyError,
-    EndpointConfig,
-    ManagedResource,
-    ModelPackage,
-)
 from mlops_core.contract.aws_events import (
     EndpointDeploymentStateChange,
     EndpointStateChange,
@@ -20,9 +13,11 @@ from mlops_core.contract.aws_events import (
     ModelApprovalStatus,
     ModelPackageStateChange,
 )
+from mlops_core.contract.endpoints import Endpoint, EndpointConfig
 from mlops_core.deployment.context import DeployerContext, EndpointNotGoneError
 from mlops_core.deployment.deployer import ModelDeployer
 from mlops_core.deployment.mlflow_versions import MlflowVersion, MlflowVersionSource
+from mlops_core.deployment.ports import EndpointBusyError, ManagedResource, ModelPackage
 from mlops_core.deployment.registry_versions import RegistryVersion, RegistryVersionSource
 from mlops_core.deployment.versions import StoredDeployment
 from mlops_core.settings import DeployerSettings

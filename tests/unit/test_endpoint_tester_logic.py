@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 
 import pytest
 from botocore.exceptions import ReadTimeoutError
-from mlops_core.adapters.sagemaker import Endpoint
 from mlops_core.adapters.sagemaker_runtime import SageMakerRuntimeInvoker
 from mlops_core.contract.aws_events import EndpointStatus
 from mlops_core.contract.domain_events import TestOutcome as RunOutcome
+from mlops_core.contract.endpoints import Endpoint
 from mlops_core.integration_tests.ports import CONNECT_TIMEOUT_SECONDS, InvocationResponse
 from mlops_core.integration_tests.suites import LoadPhase, TestCase, TestSuite
 from mlops_core.integration_tests.tester import (

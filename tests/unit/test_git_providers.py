@@ -18,13 +18,12 @@ from mlops_core.adapters.git_providers import (
     CODECOMMIT_MAX_FILES_PER_COMMIT,
     CodeCommitProvider,
     GitHubProvider,
-    GitProviderError,
-    SeedFile,
     codecommit_batches,
     load_seed_code,
     secrets_manager_token,
 )
 from mlops_core.contract.project_record import RepositoryRetention
+from mlops_core.projects.ports import GitProviderError, SeedFile
 from mlops_local.loopback import LoopbackServer, answer
 from moto import mock_aws
 

@@ -65,3 +65,31 @@ def test_adapters_import_only_the_ports_of_the_components():
         and module.rpartition(".")[0] not in COMPONENT_MODULES_FOR_ADAPTERS  # a name from one of them
     }
     assert not offending
+
+
+def _mlops_core_package(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[1] if parts[0] == "mlops_core" and len(parts) > 1 else None
+
+
+@pytest.mark.parametrize("package", DOMAIN_PACKAGES)
+def test_a_domain_package_imports_neither_adapters_nor_handlers_nor_another_component(package):
+    """The dependency rule (docs/architecture.md): a component sees the contract, settings and
+    observability, and reaches the outside only through its own ports, which the wiring fills."""
+    offending = {
+        f"{path.name}: {module}"
+        for path in modules_of(package)
+        for module in imported_modules(path)
+        if _mlops_core_package(module) in {"adapters", "handlers", *DOMAIN_PACKAGES} - {package}
+    }
+    assert not offending
+
+
+def test_the_contract_imports_nothing_of_mlops_core_but_itself():
+    offending = {
+        f"{path.name}: {module}"
+        for path in modules_of("contract")
+        for module in imported_modules(path)
+        if _mlops_core_package(module) not in (None, "contract")
+    }
+    assert not offending

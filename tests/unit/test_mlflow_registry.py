@@ -15,7 +15,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from mlops_core.adapters import mlflow_registry
-from mlops_core.adapters.mlflow_registry import HEADER_REGISTRY_LOGGER, MlflowRegistry, MlflowUnavailableError
+from mlops_core.adapters.mlflow_registry import HEADER_REGISTRY_LOGGER, MlflowRegistry
+from mlops_core.mlflow_aliases.ports import MlflowUnavailableError
 
 ARN = "arn:aws:sagemaker:eu-west-1:123456789012:mlflow-tracking-server/team-a"
 

@@ -3,15 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any
 
 from mlops_core.contract import tags as tag_keys
-
-
-class AlarmsPort(Protocol):
-    def put_alarm(self, definition: Mapping[str, Any], *, tags: Mapping[str, str]) -> None: ...
-    def existing(self, names: Sequence[str]) -> list[str]: ...
-    def delete(self, names: Sequence[str]) -> None: ...
 
 
 class CloudWatchAlarms:

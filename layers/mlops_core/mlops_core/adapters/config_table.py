@@ -8,7 +8,7 @@ them as they would validate JSON.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
@@ -60,21 +60,6 @@ def _to_dynamodb(item: dict[str, Any]) -> dict[str, Any]:
         return value
 
     return {key: _serializer.serialize(prepare(value)) for key, value in item.items()}
-
-
-class ConfigTablePort(Protocol):
-    def get_project(self, project: str) -> dict[str, Any] | None: ...
-    def get_pending_deployment(self, endpoint_name: str) -> dict[str, Any] | None: ...
-    def put_pending_deployment(
-        self, endpoint_name: str, deployment: dict[str, Any], *, version: int
-    ) -> bool: ...
-    def replace_pending_deployment(
-        self, endpoint_name: str, deployment: dict[str, Any], *, version: int
-    ) -> bool: ...
-    def delete_pending_deployment(self, endpoint_name: str, *, version: int) -> None: ...
-    def claim_rollback_announcement(
-        self, endpoint_name: str, endpoint_config_name: str, *, started: int, event_id: str, expires_at: int
-    ) -> bool: ...
 
 
 class ConfigTable:

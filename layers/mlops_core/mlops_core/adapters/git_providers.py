@@ -33,23 +33,19 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from mlops_core.adapters import aws_errors
 from mlops_core.contract import tags as tag_keys
 from mlops_core.contract.project_record import GitProviderName, RepositoryRetention
+from mlops_core.projects.ports import GitProvider, GitProviderError, Repository, SeedFile
 
 PROD_BRANCH = "prod"
 DEV_BRANCH = "dev"
 SEED_COMMIT_MESSAGE = "Project created from the MLOps seed code"
 COMMIT_AUTHOR_NAME = "MLOps control plane"
 COMMIT_AUTHOR_EMAIL = "mlops-control-plane@users.noreply.github.com"
-
-
-class GitProviderError(RuntimeError):
-    """A git provider refused or failed; the message says what to fix."""
 
 
 PROJECT_TAG = tag_keys.PROJECT
@@ -66,36 +62,6 @@ def not_this_projects(what: str, tags: dict[str, str], mark: str) -> GitProvider
         f"{what} exists but is not project {tags.get(PROJECT_TAG)}'s (it lacks {mark}); choose another "
         "RepositoryName, or add that mark if the repository really is this project's"
     )
-
-
-@dataclass(frozen=True)
-class SeedFile:
-    path: str  # relative, with forward slashes
-    content: bytes
-    executable: bool = False
-
-
-@dataclass(frozen=True)
-class Repository:
-    provider: GitProviderName
-    name: str
-    url: str  # what `git clone` takes
-    created: bool  # False when it already existed
-
-
-class GitProvider(Protocol):
-    name: GitProviderName
-
-    def ensure_repository(
-        self, name: str, *, description: str, files: Sequence[SeedFile], tags: dict[str, str]
-    ) -> Repository:
-        """The repository, created if missing, with ``files`` committed on ``prod`` and ``dev``
-        branched from ``prod`` (each only if that branch does not exist yet)."""
-        ...
-
-    def retire_repository(self, name: str, retention: RepositoryRetention) -> str:
-        """Apply the retention policy to a deleted project's repository; say what was done."""
-        ...
 
 
 # Local state that may sit in a developer's seed-code checkout and is never part of a new repository.

@@ -14,11 +14,6 @@ MLFLOW_KEY_PREFIX = "MLFLOW#"
 ALIAS_KEY_PREFIX = "ALIAS#"
 
 
-def model_version_uri(name: str, version: int) -> str:
-    """``models:/{name}/{version}``: MLflow's own URI of a registered model version."""
-    return f"models:/{name}/{version}"
-
-
 def alias_key(model: str, alias: str) -> dict[str, str]:
     return {"pk": MLFLOW_KEY_PREFIX + model, "sk": ALIAS_KEY_PREFIX + alias}
 

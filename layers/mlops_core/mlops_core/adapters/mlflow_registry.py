@@ -23,12 +23,10 @@ from __future__ import annotations
 import logging
 import os
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from importlib.metadata import entry_points
-from typing import Any, Protocol
+from typing import Any
 
-from mlops_core.adapters.mlflow_alias_state import model_version_uri
+from mlops_core.mlflow_aliases.ports import MlflowUnavailableError, ModelVersion
 
 # The sagemaker-mlflow plugin registers MLflow's request auth provider for `arn` tracking URIs (SigV4).
 SIGV4_AUTH_ENTRY_POINT_GROUP = "mlflow.request_auth_provider"
@@ -37,28 +35,6 @@ SAGEMAKER_MLFLOW_ARN = re.compile(r"^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:
 TOKEN_VARIABLE = "MLFLOW_TRACKING_TOKEN"
 # MLflow logs a warning here when a request header provider fails (see _PluginHeaderWarnings).
 HEADER_REGISTRY_LOGGER = "mlflow.tracking.request_header.registry"
-
-
-class MlflowUnavailableError(RuntimeError):
-    """The tracking server could not be reached or answered with an error."""
-
-
-@dataclass(frozen=True)
-class ModelVersion:
-    name: str
-    version: int
-    source: str | None = None
-    run_id: str | None = None
-    tags: Mapping[str, str] = field(default_factory=dict)
-
-    @property
-    def uri(self) -> str:
-        return model_version_uri(self.name, self.version)
-
-
-class MlflowRegistryPort(Protocol):
-    def aliases(self, model: str) -> dict[str, int] | None: ...
-    def model_version(self, model: str, version: int) -> ModelVersion: ...
 
 
 def is_sagemaker_managed(tracking_uri: str) -> bool:

@@ -29,16 +29,22 @@ only when it gets to it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from mlops_core.adapters import aws_errors
 from mlops_core.contract import tags as tag_keys
 from mlops_core.contract.aws_events import EndpointStatus, ModelApprovalStatus
+from mlops_core.contract.endpoints import Endpoint, EndpointConfig
 from mlops_core.contract.naming import parse_model_package_arn, parse_versioned_resource_name
+from mlops_core.deployment.ports import (
+    EndpointBusyError,
+    ManagedResource,
+    ModelPackage,
+    ResourceConflictError,
+)
 from mlops_core.projects.ports import RegistryError
 from mlops_core.promotion.ports import PromotionServiceError, RegisteredVersion
 from mlops_core.reaper.ports import EndpointSummary, ReaperServiceError
@@ -47,94 +53,6 @@ DATASET_PROPERTY = "mlops:dataset"
 """The ``CustomerMetadataProperties`` key of the dataset a version was trained on (its lineage)."""
 SEARCH_PAGE_SIZE = 100  # Search returns at most 100 results per call
 VERSIONS_PAGE_SIZE = 20  # ListModelPackages page of the copier, which describes versions one by one
-
-
-@dataclass(frozen=True)
-class ModelPackage:
-    arn: str
-    group: str
-    version: int
-    approval_status: ModelApprovalStatus
-    commit_id: str | None = None
-    dataset: str | None = None
-    has_metrics: bool = False
-
-    def missing_lineage(self, required: Iterable[str]) -> list[str]:
-        """Which of ``commit-id``, ``dataset``, ``metrics`` the version does not carry."""
-        present = {
-            "commit-id": bool(self.commit_id),
-            "dataset": bool(self.dataset),
-            "metrics": self.has_metrics,
-        }
-        return sorted(field for field in required if not present.get(field, False))
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    name: str
-    arn: str
-    status: EndpointStatus
-    config_name: str
-    tags: Mapping[str, str] = field(default_factory=dict)
-    model_package_arn: str | None = None
-    failure_reason: str | None = None
-
-
-@dataclass(frozen=True)
-class EndpointConfig:
-    """An endpoint config's variants in AWS's shape (a new config copies what it keeps)."""
-
-    name: str
-    production_variants: list[dict[str, Any]]
-    shadow_variants: list[dict[str, Any]] = field(default_factory=list)
-    data_capture: dict[str, Any] | None = None
-    arn: str | None = None
-    creation_time: datetime | None = None
-
-    def model_names(self) -> set[str]:
-        return {variant["ModelName"] for variant in [*self.production_variants, *self.shadow_variants]}
-
-
-@dataclass(frozen=True)
-class ManagedResource:
-    """A model or endpoint config listed for housekeeping."""
-
-    name: str
-    creation_time: datetime
-
-
-class ResourceConflictError(RuntimeError):
-    """A create found a resource of the same name that is not the one it would have made."""
-
-
-class EndpointBusyError(RuntimeError):
-    """UpdateEndpoint refused: the endpoint is being created, updated or rolled back."""
-
-
-class SageMakerPort(Protocol):
-    def describe_model_package(self, arn: str) -> ModelPackage | None: ...
-    def list_approved_versions(self, group: str) -> list[int]: ...
-    def describe_endpoint(self, name: str) -> Endpoint | None: ...
-    def find_endpoint(self, name: str) -> Endpoint | None: ...
-    def describe_endpoint_config(self, name: str) -> EndpointConfig | None: ...
-    def create_model(
-        self, name: str, *, request: Mapping[str, Any], execution_role_arn: str, tags: Mapping[str, str]
-    ) -> None: ...
-    def model_container(self, name: str) -> dict[str, Any] | None: ...
-    def create_endpoint_config(
-        self, name: str, *, request: Mapping[str, Any], tags: Mapping[str, str]
-    ) -> None: ...
-    def create_endpoint(self, name: str, *, config_name: str, tags: Mapping[str, str]) -> bool: ...
-    def update_endpoint(
-        self, name: str, *, config_name: str, deployment_config: Mapping[str, Any] | None = None
-    ) -> None: ...
-    def delete_endpoint(self, name: str) -> None: ...
-    def tag(self, arn: str, tags: Mapping[str, str]) -> None: ...
-    def list_tags(self, arn: str) -> dict[str, str]: ...
-    def list_models(self, name_prefix: str) -> list[ManagedResource]: ...
-    def list_endpoint_configs(self, name_prefix: str) -> list[ManagedResource]: ...
-    def delete_model(self, name: str) -> None: ...
-    def delete_endpoint_config(self, name: str) -> None: ...
 
 
 class SageMakerAdapter:

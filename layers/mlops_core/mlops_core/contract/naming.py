@@ -111,3 +111,8 @@ def parse_versioned_resource_name(name: str) -> tuple[str, int] | None:
     if not match:
         return None
     return match["head"], int(match["version"])
+
+
+def model_version_uri(name: str, version: int) -> str:
+    """``models:/{name}/{version}``: MLflow's own URI of a registered model version."""
+    return f"models:/{name}/{version}"

@@ -7,9 +7,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mlops_core.adapters.cloudwatch import AlarmsPort
-from mlops_core.adapters.config_table import ConfigTablePort
-from mlops_core.adapters.sagemaker import Endpoint, SageMakerPort
 from mlops_core.contract import tags as tag_keys
 from mlops_core.contract.aws_events import EndpointStatus
 from mlops_core.contract.deployment_settings import (
@@ -18,8 +15,10 @@ from mlops_core.contract.deployment_settings import (
     StageDeploymentSettings,
 )
 from mlops_core.contract.domain_events import DeploymentFailed, DeploymentSkipped, SkipReason
+from mlops_core.contract.endpoints import Endpoint
 from mlops_core.contract.naming import StageResource
 from mlops_core.contract.outcome import Outcome
+from mlops_core.deployment.ports import AlarmsPort, ConfigTablePort, SageMakerPort
 from mlops_core.deployment.versions import DeployableVersion, DeploymentRequest
 from mlops_core.settings import DeployerSettings
 

@@ -11,10 +11,10 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from mlops_core.adapters.sagemaker import Endpoint, EndpointConfig
 from mlops_core.contract import tags as tag_keys
 from mlops_core.contract.aws_events import EndpointStatus
 from mlops_core.contract.deployment_settings import InvalidDeploymentSettingsError, ProjectDeploymentSettings
+from mlops_core.contract.endpoints import Endpoint, EndpointConfig
 from mlops_core.contract.naming import StageResource
 from mlops_core.contract.outcome import Outcome
 from mlops_core.contract.topology import Stage

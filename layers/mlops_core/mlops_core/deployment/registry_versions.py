@@ -13,10 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from mlops_core.adapters.sagemaker import Endpoint, EndpointConfig
 from mlops_core.contract import tags as tag_keys
 from mlops_core.contract.aws_events import ModelApprovalStatus
 from mlops_core.contract.deployment_settings import ProjectDeploymentSettings
+from mlops_core.contract.endpoints import Endpoint, EndpointConfig
 from mlops_core.contract.naming import (
     ModelPackageRef,
     StageResource,

@@ -17,11 +17,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from mlops_core.adapters.sagemaker import Endpoint, EndpointBusyError, EndpointConfig, ResourceConflictError
 from mlops_core.contract import tags as tag_keys
 from mlops_core.contract.aws_events import EndpointDeploymentStateChange, PendingDeployment
 from mlops_core.contract.deployment_settings import Strategy
 from mlops_core.contract.domain_events import DeploymentRolledBack
+from mlops_core.contract.endpoints import Endpoint, EndpointConfig
 from mlops_core.contract.naming import StageResource, parse_model_package_arn, versioned_resource_name
 from mlops_core.contract.outcome import Outcome
 from mlops_core.deployment import endpoint_configs
@@ -33,6 +33,7 @@ from mlops_core.deployment.context import (
     ignored,
 )
 from mlops_core.deployment.pending import PendingDeployments
+from mlops_core.deployment.ports import EndpointBusyError, ResourceConflictError
 from mlops_core.deployment.roll_out import RollOut
 from mlops_core.deployment.versions import (
     DeployableVersion,

@@ -18,12 +18,6 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from mlops_core.adapters.sagemaker import (
-    Endpoint,
-    EndpointBusyError,
-    EndpointConfig,
-    ResourceConflictError,
-)
 from mlops_core.contract import tags as tag_keys
 from mlops_core.contract.aws_events import EndpointStatus
 from mlops_core.contract.deployment_settings import (
@@ -34,6 +28,7 @@ from mlops_core.contract.deployment_settings import (
     Strategy,
 )
 from mlops_core.contract.domain_events import DeploymentRolledBack, DeploymentStarted, SkipReason
+from mlops_core.contract.endpoints import Endpoint, EndpointConfig
 from mlops_core.contract.naming import (
     ModelPackageRef,
     StageResource,
@@ -53,6 +48,7 @@ from mlops_core.deployment.context import (
     skipped,
 )
 from mlops_core.deployment.pending import PendingDeployments
+from mlops_core.deployment.ports import EndpointBusyError, ResourceConflictError
 from mlops_core.deployment.versions import (
     CheckedVersion,
     DeployableVersion,

@@ -17,8 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
-from mlops_core.adapters.sagemaker import Endpoint, EndpointConfig
 from mlops_core.contract.deployment_settings import ProjectDeploymentSettings
+from mlops_core.contract.endpoints import Endpoint, EndpointConfig
 from mlops_core.contract.naming import StageResource, parse_versioned_resource_name
 from mlops_core.contract.outcome import Outcome
 

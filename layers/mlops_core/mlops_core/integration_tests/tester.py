@@ -66,7 +66,7 @@ from mlops_core.observability import logger
 from mlops_core.settings import TesterSettings
 
 if TYPE_CHECKING:
-    from mlops_core.adapters.sagemaker import Endpoint
+    from mlops_core.contract.endpoints import Endpoint
 
 # Kept free at the end of the Lambda's time for what follows the run: reading and merging the live
 # version's metadata (2 calls), maybe rejecting it, storing the run and the claim, and PutEvents, each

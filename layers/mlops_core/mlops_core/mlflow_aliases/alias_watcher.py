@@ -19,7 +19,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from mlops_core.adapters.mlflow_registry import MlflowRegistryPort, ModelVersion
 from mlops_core.contract.aws_events import ScheduledEvent
 from mlops_core.contract.domain_events import MlflowModelAliasChanged
 from mlops_core.contract.outcome import Outcome
@@ -27,6 +26,7 @@ from mlops_core.contract.project_record import (
     ProjectRecord,
 )
 from mlops_core.contract.topology import Stage
+from mlops_core.mlflow_aliases.ports import MlflowRegistryPort, ModelVersion
 from mlops_core.observability import logger
 from mlops_core.settings import MlflowWatcherSettings
 

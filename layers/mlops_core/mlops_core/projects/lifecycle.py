@@ -24,12 +24,6 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from mlops_core.adapters.git_providers import (
-    GitProvider,
-    GitProviderError,
-    Repository,
-    SeedFile,
-)
 from mlops_core.contract import tags as tag_keys
 from mlops_core.contract.aws_events import CustomResourceRequest
 from mlops_core.contract.domain_events import ProjectCreated, ProjectDeleted
@@ -45,7 +39,14 @@ from mlops_core.contract.project_record import (
     utc_now,
 )
 from mlops_core.contract.topology import Scenario
-from mlops_core.projects.ports import ModelGroupPort, ProjectStorePort
+from mlops_core.projects.ports import (
+    GitProvider,
+    GitProviderError,
+    ModelGroupPort,
+    ProjectStorePort,
+    Repository,
+    SeedFile,
+)
 from mlops_core.settings import ProjectLifecycleSettings
 
 PHYSICAL_ID_PREFIX = "mlops-project:"

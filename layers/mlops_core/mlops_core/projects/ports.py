@@ -1,12 +1,15 @@
-"""What the project lifecycle needs from outside, in its own terms: the model registry's groups and
-the store of project records. :mod:`mlops_core.adapters.sagemaker` and
-:mod:`mlops_core.adapters.project_store` implement these ports (the git providers are
-:class:`mlops_core.adapters.git_providers.GitProvider`)."""
+"""What the project lifecycle needs from outside, in its own terms: a git provider (the repository),
+the model registry's groups and the store of project records. :mod:`mlops_core.adapters.git_providers`,
+:mod:`mlops_core.adapters.sagemaker` and :mod:`mlops_core.adapters.project_store` implement these
+ports."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
+
+from mlops_core.contract.project_record import GitProviderName, RepositoryRetention
 
 if TYPE_CHECKING:
     from mlops_core.contract.project_record import ProjectRecord
@@ -32,3 +35,37 @@ class ModelGroupPort(Protocol):
 class ProjectStorePort(Protocol):
     def get(self, project: str) -> ProjectRecord | None: ...
     def put(self, record: ProjectRecord) -> None: ...
+
+
+class GitProviderError(RuntimeError):
+    """A git provider refused or failed; the message says what to fix."""
+
+
+@dataclass(frozen=True)
+class SeedFile:
+    path: str  # relative, with forward slashes
+    content: bytes
+    executable: bool = False
+
+
+@dataclass(frozen=True)
+class Repository:
+    provider: GitProviderName
+    name: str
+    url: str  # what `git clone` takes
+    created: bool  # False when it already existed
+
+
+class GitProvider(Protocol):
+    name: GitProviderName
+
+    def ensure_repository(
+        self, name: str, *, description: str, files: Sequence[SeedFile], tags: dict[str, str]
+    ) -> Repository:
+        """The repository, created if missing, with ``files`` committed on ``prod`` and ``dev``
+        branched from ``prod`` (each only if that branch does not exist yet)."""
+        ...
+
+    def retire_repository(self, name: str, retention: RepositoryRetention) -> str:
+        """Apply the retention policy to a deleted project's repository; say what was done."""
+        ...
