@@ -6,11 +6,11 @@ from mlops_core.adapters.codecommit import CodeCommitRepositoryTags
 from mlops_core.adapters.promotion_records import ProjectDirectory, PromotionLedger
 from mlops_core.adapters.s3 import S3ArtifactStore
 from mlops_core.adapters.sagemaker import ModelRegistryAdapter
-from mlops_core.contract.aws_events import CodeCommitRepositoryStateChange
+from mlops_core.contract.codecommit_events import CodeCommitRepositoryStateChange
 from mlops_core.handlers.event_function import EventFunction, Route
 from mlops_core.promotion.artifact_copier import ArtifactCopier, GitBranchUpdatedEvent, TargetAccount
 from mlops_core.promotion.ports import PromotionServiceError
-from mlops_core.settings import ArtifactCopierSettings
+from mlops_core.promotion.settings import ArtifactCopierSettings
 
 
 def build(settings: ArtifactCopierSettings, clients: ClientFactory) -> ArtifactCopier:

@@ -6,7 +6,7 @@ from mlops_core.adapters.sagemaker import SageMakerAdapter
 from mlops_core.contract.aws_events import ScheduledEvent
 from mlops_core.handlers.event_function import EventFunction, Route, remaining_time_ms
 from mlops_core.reaper.endpoint_reaper import EndpointReaper, EndpointsReapRequestedEvent
-from mlops_core.settings import ReaperSettings
+from mlops_core.reaper.settings import ReaperSettings
 
 
 def remaining_seconds() -> float | None:

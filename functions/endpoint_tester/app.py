@@ -4,10 +4,10 @@ from mlops_core.adapters.aws_clients import ClientFactory
 from mlops_core.adapters.sagemaker import ModelRegistryAdapter, SageMakerAdapter
 from mlops_core.adapters.sagemaker_runtime import SageMakerRuntimeInvoker
 from mlops_core.adapters.suite_store import SuiteStore
-from mlops_core.contract.aws_events import EndpointStateChange
+from mlops_core.contract.sagemaker_events import EndpointStateChange
 from mlops_core.handlers.event_function import EventFunction, Route, remaining_time_ms
+from mlops_core.integration_tests.settings import TesterSettings
 from mlops_core.integration_tests.tester import EndpointTester, IntegrationTestsRequestedEvent
-from mlops_core.settings import TesterSettings
 
 OUTSIDE_AN_INVOCATION_MS = 60_000
 

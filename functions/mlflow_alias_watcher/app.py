@@ -12,7 +12,7 @@ from mlops_core.contract.aws_events import ScheduledEvent
 from mlops_core.handlers.event_function import EventFunction, Route
 from mlops_core.handlers.mlflow_webhook import WebhookFunction, is_function_url_request
 from mlops_core.mlflow_aliases.alias_watcher import MlflowAliasWatcher, secret_value
-from mlops_core.settings import MlflowWatcherSettings
+from mlops_core.mlflow_aliases.settings import MlflowWatcherSettings
 
 SECRET_CACHE_SECONDS = 300
 

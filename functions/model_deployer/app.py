@@ -6,7 +6,7 @@ from mlops_core.adapters.cloudwatch import CloudWatchAlarms
 from mlops_core.adapters.config_table import ConfigTable
 from mlops_core.adapters.mlflow_alias_state import SeenAliasVersions
 from mlops_core.adapters.sagemaker import SageMakerAdapter
-from mlops_core.contract.aws_events import (
+from mlops_core.contract.sagemaker_events import (
     EndpointDeploymentStateChange,
     EndpointStateChange,
     ModelPackageStateChange,
@@ -15,8 +15,8 @@ from mlops_core.deployment.context import DeployerContext
 from mlops_core.deployment.deployer import ModelDeployer
 from mlops_core.deployment.mlflow_versions import MlflowAliasChangedEvent, MlflowVersionSource
 from mlops_core.deployment.registry_versions import RegistryVersionSource
+from mlops_core.deployment.settings import DeployerSettings
 from mlops_core.handlers.event_function import EventFunction, Route
-from mlops_core.settings import DeployerSettings
 
 
 def build(settings: DeployerSettings, clients: ClientFactory) -> ModelDeployer:

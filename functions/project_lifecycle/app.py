@@ -17,7 +17,7 @@ from mlops_core.contract.git_provider_name import GitProviderName
 from mlops_core.handlers.custom_resource import CustomResourceFunction
 from mlops_core.projects.lifecycle import ProjectLifecycle
 from mlops_core.projects.ports import GitProvider, GitProviderError
-from mlops_core.settings import ProjectLifecycleSettings
+from mlops_core.projects.settings import ProjectLifecycleSettings
 
 
 def build(settings: ProjectLifecycleSettings, clients: ClientFactory) -> ProjectLifecycle:

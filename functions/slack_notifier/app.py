@@ -8,13 +8,13 @@ from mlops_core.adapters.aws_clients import ClientFactory
 from mlops_core.adapters.config_table import ConfigTable
 from mlops_core.adapters.slack_webhook import SlackSdkSender
 from mlops_core.handlers.event_function import EventFunction, Route
+from mlops_core.notifications.settings import NotifierSettings
 from mlops_core.notifications.slack_notifier import (
     SECRET_CACHE_SECONDS,
     NotifiedEvent,
     SlackNotifier,
     notified_detail_types,
 )
-from mlops_core.settings import NotifierSettings
 
 
 def build(settings: NotifierSettings, clients: ClientFactory) -> SlackNotifier:

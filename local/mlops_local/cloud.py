@@ -55,7 +55,7 @@ from mlops_local.trace import Delivery, Trace
 
 SAGEMAKER_RUNTIME_ENDPOINT_VARIABLE = "AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME"
 SLACK_WEBHOOK_SECRET = "SlackWebhookSecret"  # logical ID of the default webhook secret
-DOMAIN_SOURCE_PREFIX = "mlops."  # the control plane's own events (mlops_core.contract.domain_events)
+DOMAIN_SOURCE_PREFIX = "mlops."  # the control plane's own events (mlops_core.contract.events)
 MAX_DELIVERIES = 1000  # per send/settle: more means functions keep triggering each other
 # Stack parameters the local cloud sets unless told otherwise (when the template declares them).
 LOCAL_PARAMETER_DEFAULTS = {"DefaultGitProvider": "local"}

@@ -8,7 +8,7 @@ this: the control plane sees their ``prod`` branch move natively.
     python -m pipelines.git_events --bus mlops-control-plane --repository acme/churn \
         --project churn --branch prod --commit "$GITHUB_SHA"
 
-The detail is the control plane's ``GitBranchUpdated`` model (``mlops_core.contract.domain_events``), which
+The detail is the control plane's ``GitBranchUpdated`` model (``mlops_core.contract.events.ci``), which
 forbids unknown fields: keep the names in step with it.
 
 Uses boto3 only (no SageMaker SDK), so the prod job installs almost nothing.

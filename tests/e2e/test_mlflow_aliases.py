@@ -31,7 +31,7 @@ from mlops_core.adapters.project_store import ProjectStore
 from mlops_core.contract.project_record import ProjectRecord
 from mlops_core.handlers.mlflow_webhook import sign
 from mlops_core.mlflow_aliases.alias_watcher import MlflowAliasWatcher
-from mlops_core.settings import MlflowWatcherSettings
+from mlops_core.mlflow_aliases.settings import MlflowWatcherSettings
 from mlops_local import LocalCloud
 from mlops_local.demo_model import GOOD_MODEL
 

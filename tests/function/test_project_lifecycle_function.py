@@ -18,7 +18,7 @@ from mlops_core.contract.project_record import GitProviderName, ProjectRecord
 from mlops_core.handlers.custom_resource import CustomResourceFunction
 from mlops_core.projects.lifecycle import ProjectLifecycle
 from mlops_core.projects.ports import GitProviderError, RegistryError, SeedFile
-from mlops_core.settings import ProjectLifecycleSettings
+from mlops_core.projects.settings import ProjectLifecycleSettings
 from mlops_local.custom_resources import CustomResourceResponseReceiver
 from mlops_local.local_git import LocalGitProvider
 from mlops_local.runtime import LambdaContext

@@ -13,7 +13,8 @@ from mlops_core.adapters.slack_webhook import (
     WEBHOOK_TIMEOUT_SECONDS,
     SlackSdkSender,
 )
-from mlops_core.contract.domain_events import DeploymentFailed, IntegrationTestsCompleted
+from mlops_core.contract.events.deployment import DeploymentFailed
+from mlops_core.contract.events.integration_tests import IntegrationTestsCompleted
 from mlops_core.notifications.ports import SlackDeliveryError
 from mlops_core.notifications.slack_messages import render
 from mlops_core.observability import logger

@@ -34,16 +34,16 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from mlops_core.contract.aws_events import (
-    CodeCommitRepositoryStateChange,
-    CustomResourceRequest,
+from mlops_core.catalog import CATALOG
+from mlops_core.contract.aws_events import ScheduledEvent
+from mlops_core.contract.codecommit_events import CodeCommitRepositoryStateChange
+from mlops_core.contract.custom_resource_request import CustomResourceRequest
+from mlops_core.contract.project_record import ProjectProperties
+from mlops_core.contract.sagemaker_events import (
     EndpointDeploymentStateChange,
     EndpointStateChange,
     ModelPackageStateChange,
-    ScheduledEvent,
 )
-from mlops_core.contract.domain_events import CATALOG
-from mlops_core.contract.project_record import ProjectProperties
 from mlops_core.deployment.mlflow_versions import MlflowAliasChangedEvent
 from mlops_core.handlers.mlflow_webhook import sign
 from mlops_core.integration_tests.tester import IntegrationTestsRequestedEvent

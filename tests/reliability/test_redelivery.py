@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from mlops_core.contract.domain_events import CATALOG
+from mlops_core.catalog import CATALOG
 from mlops_local import LocalCloud
 from mlops_local.demo_model import DEMO_SUITE
 

@@ -7,16 +7,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from mlops_core.contract.aws_events import (
-    CodeCommitRepositoryStateChange,
-    CustomResourceRequest,
+from mlops_core.contract.aws_events import EndpointStatus, ModelApprovalStatus, ScheduledEvent
+from mlops_core.contract.codecommit_events import CodeCommitRepositoryStateChange
+from mlops_core.contract.custom_resource_request import CustomResourceRequest
+from mlops_core.contract.sagemaker_events import (
     EndpointDeploymentStateChange,
     EndpointStateChange,
-    EndpointStatus,
-    ModelApprovalStatus,
     ModelPackageStateChange,
     PipelineExecutionStatusChange,
-    ScheduledEvent,
 )
 from pydantic import ValidationError
 

@@ -4,10 +4,9 @@ from pathlib import Path
 
 import mlops_core
 import pytest
-from mlops_core.catalog import render_catalog
-from mlops_core.contract.domain_events import CATALOG
+from mlops_core.catalog import CATALOG, render_catalog
 from mlops_core.contract.topology import Stage
-from mlops_core.settings import DeployerSettings
+from mlops_core.deployment.settings import DeployerSettings
 from pydantic import ValidationError
 
 ENVIRONMENT = {

@@ -6,21 +6,25 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from mlops_core.contract.aws_events import (
+from mlops_core.contract.aws_events import EndpointStatus, ModelApprovalStatus
+from mlops_core.contract.sagemaker_events import (
     EndpointDeploymentStateChange,
     EndpointStateChange,
-    EndpointStatus,
-    ModelApprovalStatus,
     ModelPackageStateChange,
 )
-from mlops_core.contract.endpoints import Endpoint, EndpointConfig
+from mlops_core.contract.sagemaker_resources import (
+    Endpoint,
+    EndpointBusyError,
+    EndpointConfig,
+    ManagedResource,
+    ModelPackage,
+)
 from mlops_core.deployment.context import DeployerContext, EndpointNotGoneError
 from mlops_core.deployment.deployer import ModelDeployer
 from mlops_core.deployment.mlflow_versions import MlflowVersion, MlflowVersionSource
-from mlops_core.deployment.ports import EndpointBusyError, ManagedResource, ModelPackage
 from mlops_core.deployment.registry_versions import RegistryVersion, RegistryVersionSource
+from mlops_core.deployment.settings import DeployerSettings
 from mlops_core.deployment.versions import StoredDeployment
-from mlops_core.settings import DeployerSettings
 
 ARN = "arn:aws:sagemaker:us-east-1:123456789012:model-package/churn-dev/{}"
 ENDPOINT_ARN = "arn:aws:sagemaker:us-east-1:123456789012:endpoint/churn-dev"

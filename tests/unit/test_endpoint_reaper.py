@@ -10,11 +10,11 @@ from botocore.exceptions import ClientError
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from mlops_core.adapters.sagemaker import SageMakerAdapter
-from mlops_core.contract.domain_events import KeepReason
+from mlops_core.contract.events.reaper import KeepReason
 from mlops_core.contract.topology import PRODUCTION_STAGES, Stage
 from mlops_core.reaper.endpoint_reaper import TIME_RESERVE_SECONDS, EndpointReaper, judge
 from mlops_core.reaper.ports import EndpointSummary, ReaperServiceError, ScalableTarget
-from mlops_core.settings import ReaperSettings
+from mlops_core.reaper.settings import ReaperSettings
 
 STACK = "mlops"
 TODAY = date(2026, 11, 25)

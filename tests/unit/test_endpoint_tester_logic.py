@@ -10,9 +10,10 @@ import pytest
 from botocore.exceptions import ReadTimeoutError
 from mlops_core.adapters.sagemaker_runtime import SageMakerRuntimeInvoker
 from mlops_core.contract.aws_events import EndpointStatus
-from mlops_core.contract.domain_events import TestOutcome as RunOutcome
-from mlops_core.contract.endpoints import Endpoint
+from mlops_core.contract.events.integration_tests import TestOutcome as RunOutcome
+from mlops_core.contract.sagemaker_resources import Endpoint
 from mlops_core.integration_tests.ports import CONNECT_TIMEOUT_SECONDS, InvocationResponse
+from mlops_core.integration_tests.settings import TesterSettings as Settings
 from mlops_core.integration_tests.suites import LoadPhase, TestCase, TestSuite
 from mlops_core.integration_tests.tester import (
     CLAIM_LEASE_GRACE_SECONDS,
@@ -23,7 +24,6 @@ from mlops_core.integration_tests.tester import (
     percentile,
     summarise,
 )
-from mlops_core.settings import TesterSettings as Settings
 from pydantic import ValidationError
 
 

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 from mlops_core.adapters.event_bus import PUT_EVENTS_MAX_BYTES, EventPublisher, PublishError, entry_size
-from mlops_core.contract.domain_events import DeploymentFailed
+from mlops_core.contract.events.deployment import DeploymentFailed
 
 
 class RecordingEvents:

@@ -19,7 +19,7 @@ import pytest
 import yaml
 from mlops_core import suite_tool
 from mlops_core.adapters.git_providers import load_seed_code
-from mlops_core.contract.domain_events import GitBranchUpdated
+from mlops_core.contract.events.ci import GitBranchUpdated
 from mlops_core.integration_tests.suites import TestSuite
 from mlops_core.promotion.artifact_copier import GitBranchUpdatedEvent
 from mlops_local.cfn_yaml import load_template

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from mlops_core.contract.project_record import ProjectProperties
-from mlops_core.settings import ProjectLifecycleSettings
+from mlops_core.projects.settings import ProjectLifecycleSettings
 from mlops_local.cfn_yaml import load_template
 
 REPO = Path(__file__).resolve().parents[2]

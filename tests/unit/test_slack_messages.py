@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from mlops_core.contract.domain_events import CATALOG, IntegrationTestsCompleted
+from mlops_core.catalog import CATALOG
+from mlops_core.contract.events.integration_tests import IntegrationTestsCompleted
 from mlops_core.notifications.slack_messages import LIMITS, RENDERERS, limit_violations, render
 from mlops_core.notifications.slack_notifier import PIPELINE_FAILED_DETAIL_TYPE, notified_detail_types
 

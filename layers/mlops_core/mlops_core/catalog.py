@@ -8,7 +8,39 @@ from __future__ import annotations
 
 import json
 
-from mlops_core.contract.domain_events import CATALOG, DomainEvent
+from mlops_core.contract.events.base import DomainEvent
+from mlops_core.contract.events.ci import GitBranchUpdated
+from mlops_core.contract.events.deployment import (
+    DeploymentDeferred,
+    DeploymentFailed,
+    DeploymentRolledBack,
+    DeploymentSkipped,
+    DeploymentStarted,
+)
+from mlops_core.contract.events.integration_tests import IntegrationTestsCompleted, IntegrationTestsRequested
+from mlops_core.contract.events.mlflow import MlflowModelAliasChanged
+from mlops_core.contract.events.projects import ProjectCreated, ProjectDeleted
+from mlops_core.contract.events.promotion import ModelPromoted, PromotionFailed
+from mlops_core.contract.events.reaper import EndpointsReaped, EndpointsReapRequested
+
+CATALOG: tuple[type[DomainEvent], ...] = (
+    DeploymentStarted,
+    DeploymentSkipped,
+    DeploymentFailed,
+    DeploymentDeferred,
+    DeploymentRolledBack,
+    IntegrationTestsRequested,
+    IntegrationTestsCompleted,
+    ProjectCreated,
+    ProjectDeleted,
+    GitBranchUpdated,
+    ModelPromoted,
+    PromotionFailed,
+    EndpointsReapRequested,
+    EndpointsReaped,
+    MlflowModelAliasChanged,
+)
+"""Every domain event, in the catalog's order (the events are in one module per producer)."""
 
 
 def render_event(event: type[DomainEvent]) -> str:
@@ -39,7 +71,7 @@ def render_event(event: type[DomainEvent]) -> str:
 def render_catalog() -> str:
     header = (
         "# Domain events\n\n"
-        "Generated from `mlops_core/contract/domain_events.py` by `python -m mlops_core.catalog`; "
+        "Generated from `mlops_core/contract/events/` by `python -m mlops_core.catalog`; "
         "do not edit by hand.\nEvery event is put on the application's bus (`EVENT_BUS_NAME`).\n\n"
     )
     return header + "\n".join(render_event(event) for event in CATALOG)

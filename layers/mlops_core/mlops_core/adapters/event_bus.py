@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from mlops_core.contract.domain_events import DomainEvent
+    from mlops_core.contract.events.base import DomainEvent
 
 PUT_EVENTS_BATCH_SIZE = 10  # PutEvents takes at most 10 entries per call
 # "the total entry size must be less than 1MB" (PutEvents, API reference), counted as EventBridge does:

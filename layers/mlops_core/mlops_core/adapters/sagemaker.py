@@ -32,22 +32,26 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlops_core.adapters import aws_errors
 from mlops_core.contract import tags as tag_keys
 from mlops_core.contract.aws_events import EndpointStatus, ModelApprovalStatus
-from mlops_core.contract.endpoints import Endpoint, EndpointConfig
 from mlops_core.contract.naming import parse_model_package_arn, parse_versioned_resource_name
-from mlops_core.deployment.ports import (
+from mlops_core.contract.sagemaker_resources import (
+    Endpoint,
     EndpointBusyError,
+    EndpointConfig,
     ManagedResource,
     ModelPackage,
     ResourceConflictError,
 )
-from mlops_core.projects.ports import RegistryError
-from mlops_core.promotion.ports import PromotionServiceError, RegisteredVersion
-from mlops_core.reaper.ports import EndpointSummary, ReaperServiceError
+
+if TYPE_CHECKING:
+    # Each function loads only its own component: the ports of the others are imported where they are
+    # used (the deployer's cold start never loads the reaper's, the copier's or the lifecycle's).
+    from mlops_core.promotion.ports import RegisteredVersion
+    from mlops_core.reaper.ports import EndpointSummary, ReaperServiceError
 
 DATASET_PROPERTY = "mlops:dataset"
 """The ``CustomerMetadataProperties`` key of the dataset a version was trained on (its lineage)."""
@@ -392,7 +396,7 @@ class ModelRegistryAdapter:
             **filters,
         }
         while True:
-            with aws_errors.reraised_with_retryable(PromotionServiceError):
+            with _promotion_errors():
                 try:
                     page = self._client.list_model_packages(**request)
                 except aws_errors.SERVICE_ERRORS as error:
@@ -413,7 +417,9 @@ class ModelRegistryAdapter:
             request["NextToken"] = page["NextToken"]
 
     def describe_version(self, arn: str) -> RegisteredVersion | None:
-        with aws_errors.reraised_with_retryable(PromotionServiceError):
+        from mlops_core.promotion.ports import RegisteredVersion  # noqa: PLC0415
+
+        with _promotion_errors():
             description = _described_model_package(self._client, arn)
         if description is None:
             return None
@@ -427,7 +433,7 @@ class ModelRegistryAdapter:
 
     def group_tags(self, group: str) -> Mapping[str, str] | None:
         """The model group's tags (its versions use them), or None when there is no such group."""
-        with aws_errors.reraised_with_retryable(PromotionServiceError):
+        with _promotion_errors():
             arn = self._group_arn(group)
             if arn is None:
                 return None
@@ -443,13 +449,13 @@ class ModelRegistryAdapter:
     def create_group(self, group: str, tags: Mapping[str, str]) -> bool:
         """Create the group with its tags (IAM allows tags only as part of the create); False when
         it exists already (someone created it since we looked)."""
-        with aws_errors.reraised_with_retryable(PromotionServiceError):
+        with _promotion_errors():
             return self._create_group(
                 group, description="Created by the artifact copier on the first promotion.", tags=tags
             )
 
     def register_version(self, request: dict[str, Any]) -> str:
-        with aws_errors.reraised_with_retryable(PromotionServiceError):
+        with _promotion_errors():
             return str(self._client.create_model_package(**request)["ModelPackageArn"])
 
     # ---------------------------------------------------------- the project lifecycle's port
@@ -516,11 +522,23 @@ class ModelRegistryAdapter:
 
 
 def _reaper_error(error: Exception) -> ReaperServiceError:
+    from mlops_core.reaper.ports import ReaperServiceError  # noqa: PLC0415
+
     return ReaperServiceError(aws_errors.describe(error))
+
+
+def _promotion_errors() -> AbstractContextManager[None]:
+    """The artifact copier's errors: :class:`~mlops_core.promotion.ports.PromotionServiceError`, retryable
+    or not."""
+    from mlops_core.promotion.ports import PromotionServiceError  # noqa: PLC0415
+
+    return aws_errors.reraised_with_retryable(PromotionServiceError)
 
 
 def _registry_errors(group: str) -> AbstractContextManager[None]:
     """The project lifecycle's errors: :class:`~mlops_core.projects.ports.RegistryError` naming the group."""
+    from mlops_core.projects.ports import RegistryError  # noqa: PLC0415
+
     return aws_errors.reraised_as(
         lambda error: RegistryError(f"model group {group}: {aws_errors.describe_call(error)}")
     )
@@ -538,6 +556,8 @@ def _described_model_package(client: Any, arn: str) -> dict[str, Any] | None:
 
 def _summary(endpoint: Mapping[str, Any]) -> EndpointSummary:
     """A Search result's endpoint, as the reaper sees it."""
+    from mlops_core.reaper.ports import EndpointSummary  # noqa: PLC0415
+
     variants = []
     for variant in endpoint.get("ProductionVariants") or []:
         count = variant.get("CurrentInstanceCount", variant.get("DesiredInstanceCount")) or 0

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the models are not needed at run time here (the notifier never imports them)
-    from mlops_core.contract.domain_events import DomainEvent
+    from mlops_core.contract.events.base import DomainEvent
 
 
 @dataclass(frozen=True)

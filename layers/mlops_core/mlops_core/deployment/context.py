@@ -14,13 +14,13 @@ from mlops_core.contract.deployment_settings import (
     ProjectDeploymentSettings,
     StageDeploymentSettings,
 )
-from mlops_core.contract.domain_events import DeploymentFailed, DeploymentSkipped, SkipReason
-from mlops_core.contract.endpoints import Endpoint
+from mlops_core.contract.events.deployment import DeploymentFailed, DeploymentSkipped, SkipReason
 from mlops_core.contract.naming import StageResource
 from mlops_core.contract.outcome import Outcome
+from mlops_core.contract.sagemaker_resources import Endpoint
 from mlops_core.deployment.ports import AlarmsPort, ConfigTablePort, SageMakerPort
+from mlops_core.deployment.settings import DeployerSettings
 from mlops_core.deployment.versions import DeployableVersion, DeploymentRequest
-from mlops_core.settings import DeployerSettings
 
 PREVIOUS_ENDPOINT_CONFIG_TAG = "mlops:previous-endpoint-config"
 """On an endpoint config: the config its endpoint ran when it was deployed (housekeeping keeps

@@ -38,15 +38,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from mlops_core.contract import tags as tag_keys
-from mlops_core.contract.aws_events import (
-    EndpointDeploymentStateChange,
-    EndpointStateChange,
-    EndpointStatus,
-    ModelApprovalStatus,
-    ModelPackageStateChange,
-)
+from mlops_core.contract.aws_events import EndpointStatus, ModelApprovalStatus
 from mlops_core.contract.naming import StageResource, parse_stage_resource
 from mlops_core.contract.outcome import Outcome
+from mlops_core.contract.sagemaker_events import (
+    EndpointDeploymentStateChange,
+    EndpointStateChange,
+    ModelPackageStateChange,
+)
 from mlops_core.contract.topology import Stage
 from mlops_core.deployment.context import DONE_NOTHING, DeployerContext, failed, ignored
 from mlops_core.deployment.housekeeping import Housekeeping

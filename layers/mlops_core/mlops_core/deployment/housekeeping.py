@@ -14,9 +14,9 @@ from typing import Any
 from mlops_core.contract import tags as tag_keys
 from mlops_core.contract.aws_events import EndpointStatus
 from mlops_core.contract.deployment_settings import InvalidDeploymentSettingsError, ProjectDeploymentSettings
-from mlops_core.contract.endpoints import Endpoint, EndpointConfig
 from mlops_core.contract.naming import StageResource
 from mlops_core.contract.outcome import Outcome
+from mlops_core.contract.sagemaker_resources import Endpoint, EndpointConfig
 from mlops_core.contract.topology import Stage
 from mlops_core.deployment import endpoint_configs
 from mlops_core.deployment.context import PREVIOUS_ENDPOINT_CONFIG_TAG, DeployerContext, ignored

@@ -35,10 +35,11 @@ from pydantic import Field
 from mlops_core.contract import tags as tag_keys
 from mlops_core.contract.aws_events import EventBridgeEvent
 from mlops_core.contract.deployment_settings import ProjectDeploymentSettings
-from mlops_core.contract.domain_events import MlflowModelAliasChanged, SkipReason
-from mlops_core.contract.endpoints import Endpoint, EndpointConfig
+from mlops_core.contract.events.deployment import SkipReason
+from mlops_core.contract.events.mlflow import MlflowModelAliasChanged
 from mlops_core.contract.naming import model_version_uri
 from mlops_core.contract.outcome import Outcome
+from mlops_core.contract.sagemaker_resources import Endpoint, EndpointConfig
 from mlops_core.deployment.context import PREVIOUS_ENDPOINT_CONFIG_TAG, DeployerContext, failed, skipped
 from mlops_core.deployment.versions import (
     CheckedVersion,

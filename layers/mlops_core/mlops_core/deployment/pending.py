@@ -16,7 +16,8 @@ from dataclasses import replace
 from typing import Any, Protocol
 
 from mlops_core.contract.aws_events import EndpointStatus
-from mlops_core.contract.domain_events import DeploymentDeferred, DeploymentFailed, DomainEvent
+from mlops_core.contract.events.base import DomainEvent
+from mlops_core.contract.events.deployment import DeploymentDeferred, DeploymentFailed
 from mlops_core.contract.naming import StageResource
 from mlops_core.contract.outcome import Outcome
 from mlops_core.contract.topology import Stage

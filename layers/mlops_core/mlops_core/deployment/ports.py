@@ -1,51 +1,12 @@
 """The deployer's ports: what it needs of SageMaker, CloudWatch and the config table, the values they
-speak, and the errors they raise (the adapters in mlops_core.adapters implement them)."""
+speak (in mlops_core.contract.sagemaker_resources; the adapters in mlops_core.adapters implement them)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
-from mlops_core.contract.aws_events import ModelApprovalStatus
-from mlops_core.contract.endpoints import Endpoint, EndpointConfig
-
-
-@dataclass(frozen=True)
-class ModelPackage:
-    arn: str
-    group: str
-    version: int
-    approval_status: ModelApprovalStatus
-    commit_id: str | None = None
-    dataset: str | None = None
-    has_metrics: bool = False
-
-    def missing_lineage(self, required: Iterable[str]) -> list[str]:
-        """Which of ``commit-id``, ``dataset``, ``metrics`` the version does not carry."""
-        present = {
-            "commit-id": bool(self.commit_id),
-            "dataset": bool(self.dataset),
-            "metrics": self.has_metrics,
-        }
-        return sorted(field for field in required if not present.get(field, False))
-
-
-@dataclass(frozen=True)
-class ManagedResource:
-    """A model or endpoint config listed for housekeeping."""
-
-    name: str
-    creation_time: datetime
-
-
-class ResourceConflictError(RuntimeError):
-    """A create found a resource of the same name that is not the one it would have made."""
-
-
-class EndpointBusyError(RuntimeError):
-    """UpdateEndpoint refused: the endpoint is being created, updated or rolled back."""
+from mlops_core.contract.sagemaker_resources import Endpoint, EndpointConfig, ManagedResource, ModelPackage
 
 
 class SageMakerPort(Protocol):

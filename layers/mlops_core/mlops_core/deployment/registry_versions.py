@@ -16,7 +16,6 @@ from typing import Any, ClassVar
 from mlops_core.contract import tags as tag_keys
 from mlops_core.contract.aws_events import ModelApprovalStatus
 from mlops_core.contract.deployment_settings import ProjectDeploymentSettings
-from mlops_core.contract.endpoints import Endpoint, EndpointConfig
 from mlops_core.contract.naming import (
     ModelPackageRef,
     StageResource,
@@ -24,6 +23,7 @@ from mlops_core.contract.naming import (
     parse_versioned_resource_name,
 )
 from mlops_core.contract.outcome import Outcome
+from mlops_core.contract.sagemaker_resources import Endpoint, EndpointConfig
 from mlops_core.contract.topology import Stage
 from mlops_core.deployment.context import DeployerContext, failed, ignored
 from mlops_core.deployment.versions import (

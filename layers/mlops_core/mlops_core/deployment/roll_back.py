@@ -18,12 +18,17 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from mlops_core.contract import tags as tag_keys
-from mlops_core.contract.aws_events import EndpointDeploymentStateChange, PendingDeployment
 from mlops_core.contract.deployment_settings import Strategy
-from mlops_core.contract.domain_events import DeploymentRolledBack
-from mlops_core.contract.endpoints import Endpoint, EndpointConfig
+from mlops_core.contract.events.deployment import DeploymentRolledBack
 from mlops_core.contract.naming import StageResource, parse_model_package_arn, versioned_resource_name
 from mlops_core.contract.outcome import Outcome
+from mlops_core.contract.sagemaker_events import EndpointDeploymentStateChange, PendingDeployment
+from mlops_core.contract.sagemaker_resources import (
+    Endpoint,
+    EndpointBusyError,
+    EndpointConfig,
+    ResourceConflictError,
+)
 from mlops_core.deployment import endpoint_configs
 from mlops_core.deployment.context import (
     PREVIOUS_ENDPOINT_CONFIG_TAG,
@@ -33,7 +38,6 @@ from mlops_core.deployment.context import (
     ignored,
 )
 from mlops_core.deployment.pending import PendingDeployments
-from mlops_core.deployment.ports import EndpointBusyError, ResourceConflictError
 from mlops_core.deployment.roll_out import RollOut
 from mlops_core.deployment.versions import (
     DeployableVersion,

@@ -27,8 +27,7 @@ from mlops_core.contract.deployment_settings import (
     StageDeploymentSettings,
     Strategy,
 )
-from mlops_core.contract.domain_events import DeploymentRolledBack, DeploymentStarted, SkipReason
-from mlops_core.contract.endpoints import Endpoint, EndpointConfig
+from mlops_core.contract.events.deployment import DeploymentRolledBack, DeploymentStarted, SkipReason
 from mlops_core.contract.naming import (
     ModelPackageRef,
     StageResource,
@@ -36,6 +35,12 @@ from mlops_core.contract.naming import (
     versioned_resource_name,
 )
 from mlops_core.contract.outcome import Outcome
+from mlops_core.contract.sagemaker_resources import (
+    Endpoint,
+    EndpointBusyError,
+    EndpointConfig,
+    ResourceConflictError,
+)
 from mlops_core.contract.topology import Stage
 from mlops_core.deployment import endpoint_configs
 from mlops_core.deployment.context import (
@@ -48,7 +53,6 @@ from mlops_core.deployment.context import (
     skipped,
 )
 from mlops_core.deployment.pending import PendingDeployments
-from mlops_core.deployment.ports import EndpointBusyError, ResourceConflictError
 from mlops_core.deployment.versions import (
     CheckedVersion,
     DeployableVersion,

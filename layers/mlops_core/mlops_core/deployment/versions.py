@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
 from mlops_core.contract.deployment_settings import ProjectDeploymentSettings
-from mlops_core.contract.endpoints import Endpoint, EndpointConfig
 from mlops_core.contract.naming import StageResource, parse_versioned_resource_name
 from mlops_core.contract.outcome import Outcome
+from mlops_core.contract.sagemaker_resources import Endpoint, EndpointConfig
 
 Known = Mapping[str, "Endpoint | None"]
 """Endpoints already described strongly (DescribeEndpoint) in this invocation, by name; None = gone."""

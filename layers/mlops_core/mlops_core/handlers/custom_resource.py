@@ -41,7 +41,7 @@ from pydantic import ValidationError
 
 from mlops_core.adapters.aws_clients import ClientFactory
 from mlops_core.adapters.event_bus import EventPublisher
-from mlops_core.contract.aws_events import CustomResourceRequest
+from mlops_core.contract.custom_resource_request import CustomResourceRequest
 from mlops_core.contract.outcome import InvalidRequestError, ResourceOutcome
 from mlops_core.observability import MetricUnit, logger, metrics
 from mlops_core.settings import ControlPlaneSettings

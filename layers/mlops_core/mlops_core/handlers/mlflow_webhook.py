@@ -27,8 +27,8 @@ from mlops_core.adapters.aws_clients import ClientFactory
 from mlops_core.adapters.event_bus import EventPublisher
 from mlops_core.contract.outcome import Outcome
 from mlops_core.mlflow_aliases.alias_watcher import MlflowAliasWatcher
+from mlops_core.mlflow_aliases.settings import MlflowWatcherSettings
 from mlops_core.observability import MetricUnit, logger, metrics
-from mlops_core.settings import MlflowWatcherSettings
 
 SIGNATURE_HEADER = "x-mlflow-signature"
 TIMESTAMP_HEADER = "x-mlflow-timestamp"

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from mlops_core.integration_tests.suites import InvocationRequest, TestSuite
 
 if TYPE_CHECKING:  # the deployer's view of an endpoint, which the tester reads too
-    from mlops_core.contract.endpoints import Endpoint
+    from mlops_core.contract.sagemaker_resources import Endpoint
 
 # An invocation may take this long to connect on top of its timeout (the runner counts it in).
 CONNECT_TIMEOUT_SECONDS = 2.0

@@ -34,8 +34,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import Field
 
 from mlops_core.contract import tags as tag_keys
-from mlops_core.contract.aws_events import EndpointStateChange, EndpointStatus, EventBridgeEvent
-from mlops_core.contract.domain_events import (
+from mlops_core.contract.aws_events import EndpointStatus, EventBridgeEvent
+from mlops_core.contract.events.integration_tests import (
     CaseResult,
     IntegrationTestsCompleted,
     IntegrationTestsRequested,
@@ -44,6 +44,7 @@ from mlops_core.contract.domain_events import (
 )
 from mlops_core.contract.naming import StageResource, parse_stage_resource
 from mlops_core.contract.outcome import Outcome
+from mlops_core.contract.sagemaker_events import EndpointStateChange
 from mlops_core.contract.tags import METADATA_OUTCOME, METADATA_RUN_ID, METADATA_TIME
 from mlops_core.integration_tests.ports import (
     CLAIM_TESTED,
@@ -54,6 +55,7 @@ from mlops_core.integration_tests.ports import (
     SuiteStorePort,
     TestedVersionsPort,
 )
+from mlops_core.integration_tests.settings import TesterSettings
 from mlops_core.integration_tests.suites import (
     CsvCheck,
     JsonCheck,
@@ -63,10 +65,9 @@ from mlops_core.integration_tests.suites import (
     run_id_for,
 )
 from mlops_core.observability import logger
-from mlops_core.settings import TesterSettings
 
 if TYPE_CHECKING:
-    from mlops_core.contract.endpoints import Endpoint
+    from mlops_core.contract.sagemaker_resources import Endpoint
 
 # Kept free at the end of the Lambda's time for what follows the run: reading and merging the live
 # version's metadata (2 calls), maybe rejecting it, storing the run and the claim, and PutEvents, each

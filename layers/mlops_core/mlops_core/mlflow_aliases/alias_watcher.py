@@ -20,15 +20,15 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from mlops_core.contract.aws_events import ScheduledEvent
-from mlops_core.contract.domain_events import MlflowModelAliasChanged
+from mlops_core.contract.events.mlflow import MlflowModelAliasChanged
 from mlops_core.contract.outcome import Outcome
 from mlops_core.contract.project_record import (
     ProjectRecord,
 )
 from mlops_core.contract.topology import Stage
 from mlops_core.mlflow_aliases.ports import MlflowRegistryPort, ModelVersion
+from mlops_core.mlflow_aliases.settings import MlflowWatcherSettings
 from mlops_core.observability import logger
-from mlops_core.settings import MlflowWatcherSettings
 
 
 def parse_alias_stages(text: str) -> dict[str, Stage]:

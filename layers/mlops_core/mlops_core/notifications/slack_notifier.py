@@ -27,9 +27,9 @@ from mlops_core.contract.aws_events import EventBridgeEvent
 from mlops_core.contract.naming import parse_stage_resource
 from mlops_core.contract.outcome import Outcome
 from mlops_core.notifications.ports import ProjectRecords, WebhookSender
+from mlops_core.notifications.settings import NotifierSettings
 from mlops_core.notifications.slack_messages import RENDERERS, render
 from mlops_core.observability import logger
-from mlops_core.settings import NotifierSettings
 
 PIPELINE_FAILED_DETAIL_TYPE = "SageMaker Model Building Pipeline Execution Status Change"
 SECRET_CACHE_SECONDS = 300

@@ -25,8 +25,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from mlops_core.contract import tags as tag_keys
-from mlops_core.contract.aws_events import CustomResourceRequest
-from mlops_core.contract.domain_events import ProjectCreated, ProjectDeleted
+from mlops_core.contract.custom_resource_request import CustomResourceRequest
+from mlops_core.contract.events.projects import ProjectCreated, ProjectDeleted
 from mlops_core.contract.naming import parse_stage_resource
 from mlops_core.contract.outcome import InvalidRequestError, ResourceOutcome
 from mlops_core.contract.project_record import (
@@ -47,7 +47,7 @@ from mlops_core.projects.ports import (
     Repository,
     SeedFile,
 )
-from mlops_core.settings import ProjectLifecycleSettings
+from mlops_core.projects.settings import ProjectLifecycleSettings
 
 PHYSICAL_ID_PREFIX = "mlops-project:"
 

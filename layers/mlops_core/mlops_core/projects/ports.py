@@ -9,10 +9,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from mlops_core.contract.project_record import GitProviderName, RepositoryRetention
-
 if TYPE_CHECKING:
-    from mlops_core.contract.project_record import ProjectRecord
+    from mlops_core.contract.project_record import GitProviderName, ProjectRecord, RepositoryRetention
 
 
 class RegistryError(RuntimeError):

@@ -68,14 +68,15 @@ from typing import Any, Literal, Protocol
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from mlops_core.contract import tags as tag_keys
-from mlops_core.contract.aws_events import CodeCommitRepositoryStateChange, EventBridgeEvent
-from mlops_core.contract.domain_events import (
-    GitBranchUpdated,
+from mlops_core.contract.aws_events import EventBridgeEvent
+from mlops_core.contract.codecommit_events import CodeCommitRepositoryStateChange
+from mlops_core.contract.events.ci import GitBranchUpdated
+from mlops_core.contract.events.integration_tests import TestOutcome
+from mlops_core.contract.events.promotion import (
     ModelPromoted,
     PromotedVersion,
     PromotionFailed,
     PromotionFailureReason,
-    TestOutcome,
 )
 from mlops_core.contract.naming import stage_resource_name
 from mlops_core.contract.outcome import Outcome
@@ -92,7 +93,7 @@ from mlops_core.promotion.ports import (
     RepositoryTagsPort,
     split_s3_url,
 )
-from mlops_core.settings import ArtifactCopierSettings
+from mlops_core.promotion.settings import ArtifactCopierSettings
 
 PROMOTED_BRANCH = "prod"
 # Lineage a copy carries besides its source's: where it came from and how the source was tested.

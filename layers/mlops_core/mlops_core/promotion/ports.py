@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from urllib.parse import urlparse
 
 from mlops_core.contract.aws_events import ModelApprovalStatus
-from mlops_core.contract.domain_events import TestOutcome
+from mlops_core.contract.events.integration_tests import TestOutcome
 from mlops_core.contract.tags import METADATA_OUTCOME, METADATA_RUN_ID
 
 # A claim on a promotion older than this is abandoned (the Lambda timeout is 15 minutes).

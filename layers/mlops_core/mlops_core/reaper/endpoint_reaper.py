@@ -41,7 +41,7 @@ from pydantic import Field
 
 from mlops_core.contract import tags as tag_keys
 from mlops_core.contract.aws_events import EventBridgeEvent, ScheduledEvent
-from mlops_core.contract.domain_events import (
+from mlops_core.contract.events.reaper import (
     EndpointsReaped,
     EndpointsReapRequested,
     FailedEndpoint,
@@ -62,7 +62,7 @@ from mlops_core.reaper.ports import (
     ScalableTarget,
     variant_resource_id,
 )
-from mlops_core.settings import ReaperSettings
+from mlops_core.reaper.settings import ReaperSettings
 
 # EventBridge refuses entries over 256 KiB. Past this the summary drops the per-endpoint details,
 # then (a fleet of thousands) the per-project lists, keeping the counts; the log has it all.

@@ -1,0 +1,19 @@
+"""The model deployer's settings (its environment in template.yaml), validated at its cold start."""
+
+from pydantic import Field
+
+from mlops_core.settings import AccountIds, ControlPlaneSettings
+
+
+class DeployerSettings(ControlPlaneSettings):
+    """The deployer. ``registry_account_ids``: the accounts whose model versions it deploys (its own,
+    and ``RegistryAccountId``'s when the registry is elsewhere); ``region``: its own (Lambda's
+    ``AWS_REGION``): a version's ARN must name both."""
+
+    sagemaker_execution_role_arn: str = Field(
+        alias="SAGEMAKER_EXECUTION_ROLE_ARN", pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/.+$"
+    )
+    registry_account_ids: AccountIds = Field(alias="REGISTRY_ACCOUNT_IDS", min_length=1)
+    region: str = Field(alias="AWS_REGION", min_length=1)
+    default_instance_type: str = Field(alias="DEFAULT_INSTANCE_TYPE", pattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
+    default_instance_count: int = Field(alias="DEFAULT_INSTANCE_COUNT", ge=1)

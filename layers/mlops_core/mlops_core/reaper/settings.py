@@ -1,0 +1,12 @@
+"""The endpoint reaper's settings (its environment in template.yaml), validated at its cold start."""
+
+from pydantic import Field
+
+from mlops_core.settings import ControlPlaneSettings, StageSet
+
+
+class ReaperSettings(ControlPlaneSettings):
+    """The endpoint reaper. Production stages in ``REAPABLE_STAGES`` are ignored, never reaped."""
+
+    reapable_stages: StageSet = Field(alias="REAPABLE_STAGES")
+    dry_run: bool = Field(default=False, alias="REAPER_DRY_RUN")
