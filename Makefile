@@ -85,11 +85,11 @@ build: $(SAM_STAMP)
 	"$(PYTHON313_BIN)/python3.13" -m compileall -q -f --invalidation-mode unchecked-hash -x '$(NO_BYTECODE)' \
 		.aws-sam/build/CoreLayer .aws-sam/build/*Function
 
-# Figures, not tests (issue 9 §4): benchmarks/run.py runs every benchmark several times and writes
-# benchmarks/RESULTS.md (medians, spread, targets, commands, machine): cold start per function vs boto3
-# and the SageMaker SDK (.venv-seed), the built layer's size, AWS calls per deployment, per promotion and
-# per reaper run on 1,000 endpoints, the load phase vs Locust (.venv-bench), the demo's wall time. About
-# 10 minutes. The layer is measured as `make build` leaves it, rebuilt first when its sources changed.
+# Figures, not tests (docs/development.md, "Benchmarks"): benchmarks/run.py runs every benchmark several
+# times and writes benchmarks/RESULTS.md (medians, spread, targets, commands, machine): cold start per
+# function vs boto3 and the SageMaker SDK (.venv-seed), the built layer's size, AWS calls per deployment,
+# per promotion and per reaper run on 1,000 endpoints, the load phase vs Locust (.venv-bench), the demo's
+# wall time, and make test's wall time. About 10 minutes, plus one make test. The layer is measured as `make build` leaves it, rebuilt first when its sources changed.
 # `make bench-load`: only the load phase vs Locust, printed.
 BUILT_LAYER := .aws-sam/build/CoreLayer
 bench: $(STAMP) $(BENCH_STAMP) $(SEED_STAMP) $(BUILT_LAYER)
