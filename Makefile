@@ -1,7 +1,7 @@
 # Everything runs from a fresh machine with only Python 3.11+ and make.
 #   make demo   the control plane's main job, on the local cloud (no AWS, no Docker)
 #   make test   unit, function and end-to-end tests
-#   make seed-test  the project template's own tests (seed-code/), in .venv-seed with the SageMaker SDK
+#   make seed-test  the seed code's own tests (seed-code/), in .venv-seed with the SageMaker SDK
 #   make ci     what CI runs: lint, types, template checks, sam build, template tests, tests
 
 PYTHON ?= python3
@@ -33,7 +33,7 @@ demo: $(STAMP)  # make demo [SCENARIO=baseline|advanced|all]
 test: $(STAMP) $(MLFLOW_STAMP)
 	$(BIN)/pytest -n auto --dist loadscope
 
-# The project template's tests run from seed-code/ (its own pytest settings) with the template env's
+# The seed code's tests run from seed-code/ (its own pytest settings) with the seed code env's
 # bin/ first on PATH, so actionlint finds the pinned shellcheck. No bytecode and no pytest cache are
 # written into seed-code/: it is copied into every new repository.
 seed-test: $(SEED_STAMP)

@@ -1,4 +1,4 @@
-"""The control plane's own events, put on the application's bus (docs/architecture.md, "Events").
+"""The control plane's own events, put on the application bus (docs/architecture.md, "Events").
 
 Each event is a pydantic model with its ``detail-type`` and the component (``source`` is
 ``mlops.<component>``) that emits it. ``EVENTS.md`` beside this module is the catalog of their
@@ -218,7 +218,7 @@ class LoadResult(BaseModel):
 
 class IntegrationTestsRequested(DomainEvent):
     """A person (or CI) asks for the endpoint's suite to run now, e.g. for endpoint types that emit
-    no state change event. Put it on the application's bus with ``source`` ``mlops.operator``."""
+    no state change event. Put it on the application bus with ``source`` ``mlops.operator``."""
 
     DETAIL_TYPE: ClassVar[str] = "Integration Tests Requested"
     COMPONENT: ClassVar[str] = "operator"
@@ -360,8 +360,8 @@ class ProjectDeleted(DomainEvent):
 
 
 class GitBranchUpdated(DomainEvent):
-    """A branch of a GitHub or GitLab repository moved. The project template's CI puts it on the
-    application's bus (``source`` ``mlops.ci``) because those providers emit no AWS event; CodeCommit
+    """A branch of a GitHub or GitLab repository moved. The seed code's CI puts it on the
+    application bus (``source`` ``mlops.ci``) because those providers emit no AWS event; CodeCommit
     repositories need no CI step (``CodeCommit Repository State Change`` says the same)."""
 
     DETAIL_TYPE: ClassVar[str] = "Git Branch Updated"
@@ -392,7 +392,7 @@ class GitBranchUpdated(DomainEvent):
 
 
 class PromotedVersion(BaseModel):
-    """The copy of the tested dev version in one target group."""
+    """The promoted version: the tested dev version registered in one target group."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
@@ -401,12 +401,14 @@ class PromotedVersion(BaseModel):
     model_package_arn: str
     approval_status: str
     artifact_urls: list[str] = []
-    created: bool = Field(description="false when an earlier attempt had already registered this copy")
+    created: bool = Field(
+        description="false when an earlier attempt had already registered this promoted version"
+    )
 
 
 class ModelPromoted(DomainEvent):
-    """A merge into `prod` copied the tested dev version (artifact and lineage) into the production
-    group(s), without retraining; approving the copy deploys it."""
+    """A merge into `prod` promoted the tested dev version (artifact and lineage) into the production
+    group(s), without retraining; approving the promoted version deploys it."""
 
     DETAIL_TYPE: ClassVar[str] = "Model Promoted"
     COMPONENT: ClassVar[str] = "artifact-copier"
