@@ -1,7 +1,7 @@
 # Everything runs from a fresh machine with only Python 3.11+ and make.
 #   make demo   the control plane's main job, on the local cloud (no AWS, no Docker)
 #   make test   unit, function and end-to-end tests
-#   make seed-test  the project template's own tests (seed-code/), in .venv-seed with the SageMaker SDK
+#   make seed-test  the seed code's own tests (seed-code/), in .venv-seed with the SageMaker SDK
 #   make ci     what CI runs: lint, types, template checks, sam build, template tests, tests
 
 PYTHON ?= python3
@@ -33,7 +33,7 @@ demo: $(STAMP)  # make demo [SCENARIO=baseline|advanced|all]
 test: $(STAMP) $(MLFLOW_STAMP)
 	$(BIN)/pytest -n auto --dist loadscope
 
-# The project template's tests run from seed-code/ (its own pytest settings) with the template env's
+# The seed code's tests run from seed-code/ (its own pytest settings) with the seed code env's
 # bin/ first on PATH, so actionlint finds the pinned shellcheck. No bytecode and no pytest cache are
 # written into seed-code/: it is copied into every new repository.
 seed-test: $(SEED_STAMP)
@@ -85,11 +85,11 @@ build: $(SAM_STAMP)
 	"$(PYTHON313_BIN)/python3.13" -m compileall -q -f --invalidation-mode unchecked-hash -x '$(NO_BYTECODE)' \
 		.aws-sam/build/CoreLayer .aws-sam/build/*Function
 
-# Figures, not tests (issue 9 §4): benchmarks/run.py runs every benchmark several times and writes
-# benchmarks/RESULTS.md (medians, spread, targets, commands, machine): cold start per function vs boto3
-# and the SageMaker SDK (.venv-seed), the built layer's size, AWS calls per deployment, per promotion and
-# per reaper run on 1,000 endpoints, the load phase vs Locust (.venv-bench), the demo's wall time. About
-# 10 minutes. The layer is measured as `make build` leaves it, rebuilt first when its sources changed.
+# Figures, not tests (docs/development.md, "Benchmarks"): benchmarks/run.py runs every benchmark several
+# times and writes benchmarks/RESULTS.md (medians, spread, targets, commands, machine): cold start per
+# function vs boto3 and the SageMaker SDK (.venv-seed), the built layer's size, AWS calls per deployment,
+# per promotion and per reaper run on 1,000 endpoints, the load phase vs Locust (.venv-bench), the demo's
+# wall time, and make test's wall time. About 10 minutes, plus one make test. The layer is measured as `make build` leaves it, rebuilt first when its sources changed.
 # `make bench-load`: only the load phase vs Locust, printed.
 BUILT_LAYER := .aws-sam/build/CoreLayer
 bench: $(STAMP) $(BENCH_STAMP) $(SEED_STAMP) $(BUILT_LAYER)

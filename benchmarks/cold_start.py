@@ -15,7 +15,7 @@ of the template's Globals (e.g. `PYDANTIC_DISABLE_PLUGINS`), and so do the other
   function at most 1.5x this;
 - the floor: boto3, pydantic and Powertools (Logger, Metrics, Idempotency) imported and one pydantic
   model defined, what any handler built on them pays before its own code;
-- in `.venv-seed` (the environment of the project template, with the SageMaker Python SDK v3 it
+- in `.venv-seed` (the environment of the seed code, with the SageMaker Python SDK v3 it
   uses): `import boto3` again (that venv's own baseline, so the SDK's ratio compares like with like),
   `import sagemaker` (in SDK v3 only a namespace package: it loads nothing), `import sagemaker.core`
   (sessions, resources, shapes: what any use of the SDK loads) and

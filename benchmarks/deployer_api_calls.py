@@ -3,7 +3,7 @@
 Run with `.venv/bin/python benchmarks/deployer_api_calls.py` (about 10 s). A prod-account
 stack is deployed into the local cloud and taken through the deployer's paths: a first approval
 (create), a newer one (update), a canary update, an approval while the endpoint is busy (deferred),
-the IN_SERVICE event that applies it, the IN_SERVICE event that tidies up, and a rejection of the
+the IN_SERVICE event that applies it, the IN_SERVICE event that does the housekeeping, and a rejection of the
 live version (roll back). For each delivery to the deployer it prints the calls the handler made,
 split into the operation's own ("domain": SageMaker, CloudWatch, the config table) and the
 framework's (the idempotency record and PutEvents), and the handler's own time (Lambda's duration

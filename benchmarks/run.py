@@ -5,10 +5,11 @@
 
 Each benchmark module measures and returns a small dataclass; this runner repeats them, summarises each
 figure as its median with its spread (min-max and interquartile range over the runs), checks it against
-its target from issue 9 §4, and writes the Markdown. `--runs N` sets the number of runs of every
-benchmark (default: each benchmark's own, below, chosen to keep `make bench` under about 10 minutes);
-`--only NAME` (repeatable) runs a subset: into an output file that exists it puts only that subset's
-figures and sections, in place of the ones of the same name, and keeps the others.
+its target (set in the benchmark's own module), and writes the Markdown. `--runs N` sets the number of
+runs of every benchmark (default: each benchmark's own, below, chosen to keep `make bench` under about
+10 minutes besides its one `make test`); `--only NAME` (repeatable) runs a subset: into an output file
+that exists it puts only that subset's figures and sections, in place of the ones of the same name, and
+keeps the others.
 """
 
 from __future__ import annotations
@@ -230,7 +231,7 @@ def bench_promotion(report: Report, runs: int) -> None:
             domain.runs,
         )
     note = (
-        "No target in the issue. An advanced promotion is two copies (champion and challenger); the source "
+        "No target is set for it. An advanced promotion is two copies (champion and challenger); the source "
         "version is described once, and each copy takes one CopyObject and three HeadObject: the copier "
         "reads "
         "the source's size and whether the target already holds it, and boto3's managed copy (s3transfer) "

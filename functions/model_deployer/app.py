@@ -1,5 +1,5 @@
 """ModelDeployerFunction: deploys approved model versions (registry approvals and MLflow alias changes),
-applies deferred deployments, rolls back."""
+applies pending deployments, rolls back."""
 
 from mlops_core.adapters.aws_clients import ClientFactory
 from mlops_core.adapters.cloudwatch import CloudWatchAlarms

@@ -1,7 +1,7 @@
 """The advanced scenario (docs/architecture.md, "Advanced") with shadow mode, for project ``upsell``.
 
 A project with champion and challenger stages is created, the challenger in shadow mode; a dev
-version is deployed and tested; the merge into ``prod`` copies it into both the champion and the
+version is deployed and tested; the merge into ``prod`` promotes it into both the champion and the
 challenger groups; approving both gives endpoint ``upsell-champion`` with the challenger as its
 shadow variant, which receives a copy of the live traffic; the reaper deletes the dev endpoint; the
 project is deleted and its empty feature group with it.
@@ -99,8 +99,8 @@ class Advanced(Story):
         self.step(
             "Merge dev into prod: one tested artifact, two production groups",
             who="merges dev into prod; CI sends 'Git Branch Updated'.",
-            control_plane="in an advanced project the copier copies the tested dev version into both "
-            "upsell-champion and upsell-challenger, each pending approval.",
+            control_plane="in an advanced project the artifact copier promotes the tested dev version into "
+            "both upsell-champion and upsell-challenger, each promoted version pending approval.",
         )
         prod_commit = copy.merge("dev", "prod", "Release: merge dev into prod")
         trace = self.merged_into_prod(PROJECT, PROJECT, prod_commit, copy.head("dev"))
@@ -110,13 +110,15 @@ class Advanced(Story):
             for p in (promoted[0]["detail"]["promoted"] if promoted else [])
         }
         self.check(
-            f"{PROJECT}: {version_label(dev_v1)} copied into champion and challenger",
+            f"{PROJECT}: {version_label(dev_v1)} promoted into champion and challenger",
             bool(promoted)
             and promoted[0]["detail"]["source_model_package_arn"] == dev_v1
             and set(stages) == {"champion", "challenger"},
         )
         pending = [v["ModelApprovalStatus"] for group in (CHAMPION, CHALLENGER) for v in self.versions(group)]
-        self.check(f"{PROJECT}: both copies wait for approval", pending == ["PendingManualApproval"] * 2)
+        self.check(
+            f"{PROJECT}: both promoted versions wait for approval", pending == ["PendingManualApproval"] * 2
+        )
         if set(stages) != {"champion", "challenger"}:
             return None
         return stages["champion"], stages["challenger"]

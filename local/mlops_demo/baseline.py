@@ -163,7 +163,7 @@ class Baseline(Story):
         self.step(
             "First release: merge dev into prod",
             who="merges dev into prod (a pull request); the project's CI puts 'Git Branch Updated' on the "
-            "control plane's bus, naming the prod commit and the merged dev commit.",
+            "application bus, naming the prod commit and the merged dev commit.",
             control_plane="the artifact copier finds the dev version of the merged commit, checks that it "
             "passed its tests, and copies artifact and lineage into churn-prod (no retraining), pending a "
             "person's approval.",
@@ -179,7 +179,7 @@ class Baseline(Story):
             and promoted[0]["detail"]["selected_by"] == "merged-commit",
         )
         self.check(
-            f"{PROD} v1: the copy waits for approval, with its source recorded",
+            f"{PROD} v1: the promoted version waits for approval, with its source recorded",
             len(versions) == 1
             and versions[0]["ModelApprovalStatus"] == "PendingManualApproval"
             and (self.package(versions[0]["ModelPackageArn"]).get("CustomerMetadataProperties") or {}).get(
@@ -192,7 +192,7 @@ class Baseline(Story):
         prod_v1 = versions[0]["ModelPackageArn"]
         self.step(
             "Approve churn-prod v1",
-            who="a reviewer approves the copy in churn-prod.",
+            who="a reviewer approves the promoted version in churn-prod.",
             control_plane="the deployer checks the version's lineage (commit, dataset, metrics: required "
             "for production) and creates churn-prod on 2 instances (a first deployment has nothing to "
             "shift traffic from); the tester runs the suite against it.",

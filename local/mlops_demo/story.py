@@ -192,7 +192,7 @@ class Story:
         return self.settle(f"After the {status.lower()} {version_label(arn)}")
 
     def merged_into_prod(self, project: str, repository: str, commit: str, merged: str) -> Trace:
-        """What the project template's CI puts on the bus after a merge into ``prod``."""
+        """What the seed code's CI puts on the application bus after a merge into ``prod``."""
         event = {
             "source": "mlops.ci",
             "detail-type": "Git Branch Updated",

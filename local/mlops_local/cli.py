@@ -83,7 +83,7 @@ def _parser() -> argparse.ArgumentParser:
     send = commands.add_parser("send", parents=[deployed], help="route an event like EventBridge and cascade")
     send.add_argument(
         "--bus",
-        help="the bus to put the event on (default: the stack's own bus for `mlops.*` sources, "
+        help="the bus to put the event on (default: the application bus for `mlops.*` sources, "
         "where the control plane's events travel; the default bus for AWS's events)",
     )
     demo_command = commands.add_parser(

@@ -281,7 +281,7 @@ class LocalCloud:
     # --------------------------------------------------------------------------------------------- events
 
     def bus_for(self, event: dict[str, Any]) -> str:
-        """Where `event` travels: the stack's own bus for the control plane's `mlops.*` sources (its
+        """Where `event` travels: the application bus for the control plane's `mlops.*` sources (its
         domain events, CI's `Git Branch Updated`, an operator's requests), else the default bus."""
         if str(event.get("source", "")).startswith(DOMAIN_SOURCE_PREFIX):
             return self.outputs["EventBusName"]

@@ -38,7 +38,7 @@ SLOW_MODEL: dict[str, Any] = {**GOOD_MODEL, "latency_ms": 250}
 
 # The suite a project keeps next to its model code (CI writes it with `python -m mlops_core.suite_tool`).
 DEMO_SUITE: dict[str, Any] = {
-    "description": "churn model: two customers we know, a malformed request, and a short load test",
+    "description": "churn model: two customers we know, a malformed request, and a short load phase",
     "cases": [
         {
             "name": "churner-leaves",

@@ -5,7 +5,7 @@ tests and the benchmarks (against the local cloud, or moto alone).
   and the test outcome the endpoint tester records on it;
 - a project's record, as the project lifecycle writes it when the project is created;
 - the events of a merge into ``prod``: CodeCommit's `CodeCommit Repository State Change`, and the
-  `Git Branch Updated` that a project's CI (GitHub) puts on the control plane's bus;
+  `Git Branch Updated` that a project's CI (GitHub) puts on the application bus;
 - an endpoint with its own model and config, as the deployer makes them (a reaper's fleet is many).
 
 Every function takes a boto3 session (``LocalCloud.session``, or moto's), so nothing here opens a cloud.
@@ -25,7 +25,7 @@ REGION = "us-east-1"
 SOURCE_BUCKET = f"sagemaker-{REGION}-{ACCOUNT}"
 IMAGE = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/xgb:1"
 EXECUTION_ROLE = f"arn:aws:iam::{ACCOUNT}:role/sagemaker-execution"
-# The lineage a production stage requires, as the project template's pipeline records it.
+# The lineage a production stage requires, as the seed code's pipeline records it.
 LINEAGE: dict[str, Any] = {
     "ModelMetrics": {
         "ModelQuality": {"Statistics": {"ContentType": "application/json", "S3Uri": "s3://m/metrics.json"}}

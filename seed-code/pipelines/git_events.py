@@ -1,4 +1,4 @@
-"""Tell the control plane that ``prod`` moved: put ``Git Branch Updated`` on its event bus.
+"""Tell the control plane that ``prod`` moved: put ``Git Branch Updated`` on its application bus.
 
 A merge of ``dev`` into ``prod`` trains nothing. The control plane's artifact copier hears this event
 and copies the dev model version that was trained from ``merged_commit_id`` (and tested on the
@@ -77,13 +77,15 @@ def put_branch_updated(client: EventsClient, entry: dict[str, Any]) -> None:
         failure = response["Entries"][0]
         raise RuntimeError(
             f"the bus refused {DETAIL_TYPE}: {failure.get('ErrorCode')}: {failure.get('ErrorMessage')} "
-            "(does the CI role have events:PutEvents on the control plane's bus?)"
+            "(does the CI role have events:PutEvents on the control plane's application bus?)"
         )
 
 
 def main(argv: list[str] | None = None, client: EventsClient | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Put Git Branch Updated on the control plane's bus.")
-    parser.add_argument("--bus", required=True, help="name or ARN of the control plane's event bus")
+    parser = argparse.ArgumentParser(
+        description="Put Git Branch Updated on the control plane's application bus."
+    )
+    parser.add_argument("--bus", required=True, help="name or ARN of the control plane's application bus")
     parser.add_argument(
         "--repository", required=True, help="owner/name or name (the control plane uses the name)"
     )

@@ -28,7 +28,7 @@ class BranchAction(StrEnum):
     """What CI does on a push to a branch."""
 
     TRAIN = "train"  # feature-* and dev: unit tests, then upsert and start the pipeline
-    PROMOTE = "promote"  # prod: put `Git Branch Updated` on the control plane's bus, no training
+    PROMOTE = "promote"  # prod: put `Git Branch Updated` on the application bus, no training
     NONE = "none"  # any other branch: unit tests only
 
 

@@ -1,4 +1,4 @@
-"""The prod push: `Git Branch Updated` on the control plane's bus, naming the merged dev commit."""
+"""The prod push: `Git Branch Updated` on the application bus, naming the merged dev commit."""
 
 from __future__ import annotations
 

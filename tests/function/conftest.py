@@ -77,7 +77,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[boto3.session.Session]:
 
 
 class DomainEvents:
-    """Events put on the application's bus (moto_gaps hands every PutEvents entry to a listener)."""
+    """Events put on the application bus (moto_gaps hands every PutEvents entry to a listener)."""
 
     def __init__(self) -> None:
         self.received: list[dict[str, Any]] = []

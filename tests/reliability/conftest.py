@@ -1,4 +1,5 @@
-"""Shared fixtures and helpers of the reliability suite (issue 9 §2).
+"""Shared fixtures and helpers of the reliability suite, which proves the guarantees of
+docs/architecture.md, "What every handler guarantees".
 
 One LocalCloud per test module (`cloud`), deploying every stage: the embedded AWS is process-wide, so a
 module shares one, and each test (or example) works on a project of its own (`new_project`), so state

@@ -1,4 +1,5 @@
-"""Issue 9 §2, bad input: every handler of the template gets at least 1,000 malformed or mutated events.
+"""Bad input (docs/architecture.md, "What every handler guarantees"): every handler of the template gets at least 1,000 malformed or
+mutated events.
 
 Each of the seven functions is fed, through the local cloud (``cloud.invoke``, its deployed
 environment, the embedded AWS), events made from its real shapes (``events/``, ``tests/fixtures/

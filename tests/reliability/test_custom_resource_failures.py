@@ -1,4 +1,4 @@
-"""Issue 9 §2, custom resource: every failure path of the project-lifecycle custom resource answers
+"""Custom resources (docs/architecture.md, "What every handler guarantees"): every failure path of the project-lifecycle custom resource answers
 CloudFormation (SUCCESS or FAILED with a reason), exactly once, through the deployed function.
 
 The paths, from ``mlops_core/handlers/custom_resource.py`` (C) and ``mlops_core/projects/lifecycle.py`` (P), and

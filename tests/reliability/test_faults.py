@@ -1,4 +1,5 @@
-"""The scenarios with 20% of SageMaker, S3 and DynamoDB calls failing (issue 9 §2).
+"""The scenarios with 20% of SageMaker, S3 and DynamoDB calls failing (docs/architecture.md, "What every handler guarantees":
+errors, and operations idempotent in themselves).
 
 Each scenario prepares its state without faults, then runs its part under faults: the events in flight
 are delivered (and cascade) while one call in five to SageMaker, S3 and DynamoDB fails. Two kinds:

@@ -1,5 +1,6 @@
-"""Approvals that arrive out of order (issue 9 §2): every pair of approvals, in both orders, ends with the
-newest version live, and the endpoint never goes back to an older version on the way.
+"""Approvals that arrive out of order (docs/architecture.md, "What every handler guarantees"): every
+pair of approvals, in both orders, ends with the newest version live, and the endpoint never goes back
+to an older version on the way.
 
 "Newest" is the highest version number approved. For versions 1..3 of a group, every ordered pair (a, b),
 a != b, is approved a first, then b, in three ways:

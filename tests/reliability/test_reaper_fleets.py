@@ -1,4 +1,4 @@
-"""Issue 9 §2, reaper: random fleets never lose a protected endpoint.
+"""The reaper's safety (docs/promotion-and-reaper.md): random fleets never lose a protected endpoint.
 
 The deployed EndpointReaperFunction runs, on the local cloud, against fleets Hypothesis makes up:
 endpoints of several projects and every stage, tagged as this stack's (`mlops`), another stack's or

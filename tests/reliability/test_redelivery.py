@@ -1,11 +1,11 @@
 """Every event type the control plane consumes, delivered three times (same event id, as EventBridge
-redelivers it): exactly one side effect (issue 9 §2).
+redelivers it): exactly one side effect (docs/architecture.md, "What every handler guarantees").
 
 A "side effect" is, concretely:
 - a mutating AWS request (CreateEndpoint, UpdateModelPackage, an S3 PUT, a config-table write, PutEvents...);
 - a domain event emitted (so no function runs twice downstream);
 - a Slack message;
-- a resource (endpoint, endpoint config, model, model version, promoted copy, config-table item).
+- a resource (endpoint, endpoint config, model, model version, promoted version, config-table item).
 
 The first delivery must show the effect its type exists for (so the test would fail if the functions did
 nothing at all). The second and third may make exactly one mutating request per function they reach: the

@@ -1,4 +1,4 @@
-"""Issue 9 §2, secrets: every flow runs with known secret values, which then appear nowhere they must not.
+"""Secrets (docs/architecture.md, "What every handler guarantees"): every flow runs with known secret values, which then appear nowhere they must not.
 
 The secrets (each with characters that URL-encoding changes): the stack's Slack webhook URL and a
 project's own one (each carrying a token in its path), the GitHub token (checked by a loopback GitHub

@@ -24,8 +24,11 @@ _FENCE = re.compile(r"^([ \t]*)(`{3,}|~{3,}).*?^\1\2\s*$", re.MULTILINE | re.DOT
 _CODE_SPAN = re.compile(r"(`+)(?:(?!\1).)+?\1", re.DOTALL)
 _HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 _HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*\s*$", re.MULTILINE)
-# Text that refers to a design document outside the repository (built so this file does not match).
-_OUTSIDE_REFERENCES = re.compile("|".join([r"\.\./shared/", "DESIGN" + r"\.md", "DESIGN" + r" ?§"]))
+# Text that refers to a document outside the repository: a design document, or a section of an issue
+# (the tracker is not part of a clone). Built so this file does not match.
+_OUTSIDE_REFERENCES = re.compile(
+    "|".join([r"\.\./shared/", "DESIGN" + r"\.md", "DESIGN" + r" ?§", r"\b[Ii]ssue #?\d+ ?§"])
+)
 
 
 def _git(*args: str) -> list[str]:
@@ -126,7 +129,7 @@ def test_every_relative_link_of_the_markdown_resolves_inside_the_repository(trac
     assert problems == {}
 
 
-def test_nothing_in_the_repository_refers_to_a_design_document_outside_it(tracked: set[str]) -> None:
+def test_nothing_in_the_repository_refers_to_a_document_outside_it(tracked: set[str]) -> None:
     found = []
     for path in sorted(tracked):
         file = REPO / path
@@ -142,6 +145,18 @@ def test_nothing_in_the_repository_refers_to_a_design_document_outside_it(tracke
             if _OUTSIDE_REFERENCES.search(line)
         ]
     assert found == [], "say it here, or refer to docs/architecture.md"
+
+
+def test_the_outside_reference_check_catches_design_and_issue_sections() -> None:
+    for text in (
+        "see ../" + "shared/DESIGN" + ".md",
+        "DESIGN" + " §3",
+        "(issue 9 " + "§4)",
+        "Issue #12" + "§2, bad input",
+    ):
+        assert _OUTSIDE_REFERENCES.search(text), text
+    for text in ("an issue of parliament", "issue 9 of the newsletter", "docs/architecture.md, section 2"):
+        assert not _OUTSIDE_REFERENCES.search(text), text
 
 
 def test_the_link_check_refuses_what_it_should() -> None:

@@ -1,4 +1,4 @@
-"""The seed code (the project template) against the control plane: suite, prod event, what gets copied.
+"""The seed code against the control plane: suite, prod event, what gets copied.
 
 The template's own tests (seed-code/tests) need the SageMaker SDK, so they do not run here: ``make
 seed-test`` runs them in ``.venv-seed`` (CI does, before ``make test``). They validate the suite against

@@ -100,7 +100,7 @@ def next_step(message) -> str:
             "Model Promoted",
             ":package: churn: churn-dev v7 promoted",
             ["`churn-prod` v2 (PendingManualApproval)", "2026-11-25T18:30:00.000000Z", "merged-commit"],
-            "Approve the copy",
+            "Approve the promoted version",
         ),
         (
             "Promotion Failed",
@@ -110,7 +110,7 @@ def next_step(message) -> str:
         ),
         (
             "Endpoints Reap Requested",
-            ":broom: Endpoint cleanup requested",
+            ":broom: Reaper run requested",
             ["jane@example.com", "a dry run (nothing is deleted)"],
             "Endpoints Reaped",
         ),

@@ -1,4 +1,5 @@
-"""No IAM statement lets the control plane change SageMaker resources it cannot tell are its own (issue 9 §3).
+"""No IAM statement lets the control plane change SageMaker resources it cannot tell are its own
+(docs/security.md, "The IAM rule").
 
 The statements checked are every IAM statement anywhere in template.yaml *after the SAM transform* (the
 functions' inline `Policies`, SAM's own policy templates and the roles SAM generates, the Service Catalog

@@ -72,7 +72,7 @@ def render_catalog() -> str:
     header = (
         "# Domain events\n\n"
         "Generated from `mlops_core/contract/events/` by `python -m mlops_core.catalog`; "
-        "do not edit by hand.\nEvery event is put on the application's bus (`EVENT_BUS_NAME`).\n\n"
+        "do not edit by hand.\nEvery event is put on the application bus (`EVENT_BUS_NAME`).\n\n"
     )
     return header + "\n".join(render_event(event) for event in CATALOG)
 

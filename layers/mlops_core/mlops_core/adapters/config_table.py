@@ -1,4 +1,4 @@
-"""The config table: project records, deferred deployments and announced rollbacks, behind a small adapter.
+"""The config table: project records, pending deployments and announced rollbacks, behind a small adapter.
 
 Single-table design with ``pk``/``sk`` string keys. Items are plain Python on the way out
 (DynamoDB numbers become ``int`` or ``float``, not ``Decimal``), so pydantic models validate

@@ -1,4 +1,4 @@
-"""Put domain events on the application's bus."""
+"""Put domain events on the application bus."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@
   and report SageMaker's alarm rollbacks.
 - ``pending``: the endpoints' PENDING deployments (stored, applied, forgotten; failed and
   deleting endpoints).
-- ``housekeeping``: tidy up an endpoint in service (configs, models, alarms, version tags).
+- ``housekeeping``: an endpoint in service keeps only what it needs (configs, models, alarms, version tags).
 - ``versions``: what is deployed (``DeployableVersion``), one deployment
   (``DeploymentRequest``), and ``VersionSource``, what a backend says about its versions;
   ``registry_versions`` and ``mlflow_versions``: the two backends' sources.
@@ -16,6 +16,6 @@
 - ``endpoint_configs``: the SageMaker requests of a deployment, as pure functions.
 
 Imports go one way: ``versions`` <- ``context`` <- the sources, ``pending``, ``housekeeping`` <-
-``roll_out`` <- ``roll_back`` <- ``deployer``. A deferred deployment applied at once goes back to the
+``roll_out`` <- ``roll_back`` <- ``deployer``. A pending deployment applied at once goes back to the
 deployer through the small ``pending.Deployer`` protocol, not an import.
 """

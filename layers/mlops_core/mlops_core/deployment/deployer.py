@@ -26,8 +26,8 @@ Production concerns:
 it is for this stack, and hands over to the part that does the work, each in its own module:
 :mod:`~mlops_core.deployment.roll_out` (deploy a version), :mod:`~mlops_core.deployment.roll_back`
 (take a live version off; SageMaker's alarm rollbacks), :mod:`~mlops_core.deployment.pending`
-(deployments that wait for their endpoint), :mod:`~mlops_core.deployment.housekeeping` (tidy up an
-endpoint in service). They share a :class:`~mlops_core.deployment.context.DeployerContext` (settings
+(deployments that wait for their endpoint), :mod:`~mlops_core.deployment.housekeeping` (housekeeping of
+an endpoint in service). They share a :class:`~mlops_core.deployment.context.DeployerContext` (settings
 and ports). The flow is one for every backend; what differs between a Model Registry version and an
 MLflow version is said by its :class:`~mlops_core.deployment.versions.VersionSource`
 (:mod:`~mlops_core.deployment.registry_versions`, :mod:`~mlops_core.deployment.mlflow_versions`).
@@ -59,7 +59,7 @@ from mlops_core.deployment.versions import DeployableVersion, Known, VersionSour
 
 class ModelDeployer:
     """Deploys versions of the Model Registry (approvals) and of MLflow (alias changes), applies
-    deferred deployments, rolls back, and tidies up."""
+    pending deployments, rolls back, and does the housekeeping."""
 
     def __init__(
         self, context: DeployerContext, *, registry: RegistryVersionSource, mlflow: MlflowVersionSource
@@ -69,7 +69,7 @@ class ModelDeployer:
         self._registry = registry
         self._mlflow = mlflow
         self._sources = sources
-        # A deferred deployment may be applied at once, by this deployer: as a deployment or a rollback.
+        # A pending deployment may be applied at once, by this deployer: as a deployment or a rollback.
         self._pending = PendingDeployments(context, sources, self)
         self._roll_out = RollOut(context, self._pending)
         self._roll_back = RollBack(context, self._roll_out, self._pending, sources)
@@ -106,8 +106,8 @@ class ModelDeployer:
         return self.deploy(target, version, self._mlflow)
 
     def on_endpoint_state_change(self, event: EndpointStateChange) -> Outcome:
-        """``IN_SERVICE``: apply what is pending, else tidy up; ``FAILED``: say why (and recreate the
-        endpoint if a deployment is pending); ``DELETING``: create it again if one is pending."""
+        """``IN_SERVICE``: apply what is pending, else do the housekeeping; ``FAILED``: say why (and
+        recreate the endpoint if a deployment is pending); ``DELETING``: create it again if one is pending."""
         detail = event.detail
         target = self._managed_stage_endpoint(detail.EndpointName, detail.Tags)
         if isinstance(target, Outcome):
@@ -124,7 +124,7 @@ class ModelDeployer:
         tidied = self.tidy_up(target)
         if applied is None:
             return tidied
-        # What was pending was moot (stale, rejected since, no longer live): say so, and tidy up.
+        # What was pending was moot (stale, rejected since, no longer live): say so, and do the housekeeping.
         return Outcome(
             tidied.status,
             {**tidied.details, "pending": {"status": applied.status, **applied.details}},

@@ -24,7 +24,7 @@ from mlops_core.deployment.versions import VersionSource, version_of_config
 
 
 class Housekeeping:
-    """Tidies up an endpoint that is in service."""
+    """The housekeeping of an endpoint that is in service."""
 
     def __init__(self, context: DeployerContext, sources: Sequence[VersionSource]) -> None:
         self._context = context

@@ -289,9 +289,9 @@ def _model_promoted(_: str, d: Detail) -> Rendered:
             ("Trigger", str(d.get("trigger", "?"))),
             ("Commit", f"`{str(d.get('commit_id') or '?')[:12]}`"),
         ],
-        "Approve the copy in its production group to deploy it"
+        "Approve the promoted version in its production group to deploy it"
         if any(isinstance(i, Mapping) and i.get("approval_status") != "Approved" for i in promoted)
-        else "The copy is approved: the deployer rolls it out.",
+        else "The promoted version is approved: the deployer rolls it out.",
     )
 
 
@@ -325,7 +325,7 @@ def _reap_requested(_: str, d: Detail) -> Rendered:
         else ("a real run" if dry is False else "the stack's default mode")
     )
     return (
-        ":broom: Endpoint cleanup requested",
+        ":broom: Reaper run requested",
         f"{d.get('requested_by') or 'Someone'} asked the reaper to run now, as {mode}.",
         [],
         "The result follows in an *Endpoints Reaped* message.",

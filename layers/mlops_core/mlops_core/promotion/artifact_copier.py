@@ -1,7 +1,7 @@
 """The artifact copier: a merge into `prod` promotes the tested dev version, without retraining.
 
 Trigger: ``CodeCommit Repository State Change`` on the `prod` branch, or ``Git Branch Updated`` (the
-CI of a GitHub/GitLab repository puts it on the application's bus).
+CI of a GitHub/GitLab repository puts it on the application bus).
 
 Which project: the one CI names, else the project named after the repository (``PROJECT#{name}``,
 a direct read, accepted only if the record's ``repository_name`` is that repository), else, for

@@ -75,7 +75,7 @@ TIME_RESERVE_SECONDS = 30.0
 
 
 class EndpointsReapRequestedEvent(EventBridgeEvent):
-    """The on-demand trigger: ``Endpoints Reap Requested`` put on the application's bus by a person."""
+    """The on-demand trigger: ``Endpoints Reap Requested`` put on the application bus by a person."""
 
     source: Literal["mlops.operator"]
     detail_type: Literal["Endpoints Reap Requested"] = Field(alias="detail-type")

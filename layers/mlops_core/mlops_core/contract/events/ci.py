@@ -12,8 +12,8 @@ from mlops_core.contract.events.base import DomainEvent
 
 
 class GitBranchUpdated(DomainEvent):
-    """A branch of a GitHub or GitLab repository moved. The project template's CI puts it on the
-    application's bus (``source`` ``mlops.ci``) because those providers emit no AWS event; CodeCommit
+    """A branch of a GitHub or GitLab repository moved. The seed code's CI puts it on the
+    application bus (``source`` ``mlops.ci``) because those providers emit no AWS event; CodeCommit
     repositories need no CI step (``CodeCommit Repository State Change`` says the same)."""
 
     DETAIL_TYPE: ClassVar[str] = "Git Branch Updated"

@@ -67,7 +67,7 @@ class LoadResult(BaseModel):
 
 class IntegrationTestsRequested(DomainEvent):
     """A person (or CI) asks for the endpoint's suite to run now, e.g. for endpoint types that emit
-    no state change event. Put it on the application's bus with ``source`` ``mlops.operator``."""
+    no state change event. Put it on the application bus with ``source`` ``mlops.operator``."""
 
     DETAIL_TYPE: ClassVar[str] = "Integration Tests Requested"
     COMPONENT: ClassVar[str] = "operator"

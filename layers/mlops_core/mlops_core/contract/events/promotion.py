@@ -12,7 +12,7 @@ from mlops_core.contract.topology import Stage
 
 
 class PromotedVersion(BaseModel):
-    """The copy of the tested dev version in one target group."""
+    """The promoted version: the tested dev version registered in one target group."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
@@ -21,12 +21,14 @@ class PromotedVersion(BaseModel):
     model_package_arn: str
     approval_status: str
     artifact_urls: list[str] = []
-    created: bool = Field(description="false when an earlier attempt had already registered this copy")
+    created: bool = Field(
+        description="false when an earlier attempt had already registered this promoted version"
+    )
 
 
 class ModelPromoted(DomainEvent):
-    """A merge into `prod` copied the tested dev version (artifact and lineage) into the production
-    group(s), without retraining; approving the copy deploys it."""
+    """A merge into `prod` promoted the tested dev version (artifact and lineage) into the production
+    group(s), without retraining; approving the promoted version deploys it."""
 
     DETAIL_TYPE: ClassVar[str] = "Model Promoted"
     COMPONENT: ClassVar[str] = "artifact-copier"
