@@ -478,17 +478,31 @@ from the raw values: timer resolution and Locust's rounding play no part.
 """
 
 
-def bench_demo(report: Report, runs: int) -> None:
-    result, load, took = _timed(lambda: demo_time.measure(runs))
+def bench_demo(report: Report, runs: int, baseline: str | None) -> None:
+    result, load, took = _timed(lambda: demo_time.measure(runs, shlex.split(baseline) if baseline else None))
     seconds = Spread.of(result.seconds)
     report.figure("demo wall time", seconds.format(1, " s"), seconds.runs)
+    lines = [f"**{seconds.format(1, ' s')}**; the demo's last line: “{result.last_line}”"]
+    command = f"benchmarks/demo_time.py --runs {runs}"
+    if baseline:
+        ratio = Spread.of(result.ratios)
+        met = ratio.median <= demo_time.TARGET_RATIO
+        report.figure(
+            "demo wall time / before", ratio.format(2, "x"), ratio.runs, f"≤ {demo_time.TARGET_RATIO}x", met
+        )
+        baseline_seconds = Spread.of(result.baseline_seconds)
+        lines.append(
+            f"Side by side with `{baseline}`: {baseline_seconds.format(1, ' s')}; ratio (this / that, "
+            f"pair by pair) **{ratio.format(2, 'x')}**; target at most {demo_time.TARGET_RATIO}x: {MET[met]}."
+        )
+        command += f" --vs {shlex.quote(baseline)}"
     report.sections.append(
         _section(
             "Demo wall time",
-            f"{shlex.join(['.venv/bin/python', *demo_time.COMMAND[1:]])} (= make demo), {runs} runs "
-            f"(benchmarks/demo_time.py --runs {runs})",
+            f"{shlex.join(['.venv/bin/python', *demo_time.COMMAND[1:]])} (= make demo), "
+            f"{runs} runs ({command})",
             _method(demo_time),
-            [f"**{seconds.format(1, ' s')}**; the demo's last line: “{result.last_line}”"],
+            lines,
             load=load,
             took=took,
         )
@@ -574,6 +588,9 @@ def main() -> int:
     parser.add_argument("--locust", default=str(REPO / ".venv-bench" / "bin" / "locust"))
     parser.add_argument("--load-seconds", type=float, default=10)
     parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument(
+        "--demo-vs", help="a baseline demo command the demo is timed beside (demo_time.py --vs)"
+    )
     arguments = parser.parse_args()
     chosen = arguments.only or list(DEFAULT_RUNS)
     arguments.plan = {name: arguments.runs or DEFAULT_RUNS[name] for name in DEFAULT_RUNS if name in chosen}
@@ -585,7 +602,7 @@ def main() -> int:
         "load": lambda report, runs: bench_load(
             report, runs, arguments.locust, arguments.load_seconds, arguments.concurrency
         ),
-        "demo": bench_demo,
+        "demo": lambda report, runs: bench_demo(report, runs, arguments.demo_vs),
         "test-suite": bench_test_suite,
     }
     report = Report()
