@@ -23,10 +23,8 @@ from __future__ import annotations
 import json
 import math
 import re
-import threading
 import time
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
@@ -46,6 +44,7 @@ from mlops_core.contract.naming import StageResource, parse_stage_resource
 from mlops_core.contract.outcome import Outcome
 from mlops_core.contract.sagemaker_events import EndpointStateChange
 from mlops_core.contract.tags import METADATA_OUTCOME, METADATA_RUN_ID, METADATA_TIME
+from mlops_core.integration_tests.load_phase import drive, load_result, schedule_note
 from mlops_core.integration_tests.ports import (
     CLAIM_TESTED,
     CONNECT_TIMEOUT_SECONDS,
@@ -79,11 +78,6 @@ REQUEST_TIMEOUTS_SECONDS = (60.0, 30.0, 15.0, 8.0, 4.0, 2.0, 1.0)
 # A claim on a deployment outlives the invocation that made it by this much: the retry of a run that
 # was killed at the timeout (Lambda retries after about a minute) finds the lease expired and runs.
 CLAIM_LEASE_GRACE_SECONDS = 30
-# A paced load phase (``rate_per_second``): a request that starts more than this after its due time
-# (every worker was busy) is behind schedule; more than this share of them fails the phase, whose
-# latencies were then not measured at the rate the suite asked for.
-SCHEDULE_GRACE_MS = 10.0
-BEHIND_SCHEDULE_TOLERANCE = 0.01
 # Stages where a failed run may reject the live version (when the project asks for it).
 REJECTABLE_STAGES = frozenset({"feature", "dev"})
 
@@ -269,7 +263,7 @@ class SuiteRunner:
         stopped = (
             self._stop_reason(f"during the load phase, after {load.requests} requests")
             if load.stopped_early
-            else None
+            else schedule_note(load)
         )
         return SuiteRun(results, load, stopped)
 
@@ -277,129 +271,16 @@ class SuiteRunner:
         return f"stopped {where}: the function had {self._remaining_ms()} ms left"
 
     def run_load(self, endpoint_name: str, phase: LoadPhase) -> LoadResult:
-        """``phase.concurrency`` workers send the phase's requests. Closed loop (no rate): each sends its
-        next request when the previous one is answered. Open loop (``rate_per_second``): request ``i``
-        is due at ``start + i / rate`` (``requests`` of them, or those due within ``duration_seconds``);
-        a worker takes the next request, waits for its time and sends it. A request that a worker takes
-        more than :data:`SCHEDULE_GRACE_MS` after its time (every worker was busy) is sent late and
-        counted as behind schedule; so are, without being sent, the requests of a ``duration_seconds``
-        phase still waiting for a worker when the duration is over. Either way the phase stops early,
-        and says so, when the Lambda's time runs out."""
-        lock = threading.Lock()
-        latencies: list[float] = []
-        errors = 0
-        issued = 0
-        late: list[float] = []  # how late (s) each behind-schedule request started
-        unsent = 0  # due before the end of a duration_seconds phase, never sent
-        stopped_early = False
-        started = self._clock()
-        deadline = started + phase.duration_seconds if phase.duration_seconds is not None else math.inf
-        interval = None if phase.rate_per_second is None else 1 / phase.rate_per_second
-        scheduled = phase.requests
-        if phase.rate_per_second is not None and phase.duration_seconds is not None:
-            scheduled = math.ceil(phase.duration_seconds * phase.rate_per_second)
-
-        def next_ticket() -> tuple[float, float] | None:
-            """The next request's (timeout, due time), or None when the phase is over."""
-            nonlocal issued, unsent, stopped_early
-            with lock:
-                if scheduled is not None and issued >= scheduled:
-                    return None
-                now = self._clock()
-                if now >= deadline:
-                    unsent = scheduled - issued if interval is not None and scheduled is not None else 0
-                    return None
-                due = now if interval is None else started + issued * interval
-                timeout = self.request_timeout(starting_in_seconds=max(0.0, due - now))
-                if timeout is None:
-                    stopped_early = True
-                    return None
-                issued += 1
-                return timeout, due
-
-        def user() -> None:
-            nonlocal errors
-            while (ticket := next_ticket()) is not None:
-                timeout, due = ticket
-                if interval is not None:
-                    if (wait := due - self._clock()) > 0:
-                        self._sleep(wait)
-                    elif -wait * 1000 > SCHEDULE_GRACE_MS:
-                        with lock:
-                            late.append(-wait)
-                response = self._invoker.invoke(endpoint_name, phase.request, timeout_seconds=timeout)
-                with lock:
-                    latencies.append(response.latency_ms)
-                    if response.error_code is not None or response.status_code >= 400:
-                        errors += 1
-
-        with ThreadPoolExecutor(max_workers=phase.concurrency, thread_name_prefix="load") as pool:
-            for future in [pool.submit(user) for _ in range(phase.concurrency)]:
-                future.result()
-        elapsed = self._clock() - started
-        return _load_result(
-            phase, sorted(latencies), errors, elapsed, stopped_early=stopped_early, late=late, unsent=unsent
+        """The phase, sent by this invocation (:mod:`mlops_core.integration_tests.load_phase`)."""
+        tally = drive(
+            self._invoker,
+            endpoint_name,
+            phase,
+            request_timeout=lambda starting_in: self.request_timeout(starting_in_seconds=starting_in),
+            clock=self._clock,
+            sleep=self._sleep,
         )
-
-
-def _load_result(
-    phase: LoadPhase,
-    latencies: list[float],
-    errors: int,
-    elapsed: float,
-    *,
-    stopped_early: bool,
-    late: Sequence[float] = (),
-    unsent: int = 0,
-) -> LoadResult:
-    count = len(latencies)
-    figures = {  # rounded as reported, so that a failure names the figure the result shows
-        name: _rounded(percentile(latencies, fraction))
-        for name, fraction in (("p50", 0.5), ("p95", 0.95), ("p99", 0.99))
-    }
-    failures = []
-    for name, value in figures.items():
-        budget = getattr(phase, f"{name}_budget_ms")
-        if budget is not None and value is not None and value > budget:
-            failures.append(f"{name} {value:.1f} ms is over the budget of {budget:g} ms")
-    error_rate = errors / count if count else 0.0
-    if error_rate > phase.max_error_rate:
-        failures.append(f"error rate {error_rate:.1%} is over the maximum of {phase.max_error_rate:.1%}")
-    behind = len(late) + unsent
-    if behind > BEHIND_SCHEDULE_TOLERANCE * (count + unsent):
-        how = [f"{len(late)} started up to {max(late) * 1000:.0f} ms late"] if late else []
-        how += [f"{unsent} were still waiting for a worker at the end"] if unsent else []
-        failures.append(
-            f"{behind} of {count + unsent} requests were behind the schedule of {phase.rate_per_second:g}/s "
-            f"({', '.join(how)}): the endpoint did not keep up at concurrency {phase.concurrency}; "
-            "raise concurrency or lower rate_per_second"
-        )
-    if count == 0:
-        failures.append("no request was sent")
-    return LoadResult(
-        requests=count,
-        errors=errors,
-        error_rate=round(error_rate, 4),
-        duration_seconds=round(elapsed, 3),
-        requests_per_second=round(count / elapsed, 1) if elapsed > 0 else 0.0,
-        concurrency=phase.concurrency,
-        target_rate_per_second=phase.rate_per_second,
-        behind_schedule=behind,
-        p50_ms=figures["p50"],
-        p95_ms=figures["p95"],
-        p99_ms=figures["p99"],
-        p50_budget_ms=phase.p50_budget_ms,
-        p95_budget_ms=phase.p95_budget_ms,
-        p99_budget_ms=phase.p99_budget_ms,
-        max_error_rate=phase.max_error_rate,
-        passed=not failures,
-        failures=failures,
-        stopped_early=stopped_early,
-    )
-
-
-def _rounded(value: float | None) -> float | None:
-    return None if value is None else round(value, 2)
+        return load_result(phase, tally)
 
 
 def summarise(run: SuiteRun | None) -> str:
