@@ -2,7 +2,7 @@
 
 from mlops_core.adapters.aws_clients import ClientFactory
 from mlops_core.adapters.sagemaker import ModelRegistryAdapter, SageMakerAdapter
-from mlops_core.adapters.sagemaker_runtime import SageMakerRuntimeInvoker
+from mlops_core.adapters.sagemaker_runtime_http import SignedHttpInvoker
 from mlops_core.adapters.suite_store import SuiteStore
 from mlops_core.contract.sagemaker_events import EndpointStateChange
 from mlops_core.handlers.event_function import EventFunction, Route, remaining_time_ms
@@ -18,7 +18,7 @@ def build(settings: TesterSettings, clients: ClientFactory) -> EndpointTester:
         sagemaker=SageMakerAdapter(clients("sagemaker")),
         registry=ModelRegistryAdapter(clients("sagemaker")),
         store=SuiteStore(clients("dynamodb"), settings.config_table_name),
-        invoker=SageMakerRuntimeInvoker.build(clients),
+        invoker=SignedHttpInvoker.build(clients),
         remaining_ms=lambda: remaining_time_ms() or OUTSIDE_AN_INVOCATION_MS,
     )
 
