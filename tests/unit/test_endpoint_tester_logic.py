@@ -15,7 +15,8 @@ from mlops_core.contract.events.integration_tests import TestOutcome as RunOutco
 from mlops_core.contract.sagemaker_resources import Endpoint
 from mlops_core.integration_tests.latency_histogram import LatencyHistogram
 from mlops_core.integration_tests.load_phase import LoadTally, drive, load_result, schedule_note
-from mlops_core.integration_tests.ports import CONNECT_TIMEOUT_SECONDS, InvocationResponse
+from mlops_core.integration_tests.load_workers import LoadShare
+from mlops_core.integration_tests.ports import CONNECT_TIMEOUT_SECONDS, InvocationResponse, LoadWorkerError
 from mlops_core.integration_tests.settings import TesterSettings as Settings
 from mlops_core.integration_tests.suites import LoadPhase, TestCase, TestSuite
 from mlops_core.integration_tests.tester import (
@@ -357,11 +358,11 @@ def test_requests_that_fall_due_while_every_worker_is_busy_wait_and_are_timed_fr
 
     assert endpoint.starts == pytest.approx([0.0, 0.25, 0.5, 0.75, 1.0]) and fake.sleeps == []
     # 0, 150, 300, 450 and 600 ms of waiting for the worker: in the latency from due, not from send
-    assert load.requests == 5 and load.waited_for_worker == 4 and load.behind_schedule == 0
+    assert load.requests == 5 and load.waited_for_concurrency == 4 and load.behind_schedule == 0
     assert load.p50_from_send_ms == pytest.approx(250, rel=0.01)
     assert load.p99_ms == pytest.approx(250 + 600, rel=0.01) and load.p50_ms == pytest.approx(550, rel=0.01)
     assert load.schedule_held and load.failures == [
-        "4 of 5 requests waited for a worker at 10/s (4 waited up to 600 ms): the endpoint did "
+        "4 of 5 requests waited for a free sender at 10/s (4 waited up to 600 ms): the endpoint did "
         "not keep up at concurrency 1; raise concurrency or lower rate_per_second"
     ]
     # the same endpoint keeps up at 4/s: every request on time
@@ -392,7 +393,7 @@ def test_the_drivers_own_lateness_is_behind_schedule_never_a_failure_of_the_endp
     load = runner.run_load("x-dev", phase)
 
     # requests 1..9 are sent 30 ms after their due time by a free worker: the driver's lateness
-    assert load.behind_schedule == 9 and load.waited_for_worker == 0 and load.schedule_tolerance_ms == 10
+    assert load.behind_schedule == 9 and load.waited_for_concurrency == 0 and load.schedule_tolerance_ms == 10
     assert load.passed and not load.schedule_held  # the endpoint (10 ms) is fine: nothing failed
     assert load.p99_from_send_ms == pytest.approx(10, rel=0.01) and load.p99_ms == pytest.approx(40, rel=0.01)
     note = schedule_note(load)
@@ -430,8 +431,8 @@ def test_a_paced_duration_phase_counts_the_requests_still_waiting_for_a_worker_a
 
     # 10 requests due within the second; the worker sends 4 (3 of them after waiting) and 6 never get one
     assert endpoint.starts == pytest.approx([0.0, 0.25, 0.5, 0.75])
-    assert load.requests == 4 and load.waited_for_worker == 3 + 6 and not load.stopped_early
-    assert "9 of 10 requests waited for a worker" in load.failures[0]
+    assert load.requests == 4 and load.waited_for_concurrency == 3 + 6 and not load.stopped_early
+    assert "9 of 10 requests waited for a free sender" in load.failures[0]
     assert "6 were still waiting at the end" in load.failures[0]
 
 
@@ -662,3 +663,109 @@ def test_a_deployment_is_claimed_for_the_functions_remaining_time_plus_a_grace_t
         ("claim", "churn-dev-v3-abc123", start, start + 300 + CLAIM_LEASE_GRACE_SECONDS),
         ("tested", "churn-dev-v3-abc123", outcome.details["run_id"], start + 7 * 86_400),
     ]
+
+
+# ------------------------------------------------------------------------- load phase on N workers
+
+
+class InProcessWorkers:
+    """Runs each share as a worker invocation would (its own runner, clock and endpoint), or fails."""
+
+    def __init__(self, failing: set[int] = frozenset()) -> None:
+        self.shares: list[dict] = []
+        self.starts: dict[int, list[float]] = {}
+        self.failing = failing
+        self._lock = threading.Lock()
+
+    def run_share(self, share):
+        share = LoadShare.model_validate(json.loads(json.dumps(share)))  # as the worker's handler reads it
+        with self._lock:
+            self.shares.append(share)
+        if share.worker in self.failing:
+            raise LoadWorkerError("Sandbox.Timedout: the task timed out")
+        fake = FakeTime()
+        endpoint = TimedEndpoint(fake, lambda n: 0.02)
+        runner = SuiteRunner(
+            endpoint,
+            remaining_ms=lambda: 600_000,
+            clock=fake.clock,
+            sleep=fake.sleep,
+            wall_clock=lambda: 1000.0,
+        )
+        tally = runner.run_share(share)
+        self.starts[share.worker] = endpoint.starts
+        return tally.encode()
+
+
+def fan_out(port: InProcessWorkers, cap: int = 10, **load):
+    fake = FakeTime()
+    endpoint = TimedEndpoint(fake, lambda n: 0.02)
+    runner = SuiteRunner(
+        endpoint,
+        remaining_ms=lambda: 120_000,
+        clock=fake.clock,
+        sleep=fake.sleep,
+        wall_clock=lambda: 1000.0,
+        workers=port,
+        max_load_workers=cap,
+    )
+    phase = LoadPhase.model_validate({"request": {"json": 3}, **load})
+    return runner.run_load("x-dev", phase), endpoint, fake
+
+
+def test_a_phase_on_n_workers_sends_each_its_share_of_one_schedule_and_merges_their_histograms():
+    workers = InProcessWorkers()
+
+    load, own, fake = fan_out(workers, requests=40, rate_per_second=100, workers=4, concurrency=2)
+
+    # every share starts at the same wall-clock time, 2 s after the workers were asked
+    assert {share.starts_at for share in workers.shares} == {1002.0} and fake.sleeps[0] == 2.0
+    assert sorted(share.worker for share in workers.shares) == [1, 2, 3]
+    assert all(share.workers == 4 and share.endpoint_name == "x-dev" for share in workers.shares)
+    # the coordinator's time (120 s, 10 s kept) bounds the workers': they stop 3 s before it
+    assert {share.deadline for share in workers.shares} == {1110.0}
+    assert len(own.starts) == 10 and all(len(starts) == 10 for starts in workers.starts.values())
+    # worker 1 sends requests 1, 5, 9...: due 10 ms, 50 ms... after the common start (2 s on its clock)
+    assert workers.starts[1][:2] == pytest.approx([2.01, 2.05])
+    assert load.requests == 40 and load.workers == 4 and load.passed
+    assert load.p50_from_send_ms == pytest.approx(20, rel=0.01)
+
+
+def test_a_worker_that_does_not_report_fails_the_phase_by_name_and_the_cap_holds():
+    load, _, _ = fan_out(InProcessWorkers(failing={2}), requests=30, rate_per_second=100, workers=3)
+
+    assert load.requests == 20 and load.workers == 2 and not load.passed
+    assert load.failures == ["worker 2 of 3 did not report: Sandbox.Timedout: the task timed out"]
+
+    workers = InProcessWorkers()
+    capped, endpoint, _ = fan_out(workers, cap=2, requests=30, workers=3)
+    assert workers.shares == [] and endpoint.starts == [] and not capped.passed
+    assert capped.failures[0] == (
+        "the load phase asks for 3 workers; this stack allows at most 2 (its LoadWorkersCap parameter)"
+    )
+
+
+def test_a_worker_stops_sending_before_the_coordinators_time_runs_out():
+    fake = FakeTime()
+    endpoint = TimedEndpoint(fake, lambda n: 0.0)
+    wall = {"now": 1000.0}
+
+    def wall_clock() -> float:
+        return wall["now"] + fake.clock()
+
+    runner = SuiteRunner(
+        endpoint, remaining_ms=lambda: 600_000, clock=fake.clock, sleep=fake.sleep, wall_clock=wall_clock
+    )
+    phase = LoadPhase.model_validate({"request": {"json": 3}, "duration_seconds": 60, "rate_per_second": 1})
+    share = LoadShare(
+        endpoint_name="x-dev", phase=phase, worker=1, workers=2, starts_at=1000.0, deadline=1030.0
+    )
+
+    tally = runner.run_share(share)
+
+    # requests 1, 3, 5, ... are due every 2 s; the coordinator's time for the phase ends at 30 s (its own
+    # margin already kept), the worker keeps 3 s to return its tally, and the shortest timeout (1 s) and
+    # the connection (2 s) must fit: the last request starts at 23 s
+    assert (
+        endpoint.starts == pytest.approx([1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23]) and tally.stopped_early
+    )

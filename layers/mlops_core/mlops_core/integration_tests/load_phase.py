@@ -2,24 +2,26 @@
 what it measured in mergeable histograms; :func:`load_result` holds the tally to the phase's budgets.
 
 Open loop (``rate_per_second``): request ``i`` is due at ``start + i / rate_per_second``, whoever
-answers when; a free worker takes the next request, waits for its due time and sends it. Each request
+answers when; a free sender (one of ``concurrency`` threads) takes the next request, waits for its
+due time and sends it. Each request
 is timed twice: from its due time (what a client arriving on that schedule would have waited: the
 figure the budgets hold, free of coordinated omission) and from when it was sent (the endpoint's
 answer alone). A request can start after its due time for two reasons, told apart:
 
-- every worker was busy (``concurrency`` requests in flight) when it fell due: the endpoint did not
-  keep up at that concurrency. It is counted in ``waited_for_worker`` and its wait is in its latency
-  from due; more than :data:`BEHIND_SCHEDULE_TOLERANCE` of the requests waiting fails the phase;
-- a worker was free but the driver itself sent it late (its sleep overshot, the GIL, a CPU too small
+- every sender was busy (``concurrency`` requests in flight) when it fell due: the endpoint did not
+  keep up at that concurrency. It is counted in ``waited_for_concurrency`` and its wait is in its
+  latency from due; more than :data:`BEHIND_SCHEDULE_TOLERANCE` of the requests waiting fails the phase;
+- a sender was free but the driver itself sent it late (its sleep overshot, the GIL, a CPU too small
   for the rate): more than :data:`SCHEDULE_TOLERANCE_MS` late is ``behind_schedule``. That is the
   tester's lateness, never the endpoint's: it does not fail the phase; more than
   :data:`BEHIND_SCHEDULE_TOLERANCE` of the requests behind it means the phase did not measure the rate
   it was asked for, and the run is ``incomplete`` (say so, and give the tester more workers or memory).
 
-Closed loop (no rate): each worker sends its next request when the previous one is answered; both
+Closed loop (no rate): each sender sends its next request when the previous one is answered; both
 latencies are the same.
 
-A phase run by ``workers`` invocations gives each a share: worker ``k`` of ``n`` sends requests
+A phase run by ``workers`` (invocations of the tester, each with ``concurrency`` senders) gives each a
+share: worker ``k`` of ``n`` sends requests
 ``k, k + n, k + 2n, ...`` of the one schedule, so the merged tallies are the phase as one driver would
 have run it.
 """
@@ -39,9 +41,9 @@ from mlops_core.integration_tests.ports import EndpointInvoker
 from mlops_core.integration_tests.suites import LoadPhase
 
 # The driver's own lateness it tolerates: a request sent more than this after its due time by a free
-# worker is behind schedule (Lambda's scheduler and Python's sleep overshoot by a millisecond or two).
+# sender is behind schedule (Lambda's scheduler and Python's sleep overshoot by a millisecond or two).
 SCHEDULE_TOLERANCE_MS = 10.0
-# The share of a phase's requests that may wait for a worker (the endpoint's) or be behind schedule
+# The share of a phase's requests that may wait for a free sender (the endpoint's) or be behind schedule
 # (the driver's) before the phase fails, or is incomplete.
 BEHIND_SCHEDULE_TOLERANCE = 0.01
 
@@ -55,9 +57,9 @@ class LoadTally:
     errors: int = 0
     behind_schedule: int = 0
     most_behind_ms: float = 0.0
-    waited_for_worker: int = 0
+    waited_for_concurrency: int = 0
     longest_wait_ms: float = 0.0
-    unsent: int = 0  # due before the end of a duration_seconds phase, still waiting for a worker
+    unsent: int = 0  # due before the end of a duration_seconds phase, still waiting for a sender
     elapsed_seconds: float = 0.0
     stopped_early: bool = False
     workers: int = 1
@@ -73,7 +75,7 @@ class LoadTally:
         self.errors += other.errors
         self.behind_schedule += other.behind_schedule
         self.most_behind_ms = max(self.most_behind_ms, other.most_behind_ms)
-        self.waited_for_worker += other.waited_for_worker
+        self.waited_for_concurrency += other.waited_for_concurrency
         self.longest_wait_ms = max(self.longest_wait_ms, other.longest_wait_ms)
         self.unsent += other.unsent
         self.elapsed_seconds = max(self.elapsed_seconds, other.elapsed_seconds)
@@ -88,7 +90,7 @@ class LoadTally:
             "errors": self.errors,
             "behind_schedule": self.behind_schedule,
             "most_behind_ms": self.most_behind_ms,
-            "waited_for_worker": self.waited_for_worker,
+            "waited_for_concurrency": self.waited_for_concurrency,
             "longest_wait_ms": self.longest_wait_ms,
             "unsent": self.unsent,
             "elapsed_seconds": self.elapsed_seconds,
@@ -103,7 +105,7 @@ class LoadTally:
             errors=int(values["errors"]),
             behind_schedule=int(values["behind_schedule"]),
             most_behind_ms=float(values["most_behind_ms"]),
-            waited_for_worker=int(values["waited_for_worker"]),
+            waited_for_concurrency=int(values["waited_for_concurrency"]),
             longest_wait_ms=float(values["longest_wait_ms"]),
             unsent=int(values["unsent"]),
             elapsed_seconds=float(values["elapsed_seconds"]),
@@ -125,7 +127,7 @@ def drive(
     worker: int = 0,
     workers: int = 1,
 ) -> LoadTally:
-    """Send worker ``worker`` of ``workers``'s share of the phase with ``phase.concurrency`` threads.
+    """Send worker ``worker`` of ``workers``'s share of the phase with ``phase.concurrency`` senders.
     ``request_timeout(starting_in_seconds)`` is the timeout for a request that starts then, None when
     none fits in the time left (the phase then stops early)."""
     tally = LoadTally()
@@ -164,7 +166,7 @@ def drive(
                 sleep(wait)
             sent = clock()
             response = invoker.invoke(endpoint_name, phase.request, timeout_seconds=timeout)
-            queued_ms = max(0.0, taken - due) * 1000  # every worker was busy when it fell due
+            queued_ms = max(0.0, taken - due) * 1000  # every sender was busy when it fell due
             driver_late_ms = max(0.0, sent - max(due, taken)) * 1000
             with lock:
                 tally.from_send.record(response.latency_ms)
@@ -172,7 +174,7 @@ def drive(
                 if response.error_code is not None or response.status_code >= 400:
                     tally.errors += 1
                 if queued_ms > SCHEDULE_TOLERANCE_MS:
-                    tally.waited_for_worker += 1
+                    tally.waited_for_concurrency += 1
                     tally.longest_wait_ms = max(tally.longest_wait_ms, queued_ms)
                 if driver_late_ms > SCHEDULE_TOLERANCE_MS:
                     tally.behind_schedule += 1
@@ -187,7 +189,7 @@ def drive(
 
 def load_result(phase: LoadPhase, tally: LoadTally, *, failures: list[str] | None = None) -> LoadResult:
     """The phase's result: percentiles from due (held to the budgets) and from send, the error rate,
-    the requests that waited for a worker (the endpoint's) and those behind schedule (the driver's)."""
+    the requests that waited for a free sender (the endpoint's) and those behind schedule (the driver's)."""
     count = tally.requests
     figures = {  # rounded as reported, so that a failure names the figure the result shows
         name: _rounded(tally.from_due.percentile(fraction))
@@ -201,12 +203,12 @@ def load_result(phase: LoadPhase, tally: LoadTally, *, failures: list[str] | Non
     error_rate = tally.errors / count if count else 0.0
     if error_rate > phase.max_error_rate:
         failures.append(f"error rate {error_rate:.1%} is over the maximum of {phase.max_error_rate:.1%}")
-    waited = tally.waited_for_worker + tally.unsent
+    waited = tally.waited_for_concurrency + tally.unsent
     if waited > BEHIND_SCHEDULE_TOLERANCE * (count + tally.unsent):
-        how = [f"{tally.waited_for_worker} waited up to {tally.longest_wait_ms:.0f} ms"]
+        how = [f"{tally.waited_for_concurrency} waited up to {tally.longest_wait_ms:.0f} ms"]
         how += [f"{tally.unsent} were still waiting at the end"] if tally.unsent else []
         failures.append(
-            f"{waited} of {count + tally.unsent} requests waited for a worker at "
+            f"{waited} of {count + tally.unsent} requests waited for a free sender at "
             f"{phase.rate_per_second:g}/s ({', '.join(how)}): the endpoint did not keep up at "
             f"concurrency {phase.concurrency}; raise concurrency or lower rate_per_second"
         )
@@ -222,7 +224,7 @@ def load_result(phase: LoadPhase, tally: LoadTally, *, failures: list[str] | Non
         concurrency=phase.concurrency,
         workers=tally.workers,
         target_rate_per_second=phase.rate_per_second,
-        waited_for_worker=waited,
+        waited_for_concurrency=waited,
         behind_schedule=tally.behind_schedule,
         schedule_tolerance_ms=SCHEDULE_TOLERANCE_MS if paced else None,
         schedule_held=tally.behind_schedule <= BEHIND_SCHEDULE_TOLERANCE * count,
@@ -250,7 +252,7 @@ def schedule_note(load: LoadResult) -> str | None:
     return (
         f"the tester fell behind its own schedule of {load.target_rate_per_second:g}/s "
         f"({load.behind_schedule} of {load.requests} requests sent more than {SCHEDULE_TOLERANCE_MS:g} ms "
-        "late by a free worker): the latencies were not measured at that rate; run the phase on more "
+        "late by a free sender): the latencies were not measured at that rate; run the phase on more "
         "workers or give the tester more memory"
     )
 

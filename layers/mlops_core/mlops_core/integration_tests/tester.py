@@ -25,6 +25,7 @@ import math
 import re
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
@@ -44,13 +45,21 @@ from mlops_core.contract.naming import StageResource, parse_stage_resource
 from mlops_core.contract.outcome import Outcome
 from mlops_core.contract.sagemaker_events import EndpointStateChange
 from mlops_core.contract.tags import METADATA_OUTCOME, METADATA_RUN_ID, METADATA_TIME
-from mlops_core.integration_tests.load_phase import drive, load_result, schedule_note
+from mlops_core.integration_tests.load_phase import LoadTally, drive, load_result, schedule_note
+from mlops_core.integration_tests.load_workers import (
+    WORKER_RETURN_MS,
+    WORKER_START_LEAD_SECONDS,
+    LoadShare,
+    LoadShareRequestedEvent,
+)
 from mlops_core.integration_tests.ports import (
     CLAIM_TESTED,
     CONNECT_TIMEOUT_SECONDS,
     EndpointInvoker,
     EndpointsPort,
     InvocationResponse,
+    LoadWorkerError,
+    LoadWorkersPort,
     SuiteStorePort,
     TestedVersionsPort,
 )
@@ -218,12 +227,18 @@ class SuiteRunner:
         *,
         clock: Callable[[], float] = time.perf_counter,
         sleep: Callable[[float], None] = time.sleep,
+        wall_clock: Callable[[], float] = time.time,
+        workers: LoadWorkersPort | None = None,
+        max_load_workers: int = 1,
     ) -> None:
         self._invoker = invoker
         self._remaining_ms = remaining_ms
         self._margin_ms = safety_margin_ms
         self._clock = clock  # seconds, monotonic: the load phase's duration and its schedule
         self._sleep = sleep
+        self._wall_clock = wall_clock  # epoch seconds: when the workers of a phase start together
+        self._workers = workers
+        self._max_load_workers = max_load_workers
 
     def request_timeout(self, starting_in_seconds: float = 0.0) -> float | None:
         """The timeout for a request started now (or ``starting_in_seconds`` from now): the largest of
@@ -271,16 +286,79 @@ class SuiteRunner:
         return f"stopped {where}: the function had {self._remaining_ms()} ms left"
 
     def run_load(self, endpoint_name: str, phase: LoadPhase) -> LoadResult:
-        """The phase, sent by this invocation (:mod:`mlops_core.integration_tests.load_phase`)."""
-        tally = drive(
+        """The phase (:mod:`mlops_core.integration_tests.load_phase`): sent by this invocation, or with
+        ``phase.workers`` > 1 by that many invocations together (:mod:`.load_workers`)."""
+        if phase.workers == 1:
+            return load_result(phase, self._drive(endpoint_name, phase))
+        if phase.workers > self._max_load_workers or self._workers is None:
+            return load_result(
+                phase,
+                LoadTally(),
+                failures=[
+                    f"the load phase asks for {phase.workers} workers; this stack allows at most "
+                    f"{self._max_load_workers} (its LoadWorkersCap parameter)"
+                ],
+            )
+        return self._run_with_workers(endpoint_name, phase, self._workers)
+
+    def _drive(self, endpoint_name: str, phase: LoadPhase, worker: int = 0, workers: int = 1) -> LoadTally:
+        return drive(
             self._invoker,
             endpoint_name,
             phase,
             request_timeout=lambda starting_in: self.request_timeout(starting_in_seconds=starting_in),
             clock=self._clock,
             sleep=self._sleep,
+            worker=worker,
+            workers=workers,
         )
-        return load_result(phase, tally)
+
+    def _run_with_workers(self, endpoint_name: str, phase: LoadPhase, port: LoadWorkersPort) -> LoadResult:
+        """Workers 1 to n - 1 in other invocations, share 0 here, all starting at the same time; the
+        tallies merged. A worker that does not report is a failure of the phase, named."""
+        now = self._wall_clock()
+        starts_at = now + WORKER_START_LEAD_SECONDS
+        deadline = now + (self._remaining_ms() - self._margin_ms) / 1000
+
+        def share(worker: int) -> dict[str, Any]:
+            return LoadShare(
+                endpoint_name=endpoint_name,
+                phase=phase,
+                worker=worker,
+                workers=phase.workers,
+                starts_at=starts_at,
+                deadline=deadline,
+            ).model_dump(mode="json", by_alias=True, exclude_none=True)
+
+        failures = []
+        with ThreadPoolExecutor(max_workers=phase.workers - 1, thread_name_prefix="load-worker") as pool:
+            futures = [pool.submit(port.run_share, share(worker)) for worker in range(1, phase.workers)]
+            self._wait_until(starts_at)
+            tally = self._drive(endpoint_name, phase, 0, phase.workers)
+            for worker, future in enumerate(futures, 1):
+                try:
+                    tally.merge(LoadTally.decode(future.result()))
+                except (LoadWorkerError, KeyError, TypeError, ValueError) as error:
+                    failures.append(f"worker {worker} of {phase.workers} did not report: {error}")
+        return load_result(phase, tally, failures=failures)
+
+    def run_share(self, share: LoadShare) -> LoadTally:
+        """A worker's share, sent by this invocation from ``share.starts_at``; it stops starting
+        requests in time to return before the coordinator's time runs out."""
+
+        def remaining_ms() -> int:
+            coordinator_ms = int((share.deadline - self._wall_clock()) * 1000) - WORKER_RETURN_MS
+            return min(self._remaining_ms(), coordinator_ms + self._margin_ms)
+
+        self._wait_until(share.starts_at)
+        runner = SuiteRunner(
+            self._invoker, remaining_ms, self._margin_ms, clock=self._clock, sleep=self._sleep
+        )
+        return runner._drive(share.endpoint_name, share.phase, share.worker, share.workers)
+
+    def _wait_until(self, epoch_seconds: float) -> None:
+        if (wait := epoch_seconds - self._wall_clock()) > 0:
+            self._sleep(wait)
 
 
 def summarise(run: SuiteRun | None) -> str:
@@ -314,13 +392,16 @@ class EndpointTester:
         store: SuiteStorePort,
         invoker: EndpointInvoker,
         remaining_ms: RemainingMillis,
+        workers: LoadWorkersPort | None = None,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._settings = settings
         self._sagemaker = sagemaker
         self._registry = registry
         self._store = store
-        self._runner = SuiteRunner(invoker, remaining_ms)
+        self._runner = SuiteRunner(
+            invoker, remaining_ms, workers=workers, max_load_workers=settings.max_load_workers
+        )
         self._remaining_ms = remaining_ms
         self._now = now
 
@@ -336,6 +417,11 @@ class EndpointTester:
 
     def on_integration_tests_requested(self, event: IntegrationTestsRequestedEvent) -> Outcome:
         return self.run(event.detail.endpoint_name, trigger="requested")
+
+    def on_load_share_requested(self, event: LoadShareRequestedEvent) -> Outcome:
+        """A worker of a load phase: send the share, return the tally (nothing stored, nothing emitted)."""
+        tally = self._runner.run_share(event.detail)
+        return Outcome("measured", {"worker": event.detail.worker, "tally": tally.encode()})
 
     def run(self, endpoint_name: str, *, trigger: str, once_per_deployment: bool = False) -> Outcome:
         """Test what ``endpoint_name`` serves now. With ``once_per_deployment`` (IN_SERVICE events), the

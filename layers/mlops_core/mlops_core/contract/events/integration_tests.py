@@ -51,14 +51,14 @@ class LoadResult(BaseModel):
     target_rate_per_second: float | None = Field(
         default=None, description="the suite's `rate_per_second` (open loop); null: as fast as it went"
     )
-    waited_for_worker: int = Field(
+    waited_for_concurrency: int = Field(
         default=0,
-        description="requests that fell due while every worker was busy (the endpoint did not keep up), "
-        "with those still waiting at the end of a duration_seconds phase",
+        description="requests that fell due with `concurrency` requests in flight (the endpoint did not "
+        "keep up), with those still waiting at the end of a duration_seconds phase",
     )
     behind_schedule: int = Field(
         default=0,
-        description="requests a free worker sent more than `schedule_tolerance_ms` after their due time: "
+        description="requests a free sender sent more than `schedule_tolerance_ms` after their due time: "
         "the tester's own lateness, never the endpoint's",
     )
     schedule_tolerance_ms: float | None = Field(
@@ -157,10 +157,18 @@ class IntegrationTestsCompleted(StageEndpointEvent):
             "duration_seconds": 1.9,
             "requests_per_second": 105.3,
             "concurrency": 4,
+            "workers": 1,
+            "target_rate_per_second": 100.0,
+            "waited_for_concurrency": 0,
             "behind_schedule": 0,
+            "schedule_tolerance_ms": 10.0,
+            "schedule_held": True,
             "p50_ms": 30.1,
             "p95_ms": 52.0,
             "p99_ms": 61.7,
+            "p50_from_send_ms": 29.8,
+            "p95_from_send_ms": 51.2,
+            "p99_from_send_ms": 60.3,
             "p95_budget_ms": 200.0,
             "max_error_rate": 0.0,
             "passed": True,
