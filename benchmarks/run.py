@@ -368,6 +368,44 @@ def bench_load(report: Report, runs: int, locust: str, seconds: float, concurren
         + ", ".join(f"{key} **{_percent(delta)}**" for key, delta in deltas.items())
         + f"; target within ±10%: {MET[result.latency_met]}.",
     ]
+    if result.truth:
+        truth = {key: Spread.of([t.delta(key) for t in result.truth]) for key, _ in endpoint_load.PERCENTILES}
+        for key, delta in truth.items():
+            report.figure(
+                f"load phase vs the server's own times + loopback, {key} at {result.rate:g} req/s",
+                _percent(delta),
+                delta.runs,
+                "within ±10%",
+                abs(delta.median) <= endpoint_load.LATENCY_TOLERANCE,
+            )
+        body += [
+            "",
+            f"Ground truth at R = {result.rate:g} req/s: the tester's percentiles (from due; from send in "
+            "brackets) next to the server's service times plus the loopback cost, per round:",
+            "",
+            "| round | requests (served) | loopback ms | behind schedule | "
+            + " | ".join(
+                f"{key} tester (from send) | {key} server + loopback" for key, _ in endpoint_load.PERCENTILES
+            )
+            + " |",
+            "|---|---:|---:|---:|" + "---:|---:|" * len(endpoint_load.PERCENTILES),
+            *(
+                f"| {number} | {t.requests} ({t.served}) | {t.loopback_ms:.2f} | {t.behind_schedule} | "
+                + " | ".join(
+                    f"{t.driver[key]:.2f} ({t.driver_from_send[key]:.2f}) | "
+                    f"{t.server[key] + t.loopback_ms:.2f}"
+                    for key, _ in endpoint_load.PERCENTILES
+                )
+                + " |"
+                for number, t in enumerate(result.truth, 1)
+            ),
+            "",
+            "- (tester - (server + loopback)) / (server + loopback) per round: "
+            + ", ".join(f"{key} **{_percent(delta)}**" for key, delta in truth.items())
+            + "; target within ±10%: "
+            + MET[all(abs(d.median) <= endpoint_load.LATENCY_TOLERANCE for d in truth.values())]
+            + ".",
+        ]
     if result.single:
         single = {key: Spread.of(_deltas(result.single, key)) for key, _ in endpoint_load.PERCENTILES}
         overhead = {

@@ -23,7 +23,7 @@ import tempfile
 import threading
 import uuid
 from collections.abc import Iterable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
@@ -47,7 +47,7 @@ from mlops_local.function_urls import FunctionUrlServer
 from mlops_local.functions import DeployedFunction, discover_functions
 from mlops_local.iam import IamEnforcement
 from mlops_local.inbox import Inbox, PendingEvent
-from mlops_local.inference import InferenceServer
+from mlops_local.inference import InferenceServer, ServedRequest
 from mlops_local.local_git import LocalGitProvider
 from mlops_local.moto_gaps import lambda_invoke
 from mlops_local.routing import matching_targets
@@ -273,6 +273,10 @@ class LocalCloud:
     def sagemaker_runtime_url(self) -> str:
         """The inference server that answers InvokeEndpoint (AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME)."""
         return self._inference.url
+
+    def recording_inference(self) -> AbstractContextManager[list[ServedRequest]]:
+        """Every InvokeEndpoint the inference server answers meanwhile: arrival and service time."""
+        return self._inference.recording()
 
     @property
     def shadow_invocations(self) -> list[dict[str, Any]]:
