@@ -19,8 +19,10 @@ which one goes first alternates from round to round, so each ratio is taken side
   (SigV4-signed HTTP over one urllib3 pool); Locust's users through boto3, as AWS's examples do.
 - latency at equal offered load, open loop: a rate both sustain with room to spare, R = half of
   Locust's median closed-loop rate. Locust's users are paced by `constant_throughput` (R / concurrency
-  each), the load phase runs at `rate_per_second` = R, same concurrency. Target: p50/p95/p99 within
-  10% of Locust's (the difference is taken per round; its median is reported).
+  each) and their starts staggered by 1/R (the same arrival pattern as the load phase's schedule, not
+  users in step sending in bursts), the load phase runs at `rate_per_second` = R, same concurrency.
+  Target: p50/p95/p99 within 10% of Locust's (the difference is taken per round; its median is
+  reported).
 
 - ground truth: the inference server records when each request arrived and how long it took to answer
   (`LocalCloud.recording_inference`). The loopback cost (client, sockets, HTTP) is measured first:
@@ -335,7 +337,12 @@ def run_locust(
                 "--loglevel",
                 "WARNING",
             ],
-            env=environment | {"LATENCIES_FILE": str(raw_file), "USER_RATE_PER_SECOND": user_rate},
+            env=environment
+            | {
+                "LATENCIES_FILE": str(raw_file),
+                "USER_RATE_PER_SECOND": user_rate,
+                "USER_STAGGER_SECONDS": "" if rate is None else repr(1 / rate),
+            },
             capture_output=True,
             text=True,
             check=False,  # a failed run is reported below, with Locust's own output

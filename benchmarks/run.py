@@ -475,9 +475,10 @@ def _load_findings(
         f"- Arrival pattern at R: a Locust request started with {locust_flight:.2f} of Locust's other "
         f"requests in flight (median of rounds), a load-phase request with {load_flight:.2f}. "
         + (
-            "Locust's users, spawned together and paced by `constant_throughput`, stay in step and send in "
-            "bursts; the load phase spaces its requests 1/R apart. The server sees a burstier load from "
-            "Locust at the same mean rate, so its requests queue more: the two do not measure the same thing."
+            "Locust's users, paced by `constant_throughput` (their starts staggered by 1/R), still drift "
+            "into step and send in bursts; the load phase spaces its requests 1/R apart. The server sees a "
+            "burstier load from Locust at the same mean rate, so its requests queue more: the two do not "
+            "measure the same thing."
             if locust_flight > load_flight + 0.25
             else "Both spread their requests alike."
         )
