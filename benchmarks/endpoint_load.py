@@ -9,7 +9,7 @@ Three processes, so that neither load generator shares an interpreter (and its G
 2. Locust (headless, `-u/-r` = `--concurrency`, `--run-time` = `--seconds`) with benchmarks/locustfile.py,
    whose users call the endpoint through boto3's sagemaker-runtime client;
 3. the load phase (`SuiteRunner.run_load`, exactly what EndpointTesterFunction runs) in a child
-   process, `--concurrency` workers for `--seconds`.
+   process, `--concurrency` senders for `--seconds`, through the tester's own invoker.
 All reach the server through AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME, one run after the other, on the same
 cores. Two experiments, each `--rounds` rounds; in every round both generators run back to back, and
 which one goes first alternates from round to round, so each ratio is taken side by side:
