@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import threading
 from datetime import UTC, datetime
 
 import pytest
-from botocore.exceptions import ReadTimeoutError
+from botocore.exceptions import ClientError, ReadTimeoutError
+from mlops_core.adapters.lambda_load_workers import LambdaLoadWorkers
 from mlops_core.adapters.sagemaker_runtime import SageMakerRuntimeInvoker
 from mlops_core.contract.aws_events import EndpointStatus
 from mlops_core.contract.events.integration_tests import TestOutcome as RunOutcome
@@ -769,3 +771,46 @@ def test_a_worker_stops_sending_before_the_coordinators_time_runs_out():
     assert (
         endpoint.starts == pytest.approx([1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23]) and tally.stopped_early
     )
+
+
+class _LambdaAnswering:
+    """A Lambda client that answers Invoke with ``payload`` (and FunctionError when ``error``)."""
+
+    def __init__(self, payload: object, *, error: bool = False, raises: Exception | None = None) -> None:
+        self.payload, self.error, self.raises = payload, error, raises
+        self.calls: list[dict] = []
+
+    def invoke(self, **arguments):
+        self.calls.append(arguments)
+        if self.raises is not None:
+            raise self.raises
+        answer = {"Payload": io.BytesIO(json.dumps(self.payload).encode()), "StatusCode": 200}
+        return answer | ({"FunctionError": "Unhandled"} if self.error else {})
+
+
+def test_a_worker_is_a_synchronous_invoke_of_the_tester_itself_and_its_failures_are_named():
+    client = _LambdaAnswering({"status": "measured", "worker": 1, "tally": {"errors": 0}})
+    workers = LambdaLoadWorkers(lambda: client, "mlops-EndpointTesterFunction-abc")
+
+    assert workers.run_share({"worker": 1}) == {"errors": 0}
+    [call] = client.calls
+    event = json.loads(call["Payload"])
+    assert call["FunctionName"] == "mlops-EndpointTesterFunction-abc"
+    assert call["InvocationType"] == "RequestResponse"
+    assert (event["source"], event["detail-type"], event["detail"]) == (
+        "mlops.endpoint-tester",
+        "Load Share Requested",
+        {"worker": 1},
+    )
+    failing = {"errorType": "Sandbox.Timedout", "errorMessage": "Task timed out after 300.00 seconds"}
+    with pytest.raises(LoadWorkerError, match=r"the invocation failed: Sandbox\.Timedout: Task timed out"):
+        LambdaLoadWorkers(lambda: _LambdaAnswering(failing, error=True), "f").run_share({})
+    with pytest.raises(LoadWorkerError, match="answered without a tally"):
+        LambdaLoadWorkers(lambda: _LambdaAnswering({"status": "invalid"}), "f").run_share({})
+    throttled = ClientError(
+        {"Error": {"Code": "TooManyRequestsException", "Message": "Rate exceeded"}}, "Invoke"
+    )
+    with pytest.raises(LoadWorkerError, match="TooManyRequestsException"):
+        LambdaLoadWorkers(lambda: _LambdaAnswering(None, raises=throttled), "f").run_share({})
+    with pytest.raises(LoadWorkerError, match="AWS_LAMBDA_FUNCTION_NAME"):
+        LambdaLoadWorkers(lambda: client, None).run_share({})
