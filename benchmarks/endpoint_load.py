@@ -9,17 +9,26 @@ Three processes, so that neither load generator shares an interpreter (and its G
 2. Locust (headless, `-u/-r` = `--concurrency`, `--run-time` = `--seconds`) with benchmarks/locustfile.py,
    whose users call the endpoint through boto3's sagemaker-runtime client;
 3. the load phase (`SuiteRunner.run_load`, exactly what EndpointTesterFunction runs) in a child
-   process, `--concurrency` workers for `--seconds`.
+   process, `--concurrency` senders for `--seconds`, through the tester's own invoker.
 All reach the server through AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME, one run after the other, on the same
 cores. Two experiments, each `--rounds` rounds; in every round both generators run back to back, and
 which one goes first alternates from round to round, so each ratio is taken side by side:
 - throughput, closed loop: Locust's users with no wait, the load phase with no `rate_per_second`, same
-  concurrency. Target: the load phase does at least 1.0x Locust's requests per second (the ratio is
-  taken per round; its median is reported).
+  concurrency. Target: the load phase does at least 1.5x Locust's requests per second (the ratio is
+  taken per round; its median is reported). The load phase sends through the tester's own invoker
+  (SigV4-signed HTTP over one urllib3 pool); Locust's users through boto3, as AWS's examples do.
 - latency at equal offered load, open loop: a rate both sustain with room to spare, R = half of
   Locust's median closed-loop rate. Locust's users are paced by `constant_throughput` (R / concurrency
-  each), the load phase runs at `rate_per_second` = R, same concurrency. Target: p50/p95/p99 within
-  10% of Locust's (the difference is taken per round; its median is reported).
+  each) and their starts staggered by 1/R (the same arrival pattern as the load phase's schedule, not
+  users in step sending in bursts), the load phase runs at `rate_per_second` = R, same concurrency.
+  Target: p50/p95/p99 within 10% of Locust's (the difference is taken per round; its median is
+  reported).
+
+- ground truth: the inference server records when each request arrived and how long it took to answer
+  (`LocalCloud.recording_inference`). The loopback cost (client, sockets, HTTP) is measured first:
+  one request at a time at 50 req/s for 3 s, the median of the driver's latency minus the server's
+  time, request by request. Then the load phase runs at R while the server records. Target: the
+  tester's p50/p95/p99 (from due) within 10% of the server's percentiles plus the loopback cost.
 
 Fair by construction: the server is warmed once (one request loads the model) before any run, and no
 load generator gets a warm-up of its own (Locust spawns every user at once, and its stats are not
@@ -41,6 +50,7 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from benchstats import Spread
 from mlops_core.integration_tests.tester import percentile
@@ -52,18 +62,21 @@ ENDPOINT = "bench-dev"
 BODY = json.dumps({"instances": [[12, 50.0, 1]]})
 PERCENTILES = (("p50", 0.5), ("p95", 0.95), ("p99", 0.99))
 LATENCY_TOLERANCE = 0.10
+CALIBRATION_RATE = 50.0  # one request at a time, well apart: the loopback cost without queueing
+CALIBRATION_SECONDS = 3.0
+THROUGHPUT_TARGET = 1.5
 LOCUST = "Locust"
 LOAD_PHASE = "load phase"
 LOAD_PHASE_CHILD = """
 import json, sys, time
 from mlops_core.adapters.aws_clients import ClientFactory
-from mlops_core.adapters.sagemaker_runtime import SageMakerRuntimeInvoker
+from mlops_core.adapters.sagemaker_runtime_http import SignedHttpInvoker
 from mlops_core.integration_tests.tester import SuiteRunner
 from mlops_core.integration_tests.suites import LoadPhase
 rate = {"rate_per_second": float(sys.argv[4])} if sys.argv[4] else {}
 phase = LoadPhase.model_validate({"request": {"json": {"instances": [[12, 50.0, 1]]}},
     "duration_seconds": float(sys.argv[2]), "concurrency": int(sys.argv[1]), "max_error_rate": 1.0, **rate})
-invoker = SageMakerRuntimeInvoker.build(ClientFactory())
+invoker = SignedHttpInvoker.build(ClientFactory())
 records = []
 class Recording:  # (start, latency) of what run_load sees, kept raw (list.append is atomic under the GIL)
     def invoke(self, endpoint_name, request, *, timeout_seconds):
@@ -119,6 +132,24 @@ class Figures:
     in_flight: float | None = None  # mean number of the generator's other requests in flight at a start
 
 
+@dataclass(frozen=True)
+class Truth:
+    """One paced run of the load phase against what the inference server saw of it."""
+
+    loopback_ms: float  # client and loopback cost of a request: driver latency - server service time
+    driver: dict[str, float]  # the tester's p50/p95/p99 (from due)
+    driver_from_send: dict[str, float]
+    server: dict[str, float]  # the server's service time percentiles
+    behind_schedule: int
+    requests: int
+    served: int
+
+    def delta(self, key: str) -> float:
+        """(driver - (server + loopback)) / (server + loopback) at percentile ``key``."""
+        expected = self.server[key] + self.loopback_ms
+        return (self.driver[key] - expected) / expected
+
+
 @dataclass
 class LoadComparison:
     concurrency: int
@@ -131,6 +162,7 @@ class LoadComparison:
     # one client sending request after request with and without gevent (the client's own overhead).
     single: list[tuple[Figures, Figures]] = field(default_factory=list)
     sequential: list[tuple[Figures, Figures]] = field(default_factory=list)  # (plain, gevent) per round
+    truth: list[Truth] = field(default_factory=list)  # the paced load phase vs the server, per round
 
     def throughput_ratios(self) -> list[float]:
         return [load.rps / locust.rps for locust, load in self.closed]
@@ -143,7 +175,7 @@ class LoadComparison:
 
     @property
     def throughput_met(self) -> bool:
-        return statistics.median(self.throughput_ratios()) >= 1.0
+        return statistics.median(self.throughput_ratios()) >= THROUGHPUT_TARGET
 
     @property
     def latency_met(self) -> bool:
@@ -219,6 +251,22 @@ def run_load_phase(
     environment: dict[str, str], concurrency: int, seconds: float, rate: float | None = None
 ) -> Figures:
     """The load phase's figures; paced at ``rate`` requests per second when given (open loop)."""
+    child = run_load_phase_child(environment, concurrency, seconds, rate)
+    result = child["result"]
+    return figures(
+        LOAD_PHASE,
+        child["latencies_ms"],
+        result["duration_seconds"],
+        result["errors"],
+        behind=result["behind_schedule"],
+        starts=child["starts"],
+    )
+
+
+def run_load_phase_child(
+    environment: dict[str, str], concurrency: int, seconds: float, rate: float | None
+) -> dict[str, Any]:
+    """The child's output: the load result as the tester reports it, and every raw latency and start."""
     output = subprocess.run(
         [
             sys.executable,
@@ -234,15 +282,32 @@ def run_load_phase(
         capture_output=True,
         text=True,
     ).stdout
-    child = json.loads(output.strip().splitlines()[-1])
-    result = child["result"]
-    return figures(
-        LOAD_PHASE,
-        child["latencies_ms"],
-        result["duration_seconds"],
-        result["errors"],
-        behind=result["behind_schedule"],
-        starts=child["starts"],
+    child: dict[str, Any] = json.loads(output.strip().splitlines()[-1])
+    return child
+
+
+def ground_truth(
+    cloud: LocalCloud, environment: dict[str, str], concurrency: int, seconds: float, rate: float
+) -> Truth:
+    """The paced load phase's percentiles next to the server's: loopback cost first (one request at a
+    time at CALIBRATION_RATE: the median of the driver's latency minus the server's service time, request
+    by request), then the phase at ``rate`` while the server records every request."""
+    with cloud.recording_inference() as served:
+        calibration = run_load_phase_child(environment, 1, CALIBRATION_SECONDS, CALIBRATION_RATE)
+    pairs = zip(calibration["latencies_ms"], [r.service_ms for r in served], strict=False)
+    loopback = statistics.median(driver - server for driver, server in pairs)
+    with cloud.recording_inference() as served:
+        paced = run_load_phase_child(environment, concurrency, seconds, rate)["result"]
+    service = sorted(r.service_ms for r in served)
+    server = {key: (percentile(service, fraction) or 0.0) for key, fraction in PERCENTILES}
+    return Truth(
+        loopback_ms=loopback,
+        driver={key: paced[f"{key}_ms"] for key, _ in PERCENTILES},
+        driver_from_send={key: paced[f"{key}_from_send_ms"] for key, _ in PERCENTILES},
+        server=server,
+        behind_schedule=paced["behind_schedule"],
+        requests=paced["requests"],
+        served=len(service),
     )
 
 
@@ -272,7 +337,12 @@ def run_locust(
                 "--loglevel",
                 "WARNING",
             ],
-            env=environment | {"LATENCIES_FILE": str(raw_file), "USER_RATE_PER_SECOND": user_rate},
+            env=environment
+            | {
+                "LATENCIES_FILE": str(raw_file),
+                "USER_RATE_PER_SECOND": user_rate,
+                "USER_STAGGER_SECONDS": "" if rate is None else repr(1 / rate),
+            },
             capture_output=True,
             text=True,
             check=False,  # a failed run is reported below, with Locust's own output
@@ -338,6 +408,8 @@ def measure(
             result.paced.append(
                 _side_by_side(round_, **setup, concurrency=concurrency, seconds=seconds, rate=result.rate)
             )
+        for _ in range(rounds):
+            result.truth.append(ground_truth(cloud, environment, concurrency, seconds, result.rate))
         if diagnose:
             short = max(seconds // 2, 1.0)
             for round_ in range(rounds):
@@ -405,6 +477,11 @@ def main() -> int:
             f"{Spread.of(result.latency_deltas(key)).format(3)}"
         )
     print(f"latency target (within ±10%): {'met' if result.latency_met else 'not met'}")
+    for key, _ in PERCENTILES:
+        deltas = [truth.delta(key) for truth in result.truth]
+        print(
+            f"{key} at {result.rate:g} req/s, load phase vs server + loopback: {Spread.of(deltas).format(3)}"
+        )
     return 0
 
 

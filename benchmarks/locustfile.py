@@ -1,13 +1,14 @@
 """Locust driving a SageMaker endpoint through boto3's sagemaker-runtime client, as AWS's SageMaker
 load-testing examples do: each user invokes the endpoint in a loop, with no wait between requests
 (closed loop), or, with USER_RATE_PER_SECOND set, paced by Locust's `constant_throughput` at that many
-requests per second per user.
+requests per second per user, the users' starts staggered by USER_STAGGER_SECONDS.
 
     ENDPOINT_NAME=bench-dev AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME=http://127.0.0.1:PORT \\
       LATENCIES_FILE=/tmp/latencies.json \\
       locust -f benchmarks/locustfile.py --headless -u 4 -r 4 --run-time 20s --csv out --only-summary
 """
 
+import itertools
 import json
 import os
 import time
@@ -40,6 +41,10 @@ def _stopped(**_: object) -> None:
 
 
 USER_RATE = float(os.environ.get("USER_RATE_PER_SECOND") or 0)
+# Paced users spawned together stay in step and send in bursts: the k-th user starts k x this later,
+# so that the users' requests are spaced evenly, as the load phase's schedule spaces its requests.
+USER_STAGGER = float(os.environ.get("USER_STAGGER_SECONDS") or 0)
+_users_started = itertools.count()
 
 
 class SageMakerRuntimeUser(User):
@@ -49,6 +54,8 @@ class SageMakerRuntimeUser(User):
         config = Config(retries={"mode": "standard", "max_attempts": 1}, max_pool_connections=64)
         self.client = boto3.session.Session().client("sagemaker-runtime", config=config)
         self.endpoint = os.environ["ENDPOINT_NAME"]
+        if USER_STAGGER:
+            time.sleep(next(_users_started) * USER_STAGGER)  # gevent's sleep: Locust patches time
 
     @task
     def invoke(self) -> None:

@@ -30,6 +30,8 @@ import cold_start
 import demo_time
 import deployer_api_calls
 import endpoint_load
+import invoker_cpu
+import load_workers
 import promotion_api_calls
 import reaper
 import test_suite_time
@@ -43,6 +45,8 @@ DEFAULT_RUNS = {
     "promotion": 5,
     "reaper": 3,
     "load": 3,
+    "invoker-cpu": 5,
+    "load-workers": 3,
     "demo": 3,
     "test-suite": 1,  # several minutes a run
 }
@@ -332,7 +336,7 @@ def bench_load(report: Report, runs: int, locust: str, seconds: float, concurren
         "load phase vs Locust, closed-loop throughput",
         ratio.format(2, "x"),
         ratio.runs,
-        "≥ 1.0x",
+        f"≥ {endpoint_load.THROUGHPUT_TARGET:g}x",
         result.throughput_met,
     )
     deltas = {key: Spread.of(result.latency_deltas(key)) for key, _ in endpoint_load.PERCENTILES}
@@ -358,12 +362,50 @@ def bench_load(report: Report, runs: int, locust: str, seconds: float, concurren
         *LOAD_HEADER,
         *_generator_rows(result.paced),
         "",
-        f"- throughput, load phase / Locust per round: **{ratio.format(2, 'x')}**; target ≥ 1.0x: "
-        f"{MET[result.throughput_met]}.",
+        f"- throughput, load phase / Locust per round: **{ratio.format(2, 'x')}**; "
+        f"target ≥ {endpoint_load.THROUGHPUT_TARGET:g}x: {MET[result.throughput_met]}.",
         "- latency at R, (load phase - Locust) / Locust per round: "
         + ", ".join(f"{key} **{_percent(delta)}**" for key, delta in deltas.items())
         + f"; target within ±10%: {MET[result.latency_met]}.",
     ]
+    if result.truth:
+        truth = {key: Spread.of([t.delta(key) for t in result.truth]) for key, _ in endpoint_load.PERCENTILES}
+        for key, delta in truth.items():
+            report.figure(
+                f"load phase vs the server's own times + loopback, {key} at {result.rate:g} req/s",
+                _percent(delta),
+                delta.runs,
+                "within ±10%",
+                abs(delta.median) <= endpoint_load.LATENCY_TOLERANCE,
+            )
+        body += [
+            "",
+            f"Ground truth at R = {result.rate:g} req/s: the tester's percentiles (from due; from send in "
+            "brackets) next to the server's service times plus the loopback cost, per round:",
+            "",
+            "| round | requests (served) | loopback ms | behind schedule | "
+            + " | ".join(
+                f"{key} tester (from send) | {key} server + loopback" for key, _ in endpoint_load.PERCENTILES
+            )
+            + " |",
+            "|---|---:|---:|---:|" + "---:|---:|" * len(endpoint_load.PERCENTILES),
+            *(
+                f"| {number} | {t.requests} ({t.served}) | {t.loopback_ms:.2f} | {t.behind_schedule} | "
+                + " | ".join(
+                    f"{t.driver[key]:.2f} ({t.driver_from_send[key]:.2f}) | "
+                    f"{t.server[key] + t.loopback_ms:.2f}"
+                    for key, _ in endpoint_load.PERCENTILES
+                )
+                + " |"
+                for number, t in enumerate(result.truth, 1)
+            ),
+            "",
+            "- (tester - (server + loopback)) / (server + loopback) per round: "
+            + ", ".join(f"{key} **{_percent(delta)}**" for key, delta in truth.items())
+            + "; target within ±10%: "
+            + MET[all(abs(d.median) <= endpoint_load.LATENCY_TOLERANCE for d in truth.values())]
+            + ".",
+        ]
     if result.single:
         single = {key: Spread.of(_deltas(result.single, key)) for key, _ in endpoint_load.PERCENTILES}
         overhead = {
@@ -433,9 +475,10 @@ def _load_findings(
         f"- Arrival pattern at R: a Locust request started with {locust_flight:.2f} of Locust's other "
         f"requests in flight (median of rounds), a load-phase request with {load_flight:.2f}. "
         + (
-            "Locust's users, spawned together and paced by `constant_throughput`, stay in step and send in "
-            "bursts; the load phase spaces its requests 1/R apart. The server sees a burstier load from "
-            "Locust at the same mean rate, so its requests queue more: the two do not measure the same thing."
+            "Locust's users, paced by `constant_throughput` (their starts staggered by 1/R), still drift "
+            "into step and send in bursts; the load phase spaces its requests 1/R apart. The server sees a "
+            "burstier load from Locust at the same mean rate, so its requests queue more: the two do not "
+            "measure the same thing."
             if locust_flight > load_flight + 0.25
             else "Both spread their requests alike."
         )
@@ -476,6 +519,121 @@ generator really produced. Both generators time a request with `time.perf_counte
 resolution on Linux) around the same boto3 call and read of the body, and the percentiles are computed
 from the raw values: timer resolution and Locust's rounding play no part.
 """
+
+
+# Lambda's memory sizes compared for the tester: CPU is given in proportion, 1 vCPU at 1,769 MB.
+LAMBDA_MB_PER_VCPU = 1769
+TESTER_MEMORY_SIZES_MB = (512, 1024, 1769, 3538)
+
+
+def bench_invoker_cpu(report: Report, runs: int) -> None:
+    result, load, took = _timed(lambda: invoker_cpu.measure(2000, runs))
+    ratio = Spread.of(result.ratios())
+    report.figure(
+        "tester's invoker vs boto3, client CPU per request",
+        f"{ratio.format(2, 'x')} less",
+        ratio.runs,
+        f"≥ {invoker_cpu.TARGET_RATIO:g}x less",
+        result.met,
+    )
+    lean_us = statistics.median(result.cpu_us[invoker_cpu.LEAN])
+    rows = ["| invoker | client CPU per request, µs | wall time per request, µs |", "|---|---:|---:|"]
+    rows += [
+        f"| {name} | {Spread.of(result.cpu_us[name]).format(0)} | "
+        f"{Spread.of(result.wall_us[name]).format(0)} |"
+        for name in (invoker_cpu.LEAN, invoker_cpu.BOTO3)
+    ]
+    rows += [
+        "",
+        f"- client CPU per request, boto3 / lean, per round: **{ratio.format(2, 'x')}**; target at least "
+        f"{invoker_cpu.TARGET_RATIO:g}x (half the CPU): {MET[result.met]}.",
+        "",
+        "Tester memory (Lambda gives CPU in proportion to memory, one vCPU at 1,769 MB): the most requests "
+        f"per second one invocation's client CPU allows, at the lean invoker's {lean_us:.0f} µs per request "
+        "on this machine's cores (Lambda's arm64 cores differ: the proportion holds, not the figure):",
+        "",
+        "| MemorySize | vCPU | ceiling, req/s | cost of a 60 s phase (arm64, $0.0000133334 per GB-s) |",
+        "|---:|---:|---:|---:|",
+    ]
+    for megabytes in TESTER_MEMORY_SIZES_MB:
+        vcpu = megabytes / LAMBDA_MB_PER_VCPU
+        # one process: its Python runs under one GIL, so more than one vCPU adds little to one invocation
+        ceiling = min(vcpu, 1.0) * 1e6 / lean_us
+        rows.append(
+            f"| {megabytes} MB | {vcpu:.2f} | {ceiling:,.0f} | ${megabytes / 1024 * 60 * 0.0000133334:.4f} |"
+        )
+    rows += [
+        "",
+        "The tester's default is 1,769 MB: the load phase is bound by its client CPU, under one GIL, so it "
+        "gets one whole vCPU; below that its ceiling falls in proportion (512 MB: 0.29 vCPU), and above it "
+        "a second vCPU serves no more Python than one GIL allows: a phase that needs more runs on more "
+        "workers (each an invocation with its own vCPU). Memory itself is not the limit (a few hundred "
+        "buckets per histogram).",
+    ]
+    report.sections.append(
+        _section(
+            "Tester's invoker: client CPU per request, and tester memory",
+            f".venv/bin/python benchmarks/invoker_cpu.py --requests 2000 --rounds {runs}",
+            _method(invoker_cpu),
+            rows,
+            load=load,
+            took=took,
+        )
+    )
+
+
+def bench_load_workers(report: Report, runs: int) -> None:
+    result, load, took = _timed(lambda: load_workers.measure(2, 5, runs, 4, 16))
+    scaling = Spread.of(result.scaling())
+    report.figure(
+        f"load phase on {result.workers} workers vs {result.workers} x 1 worker, closed-loop req/s",
+        scaling.format(2, "x"),
+        scaling.runs,
+        f"≥ {load_workers.SCALING_TARGET:g}x",
+        result.scaling_met,
+    )
+    behind = Spread.of([float(run["behind_schedule"]) for run in result.paced])
+    report.figure(
+        f"requests behind schedule at {load_workers.PACED_SHARE:.0%} of one worker's closed-loop rate",
+        behind.format(0),
+        behind.runs,
+        "0",
+        result.schedule_met,
+    )
+    rows = [
+        "| run | requests | req/s | p50 ms | p99 ms | p99 from send ms | behind schedule "
+        "| waited for concurrency |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for round_, (one, many, paced) in enumerate(zip(result.one, result.many, result.paced, strict=True), 1):
+        for title, run in (
+            ("1 worker, closed loop", one),
+            (f"{result.workers} workers, closed loop", many),
+            (f"1 worker at {paced['target_rate_per_second']:g} req/s", paced),
+        ):
+            rows.append(
+                f"| round {round_}, {title} | {run['requests']} | {run['requests_per_second']:.1f} | "
+                f"{run['p50_ms']:.2f} | {run['p99_ms']:.2f} | {run['p99_from_send_ms']:.2f} | "
+                f"{run['behind_schedule']} | {run['waited_for_concurrency']} |"
+            )
+    rows += [
+        "",
+        f"- {result.workers} workers / ({result.workers} x 1 worker), closed-loop req/s per round: "
+        f"**{scaling.format(2, 'x')}**; target at least {load_workers.SCALING_TARGET:g}x: "
+        f"{MET[result.scaling_met]}.",
+        f"- behind schedule at {load_workers.PACED_SHARE:.0%} of one worker's rate, per round: "
+        f"**{[run['behind_schedule'] for run in result.paced]}**; target 0: {MET[result.schedule_met]}.",
+    ]
+    report.sections.append(
+        _section(
+            "Load phase on several workers (local cloud)",
+            f".venv/bin/python benchmarks/load_workers.py --workers 2 --seconds 5 --rounds {runs}",
+            _method(load_workers),
+            rows,
+            load=load,
+            took=took,
+        )
+    )
 
 
 def bench_demo(report: Report, runs: int, baseline: str | None) -> None:
@@ -602,6 +760,8 @@ def main() -> int:
         "load": lambda report, runs: bench_load(
             report, runs, arguments.locust, arguments.load_seconds, arguments.concurrency
         ),
+        "invoker-cpu": bench_invoker_cpu,
+        "load-workers": bench_load_workers,
         "demo": lambda report, runs: bench_demo(report, runs, arguments.demo_vs),
         "test-suite": bench_test_suite,
     }

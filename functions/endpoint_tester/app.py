@@ -1,11 +1,13 @@
 """EndpointTesterFunction: runs an endpoint's integration test suite when it is InService or on request."""
 
 from mlops_core.adapters.aws_clients import ClientFactory
+from mlops_core.adapters.lambda_load_workers import LambdaLoadWorkers
 from mlops_core.adapters.sagemaker import ModelRegistryAdapter, SageMakerAdapter
-from mlops_core.adapters.sagemaker_runtime import SageMakerRuntimeInvoker
+from mlops_core.adapters.sagemaker_runtime_http import SignedHttpInvoker
 from mlops_core.adapters.suite_store import SuiteStore
 from mlops_core.contract.sagemaker_events import EndpointStateChange
 from mlops_core.handlers.event_function import EventFunction, Route, remaining_time_ms
+from mlops_core.integration_tests.load_workers import LoadShareRequestedEvent
 from mlops_core.integration_tests.settings import TesterSettings
 from mlops_core.integration_tests.tester import EndpointTester, IntegrationTestsRequestedEvent
 
@@ -18,8 +20,9 @@ def build(settings: TesterSettings, clients: ClientFactory) -> EndpointTester:
         sagemaker=SageMakerAdapter(clients("sagemaker")),
         registry=ModelRegistryAdapter(clients("sagemaker")),
         store=SuiteStore(clients("dynamodb"), settings.config_table_name),
-        invoker=SageMakerRuntimeInvoker.build(clients),
+        invoker=SignedHttpInvoker.build(clients),
         remaining_ms=lambda: remaining_time_ms() or OUTSIDE_AN_INVOCATION_MS,
+        workers=LambdaLoadWorkers.build(clients, settings.function_name),
     )
 
 
@@ -30,5 +33,6 @@ handler = EventFunction(
     routes=[
         Route(EndpointStateChange, EndpointTester.on_endpoint_state_change),
         Route(IntegrationTestsRequestedEvent, EndpointTester.on_integration_tests_requested),
+        Route(LoadShareRequestedEvent, EndpointTester.on_load_share_requested),
     ],
 )

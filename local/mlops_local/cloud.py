@@ -20,9 +20,10 @@ with boto3 (an approval, say) put their events in the inbox for the next `settle
 
 import json
 import tempfile
+import threading
 import uuid
 from collections.abc import Iterable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
@@ -46,8 +47,9 @@ from mlops_local.function_urls import FunctionUrlServer
 from mlops_local.functions import DeployedFunction, discover_functions
 from mlops_local.iam import IamEnforcement
 from mlops_local.inbox import Inbox, PendingEvent
-from mlops_local.inference import InferenceServer
+from mlops_local.inference import InferenceServer, ServedRequest
 from mlops_local.local_git import LocalGitProvider
+from mlops_local.moto_gaps import lambda_invoke
 from mlops_local.routing import matching_targets
 from mlops_local.runtime import FunctionRuntime, Invocation, one_invocation_at_a_time
 from mlops_local.slack import SlackWebhookReceiver
@@ -107,6 +109,9 @@ class LocalCloud:
         self.history = Trace()  # every delivery since the cloud opened
         self._inbox = Inbox()
         self._exit_stack = ExitStack()
+        # Invocations that a function made with a synchronous Lambda Invoke (each in its own process).
+        self.invoked_in_own_process: list[Invocation] = []
+        self._lock_invoked = threading.Lock()
 
     # ------------------------------------------------------------------------------------------ lifecycle
 
@@ -146,6 +151,7 @@ class LocalCloud:
                 self.region, lambda function: self.iam.credentials_for(function.role, function.name)
             )
             stack.callback(self._runtime.close)
+            stack.callback(lambda_invoke.register(self.account_id, self.region, self._run_invoked_function))
             self._endpoints = EndpointLifecycle(account=self.account_id, region=self.region)
             self._events_client = self.session.client("events")
             self._sqs_client = self.session.client("sqs")
@@ -268,6 +274,10 @@ class LocalCloud:
         """The inference server that answers InvokeEndpoint (AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME)."""
         return self._inference.url
 
+    def recording_inference(self) -> AbstractContextManager[list[ServedRequest]]:
+        """Every InvokeEndpoint the inference server answers meanwhile: arrival and service time."""
+        return self._inference.recording()
+
     @property
     def shadow_invocations(self) -> list[dict[str, Any]]:
         """What the endpoints' shadow variants answered, oldest first (never returned to callers)."""
@@ -328,6 +338,18 @@ class LocalCloud:
                 f"no function {function!r} in the stack; it has {sorted(self.functions)}"
             ) from None
         return self._invoke(deployed, event, 1)
+
+    def _run_invoked_function(self, name_or_arn: str, event: Any) -> tuple[bytes, bool] | None:
+        """A synchronous Lambda Invoke of one of the stack's functions (by name or ARN), made while
+        another invocation runs: in a process of its own (`moto_gaps.lambda_invoke`)."""
+        name = name_or_arn.rsplit(":function:", maxsplit=1)[-1].split(":", maxsplit=1)[0]
+        deployed = next((f for f in self.functions.values() if name in (f.name, f.arn)), None)
+        if deployed is None:
+            return None
+        invocation = self._runtime.invoke_in_own_process(deployed, event)
+        with self._lock_invoked:
+            self.invoked_in_own_process.append(invocation)
+        return json.dumps(invocation.response).encode(), invocation.error is not None
 
     def _invoke(self, function: DeployedFunction, event: Any, attempt: int) -> Invocation:
         with one_invocation_at_a_time, self._inbox.emitting_as(function.logical_id) as emitted:

@@ -52,6 +52,9 @@ OPERATION_ACTIONS: dict[tuple[str, str], tuple[str, ...]] = {
     ("s3", "CopyObject"): ("PutObject",),  # and s3:GetObject on the source: _copy_source_requests
     ("s3", "UploadPartCopy"): ("PutObject",),  # likewise
     ("sagemaker-runtime", "InvokeEndpoint"): ("InvokeEndpoint",),
+    # Service Authorization Reference, AWS Lambda: lambda:InvokeFunction "grants permission to invoke
+    # a function" (the Invoke API).
+    ("lambda", "Invoke"): ("InvokeFunction",),
 }
 # Reading a given version of an object needs the *Version action (S3 User Guide, "Amazon S3 actions").
 VERSIONED_S3_ACTIONS = {"GetObject": "GetObjectVersion", "GetObjectTagging": "GetObjectVersionTagging"}

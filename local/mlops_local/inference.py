@@ -22,7 +22,9 @@ import random
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
 from typing import Any
@@ -37,6 +39,12 @@ from mlops_local.loopback import LoopbackServer
 from mlops_local.loopback import answer as respond
 
 SERVING_STATUSES = ("InService", "Updating", "SystemUpdating", "RollingBack")  # still serve the old config
+
+
+@dataclass(frozen=True)
+class ServedRequest:
+    arrived: float  # time.perf_counter() when its request line and headers had been read
+    service_ms: float  # from then until its answer was written
 
 
 class InvocationRefusedError(Exception):
@@ -64,7 +72,26 @@ class InferenceServer(LoopbackServer):
         self._lock = threading.Lock()
         self._random = random.Random(0)
         self.shadow_invocations: list[dict[str, Any]] = []
+        self._recorders: list[list[ServedRequest]] = []
         self._listen()
+
+    @contextmanager
+    def recording(self) -> Iterator[list[ServedRequest]]:
+        """Every request answered meanwhile: when it arrived and how long the server took (the ground
+        truth a load generator's latencies are compared with: benchmarks/endpoint_load.py)."""
+        served: list[ServedRequest] = []
+        with self._lock:
+            self._recorders.append(served)
+        try:
+            yield served
+        finally:
+            with self._lock:
+                self._recorders.remove(served)
+
+    def _served(self, arrived: float, answered: float) -> None:
+        with self._lock:
+            for recorder in self._recorders:
+                recorder.append(ServedRequest(arrived, (answered - arrived) * 1000))
 
     @property
     def url(self) -> str:
@@ -227,6 +254,13 @@ class InferenceServer(LoopbackServer):
                 self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
             def do_POST(self) -> None:
+                arrived = time.perf_counter()  # the request line and headers are read
+                try:
+                    self._answer()
+                finally:
+                    server._served(arrived, time.perf_counter())
+
+            def _answer(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 parts = self.path.split("?")[0].strip("/").split("/")
                 if len(parts) != 3 or parts[0] != "endpoints" or parts[2] != "invocations":

@@ -19,7 +19,10 @@ import io
 import itertools
 import json
 import logging
+import os
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 import traceback
@@ -27,6 +30,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -145,6 +149,70 @@ class FunctionRuntime:
             logs=_log_lines(output.getvalue()),
             duration_ms=(time.perf_counter() - started) * 1000,
             attempt=attempt,
+        )
+
+    def invoke_in_own_process(self, function: DeployedFunction, event: Any) -> Invocation:
+        """One invocation in a new Python process (`mlops_local.lambda_process`), as Lambda runs an
+        invocation in a sandbox of its own: for an invocation made while another runs (a function that
+        invokes a function synchronously), which this process's one-at-a-time runtime cannot run at the
+        same time. Its environment is the function's as `invoke` sets it, over this process's (the
+        embedded AWS's endpoint URLs); it starts cold. A process still running at the function's timeout
+        is stopped, and the invocation fails as Lambda's does (``Sandbox.Timedout``)."""
+        request_id = str(uuid.uuid4())
+        context = self._context(function, request_id)
+        started = time.perf_counter()
+        with tempfile.TemporaryDirectory(prefix="mlops-local-invocation-") as directory:
+            spec_file, output_file = Path(directory) / "spec.json", Path(directory) / "output.json"
+            spec_file.write_text(
+                json.dumps(
+                    {
+                        "paths": [str(function.code_dir), *map(str, function.layer_dirs)],
+                        "handler_file": str(function.handler_file),
+                        "handler_name": function.handler_name,
+                        "event": event,
+                        "output": str(output_file),
+                        "context": {
+                            "function_name": context.function_name,
+                            "function_version": context.function_version,
+                            "invoked_function_arn": context.invoked_function_arn,
+                            "memory_limit_in_mb": context.memory_limit_in_mb,
+                            "aws_request_id": request_id,
+                            "log_group_name": context.log_group_name,
+                            "log_stream_name": context.log_stream_name,
+                            "deadline": time.time() + function.timeout_seconds,
+                        },
+                    }
+                )
+            )
+            environment = {
+                **os.environ,
+                **self._lambda_environment(function, context),
+                "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
+            }
+            try:
+                finished = subprocess.run(
+                    [sys.executable, "-m", "mlops_local.lambda_process", str(spec_file)],
+                    env=environment,
+                    capture_output=True,
+                    text=True,
+                    timeout=function.timeout_seconds,
+                    check=False,
+                )
+                logs, outcome = finished.stdout + finished.stderr, _process_outcome(output_file)
+            except subprocess.TimeoutExpired as expired:
+                logs = str(expired.stdout or "") + str(expired.stderr or "")
+                outcome = {"error": {"type": "Sandbox.Timedout", "message": "Task timed out"}}
+        error = outcome.get("error")
+        return Invocation(
+            function=function.logical_id,
+            event=event,
+            request_id=request_id,
+            result=outcome.get("result"),
+            error=None
+            if error is None
+            else InvocationError(error["type"], error["message"], tuple(error.get("stack_trace", ()))),
+            logs=_log_lines(logs),
+            duration_ms=(time.perf_counter() - started) * 1000,
         )
 
     def _run(
@@ -330,3 +398,11 @@ def _log_lines(output: str) -> tuple[Any, ...]:
         except ValueError:
             lines.append(line)
     return tuple(lines)
+
+
+def _process_outcome(output_file: Path) -> dict[str, Any]:
+    """What `mlops_local.lambda_process` wrote; a process that wrote nothing died (Runtime.ExitError)."""
+    if not output_file.is_file():
+        return {"error": {"type": "Runtime.ExitError", "message": "the process exited before answering"}}
+    outcome: dict[str, Any] = json.loads(output_file.read_text())
+    return outcome

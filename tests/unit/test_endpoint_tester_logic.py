@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+import io
 import json
+import math
 import threading
 from datetime import UTC, datetime
 
 import pytest
-from botocore.exceptions import ReadTimeoutError
+from botocore.exceptions import ClientError, ReadTimeoutError
+from mlops_core.adapters.lambda_load_workers import LambdaLoadWorkers
 from mlops_core.adapters.sagemaker_runtime import SageMakerRuntimeInvoker
 from mlops_core.contract.aws_events import EndpointStatus
 from mlops_core.contract.events.integration_tests import TestOutcome as RunOutcome
 from mlops_core.contract.sagemaker_resources import Endpoint
-from mlops_core.integration_tests.ports import CONNECT_TIMEOUT_SECONDS, InvocationResponse
+from mlops_core.integration_tests.latency_histogram import LatencyHistogram
+from mlops_core.integration_tests.load_phase import LoadTally, drive, load_result, schedule_note
+from mlops_core.integration_tests.load_workers import LoadShare
+from mlops_core.integration_tests.ports import CONNECT_TIMEOUT_SECONDS, InvocationResponse, LoadWorkerError
 from mlops_core.integration_tests.settings import TesterSettings as Settings
 from mlops_core.integration_tests.suites import LoadPhase, TestCase, TestSuite
 from mlops_core.integration_tests.tester import (
     CLAIM_LEASE_GRACE_SECONDS,
     EndpointTester,
+    SuiteRun,
     SuiteRunner,
     check_response,
     json_path_value,
@@ -345,16 +352,19 @@ def test_a_paced_load_phase_starts_each_request_at_its_time_not_as_fast_as_it_ca
     assert unpaced.starts == pytest.approx([0.0, 0.02, 0.04, 0.06, 0.08]) and unpaced_time.sleeps == []
 
 
-def test_requests_that_cannot_start_on_time_are_sent_late_counted_and_fail_the_phase():
+def test_requests_that_fall_due_while_every_worker_is_busy_wait_and_are_timed_from_their_due_time():
     fake = FakeTime()
     endpoint = TimedEndpoint(fake, lambda n: 0.25)  # slower than the 100 ms between requests
 
     load = paced(fake, endpoint, requests=5, rate_per_second=10, concurrency=1)
 
     assert endpoint.starts == pytest.approx([0.0, 0.25, 0.5, 0.75, 1.0]) and fake.sleeps == []
-    assert load.requests == 5 and load.behind_schedule == 4  # 150, 300, 450 and 600 ms late
-    assert load.failures == [
-        "4 of 5 requests were behind the schedule of 10/s (4 started up to 600 ms late): the endpoint did "
+    # 0, 150, 300, 450 and 600 ms of waiting for the worker: in the latency from due, not from send
+    assert load.requests == 5 and load.waited_for_concurrency == 4 and load.behind_schedule == 0
+    assert load.p50_from_send_ms == pytest.approx(250, rel=0.01)
+    assert load.p99_ms == pytest.approx(250 + 600, rel=0.01) and load.p50_ms == pytest.approx(550, rel=0.01)
+    assert load.schedule_held and load.failures == [
+        "4 of 5 requests waited for a free sender at 10/s (4 waited up to 600 ms): the endpoint did "
         "not keep up at concurrency 1; raise concurrency or lower rate_per_second"
     ]
     # the same endpoint keeps up at 4/s: every request on time
@@ -364,18 +374,50 @@ def test_requests_that_cannot_start_on_time_are_sent_late_counted_and_fail_the_p
     ).passed
 
 
-def test_a_little_lateness_is_within_the_grace_and_a_rare_late_request_within_the_tolerance():
+def test_the_drivers_own_lateness_is_behind_schedule_never_a_failure_of_the_endpoint():
     fake = FakeTime()
-    # 104 ms answers at 10/s: each request starts 4 ms, then 8 ms late, within the 10 ms grace
-    assert (
-        paced(fake, TimedEndpoint(fake, lambda n: 0.104), requests=3, rate_per_second=10).behind_schedule == 0
+
+    def oversleeping(seconds: float) -> None:  # a starved driver: every sleep ends 30 ms late
+        fake.sleep(seconds + 0.03)
+
+    endpoint = TimedEndpoint(fake, lambda n: 0.01)
+    runner = SuiteRunner(endpoint, remaining_ms=lambda: 600_000, clock=fake.clock, sleep=oversleeping)
+    phase = LoadPhase.model_validate(
+        {
+            "request": {"json": 3},
+            "requests": 10,
+            "rate_per_second": 10,
+            "concurrency": 2,
+            "p99_budget_ms": 100,
+        }
     )
+
+    load = runner.run_load("x-dev", phase)
+
+    # requests 1..9 are sent 30 ms after their due time by a free worker: the driver's lateness
+    assert load.behind_schedule == 9 and load.waited_for_concurrency == 0 and load.schedule_tolerance_ms == 10
+    assert load.passed and not load.schedule_held  # the endpoint (10 ms) is fine: nothing failed
+    assert load.p99_from_send_ms == pytest.approx(10, rel=0.01) and load.p99_ms == pytest.approx(40, rel=0.01)
+    note = schedule_note(load)
+    assert note is not None and "the tester fell behind its own schedule of 10/s (9 of 10 requests" in note
+    # in a suite, the run is incomplete (the rate was not measured), not failed
+    run = SuiteRun([], load, note)
+    assert run.outcome is RunOutcome.INCOMPLETE
+
+
+def test_a_little_lateness_is_within_the_tolerance():
     fake = FakeTime()
-    # one slow answer (150 ms) out of 100 makes one request 50 ms late: counted, 1% is tolerated
-    load = paced(
-        fake, TimedEndpoint(fake, lambda n: 0.15 if n == 2 else 0.02), requests=100, rate_per_second=10
-    )
-    assert load.behind_schedule == 1 and load.passed
+
+    def a_little_late(seconds: float) -> None:
+        fake.sleep(seconds + 0.004)
+
+    endpoint = TimedEndpoint(fake, lambda n: 0.01)
+    runner = SuiteRunner(endpoint, remaining_ms=lambda: 600_000, clock=fake.clock, sleep=a_little_late)
+    phase = LoadPhase.model_validate({"request": {"json": 3}, "requests": 20, "rate_per_second": 10})
+
+    load = runner.run_load("x-dev", phase)
+
+    assert load.behind_schedule == 0 and load.schedule_held and load.passed
 
 
 def test_a_paced_duration_phase_counts_the_requests_still_waiting_for_a_worker_at_the_end():
@@ -389,11 +431,63 @@ def test_a_paced_duration_phase_counts_the_requests_still_waiting_for_a_worker_a
 
     load = paced(fake, endpoint, duration_seconds=1, rate_per_second=10, concurrency=1)
 
-    # 10 requests due within the second; the worker sends 4 (3 of them late) and 6 never get one
+    # 10 requests due within the second; the worker sends 4 (3 of them after waiting) and 6 never get one
     assert endpoint.starts == pytest.approx([0.0, 0.25, 0.5, 0.75])
-    assert load.requests == 4 and load.behind_schedule == 3 + 6 and not load.stopped_early
-    assert "9 of 10 requests were behind" in load.failures[0]
-    assert "6 were still waiting for a worker at the end" in load.failures[0]
+    assert load.requests == 4 and load.waited_for_concurrency == 3 + 6 and not load.stopped_early
+    assert "9 of 10 requests waited for a free sender" in load.failures[0]
+    assert "6 were still waiting at the end" in load.failures[0]
+
+
+def test_workers_share_one_schedule_and_their_tallies_merge_into_the_phase():
+    phase = LoadPhase.model_validate({"request": {"json": 3}, "requests": 10, "rate_per_second": 10})
+    tallies, starts = [], []
+    for worker in range(3):
+        fake = FakeTime()
+        endpoint = TimedEndpoint(fake, lambda n: 0.01 * n)
+        tally = drive(
+            endpoint,
+            "x-dev",
+            phase,
+            request_timeout=lambda starting_in: 60.0,
+            clock=fake.clock,
+            sleep=fake.sleep,
+            worker=worker,
+            workers=3,
+        )
+        starts.append(endpoint.starts)
+        tallies.append(LoadTally.decode(tally.encode()))  # as a worker returns it
+
+    # worker k sends requests k, k + 3, k + 6, ... of the one schedule (100 ms apart)
+    assert starts == [
+        pytest.approx([0.0, 0.3, 0.6, 0.9]),
+        pytest.approx([0.1, 0.4, 0.7]),
+        pytest.approx([0.2, 0.5, 0.8]),
+    ]
+    merged = tallies[0]
+    for other in tallies[1:]:
+        merged.merge(other)
+    load = load_result(phase, merged)
+    assert load.requests == 10 and load.workers == 3 and load.passed
+    assert load.p99_from_send_ms == pytest.approx(40, rel=0.01)  # the slowest answer: the 4th of worker 0
+
+
+def test_latency_histograms_keep_percentiles_within_one_percent_and_merge_exactly():
+    values = [0.5 + (i % 997) * 0.37 for i in range(20_000)]
+    whole, first, second = LatencyHistogram(), LatencyHistogram(), LatencyHistogram()
+    for i, value in enumerate(values):
+        whole.record(value)
+        (first if i % 2 else second).record(value)
+    first.merge(LatencyHistogram.decode(second.encode()))
+
+    ordered = sorted(values)
+    for fraction in (0.5, 0.95, 0.99):
+        exact = ordered[math.ceil(fraction * len(ordered)) - 1]
+        assert whole.percentile(fraction) == pytest.approx(exact, rel=0.011)
+    assert first.buckets() == whole.buckets() and first.count == 20_000
+    assert len(whole.buckets()) < 1_000  # bounded: logarithmic buckets, not one entry per request
+    assert LatencyHistogram().percentile(0.5) is None
+    with pytest.raises(ValueError, match="cannot be merged"):
+        LatencyHistogram.decode('{"v":1,"accuracy":0.02,"buckets":{}}')
 
 
 def test_a_paced_phase_does_not_wait_into_the_time_kept_for_recording_the_outcome():
@@ -571,3 +665,152 @@ def test_a_deployment_is_claimed_for_the_functions_remaining_time_plus_a_grace_t
         ("claim", "churn-dev-v3-abc123", start, start + 300 + CLAIM_LEASE_GRACE_SECONDS),
         ("tested", "churn-dev-v3-abc123", outcome.details["run_id"], start + 7 * 86_400),
     ]
+
+
+# ------------------------------------------------------------------------- load phase on N workers
+
+
+class InProcessWorkers:
+    """Runs each share as a worker invocation would (its own runner, clock and endpoint), or fails."""
+
+    def __init__(self, failing: set[int] = frozenset()) -> None:
+        self.shares: list[dict] = []
+        self.starts: dict[int, list[float]] = {}
+        self.failing = failing
+        self._lock = threading.Lock()
+
+    def run_share(self, share):
+        share = LoadShare.model_validate(json.loads(json.dumps(share)))  # as the worker's handler reads it
+        with self._lock:
+            self.shares.append(share)
+        if share.worker in self.failing:
+            raise LoadWorkerError("Sandbox.Timedout: the task timed out")
+        fake = FakeTime()
+        endpoint = TimedEndpoint(fake, lambda n: 0.02)
+        runner = SuiteRunner(
+            endpoint,
+            remaining_ms=lambda: 600_000,
+            clock=fake.clock,
+            sleep=fake.sleep,
+            wall_clock=lambda: 1000.0,
+        )
+        tally = runner.run_share(share)
+        self.starts[share.worker] = endpoint.starts
+        return tally.encode()
+
+
+def fan_out(port: InProcessWorkers, cap: int = 10, **load):
+    fake = FakeTime()
+    endpoint = TimedEndpoint(fake, lambda n: 0.02)
+    runner = SuiteRunner(
+        endpoint,
+        remaining_ms=lambda: 120_000,
+        clock=fake.clock,
+        sleep=fake.sleep,
+        wall_clock=lambda: 1000.0,
+        workers=port,
+        max_load_workers=cap,
+    )
+    phase = LoadPhase.model_validate({"request": {"json": 3}, **load})
+    return runner.run_load("x-dev", phase), endpoint, fake
+
+
+def test_a_phase_on_n_workers_sends_each_its_share_of_one_schedule_and_merges_their_histograms():
+    workers = InProcessWorkers()
+
+    load, own, fake = fan_out(workers, requests=40, rate_per_second=100, workers=4, concurrency=2)
+
+    # every share starts at the same wall-clock time, 2 s after the workers were asked
+    assert {share.starts_at for share in workers.shares} == {1002.0} and fake.sleeps[0] == 2.0
+    assert sorted(share.worker for share in workers.shares) == [1, 2, 3]
+    assert all(share.workers == 4 and share.endpoint_name == "x-dev" for share in workers.shares)
+    # the coordinator's time (120 s, 10 s kept) bounds the workers': they stop 3 s before it
+    assert {share.deadline for share in workers.shares} == {1110.0}
+    assert len(own.starts) == 10 and all(len(starts) == 10 for starts in workers.starts.values())
+    # worker 1 sends requests 1, 5, 9...: due 10 ms, 50 ms... after the common start (2 s on its clock)
+    assert workers.starts[1][:2] == pytest.approx([2.01, 2.05])
+    assert load.requests == 40 and load.workers == 4 and load.passed
+    assert load.p50_from_send_ms == pytest.approx(20, rel=0.01)
+
+
+def test_a_worker_that_does_not_report_fails_the_phase_by_name_and_the_cap_holds():
+    load, _, _ = fan_out(InProcessWorkers(failing={2}), requests=30, rate_per_second=100, workers=3)
+
+    assert load.requests == 20 and load.workers == 2 and not load.passed
+    assert load.failures == ["worker 2 of 3 did not report: Sandbox.Timedout: the task timed out"]
+
+    workers = InProcessWorkers()
+    capped, endpoint, _ = fan_out(workers, cap=2, requests=30, workers=3)
+    assert workers.shares == [] and endpoint.starts == [] and not capped.passed
+    assert capped.failures[0] == (
+        "the load phase asks for 3 workers; this stack allows at most 2 (its LoadWorkersCap parameter)"
+    )
+
+
+def test_a_worker_stops_sending_before_the_coordinators_time_runs_out():
+    fake = FakeTime()
+    endpoint = TimedEndpoint(fake, lambda n: 0.0)
+    wall = {"now": 1000.0}
+
+    def wall_clock() -> float:
+        return wall["now"] + fake.clock()
+
+    runner = SuiteRunner(
+        endpoint, remaining_ms=lambda: 600_000, clock=fake.clock, sleep=fake.sleep, wall_clock=wall_clock
+    )
+    phase = LoadPhase.model_validate({"request": {"json": 3}, "duration_seconds": 60, "rate_per_second": 1})
+    share = LoadShare(
+        endpoint_name="x-dev", phase=phase, worker=1, workers=2, starts_at=1000.0, deadline=1030.0
+    )
+
+    tally = runner.run_share(share)
+
+    # requests 1, 3, 5, ... are due every 2 s; the coordinator's time for the phase ends at 30 s (its own
+    # margin already kept), the worker keeps 3 s to return its tally, and the shortest timeout (1 s) and
+    # the connection (2 s) must fit: the last request starts at 23 s
+    assert (
+        endpoint.starts == pytest.approx([1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23]) and tally.stopped_early
+    )
+
+
+class _LambdaAnswering:
+    """A Lambda client that answers Invoke with ``payload`` (and FunctionError when ``error``)."""
+
+    def __init__(self, payload: object, *, error: bool = False, raises: Exception | None = None) -> None:
+        self.payload, self.error, self.raises = payload, error, raises
+        self.calls: list[dict] = []
+
+    def invoke(self, **arguments):
+        self.calls.append(arguments)
+        if self.raises is not None:
+            raise self.raises
+        answer = {"Payload": io.BytesIO(json.dumps(self.payload).encode()), "StatusCode": 200}
+        return answer | ({"FunctionError": "Unhandled"} if self.error else {})
+
+
+def test_a_worker_is_a_synchronous_invoke_of_the_tester_itself_and_its_failures_are_named():
+    client = _LambdaAnswering({"status": "measured", "worker": 1, "tally": {"errors": 0}})
+    workers = LambdaLoadWorkers(lambda: client, "mlops-EndpointTesterFunction-abc")
+
+    assert workers.run_share({"worker": 1}) == {"errors": 0}
+    [call] = client.calls
+    event = json.loads(call["Payload"])
+    assert call["FunctionName"] == "mlops-EndpointTesterFunction-abc"
+    assert call["InvocationType"] == "RequestResponse"
+    assert (event["source"], event["detail-type"], event["detail"]) == (
+        "mlops.endpoint-tester",
+        "Load Share Requested",
+        {"worker": 1},
+    )
+    failing = {"errorType": "Sandbox.Timedout", "errorMessage": "Task timed out after 300.00 seconds"}
+    with pytest.raises(LoadWorkerError, match=r"the invocation failed: Sandbox\.Timedout: Task timed out"):
+        LambdaLoadWorkers(lambda: _LambdaAnswering(failing, error=True), "f").run_share({})
+    with pytest.raises(LoadWorkerError, match="answered without a tally"):
+        LambdaLoadWorkers(lambda: _LambdaAnswering({"status": "invalid"}), "f").run_share({})
+    throttled = ClientError(
+        {"Error": {"Code": "TooManyRequestsException", "Message": "Rate exceeded"}}, "Invoke"
+    )
+    with pytest.raises(LoadWorkerError, match="TooManyRequestsException"):
+        LambdaLoadWorkers(lambda: _LambdaAnswering(None, raises=throttled), "f").run_share({})
+    with pytest.raises(LoadWorkerError, match="AWS_LAMBDA_FUNCTION_NAME"):
+        LambdaLoadWorkers(lambda: client, None).run_share({})

@@ -12,11 +12,19 @@ difference. `apply()` installs all of them, once per process.
   package events, versions, tags, deletion, shadow variants, client tokens;
 - `model_group_sharing`: model groups shared with other accounts (resource policies);
 - `endpoint_search`: Search over endpoints by tags, and DeleteEndpoint refused while autoscaled;
-- `codecommit`: repository tags.
+- `codecommit`: repository tags;
+- `lambda_invoke`: a synchronous Invoke of a stack's function runs it (in a process of its own).
 """
 
 from mlops_local import service_rules
-from mlops_local.moto_gaps import cloudformation, codecommit, endpoint_search, events, sagemaker
+from mlops_local.moto_gaps import (
+    cloudformation,
+    codecommit,
+    endpoint_search,
+    events,
+    lambda_invoke,
+    sagemaker,
+)
 
 _applied = False
 
@@ -31,5 +39,6 @@ def apply() -> None:
     sagemaker.patch()  # model_group_sharing too
     endpoint_search.patch()  # wraps sagemaker's DeleteEndpoint: after it
     codecommit.patch()
+    lambda_invoke.patch()
     service_rules.apply()  # what AWS refuses, installed over the gaps filled above
     _applied = True

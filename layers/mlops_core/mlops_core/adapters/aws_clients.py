@@ -37,6 +37,13 @@ class ClientFactory:
             self._session = boto3.session.Session()
         return self._session.client(service_name, config=config)
 
+    def credentials(self) -> Any:
+        """The session's credentials (botocore's, refreshed when they expire), for a caller that
+        signs its own requests (:mod:`mlops_core.adapters.sagemaker_runtime_http`)."""
+        if self._session is None:
+            self._session = boto3.session.Session()
+        return self._session.get_credentials()
+
     def assuming(self, role_arn: str, session_name: str) -> ClientFactory:
         """Clients acting as ``role_arn`` in this factory's region, through STS AssumeRole with this
         factory's credentials (temporary credentials: no stored keys)."""

@@ -40,6 +40,25 @@ class EndpointInvoker(Protocol):
         ...
 
 
+# What a worker of a load phase is invoked with: an event of this detail-type and source (never on a bus).
+LOAD_SHARE_DETAIL_TYPE = "Load Share Requested"
+LOAD_SHARE_SOURCE = "mlops.endpoint-tester"
+
+
+class LoadWorkerError(Exception):
+    """A worker of a load phase did not report its tally (its invocation failed or answered nothing)."""
+
+
+class LoadWorkersPort(Protocol):
+    """Other invocations of the tester, each sending its share of a load phase."""
+
+    def run_share(self, share: Mapping[str, Any]) -> dict[str, Any]:
+        """Run ``share`` (a :class:`~mlops_core.integration_tests.load_workers.LoadShare` as plain
+        values) in a new invocation of the tester, wait for it, and return its tally as plain values;
+        :class:`LoadWorkerError` when the invocation fails."""
+        ...
+
+
 class EndpointsPort(Protocol):
     def describe_endpoint(self, name: str) -> Endpoint | None:
         """The endpoint, its tags and the model version it serves; None if there is none."""

@@ -2,8 +2,13 @@
 
 from pydantic import Field
 
+from mlops_core.integration_tests.suites import MAX_LOAD_WORKERS
 from mlops_core.settings import ControlPlaneSettings
 
 
 class TesterSettings(ControlPlaneSettings):
     test_run_retention_days: int = Field(alias="TEST_RUN_RETENTION_DAYS", ge=1, le=3650)
+    # The most workers (invocations of this function) one load phase may use: the LoadWorkersCap parameter.
+    max_load_workers: int = Field(default=1, alias="MAX_LOAD_WORKERS", ge=1, le=MAX_LOAD_WORKERS)
+    # Lambda sets it: the workers of a load phase are invocations of this function.
+    function_name: str | None = Field(default=None, alias="AWS_LAMBDA_FUNCTION_NAME")

@@ -226,17 +226,22 @@ class TestCase(_Strict):
     latency_budget_ms: float | None = Field(default=None, gt=0)
 
 
-MAX_LOAD_SECONDS = 600  # a load phase runs inside one Lambda invocation (at most 15 minutes)
+MAX_LOAD_SECONDS = 600  # a load phase runs inside Lambda invocations (at most 15 minutes each)
+# The most workers a suite may ask for; the stack's LoadWorkersCap (MAX_LOAD_WORKERS) may allow fewer.
+MAX_LOAD_WORKERS = 100
 
 
 class LoadPhase(_Strict):
     """Bounded-concurrency load: ``requests`` in total or for ``duration_seconds``, held to budgets.
 
-    Without ``rate_per_second`` the phase is closed-loop: each of the ``concurrency`` workers sends
+    Without ``rate_per_second`` the phase is closed-loop: each of the ``concurrency`` senders sends
     its next request as soon as the previous one is answered (as fast as the endpoint goes). With it,
     the phase is open-loop: request ``i`` is due ``i / rate_per_second`` seconds after the start,
-    whoever answers when, and at most ``concurrency`` requests are in flight; a request that cannot
-    start on time (every worker busy) is sent late and counted as behind schedule."""
+    whoever answers when, and at most ``concurrency`` requests are in flight; a request that falls due
+    while they are is sent when one is answered, and timed from its due time. With ``workers`` > 1, that
+    many invocations of the tester send the phase together: each sends every ``workers``-th request of
+    the one schedule (or, closed loop, its share of ``requests``, or for ``duration_seconds``) with
+    ``concurrency`` in flight, and their histograms are merged into one result."""
 
     request: InvocationRequest
     requests: int | None = Field(default=None, ge=1, le=100_000)
@@ -244,7 +249,14 @@ class LoadPhase(_Strict):
     rate_per_second: float | None = Field(
         default=None, gt=0, le=10_000, description="target requests per second (open loop); default: unpaced"
     )
-    concurrency: int = Field(default=4, ge=1, le=64)
+    concurrency: int = Field(default=4, ge=1, le=64, description="requests in flight at most, per worker")
+    workers: int = Field(
+        default=1,
+        ge=1,
+        le=MAX_LOAD_WORKERS,
+        description="invocations of the tester that send the phase together, each its share of the "
+        "schedule (at most the stack's LoadWorkersCap)",
+    )
     p50_budget_ms: float | None = Field(default=None, gt=0)
     p95_budget_ms: float | None = Field(default=None, gt=0)
     p99_budget_ms: float | None = Field(default=None, gt=0)

@@ -23,9 +23,8 @@ from __future__ import annotations
 import json
 import math
 import re
-import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -46,12 +45,21 @@ from mlops_core.contract.naming import StageResource, parse_stage_resource
 from mlops_core.contract.outcome import Outcome
 from mlops_core.contract.sagemaker_events import EndpointStateChange
 from mlops_core.contract.tags import METADATA_OUTCOME, METADATA_RUN_ID, METADATA_TIME
+from mlops_core.integration_tests.load_phase import LoadTally, drive, load_result, schedule_note
+from mlops_core.integration_tests.load_workers import (
+    WORKER_RETURN_MS,
+    WORKER_START_LEAD_SECONDS,
+    LoadShare,
+    LoadShareRequestedEvent,
+)
 from mlops_core.integration_tests.ports import (
     CLAIM_TESTED,
     CONNECT_TIMEOUT_SECONDS,
     EndpointInvoker,
     EndpointsPort,
     InvocationResponse,
+    LoadWorkerError,
+    LoadWorkersPort,
     SuiteStorePort,
     TestedVersionsPort,
 )
@@ -79,11 +87,6 @@ REQUEST_TIMEOUTS_SECONDS = (60.0, 30.0, 15.0, 8.0, 4.0, 2.0, 1.0)
 # A claim on a deployment outlives the invocation that made it by this much: the retry of a run that
 # was killed at the timeout (Lambda retries after about a minute) finds the lease expired and runs.
 CLAIM_LEASE_GRACE_SECONDS = 30
-# A paced load phase (``rate_per_second``): a request that starts more than this after its due time
-# (every worker was busy) is behind schedule; more than this share of them fails the phase, whose
-# latencies were then not measured at the rate the suite asked for.
-SCHEDULE_GRACE_MS = 10.0
-BEHIND_SCHEDULE_TOLERANCE = 0.01
 # Stages where a failed run may reject the live version (when the project asks for it).
 REJECTABLE_STAGES = frozenset({"feature", "dev"})
 
@@ -224,12 +227,18 @@ class SuiteRunner:
         *,
         clock: Callable[[], float] = time.perf_counter,
         sleep: Callable[[float], None] = time.sleep,
+        wall_clock: Callable[[], float] = time.time,
+        workers: LoadWorkersPort | None = None,
+        max_load_workers: int = 1,
     ) -> None:
         self._invoker = invoker
         self._remaining_ms = remaining_ms
         self._margin_ms = safety_margin_ms
         self._clock = clock  # seconds, monotonic: the load phase's duration and its schedule
         self._sleep = sleep
+        self._wall_clock = wall_clock  # epoch seconds: when the workers of a phase start together
+        self._workers = workers
+        self._max_load_workers = max_load_workers
 
     def request_timeout(self, starting_in_seconds: float = 0.0) -> float | None:
         """The timeout for a request started now (or ``starting_in_seconds`` from now): the largest of
@@ -269,7 +278,7 @@ class SuiteRunner:
         stopped = (
             self._stop_reason(f"during the load phase, after {load.requests} requests")
             if load.stopped_early
-            else None
+            else schedule_note(load)
         )
         return SuiteRun(results, load, stopped)
 
@@ -277,129 +286,79 @@ class SuiteRunner:
         return f"stopped {where}: the function had {self._remaining_ms()} ms left"
 
     def run_load(self, endpoint_name: str, phase: LoadPhase) -> LoadResult:
-        """``phase.concurrency`` workers send the phase's requests. Closed loop (no rate): each sends its
-        next request when the previous one is answered. Open loop (``rate_per_second``): request ``i``
-        is due at ``start + i / rate`` (``requests`` of them, or those due within ``duration_seconds``);
-        a worker takes the next request, waits for its time and sends it. A request that a worker takes
-        more than :data:`SCHEDULE_GRACE_MS` after its time (every worker was busy) is sent late and
-        counted as behind schedule; so are, without being sent, the requests of a ``duration_seconds``
-        phase still waiting for a worker when the duration is over. Either way the phase stops early,
-        and says so, when the Lambda's time runs out."""
-        lock = threading.Lock()
-        latencies: list[float] = []
-        errors = 0
-        issued = 0
-        late: list[float] = []  # how late (s) each behind-schedule request started
-        unsent = 0  # due before the end of a duration_seconds phase, never sent
-        stopped_early = False
-        started = self._clock()
-        deadline = started + phase.duration_seconds if phase.duration_seconds is not None else math.inf
-        interval = None if phase.rate_per_second is None else 1 / phase.rate_per_second
-        scheduled = phase.requests
-        if phase.rate_per_second is not None and phase.duration_seconds is not None:
-            scheduled = math.ceil(phase.duration_seconds * phase.rate_per_second)
+        """The phase (:mod:`mlops_core.integration_tests.load_phase`): sent by this invocation, or with
+        ``phase.workers`` > 1 by that many invocations together (:mod:`.load_workers`)."""
+        if phase.workers == 1:
+            return load_result(phase, self._drive(endpoint_name, phase))
+        if phase.workers > self._max_load_workers or self._workers is None:
+            return load_result(
+                phase,
+                LoadTally(),
+                failures=[
+                    f"the load phase asks for {phase.workers} workers; this stack allows at most "
+                    f"{self._max_load_workers} (its LoadWorkersCap parameter)"
+                ],
+            )
+        return self._run_with_workers(endpoint_name, phase, self._workers)
 
-        def next_ticket() -> tuple[float, float] | None:
-            """The next request's (timeout, due time), or None when the phase is over."""
-            nonlocal issued, unsent, stopped_early
-            with lock:
-                if scheduled is not None and issued >= scheduled:
-                    return None
-                now = self._clock()
-                if now >= deadline:
-                    unsent = scheduled - issued if interval is not None and scheduled is not None else 0
-                    return None
-                due = now if interval is None else started + issued * interval
-                timeout = self.request_timeout(starting_in_seconds=max(0.0, due - now))
-                if timeout is None:
-                    stopped_early = True
-                    return None
-                issued += 1
-                return timeout, due
-
-        def user() -> None:
-            nonlocal errors
-            while (ticket := next_ticket()) is not None:
-                timeout, due = ticket
-                if interval is not None:
-                    if (wait := due - self._clock()) > 0:
-                        self._sleep(wait)
-                    elif -wait * 1000 > SCHEDULE_GRACE_MS:
-                        with lock:
-                            late.append(-wait)
-                response = self._invoker.invoke(endpoint_name, phase.request, timeout_seconds=timeout)
-                with lock:
-                    latencies.append(response.latency_ms)
-                    if response.error_code is not None or response.status_code >= 400:
-                        errors += 1
-
-        with ThreadPoolExecutor(max_workers=phase.concurrency, thread_name_prefix="load") as pool:
-            for future in [pool.submit(user) for _ in range(phase.concurrency)]:
-                future.result()
-        elapsed = self._clock() - started
-        return _load_result(
-            phase, sorted(latencies), errors, elapsed, stopped_early=stopped_early, late=late, unsent=unsent
+    def _drive(self, endpoint_name: str, phase: LoadPhase, worker: int = 0, workers: int = 1) -> LoadTally:
+        return drive(
+            self._invoker,
+            endpoint_name,
+            phase,
+            request_timeout=lambda starting_in: self.request_timeout(starting_in_seconds=starting_in),
+            clock=self._clock,
+            sleep=self._sleep,
+            worker=worker,
+            workers=workers,
         )
 
+    def _run_with_workers(self, endpoint_name: str, phase: LoadPhase, port: LoadWorkersPort) -> LoadResult:
+        """Workers 1 to n - 1 in other invocations, share 0 here, all starting at the same time; the
+        tallies merged. A worker that does not report is a failure of the phase, named."""
+        now = self._wall_clock()
+        starts_at = now + WORKER_START_LEAD_SECONDS
+        deadline = now + (self._remaining_ms() - self._margin_ms) / 1000
 
-def _load_result(
-    phase: LoadPhase,
-    latencies: list[float],
-    errors: int,
-    elapsed: float,
-    *,
-    stopped_early: bool,
-    late: Sequence[float] = (),
-    unsent: int = 0,
-) -> LoadResult:
-    count = len(latencies)
-    figures = {  # rounded as reported, so that a failure names the figure the result shows
-        name: _rounded(percentile(latencies, fraction))
-        for name, fraction in (("p50", 0.5), ("p95", 0.95), ("p99", 0.99))
-    }
-    failures = []
-    for name, value in figures.items():
-        budget = getattr(phase, f"{name}_budget_ms")
-        if budget is not None and value is not None and value > budget:
-            failures.append(f"{name} {value:.1f} ms is over the budget of {budget:g} ms")
-    error_rate = errors / count if count else 0.0
-    if error_rate > phase.max_error_rate:
-        failures.append(f"error rate {error_rate:.1%} is over the maximum of {phase.max_error_rate:.1%}")
-    behind = len(late) + unsent
-    if behind > BEHIND_SCHEDULE_TOLERANCE * (count + unsent):
-        how = [f"{len(late)} started up to {max(late) * 1000:.0f} ms late"] if late else []
-        how += [f"{unsent} were still waiting for a worker at the end"] if unsent else []
-        failures.append(
-            f"{behind} of {count + unsent} requests were behind the schedule of {phase.rate_per_second:g}/s "
-            f"({', '.join(how)}): the endpoint did not keep up at concurrency {phase.concurrency}; "
-            "raise concurrency or lower rate_per_second"
+        def share(worker: int) -> dict[str, Any]:
+            return LoadShare(
+                endpoint_name=endpoint_name,
+                phase=phase,
+                worker=worker,
+                workers=phase.workers,
+                starts_at=starts_at,
+                deadline=deadline,
+            ).model_dump(mode="json", by_alias=True, exclude_none=True)
+
+        failures = []
+        with ThreadPoolExecutor(max_workers=phase.workers - 1, thread_name_prefix="load-worker") as pool:
+            futures = [pool.submit(port.run_share, share(worker)) for worker in range(1, phase.workers)]
+            self._wait_until(starts_at)
+            tally = self._drive(endpoint_name, phase, 0, phase.workers)
+            for worker, future in enumerate(futures, 1):
+                try:
+                    tally.merge(LoadTally.decode(future.result()))
+                except (LoadWorkerError, KeyError, TypeError, ValueError) as error:
+                    failures.append(f"worker {worker} of {phase.workers} did not report: {error}")
+        return load_result(phase, tally, failures=failures)
+
+    def run_share(self, share: LoadShare) -> LoadTally:
+        """A worker's share, sent by this invocation from ``share.starts_at``; it stops starting
+        requests in time to return before the coordinator's time runs out."""
+
+        def remaining_ms() -> int:
+            coordinator_ms = int((share.deadline - self._wall_clock()) * 1000) - WORKER_RETURN_MS
+            return min(self._remaining_ms(), coordinator_ms + self._margin_ms)
+
+        self._wait_until(share.starts_at)
+        runner = SuiteRunner(
+            self._invoker, remaining_ms, self._margin_ms, clock=self._clock, sleep=self._sleep
         )
-    if count == 0:
-        failures.append("no request was sent")
-    return LoadResult(
-        requests=count,
-        errors=errors,
-        error_rate=round(error_rate, 4),
-        duration_seconds=round(elapsed, 3),
-        requests_per_second=round(count / elapsed, 1) if elapsed > 0 else 0.0,
-        concurrency=phase.concurrency,
-        target_rate_per_second=phase.rate_per_second,
-        behind_schedule=behind,
-        p50_ms=figures["p50"],
-        p95_ms=figures["p95"],
-        p99_ms=figures["p99"],
-        p50_budget_ms=phase.p50_budget_ms,
-        p95_budget_ms=phase.p95_budget_ms,
-        p99_budget_ms=phase.p99_budget_ms,
-        max_error_rate=phase.max_error_rate,
-        passed=not failures,
-        failures=failures,
-        stopped_early=stopped_early,
-    )
+        return runner._drive(share.endpoint_name, share.phase, share.worker, share.workers)
 
-
-def _rounded(value: float | None) -> float | None:
-    return None if value is None else round(value, 2)
+    def _wait_until(self, epoch_seconds: float) -> None:
+        if (wait := epoch_seconds - self._wall_clock()) > 0:
+            self._sleep(wait)
 
 
 def summarise(run: SuiteRun | None) -> str:
@@ -433,13 +392,16 @@ class EndpointTester:
         store: SuiteStorePort,
         invoker: EndpointInvoker,
         remaining_ms: RemainingMillis,
+        workers: LoadWorkersPort | None = None,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._settings = settings
         self._sagemaker = sagemaker
         self._registry = registry
         self._store = store
-        self._runner = SuiteRunner(invoker, remaining_ms)
+        self._runner = SuiteRunner(
+            invoker, remaining_ms, workers=workers, max_load_workers=settings.max_load_workers
+        )
         self._remaining_ms = remaining_ms
         self._now = now
 
@@ -455,6 +417,11 @@ class EndpointTester:
 
     def on_integration_tests_requested(self, event: IntegrationTestsRequestedEvent) -> Outcome:
         return self.run(event.detail.endpoint_name, trigger="requested")
+
+    def on_load_share_requested(self, event: LoadShareRequestedEvent) -> Outcome:
+        """A worker of a load phase: send the share, return the tally (nothing stored, nothing emitted)."""
+        tally = self._runner.run_share(event.detail)
+        return Outcome("measured", {"worker": event.detail.worker, "tally": tally.encode()})
 
     def run(self, endpoint_name: str, *, trigger: str, once_per_deployment: bool = False) -> Outcome:
         """Test what ``endpoint_name`` serves now. With ``once_per_deployment`` (IN_SERVICE events), the

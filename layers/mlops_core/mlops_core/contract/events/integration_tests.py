@@ -46,16 +46,33 @@ class LoadResult(BaseModel):
     error_rate: float
     duration_seconds: float
     requests_per_second: float
-    concurrency: int
+    concurrency: int = Field(description="requests in flight at most, in each worker")
+    workers: int = Field(default=1, description="the tester's invocations that ran the phase together")
     target_rate_per_second: float | None = Field(
         default=None, description="the suite's `rate_per_second` (open loop); null: as fast as it went"
     )
-    behind_schedule: int = Field(
-        default=0, description="requests that started late (every worker busy) at the target rate"
+    waited_for_concurrency: int = Field(
+        default=0,
+        description="requests that fell due with `concurrency` requests in flight (the endpoint did not "
+        "keep up), with those still waiting at the end of a duration_seconds phase",
     )
-    p50_ms: float | None = None
-    p95_ms: float | None = None
-    p99_ms: float | None = None
+    behind_schedule: int = Field(
+        default=0,
+        description="requests a free sender sent more than `schedule_tolerance_ms` after their due time: "
+        "the tester's own lateness, never the endpoint's",
+    )
+    schedule_tolerance_ms: float | None = Field(
+        default=None, description="the tester's lateness tolerated (open loop); null: closed loop"
+    )
+    schedule_held: bool = Field(
+        default=True, description="false: too many requests behind schedule, the rate was not measured"
+    )
+    p50_ms: float | None = Field(default=None, description="latency from each request's due time")
+    p95_ms: float | None = Field(default=None, description="latency from each request's due time")
+    p99_ms: float | None = Field(default=None, description="latency from each request's due time")
+    p50_from_send_ms: float | None = Field(default=None, description="latency from when it was sent")
+    p95_from_send_ms: float | None = Field(default=None, description="latency from when it was sent")
+    p99_from_send_ms: float | None = Field(default=None, description="latency from when it was sent")
     p50_budget_ms: float | None = None
     p95_budget_ms: float | None = None
     p99_budget_ms: float | None = None
@@ -140,10 +157,18 @@ class IntegrationTestsCompleted(StageEndpointEvent):
             "duration_seconds": 1.9,
             "requests_per_second": 105.3,
             "concurrency": 4,
+            "workers": 1,
+            "target_rate_per_second": 100.0,
+            "waited_for_concurrency": 0,
             "behind_schedule": 0,
+            "schedule_tolerance_ms": 10.0,
+            "schedule_held": True,
             "p50_ms": 30.1,
             "p95_ms": 52.0,
             "p99_ms": 61.7,
+            "p50_from_send_ms": 29.8,
+            "p95_from_send_ms": 51.2,
+            "p99_from_send_ms": 60.3,
             "p95_budget_ms": 200.0,
             "max_error_rate": 0.0,
             "passed": True,
