@@ -405,6 +405,31 @@ def test_the_drivers_own_lateness_is_behind_schedule_never_a_failure_of_the_endp
     assert run.outcome is RunOutcome.INCOMPLETE
 
 
+def test_a_sender_that_starts_late_is_the_drivers_lateness_not_a_wait_for_the_endpoint():
+    fake = FakeTime()
+    started_late: list[str] = []
+
+    def clock() -> float:  # the sender's thread first runs 50 ms after the phase started (a starved driver)
+        sender = threading.current_thread().name
+        if sender.startswith("load") and sender not in started_late:
+            started_late.append(sender)
+            fake.advance(0.05)
+        return fake.clock()
+
+    endpoint = TimedEndpoint(fake, lambda n: 0.01)
+    runner = SuiteRunner(endpoint, remaining_ms=lambda: 600_000, clock=clock, sleep=fake.sleep)
+    phase = LoadPhase.model_validate(
+        {"request": {"json": 3}, "requests": 3, "rate_per_second": 10, "concurrency": 1}
+    )
+
+    load = runner.run_load("x-dev", phase)
+
+    # the first request was due at 0 and sent at 50 ms by a sender that had nothing else to do
+    assert endpoint.starts == pytest.approx([0.05, 0.1, 0.2])
+    assert load.waited_for_concurrency == 0 and load.behind_schedule == 1
+    assert load.passed and load.failures == []
+
+
 def test_a_little_lateness_is_within_the_tolerance():
     fake = FakeTime()
 

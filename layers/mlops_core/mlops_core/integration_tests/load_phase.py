@@ -160,14 +160,20 @@ def drive(
             return timeout, due, now
 
     def user() -> None:
+        # when this sender's previous request was answered: a request that fell due before then waited
+        # for a sender (the endpoint's); before its first request a sender is free from the start, so
+        # a sender (or a worker's process) that starts late is the driver's lateness, not a wait
+        free_since = -math.inf
         while (ticket := next_ticket()) is not None:
             timeout, due, taken = ticket
             if (wait := due - clock()) > 0:
                 sleep(wait)
             sent = clock()
             response = invoker.invoke(endpoint_name, phase.request, timeout_seconds=timeout)
-            queued_ms = max(0.0, taken - due) * 1000  # every sender was busy when it fell due
-            driver_late_ms = max(0.0, sent - max(due, taken)) * 1000
+            could_send = max(due, min(taken, free_since))
+            queued_ms = (could_send - due) * 1000  # every sender was busy when it fell due
+            driver_late_ms = max(0.0, sent - could_send) * 1000
+            free_since = clock()
             with lock:
                 tally.from_send.record(response.latency_ms)
                 tally.from_due.record(response.latency_ms + max(0.0, sent - due) * 1000)
