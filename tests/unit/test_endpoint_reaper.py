@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from mlops_core.adapters.sagemaker import SageMakerAdapter
 from mlops_core.contract.events.reaper import KeepReason
 from mlops_core.contract.topology import PRODUCTION_STAGES, Stage
-from mlops_core.reaper.endpoint_reaper import TIME_RESERVE_SECONDS, EndpointReaper, judge
+from mlops_core.reaper.endpoint_reaper import TIME_RESERVE_SECONDS, EndpointReaper, _ResourcesInUse, judge
 from mlops_core.reaper.ports import EndpointSummary, ReaperServiceError, ScalableTarget
 from mlops_core.reaper.settings import ReaperSettings
 
@@ -100,13 +100,20 @@ class FakeSageMaker:
         self.failing = failing
         self.models = models or {}
         self.gone = gone
+        self.described: list[str] = []
 
     def search_endpoints(self):
         self.calls.append("search")
         return iter(self.fleet)
 
     def models_of_config(self, config_name):
-        return self.models.get(config_name, [config_name.replace("-config", "-model")])
+        self.described.append(config_name)
+        if config_name in self.models:
+            return self.models[config_name]
+        if config_name.endswith("-config"):
+            return [config_name.replace("-config", "-model")]
+        head, version, _ = config_name.rsplit("-", 2)  # the deployer's: its model is named the same way
+        return [f"{head}-{version}-aaaaaa"]
 
     def delete_managed_endpoint(self, name):
         if name in self.failing:
@@ -275,6 +282,61 @@ def test_a_model_that_an_endpoint_that_stays_uses_is_left_whatever_its_name():
     assert "delete-model p-dev-model" not in calls
     [deleted] = outcome.events[0].projects[0].deleted
     assert deleted.notes == ["model p-dev-model left: endpoint p-prod, which stays, uses it"]
+
+
+def deployed(name: str, stage: str, *, managed_by: str = STACK) -> EndpointSummary:
+    """An endpoint with a config the deployer named after it (``{endpoint}-v{version}-{fingerprint}``)."""
+    summary = endpoint(name, **{"mlops:managed-by": managed_by, "mlops:stage": stage, "mlops:project": "p"})
+    return EndpointSummary(
+        summary.name, summary.arn, summary.status, f"{name}-v1-bbbbbb", summary.tags, summary.variants
+    )
+
+
+def test_only_configs_that_could_hold_a_deleted_endpoints_model_are_described():
+    """The deployer's configs of this stack's endpoints that stay hold their own models: not described.
+    An endpoint of another stack, or one whose config was made by hand, could use any model: described."""
+    calls: list[str] = []
+    fleet = [
+        deployed("p-dev", "dev"),
+        deployed("p-prod", "prod"),
+        deployed("p-champion", "champion"),
+        deployed("q-feature", "feature", managed_by="other-stack"),
+        managed("r-prod", "prod"),  # config r-prod-config, not the deployer's name
+    ]
+    run = reaper(fleet, calls)
+
+    run.reap(dry_run=False, trigger="schedule")
+
+    sagemaker = run._sagemaker
+    assert sagemaker.described == ["p-dev-v1-bbbbbb", "q-feature-v1-bbbbbb", "r-prod-config"]
+    assert calls[-2:] == ["delete-config p-dev-v1-bbbbbb", "delete-model p-dev-v1-aaaaaa"]
+
+
+def test_a_deleted_endpoints_model_in_the_config_of_an_endpoint_of_another_stack_is_left():
+    calls: list[str] = []
+    foreign = deployed("q-dev", "dev", managed_by="other-stack")
+    models = {"q-dev-v1-bbbbbb": ["q-dev-v1-aaaaaa", "p-dev-v1-aaaaaa"]}
+    outcome = reaper([deployed("p-dev", "dev"), foreign], calls, models=models).reap(
+        dry_run=False, trigger="schedule"
+    )
+    assert "delete-model p-dev-v1-aaaaaa" not in calls
+    [deleted] = outcome.events[0].projects[0].deleted
+    assert deleted.notes == ["model p-dev-v1-aaaaaa left: endpoint q-dev, which stays, uses it"]
+
+
+def test_a_champions_config_is_described_for_a_model_named_after_its_challenger():
+    """A challenger in shadow mode runs as a variant of the champion's config: that config can hold the
+    challenger's models. Each config is described once."""
+    champion = deployed("p-champion", "champion")
+    uses = _ResourcesInUse(FakeSageMaker([], []), [champion], stack_name=STACK)
+    sagemaker = uses._sagemaker
+    sagemaker.models = {champion.config_name: ["p-champion-v3-aaaaaa", "p-challenger-v4-cccccc"]}
+
+    assert uses.model_user("p-dev-v1-aaaaaa") is None
+    assert sagemaker.described == []
+    assert uses.model_user("p-challenger-v4-cccccc") == "p-champion"
+    assert uses.model_user("p-challenger-v2-dddddd") is None
+    assert sagemaker.described == [champion.config_name]
 
 
 def test_a_model_of_a_config_not_named_after_the_endpoint_is_deleted_when_nothing_else_uses_it():

@@ -17,9 +17,13 @@ Cost: the account's endpoints are listed with SageMaker ``Search`` (with their t
 100 per call, and the autoscaling targets of all candidates with ``DescribeScalableTargets``, 50
 resource ids per call. Then, first, each candidate's endpoint is deleted (deregister its
 autoscaling targets, delete it; an endpoint already gone counts as deleted); second, the configs and
-models of the deleted endpoints are deleted unless an endpoint that stays uses them: every endpoint
-that stays, managed or not, has its config described once (one ``DescribeEndpointConfig`` per config in
-use) to know its models, so a model is never deleted from under an endpoint, whatever its name.
+models of the deleted endpoints are deleted unless an endpoint that stays uses them. Which config an
+endpoint that stays uses is in the Search results; which models that config holds is described
+(``DescribeEndpointConfig``, once per config) only where it could hold a model of a deleted endpoint:
+a config the deployer made for an endpoint of this stack holds that endpoint's models only (a
+champion's, its challenger's too), so it is described only for a model named after one of those;
+every other config (an endpoint of another stack or of nobody, a config made by hand) is described
+before a model is deleted, so a model is never deleted from under an endpoint that stays.
 
 A failure on one endpoint is recorded with its reason and the others go on. The run keeps
 :data:`TIME_RESERVE_SECONDS` of the Lambda's time for the summary: endpoints it has not reached by
@@ -32,7 +36,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Literal
@@ -50,7 +54,12 @@ from mlops_core.contract.events.reaper import (
     ProjectReapSummary,
     ReapedEndpoint,
 )
-from mlops_core.contract.naming import parse_stage_resource
+from mlops_core.contract.naming import (
+    MAX_NAME_LENGTH,
+    StageResource,
+    parse_stage_resource,
+    parse_versioned_resource_name,
+)
 from mlops_core.contract.outcome import Outcome
 from mlops_core.contract.topology import PRODUCTION_STAGES, Stage
 from mlops_core.observability import logger
@@ -259,7 +268,11 @@ class EndpointReaper:
 
         # ... then their configs and models, unless an endpoint that stays uses them.
         gone_names = {endpoint.name for endpoint, _, _ in gone}
-        staying = _ResourcesInUse(self._sagemaker, [e for e in every_endpoint if e.name not in gone_names])
+        staying = _ResourcesInUse(
+            self._sagemaker,
+            [e for e in every_endpoint if e.name not in gone_names],
+            stack_name=self._settings.stack_name,
+        )
         cleaned: set[str] = set()
         for endpoint, targets, deleted_now in gone:
             cleanup: dict[str, list[str]] = {
@@ -426,33 +439,90 @@ class EndpointReaper:
 
 
 class _ResourcesInUse:
-    """The configs and models the endpoints that stay use. Their configs are described on first need,
-    once each, so a run that deletes nothing costs nothing here."""
+    """The configs and models the endpoints that stay use.
 
-    def __init__(self, sagemaker: ReaperSageMakerPort, staying: Sequence[EndpointSummary]) -> None:
+    Which configs an endpoint that stays uses is in the Search results (no call). Which models, needs
+    the config described, and only the configs that could hold a model of a deleted endpoint are: the
+    config of an endpoint this stack manages, named by the deployer after that endpoint
+    (``{endpoint}-v{version}-{fingerprint}``), holds the deployer's models of that endpoint only (named
+    the same way), or for a champion also its challenger's (the shadow variant): it is described only
+    for a model named after one of those. Any other config (an endpoint this stack does not manage, a
+    config made by hand) could hold any model: it is described before any model is deleted. Each
+    config is described once, on first need, so a run that deletes nothing costs nothing here."""
+
+    def __init__(
+        self, sagemaker: ReaperSageMakerPort, staying: Sequence[EndpointSummary], *, stack_name: str
+    ) -> None:
         self._sagemaker = sagemaker
         self._config_users: dict[str, str] = {}
+        self._any_model: dict[str, str] = {}  # config -> an endpoint that stays and uses it
+        self._by_model_source: dict[str, dict[str, str]] = defaultdict(dict)  # endpoint named -> configs
         for endpoint in staying:
-            if endpoint.config_name:
-                self._config_users.setdefault(endpoint.config_name, endpoint.name)
-        self._model_users: dict[str, str] | None = None
-        self._error: ReaperServiceError | None = None
+            config = endpoint.config_name
+            if not config:
+                continue
+            self._config_users.setdefault(config, endpoint.name)
+            sources = _model_sources(endpoint, stack_name)
+            if sources is None:
+                self._any_model.setdefault(config, endpoint.name)
+            else:
+                for source in sources:
+                    self._by_model_source[source].setdefault(config, endpoint.name)
+        self._models: dict[str, list[str] | ReaperServiceError] = {}
 
     def config_user(self, config: str) -> str | None:
         return self._config_users.get(config)
 
     def model_user(self, model: str) -> str | None:
         """An endpoint that stays and uses the model (raises ReaperServiceError if that cannot be known)."""
-        if self._error is not None:
-            raise self._error
-        if self._model_users is None:
-            users: dict[str, str] = {}
+        for config, endpoint in self._configs_that_could_hold(model):
+            if model in self._models_of(config):
+                return endpoint
+        return None
+
+    def _configs_that_could_hold(self, model: str) -> Iterator[tuple[str, str]]:
+        yield from self._any_model.items()
+        versioned = parse_versioned_resource_name(model)
+        if versioned is None:
+            return  # not a name the deployer gives: only a config made otherwise can hold it
+        head = versioned[0]
+        if len(model) < MAX_NAME_LENGTH:  # the endpoint's name in full
+            yield from self._by_model_source.get(head, {}).items()
+            return
+        for source, configs in self._by_model_source.items():  # the endpoint's name was shortened
+            if _shortened(source, len(model) - len(head)) == head:
+                yield from configs.items()
+
+    def _models_of(self, config: str) -> list[str]:
+        if config not in self._models:
             try:
-                for config, endpoint in self._config_users.items():
-                    for name in self._sagemaker.models_of_config(config) or []:
-                        users.setdefault(name, endpoint)
+                self._models[config] = self._sagemaker.models_of_config(config) or []
             except ReaperServiceError as error:
-                self._error = error
-                raise
-            self._model_users = users
-        return self._model_users.get(model)
+                self._models[config] = error
+        models = self._models[config]
+        if isinstance(models, ReaperServiceError):
+            raise models
+        return models
+
+
+def _shortened(endpoint_name: str, suffix_length: int) -> str:
+    """The endpoint part of a name :func:`~mlops_core.contract.naming.versioned_resource_name` gives."""
+    return endpoint_name[: MAX_NAME_LENGTH - suffix_length].rstrip("-")
+
+
+def _model_sources(endpoint: EndpointSummary, stack_name: str) -> set[str] | None:
+    """The endpoints whose models the endpoint's config can hold, when the deployer made that config
+    for it: its own, and a champion's challenger's (the shadow variant); None for any other config."""
+    if endpoint.tags.get(tag_keys.MANAGED_BY) != stack_name:
+        return None
+    versioned = parse_versioned_resource_name(endpoint.config_name)
+    if versioned is None:
+        return None
+    head = versioned[0]
+    if _shortened(endpoint.name, len(endpoint.config_name) - len(head)) != head:
+        return None
+    sources = {endpoint.name}
+    parsed = parse_stage_resource(endpoint.name)
+    if parsed is not None and parsed.stage is Stage.CHAMPION:
+        sources.add(StageResource(parsed.project, Stage.CHALLENGER).name)
+    return sources
