@@ -159,12 +159,14 @@ def reaper(
     models=None,
     gone=frozenset(),
     remaining_seconds=lambda: None,
+    reports=None,
 ):
     settings_ = ReaperSettings.from_environ({**ENV, "REAPABLE_STAGES": stages})
     return EndpointReaper(
         settings_,
         FakeSageMaker(fleet, calls, set(failing), models, set(gone)),
         FakeAutoscaling(set(registered), calls),
+        reports=reports,
         today=lambda: TODAY,
         remaining_seconds=remaining_seconds,
     )
@@ -401,15 +403,52 @@ def test_when_time_runs_out_the_rest_is_reported_not_reached_and_the_summary_is_
     ]
 
 
-def test_a_summary_too_big_for_eventbridge_keeps_names_and_counts_only():
-    calls: list[str] = []
+class FakeReports:
+    def __init__(self, refuse: bool = False) -> None:
+        self.stored: dict[str, bytes] = {}
+        self.refuse = refuse
+
+    def put_report(self, name, report):
+        if self.refuse:
+            raise ReaperServiceError("AccessDenied: no")
+        self.stored[name] = report
+        return f"s3://reports/endpoints-reaped/{name}"
+
+
+def big_fleet() -> list[EndpointSummary]:
     long_note = "x" * 60
-    fleet = [managed(f"p{i}-{long_note}-dev", "dev", **{"mlops:project": f"p{i}"}) for i in range(1500)]
-    outcome = reaper(fleet, calls).reap(dry_run=True, trigger="schedule")
+    return [managed(f"p{i}-{long_note}-dev", "dev", **{"mlops:project": f"p{i}"}) for i in range(1500)]
+
+
+def test_a_summary_too_big_for_eventbridge_keeps_names_and_counts_only_and_links_the_full_report():
+    calls: list[str] = []
+    reports = FakeReports()
+    outcome = reaper(big_fleet(), calls, reports=reports).reap(
+        dry_run=False, trigger="schedule", run_id="4f1c-event-id"
+    )
     [event] = outcome.events
     assert event.details_dropped
     assert event.deleted_count == 1500
     assert len(json.dumps(event.detail())) < 256 * 1024
+    assert event.report_uri == f"s3://reports/endpoints-reaped/{TODAY.isoformat()}/4f1c-event-id.json"
+    [report] = reports.stored.values()
+    full = json.loads(report)
+    deleted = [e for p in full["projects"] for e in p["deleted"]]
+    assert len(deleted) == 1500 and all(e["deleted_endpoint_configs"] for e in deleted)
+    assert full["deleted_count"] == 1500 and not full["details_dropped"]
+
+
+def test_a_full_report_that_cannot_be_stored_leaves_the_event_without_a_link():
+    run = reaper(big_fleet(), [], reports=FakeReports(refuse=True))
+    [event] = run.reap(dry_run=True, trigger="schedule").events
+    assert event.details_dropped and event.report_uri is None
+
+
+def test_a_summary_that_fits_stores_no_report():
+    reports = FakeReports()
+    run = reaper([managed("p-dev", "dev")], [], reports=reports)
+    [event] = run.reap(dry_run=False, trigger="schedule").events
+    assert not event.details_dropped and event.report_uri is None and reports.stored == {}
 
 
 class _RefusingSageMaker:

@@ -29,12 +29,15 @@ A failure on one endpoint is recorded with its reason and the others go on. The 
 :data:`TIME_RESERVE_SECONDS` of the Lambda's time for the summary: endpoints it has not reached by
 then are reported ``not-reached`` (the next run deletes them), so ``Endpoints Reaped`` is always
 sent. It says, per project, what was deleted, what was kept and why, what failed, and how many
-instance-hours per day were saved.
+instance-hours per day were saved. A summary too big for an event (thousands of endpoints) is stored
+whole in S3 and the event, with the counts and names only, links it (``report_uri``).
 """
 
 from __future__ import annotations
 
 import json
+import re
+import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -68,13 +71,15 @@ from mlops_core.reaper.ports import (
     EndpointSummary,
     ReaperSageMakerPort,
     ReaperServiceError,
+    ReportStorePort,
     ScalableTarget,
     variant_resource_id,
 )
 from mlops_core.reaper.settings import ReaperSettings
 
 # EventBridge refuses entries over 256 KiB. Past this the summary drops the per-endpoint details,
-# then (a fleet of thousands) the per-project lists, keeping the counts; the log has it all.
+# then (a fleet of thousands) the per-project lists, keeping the counts; the full summary goes to S3
+# (ReaperReportBucket) and the event links it.
 MAX_EVENT_DETAIL_BYTES = 200_000
 UNKNOWN_PROJECT = "(unknown)"
 # Statuses in which SageMaker refuses (or would race) a deletion: tried again on the next run.
@@ -170,12 +175,14 @@ class EndpointReaper:
         sagemaker: ReaperSageMakerPort,
         autoscaling: AutoscalingPort,
         *,
+        reports: ReportStorePort | None = None,
         today: Callable[[], date] = lambda: datetime.now(UTC).date(),
         remaining_seconds: Callable[[], float | None] = lambda: None,
     ) -> None:
         self._settings = settings
         self._sagemaker = sagemaker
         self._autoscaling = autoscaling
+        self._reports = reports
         self._today = today
         self._remaining_seconds = remaining_seconds
 
@@ -184,13 +191,15 @@ class EndpointReaper:
         return remaining is not None and remaining < TIME_RESERVE_SECONDS
 
     def on_schedule(self, event: ScheduledEvent) -> Outcome:
-        return self.reap(dry_run=self._settings.dry_run, trigger="schedule")
+        return self.reap(dry_run=self._settings.dry_run, trigger="schedule", run_id=event.id)
 
     def on_request(self, event: EndpointsReapRequestedEvent) -> Outcome:
         dry_run = event.detail.dry_run if event.detail.dry_run is not None else self._settings.dry_run
-        return self.reap(dry_run=dry_run, trigger="requested")
+        return self.reap(dry_run=dry_run, trigger="requested", run_id=event.id)
 
-    def reap(self, *, dry_run: bool, trigger: str) -> Outcome:
+    def reap(self, *, dry_run: bool, trigger: str, run_id: str | None = None) -> Outcome:
+        """One run. ``run_id`` (the triggering event's id) names its full report, if one is stored: a
+        redelivery of the same event overwrites it instead of adding another."""
         stack = self._settings.stack_name
         reapable = reapable_stages(self._settings.reapable_stages)
         today = self._today()
@@ -225,7 +234,12 @@ class EndpointReaper:
         else:
             self._delete_all(every_endpoint, doomed, verdicts, reports)
         return self._outcome(
-            reports, dry_run=dry_run, trigger=trigger, examined=len(fleet), reapable=reapable
+            reports,
+            dry_run=dry_run,
+            trigger=trigger,
+            examined=len(fleet),
+            reapable=reapable,
+            report_name=f"{today.isoformat()}/{_key_safe(run_id or uuid.uuid4().hex)}.json",
         )
 
     def _delete_all(
@@ -378,6 +392,7 @@ class EndpointReaper:
         trigger: str,
         examined: int,
         reapable: frozenset[Stage],
+        report_name: str,
     ) -> Outcome:
         projects = [
             ProjectReapSummary(
@@ -402,10 +417,10 @@ class EndpointReaper:
             projects=projects,
         )
         if len(json.dumps(event.detail())) > MAX_EVENT_DETAIL_BYTES:
-            logger.info("Endpoints Reaped in full", extra={"endpoints_reaped": event.detail()})
             event = event.model_copy(
                 update={
                     "details_dropped": True,
+                    "report_uri": self._store_report(report_name, event.detail()),
                     "projects": [
                         project.model_copy(
                             update={
@@ -436,6 +451,26 @@ class EndpointReaper:
             "not_reached": not_reached,
         }
         return Outcome(status, details, [event])
+
+    def _store_report(self, name: str, detail: dict[str, object]) -> str | None:
+        """The full summary in S3 (its URI), or in the log when there is no store or storing fails."""
+        if self._reports is not None:
+            try:
+                uri = self._reports.put_report(name, json.dumps(detail, indent=1).encode())
+            except ReaperServiceError as error:
+                logger.warning(
+                    "Endpoints Reaped: the full summary could not be stored", extra={"error": str(error)}
+                )
+            else:
+                logger.info("Endpoints Reaped in full", extra={"report_uri": uri})
+                return uri
+        logger.info("Endpoints Reaped in full", extra={"endpoints_reaped": detail})
+        return None
+
+
+def _key_safe(text: str) -> str:
+    """An event id as part of an S3 key (EventBridge's ids are UUIDs; anything else is replaced)."""
+    return re.sub(r"[^A-Za-z0-9._-]", "_", text)[:200]
 
 
 class _ResourcesInUse:
