@@ -88,7 +88,8 @@ build: $(SAM_STAMP)
 # Figures, not tests (docs/development.md, "Benchmarks"): benchmarks/run.py runs every benchmark several
 # times and writes benchmarks/RESULTS.md (medians, spread, targets, commands, machine): cold start per
 # function vs boto3 and the SageMaker SDK (.venv-seed), the built layer's size, AWS calls per deployment,
-# per promotion and per reaper run on 1,000 endpoints, the load phase vs Locust (.venv-bench), the demo's
+# per promotion and per reaper run on 5,000 endpoints, the watcher poll's DynamoDB calls by table size,
+# the load phase vs Locust (.venv-bench), the demo's
 # wall time, and make test's wall time. About 10 minutes, plus one make test. The layer is measured as `make build` leaves it, rebuilt first when its sources changed.
 # `make bench-load`: only the load phase vs Locust, printed.
 BUILT_LAYER := .aws-sam/build/CoreLayer

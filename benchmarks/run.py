@@ -35,6 +35,7 @@ import load_workers
 import promotion_api_calls
 import reaper
 import test_suite_time
+import watcher_poll
 from benchstats import Spread, load_average, machine
 
 REPO = Path(__file__).resolve().parents[1]
@@ -43,7 +44,8 @@ DEFAULT_RUNS = {
     "cold-start": 5,
     "deployer": 5,
     "promotion": 5,
-    "reaper": 3,
+    "reaper": 1,  # two fleets of 5,000 endpoints a run
+    "watcher": 1,
     "load": 3,
     "invoker-cpu": 5,
     "load-workers": 3,
@@ -255,41 +257,104 @@ def bench_promotion(report: Report, runs: int) -> None:
     )
 
 
+REAPER_FLEET = 5000
+
+
 def bench_reaper(report: Report, runs: int) -> None:
-    results, load, took = _timed(lambda: [reaper.measure(1000) for _ in range(runs)])
-    first = results[0]
+    def side_by_side() -> tuple[reaper.ReaperRun, reaper.ReaperRun]:
+        return reaper.measure(REAPER_FLEET, before=True), reaper.measure(REAPER_FLEET)
+
+    pairs, load, took = _timed(lambda: [side_by_side() for _ in range(runs)])
+    results = [after for _, after in pairs]
+    first_before, first = pairs[0]
     finding = Spread.of([r.finding for r in results])
     per_50 = Spread.of([r.finding / (r.endpoints / reaper.ENDPOINTS_PER_FINDING_CALL) for r in results])
     met = all(r.met for r in results)
+    fleet = f"{REAPER_FLEET:,}"
     report.figure(
-        "reaper on 1,000 endpoints: discovery calls",
+        f"reaper on {fleet} endpoints: discovery calls",
         f"{finding.format(0)} ({per_50.median:.2f} per 50 endpoints)",
         finding.runs,
         f"≤ {first.budget} (1 per 50)",
-        met,
+        all(r.finding <= r.budget for r in results),
     )
-    deletions = Spread.of([r.deletions / max(r.deleted, 1) for r in results])
+    other = Spread.of([r.other_calls_per_endpoint for r in results])
+    other_before = Spread.of([b.other_calls_per_endpoint for b, _ in pairs])
+    ratio = Spread.of([a.other_calls_per_endpoint / b.other_calls_per_endpoint for b, a in pairs])
+    total_ratio = Spread.of([sum(a.calls.values()) / sum(b.calls.values()) for b, a in pairs])
+    report.figure(
+        f"reaper on {fleet} endpoints: calls per endpoint besides the deletions",
+        f"{other.format(2)}; before {other_before.format(2)}, after/before {ratio.format(2, 'x')}",
+        other.runs,
+        f"≤ {reaper.MAX_OTHER_CALLS_PER_ENDPOINT}",
+        all(r.other_calls_per_endpoint <= reaper.MAX_OTHER_CALLS_PER_ENDPOINT for r in results),
+    )
+    deletions = Spread.of([r.deletion_calls / max(r.deleted, 1) for r in results])
     seconds = Spread.of([r.seconds for r in results])
-    report.figure("reaper: other calls per deleted endpoint", deletions.format(1), deletions.runs)
-    rows = ["| AWS call | count (one run) |", "|---|---:|"]
-    rows += [f"| {name} | {count} |" for name, count in first.calls.items()]
+    report.figure("reaper: deletion calls per deleted endpoint", deletions.format(1), deletions.runs)
+    names = sorted(set(first_before.calls) | set(first.calls))
+    rows = ["| AWS call | before (one run) | after (same fleet) |", "|---|---:|---:|"]
+    rows += [f"| {name} | {first_before.calls.get(name, 0)} | {first.calls.get(name, 0)} |" for name in names]
     rows += [
+        f"| **total** | {sum(first_before.calls.values())} | {sum(first.calls.values())} |",
         "",
         f"Fleet: {first.fleet}. Deleted {first.deleted}, kept {first.kept}, failed {first.failed} "
-        f"(every run: {sorted({(r.deleted, r.kept, r.failed) for r in results})}). Discovery (Search, "
-        f"DescribeScalableTargets): **{finding.format(0)} calls** for {first.endpoints} endpoints, "
-        f"target at most {first.budget}: {MET[met]}. The other calls are the deletions themselves "
-        f"(deregistering autoscaling, the endpoint, its config and model) "
-        "and one DescribeEndpointConfig per endpoint config: "
+        f"(every run, before and after: {sorted({(r.deleted, r.kept, r.failed) for p in pairs for r in p})})."
+        " "
+        f"Discovery (Search, DescribeScalableTargets): **{finding.format(0)} calls** for {first.endpoints} "
+        f"endpoints, target at most {first.budget}. Every call but the deletions: **{other.format(2)} per "
+        f"endpoint** (target at most {reaper.MAX_OTHER_CALLS_PER_ENDPOINT}: {MET[met]}); before, "
+        f"{other_before.format(2)}: after/before **{ratio.format(2, 'x')}**, all calls after/before "
+        f"{total_ratio.format(2, 'x')}. DescribeEndpointConfig of configs of endpoints that stay: "
+        f"{first.staying_configs_described} after (the unmanaged endpoints' configs, which could hold any "
+        f"model), {first_before.staying_configs_described} before. The deletions themselves: "
         f"{deletions.format(1)} calls per deleted endpoint. The reaper's own time against the embedded AWS: "
         f"{seconds.format(1, ' s')}. Its control-plane bookkeeping, not counted: {first.bookkeeping}.",
     ]
     report.sections.append(
         _section(
-            "AWS calls per reaper run on 1,000 endpoints (EndpointReaperFunction)",
-            ".venv/bin/python benchmarks/reaper.py --endpoints 1000 "
-            f"(run by the runner in-process, {runs} runs)",
+            f"AWS calls per reaper run on {fleet} endpoints (EndpointReaperFunction)",
+            f".venv/bin/python benchmarks/reaper.py --endpoints {REAPER_FLEET} [--before] "
+            f"(run by the runner in-process, {runs} runs, each before and after on the same kind of fleet)",
             _method(reaper),
+            rows,
+            load=load,
+            took=took,
+        )
+    )
+
+
+def bench_watcher(report: Report, runs: int) -> None:
+    results, load, took = _timed(lambda: [watcher_poll.measure() for _ in range(runs)])
+    largest = [run[-1] for run in results]
+    sizes = [poll.items for poll in results[0]]
+    flat = all(len({poll.by_key_total for poll in run}) == 1 for run in results)
+    by_key = Spread.of([poll.by_key_total for poll in largest])
+    by_scan = Spread.of([poll.by_scan_total for poll in largest])
+    report.figure(
+        f"watcher poll, {sizes[-1]:,} table items: DynamoDB calls",
+        f"{by_key.format(0)} (the same at {', '.join(f'{size:,}' for size in sizes)} items); "
+        f"by Scan {by_scan.format(0)}",
+        by_key.runs,
+        "independent of the table's size",
+        flat,
+    )
+    rows = ["| table items | by key (deployed) | by Scan (before) |", "|---:|---|---|"]
+    rows += [
+        f"| {poll.items:,} | {poll.by_key_total}: {poll.by_key} | {poll.by_scan_total}: {poll.by_scan} |"
+        for poll in results[0]
+    ]
+    rows += [
+        "",
+        f"{watcher_poll.MLFLOW_PROJECTS} MLflow projects: one Query of the `ProjectsByRegistry` index "
+        "finds them and one Query per project reads its aliases' last seen versions, at every table size "
+        f"({MET[flat]}); the Scan it replaced reads the whole table, 1 MB a call.",
+    ]
+    report.sections.append(
+        _section(
+            "DynamoDB calls of an MLflow alias watcher poll by table size (MlflowAliasWatcherFunction)",
+            f".venv/bin/python benchmarks/watcher_poll.py (run by the runner in-process, {runs} runs)",
+            _method(watcher_poll),
             rows,
             load=load,
             took=took,
@@ -757,6 +822,7 @@ def main() -> int:
         "deployer": bench_deployer,
         "promotion": bench_promotion,
         "reaper": bench_reaper,
+        "watcher": bench_watcher,
         "load": lambda report, runs: bench_load(
             report, runs, arguments.locust, arguments.load_seconds, arguments.concurrency
         ),

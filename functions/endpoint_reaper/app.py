@@ -2,6 +2,7 @@
 
 from mlops_core.adapters.application_autoscaling import AutoscalingAdapter
 from mlops_core.adapters.aws_clients import ClientFactory
+from mlops_core.adapters.reaper_reports import S3ReaperReports
 from mlops_core.adapters.sagemaker import SageMakerAdapter
 from mlops_core.contract.aws_events import ScheduledEvent
 from mlops_core.handlers.event_function import EventFunction, Route, remaining_time_ms
@@ -19,6 +20,7 @@ def build(settings: ReaperSettings, clients: ClientFactory) -> EndpointReaper:
         settings,
         SageMakerAdapter(clients("sagemaker")),
         AutoscalingAdapter(clients("application-autoscaling")),
+        reports=S3ReaperReports(clients("s3"), settings.report_bucket) if settings.report_bucket else None,
         remaining_seconds=remaining_seconds,
     )
 

@@ -130,6 +130,27 @@ def test_a_table_item_outside_the_granted_leading_keys_is_refused(cloud: LocalCl
     )
 
 
+def test_the_mlflow_watcher_queries_the_projects_index_and_cannot_scan_the_config_table(cloud: LocalCloud):
+    table = cloud.outputs["ConfigTableName"]
+    dynamodb = as_function(cloud, "MlflowAliasWatcherFunction", "dynamodb")
+    dynamodb.query(
+        TableName=table,
+        IndexName="ProjectsByRegistry",
+        KeyConditionExpression="registry_backend = :mlflow",
+        ExpressionAttributeValues={":mlflow": {"S": "mlflow"}},
+    )
+
+    with pytest.raises(ClientError) as denied:
+        dynamodb.scan(TableName=table)
+    assert_denied(
+        denied,
+        "AccessDeniedException",
+        "MlflowAliasWatcherFunction",
+        "dynamodb:Scan",
+        f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{table}",
+    )
+
+
 def test_an_endpoint_the_stack_does_not_manage_cannot_be_invoked(cloud: LocalCloud):
     endpoint = name()
     operator_endpoint(cloud, endpoint, [{"Key": "mlops:managed-by", "Value": "another-stack"}])

@@ -25,6 +25,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from boto3.dynamodb.types import TypeSerializer
 from mlops_core.adapters.mlflow_alias_table import AliasStateTable
 from mlops_core.adapters.mlflow_registry import MlflowRegistry
 from mlops_core.adapters.project_store import ProjectStore
@@ -226,6 +227,44 @@ def test_assigning_dev_deploys_x_dev_and_moving_it_updates_the_endpoint(cloud, c
     assert (
         _endpoint(cloud, f"{model}-dev")["tags"]["mlops:mlflow-model-version"] == f"models:/{model}/{first}"
     )
+
+
+def _fill_config_table(cloud: LocalCloud, count: int) -> None:
+    """`count` items that are not MLflow projects: other models' alias state and SageMaker projects."""
+    now = "2026-11-25T18:30:00+00:00"
+    items = []
+    for index in range(count):
+        if index % 2:
+            items.append(
+                {"pk": {"S": f"MLFLOW#other{index}"}, "sk": {"S": "ALIAS#dev"}, "version": {"N": "1"}}
+            )
+            continue
+        record = ProjectRecord(
+            project=f"sm{index}", project_id="p-2", scenario="baseline", registry_backend="sagemaker",
+            git_provider="local", repository_name=f"sm{index}", repository_url="file:///dev/null",
+            repository_retention="retain", model_group_retention="retain", created_at=now, updated_at=now,
+        )  # fmt: skip
+        items.append({name: TypeSerializer().serialize(value) for name, value in record.to_item().items()})
+    dynamodb = cloud.session.client("dynamodb")
+    for start in range(0, len(items), 25):
+        batch = [{"PutRequest": {"Item": item}} for item in items[start : start + 25]]
+        dynamodb.batch_write_item(RequestItems={cloud.outputs["ConfigTableName"]: batch})
+
+
+def test_a_poll_finds_its_projects_by_key_whatever_else_the_config_table_holds(cloud, client, model):
+    _project(cloud, model)
+    client.set_registered_model_alias(model, "dev", _register(cloud, client, model, GOOD_MODEL))
+    [_] = _alias_events(_poll(cloud))
+
+    with cloud.recording_aws_requests() as small_table:
+        assert _alias_events(_poll(cloud)) == []
+    _fill_config_table(cloud, 400)
+    with cloud.recording_aws_requests() as large_table:
+        assert _alias_events(_poll(cloud)) == []
+
+    calls = [r.operation for r in small_table if r.service == "dynamodb"]
+    assert calls == [r.operation for r in large_table if r.service == "dynamodb"]
+    assert "Query" in calls and "Scan" not in calls
 
 
 def test_a_plain_tracking_uri_grants_no_managed_mlflow_access(cloud):

@@ -81,6 +81,27 @@ def test_newer_approval_updates_the_endpoint_and_housekeeping_then_moves_its_ver
     assert domain_events.detail_types() == ["Deployment Started", "Deployment Started"]
 
 
+def test_a_rejection_rolls_back_to_the_newest_older_approved_version_behind_more_than_a_page_of_newer_ones(
+    aws, deployer, register, lambda_context, finish_endpoint_changes
+):
+    """ListModelPackages returns at most 100 versions a call: the rollback target, older than the
+    rejected version, is on the second page of the approved versions, newest first."""
+    first = register("churn-dev")
+    second = register("churn-dev")
+    deployer(approval_event("churn-dev", 2), lambda_context)
+    finish_endpoint_changes()
+    for _ in range(101):  # approved later, not (yet) deployed
+        register("churn-dev")
+    sagemaker = aws.client("sagemaker")
+    sagemaker.update_model_package(ModelPackageArn=second, ModelApprovalStatus="Rejected")
+
+    result = deployer(approval_event("churn-dev", 2, status="Rejected"), lambda_context)
+    finish_endpoint_changes()
+
+    assert result["status"] == "rolled-back"
+    assert serving_package(sagemaker, "churn-dev") == first
+
+
 def test_same_event_three_times_creates_one_model_and_one_config(
     aws, deployer, register, domain_events, lambda_context
 ):

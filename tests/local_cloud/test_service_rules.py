@@ -399,6 +399,27 @@ def test_endpoints_and_configs_are_listed_newest_first_and_endpoints_ten_a_page(
     assert [c["EndpointConfigName"] for c in configs] == names[::-1]
 
 
+def test_model_packages_are_listed_at_most_a_hundred_a_page_as_aws_does(sagemaker):
+    """ListModelPackages, ``MaxResults``: 1-100 (service model), paged with ``NextToken``; the
+    deployer's rollback relies on the pages (moto pages this call itself)."""
+    sagemaker.create_model_package_group(ModelPackageGroupName="g")
+    for _ in range(101):
+        sagemaker.create_model_package(
+            ModelPackageGroupName="g", ModelApprovalStatus="Approved", InferenceSpecification=SPEC
+        )
+    listing = {"ModelPackageGroupName": "g", "SortBy": "CreationTime", "SortOrder": "Descending"}
+
+    first = sagemaker.list_model_packages(**listing, MaxResults=100)
+    second = sagemaker.list_model_packages(**listing, MaxResults=100, NextToken=first["NextToken"])
+    too_many = refused(lambda: sagemaker.list_model_packages(**listing, MaxResults=101))
+
+    versions = [p["ModelPackageVersion"] for p in first["ModelPackageSummaryList"]]
+    assert versions == list(range(101, 1, -1))
+    assert [p["ModelPackageVersion"] for p in second["ModelPackageSummaryList"]] == [1]
+    assert "NextToken" not in second
+    assert "Member must have value less than or equal to 100" in too_many
+
+
 # -------------------------------------------------------------------------------- input constraints
 
 

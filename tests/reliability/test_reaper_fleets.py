@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import json
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ import pytest
 from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
 from mlops_local import LocalCloud
+from mlops_local.testing import make_endpoint
 
 FUNCTION = "EndpointReaperFunction"
 STACK = "mlops"  # the local cloud's stack name
@@ -236,3 +238,37 @@ def test_a_config_another_stacks_endpoint_uses_is_not_deleted(cloud: LocalCloud)
         sagemaker.describe_model(ModelName="x-dev-model")
     finally:
         tidy(cloud, fleet)
+
+
+def test_a_summary_too_big_for_its_event_is_stored_whole_in_s3_and_linked(
+    cloud: LocalCloud, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Thousands of endpoints make the summary too big for EventBridge; two do here, with the limit
+    lowered. The reaper's role stores it (IAM enforced) in the stack's report bucket."""
+    from mlops_core.reaper import endpoint_reaper  # noqa: PLC0415 - the module the deployed function runs
+
+    monkeypatch.setattr(endpoint_reaper, "MAX_EVENT_DETAIL_BYTES", 600)
+    names = [f"big{uuid.uuid4().hex[:6]}-dev" for _ in range(2)]
+    fleet = {
+        name: (Spec("this", "dev", "dev", None, "InService", False, False), f"{name}-config")
+        for name in names
+    }
+    tags = {"mlops:managed-by": STACK, "mlops:stage": "dev", "mlops:project": "big"}
+    for name in names:
+        make_endpoint(cloud.session, name, tags=tags)
+        cloud.hold_endpoint(name, "InService")
+    try:
+        event = scheduled()
+        invocation = cloud.invoke(FUNCTION, event)
+    finally:
+        tidy(cloud, fleet)
+
+    [reaped] = [e["detail"] for e in invocation.emitted if e["detail-type"] == "Endpoints Reaped"]
+    assert reaped["details_dropped"] and reaped["deleted_count"] == 2
+    bucket = cloud.outputs["ReaperReportBucketName"]
+    key = f"endpoints-reaped/{datetime.now(UTC).date().isoformat()}/{event['id']}.json"
+    assert reaped["report_uri"] == f"s3://{bucket}/{key}"
+    report = json.loads(cloud.session.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read())
+    deleted = {e["endpoint_name"]: e for p in report["projects"] for e in p["deleted"]}
+    assert set(deleted) == set(names)
+    assert all(deleted[name]["deleted_endpoint_configs"] == [f"{name}-config"] for name in names)

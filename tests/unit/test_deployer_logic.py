@@ -99,11 +99,13 @@ class FakeSageMaker:
     def describe_endpoint_config(self, name):
         return self.configs.get(name)
 
-    def list_approved_versions(self, group):
-        return sorted(
-            (p.version for p in self.packages.values() if p.approval_status is ModelApprovalStatus.APPROVED),
-            reverse=True,
-        )
+    def newest_approved_version_before(self, group, version):
+        approved = [
+            p.version
+            for p in self.packages.values()
+            if p.approval_status is ModelApprovalStatus.APPROVED and p.version < version
+        ]
+        return max(approved, default=None)
 
     def delete_endpoint(self, name):
         self.calls.append(("delete_endpoint", name))

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from mlops_core.adapters.sagemaker import SageMakerAdapter
 from mlops_core.contract.events.reaper import KeepReason
 from mlops_core.contract.topology import PRODUCTION_STAGES, Stage
-from mlops_core.reaper.endpoint_reaper import TIME_RESERVE_SECONDS, EndpointReaper, judge
+from mlops_core.reaper.endpoint_reaper import TIME_RESERVE_SECONDS, EndpointReaper, _ResourcesInUse, judge
 from mlops_core.reaper.ports import EndpointSummary, ReaperServiceError, ScalableTarget
 from mlops_core.reaper.settings import ReaperSettings
 
@@ -100,13 +100,20 @@ class FakeSageMaker:
         self.failing = failing
         self.models = models or {}
         self.gone = gone
+        self.described: list[str] = []
 
     def search_endpoints(self):
         self.calls.append("search")
         return iter(self.fleet)
 
     def models_of_config(self, config_name):
-        return self.models.get(config_name, [config_name.replace("-config", "-model")])
+        self.described.append(config_name)
+        if config_name in self.models:
+            return self.models[config_name]
+        if config_name.endswith("-config"):
+            return [config_name.replace("-config", "-model")]
+        head, version, _ = config_name.rsplit("-", 2)  # the deployer's: its model is named the same way
+        return [f"{head}-{version}-aaaaaa"]
 
     def delete_managed_endpoint(self, name):
         if name in self.failing:
@@ -152,12 +159,14 @@ def reaper(
     models=None,
     gone=frozenset(),
     remaining_seconds=lambda: None,
+    reports=None,
 ):
     settings_ = ReaperSettings.from_environ({**ENV, "REAPABLE_STAGES": stages})
     return EndpointReaper(
         settings_,
         FakeSageMaker(fleet, calls, set(failing), models, set(gone)),
         FakeAutoscaling(set(registered), calls),
+        reports=reports,
         today=lambda: TODAY,
         remaining_seconds=remaining_seconds,
     )
@@ -277,6 +286,61 @@ def test_a_model_that_an_endpoint_that_stays_uses_is_left_whatever_its_name():
     assert deleted.notes == ["model p-dev-model left: endpoint p-prod, which stays, uses it"]
 
 
+def deployed(name: str, stage: str, *, managed_by: str = STACK) -> EndpointSummary:
+    """An endpoint with a config the deployer named after it (``{endpoint}-v{version}-{fingerprint}``)."""
+    summary = endpoint(name, **{"mlops:managed-by": managed_by, "mlops:stage": stage, "mlops:project": "p"})
+    return EndpointSummary(
+        summary.name, summary.arn, summary.status, f"{name}-v1-bbbbbb", summary.tags, summary.variants
+    )
+
+
+def test_only_configs_that_could_hold_a_deleted_endpoints_model_are_described():
+    """The deployer's configs of this stack's endpoints that stay hold their own models: not described.
+    An endpoint of another stack, or one whose config was made by hand, could use any model: described."""
+    calls: list[str] = []
+    fleet = [
+        deployed("p-dev", "dev"),
+        deployed("p-prod", "prod"),
+        deployed("p-champion", "champion"),
+        deployed("q-feature", "feature", managed_by="other-stack"),
+        managed("r-prod", "prod"),  # config r-prod-config, not the deployer's name
+    ]
+    run = reaper(fleet, calls)
+
+    run.reap(dry_run=False, trigger="schedule")
+
+    sagemaker = run._sagemaker
+    assert sagemaker.described == ["p-dev-v1-bbbbbb", "q-feature-v1-bbbbbb", "r-prod-config"]
+    assert calls[-2:] == ["delete-config p-dev-v1-bbbbbb", "delete-model p-dev-v1-aaaaaa"]
+
+
+def test_a_deleted_endpoints_model_in_the_config_of_an_endpoint_of_another_stack_is_left():
+    calls: list[str] = []
+    foreign = deployed("q-dev", "dev", managed_by="other-stack")
+    models = {"q-dev-v1-bbbbbb": ["q-dev-v1-aaaaaa", "p-dev-v1-aaaaaa"]}
+    outcome = reaper([deployed("p-dev", "dev"), foreign], calls, models=models).reap(
+        dry_run=False, trigger="schedule"
+    )
+    assert "delete-model p-dev-v1-aaaaaa" not in calls
+    [deleted] = outcome.events[0].projects[0].deleted
+    assert deleted.notes == ["model p-dev-v1-aaaaaa left: endpoint q-dev, which stays, uses it"]
+
+
+def test_a_champions_config_is_described_for_a_model_named_after_its_challenger():
+    """A challenger in shadow mode runs as a variant of the champion's config: that config can hold the
+    challenger's models. Each config is described once."""
+    champion = deployed("p-champion", "champion")
+    uses = _ResourcesInUse(FakeSageMaker([], []), [champion], stack_name=STACK)
+    sagemaker = uses._sagemaker
+    sagemaker.models = {champion.config_name: ["p-champion-v3-aaaaaa", "p-challenger-v4-cccccc"]}
+
+    assert uses.model_user("p-dev-v1-aaaaaa") is None
+    assert sagemaker.described == []
+    assert uses.model_user("p-challenger-v4-cccccc") == "p-champion"
+    assert uses.model_user("p-challenger-v2-dddddd") is None
+    assert sagemaker.described == [champion.config_name]
+
+
 def test_a_model_of_a_config_not_named_after_the_endpoint_is_deleted_when_nothing_else_uses_it():
     calls: list[str] = []
     hand_made = EndpointSummary(
@@ -339,15 +403,52 @@ def test_when_time_runs_out_the_rest_is_reported_not_reached_and_the_summary_is_
     ]
 
 
-def test_a_summary_too_big_for_eventbridge_keeps_names_and_counts_only():
-    calls: list[str] = []
+class FakeReports:
+    def __init__(self, refuse: bool = False) -> None:
+        self.stored: dict[str, bytes] = {}
+        self.refuse = refuse
+
+    def put_report(self, name, report):
+        if self.refuse:
+            raise ReaperServiceError("AccessDenied: no")
+        self.stored[name] = report
+        return f"s3://reports/endpoints-reaped/{name}"
+
+
+def big_fleet() -> list[EndpointSummary]:
     long_note = "x" * 60
-    fleet = [managed(f"p{i}-{long_note}-dev", "dev", **{"mlops:project": f"p{i}"}) for i in range(1500)]
-    outcome = reaper(fleet, calls).reap(dry_run=True, trigger="schedule")
+    return [managed(f"p{i}-{long_note}-dev", "dev", **{"mlops:project": f"p{i}"}) for i in range(1500)]
+
+
+def test_a_summary_too_big_for_eventbridge_keeps_names_and_counts_only_and_links_the_full_report():
+    calls: list[str] = []
+    reports = FakeReports()
+    outcome = reaper(big_fleet(), calls, reports=reports).reap(
+        dry_run=False, trigger="schedule", run_id="4f1c-event-id"
+    )
     [event] = outcome.events
     assert event.details_dropped
     assert event.deleted_count == 1500
     assert len(json.dumps(event.detail())) < 256 * 1024
+    assert event.report_uri == f"s3://reports/endpoints-reaped/{TODAY.isoformat()}/4f1c-event-id.json"
+    [report] = reports.stored.values()
+    full = json.loads(report)
+    deleted = [e for p in full["projects"] for e in p["deleted"]]
+    assert len(deleted) == 1500 and all(e["deleted_endpoint_configs"] for e in deleted)
+    assert full["deleted_count"] == 1500 and not full["details_dropped"]
+
+
+def test_a_full_report_that_cannot_be_stored_leaves_the_event_without_a_link():
+    run = reaper(big_fleet(), [], reports=FakeReports(refuse=True))
+    [event] = run.reap(dry_run=True, trigger="schedule").events
+    assert event.details_dropped and event.report_uri is None
+
+
+def test_a_summary_that_fits_stores_no_report():
+    reports = FakeReports()
+    run = reaper([managed("p-dev", "dev")], [], reports=reports)
+    [event] = run.reap(dry_run=False, trigger="schedule").events
+    assert not event.details_dropped and event.report_uri is None and reports.stored == {}
 
 
 class _RefusingSageMaker:

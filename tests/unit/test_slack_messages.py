@@ -162,6 +162,17 @@ def test_a_dry_run_of_the_reaper_says_would_and_tells_how_to_keep_an_endpoint():
     assert "mlops:keep-until" in next_step(message)
 
 
+def test_a_reaper_summary_with_details_dropped_points_to_its_full_report():
+    uri = "s3://mlops-reports/endpoints-reaped/2026-11-25/4f1c.json"
+    base = {**EXAMPLES["Endpoints Reaped"], "details_dropped": True, "projects": []}
+
+    linked = render("Endpoints Reaped", "mlops.endpoint-reaper", {**base, "report_uri": uri})
+    unlinked = render("Endpoints Reaped", "mlops.endpoint-reaper", base)
+
+    assert f"the full report is `{uri}`" in texts(linked)
+    assert "the reaper's log has them all" in texts(unlinked) and "s3://" not in texts(unlinked)
+
+
 def test_huge_results_are_cut_to_slacks_limits():
     cases = [
         {"name": f"case-{i:03d}-" + "x" * 60, "passed": False, "failures": ["y" * 500] * 5} for i in range(50)

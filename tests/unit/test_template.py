@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from mlops_core.contract.project_record import PROJECTS_BY_REGISTRY_INDEX
 from mlops_core.observability import SERVICE_NAME
 from mlops_local.cfn_yaml import load_template
 
@@ -203,3 +204,49 @@ def test_the_copier_registers_copies_only_in_production_groups_that_are_its_stac
     for statement in (register, create, tag_on_create):
         groups = [arn["Fn::Sub"].rsplit(":", 1)[1] for arn in statement["Resource"]]
         assert all(group.endswith(("-prod", "-champion", "-challenger", "/*")) for group in groups), groups
+
+
+def test_the_reapers_reports_bucket_is_private_encrypted_tagged_and_expires_its_reports(resources):
+    bucket = resources["ReaperReportBucket"]["Properties"]
+    [encryption] = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert encryption["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    assert all(bucket["PublicAccessBlockConfiguration"].values())
+    assert {"Key": "mlops:managed-by", "Value": {"Ref": "AWS::StackName"}} in bucket["Tags"]
+    expiry = {rule["Id"]: rule for rule in bucket["LifecycleConfiguration"]["Rules"]}["ExpireReports"]
+    assert expiry == {
+        "Id": "ExpireReports",
+        "Status": "Enabled",
+        "Prefix": "endpoints-reaped/",
+        "ExpirationInDays": {"Ref": "LogRetentionDays"},
+    }
+    # The reaper writes reports under that prefix, and nothing else there (nor reads them).
+    grants = [
+        statement
+        for statement in role_statements(resources, "EndpointReaperFunction")
+        if any(str(action).startswith("s3:") for action in _as_list(statement["Action"]))
+    ]
+    assert grants == [
+        {
+            "Sid": "StoreFullReports",
+            "Effect": "Allow",
+            "Action": "s3:PutObject",
+            "Resource": {"Fn::Sub": "${ReaperReportBucket.Arn}/endpoints-reaped/*"},
+        }
+    ]
+    environment = resources["EndpointReaperFunction"]["Properties"]["Environment"]["Variables"]
+    assert environment["REAPER_REPORT_BUCKET"] == {"Ref": "ReaperReportBucket"}
+
+
+def test_the_config_tables_projects_by_registry_index_is_what_the_watcher_queries(resources):
+    table = resources["ConfigTable"]["Properties"]
+    [index] = table["GlobalSecondaryIndexes"]
+    assert index["IndexName"] == PROJECTS_BY_REGISTRY_INDEX
+    assert index["KeySchema"][0] == {"AttributeName": "registry_backend", "KeyType": "HASH"}
+    assert index["Projection"] == {"ProjectionType": "ALL"}
+    [query] = [
+        s
+        for s in role_statements(resources, "MlflowAliasWatcherFunction")
+        if s.get("Sid") == "FindMlflowProjects"
+    ]
+    assert query["Action"] == "dynamodb:Query"
+    assert query["Resource"] == {"Fn::Sub": f"${{ConfigTable.Arn}}/index/{PROJECTS_BY_REGISTRY_INDEX}"}

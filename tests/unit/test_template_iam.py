@@ -37,6 +37,7 @@ SAM resource it came from.
 from __future__ import annotations
 
 import copy
+import fnmatch
 import functools
 import json
 import os
@@ -318,6 +319,34 @@ def test_the_walk_reaches_every_role_and_the_stacks_sagemaker_mutations(expanded
         "sagemaker:DeleteModelPackageGroup",
         "sagemaker:CreateModelPackage",
     } <= set(mutations)
+
+
+def scan_grants(template: dict[str, Any]) -> list[str]:
+    """The Allow statements that would let a role Scan a DynamoDB table: an action matching
+    ``dynamodb:Scan`` (IAM wildcards, case-insensitive), or a ``NotAction`` (it grants what it does not name)."""
+    found = []
+    for path, statement in iam_statements(template.get("Resources", template)):
+        if statement.get("Effect") != "Allow":
+            continue
+        if "NotAction" in statement:
+            found.append(f"{path}: NotAction")
+            continue
+        for action in _as_list(statement["Action"]):
+            if isinstance(action, str) and fnmatch.fnmatchcase("dynamodb:scan", action.lower()):
+                found.append(f"{path}: {action}")
+    return found
+
+
+def test_no_role_may_scan_a_table(expanded):
+    """A Scan reads the whole table, a cost that grows with everything the table holds: the functions
+    read by key (GetItem, Query, the config table's ProjectsByRegistry index). Without the permission, a
+    Scan in product code is refused by the local cloud's IAM enforcement as by AWS."""
+    assert scan_grants(expanded) == []
+
+
+@pytest.mark.parametrize("action", ["dynamodb:Scan", "dynamodb:*", "DynamoDB:S*", "*"])
+def test_a_scan_grant_is_caught(action):
+    assert scan_grants({"Resources": {"R": {"Statement": [_statement(action)]}}})
 
 
 # ---------------------------------------------------------------- the rule on synthetic templates

@@ -1,6 +1,8 @@
 """The MLflow alias watcher's state (:class:`~mlops_core.mlflow_aliases.alias_watcher.AliasStatePort`):
 the last seen version of each alias in the config table (``MLFLOW#{model}`` / ``ALIAS#{alias}``), the
-projects whose registry is MLflow, and the webhook deliveries already seen (the idempotency table).
+projects whose registry is MLflow (a Query of the table's ``ProjectsByRegistry`` index: never a Scan,
+whose cost grows with everything the table holds), and the webhook deliveries already seen (the
+idempotency table).
 
 Apart from :mod:`mlops_core.adapters.mlflow_alias_state` (the reads the deployer makes too), so that the
 deployer's cold start does not import the project records."""
@@ -19,6 +21,7 @@ from mlops_core.adapters.mlflow_alias_state import SeenAliasVersions, alias_key
 from mlops_core.contract.project_record import (
     PROJECT_KEY_PREFIX,
     PROJECT_META,
+    PROJECTS_BY_REGISTRY_INDEX,
     ProjectRecord,
     RegistryBackend,
 )
@@ -38,8 +41,11 @@ class AliasStateTable(SeenAliasVersions):
         self._idempotency_table = idempotency_table
 
     def mlflow_projects(self) -> list[ProjectRecord]:
+        """The active projects whose registry is MLflow. The index is eventually consistent (a global
+        secondary index has no consistent reads): a project created a moment ago is found by the next
+        poll or delivery."""
         records = []
-        for item in self._scan_projects():
+        for item in self._query_mlflow_projects():
             try:
                 record = ProjectRecord.model_validate(item)
             except ValueError as error:
@@ -51,17 +57,18 @@ class AliasStateTable(SeenAliasVersions):
                 records.append(record)
         return records
 
-    def _scan_projects(self) -> Iterator[dict[str, Any]]:
-        paginator = self._dynamodb.get_paginator("scan")
+    def _query_mlflow_projects(self) -> Iterator[dict[str, Any]]:
+        paginator = self._dynamodb.get_paginator("query")
         for page in paginator.paginate(
             TableName=self._config_table,
-            FilterExpression="begins_with(pk, :prefix) AND sk = :meta AND registry_backend = :mlflow",
+            IndexName=PROJECTS_BY_REGISTRY_INDEX,
+            KeyConditionExpression="registry_backend = :mlflow",
+            FilterExpression="begins_with(pk, :prefix) AND sk = :meta",
             ExpressionAttributeValues={
+                ":mlflow": {"S": RegistryBackend.MLFLOW.value},
                 ":prefix": {"S": PROJECT_KEY_PREFIX},
                 ":meta": {"S": PROJECT_META},
-                ":mlflow": {"S": RegistryBackend.MLFLOW.value},
             },
-            ConsistentRead=True,
         ):
             for item in page.get("Items", []):
                 yield _plain({name: _deserializer.deserialize(value) for name, value in item.items()})

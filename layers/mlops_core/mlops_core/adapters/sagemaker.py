@@ -56,6 +56,7 @@ if TYPE_CHECKING:
 DATASET_PROPERTY = "mlops:dataset"
 """The ``CustomerMetadataProperties`` key of the dataset a version was trained on (its lineage)."""
 SEARCH_PAGE_SIZE = 100  # Search returns at most 100 results per call
+LIST_PAGE_SIZE = 100  # ListModelPackages returns at most 100 versions per call
 VERSIONS_PAGE_SIZE = 20  # ListModelPackages page of the copier, which describes versions one by one
 
 
@@ -77,20 +78,33 @@ class SageMakerAdapter:
             has_metrics=bool(package.get("ModelMetrics")),
         )
 
-    def list_approved_versions(self, group: str) -> list[int]:
-        """The approved version numbers of a group, newest first (one page of 100 is plenty).
-        ``group``: its name, or its ARN (needed for a group in another account)."""
-        response = self._client.list_model_packages(
-            ModelPackageGroupName=group,
-            ModelApprovalStatus=ModelApprovalStatus.APPROVED.value,
-            SortBy="CreationTime",
-            SortOrder="Descending",
-            MaxResults=100,
-        )
-        versions = [
-            int(summary["ModelPackageVersion"]) for summary in response.get("ModelPackageSummaryList", [])
-        ]
-        return sorted(versions, reverse=True)
+    def newest_approved_version_before(self, group: str, version: int) -> int | None:
+        """The newest approved version of a group older than ``version``, however many versions are newer.
+        ``group``: its name, or its ARN (needed for a group in another account).
+
+        ``ListModelPackages`` returns at most 100 versions per page (``MaxResults``: 1-100), so the pages
+        are followed with ``NextToken``, newest first (``SortOrder`` defaults to ``Ascending``). SageMaker
+        numbers a group's versions in the order they are created, so the first page holding an older
+        version holds the newest of them: the listing stops there."""
+        request: dict[str, Any] = {
+            "ModelPackageGroupName": group,
+            "ModelApprovalStatus": ModelApprovalStatus.APPROVED.value,
+            "SortBy": "CreationTime",
+            "SortOrder": "Descending",
+            "MaxResults": LIST_PAGE_SIZE,
+        }
+        while True:
+            page = self._client.list_model_packages(**request)
+            older = [
+                int(summary["ModelPackageVersion"])
+                for summary in page.get("ModelPackageSummaryList", [])
+                if int(summary["ModelPackageVersion"]) < version
+            ]
+            if older:
+                return max(older)
+            if not page.get("NextToken"):
+                return None
+            request["NextToken"] = page["NextToken"]
 
     def describe_endpoint(self, name: str) -> Endpoint | None:
         """The endpoint and its tags. The version it serves is read from the endpoint config's

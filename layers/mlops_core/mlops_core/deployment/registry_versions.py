@@ -163,15 +163,16 @@ class RegistryVersionSource:
     def rollback_target(self, request: DeploymentRequest, live: LiveVersion) -> DeployableVersion | str:
         """The newest approved version older than the rejected one."""
         stage, rejected = request.source, _own(request.version)
-        approved = self._context.sagemaker.list_approved_versions(_group_ref(rejected, live.endpoint))
-        older = [v for v in approved if v < rejected.version]
-        if not older:
+        older = self._context.sagemaker.newest_approved_version_before(
+            _group_ref(rejected, live.endpoint), rejected.version
+        )
+        if older is None:
             return (
                 f"version {rejected.version} of {rejected.group} was rejected while live on {stage.name}, "
                 "and no older approved version exists to roll back to; the endpoint still serves it "
                 "(approve a version, or delete the endpoint)"
             )
-        return _sibling(rejected, max(older))
+        return _sibling(rejected, older)
 
     def _rejected_shadow(
         self, stage: StageResource, rejected: ModelPackageRef, known: Known

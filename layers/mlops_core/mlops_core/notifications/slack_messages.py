@@ -383,7 +383,12 @@ def _endpoints_reaped(_: str, d: Detail) -> Rendered:
         f"{saved:g} instance-hours a day {'to save' if dry else 'saved'}."
     )
     if d.get("details_dropped"):
-        summary += " (Details were dropped to fit the event: the reaper's log has them all.)"
+        report = d.get("report_uri")
+        summary += (
+            f" (Details were dropped to fit the event: the full report is `{report}`.)"
+            if report
+            else " (Details were dropped to fit the event: the reaper's log has them all.)"
+        )
     failed_count = int(d.get("failed_count") or 0)
     return (
         f":broom: Endpoints {'reap preview' if dry else 'reaped'} ({d.get('trigger', '?')})",

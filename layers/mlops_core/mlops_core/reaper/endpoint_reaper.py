@@ -17,22 +17,29 @@ Cost: the account's endpoints are listed with SageMaker ``Search`` (with their t
 100 per call, and the autoscaling targets of all candidates with ``DescribeScalableTargets``, 50
 resource ids per call. Then, first, each candidate's endpoint is deleted (deregister its
 autoscaling targets, delete it; an endpoint already gone counts as deleted); second, the configs and
-models of the deleted endpoints are deleted unless an endpoint that stays uses them: every endpoint
-that stays, managed or not, has its config described once (one ``DescribeEndpointConfig`` per config in
-use) to know its models, so a model is never deleted from under an endpoint, whatever its name.
+models of the deleted endpoints are deleted unless an endpoint that stays uses them. Which config an
+endpoint that stays uses is in the Search results; which models that config holds is described
+(``DescribeEndpointConfig``, once per config) only where it could hold a model of a deleted endpoint:
+a config the deployer made for an endpoint of this stack holds that endpoint's models only (a
+champion's, its challenger's too), so it is described only for a model named after one of those;
+every other config (an endpoint of another stack or of nobody, a config made by hand) is described
+before a model is deleted, so a model is never deleted from under an endpoint that stays.
 
 A failure on one endpoint is recorded with its reason and the others go on. The run keeps
 :data:`TIME_RESERVE_SECONDS` of the Lambda's time for the summary: endpoints it has not reached by
 then are reported ``not-reached`` (the next run deletes them), so ``Endpoints Reaped`` is always
 sent. It says, per project, what was deleted, what was kept and why, what failed, and how many
-instance-hours per day were saved.
+instance-hours per day were saved. A summary too big for an event (thousands of endpoints) is stored
+whole in S3 and the event, with the counts and names only, links it (``report_uri``).
 """
 
 from __future__ import annotations
 
 import json
+import re
+import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Literal
@@ -50,7 +57,12 @@ from mlops_core.contract.events.reaper import (
     ProjectReapSummary,
     ReapedEndpoint,
 )
-from mlops_core.contract.naming import parse_stage_resource
+from mlops_core.contract.naming import (
+    MAX_NAME_LENGTH,
+    StageResource,
+    parse_stage_resource,
+    parse_versioned_resource_name,
+)
 from mlops_core.contract.outcome import Outcome
 from mlops_core.contract.topology import PRODUCTION_STAGES, Stage
 from mlops_core.observability import logger
@@ -59,13 +71,15 @@ from mlops_core.reaper.ports import (
     EndpointSummary,
     ReaperSageMakerPort,
     ReaperServiceError,
+    ReportStorePort,
     ScalableTarget,
     variant_resource_id,
 )
 from mlops_core.reaper.settings import ReaperSettings
 
 # EventBridge refuses entries over 256 KiB. Past this the summary drops the per-endpoint details,
-# then (a fleet of thousands) the per-project lists, keeping the counts; the log has it all.
+# then (a fleet of thousands) the per-project lists, keeping the counts; the full summary goes to S3
+# (ReaperReportBucket) and the event links it.
 MAX_EVENT_DETAIL_BYTES = 200_000
 UNKNOWN_PROJECT = "(unknown)"
 # Statuses in which SageMaker refuses (or would race) a deletion: tried again on the next run.
@@ -161,12 +175,14 @@ class EndpointReaper:
         sagemaker: ReaperSageMakerPort,
         autoscaling: AutoscalingPort,
         *,
+        reports: ReportStorePort | None = None,
         today: Callable[[], date] = lambda: datetime.now(UTC).date(),
         remaining_seconds: Callable[[], float | None] = lambda: None,
     ) -> None:
         self._settings = settings
         self._sagemaker = sagemaker
         self._autoscaling = autoscaling
+        self._reports = reports
         self._today = today
         self._remaining_seconds = remaining_seconds
 
@@ -175,13 +191,15 @@ class EndpointReaper:
         return remaining is not None and remaining < TIME_RESERVE_SECONDS
 
     def on_schedule(self, event: ScheduledEvent) -> Outcome:
-        return self.reap(dry_run=self._settings.dry_run, trigger="schedule")
+        return self.reap(dry_run=self._settings.dry_run, trigger="schedule", run_id=event.id)
 
     def on_request(self, event: EndpointsReapRequestedEvent) -> Outcome:
         dry_run = event.detail.dry_run if event.detail.dry_run is not None else self._settings.dry_run
-        return self.reap(dry_run=dry_run, trigger="requested")
+        return self.reap(dry_run=dry_run, trigger="requested", run_id=event.id)
 
-    def reap(self, *, dry_run: bool, trigger: str) -> Outcome:
+    def reap(self, *, dry_run: bool, trigger: str, run_id: str | None = None) -> Outcome:
+        """One run. ``run_id`` (the triggering event's id) names its full report, if one is stored: a
+        redelivery of the same event overwrites it instead of adding another."""
         stack = self._settings.stack_name
         reapable = reapable_stages(self._settings.reapable_stages)
         today = self._today()
@@ -216,7 +234,12 @@ class EndpointReaper:
         else:
             self._delete_all(every_endpoint, doomed, verdicts, reports)
         return self._outcome(
-            reports, dry_run=dry_run, trigger=trigger, examined=len(fleet), reapable=reapable
+            reports,
+            dry_run=dry_run,
+            trigger=trigger,
+            examined=len(fleet),
+            reapable=reapable,
+            report_name=f"{today.isoformat()}/{_key_safe(run_id or uuid.uuid4().hex)}.json",
         )
 
     def _delete_all(
@@ -259,7 +282,11 @@ class EndpointReaper:
 
         # ... then their configs and models, unless an endpoint that stays uses them.
         gone_names = {endpoint.name for endpoint, _, _ in gone}
-        staying = _ResourcesInUse(self._sagemaker, [e for e in every_endpoint if e.name not in gone_names])
+        staying = _ResourcesInUse(
+            self._sagemaker,
+            [e for e in every_endpoint if e.name not in gone_names],
+            stack_name=self._settings.stack_name,
+        )
         cleaned: set[str] = set()
         for endpoint, targets, deleted_now in gone:
             cleanup: dict[str, list[str]] = {
@@ -365,6 +392,7 @@ class EndpointReaper:
         trigger: str,
         examined: int,
         reapable: frozenset[Stage],
+        report_name: str,
     ) -> Outcome:
         projects = [
             ProjectReapSummary(
@@ -389,10 +417,10 @@ class EndpointReaper:
             projects=projects,
         )
         if len(json.dumps(event.detail())) > MAX_EVENT_DETAIL_BYTES:
-            logger.info("Endpoints Reaped in full", extra={"endpoints_reaped": event.detail()})
             event = event.model_copy(
                 update={
                     "details_dropped": True,
+                    "report_uri": self._store_report(report_name, event.detail()),
                     "projects": [
                         project.model_copy(
                             update={
@@ -424,35 +452,112 @@ class EndpointReaper:
         }
         return Outcome(status, details, [event])
 
+    def _store_report(self, name: str, detail: dict[str, object]) -> str | None:
+        """The full summary in S3 (its URI), or in the log when there is no store or storing fails."""
+        if self._reports is not None:
+            try:
+                uri = self._reports.put_report(name, json.dumps(detail, indent=1).encode())
+            except ReaperServiceError as error:
+                logger.warning(
+                    "Endpoints Reaped: the full summary could not be stored", extra={"error": str(error)}
+                )
+            else:
+                logger.info("Endpoints Reaped in full", extra={"report_uri": uri})
+                return uri
+        logger.info("Endpoints Reaped in full", extra={"endpoints_reaped": detail})
+        return None
+
+
+def _key_safe(text: str) -> str:
+    """An event id as part of an S3 key (EventBridge's ids are UUIDs; anything else is replaced)."""
+    return re.sub(r"[^A-Za-z0-9._-]", "_", text)[:200]
+
 
 class _ResourcesInUse:
-    """The configs and models the endpoints that stay use. Their configs are described on first need,
-    once each, so a run that deletes nothing costs nothing here."""
+    """The configs and models the endpoints that stay use.
 
-    def __init__(self, sagemaker: ReaperSageMakerPort, staying: Sequence[EndpointSummary]) -> None:
+    Which configs an endpoint that stays uses is in the Search results (no call). Which models, needs
+    the config described, and only the configs that could hold a model of a deleted endpoint are: the
+    config of an endpoint this stack manages, named by the deployer after that endpoint
+    (``{endpoint}-v{version}-{fingerprint}``), holds the deployer's models of that endpoint only (named
+    the same way), or for a champion also its challenger's (the shadow variant): it is described only
+    for a model named after one of those. Any other config (an endpoint this stack does not manage, a
+    config made by hand) could hold any model: it is described before any model is deleted. Each
+    config is described once, on first need, so a run that deletes nothing costs nothing here."""
+
+    def __init__(
+        self, sagemaker: ReaperSageMakerPort, staying: Sequence[EndpointSummary], *, stack_name: str
+    ) -> None:
         self._sagemaker = sagemaker
         self._config_users: dict[str, str] = {}
+        self._any_model: dict[str, str] = {}  # config -> an endpoint that stays and uses it
+        self._by_model_source: dict[str, dict[str, str]] = defaultdict(dict)  # endpoint named -> configs
         for endpoint in staying:
-            if endpoint.config_name:
-                self._config_users.setdefault(endpoint.config_name, endpoint.name)
-        self._model_users: dict[str, str] | None = None
-        self._error: ReaperServiceError | None = None
+            config = endpoint.config_name
+            if not config:
+                continue
+            self._config_users.setdefault(config, endpoint.name)
+            sources = _model_sources(endpoint, stack_name)
+            if sources is None:
+                self._any_model.setdefault(config, endpoint.name)
+            else:
+                for source in sources:
+                    self._by_model_source[source].setdefault(config, endpoint.name)
+        self._models: dict[str, list[str] | ReaperServiceError] = {}
 
     def config_user(self, config: str) -> str | None:
         return self._config_users.get(config)
 
     def model_user(self, model: str) -> str | None:
         """An endpoint that stays and uses the model (raises ReaperServiceError if that cannot be known)."""
-        if self._error is not None:
-            raise self._error
-        if self._model_users is None:
-            users: dict[str, str] = {}
+        for config, endpoint in self._configs_that_could_hold(model):
+            if model in self._models_of(config):
+                return endpoint
+        return None
+
+    def _configs_that_could_hold(self, model: str) -> Iterator[tuple[str, str]]:
+        yield from self._any_model.items()
+        versioned = parse_versioned_resource_name(model)
+        if versioned is None:
+            return  # not a name the deployer gives: only a config made otherwise can hold it
+        head = versioned[0]
+        if len(model) < MAX_NAME_LENGTH:  # the endpoint's name in full
+            yield from self._by_model_source.get(head, {}).items()
+            return
+        for source, configs in self._by_model_source.items():  # the endpoint's name was shortened
+            if _shortened(source, len(model) - len(head)) == head:
+                yield from configs.items()
+
+    def _models_of(self, config: str) -> list[str]:
+        if config not in self._models:
             try:
-                for config, endpoint in self._config_users.items():
-                    for name in self._sagemaker.models_of_config(config) or []:
-                        users.setdefault(name, endpoint)
+                self._models[config] = self._sagemaker.models_of_config(config) or []
             except ReaperServiceError as error:
-                self._error = error
-                raise
-            self._model_users = users
-        return self._model_users.get(model)
+                self._models[config] = error
+        models = self._models[config]
+        if isinstance(models, ReaperServiceError):
+            raise models
+        return models
+
+
+def _shortened(endpoint_name: str, suffix_length: int) -> str:
+    """The endpoint part of a name :func:`~mlops_core.contract.naming.versioned_resource_name` gives."""
+    return endpoint_name[: MAX_NAME_LENGTH - suffix_length].rstrip("-")
+
+
+def _model_sources(endpoint: EndpointSummary, stack_name: str) -> set[str] | None:
+    """The endpoints whose models the endpoint's config can hold, when the deployer made that config
+    for it: its own, and a champion's challenger's (the shadow variant); None for any other config."""
+    if endpoint.tags.get(tag_keys.MANAGED_BY) != stack_name:
+        return None
+    versioned = parse_versioned_resource_name(endpoint.config_name)
+    if versioned is None:
+        return None
+    head = versioned[0]
+    if _shortened(endpoint.name, len(endpoint.config_name) - len(head)) != head:
+        return None
+    sources = {endpoint.name}
+    parsed = parse_stage_resource(endpoint.name)
+    if parsed is not None and parsed.stage is Stage.CHAMPION:
+        sources.add(StageResource(parsed.project, Stage.CHALLENGER).name)
+    return sources

@@ -1,5 +1,6 @@
-"""What the reaper needs from outside (SageMaker's endpoints, Application Auto Scaling's targets), in its
-own terms. :mod:`mlops_core.adapters.sagemaker` and :mod:`mlops_core.adapters.application_autoscaling`
+"""What the reaper needs from outside (SageMaker's endpoints, Application Auto Scaling's targets, S3 for
+its full reports), in its own terms. :mod:`mlops_core.adapters.sagemaker`,
+:mod:`mlops_core.adapters.application_autoscaling` and :mod:`mlops_core.adapters.reaper_reports`
 implement these ports; the unit tests implement them with fakes.
 """
 
@@ -61,6 +62,14 @@ class ReaperSageMakerPort(Protocol):
 
     def delete_managed_endpoint_config(self, name: str) -> bool: ...
     def delete_managed_model(self, name: str) -> bool: ...
+
+
+class ReportStorePort(Protocol):
+    """Where the full report of a run goes when it does not fit in ``Endpoints Reaped``."""
+
+    def put_report(self, name: str, report: bytes) -> str:
+        """Store the report (JSON) under ``name``; its ``s3://`` URI. Raises :class:`ReaperServiceError`."""
+        ...
 
 
 class AutoscalingPort(Protocol):

@@ -10,3 +10,5 @@ class ReaperSettings(ControlPlaneSettings):
 
     reapable_stages: StageSet = Field(alias="REAPABLE_STAGES")
     dry_run: bool = Field(default=False, alias="REAPER_DRY_RUN")
+    # Where a run's full report goes when it does not fit in its event (ReaperReportBucket).
+    report_bucket: str | None = Field(default=None, alias="REAPER_REPORT_BUCKET")

@@ -92,7 +92,12 @@ class EndpointsReaped(DomainEvent):
     details_dropped: bool = Field(
         default=False,
         description="details were dropped to fit EventBridge's 256 KiB (the per-endpoint details, then "
-        "for very large fleets the per-project lists); the function's log has the full summary",
+        "for very large fleets the per-project lists); `report_uri` has the full summary",
+    )
+    report_uri: str | None = Field(
+        default=None,
+        description="`s3://` URI of the full summary (this event's detail with every detail, JSON) when "
+        "details were dropped; unset if it could not be stored (the function's log has it then)",
     )
 
     EXAMPLE: ClassVar[dict[str, Any]] = {
