@@ -12,11 +12,21 @@ difference. `apply()` installs all of them, once per process.
   package events, versions, tags, deletion, shadow variants, client tokens;
 - `model_group_sharing`: model groups shared with other accounts (resource policies);
 - `endpoint_search`: Search over endpoints by tags, and DeleteEndpoint refused while autoscaled;
-- `codecommit`: repository tags.
+- `codecommit`: repository tags;
+- `cloudwatch`: alarms in a template, and an alarm's state change (its EventBridge event, its SNS actions);
+- `sns`: subscriptions in a template, and messages to Lambda subscriptions delivered by the local cloud.
 """
 
 from mlops_local import service_rules
-from mlops_local.moto_gaps import cloudformation, codecommit, endpoint_search, events, sagemaker
+from mlops_local.moto_gaps import (
+    cloudformation,
+    cloudwatch,
+    codecommit,
+    endpoint_search,
+    events,
+    sagemaker,
+    sns,
+)
 
 _applied = False
 
@@ -31,5 +41,7 @@ def apply() -> None:
     sagemaker.patch()  # model_group_sharing too
     endpoint_search.patch()  # wraps sagemaker's DeleteEndpoint: after it
     codecommit.patch()
+    cloudwatch.patch()
+    sns.patch()
     service_rules.apply()  # what AWS refuses, installed over the gaps filled above
     _applied = True

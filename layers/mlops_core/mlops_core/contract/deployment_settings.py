@@ -46,6 +46,7 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from mlops_core.contract.endpoint_alarms import EndpointAlarmSettings
 from mlops_core.contract.topology import PRODUCTION_STAGES, Stage
 
 DEPLOYMENT_ATTRIBUTE = "deployment_defaults"
@@ -141,6 +142,7 @@ class StageDeploymentSettings(_Settings):
     blue_green: BlueGreenSettings = Field(default_factory=BlueGreenSettings)
     data_capture: DataCaptureSettings = Field(default_factory=DataCaptureSettings)
     alarms: AlarmSettings = Field(default_factory=AlarmSettings)
+    monitoring: EndpointAlarmSettings = Field(default_factory=EndpointAlarmSettings)
     shadow_sampling_percentage: int = Field(
         default=10, ge=1, le=100, description="share of the champion's requests copied to the shadow"
     )

@@ -1,0 +1,216 @@
+"""Monitoring end to end on the local cloud: the control plane's own alarms (deployed from the template,
+notifying the operations topic, which the Slack notifier reads), and every managed endpoint's health
+alarms (created, updated and deleted by the deployer; their state changes in the project's channel)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from boto3.dynamodb.types import TypeSerializer
+from mlops_core.contract.endpoint_alarms import health_alarm_names
+from mlops_local import LocalCloud
+from mlops_local.slack import SlackWebhookReceiver
+from mlops_local.testing import SOURCE_BUCKET, register_dev_version
+
+FUNCTIONS = (
+    "ModelDeployerFunction",
+    "MlflowAliasWatcherFunction",
+    "EndpointTesterFunction",
+    "SlackNotifierFunction",
+    "ProjectLifecycleFunction",
+    "EndpointReaperFunction",
+    "ArtifactCopierFunction",
+)
+
+
+@pytest.fixture(scope="module")
+def cloud() -> Iterator[LocalCloud]:
+    with LocalCloud(parameters={"DeployedStages": "dev,prod"}) as local_cloud:
+        local_cloud.session.client("s3").create_bucket(Bucket=SOURCE_BUCKET)
+        yield local_cloud
+
+
+def alarms(cloud: LocalCloud, prefix: str) -> dict[str, dict[str, Any]]:
+    pages = (
+        cloud.session.client("cloudwatch").get_paginator("describe_alarms").paginate(AlarmNamePrefix=prefix)
+    )
+    return {alarm["AlarmName"]: alarm for page in pages for alarm in page["MetricAlarms"]}
+
+
+def slack_texts_since(cloud: LocalCloud, count: int) -> list[str]:
+    return [json.dumps(message, ensure_ascii=False) for message in cloud.slack_messages[count:]]
+
+
+def set_state(cloud: LocalCloud, name: str, state: str, reason_data: dict[str, Any] | None = None) -> None:
+    cloud.session.client("cloudwatch").set_alarm_state(
+        AlarmName=name,
+        StateValue=state,
+        StateReason=f"Threshold Crossed: set to {state} by the test <!channel>",
+        **({"StateReasonData": json.dumps(reason_data)} if reason_data else {}),
+    )
+
+
+def test_the_stack_alarms_on_each_functions_errors_and_throttles_the_failed_events_queue_and_dynamodb(cloud):
+    own = alarms(cloud, "mlops/control-plane/")
+    topic = cloud.outputs["OperationsAlarmTopicArn"]
+
+    for function in FUNCTIONS:
+        for metric, suffix in (("Errors", "errors"), ("Throttles", "throttles")):
+            alarm = own[f"mlops/control-plane/{function}-{suffix}"]
+            assert (alarm["Namespace"], alarm["MetricName"]) == ("AWS/Lambda", metric)
+            assert alarm["Dimensions"] == [{"Name": "FunctionName", "Value": cloud.functions[function].name}]
+    queue = own["mlops/control-plane/FailedEventsQueue-depth"]
+    assert queue["MetricName"] == "ApproximateNumberOfMessagesVisible"
+    assert queue["Dimensions"][0]["Value"] == cloud.outputs["FailedEventsQueueUrl"].rpartition("/")[2]
+    throttling = own["mlops/control-plane/ConfigTable-throttling"]
+    assert {m["MetricStat"]["Metric"]["MetricName"] for m in throttling["Metrics"] if "MetricStat" in m} == {
+        "ReadThrottleEvents",
+        "WriteThrottleEvents",
+    }
+    assert "mlops/control-plane/IdempotencyTable-throttling" in own
+    assert len(own) == 2 * len(FUNCTIONS) + 3
+    assert all(a["AlarmActions"] == [topic] and a["OKActions"] == [topic] for a in own.values())
+
+
+def test_a_control_plane_alarm_and_its_recovery_reach_the_platform_channel_through_the_topic(cloud):
+    name = "mlops/control-plane/ModelDeployerFunction-errors"
+    before = len(cloud.slack_messages)
+
+    set_state(cloud, name, "ALARM", {"recentDatapoints": [3.0], "threshold": 1.0})
+    trace = cloud.settle()
+
+    (delivery,) = [d for d in trace if d.bus.startswith("sns:")]
+    assert delivery.runs[0].function == "SlackNotifierFunction" and delivery.runs[0].succeeded
+    (alarm_text,) = slack_texts_since(cloud, before)
+    assert "Alarm on mlops/control-plane/ModelDeployerFunction-errors" in alarm_text
+    assert "*Threshold:* 1" in alarm_text  # an SNS notification has no datapoints, only the reason's text
+    assert "&lt;!channel&gt;" in alarm_text and "<!channel>" not in alarm_text
+    assert "alarmsV2:alarm/mlops%2Fcontrol-plane%2FModelDeployerFunction-errors" in alarm_text
+
+    set_state(cloud, name, "OK")
+    cloud.settle()
+    (recovered,) = slack_texts_since(cloud, before + 1)
+    assert "Recovered: mlops/control-plane/ModelDeployerFunction-errors" in recovered
+
+
+def test_setting_an_alarm_to_the_state_it_is_in_notifies_nobody(cloud):
+    name = "mlops/control-plane/EndpointReaperFunction-throttles"  # OK since it was created
+    before = len(cloud.slack_messages)
+
+    set_state(cloud, name, "OK")
+
+    assert len(cloud.settle()) == 0 and len(cloud.slack_messages) == before
+
+
+# ------------------------------------------------------------------------------- endpoint alarms
+
+
+@pytest.fixture(scope="module")
+def project_channel(cloud: LocalCloud) -> Iterator[SlackWebhookReceiver]:
+    """The churn project's own Slack channel: its record names a webhook secret of its own."""
+    with SlackWebhookReceiver() as receiver:
+        cloud.session.client("secretsmanager").create_secret(
+            Name="slack/churn/webhook",
+            SecretString=json.dumps({"webhook_url": receiver.url}),
+            Tags=[{"Key": "mlops:managed-by", "Value": cloud.stack_name}],
+        )
+        yield receiver
+
+
+def put_churn_record(cloud: LocalCloud, dev: dict[str, Any]) -> None:
+    serializer = TypeSerializer()
+    item = {
+        "pk": "PROJECT#churn",
+        "sk": "META",
+        "project": "churn",
+        "slack_webhook_secret": "slack/churn/webhook",
+        "deployment_defaults": {"dev": dev},
+    }
+    cloud.session.client("dynamodb").put_item(
+        TableName=cloud.outputs["ConfigTableName"], Item={k: serializer.serialize(v) for k, v in item.items()}
+    )
+
+
+def test_an_endpoint_gets_health_alarms_with_the_projects_thresholds_tagged_and_naming_its_version(
+    cloud, project_channel
+):
+    put_churn_record(
+        cloud, {"monitoring": {"invocation_5xx_errors_threshold": 7, "model_latency_p99_ms": 250}}
+    )
+    arn = register_dev_version(cloud.session, "churn", "c0ffee1")
+    cloud.settle()
+
+    health = alarms(cloud, "mlops-churn-dev-health-")
+    assert sorted(health) == sorted(health_alarm_names("mlops", "churn-dev", "instances"))
+    errors, latency = (
+        health["mlops-churn-dev-health-5xx-errors"],
+        health["mlops-churn-dev-health-model-latency-p99"],
+    )
+    assert errors["Threshold"] == 7 and errors["MetricName"] == "Invocation5XXErrors"
+    assert (latency["ExtendedStatistic"], latency["Threshold"]) == ("p99", 250_000)  # microseconds
+    assert health["mlops-churn-dev-health-cpu-utilization"]["Namespace"] == "/aws/sagemaker/Endpoints"
+    assert f"serving {arn.partition(':model-package/')[2]}" in errors["AlarmDescription"]
+    tags = cloud.session.client("cloudwatch").list_tags_for_resource(ResourceARN=errors["AlarmArn"])["Tags"]
+    assert {"Key": "mlops:managed-by", "Value": "mlops"} in tags
+    assert {"Key": "mlops:project", "Value": "churn"} in tags
+
+
+def test_an_endpoint_alarm_and_its_recovery_reach_the_projects_channel(cloud, project_channel):
+    if "mlops-churn-dev-health-5xx-errors" not in alarms(cloud, "mlops-churn-dev-health-"):
+        put_churn_record(cloud, {})
+        register_dev_version(cloud.session, "churn", "c0ffee2")
+        cloud.settle()
+    platform_before, project_before = len(cloud.slack_messages), len(project_channel.messages)
+
+    set_state(
+        cloud, "mlops-churn-dev-health-5xx-errors", "ALARM", {"recentDatapoints": [12.0], "threshold": 7.0}
+    )
+    trace = cloud.settle()
+
+    assert trace.deliveries[0].rules[0].startswith("mlops-SlackNotifierFunction")
+    (message,) = [json.dumps(m) for m in project_channel.messages[project_before:]]
+    assert "Alarm on churn-dev" in message and "12 (threshold 7)" in message
+    assert "churn-dev/" in message  # the version it serves, from the alarm's description
+    assert "alarmsV2:alarm/mlops-churn-dev-health-5xx-errors" in message
+    assert len(cloud.slack_messages) == platform_before  # not in the platform team's channel
+
+    set_state(cloud, "mlops-churn-dev-health-5xx-errors", "OK")
+    cloud.settle()
+    assert "Recovered: churn-dev" in json.dumps(project_channel.messages[project_before + 1])
+
+
+def test_a_serverless_endpoint_gets_the_alarms_of_the_metrics_serverless_endpoints_publish(cloud):
+    serializer = TypeSerializer()
+    item = {
+        "pk": "PROJECT#fraud",
+        "sk": "META",
+        "project": "fraud",
+        "deployment_defaults": {"dev": {"compute": {"kind": "serverless"}}},
+    }
+    cloud.session.client("dynamodb").put_item(
+        TableName=cloud.outputs["ConfigTableName"], Item={k: serializer.serialize(v) for k, v in item.items()}
+    )
+    register_dev_version(cloud.session, "fraud", "beef")
+    cloud.settle()
+
+    health = alarms(cloud, "mlops-fraud-dev-health-")
+    assert sorted(health) == sorted(health_alarm_names("mlops", "fraud-dev", "serverless"))
+    assert "mlops-fraud-dev-health-cpu-utilization" not in health
+
+
+def test_the_reaper_deleting_an_endpoint_leaves_no_alarm_of_it(cloud):
+    register_dev_version(cloud.session, "reaped", "f00d")
+    cloud.settle()
+    assert alarms(cloud, "mlops-reaped-dev-")
+
+    cloud.send(
+        {"source": "mlops.operator", "detail-type": "Endpoints Reap Requested", "detail": {"dry_run": False}},
+        bus=cloud.outputs["EventBusName"],
+    )
+
+    endpoints = cloud.session.client("sagemaker").list_endpoints(NameContains="reaped")["Endpoints"]
+    assert endpoints == []
+    assert alarms(cloud, "mlops-reaped-dev-") == {}
