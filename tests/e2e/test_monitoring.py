@@ -96,13 +96,20 @@ def test_a_control_plane_alarm_and_its_recovery_reach_the_platform_channel_throu
     assert "Recovered: mlops/control-plane/ModelDeployerFunction-errors" in recovered
 
 
-def test_setting_an_alarm_to_the_state_it_is_in_notifies_nobody(cloud):
-    name = "mlops/control-plane/EndpointReaperFunction-throttles"  # OK since it was created
+def test_a_new_alarms_first_ok_is_no_news_and_the_same_state_again_changes_nothing(cloud):
+    name = "mlops/control-plane/EndpointReaperFunction-throttles"
+    assert alarms(cloud, name)[name]["StateValue"] == "INSUFFICIENT_DATA"  # as CloudWatch creates it
     before = len(cloud.slack_messages)
 
     set_state(cloud, name, "OK")
+    first = cloud.settle()
+    set_state(cloud, name, "OK")
+    again = cloud.settle()
 
-    assert len(cloud.settle()) == 0 and len(cloud.slack_messages) == before
+    (notification,) = [d for d in first if d.bus.startswith("sns:")]  # the OK action ran
+    assert notification.runs[0].attempts[-1].result["status"] == "not-news"
+    assert len(again) == 0  # no state change: no event, no action
+    assert len(cloud.slack_messages) == before
 
 
 # ------------------------------------------------------------------------------- endpoint alarms

@@ -1,6 +1,10 @@
 """CloudWatch's gaps in moto, filled: alarms declared in a template, and what an alarm's state change does.
 
 - `AWS::CloudWatch::Alarm` creates the alarm (moto skips it); `Ref` gives its name, `GetAtt Arn` its ARN.
+- PutMetricAlarm (API reference): "When this operation creates an alarm, the alarm state is
+  immediately set to INSUFFICIENT_DATA" (moto: OK); "When you update an existing alarm, its state is
+  left unchanged" (moto: back to OK), and "If you are using this operation to update an existing
+  alarm, any tags you specify in this parameter are ignored" (moto: applied).
 - A state change (SetAlarmState: moto only records the new state) does what CloudWatch does when the
   state differs from the previous one: it sends `CloudWatch Alarm State Change` to the default bus
   (CloudWatch User Guide, "Alarm events and EventBridge": every alarm, whatever its actions), and, when
@@ -231,6 +235,28 @@ def alarm_notification(alarm: Alarm, old_state: str, *, account: str) -> dict[st
     }
 
 
+_moto_put_metric_alarm = CloudWatchBackend.put_metric_alarm
+
+
+def _put_metric_alarm(self: CloudWatchBackend, name: str, *args: Any, **kwargs: Any) -> Alarm:
+    existing = self.alarms.get(name)
+    if existing is not None:
+        kwargs["tags"] = None  # ignored on an update
+    alarm: Alarm = _moto_put_metric_alarm(self, name, *args, **kwargs)
+    if existing is None:
+        alarm.state_value = "INSUFFICIENT_DATA"
+    else:
+        for kept in (
+            "state_value",
+            "state_reason",
+            "state_reason_data",
+            "state_updated_timestamp",
+            "history",
+        ):
+            setattr(alarm, kept, getattr(existing, kept))
+    return alarm
+
+
 _moto_set_alarm_state = CloudWatchBackend.set_alarm_state
 
 
@@ -262,4 +288,5 @@ def _set_alarm_state(
 
 
 def patch() -> None:
+    CloudWatchBackend.put_metric_alarm = _put_metric_alarm  # type: ignore[method-assign]
     CloudWatchBackend.set_alarm_state = _set_alarm_state  # type: ignore[method-assign]

@@ -48,6 +48,13 @@ def alarm_context(detail: Detail, *, stack_name: str, region: str) -> dict[str, 
     return enriched
 
 
+def is_news(detail: Detail) -> bool:
+    """Whether a state change is worth a message: into ``ALARM``, or out of it (a recovery). A new
+    alarm goes from ``INSUFFICIENT_DATA`` to ``OK`` (and an alarm without data back) unnoticed:
+    every endpoint's deployment would otherwise announce each of its alarms."""
+    return "ALARM" in (_state(detail, "state").get("value"), _state(detail, "previousState").get("value"))
+
+
 def _text(value: Any) -> str:
     return escape(str(value))
 

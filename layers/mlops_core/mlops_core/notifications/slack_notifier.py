@@ -27,7 +27,7 @@ from mlops_core.contract.aws_events import EventBridgeEvent
 from mlops_core.contract.cloudwatch_events import ALARM_STATE_CHANGE
 from mlops_core.contract.naming import parse_stage_resource
 from mlops_core.contract.outcome import Outcome
-from mlops_core.notifications.alarm_messages import alarm_context
+from mlops_core.notifications.alarm_messages import alarm_context, is_news
 from mlops_core.notifications.ports import ProjectRecords, WebhookSender
 from mlops_core.notifications.settings import NotifierSettings
 from mlops_core.notifications.slack_messages import RENDERERS, render
@@ -81,6 +81,8 @@ class SlackNotifier:
         assert isinstance(event, NotifiedEvent)
         detail = event.detail
         if event.detail_type == ALARM_STATE_CHANGE:
+            if not is_news(detail):
+                return Outcome("not-news", {"alarm": detail.get("alarmName")})
             detail = alarm_context(detail, stack_name=self._settings.stack_name, region=event.region)
         message = render(event.detail_type, event.source, detail)
         secret_name = self._secret_for(detail)
