@@ -10,7 +10,10 @@ from typing import Any
 
 import pytest
 from boto3.dynamodb.types import TypeSerializer
+from mlops_core.catalog import CATALOG
 from mlops_core.contract.endpoint_alarms import health_alarm_names
+from mlops_core.handlers import event_metrics
+from mlops_core.observability import METRICS_NAMESPACE
 from mlops_local import LocalCloud
 from mlops_local.slack import SlackWebhookReceiver
 from mlops_local.testing import SOURCE_BUCKET, register_dev_version
@@ -221,3 +224,33 @@ def test_the_reaper_deleting_an_endpoint_leaves_no_alarm_of_it(cloud):
     endpoints = cloud.session.client("sagemaker").list_endpoints(NameContains="reaped")["Endpoints"]
     assert endpoints == []
     assert alarms(cloud, "mlops-reaped-dev-") == {}
+
+
+# ------------------------------------------------------------------------------------------- dashboard
+
+
+def test_the_stacks_dashboard_shows_the_domain_events_metrics_and_each_functions_errors(cloud):
+    name = cloud.outputs["DashboardName"]
+    body = json.loads(cloud.session.client("cloudwatch").get_dashboard(DashboardName=name)["DashboardBody"])
+    metrics = [m for w in body["widgets"] for m in w["properties"]["metrics"] if len(m) > 1]  # not SEARCH
+    text = json.dumps(body)
+
+    titles = [w["properties"]["title"] for w in body["widgets"]]
+    assert name == "mlops-control-plane" and len(titles) == 8
+    errors = {m[3] for m in metrics if m[:2] == ["AWS/Lambda", "Errors"]}
+    assert errors == {cloud.functions[function].name for function in FUNCTIONS}
+    shown_types = {m[3] for m in metrics if m[1] == event_metrics.DOMAIN_EVENTS}
+    assert shown_types <= {event.DETAIL_TYPE for event in CATALOG}
+    assert {
+        "Deployment Started",
+        "Deployment Failed",
+        "Deployment Rolled Back",
+        "Model Promoted",
+    } <= shown_types
+    for metric in (event_metrics.INTEGRATION_TESTS, event_metrics.LOAD_LATENCY["p99_ms"]):
+        assert f'MetricName=\\"{metric}\\"' in text
+    assert {m[1] for m in metrics if m[0] == METRICS_NAMESPACE} >= {
+        event_metrics.ENDPOINTS_REAPED,
+        event_metrics.INSTANCE_HOURS_SAVED,
+    }
+    assert "${" not in text  # every reference resolved

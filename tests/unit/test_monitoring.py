@@ -20,7 +20,11 @@ from mlops_core.contract.endpoint_alarms import (
     endpoint_of_alarm,
     health_alarm_definitions,
 )
+from mlops_core.contract.events.deployment import DeploymentStarted
+from mlops_core.contract.events.integration_tests import IntegrationTestsCompleted
+from mlops_core.contract.events.reaper import EndpointsReaped
 from mlops_core.handlers.alarm_topic import AlarmTopicHandler
+from mlops_core.handlers.event_metrics import metric_points, publish_event_metrics
 from mlops_core.notifications.alarm_messages import alarm_context, is_news
 from mlops_core.notifications.slack_messages import limit_violations, render
 
@@ -141,3 +145,42 @@ def test_a_recovery_is_announced_and_a_first_ok_is_no_news():
     assert is_news(alarm_detail("OK", "ALARM")) and is_news(alarm_detail("ALARM", "INSUFFICIENT_DATA"))
     assert not is_news(alarm_detail("OK", "INSUFFICIENT_DATA"))
     assert not is_news(alarm_detail("INSUFFICIENT_DATA", "OK"))
+
+
+# ------------------------------------------------------------------------------- the events' metrics
+
+
+def test_a_test_run_counts_per_endpoint_and_outcome_with_its_load_latency():
+
+    points = {
+        p.name: p
+        for p in metric_points(IntegrationTestsCompleted.DETAIL_TYPE, IntegrationTestsCompleted.EXAMPLE)
+    }
+
+    assert points["DomainEvents"].dimensions == (("DetailType", "Integration Tests Completed"),)
+    assert points["IntegrationTests"].dimensions == (("EndpointName", "churn-dev"), ("Outcome", "failed"))
+    assert points["LoadLatencyP99"].value == IntegrationTestsCompleted.EXAMPLE["load"]["p99_ms"]
+
+
+def test_a_reaper_run_counts_what_it_deleted_and_saved_and_a_dry_run_nothing():
+
+    points = {p.name: p.value for p in metric_points(EndpointsReaped.DETAIL_TYPE, EndpointsReaped.EXAMPLE)}
+    dry = {
+        p.name
+        for p in metric_points(EndpointsReaped.DETAIL_TYPE, {**EndpointsReaped.EXAMPLE, "dry_run": True})
+    }
+
+    projects = EndpointsReaped.EXAMPLE["projects"]
+    assert points["EndpointsReaped"] == sum(len(p["deleted"]) for p in projects)
+    assert points["InstanceHoursSavedPerDay"] == sum(p["instance_hours_per_day_saved"] for p in projects)
+    assert dry == {"DomainEvents"}
+
+
+def test_every_published_event_becomes_metric_lines(capsys):
+
+    publish_event_metrics([DeploymentStarted.model_validate(DeploymentStarted.EXAMPLE)])
+
+    (line,) = capsys.readouterr().out.splitlines()
+    emf = json.loads(line)
+    assert emf["DetailType"] == "Deployment Started" and emf["DomainEvents"] == [1.0]
+    assert emf["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "MLOpsControlPlane"
