@@ -15,6 +15,7 @@ from mlops_core.contract.endpoint_alarms import health_alarm_names
 from mlops_core.handlers import event_metrics
 from mlops_core.observability import METRICS_NAMESPACE
 from mlops_local import LocalCloud
+from mlops_local.demo_model import GOOD_MODEL, register_demo_version
 from mlops_local.slack import SlackWebhookReceiver
 from mlops_local.testing import SOURCE_BUCKET, register_dev_version
 
@@ -254,3 +255,59 @@ def test_the_stacks_dashboard_shows_the_domain_events_metrics_and_each_functions
         event_metrics.INSTANCE_HOURS_SAVED,
     }
     assert "${" not in text  # every reference resolved
+
+
+# ----------------------------------------------------------------------------------------- autoscaling
+
+
+def put_record(cloud: LocalCloud, project: str, defaults: dict[str, Any]) -> None:
+    serializer = TypeSerializer()
+    item = {"pk": f"PROJECT#{project}", "sk": "META", "project": project, "deployment_defaults": defaults}
+    cloud.session.client("dynamodb").put_item(
+        TableName=cloud.outputs["ConfigTableName"], Item={k: serializer.serialize(v) for k, v in item.items()}
+    )
+
+
+def release(cloud: LocalCloud, group: str) -> str:
+    arn = register_demo_version(cloud.session, group, GOOD_MODEL, dataset="s3://data/scaled/2026-11-01")
+    cloud.session.client("sagemaker").update_model_package(
+        ModelPackageArn=arn, ModelApprovalStatus="Approved"
+    )
+    return arn
+
+
+def scaling_of(cloud: LocalCloud, endpoint: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    scaling = cloud.session.client("application-autoscaling")
+    resource = f"endpoint/{endpoint}/variant/AllTraffic"
+    targets = scaling.describe_scalable_targets(ServiceNamespace="sagemaker", ResourceIds=[resource])
+    policies = scaling.describe_scaling_policies(ServiceNamespace="sagemaker", ResourceId=resource)
+    return targets["ScalableTargets"], policies["ScalingPolicies"]
+
+
+def test_a_production_endpoint_scales_as_its_record_says_across_updates_until_the_record_says_no(cloud):
+    autoscaling = {"min_capacity": 2, "max_capacity": 6, "target_invocations_per_instance": 700}
+    put_record(cloud, "scaled", {"prod": {"instance_count": 2, "autoscaling": autoscaling}})
+    release(cloud, "scaled-prod")
+    cloud.settle()
+
+    (target,), (policy,) = scaling_of(cloud, "scaled-prod")
+    assert (target["MinCapacity"], target["MaxCapacity"]) == (2, 6)
+    assert policy["PolicyName"] == "mlops-scaled-prod-invocations-per-instance"
+    configuration = policy["TargetTrackingScalingPolicyConfiguration"]
+    assert configuration["TargetValue"] == 700
+    assert configuration["PredefinedMetricSpecification"]["PredefinedMetricType"] == (
+        "SageMakerVariantInvocationsPerInstance"
+    )
+
+    put_record(
+        cloud, "scaled", {"prod": {"instance_count": 2, "autoscaling": {**autoscaling, "max_capacity": 8}}}
+    )
+    release(cloud, "scaled-prod")  # version 2: an update of the endpoint
+    cloud.settle()
+    (target,), (_,) = scaling_of(cloud, "scaled-prod")
+    assert target["MaxCapacity"] == 8
+
+    put_record(cloud, "scaled", {"prod": {"instance_count": 2}})
+    release(cloud, "scaled-prod")
+    cloud.settle()
+    assert scaling_of(cloud, "scaled-prod") == ([], [])

@@ -603,3 +603,28 @@ def test_a_new_alarm_has_insufficient_data_and_an_update_keeps_its_state_and_its
     assert cloudwatch.list_tags_for_resource(ResourceARN=alarm["AlarmArn"])["Tags"] == [
         {"Key": "team", "Value": "a"}
     ]
+
+
+def test_deregistering_a_scalable_target_deletes_its_policies(aws):
+    scaling = aws.client("application-autoscaling")
+    target = {
+        "ServiceNamespace": "sagemaker",
+        "ResourceId": "endpoint/churn-prod/variant/AllTraffic",
+        "ScalableDimension": "sagemaker:variant:DesiredInstanceCount",
+    }
+    scaling.register_scalable_target(**target, MinCapacity=1, MaxCapacity=2)
+    scaling.put_scaling_policy(
+        **target,
+        PolicyName="invocations",
+        PolicyType="TargetTrackingScaling",
+        TargetTrackingScalingPolicyConfiguration={
+            "TargetValue": 100.0,
+            "PredefinedMetricSpecification": {
+                "PredefinedMetricType": "SageMakerVariantInvocationsPerInstance"
+            },
+        },
+    )
+
+    scaling.deregister_scalable_target(**target)
+
+    assert scaling.describe_scaling_policies(ServiceNamespace="sagemaker")["ScalingPolicies"] == []

@@ -14,11 +14,13 @@ difference. `apply()` installs all of them, once per process.
 - `endpoint_search`: Search over endpoints by tags, and DeleteEndpoint refused while autoscaled;
 - `codecommit`: repository tags;
 - `cloudwatch`: alarms in a template, and an alarm's state change (its EventBridge event, its SNS actions);
-- `sns`: subscriptions in a template, and messages to Lambda subscriptions delivered by the local cloud.
+- `sns`: subscriptions in a template, and messages to Lambda subscriptions delivered by the local cloud;
+- `application_autoscaling`: deregistering a target deletes its policies.
 """
 
 from mlops_local import service_rules
 from mlops_local.moto_gaps import (
+    application_autoscaling,
     cloudformation,
     cloudwatch,
     codecommit,
@@ -43,5 +45,6 @@ def apply() -> None:
     codecommit.patch()
     cloudwatch.patch()
     sns.patch()
+    application_autoscaling.patch()
     service_rules.apply()  # what AWS refuses, installed over the gaps filled above
     _applied = True

@@ -47,6 +47,7 @@ from mlops_core.contract.sagemaker_events import (
     ModelPackageStateChange,
 )
 from mlops_core.contract.topology import Stage
+from mlops_core.deployment.autoscaling import EndpointScaling
 from mlops_core.deployment.context import DONE_NOTHING, DeployerContext, failed, ignored
 from mlops_core.deployment.health_alarms import delete_endpoint_alarms
 from mlops_core.deployment.housekeeping import Housekeeping
@@ -76,6 +77,7 @@ class ModelDeployer:
         self._roll_out = RollOut(context, self._pending)
         self._roll_back = RollBack(context, self._roll_out, self._pending, sources)
         self._housekeeping = Housekeeping(context, sources)
+        self._scaling = EndpointScaling(context)
 
     # ------------------------------------------------------------------ routes (one per event type)
 
@@ -186,8 +188,12 @@ class ModelDeployer:
         )
 
     def tidy_up(self, target: StageResource) -> Outcome:
-        """Housekeeping of an endpoint that is in service."""
-        return self._housekeeping.tidy_up(target)
+        """Housekeeping of an endpoint that is in service, and its autoscaling (production stages)."""
+        tidied = self._housekeeping.tidy_up(target)
+        scaled = self._scaling.keep(target)
+        if scaled is None:
+            return tidied
+        return Outcome(tidied.status, {**tidied.details, "autoscaling": scaled}, tidied.events)
 
     # ------------------------------------------------------------------ helpers
 
