@@ -169,6 +169,32 @@ def test_an_endpoint_gets_health_alarms_with_the_projects_thresholds_tagged_and_
     assert {"Key": "mlops:project", "Value": "churn"} in tags
 
 
+def test_back_in_service_the_alarms_are_put_only_where_they_changed(cloud, project_channel):
+    put_churn_record(cloud, {"monitoring": {"invocation_5xx_errors_threshold": 7}})
+    register_dev_version(cloud.session, "churn", "c0ffee3")
+    cloud.settle()
+    (in_service, *_) = [
+        event
+        for event in reversed(cloud.history.events(detail_type="SageMaker Endpoint State Change"))
+        if event["detail"]["EndpointName"] == "churn-dev"
+        and event["detail"]["EndpointStatus"] == "IN_SERVICE"
+    ]
+    again = {key: value for key, value in in_service.items() if key != "id"}
+
+    with cloud.recording_aws_requests() as unchanged:
+        cloud.send(again)
+    put_churn_record(cloud, {"monitoring": {"invocation_5xx_errors_threshold": 9}})
+    with cloud.recording_aws_requests() as changed:
+        cloud.send(again)
+
+    assert {r.operation for r in unchanged if r.service == "monitoring"} == {"DescribeAlarms"}  # no change
+    assert [r.operation for r in changed if r.operation == "PutMetricAlarm"] == ["PutMetricAlarm"]
+    assert (
+        alarms(cloud, "mlops-churn-dev-health-5xx-errors")["mlops-churn-dev-health-5xx-errors"]["Threshold"]
+        == 9
+    )
+
+
 def test_an_endpoint_alarm_and_its_recovery_reach_the_projects_channel(cloud, project_channel):
     if "mlops-churn-dev-health-5xx-errors" not in alarms(cloud, "mlops-churn-dev-health-"):
         put_churn_record(cloud, {})

@@ -49,7 +49,7 @@ from mlops_core.contract.sagemaker_events import (
 from mlops_core.contract.topology import Stage
 from mlops_core.deployment.autoscaling import EndpointScaling
 from mlops_core.deployment.context import DONE_NOTHING, DeployerContext, failed, ignored
-from mlops_core.deployment.health_alarms import delete_endpoint_alarms
+from mlops_core.deployment.health_alarms import HealthAlarms, delete_endpoint_alarms
 from mlops_core.deployment.housekeeping import Housekeeping
 from mlops_core.deployment.mlflow_versions import MlflowAliasChangedEvent, MlflowVersion, MlflowVersionSource
 from mlops_core.deployment.pending import PendingDeployments
@@ -78,6 +78,7 @@ class ModelDeployer:
         self._roll_back = RollBack(context, self._roll_out, self._pending, sources)
         self._housekeeping = Housekeeping(context, sources)
         self._scaling = EndpointScaling(context)
+        self._health_alarms = HealthAlarms(context)
 
     # ------------------------------------------------------------------ routes (one per event type)
 
@@ -188,12 +189,21 @@ class ModelDeployer:
         )
 
     def tidy_up(self, target: StageResource) -> Outcome:
-        """Housekeeping of an endpoint that is in service, and its autoscaling (production stages)."""
+        """Housekeeping of an endpoint that is in service, its health alarms, and its autoscaling
+        (production stages)."""
         tidied = self._housekeeping.tidy_up(target)
-        scaled = self._scaling.keep(target)
-        if scaled is None:
+        if tidied.status != "tidied":
             return tidied
-        return Outcome(tidied.status, {**tidied.details, "autoscaling": scaled}, tidied.events)
+        details = dict(tidied.details)
+        sagemaker = self._context.sagemaker
+        endpoint = sagemaker.find_endpoint(target.name) or sagemaker.describe_endpoint(target.name)
+        health = self._health_alarms.keep(target, endpoint) if endpoint is not None else None
+        if health is not None:
+            details["health_alarms"] = health
+        scaled = self._scaling.keep(target)
+        if scaled is not None:
+            details["autoscaling"] = scaled
+        return Outcome(tidied.status, details, tidied.events)
 
     # ------------------------------------------------------------------ helpers
 

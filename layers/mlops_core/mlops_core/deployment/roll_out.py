@@ -27,7 +27,6 @@ from mlops_core.contract.deployment_settings import (
     StageDeploymentSettings,
     Strategy,
 )
-from mlops_core.contract.endpoint_alarms import serving_label
 from mlops_core.contract.events.deployment import DeploymentRolledBack, DeploymentStarted, SkipReason
 from mlops_core.contract.naming import (
     ModelPackageRef,
@@ -53,7 +52,6 @@ from mlops_core.deployment.context import (
     failed,
     skipped,
 )
-from mlops_core.deployment.health_alarms import put_health_alarms
 from mlops_core.deployment.pending import PendingDeployments
 from mlops_core.deployment.versions import (
     CheckedVersion,
@@ -292,7 +290,6 @@ class RollOut:
                 # Our view of the endpoint was behind (Search lags): it is busy after all.
                 return self._pending.defer_on_current_state(request)
             action = "update"
-        self._put_health_alarms(request, resolved, tags)
         self._pending.forget(request)
         details = {"endpoint_name": endpoint_name, "action": action, "strategy": strategy.value}
         if request.rolled_back is not None:
@@ -309,23 +306,6 @@ class RollOut:
             strategy=strategy.value,
         )
         return Outcome("started", details, [started])
-
-    def _put_health_alarms(
-        self, request: DeploymentRequest, resolved: StageDeploymentSettings, tags: Mapping[str, str]
-    ) -> None:
-        """The endpoint's health alarms follow every roll out: compute, thresholds, the version served
-        (a shadow deployment leaves the champion's alarms as they are)."""
-        alarms = self._context.alarms
-        if alarms is None or request.shadow:
-            return
-        put_health_alarms(
-            alarms,
-            stack_name=self._context.settings.stack_name,
-            endpoint_name=request.target.name,
-            settings=resolved,
-            serving=serving_label(request.version.arn),
-            tags={k: v for k, v in tags.items() if k != request.version.identity_tag},
-        )
 
     def _redeploy(self, request: DeploymentRequest) -> Outcome:
         loaded = self._context.load_settings(request.source, request.version.arn)
