@@ -353,9 +353,10 @@ class Baseline(Story):
             f"{PROD} returns 5XX errors: its health alarm fires, then recovers",
             who="nobody: CloudWatch sees 5XX errors on churn-prod (here: SetAlarmState), then none.",
             control_plane="the deployer gave every endpoint health alarms once it was in service "
-            "(5XX errors, p99 latency against the stage's budget, CPU, memory, disk). CloudWatch sends "
-            "their state changes to EventBridge; the Slack notifier tells the project's channel which endpoint and "
-            "version, the value against the threshold, and links the alarm; the recovery too.",
+            "(5XX errors, p99 latency against the stage's budget, CPU, memory, disk). CloudWatch "
+            "sends their state changes to EventBridge; the Slack notifier tells the project's channel "
+            "which endpoint and version, the value against the threshold, and links the alarm; the "
+            "recovery too.",
         )
         cloudwatch = self.cloud.session.client("cloudwatch")
         before = len(self.cloud.slack_messages)
