@@ -219,6 +219,35 @@ def test_an_endpoint_alarm_and_its_recovery_reach_the_projects_channel(cloud, pr
     assert "Recovered: churn-dev" in json.dumps(project_channel.messages[project_before + 1])
 
 
+def test_a_rollback_alarm_firing_is_announced_too_though_its_actions_are_off(cloud, project_channel):
+    """SageMaker watches a canary's rollback alarms itself (their actions are off); their state
+    changes still reach EventBridge, and so the project's channel."""
+    name = "mlops-churn-dev-invocation-5xx-errors"  # as the deployer names them (endpoint_configs)
+    cloud.session.client("cloudwatch").put_metric_alarm(
+        AlarmName=name,
+        AlarmDescription="Rolls back a deployment of churn-dev that returns 5XX errors.",
+        Namespace="AWS/SageMaker",
+        MetricName="Invocation5XXErrors",
+        Dimensions=[
+            {"Name": "EndpointName", "Value": "churn-dev"},
+            {"Name": "VariantName", "Value": "AllTraffic"},
+        ],
+        Statistic="Sum",
+        Period=60,
+        EvaluationPeriods=2,
+        Threshold=1.0,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+        ActionsEnabled=False,
+    )
+    before = len(project_channel.messages)
+
+    set_state(cloud, name, "ALARM")
+    cloud.settle()
+
+    (message,) = [json.dumps(m) for m in project_channel.messages[before:]]
+    assert "Alarm on churn-dev" in message and "Rolls back a deployment of churn-dev" in message
+
+
 def test_a_serverless_endpoint_gets_the_alarms_of_the_metrics_serverless_endpoints_publish(cloud):
     serializer = TypeSerializer()
     item = {
