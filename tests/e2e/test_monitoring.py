@@ -366,3 +366,28 @@ def test_a_production_endpoint_scales_as_its_record_says_across_updates_until_th
     release(cloud, "scaled-prod")
     cloud.settle()
     assert scaling_of(cloud, "scaled-prod") == ([], [])
+
+
+def test_a_failed_autoscaled_endpoint_is_deregistered_before_the_deployer_deletes_and_recreates_it(cloud):
+    autoscaling = {"min_capacity": 2, "max_capacity": 4, "target_invocations_per_instance": 500}
+    put_record(cloud, "broken", {"prod": {"instance_count": 2, "autoscaling": autoscaling}})
+    release(cloud, "broken-prod")
+    cloud.settle()
+    assert scaling_of(cloud, "broken-prod")[0]
+    cloud.hold_endpoint("broken-prod")
+    release(cloud, "broken-prod")  # v2 waits (deferred) while the endpoint is busy
+    cloud.settle()
+    denied_before = len(cloud.iam.denials)
+
+    cloud.fail_endpoint("broken-prod", "the update failed")
+    trace = (
+        cloud.settle()
+    )  # failed with v2 pending: deleted (SageMaker refuses it while autoscaled), recreated
+
+    statuses = [
+        e["detail"]["EndpointStatus"] for e in trace.events(detail_type="SageMaker Endpoint State Change")
+    ]
+    assert statuses == ["FAILED", "DELETING", "CREATING", "IN_SERVICE"]
+    assert len(cloud.iam.denials) == denied_before
+    (target,), (_,) = scaling_of(cloud, "broken-prod")  # registered again once the new one is in service
+    assert target["MaxCapacity"] == 4
