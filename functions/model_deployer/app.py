@@ -4,6 +4,7 @@ applies pending deployments, rolls back."""
 from mlops_core.adapters.aws_clients import ClientFactory
 from mlops_core.adapters.cloudwatch import CloudWatchAlarms
 from mlops_core.adapters.config_table import ConfigTable
+from mlops_core.adapters.endpoint_scaling import EndpointScaling
 from mlops_core.adapters.mlflow_alias_state import SeenAliasVersions
 from mlops_core.adapters.sagemaker import SageMakerAdapter
 from mlops_core.contract.sagemaker_events import (
@@ -25,6 +26,7 @@ def build(settings: DeployerSettings, clients: ClientFactory) -> ModelDeployer:
         SageMakerAdapter(clients("sagemaker")),
         ConfigTable(clients("dynamodb"), settings.config_table_name),
         CloudWatchAlarms(clients("cloudwatch")),
+        EndpointScaling(clients("application-autoscaling")),
     )
     return ModelDeployer(
         context,

@@ -1,4 +1,5 @@
-"""SlackNotifierFunction: every domain event, and failed pipeline runs, as a Slack message."""
+"""SlackNotifierFunction: every domain event, failed pipeline runs and alarms' state changes (the
+endpoints' from EventBridge, the control plane's own from the operations topic) as a Slack message."""
 
 import logging
 from typing import Any
@@ -7,6 +8,7 @@ from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from mlops_core.adapters.aws_clients import ClientFactory
 from mlops_core.adapters.config_table import ConfigTable
 from mlops_core.adapters.slack_webhook import SlackSdkSender
+from mlops_core.handlers.alarm_topic import AlarmTopicHandler
 from mlops_core.handlers.event_function import EventFunction, Route
 from mlops_core.notifications.settings import NotifierSettings
 from mlops_core.notifications.slack_notifier import (
@@ -34,12 +36,14 @@ def build(settings: NotifierSettings, clients: ClientFactory) -> SlackNotifier:
     )
 
 
-handler = EventFunction(
-    component="slack-notifier",
-    settings_model=NotifierSettings,
-    build_service=build,
-    routes=[
-        Route(NotifiedEvent, SlackNotifier.notify, for_detail_type=detail_type)
-        for detail_type in notified_detail_types()
-    ],
+handler = AlarmTopicHandler(
+    EventFunction(
+        component="slack-notifier",
+        settings_model=NotifierSettings,
+        build_service=build,
+        routes=[
+            Route(NotifiedEvent, SlackNotifier.notify, for_detail_type=detail_type)
+            for detail_type in notified_detail_types()
+        ],
+    )
 )

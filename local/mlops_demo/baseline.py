@@ -55,6 +55,7 @@ class Baseline(Story):
         self.first_promotion(copy, dev_v1)
         self.failing_version(copy, dev_v1)
         self.second_promotion(copy)
+        self.endpoint_alarm()
         self.reaper()
         self.delete(physical_id)
 
@@ -345,6 +346,37 @@ class Baseline(Story):
         self.check(f"{PROD}: serving prod v2", self._serves(PROD, prod_v2))
 
     # 10
+    def endpoint_alarm(self) -> None:
+        """An endpoint's health alarm fires and recovers: both reach the project's Slack channel."""
+        alarm = f"{self.cloud.stack_name}-{PROD}-health-5xx-errors"
+        self.step(
+            f"{PROD} returns 5XX errors: its health alarm fires, then recovers",
+            who="nobody: CloudWatch sees 5XX errors on churn-prod (here: SetAlarmState), then none.",
+            control_plane="the deployer gave every endpoint health alarms once it was in service "
+            "(5XX errors, p99 latency against the stage's budget, CPU, memory, disk). CloudWatch "
+            "sends their state changes to EventBridge; the Slack notifier tells the project's channel "
+            "which endpoint and version, the value against the threshold, and links the alarm; the "
+            "recovery too.",
+        )
+        cloudwatch = self.cloud.session.client("cloudwatch")
+        before = len(self.cloud.slack_messages)
+        cloudwatch.set_alarm_state(
+            AlarmName=alarm,
+            StateValue="ALARM",
+            StateReason="Threshold Crossed: 2 datapoints were greater than or equal to the threshold (5.0).",
+            StateReasonData=json.dumps({"recentDatapoints": [12.0, 9.0], "threshold": 5.0}),
+        )
+        self.settle("The alarm")
+        cloudwatch.set_alarm_state(
+            AlarmName=alarm, StateValue="OK", StateReason="Threshold no longer crossed."
+        )
+        self.settle("The recovery")
+        texts = [json.dumps(message) for message in self.cloud.slack_messages[before:]]
+        self.check(
+            f"{PROD}: its 5XX alarm and its recovery reached Slack",
+            len(texts) == 2 and "Alarm on churn-prod" in texts[0] and "Recovered: churn-prod" in texts[1],
+        )
+
     def reaper(self) -> None:
         keep_until = (datetime.now(UTC) + timedelta(days=7)).date().isoformat()
         self.step(

@@ -52,6 +52,16 @@ def emit(event: dict[str, Any], bus: str = DEFAULT_BUS) -> None:
         _listener(bus, event, True)
 
 
+SNS_DELIVERY_PREFIX = "sns:"
+"""An SNS message for a function waits in the inbox as if on the bus `sns:{function ARN}`."""
+
+
+def deliver_sns(function_arn: str, event: dict[str, Any]) -> None:
+    """SNS delivers `event` (its `Records`) to the function: asynchronously, like EventBridge."""
+    if _listener is not None:
+        _listener(SNS_DELIVERY_PREFIX + function_arn, event, True)
+
+
 def iso_time(moment: datetime) -> str:
     """EventBridge's `time` format, `2021-02-24T17:00:14Z`; naive datetimes (moto's) are UTC."""
     return _as_utc(moment).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -357,6 +357,8 @@ class LocalCloud:
         return replace(invocation, emitted=tuple(emitted))
 
     def _deliver(self, pending: PendingEvent) -> Delivery:
+        if pending.bus.startswith(aws_events.SNS_DELIVERY_PREFIX):
+            return self._deliver_sns(pending)
         targets = list(matching_targets(self._events_client, pending.bus, pending.event))
         runs = tuple(
             run_asynchronously(
@@ -370,6 +372,13 @@ class LocalCloud:
         )
         rules = tuple(dict.fromkeys(target.rule for target in targets))
         return Delivery(pending.bus, pending.event, pending.emitted_by, rules, runs)
+
+    def _deliver_sns(self, pending: PendingEvent) -> Delivery:
+        """An SNS message for a function: Lambda invokes it asynchronously (the subscription is the rule)."""
+        function = self._function_with_arn(pending.bus.removeprefix(aws_events.SNS_DELIVERY_PREFIX))
+        subscription = pending.event["Records"][0]["EventSubscriptionArn"]
+        run = run_asynchronously(function, subscription, pending.event, self._invoke, self._sqs_client)
+        return Delivery(pending.bus, pending.event, pending.emitted_by, (subscription,), (run,))
 
     def _function_with_arn(self, arn: str) -> DeployedFunction:
         unqualified = ":".join(arn.split(":")[:7])  # arn:aws:lambda:region:account:function:name[:qualifier]

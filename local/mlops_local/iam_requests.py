@@ -317,6 +317,9 @@ def _secret_arns(call: ApiCall, resources: Resources) -> list[str]:
     ]
 
 
+NEW_SCALABLE_TARGET_ID = "new-target"  # stands for the id AWS gives a target it registers now
+
+
 def _scalable_target_arns(call: ApiCall, resources: Resources) -> list[str]:
     namespace, resource_id, dimension = (
         call.params.get("ServiceNamespace"),
@@ -327,7 +330,11 @@ def _scalable_target_arns(call: ApiCall, resources: Resources) -> list[str]:
         return []
     arn = resources.scalable_target_arn(namespace, resource_id, dimension)
     if arn is None and call.operation == "RegisterScalableTarget":
-        return []  # registered now: its ARN does not exist yet (the resource type is optional there)
+        # Registered now: AWS gives the new target an ARN with an opaque id of its own, which no
+        # policy can name in advance; a statement on `scalable-target/*` matches it, one naming
+        # another target's ARN does not (inferred: the Service Authorization Reference requires the
+        # scalable-target resource type for RegisterScalableTarget, new targets included).
+        return [_arn(call, "application-autoscaling", f"scalable-target/{NEW_SCALABLE_TARGET_ID}")]
     if arn is None:
         raise UnmappedCallError(
             f"no scalable target {namespace} {resource_id} {dimension}: its ARN is unknown"

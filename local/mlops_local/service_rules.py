@@ -46,6 +46,12 @@ Application Auto Scaling
 CodeCommit
 - CreateRepository refuses a name ending in `.git`.
 
+CloudWatch
+- PutMetricAlarm with `MetricName` takes exactly one of `Statistic` and `ExtendedStatistic`; with
+  `Metrics` none of `Namespace`, `MetricName`, `Dimensions`, `Period`, `Unit`, `Statistic`,
+  `ExtendedStatistic`; its `Period` is 10, 20, 30 or a multiple of 60.
+- DeleteAlarms deletes at most 100 alarms.
+
 CloudFormation
 - A name CloudFormation generates fits the resource's limit (an EventBridge rule's: 64 characters),
   so the rule's own API accepts it.
@@ -65,6 +71,8 @@ from botocore.model import Shape, StructureShape
 from moto.applicationautoscaling.exceptions import AWSValidationException
 from moto.applicationautoscaling.responses import ApplicationAutoScalingResponse
 from moto.cloudformation import parsing
+from moto.cloudwatch.exceptions import InvalidParameterCombination, InvalidParameterValue
+from moto.cloudwatch.responses import CloudWatchResponse
 from moto.codecommit.exceptions import InvalidRepositoryNameException
 from moto.codecommit.responses import CodeCommitResponse
 from moto.core.responses import ActionResult, BaseResponse
@@ -660,3 +668,45 @@ def _no_git_suffix(response: CodeCommitResponse, params: Params) -> None:
     """CreateRepository, ``repositoryName`` (API reference): "The suffix .git is prohibited." """
     if str(params.get("repositoryName") or "").endswith(".git"):
         raise InvalidRepositoryNameException()
+
+
+# ------------------------------------------------------------------------------------------ CloudWatch
+
+_METRIC_ALARM_SINGLE_METRIC = ("Namespace", "MetricName", "Dimensions", "Period", "Unit", "Statistic")
+
+
+@_rule(CloudWatchResponse, "put_metric_alarm")
+def _one_statistic_of_one_kind(response: CloudWatchResponse, params: Params) -> None:
+    """PutMetricAlarm (API reference): ``Statistic``: "When you call PutMetricAlarm and specify a
+    MetricName, you must specify either Statistic or ExtendedStatistic, but not both." ``Metrics``:
+    "If you use the Metrics parameter, you cannot include the Namespace, MetricName, Dimensions,
+    Period, Unit, Statistic, or ExtendedStatistic parameters of PutMetricAlarm in the same
+    operation." ``Period``: "Valid values are 10, 20, 30, and any multiple of 60." (CloudWatch's
+    query protocol: the request is read with the response's own parser.)"""
+    given = {
+        name
+        for name in (*_METRIC_ALARM_SINGLE_METRIC, "ExtendedStatistic", "Metrics")
+        if response._get_param(name)
+    }
+    if "Metrics" in given and given & {*_METRIC_ALARM_SINGLE_METRIC, "ExtendedStatistic"}:
+        raise InvalidParameterCombination(
+            "The parameters MetricName, Namespace, Dimensions, Period, Unit, Statistic and "
+            "ExtendedStatistic cannot be used with Metrics."
+        )
+    if "MetricName" in given and len(given & {"Statistic", "ExtendedStatistic"}) != 1:
+        raise InvalidParameterCombination("Exactly one of Statistic or ExtendedStatistic must be specified.")
+    period = response._get_param("Period")
+    if period is not None and not (int(period) in (10, 20, 30) or int(period) % 60 == 0):
+        raise InvalidParameterValue(
+            f"The parameter Period must be 10, 20, 30 or a multiple of 60, not {period}."
+        )
+
+
+@_rule(CloudWatchResponse, "delete_alarms")
+def _at_most_100_alarms_deleted(response: CloudWatchResponse, params: Params) -> None:
+    """DeleteAlarms (API reference): "You can delete up to 100 alarms in one operation." """
+    names = response._get_param("AlarmNames") or []
+    if len(names) > 100:
+        raise InvalidParameterValue(
+            f"The parameter AlarmNames has {len(names)} members; at most 100 alarms are deleted at once."
+        )

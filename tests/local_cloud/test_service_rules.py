@@ -566,3 +566,86 @@ def test_a_generated_rule_name_fits_the_64_characters_eventbridge_takes(aws):
     assert len(name) <= 64
     assert name.startswith("mlops-EndpointTesterFunctionIntegrationTest")
     aws.client("events").put_rule(Name=name, EventPattern=json.dumps({"source": ["mlops.operator"]}))
+
+
+# ------------------------------------------------------------------------------------------ CloudWatch
+
+ALARM = {
+    "AlarmName": "mlops-churn-dev-health-5xx-errors",
+    "Namespace": "AWS/SageMaker",
+    "MetricName": "Invocation5XXErrors",
+    "Dimensions": [{"Name": "EndpointName", "Value": "churn-dev"}],
+    "Period": 300,
+    "EvaluationPeriods": 1,
+    "Threshold": 1.0,
+    "ComparisonOperator": "GreaterThanThreshold",
+}
+
+
+def test_a_metric_alarm_names_one_statistic_of_one_kind_and_a_valid_period(aws):
+    cloudwatch = aws.client("cloudwatch")
+
+    refused(lambda: cloudwatch.put_metric_alarm(**ALARM), "InvalidParameterCombination")
+    refused(
+        lambda: cloudwatch.put_metric_alarm(**ALARM, Statistic="Sum", ExtendedStatistic="p99"),
+        "InvalidParameterCombination",
+    )
+    refused(
+        lambda: cloudwatch.put_metric_alarm(**{**ALARM, "Period": 90}, Statistic="Sum"),
+        "InvalidParameterValue",
+    )
+    math = [{"Id": "e", "Expression": "1", "ReturnData": True}]
+    refused(lambda: cloudwatch.put_metric_alarm(**ALARM, Metrics=math), "InvalidParameterCombination")
+    cloudwatch.put_metric_alarm(**ALARM, ExtendedStatistic="p99")
+    cloudwatch.put_metric_alarm(**{**ALARM, "Period": 60}, Statistic="Sum")
+
+
+def test_at_most_100_alarms_are_deleted_at_once(aws):
+    cloudwatch = aws.client("cloudwatch")
+
+    refused(
+        lambda: cloudwatch.delete_alarms(AlarmNames=[f"a{i}" for i in range(101)]), "InvalidParameterValue"
+    )
+    cloudwatch.delete_alarms(AlarmNames=[f"a{i}" for i in range(100)])
+
+
+def test_a_new_alarm_has_insufficient_data_and_an_update_keeps_its_state_and_its_tags(aws):
+    cloudwatch = aws.client("cloudwatch")
+    cloudwatch.put_metric_alarm(**ALARM, Statistic="Sum", Tags=[{"Key": "team", "Value": "a"}])
+    assert cloudwatch.describe_alarms()["MetricAlarms"][0]["StateValue"] == "INSUFFICIENT_DATA"
+    cloudwatch.set_alarm_state(AlarmName=ALARM["AlarmName"], StateValue="ALARM", StateReason="test")
+
+    cloudwatch.put_metric_alarm(
+        **{**ALARM, "Threshold": 9.0}, Statistic="Sum", Tags=[{"Key": "team", "Value": "b"}]
+    )
+
+    (alarm,) = cloudwatch.describe_alarms()["MetricAlarms"]
+    assert (alarm["StateValue"], alarm["Threshold"]) == ("ALARM", 9.0)
+    assert cloudwatch.list_tags_for_resource(ResourceARN=alarm["AlarmArn"])["Tags"] == [
+        {"Key": "team", "Value": "a"}
+    ]
+
+
+def test_deregistering_a_scalable_target_deletes_its_policies(aws):
+    scaling = aws.client("application-autoscaling")
+    target = {
+        "ServiceNamespace": "sagemaker",
+        "ResourceId": "endpoint/churn-prod/variant/AllTraffic",
+        "ScalableDimension": "sagemaker:variant:DesiredInstanceCount",
+    }
+    scaling.register_scalable_target(**target, MinCapacity=1, MaxCapacity=2)
+    scaling.put_scaling_policy(
+        **target,
+        PolicyName="invocations",
+        PolicyType="TargetTrackingScaling",
+        TargetTrackingScalingPolicyConfiguration={
+            "TargetValue": 100.0,
+            "PredefinedMetricSpecification": {
+                "PredefinedMetricType": "SageMakerVariantInvocationsPerInstance"
+            },
+        },
+    )
+
+    scaling.deregister_scalable_target(**target)
+
+    assert scaling.describe_scaling_policies(ServiceNamespace="sagemaker")["ScalingPolicies"] == []

@@ -145,3 +145,49 @@ def test_a_rollout_whose_waits_do_not_end_before_its_timeout_is_refused(
             stage.resolved("ml.m5.large", instances)
     else:
         assert stage.resolved("ml.m5.large", instances).strategy is Strategy(strategy)
+
+
+@pytest.mark.parametrize(
+    ("stages", "refused"),
+    [
+        ({"dev": {"autoscaling": {"max_capacity": 4, "target_invocations_per_instance": 100}}}, "production"),
+        (
+            {
+                "prod": {
+                    "compute": {"kind": "serverless"},
+                    "autoscaling": {"max_capacity": 4, "target_invocations_per_instance": 100},
+                }
+            },
+            "real-time instances",
+        ),
+        (
+            {
+                "prod": {
+                    "autoscaling": {
+                        "min_capacity": 5,
+                        "max_capacity": 4,
+                        "target_invocations_per_instance": 1,
+                    }
+                }
+            },
+            "min_capacity",
+        ),
+    ],
+)
+def test_autoscaling_is_for_production_stages_on_instances_with_a_range(stages, refused):
+    with pytest.raises(InvalidDeploymentSettingsError, match=refused):
+        ProjectDeploymentSettings.from_record({"deployment_defaults": stages})
+
+
+def test_a_production_stage_autoscales_as_its_record_says_and_every_stage_has_health_alarms():
+    record = {
+        "deployment_defaults": {
+            "prod": {"autoscaling": {"max_capacity": 4, "target_invocations_per_instance": 100}}
+        }
+    }
+    settings = ProjectDeploymentSettings.from_record(record)
+
+    assert settings.for_stage(Stage.PROD).autoscaling is not None
+    assert settings.for_stage(Stage.PROD).autoscaling.min_capacity == 1
+    assert settings.for_stage(Stage.DEV).autoscaling is None
+    assert settings.for_stage(Stage.DEV).monitoring.enabled

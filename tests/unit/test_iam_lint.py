@@ -359,9 +359,10 @@ ACCEPTED: dict[Finding, str] = {
     Finding(
         "PERMISSIONS_MANAGEMENT_ACTIONS",
         f"{_TEMPLATE}:ModelDeployerFunctionRole/ModelDeployerFunctionRolePolicy0",
-        ("PassExecutionRoleToSageMaker",),
-        "iam:passrole",
-    ): "passes the one execution role given as a parameter, to SageMaker only",
+        ("PassExecutionRoleToSageMaker", "AutoscalingServiceLinkedRole"),
+        "iam:createservicelinkedrole, iam:passrole",
+    ): "passes the one execution role given as a parameter, to SageMaker only; creates Application Auto "
+    "Scaling's service-linked role for SageMaker endpoints only",
     Finding(
         "UNKNOWN_ACTION",
         f"{_TEMPLATE}:MlflowAliasWatcherFunctionRole/MlflowAliasWatcherFunctionRolePolicy0",

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from mlops_core.catalog import CATALOG
+from mlops_core.contract.cloudwatch_events import ALARM_STATE_CHANGE
 from mlops_core.contract.events.integration_tests import IntegrationTestsCompleted
 from mlops_core.notifications.slack_messages import LIMITS, RENDERERS, limit_violations, render
 from mlops_core.notifications.slack_notifier import PIPELINE_FAILED_DETAIL_TYPE, notified_detail_types
@@ -16,8 +18,12 @@ PIPELINE_FAILED = {
     "currentPipelineExecutionStatus": "Failed",
     "pipelineExecutionDisplayName": "feature-x run",
 }
+ALARM_DETAIL = json.loads(
+    (Path(__file__).parents[1] / "fixtures/aws-events/alarm-state-change.json").read_text()
+)["detail"]
 EXAMPLES = {event.DETAIL_TYPE: event.EXAMPLE for event in CATALOG} | {
-    PIPELINE_FAILED_DETAIL_TYPE: PIPELINE_FAILED
+    PIPELINE_FAILED_DETAIL_TYPE: PIPELINE_FAILED,
+    ALARM_STATE_CHANGE: ALARM_DETAIL,
 }
 
 
@@ -58,9 +64,9 @@ def test_every_domain_event_of_the_catalog_has_a_renderer_of_its_own():
     assert {event.DETAIL_TYPE for event in CATALOG} - set(RENDERERS) == set()
 
 
-def test_the_notifier_is_told_about_every_domain_event_and_failed_pipelines_only():
+def test_the_notifier_is_told_about_every_domain_event_failed_pipelines_and_alarms_only():
     # The notifier takes its detail-types from the renderers (it does not import the event models).
-    expected = {event.DETAIL_TYPE for event in CATALOG} | {PIPELINE_FAILED_DETAIL_TYPE}
+    expected = {event.DETAIL_TYPE for event in CATALOG} | {PIPELINE_FAILED_DETAIL_TYPE, ALARM_STATE_CHANGE}
     assert sorted(notified_detail_types()) == sorted(expected)
 
 

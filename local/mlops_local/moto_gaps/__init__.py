@@ -13,17 +13,23 @@ difference. `apply()` installs all of them, once per process.
 - `model_group_sharing`: model groups shared with other accounts (resource policies);
 - `endpoint_search`: Search over endpoints by tags, and DeleteEndpoint refused while autoscaled;
 - `codecommit`: repository tags;
-- `lambda_invoke`: a synchronous Invoke of a stack's function runs it (in a process of its own).
+- `lambda_invoke`: a synchronous Invoke of a stack's function runs it (in a process of its own);
+- `cloudwatch`: alarms in a template, and an alarm's state change (its EventBridge event, its SNS actions);
+- `sns`: subscriptions in a template, and messages to Lambda subscriptions delivered by the local cloud;
+- `application_autoscaling`: deregistering a target deletes its policies.
 """
 
 from mlops_local import service_rules
 from mlops_local.moto_gaps import (
+    application_autoscaling,
     cloudformation,
+    cloudwatch,
     codecommit,
     endpoint_search,
     events,
     lambda_invoke,
     sagemaker,
+    sns,
 )
 
 _applied = False
@@ -40,5 +46,8 @@ def apply() -> None:
     endpoint_search.patch()  # wraps sagemaker's DeleteEndpoint: after it
     codecommit.patch()
     lambda_invoke.patch()
+    cloudwatch.patch()
+    sns.patch()
+    application_autoscaling.patch()
     service_rules.apply()  # what AWS refuses, installed over the gaps filled above
     _applied = True

@@ -1,4 +1,5 @@
-"""The CloudWatch alarms that guard blue/green rollouts (created, tagged and deleted by the deployer)."""
+"""The CloudWatch alarms of the deployer's endpoints: those that guard blue/green rollouts and their
+health alarms (created, tagged and deleted by the deployer)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,13 @@ class CloudWatchAlarms:
             return []
         response = self._client.describe_alarms(AlarmNames=list(names), AlarmTypes=["MetricAlarm"])
         return [alarm["AlarmName"] for alarm in response.get("MetricAlarms", [])]
+
+    def describe(self, names: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The metric alarms of these names that exist (one DescribeAlarms call: at most 100 names)."""
+        if not names:
+            return {}
+        response = self._client.describe_alarms(AlarmNames=list(names), AlarmTypes=["MetricAlarm"])
+        return {alarm["AlarmName"]: alarm for alarm in response.get("MetricAlarms", [])}
 
     def delete(self, names: Sequence[str]) -> None:
         """Delete existing alarms (DeleteAlarms fails as a whole if one of the names is unknown)."""

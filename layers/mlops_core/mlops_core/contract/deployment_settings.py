@@ -46,6 +46,8 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from mlops_core.contract.endpoint_alarms import EndpointAlarmSettings
+from mlops_core.contract.endpoint_autoscaling import EndpointAutoscalingSettings
 from mlops_core.contract.topology import PRODUCTION_STAGES, Stage
 
 DEPLOYMENT_ATTRIBUTE = "deployment_defaults"
@@ -141,6 +143,8 @@ class StageDeploymentSettings(_Settings):
     blue_green: BlueGreenSettings = Field(default_factory=BlueGreenSettings)
     data_capture: DataCaptureSettings = Field(default_factory=DataCaptureSettings)
     alarms: AlarmSettings = Field(default_factory=AlarmSettings)
+    monitoring: EndpointAlarmSettings = Field(default_factory=EndpointAlarmSettings)
+    autoscaling: EndpointAutoscalingSettings | None = None
     shadow_sampling_percentage: int = Field(
         default=10, ge=1, le=100, description="share of the champion's requests copied to the shadow"
     )
@@ -187,6 +191,15 @@ class StageDeploymentSettings(_Settings):
     def _compute_or_flat_instances(self) -> Self:
         if self.compute is not None and (self.instance_type or self.instance_count):
             raise ValueError("give either compute or instance_type/instance_count, not both")
+        return self
+
+    @model_validator(mode="after")
+    def _autoscaling_needs_instances(self) -> Self:
+        if self.autoscaling is not None and isinstance(self.compute, ServerlessCompute):
+            raise ValueError(
+                "autoscaling needs real-time instances: serverless endpoints scale by themselves "
+                "(max_concurrency)"
+            )
         return self
 
     @model_validator(mode="after")
@@ -262,6 +275,16 @@ class ProjectDeploymentSettings(_Settings):
 
     stages: dict[Stage, StageDeploymentSettings] = {}
     lineage: LineagePolicy = Field(default_factory=LineagePolicy)
+
+    @model_validator(mode="after")
+    def _autoscaling_only_for_production(self) -> Self:
+        for stage, settings in self.stages.items():
+            if settings.autoscaling is not None and stage not in PRODUCTION_STAGES:
+                raise ValueError(
+                    f"stage {stage}: autoscaling applies to the production stages only "
+                    f"({', '.join(sorted(PRODUCTION_STAGES))})"
+                )
+        return self
 
     @model_validator(mode="after")
     def _shadow_only_for_the_challenger(self) -> Self:

@@ -47,7 +47,9 @@ from mlops_core.contract.sagemaker_events import (
     ModelPackageStateChange,
 )
 from mlops_core.contract.topology import Stage
+from mlops_core.deployment.autoscaling import EndpointScaling
 from mlops_core.deployment.context import DONE_NOTHING, DeployerContext, failed, ignored
+from mlops_core.deployment.health_alarms import HealthAlarms, delete_endpoint_alarms
 from mlops_core.deployment.housekeeping import Housekeeping
 from mlops_core.deployment.mlflow_versions import MlflowAliasChangedEvent, MlflowVersion, MlflowVersionSource
 from mlops_core.deployment.pending import PendingDeployments
@@ -65,6 +67,7 @@ class ModelDeployer:
         self, context: DeployerContext, *, registry: RegistryVersionSource, mlflow: MlflowVersionSource
     ) -> None:
         sources: tuple[VersionSource, ...] = (registry, mlflow)
+        self._context = context
         self._settings = context.settings
         self._registry = registry
         self._mlflow = mlflow
@@ -74,6 +77,8 @@ class ModelDeployer:
         self._roll_out = RollOut(context, self._pending)
         self._roll_back = RollBack(context, self._roll_out, self._pending, sources)
         self._housekeeping = Housekeeping(context, sources)
+        self._scaling = EndpointScaling(context)
+        self._health_alarms = HealthAlarms(context)
 
     # ------------------------------------------------------------------ routes (one per event type)
 
@@ -115,7 +120,7 @@ class ModelDeployer:
         if detail.EndpointStatus is EndpointStatus.FAILED:
             return self._pending.on_failed(target, detail.FailureReason, self._version_tag(detail.Tags))
         if detail.EndpointStatus is EndpointStatus.DELETING:
-            return self._pending.on_deleting(target)
+            return self._on_deleting(target)
         if detail.EndpointStatus is not EndpointStatus.IN_SERVICE:
             return ignored(f"endpoint {detail.EndpointName} is {detail.EndpointStatus}")
         applied = self._pending.apply(target)
@@ -130,6 +135,17 @@ class ModelDeployer:
             {**tidied.details, "pending": {"status": applied.status, **applied.details}},
             [*applied.events, *tidied.events],
         )
+
+    def _on_deleting(self, target: StageResource) -> Outcome:
+        """An endpoint being deleted (by the reaper, a rollback, a person): a pending deployment
+        creates it again once it is gone; else its alarms go with it."""
+        outcome = self._pending.on_deleting(target)
+        if outcome.status != "ignored" or self._context.alarms is None:
+            return outcome
+        deleted = delete_endpoint_alarms(
+            self._context.alarms, stack_name=self._settings.stack_name, endpoint_name=target.name
+        )
+        return Outcome(outcome.status, {**outcome.details, "deleted_alarms": deleted}, outcome.events)
 
     def on_endpoint_deployment_state_change(self, event: EndpointDeploymentStateChange) -> Outcome:
         """SageMaker rolling a blue/green rollout back on an alarm is reported as a rollback (once)."""
@@ -173,8 +189,21 @@ class ModelDeployer:
         )
 
     def tidy_up(self, target: StageResource) -> Outcome:
-        """Housekeeping of an endpoint that is in service."""
-        return self._housekeeping.tidy_up(target)
+        """Housekeeping of an endpoint that is in service, its health alarms, and its autoscaling
+        (production stages)."""
+        tidied = self._housekeeping.tidy_up(target)
+        if tidied.status != "tidied":
+            return tidied
+        details = dict(tidied.details)
+        sagemaker = self._context.sagemaker
+        endpoint = sagemaker.find_endpoint(target.name) or sagemaker.describe_endpoint(target.name)
+        health = self._health_alarms.keep(target, endpoint) if endpoint is not None else None
+        if health is not None:
+            details["health_alarms"] = health
+        scaled = self._scaling.keep(target)
+        if scaled is not None:
+            details["autoscaling"] = scaled
+        return Outcome(tidied.status, details, tidied.events)
 
     # ------------------------------------------------------------------ helpers
 

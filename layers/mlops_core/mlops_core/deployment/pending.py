@@ -21,6 +21,7 @@ from mlops_core.contract.events.deployment import DeploymentDeferred, Deployment
 from mlops_core.contract.naming import StageResource
 from mlops_core.contract.outcome import Outcome
 from mlops_core.contract.topology import Stage
+from mlops_core.deployment.autoscaling import deregister_before_deletion
 from mlops_core.deployment.context import (
     DONE_NOTHING,
     UPDATABLE,
@@ -91,6 +92,7 @@ class PendingDeployments:
         stored = put(source.name, deployment, version=key_version)
         waits_for = status
         if status is EndpointStatus.FAILED:
+            deregister_before_deletion(context, endpoint_name)
             context.sagemaker.delete_endpoint(endpoint_name)
             waits_for = EndpointStatus.DELETING
         details: dict[str, Any] = {"endpoint_name": endpoint_name, "endpoint_status": waits_for.value}
@@ -179,6 +181,7 @@ class PendingDeployments:
             version = int(pending["model_package_version"])
             endpoint = context.sagemaker.describe_endpoint(target.name)
             if endpoint is not None and endpoint.status is EndpointStatus.FAILED:
+                deregister_before_deletion(context, target.name)
                 context.sagemaker.delete_endpoint(target.name)
                 endpoint = context.sagemaker.describe_endpoint(target.name)
             message += f"; it is deleted and created again with the pending version {version}"

@@ -33,6 +33,7 @@ from mlops_core.adapters.aws_clients import ClientFactory
 from mlops_core.adapters.conditional_writes import with_write_token
 from mlops_core.adapters.event_bus import EventPublisher
 from mlops_core.contract.outcome import Outcome
+from mlops_core.handlers.event_metrics import publish_event_metrics
 from mlops_core.observability import MetricUnit, logger, metrics
 from mlops_core.settings import ControlPlaneSettings
 
@@ -171,6 +172,7 @@ class EventFunction(Generic[SettingsT, ServiceT]):
         assert self._dependencies is not None
         outcome = route.operation(self._dependencies.service, model)
         self._dependencies.publisher.publish(outcome.events)
+        publish_event_metrics(outcome.events)
         result = outcome.result()
         logger.info(f"{route.detail_type}: {outcome.status}", extra={"outcome": result})
         if len(json.dumps(result)) > MAX_RESULT_CHARACTERS:

@@ -14,7 +14,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from mlops_core.contract.cloudwatch_events import ALARM_STATE_CHANGE
 from mlops_core.contract.topology import PRODUCTION_STAGES, Stage
+from mlops_core.notifications.alarm_messages import alarm_state_changed
 from mlops_core.observability import logger
 
 # Slack's documented limits (api.slack.com/reference/block-kit/blocks).
@@ -447,6 +449,7 @@ RENDERERS: dict[str, Callable[[str, Detail], Rendered]] = {
     "Endpoints Reap Requested": _reap_requested,
     "Endpoints Reaped": _endpoints_reaped,
     "MLflow Model Alias Changed": _alias_changed,
+    ALARM_STATE_CHANGE: alarm_state_changed,
 }
 
 

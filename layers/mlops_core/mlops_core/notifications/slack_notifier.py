@@ -24,8 +24,10 @@ from typing import Any
 from pydantic import BaseModel
 
 from mlops_core.contract.aws_events import EventBridgeEvent
+from mlops_core.contract.cloudwatch_events import ALARM_STATE_CHANGE
 from mlops_core.contract.naming import parse_stage_resource
 from mlops_core.contract.outcome import Outcome
+from mlops_core.notifications.alarm_messages import alarm_context, is_news
 from mlops_core.notifications.ports import ProjectRecords, WebhookSender
 from mlops_core.notifications.settings import NotifierSettings
 from mlops_core.notifications.slack_messages import RENDERERS, render
@@ -47,9 +49,11 @@ class NotifiedEvent(EventBridgeEvent):
 
 
 def notified_detail_types() -> list[str]:
-    """Every domain event of the catalog, and failed pipeline executions: the detail-types that have a
-    renderer (a test keeps them equal), so the notifier, which reads each event's detail as a mapping,
-    does not import the event models."""
+    """Every domain event of the catalog, failed pipeline executions and alarms' state changes (the
+    stack's endpoint alarms from EventBridge, its own alarms from the operations topic through SNS,
+    see :mod:`mlops_core.handlers.alarm_topic`): the detail-types that have a renderer (a test keeps
+    them equal), so the notifier, which reads each event's detail as a mapping, does not import the
+    event models."""
     return list(RENDERERS)
 
 
@@ -75,8 +79,13 @@ class SlackNotifier:
 
     def notify(self, event: BaseModel) -> Outcome:
         assert isinstance(event, NotifiedEvent)
-        message = render(event.detail_type, event.source, event.detail)
-        secret_name = self._secret_for(event.detail)
+        detail = event.detail
+        if event.detail_type == ALARM_STATE_CHANGE:
+            if not is_news(detail):
+                return Outcome("not-news", {"alarm": detail.get("alarmName")})
+            detail = alarm_context(detail, stack_name=self._settings.stack_name, region=event.region)
+        message = render(event.detail_type, event.source, detail)
+        secret_name = self._secret_for(detail)
         url = (self._secret(secret_name) or {}).get(WEBHOOK_URL_KEY)
         if not url:
             logger.warning(
