@@ -5,16 +5,23 @@ Renderers read the event's ``detail`` as a mapping, so a field another component
 break a message, and an event type without its own renderer still gets a readable generic message.
 Every message is fitted to Slack's limits (:data:`LIMITS`) before it is sent: Slack refuses a whole
 message whose one block is too long.
+
+Everything an event brings (its detail, every key and string in it, its detail-type and source) is
+escaped (:func:`~mlops_core.notifications.slack_escape.escape`) before a renderer sees it, so a name, a
+branch or a failure reason is shown as written in every mrkdwn text, header and fallback text, and
+never pings a channel or disguises a link. Renderers add markup of their own only: bold, code, emoji.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from mlops_core.contract.topology import PRODUCTION_STAGES, Stage
+from mlops_core.notifications.slack_escape import escape
 from mlops_core.observability import logger
 
 # Slack's documented limits (api.slack.com/reference/block-kit/blocks).
@@ -48,14 +55,27 @@ def render(detail_type: str, source: str, detail: Detail) -> SlackMessage:
     version of the component that emitted it) still gets a message: the generic one, which shows each
     field as it is. Raising instead would only make Lambda retry the same event, and then drop it.
     """
+    renderer = RENDERERS.get(detail_type, _generic)
+    shown_type, shown_source, shown_detail = escape(detail_type), escape(source), escaped(detail)
     try:
-        return _render(detail_type, source, detail, RENDERERS.get(detail_type, _generic), extras=True)
+        return _render(shown_type, shown_source, shown_detail, renderer, extras=True)
     except (AttributeError, IndexError, KeyError, TypeError, ValueError) as error:
         logger.warning(
             "Event detail not as its renderer expects: sent as a generic message",
             extra={"detail_type": detail_type, "error": repr(error)},
         )
-        return _render(detail_type, source, detail, _generic, extras=False)
+        return _render(shown_type, shown_source, shown_detail, _generic, extras=False)
+
+
+def escaped(value: Any) -> Any:
+    """``value`` with every string in it (mapping keys too, at any depth) escaped for Slack."""
+    if isinstance(value, str):
+        return escape(value)
+    if isinstance(value, Mapping):
+        return {escaped(key): escaped(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [escaped(item) for item in value]
+    return value
 
 
 def _render(
@@ -478,7 +498,7 @@ def _case_table(cases: list[Mapping[str, Any]]) -> str:
         if budget:
             timing += f" ({budget:g} ms)"
         result = "pass" if case.get("passed") else "FAIL"
-        lines.append(f"{str(case.get('name', ''))[:width]:<{width}}  {result:<6}  {timing}")
+        lines.append(f"{_cut(str(case.get('name', '')), width):<{width}}  {result:<6}  {timing}")
     return "```" + "\n".join(lines) + "```"
 
 
@@ -519,11 +539,22 @@ def _context(text: str) -> dict[str, Any]:
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
 
 
+_CUT_ESCAPE = re.compile(r"&(a|am|amp|l|lt|g|gt)?$")
+
+
+def _cut(text: str, length: int) -> str:
+    """The first ``length`` characters of an escaped text, without half an escape at the end (a bare
+    ``&`` or ``&am`` would be shown as typed, and break the rule that every ``&`` starts an escape)."""
+    if len(text) <= length:
+        return text
+    return _CUT_ESCAPE.sub("", text[:length])
+
+
 def _truncate(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     closing = "```" if text.count("```") % 2 == 0 and text.endswith("```") else ""
-    return text[: limit - 1 - len(closing)] + "…" + closing
+    return _cut(text, limit - 1 - len(closing)) + "…" + closing
 
 
 def fit(message: SlackMessage) -> SlackMessage:
