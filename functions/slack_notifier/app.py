@@ -6,6 +6,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from mlops_core.adapters.aws_clients import ClientFactory
 from mlops_core.adapters.config_table import ConfigTable
+from mlops_core.adapters.sagemaker_pipelines import SageMakerPipelineExecutions
 from mlops_core.adapters.slack_webhook import SlackSdkSender
 from mlops_core.handlers.event_function import EventFunction, Route
 from mlops_core.notifications.settings import NotifierSettings
@@ -31,6 +32,7 @@ def build(settings: NotifierSettings, clients: ClientFactory) -> SlackNotifier:
         secret=secret,
         store=ConfigTable(clients("dynamodb"), settings.config_table_name),
         sender=SlackSdkSender(),
+        pipelines=SageMakerPipelineExecutions(clients("sagemaker")),
     )
 
 

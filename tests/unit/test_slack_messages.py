@@ -15,6 +15,11 @@ PIPELINE_FAILED = {
     "pipelineExecutionArn": "arn:aws:sagemaker:us-east-1:123456789012:pipeline/churn-train/execution/abc",
     "currentPipelineExecutionStatus": "Failed",
     "pipelineExecutionDisplayName": "feature-x run",
+    # what the notifier adds (pipeline_failures): the project, and why the execution failed
+    "project": "churn",
+    "stage": "dev",
+    "failure_reason": "Step TrainModel failed: AlgorithmError: out of memory",
+    "failed_steps": [{"name": "TrainModel", "reason": "AlgorithmError: out of memory"}],
 }
 EXAMPLES = {event.DETAIL_TYPE: event.EXAMPLE for event in CATALOG} | {
     PIPELINE_FAILED_DETAIL_TYPE: PIPELINE_FAILED

@@ -10,13 +10,22 @@ difference. `apply()` installs all of them, once per process.
 - `events`: PutEvents hands each valid entry to the local cloud's router (`aws_events`);
 - `sagemaker`: endpoint statuses, UpdateEndpoint and its rollouts, names that exist refused, model
   package events, versions, tags, deletion, shadow variants, client tokens;
+- `sagemaker_pipelines`: pipeline executions that fail at a step, their failure reasons, and
+  ListPipelineExecutionSteps;
 - `model_group_sharing`: model groups shared with other accounts (resource policies);
 - `endpoint_search`: Search over endpoints by tags, and DeleteEndpoint refused while autoscaled;
 - `codecommit`: repository tags.
 """
 
 from mlops_local import service_rules
-from mlops_local.moto_gaps import cloudformation, codecommit, endpoint_search, events, sagemaker
+from mlops_local.moto_gaps import (
+    cloudformation,
+    codecommit,
+    endpoint_search,
+    events,
+    sagemaker,
+    sagemaker_pipelines,
+)
 
 _applied = False
 
@@ -29,6 +38,7 @@ def apply() -> None:
     cloudformation.patch()
     events.patch()
     sagemaker.patch()  # model_group_sharing too
+    sagemaker_pipelines.patch()
     endpoint_search.patch()  # wraps sagemaker's DeleteEndpoint: after it
     codecommit.patch()
     service_rules.apply()  # what AWS refuses, installed over the gaps filled above

@@ -213,12 +213,26 @@ def _tests_requested(_: str, d: Detail) -> Rendered:
 def _pipeline_failed(_: str, d: Detail) -> Rendered:
     pipeline = str(d.get("pipelineArn", "?")).rpartition("/")[2]
     execution = str(d.get("pipelineExecutionArn", "?")).rpartition("/")[2]
+    lines = [
+        f"Execution `{execution}` ended {d.get('currentPipelineExecutionStatus', 'Failed')}"
+        + (f" ({d['pipelineExecutionDisplayName']})." if d.get("pipelineExecutionDisplayName") else ".")
+    ]
+    steps = [step for step in d.get("failed_steps") or [] if isinstance(step, Mapping)]
+    lines.extend(
+        f"*Failed step* `{step.get('name', '?')}`: {step.get('reason') or 'no reason given'}"
+        for step in steps
+    )
+    if d.get("failure_reason"):
+        lines.append(f"*Why:* {d['failure_reason']}")
+    elif not steps:
+        lines.append("*Why:* SageMaker gave no reason: open the execution to see its steps.")
+    fields = [*_where(d), ("Pipeline", f"`{pipeline}`"), ("Execution", f"`{execution}`")]
     return (
         f":x: Pipeline {pipeline} failed",
-        f"Execution `{execution}` ended {d.get('currentPipelineExecutionStatus', 'Failed')}"
-        + (f" ({d['pipelineExecutionDisplayName']})." if d.get("pipelineExecutionDisplayName") else "."),
-        [("Pipeline", f"`{pipeline}`"), ("Execution", f"`{execution}`")],
-        "Open the execution in SageMaker Studio, read the failed step's logs, fix and push again.",
+        "\n".join(lines),
+        fields,
+        "Read the failed step's logs (SageMaker Studio, or its job in the SageMaker console), fix the "
+        "cause and push again: CI starts a new execution.",
     )
 
 

@@ -1,4 +1,6 @@
-"""The Slack notifier: every domain event (and failed pipeline runs) as a Block Kit message.
+"""The Slack notifier: every domain event (and failed pipeline runs of the projects' pipelines, with
+their failed steps and reasons: :mod:`~mlops_core.notifications.pipeline_failures`) as a Block Kit
+message.
 
 The webhook URL is a secret: the project's own (its record names ``slack_webhook_secret``) or the
 stack's default (``SLACK_WEBHOOK_SECRET_ARN``). Secrets are read with Powertools Parameters and
@@ -26,12 +28,13 @@ from pydantic import BaseModel
 from mlops_core.contract.aws_events import EventBridgeEvent
 from mlops_core.contract.naming import parse_stage_resource
 from mlops_core.contract.outcome import Outcome
-from mlops_core.notifications.ports import ProjectRecords, WebhookSender
+from mlops_core.notifications.pipeline_failures import PIPELINE_FAILED_DETAIL_TYPE, project_pipeline_failure
+from mlops_core.notifications.ports import PipelineExecutions, ProjectRecords, WebhookSender
 from mlops_core.notifications.settings import NotifierSettings
 from mlops_core.notifications.slack_messages import RENDERERS, render
 from mlops_core.observability import logger
 
-PIPELINE_FAILED_DETAIL_TYPE = "SageMaker Model Building Pipeline Execution Status Change"
+__all__ = ["PIPELINE_FAILED_DETAIL_TYPE", "NotifiedEvent", "SlackNotifier", "notified_detail_types"]
 SECRET_CACHE_SECONDS = 300
 WEBHOOK_URL_KEY = "webhook_url"
 PROJECT_SECRET_PREFIX = "slack/"
@@ -67,16 +70,24 @@ class SlackNotifier:
         secret: Callable[[str], Any],
         store: ProjectRecords,
         sender: WebhookSender,
+        pipelines: PipelineExecutions,
     ) -> None:
         self._settings = settings
         self._secret = secret
         self._store = store
         self._sender = sender
+        self._pipelines = pipelines
 
     def notify(self, event: BaseModel) -> Outcome:
         assert isinstance(event, NotifiedEvent)
-        message = render(event.detail_type, event.source, event.detail)
-        secret_name = self._secret_for(event.detail)
+        detail: dict[str, Any] | None = event.detail
+        if event.detail_type == PIPELINE_FAILED_DETAIL_TYPE:
+            detail = project_pipeline_failure(event.detail, projects=self._store, executions=self._pipelines)
+            if detail is None:
+                return Outcome("not-a-project-pipeline", {"pipeline_arn": event.detail.get("pipelineArn")})
+        assert detail is not None
+        message = render(event.detail_type, event.source, detail)
+        secret_name = self._secret_for(detail)
         url = (self._secret(secret_name) or {}).get(WEBHOOK_URL_KEY)
         if not url:
             logger.warning(
