@@ -12,17 +12,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from mlops_core.catalog import CATALOG
 from mlops_core.notifications.slack_escape import escape
 from mlops_core.notifications.slack_messages import RENDERERS, render
-from mlops_core.notifications.slack_notifier import PIPELINE_FAILED_DETAIL_TYPE
 
-from tests.unit.test_slack_messages import PIPELINE_FAILED
+from tests.unit.test_slack_messages import EXAMPLES
 
 HOSTILE = ["<!channel> <https://evil.example|click here>", "feature-<!channel>", "R&D <@U0123ABCD> &lt;"]
-EXAMPLES = {event.DETAIL_TYPE: event.EXAMPLE for event in CATALOG} | {
-    PIPELINE_FAILED_DETAIL_TYPE: PIPELINE_FAILED
-}
 # After escaping, an ampersand only starts one of Slack's three escapes.
 _BARE_AMPERSAND = re.compile(r"&(?!amp;|lt;|gt;)")
 

@@ -7,6 +7,7 @@ import json
 import pytest
 from mlops_core.catalog import CATALOG
 from mlops_core.contract.events.integration_tests import IntegrationTestsCompleted
+from mlops_core.notifications.pending_versions import MODEL_PACKAGE_STATE_CHANGE
 from mlops_core.notifications.slack_messages import LIMITS, RENDERERS, limit_violations, render
 from mlops_core.notifications.slack_notifier import PIPELINE_FAILED_DETAIL_TYPE, notified_detail_types
 
@@ -21,8 +22,25 @@ PIPELINE_FAILED = {
     "failure_reason": "Step TrainModel failed: AlgorithmError: out of memory",
     "failed_steps": [{"name": "TrainModel", "reason": "AlgorithmError: out of memory"}],
 }
+# A pending version as the notifier hands it to the renderer (notifications.pending_versions).
+VERSION_PENDING = {
+    "ModelPackageGroupName": "churn-prod",
+    "ModelPackageArn": "arn:aws:sagemaker:us-east-1:123456789012:model-package/churn-prod/2",
+    "ModelApprovalStatus": "PendingManualApproval",
+    "project": "churn",
+    "stage": "prod",
+    "model_package_arn": "arn:aws:sagemaker:us-east-1:123456789012:model-package/churn-prod/2",
+    "lineage": {"commit": "5a2a5b1c8e6f", "dataset": "s3://data/churn/train.csv", "metric auc": "0.91"},
+    "test_evidence": {
+        "promoted_from": "arn:aws:sagemaker:us-east-1:123456789012:model-package/churn-dev/7",
+        "outcome": "passed",
+        "run_id": "2026-11-25T18:30:00.000000Z",
+    },
+    "approvers": ["U0123ABCD"],
+}
 EXAMPLES = {event.DETAIL_TYPE: event.EXAMPLE for event in CATALOG} | {
-    PIPELINE_FAILED_DETAIL_TYPE: PIPELINE_FAILED
+    PIPELINE_FAILED_DETAIL_TYPE: PIPELINE_FAILED,
+    MODEL_PACKAGE_STATE_CHANGE: VERSION_PENDING,
 }
 
 
@@ -65,7 +83,10 @@ def test_every_domain_event_of_the_catalog_has_a_renderer_of_its_own():
 
 def test_the_notifier_is_told_about_every_domain_event_and_failed_pipelines_only():
     # The notifier takes its detail-types from the renderers (it does not import the event models).
-    expected = {event.DETAIL_TYPE for event in CATALOG} | {PIPELINE_FAILED_DETAIL_TYPE}
+    expected = {event.DETAIL_TYPE for event in CATALOG} | {
+        PIPELINE_FAILED_DETAIL_TYPE,
+        MODEL_PACKAGE_STATE_CHANGE,
+    }
     assert sorted(notified_detail_types()) == sorted(expected)
 
 

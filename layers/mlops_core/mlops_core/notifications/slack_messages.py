@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from mlops_core.contract.slack_approvals import APPROVE_ACTION_ID, REJECT_ACTION_ID
 from mlops_core.contract.topology import PRODUCTION_STAGES, Stage
 from mlops_core.notifications.slack_escape import escape
 from mlops_core.observability import logger
@@ -233,6 +234,36 @@ def _pipeline_failed(_: str, d: Detail) -> Rendered:
         fields,
         "Read the failed step's logs (SageMaker Studio, or its job in the SageMaker console), fix the "
         "cause and push again: CI starts a new execution.",
+    )
+
+
+def _version_pending(_: str, d: Detail) -> Rendered:
+    """A version waiting for approval (notifications.pending_versions): lineage, dev test evidence, and
+    (from ``_extra_blocks``) the Approve and Reject buttons when the stage has Slack approvers."""
+    version = _version_label(str(d.get("model_package_arn", "?")))
+    lineage = d.get("lineage") or {}
+    evidence = d.get("test_evidence") or {}
+    lines = [f"{version} of `{d.get('project')}` waits for approval to deploy to `{d.get('stage')}`."]
+    if lineage:
+        lines.append("*Lineage:* " + "; ".join(f"{key} `{value}`" for key, value in lineage.items()))
+    if evidence.get("promoted_from"):
+        lines.append(
+            f"*Tested in dev:* {_version_label(str(evidence['promoted_from']))}: integration tests "
+            f"*{evidence.get('outcome', 'unknown')}* (run `{evidence.get('run_id', '?')}`)"
+        )
+    elif evidence.get("outcome"):
+        lines.append(f"*Integration tests:* *{evidence['outcome']}* (run `{evidence.get('run_id', '?')}`)")
+    else:
+        lines.append("*Integration tests:* no test evidence recorded on this version.")
+    approvers = list(d.get("approvers") or [])
+    return (
+        f":raising_hand: {version.replace('`', '')} waits for approval",
+        "\n".join(lines),
+        _where(d),
+        "An approver of the stage clicks Approve (the deployer deploys it) or Reject."
+        if approvers
+        else "Approve or reject it in SageMaker Studio (the project names no Slack approvers for this "
+        "stage: SlackApprovers).",
     )
 
 
@@ -468,6 +499,7 @@ RENDERERS: dict[str, Callable[[str, Detail], Rendered]] = {
     "Integration Tests Completed": _tests_completed,
     "Integration Tests Requested": _tests_requested,
     "SageMaker Model Building Pipeline Execution Status Change": _pipeline_failed,
+    "SageMaker Model Package State Change": _version_pending,
     "Project Created": _project_created,
     "Project Deleted": _project_deleted,
     "Git Branch Updated": _git_branch_updated,
@@ -480,7 +512,10 @@ RENDERERS: dict[str, Callable[[str, Detail], Rendered]] = {
 
 
 def _extra_blocks(detail_type: str, d: Detail) -> list[dict[str, Any]]:
-    """The test results' compact tables: cases, then load percentiles against their budgets."""
+    """The test results' compact tables: cases, then load percentiles against their budgets; a pending
+    version's Approve and Reject buttons."""
+    if detail_type == "SageMaker Model Package State Change":
+        return [_approval_buttons(str(d["model_package_arn"]))] if d.get("approvers") else []
     if detail_type != "Integration Tests Completed":
         return []
     blocks = []
@@ -546,6 +581,36 @@ def _fields(fields: list[tuple[str, str]]) -> dict[str, Any]:
     return {
         "type": "section",
         "fields": [{"type": "mrkdwn", "text": f"*{label}*\n{value}"} for label, value in fields],
+    }
+
+
+def _approval_buttons(model_package_arn: str) -> dict[str, Any]:
+    """Approve and Reject (contract.slack_approvals): the value is the version's ARN; Reject asks first."""
+    return {
+        "type": "actions",
+        "block_id": "approval",
+        "elements": [
+            {
+                "type": "button",
+                "action_id": APPROVE_ACTION_ID,
+                "text": {"type": "plain_text", "text": "Approve"},
+                "style": "primary",
+                "value": model_package_arn,
+            },
+            {
+                "type": "button",
+                "action_id": REJECT_ACTION_ID,
+                "text": {"type": "plain_text", "text": "Reject"},
+                "style": "danger",
+                "value": model_package_arn,
+                "confirm": {
+                    "title": {"type": "plain_text", "text": "Reject this version?"},
+                    "text": {"type": "plain_text", "text": "It will not be deployed."},
+                    "confirm": {"type": "plain_text", "text": "Reject"},
+                    "deny": {"type": "plain_text", "text": "Cancel"},
+                },
+            },
+        ],
     }
 
 

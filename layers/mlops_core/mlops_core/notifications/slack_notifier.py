@@ -1,6 +1,7 @@
 """The Slack notifier: every domain event (and failed pipeline runs of the projects' pipelines, with
-their failed steps and reasons: :mod:`~mlops_core.notifications.pipeline_failures`) as a Block Kit
-message.
+their failed steps and reasons: :mod:`~mlops_core.notifications.pipeline_failures`; and versions
+waiting for approval, with Approve and Reject buttons: :mod:`~mlops_core.notifications.pending_versions`)
+as a Block Kit message.
 
 The webhook URL is a secret: the project's own (its record names ``slack_webhook_secret``) or the
 stack's default (``SLACK_WEBHOOK_SECRET_ARN``). Secrets are read with Powertools Parameters and
@@ -28,8 +29,9 @@ from pydantic import BaseModel
 from mlops_core.contract.aws_events import EventBridgeEvent
 from mlops_core.contract.naming import parse_stage_resource
 from mlops_core.contract.outcome import Outcome
+from mlops_core.notifications.pending_versions import MODEL_PACKAGE_STATE_CHANGE, pending_version_announcement
 from mlops_core.notifications.pipeline_failures import PIPELINE_FAILED_DETAIL_TYPE, project_pipeline_failure
-from mlops_core.notifications.ports import PipelineExecutions, ProjectRecords, WebhookSender
+from mlops_core.notifications.ports import NotifierRecords, PipelineExecutions, WebhookSender
 from mlops_core.notifications.settings import NotifierSettings
 from mlops_core.notifications.slack_messages import RENDERERS, render
 from mlops_core.observability import logger
@@ -68,7 +70,7 @@ class SlackNotifier:
         settings: NotifierSettings,
         *,
         secret: Callable[[str], Any],
-        store: ProjectRecords,
+        store: NotifierRecords,
         sender: WebhookSender,
         pipelines: PipelineExecutions,
     ) -> None:
@@ -85,6 +87,12 @@ class SlackNotifier:
             detail = project_pipeline_failure(event.detail, projects=self._store, executions=self._pipelines)
             if detail is None:
                 return Outcome("not-a-project-pipeline", {"pipeline_arn": event.detail.get("pipelineArn")})
+        elif event.detail_type == MODEL_PACKAGE_STATE_CHANGE:
+            detail = pending_version_announcement(
+                event.detail, event_id=event.id, projects=self._store, claims=self._store
+            )
+            if detail is None:
+                return Outcome("not-announced", {"model_package_arn": event.detail.get("ModelPackageArn")})
         assert detail is not None
         message = render(event.detail_type, event.source, detail)
         secret_name = self._secret_for(detail)
