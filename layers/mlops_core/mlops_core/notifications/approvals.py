@@ -67,8 +67,13 @@ def _ephemeral(text: str) -> dict[str, Any]:
 
 
 def _decided(blocks: Sequence[Mapping[str, Any]], text: str) -> dict[str, Any]:
-    """The original message without its buttons, and what was decided below it."""
-    kept = [dict(block) for block in blocks if block.get("type") != "actions"]
+    """The original message without its buttons and its next step, and what was decided below it."""
+    kept = [
+        dict(block)
+        for block in blocks
+        if block.get("type") != "actions"
+        and not str((block.get("text") or {}).get("text", "")).startswith("*Next:*")
+    ]
     return {
         "replace_original": True,
         "text": text,
