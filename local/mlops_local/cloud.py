@@ -202,12 +202,17 @@ class LocalCloud:
         secret = self.deployment.resources.get(SLACK_WEBHOOK_SECRET)
         if secret is not None:
             self.set_slack_webhook_url(self.slack_webhook_url)
-        signing = self.deployment.resources.get(SLACK_SIGNING_SECRET)
-        if signing is not None:
-            self.session.client("secretsmanager").put_secret_value(
-                SecretId=signing.physical_id,
-                SecretString=json.dumps({"signing_secret": self.slack_signing_secret}),
-            )
+        if self.deployment.resources.get(SLACK_SIGNING_SECRET) is not None:
+            self.set_slack_signing_secret(self.slack_signing_secret)
+
+    def set_slack_signing_secret(self, secret: str) -> None:
+        """Put ``secret`` in the stack's Slack signing secret (as an operator does after creating the
+        Slack app); `click_in_slack` signs with it from now on."""
+        self.slack_signing_secret = secret
+        self.session.client("secretsmanager").put_secret_value(
+            SecretId=self.deployment.resources[SLACK_SIGNING_SECRET].physical_id,
+            SecretString=json.dumps({"signing_secret": secret}),
+        )
 
     def click_in_slack(
         self,
@@ -230,7 +235,7 @@ class LocalCloud:
             action_id,
             user_id=user_id,
             user_name=user_name,
-            response_url=self._slack.new_response_url(),
+            response_url=self.new_slack_response_url(),
         )
         signed, headers = signed_request(
             payload, signing_secret or self.slack_signing_secret, timestamp=timestamp
@@ -245,6 +250,10 @@ class LocalCloud:
                 return int(answer.status)
         except urllib.error.HTTPError as error:
             return int(error.code)
+
+    def new_slack_response_url(self) -> str:
+        """A ``response_url`` as Slack gives one with each interaction (the local Slack receiver's)."""
+        return self._slack.new_response_url()
 
     @property
     def slack_responses(self) -> list[tuple[str, dict[str, Any]]]:

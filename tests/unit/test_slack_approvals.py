@@ -42,7 +42,11 @@ class Responder:
 
 class Projects:
     def get_project(self, project: str) -> dict[str, Any] | None:
-        return {"project": "churn", "slack_approvers": {"prod": [APPROVER], "dev": ["U0DEVAPPR1"]}}
+        # "<!channel>": a record written by hand, not through the product (which validates the ids)
+        return {
+            "project": "churn",
+            "slack_approvers": {"prod": [APPROVER, "<!channel>"], "dev": ["U0DEVAPPR1"]},
+        }
 
 
 def click(action: str = APPROVE_ACTION_ID, *, user: str = APPROVER, arn: str = ARN) -> Click:
@@ -80,6 +84,7 @@ def test_a_dev_approver_cannot_decide_for_prod():
     assert registry.updates == []
     assert responder.sent[0]["response_type"] == "ephemeral"
     assert f"<@{APPROVER}>" in responder.sent[0]["text"]  # who can
+    assert "<!channel>" not in responder.sent[0]["text"]
 
 
 def test_a_version_decided_already_is_left_as_it_is_and_its_description_is_shown_escaped():

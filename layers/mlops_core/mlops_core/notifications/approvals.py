@@ -36,7 +36,7 @@ from mlops_core.notifications.ports import (
     SlackResponder,
 )
 from mlops_core.notifications.slack_escape import escape
-from mlops_core.notifications.slack_markup import mention
+from mlops_core.notifications.slack_markup import is_member_id, mention
 from mlops_core.observability import logger
 
 SLACK_DESCRIPTION_PREFIX = "in Slack by"
@@ -171,7 +171,8 @@ class SlackApprovals:
         record = self._projects.get_project(project) or {}
         approvers = record.get("slack_approvers") or {}
         members = approvers.get(stage) if isinstance(approvers, Mapping) else None
-        return tuple(str(member) for member in members or ())
+        # A record written by hand may hold anything: only Slack member ids can approve (or be named).
+        return tuple(str(member) for member in members or () if is_member_id(str(member)))
 
     def _reply(self, click: Click, message: dict[str, Any]) -> None:
         """Answer through ``response_url``; a failure is logged (the decision, if any, stands)."""

@@ -15,6 +15,10 @@ from mlops_core.contract.slack_approvals import SLACK_MEMBER_ID_PATTERN
 _MEMBER_ID = re.compile(SLACK_MEMBER_ID_PATTERN)
 
 
+def is_member_id(value: str) -> bool:
+    return bool(_MEMBER_ID.match(value))
+
+
 def mention(member_id: str) -> str:
     """``<@U0123ABCD>``: pings a member; only ids of the form Slack gives are mentioned."""
     if not _MEMBER_ID.match(member_id):
