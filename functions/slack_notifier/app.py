@@ -1,4 +1,5 @@
-"""SlackNotifierFunction: every domain event, and failed pipeline runs, as a Slack message."""
+"""SlackNotifierFunction: every domain event, failed runs of the projects' pipelines and versions waiting
+for approval (with Approve and Reject buttons), as Slack messages."""
 
 import logging
 from typing import Any
