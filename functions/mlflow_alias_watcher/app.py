@@ -10,7 +10,8 @@ from mlops_core.adapters.mlflow_alias_table import AliasStateTable
 from mlops_core.adapters.mlflow_registry import MlflowRegistry
 from mlops_core.contract.aws_events import ScheduledEvent
 from mlops_core.handlers.event_function import EventFunction, Route
-from mlops_core.handlers.mlflow_webhook import WebhookFunction, is_function_url_request
+from mlops_core.handlers.function_url import is_function_url_request
+from mlops_core.handlers.mlflow_webhook import WebhookFunction
 from mlops_core.mlflow_aliases.alias_watcher import MlflowAliasWatcher, secret_value
 from mlops_core.mlflow_aliases.settings import MlflowWatcherSettings
 

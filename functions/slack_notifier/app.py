@@ -1,5 +1,6 @@
-"""SlackNotifierFunction: every domain event, failed pipeline runs and alarms' state changes (the
-endpoints' from EventBridge, the control plane's own from the operations topic) as a Slack message."""
+"""SlackNotifierFunction: every domain event, failed runs of the projects' pipelines, versions waiting
+for approval (with Approve and Reject buttons) and alarms' state changes (the endpoints' from
+EventBridge, the control plane's own from the operations topic), as Slack messages."""
 
 import logging
 from typing import Any
@@ -7,6 +8,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from mlops_core.adapters.aws_clients import ClientFactory
 from mlops_core.adapters.config_table import ConfigTable
+from mlops_core.adapters.sagemaker_pipelines import SageMakerPipelineExecutions
 from mlops_core.adapters.slack_webhook import SlackSdkSender
 from mlops_core.handlers.alarm_topic import AlarmTopicHandler
 from mlops_core.handlers.event_function import EventFunction, Route
@@ -33,6 +35,7 @@ def build(settings: NotifierSettings, clients: ClientFactory) -> SlackNotifier:
         secret=secret,
         store=ConfigTable(clients("dynamodb"), settings.config_table_name),
         sender=SlackSdkSender(),
+        pipelines=SageMakerPipelineExecutions(clients("sagemaker")),
     )
 
 

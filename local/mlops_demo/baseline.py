@@ -13,13 +13,16 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from mlops_core.contract.slack_approvals import APPROVE_ACTION_ID
 from mlops_local.demo_model import BROKEN_MODEL, GOOD_MODEL
+from mlops_local.trace import Trace
 
 from mlops_demo.repository import WorkingCopy
 from mlops_demo.story import Story, events_of, in_service, version_label
 from mlops_demo.summary import Removal
 
 PROJECT = "churn"
+PROD_APPROVER, PROD_APPROVER_NAME = "U0PRODAPPR", "maria"  # the Slack member who approves churn-prod
 FEATURE, DEV, PROD = (f"{PROJECT}-{stage}" for stage in ("feature", "dev", "prod"))
 PROPERTIES: dict[str, Any] = {
     "SageMakerProjectName": PROJECT,
@@ -28,6 +31,7 @@ PROPERTIES: dict[str, Any] = {
     "RegistryBackend": "sagemaker",
     "GitProvider": "local",
     "RejectOnTestFailure": "true",
+    "SlackApprovers": json.dumps({"prod": [PROD_APPROVER]}),
     "RepositoryRetention": "archive",
     "ModelGroupRetention": "delete-if-empty",
     "DeploymentDefaults": json.dumps(
@@ -191,20 +195,39 @@ class Baseline(Story):
         if not versions:
             return
         prod_v1 = versions[0]["ModelPackageArn"]
-        self.step(
-            "Approve churn-prod v1",
-            who="a reviewer approves the promoted version in churn-prod.",
-            control_plane="the deployer checks the version's lineage (commit, dataset, metrics: required "
-            "for production) and creates churn-prod on 2 instances (a first deployment has nothing to "
-            "shift traffic from); the tester runs the suite against it.",
-        )
-        approved = self.approve(prod_v1)
+        approved = self.prod_approval_in_slack(prod_v1)
         started = events_of(approved, "Deployment Started", endpoint_name=PROD)
         self.check(f"{PROD}: created, InService, serving prod v1", self._serves(PROD, prod_v1))
         self.check(
             f"{PROD}: created by the deployer (action create)",
             [e["detail"]["action"] for e in started] == ["create"],
         )
+
+    # 5
+    def prod_approval_in_slack(self, prod_v1: str) -> Trace:
+        """The promoted version, approved by clicking Approve in Slack."""
+        self.step(
+            "Approve churn-prod v1 in Slack",
+            who=f"{PROD_APPROVER_NAME}, churn's prod approver (SlackApprovers), clicks Approve on the "
+            "message that announced churn-prod v1 with its lineage and dev test evidence.",
+            control_plane="Slack posts the click, signed with the app's signing secret, to "
+            "SlackApprovalsFunction's URL: it checks the signature and that the member approves churn's "
+            "prod, sets churn-prod v1 Approved (the description names the member) and updates the message. "
+            "Then the deployer checks the version's lineage (commit, dataset, metrics: required for "
+            "production) and creates churn-prod on 2 instances; the tester runs the suite against it.",
+        )
+        status = self.click_in_slack(
+            prod_v1, APPROVE_ACTION_ID, user_id=PROD_APPROVER, user_name=PROD_APPROVER_NAME
+        )
+        described = self.package(prod_v1)
+        self.check(
+            f"{PROD} v1: approved from Slack by its prod approver, named in the approval",
+            status == 200
+            and described.get("ModelApprovalStatus") == "Approved"
+            and f"in Slack by {PROD_APPROVER_NAME} ({PROD_APPROVER})"
+            in str(described.get("ApprovalDescription")),
+        )
+        return self.settle(f"After the approved {version_label(prod_v1)}")
 
     # 6, 7
     def failing_version(self, copy: WorkingCopy, dev_v1: str) -> None:

@@ -1,10 +1,11 @@
 """Slack Block Kit messages as plain text lines, so the demo can show in a terminal what the team read.
 
 Handles the blocks the notifier sends (``header``, ``section`` with ``text`` and/or ``fields``,
-``context``, ``divider``) and Slack's mrkdwn: ``*bold*`` (ANSI bold when asked for, else plain),
-```` `code` ```` (backticks dropped), code fences (kept as indented lines), ``<url|label>`` links and
-the ``&amp;``/``&lt;``/``&gt;`` escapes. Emoji shortcodes (``:rocket:``) are left as they are: they
-read well enough and need no font. A block of another type is named, never dropped silently.
+``context``, ``divider``, ``actions``: its buttons as ``[Approve]  [Reject]``) and Slack's mrkdwn:
+``*bold*`` (ANSI bold when asked for, else plain), ```` `code` ```` (backticks dropped), code fences
+(kept as indented lines), ``<url|label>`` links and the ``&amp;``/``&lt;``/``&gt;`` escapes. Emoji
+shortcodes (``:rocket:``) are left as they are: they read well enough and need no font. A block of
+another type is named, never dropped silently.
 """
 
 from __future__ import annotations
@@ -46,6 +47,9 @@ def slack_lines(payload: Mapping[str, Any], *, ansi: bool = False, width: int = 
             lines.append("(" + " ".join(text for text in texts if text) + ")")
         elif kind == "divider":
             lines.append(DIVIDER)
+        elif kind == "actions":
+            buttons = [_unescape(_text_of(element.get("text"))) for element in block.get("elements") or []]
+            lines.append("  ".join(f"[{button}]" for button in buttons))
         else:
             lines.append(f"[a {kind} block]")
     return lines

@@ -187,6 +187,30 @@ class Story:
             dataset=f"s3://{project}-data/churn/2026-11-01/train.csv",
         )
 
+    def click_in_slack(self, arn: str, action_id: str, *, user_id: str, user_name: str) -> int:
+        """``user_name`` clicks a button of the Slack message announcing ``arn`` (the latest with one):
+        the signed request, Slack's HTTP status, and the message as the function updated it."""
+        announced = [
+            message
+            for message in self.cloud.slack_messages
+            if any(
+                element.get("value") == arn
+                for block in message.get("blocks") or []
+                if block.get("type") == "actions"
+                for element in block.get("elements") or []
+            )
+        ]
+        if not announced:
+            return 0
+        replies = len(self.cloud.slack_responses)
+        status = self.cloud.click_in_slack(announced[-1], action_id, user_id=user_id, user_name=user_name)
+        self.note(f"Slack posted {user_name}'s click to SlackApprovalsFunction's URL, signed: HTTP {status}.")
+        for _, reply in self.cloud.slack_responses[replies:]:
+            self.out("    Slack (the message, updated):")
+            for line in slack_lines(reply, ansi=self.ansi, width=WIDTH - 8):
+                self.out(f"      | {line}")
+        return status
+
     def approve(self, arn: str, status: str = "Approved") -> Trace:
         self.sagemaker.update_model_package(ModelPackageArn=arn, ModelApprovalStatus=status)
         return self.settle(f"After the {status.lower()} {version_label(arn)}")

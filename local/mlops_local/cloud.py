@@ -19,8 +19,11 @@ with boto3 (an approval, say) put their events in the inbox for the next `settle
 """
 
 import json
+import secrets
 import tempfile
 import threading
+import urllib.error
+import urllib.request
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
@@ -52,11 +55,13 @@ from mlops_local.local_git import LocalGitProvider
 from mlops_local.moto_gaps import lambda_invoke
 from mlops_local.routing import matching_targets
 from mlops_local.runtime import FunctionRuntime, Invocation, one_invocation_at_a_time
-from mlops_local.slack import SlackWebhookReceiver
+from mlops_local.slack import SlackWebhookReceiver, block_actions_payload, signed_request
 from mlops_local.trace import Delivery, Trace
 
 SAGEMAKER_RUNTIME_ENDPOINT_VARIABLE = "AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME"
 SLACK_WEBHOOK_SECRET = "SlackWebhookSecret"  # logical ID of the default webhook secret
+SLACK_SIGNING_SECRET = "SlackSigningSecret"  # logical ID of the Slack app's signing secret
+SLACK_APPROVALS_FUNCTION = "SlackApprovalsFunction"
 DOMAIN_SOURCE_PREFIX = "mlops."  # the control plane's own events (mlops_core.contract.events)
 MAX_DELIVERIES = 1000  # per send/settle: more means functions keep triggering each other
 # Stack parameters the local cloud sets unless told otherwise (when the template declares them).
@@ -107,6 +112,7 @@ class LocalCloud:
         self.region = region
         self.parameters = dict(parameters or {})
         self.history = Trace()  # every delivery since the cloud opened
+        self.slack_signing_secret = secrets.token_hex(16)  # the Slack app's, put in SlackSigningSecret
         self._inbox = Inbox()
         self._exit_stack = ExitStack()
         # Invocations that a function made with a synchronous Lambda Invoke (each in its own process).
@@ -197,10 +203,68 @@ class LocalCloud:
         return None
 
     def _point_slack_secret_at_receiver(self) -> None:
-        """The stack's default Slack webhook secret names the local Slack receiver (if the stack has one)."""
+        """The stack's default Slack webhook secret names the local Slack receiver, and the Slack app's
+        signing secret is set (if the stack has them), as an operator does after deploying."""
         secret = self.deployment.resources.get(SLACK_WEBHOOK_SECRET)
         if secret is not None:
             self.set_slack_webhook_url(self.slack_webhook_url)
+        if self.deployment.resources.get(SLACK_SIGNING_SECRET) is not None:
+            self.set_slack_signing_secret(self.slack_signing_secret)
+
+    def set_slack_signing_secret(self, secret: str) -> None:
+        """Put ``secret`` in the stack's Slack signing secret (as an operator does after creating the
+        Slack app); `click_in_slack` signs with it from now on."""
+        self.slack_signing_secret = secret
+        self.session.client("secretsmanager").put_secret_value(
+            SecretId=self.deployment.resources[SLACK_SIGNING_SECRET].physical_id,
+            SecretString=json.dumps({"signing_secret": secret}),
+        )
+
+    def click_in_slack(
+        self,
+        message: dict[str, Any],
+        action_id: str,
+        *,
+        user_id: str,
+        user_name: str = "someone",
+        signing_secret: str | None = None,
+        timestamp: int | None = None,
+        body: bytes | None = None,
+    ) -> int:
+        """``user_id`` clicks the button ``action_id`` of ``message`` (a payload the notifier sent):
+        Slack's signed interaction request is posted to the Slack approvals function's URL (signed with
+        the stack's signing secret unless ``signing_secret`` is given; sent at ``timestamp``, or now;
+        ``body`` replaces the signed body, as a tampered request). The HTTP status it answered; its
+        reply is in `slack_responses`, the events it caused wait for `settle()`."""
+        payload = block_actions_payload(
+            message,
+            action_id,
+            user_id=user_id,
+            user_name=user_name,
+            response_url=self.new_slack_response_url(),
+        )
+        signed, headers = signed_request(
+            payload, signing_secret or self.slack_signing_secret, timestamp=timestamp
+        )
+        request = urllib.request.Request(
+            self.function_url(SLACK_APPROVALS_FUNCTION),
+            data=signed if body is None else body,
+            headers=headers,
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as answer:
+                return int(answer.status)
+        except urllib.error.HTTPError as error:
+            return int(error.code)
+
+    def new_slack_response_url(self) -> str:
+        """A ``response_url`` as Slack gives one with each interaction (the local Slack receiver's)."""
+        return self._slack.new_response_url()
+
+    @property
+    def slack_responses(self) -> list[tuple[str, dict[str, Any]]]:
+        """What was posted to interactions' ``response_url`` so far: (response_url, payload), oldest first."""
+        return self._slack.responses
 
     def set_slack_webhook_url(self, url: str) -> None:
         """Put `url` in the stack's default Slack webhook secret, as an operator does after deploying."""

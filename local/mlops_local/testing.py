@@ -6,17 +6,21 @@ tests and the benchmarks (against the local cloud, or moto alone).
 - a project's record, as the project lifecycle writes it when the project is created;
 - the events of a merge into ``prod``: CodeCommit's `CodeCommit Repository State Change`, and the
   `Git Branch Updated` that a project's CI (GitHub) puts on the application bus;
-- an endpoint with its own model and config, as the deployer makes them (a reaper's fleet is many).
+- an endpoint with its own model and config, as the deployer makes them (a reaper's fleet is many);
+- a project's model-building pipeline (as the seed code's CI upserts it) whose execution fails at a step.
 
 Every function takes a boto3 session (``LocalCloud.session``, or moto's), so nothing here opens a cloud.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
 import boto3
+
+from mlops_local.moto_gaps.sagemaker_pipelines import fail_execution
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -165,3 +169,34 @@ def make_endpoint(
             MinCapacity=1,
             MaxCapacity=max_capacity,
         )
+
+
+def failed_pipeline_run(
+    session: boto3.Session,
+    project: str,
+    stage: str,
+    *,
+    step: str,
+    reason: str,
+    display_name: str = "dev-5a2a5b1",
+) -> dict[str, Any]:
+    """The seed code's pipeline of ``{project}-{stage}`` upserted and started as CI does (tagged with the
+    project and stage), and its execution failed at ``step`` because of ``reason``; SageMaker's status
+    change event is emitted (the local cloud delivers it on its next ``settle()``). The event."""
+    sagemaker = session.client("sagemaker")
+    name = f"{project}-{stage}-build"
+    if name not in {p["PipelineName"] for p in sagemaker.list_pipelines()["PipelineSummaries"]}:
+        sagemaker.create_pipeline(
+            PipelineName=name,
+            PipelineDefinition=json.dumps({"Version": "2020-12-01", "Steps": []}),
+            RoleArn=EXECUTION_ROLE,
+            Tags=[{"Key": "mlops:project", "Value": project}, {"Key": "mlops:stage", "Value": stage}],
+        )
+    execution_arn = sagemaker.start_pipeline_execution(
+        PipelineName=name, PipelineExecutionDisplayName=display_name
+    )["PipelineExecutionArn"]
+    region = session.region_name or REGION
+    account = execution_arn.split(":")[4]
+    return fail_execution(
+        account=account, region=region, execution_arn=execution_arn, step=step, reason=reason
+    )

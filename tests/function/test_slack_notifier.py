@@ -20,6 +20,7 @@ from mlops_core.notifications.slack_messages import render
 from mlops_core.observability import logger
 from mlops_local.cfn_yaml import load_template
 from mlops_local.slack import ScriptedWebhook, SlackWebhookReceiver
+from mlops_local.testing import failed_pipeline_run, put_project_record
 
 from tests.function.conftest import ACCOUNT, REGION, REPO, load_handler_module
 
@@ -138,13 +139,58 @@ def test_a_stack_whose_secret_holds_no_url_says_slack_is_not_configured(aws, not
     assert slack[0].messages == []
 
 
-def test_a_failed_pipeline_run_is_announced(notifier, slack, lambda_context):
+def test_a_failed_run_of_a_pipeline_that_is_no_projects_is_not_announced(notifier, slack, lambda_context):
     event = json.loads((REPO / "tests/fixtures/aws-events/pipeline-execution-status-change.json").read_text())
-    event["detail"]["currentPipelineExecutionStatus"] = "Failed"
+    event["detail"]["currentPipelineExecutionStatus"] = "Failed"  # pipeline/myPipeline-123: no project's
+
+    assert notifier(event, lambda_context)["status"] == "not-a-project-pipeline"
+    assert slack[0].messages == [] and slack[1].messages == []
+
+
+def own_channel(aws: Any, project: str, url: str) -> None:
+    own = aws.client("secretsmanager").create_secret(
+        Name=f"slack/{project}/webhook", SecretString=json.dumps({"webhook_url": url})
+    )["ARN"]
+    put_project_record(aws, CONFIG_TABLE, project, slack_webhook_secret=own)
+
+
+def test_a_failed_run_of_a_projects_pipeline_goes_to_its_channel_with_the_failed_step_and_reason(
+    aws, notifier, slack, lambda_context
+):
+    default, project = slack
+    own_channel(aws, "churn", project.url)
+    event = failed_pipeline_run(
+        aws, "churn", "dev", step="TrainModel", reason="ClientError: AlgorithmError: out of memory"
+    )
+
+    assert notifier(event, lambda_context)["status"] == "sent"
+
+    assert default.messages == []
+    [message] = project.messages
+    assert message["text"] == ":x: Pipeline churn-dev-build failed"
+    text = json.dumps(message["blocks"])
+    assert "*Failed step* `TrainModel`: ClientError: AlgorithmError: out of memory" in text
+    assert "*Project*\\n`churn`" in text and "*Stage*\\n`dev`" in text
+
+
+def test_a_pipeline_named_like_a_project_without_a_record_is_not_announced(
+    aws, notifier, slack, lambda_context
+):
+    event = failed_pipeline_run(aws, "stranger", "dev", step="TrainModel", reason="boom")
+
+    assert notifier(event, lambda_context)["status"] == "not-a-project-pipeline"
+    assert slack[0].messages == []
+
+
+def test_a_failed_run_whose_execution_is_gone_is_announced_without_its_reason(
+    aws, notifier, slack, lambda_context
+):
+    put_project_record(aws, CONFIG_TABLE, "demo")
+    event = json.loads((REPO / "events/pipeline-execution-failed.json").read_text())  # never started here
 
     assert notifier(event, lambda_context)["status"] == "sent"
     [message] = slack[0].messages
-    assert message["text"].startswith(":x: Pipeline ")
+    assert "SageMaker gave no reason" in json.dumps(message["blocks"])
 
 
 def test_a_project_cannot_send_its_messages_through_a_secret_outside_its_own_prefix(

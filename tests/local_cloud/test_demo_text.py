@@ -53,6 +53,13 @@ def test_every_block_kind_links_escapes_and_ansi_only_when_asked():
             },
             {"type": "divider"},
             {"type": "context", "elements": [{"type": "mrkdwn", "text": "`a` &lt;b&gt;"}]},
+            {
+                "type": "actions",
+                "elements": [
+                    {"type": "button", "text": {"type": "plain_text", "text": "Approve"}},
+                    {"type": "button", "text": {"type": "plain_text", "text": "R&amp;D"}},
+                ],
+            },
             {"type": "image", "image_url": "https://x.test/i.png", "alt_text": "chart"},
         ],
     }
@@ -62,6 +69,7 @@ def test_every_block_kind_links_escapes_and_ansi_only_when_asked():
         "See the run (https://x.test/run) and this",
         "-" * 24,
         "(a <b>)",
+        "[Approve]  [R&D]",
         "[a image block]",
     ]
     bold = slack_lines(payload, ansi=True)

@@ -283,6 +283,7 @@ def project_state(cloud: LocalCloud, project: str) -> dict[str, Any]:
 _VOLATILE_ITEM_FIELDS = {
     *("created_at", "updated_at", "seen_at", "expires_at", "started_at", "finished_at", "claimed_at"),
     "write_token",  # a conditional write's own token (mlops_core.adapters.conditional_writes)
+    "event_id",  # which delivery of an event claimed an announcement (redeliveries get new ids)
 }
 _FINGERPRINT = re.compile(r"-v(\d+)-[0-9a-f]{6,16}\b")
 _DIGEST = re.compile(r"\b[0-9a-f]{32,64}\b")  # hashes of something named after the project

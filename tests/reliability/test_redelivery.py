@@ -35,6 +35,7 @@ import pytest
 from mlops_core.catalog import CATALOG
 from mlops_local import LocalCloud
 from mlops_local.demo_model import DEMO_SUITE
+from mlops_local.testing import put_project_record
 
 from tests.reliability.conftest import (
     alias_changed,
@@ -337,6 +338,7 @@ def check_tests_requested(cloud: LocalCloud, project: str, first: Delivered) -> 
 
 
 def prepare_pipeline_failed(cloud: LocalCloud, project: str):
+    put_project_record(cloud.session, cloud.outputs["ConfigTableName"], project)  # a project's pipeline
     return sent(cloud, event_file("pipeline-execution-failed.json", project))
 
 

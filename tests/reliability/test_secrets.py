@@ -22,9 +22,12 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from mlops_core.contract.slack_approvals import APPROVE_ACTION_ID
 from mlops_core.handlers.mlflow_webhook import sign
 from mlops_local import LocalCloud
+from mlops_local.function_urls import function_url_event
 from mlops_local.runtime import Invocation
+from mlops_local.slack import block_actions_payload, signed_request
 
 from tests.reliability.conftest import put_project, register, set_status
 from tests.unit.test_git_providers import TOKEN as FAKE_GITHUB_TOKEN
@@ -34,7 +37,8 @@ SLACK_TOKEN = "XsLaCkToKeN+/=7Q1"
 PROJECT_SLACK_TOKEN = "PrOjEcTsLaCk+/=9Z2"
 GITHUB_TOKEN = "ghp_GiThUbToKeN+/=5K3"
 WEBHOOK_SECRET = "MlFlOwHmAc+/=3J4"
-SECRETS = (SLACK_TOKEN, PROJECT_SLACK_TOKEN, GITHUB_TOKEN, WEBHOOK_SECRET)
+SLACK_SIGNING_SECRET = "SlAcKsIgNiNg+/=4M8"
+SECRETS = (SLACK_TOKEN, PROJECT_SLACK_TOKEN, GITHUB_TOKEN, WEBHOOK_SECRET, SLACK_SIGNING_SECRET)
 PROJECT = "sec1z"
 STACK_TAGS = [{"Key": "mlops:managed-by", "Value": "mlops"}]  # the local cloud's stack name
 
@@ -91,6 +95,7 @@ def cloud(github: tuple[TokenCheckingGitHub, str]) -> Iterator[LocalCloud]:
             Tags=STACK_TAGS,  # the notifier may read only slack/ secrets tagged as its stack's
         )
         local_cloud.set_slack_webhook_url(f"{local_cloud.slack_webhook_url}/T0/B0/{SLACK_TOKEN}")
+        local_cloud.set_slack_signing_secret(SLACK_SIGNING_SECRET)
         local_cloud.session.client("s3").create_bucket(Bucket="sagemaker-us-east-1-123456789012")
         yield local_cloud
 
@@ -158,6 +163,24 @@ def test_no_secret_appears_in_logs_events_slack_or_environment(
     forged = cloud.invoke("MlflowAliasWatcherFunction", _webhook(delivery, WEBHOOK_SECRET[:-1]))
     assert (genuine.result["statusCode"], forged.result["statusCode"]) == (200, 401)
     direct += [genuine, forged]
+
+    # Slack interactions: a signed click (a member who approves nothing: a reply only they see), and a
+    # forged one (refused, and logged as refused).
+    button = {"type": "button", "action_id": APPROVE_ACTION_ID, "value": arn}
+    click = block_actions_payload(
+        {"text": "pending", "blocks": [{"type": "actions", "elements": [button]}]},
+        APPROVE_ACTION_ID,
+        user_id="U0NOTANAPP",
+        user_name="someone",
+        response_url=cloud.new_slack_response_url(),
+    )
+    answers = []
+    for secret in (SLACK_SIGNING_SECRET, SLACK_SIGNING_SECRET[:-1]):
+        body, headers = signed_request(click, secret)
+        request = function_url_event("POST", "/", headers, body, account=cloud.account_id)
+        answers.append(cloud.invoke("SlackApprovalsFunction", request))
+    assert [answer.result["statusCode"] for answer in answers] == [200, 401]
+    direct += answers
 
     # Slack unreachable: the notifier fails (and is retried) with the URL's token in hand.
     cloud.session.client("secretsmanager").create_secret(

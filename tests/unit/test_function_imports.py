@@ -38,6 +38,7 @@ FUNCTION_IMPORTS = {
     "project_lifecycle": ("projects", {"projects"}),
     "mlflow_alias_watcher": ("mlflow_aliases", {"mlflow"}),
     "slack_notifier": ("notifications", set()),  # renders every event from its JSON, imports none
+    "slack_approvals": ("notifications", set()),  # Slack interactions: no domain event
 }
 EVENT_PACKAGE = "mlops_core.contract.events."
 

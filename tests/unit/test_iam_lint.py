@@ -342,6 +342,7 @@ _FUNCTIONS = (
     "ProjectLifecycleFunction",
     "EndpointReaperFunction",
     "ArtifactCopierFunction",
+    "SlackApprovalsFunction",
 )
 ACCEPTED: dict[Finding, str] = {
     **{

@@ -9,6 +9,7 @@ import pytest
 from mlops_core.catalog import CATALOG
 from mlops_core.contract.cloudwatch_events import ALARM_STATE_CHANGE
 from mlops_core.contract.events.integration_tests import IntegrationTestsCompleted
+from mlops_core.notifications.pending_versions import MODEL_PACKAGE_STATE_CHANGE
 from mlops_core.notifications.slack_messages import LIMITS, RENDERERS, limit_violations, render
 from mlops_core.notifications.slack_notifier import PIPELINE_FAILED_DETAIL_TYPE, notified_detail_types
 
@@ -17,6 +18,27 @@ PIPELINE_FAILED = {
     "pipelineExecutionArn": "arn:aws:sagemaker:us-east-1:123456789012:pipeline/churn-train/execution/abc",
     "currentPipelineExecutionStatus": "Failed",
     "pipelineExecutionDisplayName": "feature-x run",
+    # what the notifier adds (pipeline_failures): the project, and why the execution failed
+    "project": "churn",
+    "stage": "dev",
+    "failure_reason": "Step TrainModel failed: AlgorithmError: out of memory",
+    "failed_steps": [{"name": "TrainModel", "reason": "AlgorithmError: out of memory"}],
+}
+# A pending version as the notifier hands it to the renderer (notifications.pending_versions).
+VERSION_PENDING = {
+    "ModelPackageGroupName": "churn-prod",
+    "ModelPackageArn": "arn:aws:sagemaker:us-east-1:123456789012:model-package/churn-prod/2",
+    "ModelApprovalStatus": "PendingManualApproval",
+    "project": "churn",
+    "stage": "prod",
+    "model_package_arn": "arn:aws:sagemaker:us-east-1:123456789012:model-package/churn-prod/2",
+    "lineage": {"commit": "5a2a5b1c8e6f", "dataset": "s3://data/churn/train.csv", "metric auc": "0.91"},
+    "test_evidence": {
+        "promoted_from": "arn:aws:sagemaker:us-east-1:123456789012:model-package/churn-dev/7",
+        "outcome": "passed",
+        "run_id": "2026-11-25T18:30:00.000000Z",
+    },
+    "approvers": ["U0123ABCD"],
 }
 ALARM_DETAIL = json.loads(
     (Path(__file__).parents[1] / "fixtures/aws-events/alarm-state-change.json").read_text()
@@ -24,6 +46,7 @@ ALARM_DETAIL = json.loads(
 EXAMPLES = {event.DETAIL_TYPE: event.EXAMPLE for event in CATALOG} | {
     PIPELINE_FAILED_DETAIL_TYPE: PIPELINE_FAILED,
     ALARM_STATE_CHANGE: ALARM_DETAIL,
+    MODEL_PACKAGE_STATE_CHANGE: VERSION_PENDING,
 }
 
 
@@ -66,7 +89,11 @@ def test_every_domain_event_of_the_catalog_has_a_renderer_of_its_own():
 
 def test_the_notifier_is_told_about_every_domain_event_failed_pipelines_and_alarms_only():
     # The notifier takes its detail-types from the renderers (it does not import the event models).
-    expected = {event.DETAIL_TYPE for event in CATALOG} | {PIPELINE_FAILED_DETAIL_TYPE, ALARM_STATE_CHANGE}
+    expected = {event.DETAIL_TYPE for event in CATALOG} | {
+        PIPELINE_FAILED_DETAIL_TYPE,
+        MODEL_PACKAGE_STATE_CHANGE,
+        ALARM_STATE_CHANGE,
+    }
     assert sorted(notified_detail_types()) == sorted(expected)
 
 

@@ -141,23 +141,26 @@ def test_a_function_with_a_public_url_reserves_concurrency(resources):
         for resource in resources.values()
         if resource["Type"] == "AWS::Lambda::Url" and resource["Properties"]["AuthType"] == "NONE"
     ]
-    assert public == ["MlflowAliasWatcherFunction"]
-    reserved = resources["MlflowAliasWatcherFunction"]["Properties"]["ReservedConcurrentExecutions"]
-    # MlflowWatcherReservedConcurrency (by default some) unless it is 0, for an account that cannot spare any.
-    assert reserved == {
-        "Fn::If": [
-            "ReservesWatcherConcurrency",
-            {"Ref": "MlflowWatcherReservedConcurrency"},
-            {"Ref": "AWS::NoValue"},
-        ]
-    }
-    assert load_template(TEMPLATE_PATH)["Parameters"]["MlflowWatcherReservedConcurrency"]["Default"] > 0
+    assert sorted(public) == ["MlflowAliasWatcherFunction", "SlackApprovalsFunction"]
+    for function, condition, parameter in [
+        ("MlflowAliasWatcherFunction", "ReservesWatcherConcurrency", "MlflowWatcherReservedConcurrency"),
+        ("SlackApprovalsFunction", "ReservesSlackApprovalsConcurrency", "SlackApprovalsReservedConcurrency"),
+    ]:
+        reserved = resources[function]["Properties"]["ReservedConcurrentExecutions"]
+        # The parameter (by default some) unless it is 0, for an account that cannot spare any.
+        assert reserved == {"Fn::If": [condition, {"Ref": parameter}, {"Ref": "AWS::NoValue"}]}
+        assert load_template(TEMPLATE_PATH)["Parameters"][parameter]["Default"] > 0
 
 
 # Statements that cannot carry a mlops:managed-by condition, and why. Model versions are registered by
 # the projects' pipelines, not by the stack, so they carry no stack tag; the tester records its outcome
 # on them (CustomerMetadataProperties) and may reject a failing feature/dev version.
-UNTAGGED_MUTATIONS_ALLOWED = {("EndpointTesterFunction", "RecordOutcomeOnModelVersions")}
+# Model versions have no tags of their own (CreateModelPackage refuses Tags with a group): these grants
+# are scoped by the {project}-{stage} group names instead (and, for Slack, by the approval status).
+UNTAGGED_MUTATIONS_ALLOWED = {
+    ("EndpointTesterFunction", "RecordOutcomeOnModelVersions"),
+    ("SlackApprovalsFunction", "ApproveOrRejectModelVersions"),
+}
 
 
 @pytest.mark.parametrize("name", FUNCTIONS)

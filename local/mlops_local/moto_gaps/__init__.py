@@ -10,6 +10,8 @@ difference. `apply()` installs all of them, once per process.
 - `events`: PutEvents hands each valid entry to the local cloud's router (`aws_events`);
 - `sagemaker`: endpoint statuses, UpdateEndpoint and its rollouts, names that exist refused, model
   package events, versions, tags, deletion, shadow variants, client tokens;
+- `sagemaker_pipelines`: pipeline executions that fail at a step, their failure reasons, and
+  ListPipelineExecutionSteps;
 - `model_group_sharing`: model groups shared with other accounts (resource policies);
 - `endpoint_search`: Search over endpoints by tags, and DeleteEndpoint refused while autoscaled;
 - `codecommit`: repository tags;
@@ -29,6 +31,7 @@ from mlops_local.moto_gaps import (
     events,
     lambda_invoke,
     sagemaker,
+    sagemaker_pipelines,
     sns,
 )
 
@@ -43,6 +46,7 @@ def apply() -> None:
     cloudformation.patch()
     events.patch()
     sagemaker.patch()  # model_group_sharing too
+    sagemaker_pipelines.patch()
     endpoint_search.patch()  # wraps sagemaker's DeleteEndpoint: after it
     codecommit.patch()
     lambda_invoke.patch()

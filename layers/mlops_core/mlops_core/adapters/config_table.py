@@ -1,4 +1,5 @@
-"""The config table: project records, pending deployments and announced rollbacks, behind a small adapter.
+"""The config table: project records, pending deployments, announced rollbacks and announced pending
+versions, behind a small adapter.
 
 Single-table design with ``pk``/``sk`` string keys. Items are plain Python on the way out
 (DynamoDB numbers become ``int`` or ``float``, not ``Decimal``), so pydantic models validate
@@ -7,6 +8,7 @@ them as they would validate JSON.
 
 from __future__ import annotations
 
+import time
 from decimal import Decimal
 from typing import Any
 
@@ -18,6 +20,8 @@ from mlops_core.adapters.conditional_writes import WRITE_TOKEN, put_item_if
 META = "META"
 PENDING = "PENDING"
 ROLLBACK = "ROLLBACK"
+APPROVAL_ANNOUNCED = "ANNOUNCED"
+APPROVAL_ANNOUNCEMENT_DAYS = 90  # the claim's TTL: a version pending longer may be announced again
 
 _deserializer = TypeDeserializer()
 _serializer = TypeSerializer()
@@ -37,6 +41,10 @@ def rollback_announcement_key(endpoint_name: str, endpoint_config_name: str, sta
     """SageMaker's rollback of one update of an endpoint (the config it undid, the update's start in
     epoch milliseconds), once announced: ``ENDPOINT#{endpoint}`` / ``ROLLBACK#{config}#{start}``."""
     return {"pk": f"ENDPOINT#{endpoint_name}", "sk": f"{ROLLBACK}#{endpoint_config_name}#{started}"}
+
+
+def approval_announcement_key(model_package_arn: str) -> dict[str, str]:
+    return {"pk": f"APPROVAL#{model_package_arn}", "sk": APPROVAL_ANNOUNCED}
 
 
 def _plain(value: Any) -> Any:
@@ -153,6 +161,24 @@ class ConfigTable:
             self._client,
             TableName=self._table_name,
             Item=_to_dynamodb({**key, "event_id": event_id, "expires_at": expires_at}),
+            ConditionExpression="attribute_not_exists(pk) OR event_id = :event_id",
+            ExpressionAttributeValues={":event_id": {"S": event_id}},
+        )
+
+    def claim_approval_announcement(self, model_package_arn: str, *, event_id: str) -> bool:
+        """Claim the announcement of a pending version; False if another event announced it already.
+        The event that holds the claim may take it again (Lambda retrying it after Slack failed)."""
+        expires_at = int(time.time()) + APPROVAL_ANNOUNCEMENT_DAYS * 86400
+        return put_item_if(
+            self._client,
+            TableName=self._table_name,
+            Item=_to_dynamodb(
+                {
+                    **approval_announcement_key(model_package_arn),
+                    "event_id": event_id,
+                    "expires_at": expires_at,
+                }
+            ),
             ConditionExpression="attribute_not_exists(pk) OR event_id = :event_id",
             ExpressionAttributeValues={":event_id": {"S": event_id}},
         )

@@ -56,6 +56,23 @@ def parse_stage_resource(name: str) -> StageResource | None:
     return StageResource(project=project, stage=stage)
 
 
+PIPELINE_SUFFIX = "-build"
+"""A project's model-building pipeline of a stage is ``{project}-{stage}-build`` (the seed code's
+``Target.pipeline_name``); the Slack notifier's pipeline rule and IAM statement key on the suffix."""
+
+
+def pipeline_name(project: str, stage: Stage) -> str:
+    """The model-building pipeline of a project's stage: ``{project}-{stage}-build``."""
+    return stage_resource_name(project, stage) + PIPELINE_SUFFIX
+
+
+def parse_pipeline_name(name: str) -> StageResource | None:
+    """``{project}-{stage}-build`` → its project and stage; None for a pipeline outside the contract."""
+    if not name.endswith(PIPELINE_SUFFIX):
+        return None
+    return parse_stage_resource(name.removesuffix(PIPELINE_SUFFIX))
+
+
 def validate_project_name(project: str) -> None:
     if len(project) > MAX_PROJECT_LENGTH or not _SAGEMAKER_NAME.match(project):
         raise ValueError(

@@ -23,6 +23,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 from mlops_core.contract.deployment_settings import StageDeploymentSettings
 from mlops_core.contract.git_provider_name import GitProviderName
 from mlops_core.contract.naming import MAX_PROJECT_LENGTH, stage_resource_name, validate_project_name
+from mlops_core.contract.slack_approvals import SlackApprovers
 from mlops_core.contract.topology import Scenario, Stage, stages_of
 
 PROJECT_KEY_PREFIX = "PROJECT#"
@@ -133,6 +134,11 @@ class ProjectProperties(BaseModel):
     slack_webhook_secret: Annotated[str | None, BeforeValidator(_blank_is_none)] = Field(
         default=None, alias="SlackWebhookSecret"
     )
+    # Per stage, the Slack member ids who may approve or reject its versions from Slack (JSON, e.g.
+    # {"prod": ["U0123ABCD"], "dev": ["U0456EFGH"]}); a stage without a list has no Slack buttons.
+    slack_approvers: Annotated[SlackApprovers, BeforeValidator(_json_object)] = Field(
+        default_factory=dict, alias="SlackApprovers"
+    )
     # A failed integration test run sets the feature/dev version to Rejected (the deployer rolls back).
     # CloudFormation sends "true"/"false"; blank means the default.
     reject_on_test_failure: Annotated[bool, BeforeValidator(lambda v: _blank_is_none(v) or False)] = Field(
@@ -165,6 +171,12 @@ class ProjectProperties(BaseModel):
 
     @model_validator(mode="after")
     def _defaults_only_for_the_scenarios_stages(self) -> ProjectProperties:
+        unknown_approvers = set(self.slack_approvers) - set(stages_of(self.scenario))
+        if unknown_approvers:
+            raise ValueError(
+                f"SlackApprovers names stages {sorted(unknown_approvers)} that a {self.scenario} project "
+                f"does not have (it has {[stage.value for stage in stages_of(self.scenario)]})"
+            )
         unknown = set(self.deployment_defaults) - set(stages_of(self.scenario))
         if unknown:
             raise ValueError(
@@ -214,6 +226,7 @@ class ProjectRecord(BaseModel):
     model_groups: tuple[str, ...] = ()
     deployment_defaults: dict[Stage, StageDeploymentSettings] = Field(default_factory=dict)
     slack_webhook_secret: str | None = None
+    slack_approvers: SlackApprovers = Field(default_factory=dict)  # read by the Slack approvals function
     reject_on_test_failure: bool = False  # read by the endpoint tester
     mlflow_model_name: str | None = None
     mlflow_serving_image: str | None = None

@@ -25,6 +25,17 @@ KEEP_UNTIL = "mlops:keep-until"
 METADATA_OUTCOME = "mlops:integration-tests"
 METADATA_RUN_ID = "mlops:integration-tests-run-id"
 METADATA_TIME = "mlops:integration-tests-time"
+# Lineage a promoted version carries besides its source's (written by the artifact copier, read by the
+# Slack notifier's announcement of a pending version): where it came from and how the source was tested.
+SOURCE_MODEL_PACKAGE_ARN = "mlops:source-model-package-arn"
+SOURCE_TEST_OUTCOME = "mlops:source-integration-tests"
+SOURCE_TEST_RUN_ID = "mlops:source-test-run-id"
+# Lineage the seed code's pipeline records on every version (seed-code/pipelines/pipeline.py).
+METADATA_COMMIT_ID = "mlops:commit-id"
+METADATA_BRANCH = "mlops:branch"
+METADATA_DATASET = "mlops:dataset"
+METADATA_DATASET_VERSION = "mlops:dataset-version"
+METADATA_METRIC_PREFIX = "mlops:metric-"
 
 
 def resource_tags(

@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import os
 import time
 from collections.abc import Callable, Mapping
@@ -26,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from mlops_core.adapters.aws_clients import ClientFactory
 from mlops_core.adapters.event_bus import EventPublisher
 from mlops_core.contract.outcome import Outcome
+from mlops_core.handlers.function_url import request_parts, response
 from mlops_core.mlflow_aliases.alias_watcher import MlflowAliasWatcher
 from mlops_core.mlflow_aliases.settings import MlflowWatcherSettings
 from mlops_core.observability import MetricUnit, logger, metrics
@@ -76,32 +76,6 @@ class WebhookDelivery(BaseModel):
     data: dict[str, Any]
 
 
-def is_function_url_request(event: Any) -> bool:
-    context = event.get("requestContext") if isinstance(event, dict) else None
-    return isinstance(context, dict) and "http" in context
-
-
-def _request_parts(event: dict[str, Any]) -> tuple[dict[str, str], str] | str:
-    """The headers (names in lower case) and the body text of a function URL request, or what is
-    wrong with them (a request Lambda would never send, e.g. a forged invocation)."""
-    raw_headers = event.get("headers") or {}
-    if not isinstance(raw_headers, dict):
-        return "headers is not an object"
-    body = event.get("body") or ""
-    if not isinstance(body, str):
-        return "body is not a string"
-    if event.get("isBase64Encoded"):
-        try:
-            body = base64.b64decode(body, validate=True).decode()
-        except ValueError:  # binascii.Error and UnicodeDecodeError are ValueErrors
-            return "body is not base64-encoded UTF-8 text"
-    return {str(k).lower(): str(v) for k, v in raw_headers.items()}, body
-
-
-def _response(status: int, body: dict[str, Any]) -> dict[str, Any]:
-    return {"statusCode": status, "headers": {"Content-Type": "application/json"}, "body": json.dumps(body)}
-
-
 class WebhookFunction:
     """The function URL's handler: verify, de-duplicate, record the alias change, publish the event."""
 
@@ -141,19 +115,19 @@ class WebhookFunction:
         if method != "POST":
             logger.warning("Webhook refused: not a POST", extra={"method": repr(method)})
             metrics.add_metric(name="WebhookRefused", unit=MetricUnit.Count, value=1)
-            return _response(405, {"status": "method-not-allowed"})
-        parts = _request_parts(event)
+            return response(405, {"status": "method-not-allowed"})
+        parts = request_parts(event)
         if isinstance(parts, str):
             logger.error("Invalid event: malformed function URL request", extra={"reason": parts})
             metrics.add_metric(name="InvalidEvents", unit=MetricUnit.Count, value=1)
-            return _response(400, {"status": "invalid"})
+            return response(400, {"status": "invalid"})
         headers, body = parts
         service, publisher = self._dependencies()
         problem = signature_problem(service.webhook_secret(), headers, body, now=self._clock())
         if problem is not None:
             logger.warning("Webhook refused", extra={"reason": problem})
             metrics.add_metric(name="WebhookRefused", unit=MetricUnit.Count, value=1)
-            return _response(401, {"status": "unauthorized"})
+            return response(401, {"status": "unauthorized"})
         delivery_id = headers[DELIVERY_ID_HEADER]
         logger.set_correlation_id(delivery_id)
         try:
@@ -165,13 +139,13 @@ class WebhookFunction:
                 extra={"validation_errors": error.errors(include_url=False, include_input=False)},
             )
             metrics.add_metric(name="InvalidEvents", unit=MetricUnit.Count, value=1)
-            return _response(400, {"status": "invalid"})
+            return response(400, {"status": "invalid"})
         if payload is None or delivery.action not in ("created", "deleted"):
             metrics.add_metric(name="Outcome.ignored", unit=MetricUnit.Count, value=1)
-            return _response(200, {"status": "ignored", "reason": f"{delivery.entity}.{delivery.action}"})
+            return response(200, {"status": "ignored", "reason": f"{delivery.entity}.{delivery.action}"})
         if not service.state.claim_delivery(delivery_id):
             metrics.add_metric(name="Outcome.duplicate", unit=MetricUnit.Count, value=1)
-            return _response(200, {"status": "duplicate", "delivery_id": delivery_id})
+            return response(200, {"status": "duplicate", "delivery_id": delivery_id})
         try:
             version = payload.version if delivery.action == "created" else None
             outcome: Outcome = service.on_alias_webhook(payload.name, payload.alias, version)
@@ -180,7 +154,7 @@ class WebhookFunction:
             service.state.release_delivery(delivery_id)  # MLflow's retry may deliver it again
             logger.exception("Webhook failed", extra={"delivery_id": delivery_id})
             metrics.add_metric(name="Errors", unit=MetricUnit.Count, value=1)
-            return _response(502, {"status": "failed", "delivery_id": delivery_id})
+            return response(502, {"status": "failed", "delivery_id": delivery_id})
         logger.info(f"Webhook: {outcome.status}", extra={"outcome": outcome.result()})
         metrics.add_metric(name=f"Outcome.{outcome.status}", unit=MetricUnit.Count, value=1)
-        return _response(200, {**outcome.result(), "delivery_id": delivery_id})
+        return response(200, {**outcome.result(), "delivery_id": delivery_id})

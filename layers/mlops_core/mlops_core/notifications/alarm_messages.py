@@ -6,7 +6,8 @@ What: the alarm and its description (which names the version the endpoint serves
 to and from, the value against the threshold (from the state's ``reasonData``, when CloudWatch gives
 it), the endpoint (``endpoint_name``, ``project``, ``stage``: the notifier adds them, see
 :func:`alarm_context`), and a link to the alarm in the CloudWatch console. ``OK`` after ``ALARM`` is
-announced as a recovery. Every text from AWS is escaped for Slack.
+announced as a recovery. Every text from AWS arrives escaped for Slack (``slack_messages.render``
+escapes a detail before any renderer reads it).
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from urllib.parse import quote
 
 from mlops_core.contract.endpoint_alarms import endpoint_of_alarm
 from mlops_core.contract.naming import parse_stage_resource
-from mlops_core.notifications.slack_escape import escape
 
 Detail = Mapping[str, Any]
 Rendered = tuple[str, str, list[tuple[str, str]], str]
@@ -56,7 +56,7 @@ def is_news(detail: Detail) -> bool:
 
 
 def _text(value: Any) -> str:
-    return escape(str(value))
+    return str(value)
 
 
 def _state(detail: Detail, key: str) -> Mapping[str, Any]:

@@ -5,18 +5,26 @@ Renderers read the event's ``detail`` as a mapping, so a field another component
 break a message, and an event type without its own renderer still gets a readable generic message.
 Every message is fitted to Slack's limits (:data:`LIMITS`) before it is sent: Slack refuses a whole
 message whose one block is too long.
+
+Everything an event brings (its detail, every key and string in it, its detail-type and source) is
+escaped (:func:`~mlops_core.notifications.slack_escape.escape`) before a renderer sees it, so a name, a
+branch or a failure reason is shown as written in every mrkdwn text, header and fallback text, and
+never pings a channel or disguises a link. Renderers add markup of their own only: bold, code, emoji.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from mlops_core.contract.cloudwatch_events import ALARM_STATE_CHANGE
+from mlops_core.contract.slack_approvals import APPROVE_ACTION_ID, REJECT_ACTION_ID
 from mlops_core.contract.topology import PRODUCTION_STAGES, Stage
 from mlops_core.notifications.alarm_messages import alarm_state_changed
+from mlops_core.notifications.slack_escape import escape
 from mlops_core.observability import logger
 
 # Slack's documented limits (api.slack.com/reference/block-kit/blocks).
@@ -50,14 +58,27 @@ def render(detail_type: str, source: str, detail: Detail) -> SlackMessage:
     version of the component that emitted it) still gets a message: the generic one, which shows each
     field as it is. Raising instead would only make Lambda retry the same event, and then drop it.
     """
+    renderer = RENDERERS.get(detail_type, _generic)
+    shown_type, shown_source, shown_detail = escape(detail_type), escape(source), escaped(detail)
     try:
-        return _render(detail_type, source, detail, RENDERERS.get(detail_type, _generic), extras=True)
+        return _render(shown_type, shown_source, shown_detail, renderer, extras=True)
     except (AttributeError, IndexError, KeyError, TypeError, ValueError) as error:
         logger.warning(
             "Event detail not as its renderer expects: sent as a generic message",
             extra={"detail_type": detail_type, "error": repr(error)},
         )
-        return _render(detail_type, source, detail, _generic, extras=False)
+        return _render(shown_type, shown_source, shown_detail, _generic, extras=False)
+
+
+def escaped(value: Any) -> Any:
+    """``value`` with every string in it (mapping keys too, at any depth) escaped for Slack."""
+    if isinstance(value, str):
+        return escape(value)
+    if isinstance(value, Mapping):
+        return {escaped(key): escaped(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [escaped(item) for item in value]
+    return value
 
 
 def _render(
@@ -195,12 +216,56 @@ def _tests_requested(_: str, d: Detail) -> Rendered:
 def _pipeline_failed(_: str, d: Detail) -> Rendered:
     pipeline = str(d.get("pipelineArn", "?")).rpartition("/")[2]
     execution = str(d.get("pipelineExecutionArn", "?")).rpartition("/")[2]
+    lines = [
+        f"Execution `{execution}` ended {d.get('currentPipelineExecutionStatus', 'Failed')}"
+        + (f" ({d['pipelineExecutionDisplayName']})." if d.get("pipelineExecutionDisplayName") else ".")
+    ]
+    steps = [step for step in d.get("failed_steps") or [] if isinstance(step, Mapping)]
+    lines.extend(
+        f"*Failed step* `{step.get('name', '?')}`: {step.get('reason') or 'no reason given'}"
+        for step in steps
+    )
+    if d.get("failure_reason"):
+        lines.append(f"*Why:* {d['failure_reason']}")
+    elif not steps:
+        lines.append("*Why:* SageMaker gave no reason: open the execution to see its steps.")
+    fields = [*_where(d), ("Pipeline", f"`{pipeline}`"), ("Execution", f"`{execution}`")]
     return (
         f":x: Pipeline {pipeline} failed",
-        f"Execution `{execution}` ended {d.get('currentPipelineExecutionStatus', 'Failed')}"
-        + (f" ({d['pipelineExecutionDisplayName']})." if d.get("pipelineExecutionDisplayName") else "."),
-        [("Pipeline", f"`{pipeline}`"), ("Execution", f"`{execution}`")],
-        "Open the execution in SageMaker Studio, read the failed step's logs, fix and push again.",
+        "\n".join(lines),
+        fields,
+        "Read the failed step's logs (SageMaker Studio, or its job in the SageMaker console), fix the "
+        "cause and push again: CI starts a new execution.",
+    )
+
+
+def _version_pending(_: str, d: Detail) -> Rendered:
+    """A version waiting for approval (notifications.pending_versions): lineage, dev test evidence, and
+    (from ``_extra_blocks``) the Approve and Reject buttons when the stage has Slack approvers."""
+    version = _version_label(str(d.get("model_package_arn", "?")))
+    lineage = d.get("lineage") or {}
+    evidence = d.get("test_evidence") or {}
+    lines = [f"{version} of `{d.get('project')}` waits for approval to deploy to `{d.get('stage')}`."]
+    if lineage:
+        lines.append("*Lineage:* " + "; ".join(f"{key} `{value}`" for key, value in lineage.items()))
+    if evidence.get("promoted_from"):
+        lines.append(
+            f"*Tested in dev:* {_version_label(str(evidence['promoted_from']))}: integration tests "
+            f"*{evidence.get('outcome', 'unknown')}* (run `{evidence.get('run_id', '?')}`)"
+        )
+    elif evidence.get("outcome"):
+        lines.append(f"*Integration tests:* *{evidence['outcome']}* (run `{evidence.get('run_id', '?')}`)")
+    else:
+        lines.append("*Integration tests:* no test evidence recorded on this version.")
+    approvers = list(d.get("approvers") or [])
+    return (
+        f":raising_hand: {version.replace('`', '')} waits for approval",
+        "\n".join(lines),
+        _where(d),
+        "An approver of the stage clicks Approve (the deployer deploys it) or Reject."
+        if approvers
+        else "Approve or reject it in SageMaker Studio (the project names no Slack approvers for this "
+        "stage: SlackApprovers).",
     )
 
 
@@ -441,6 +506,7 @@ RENDERERS: dict[str, Callable[[str, Detail], Rendered]] = {
     "Integration Tests Completed": _tests_completed,
     "Integration Tests Requested": _tests_requested,
     "SageMaker Model Building Pipeline Execution Status Change": _pipeline_failed,
+    "SageMaker Model Package State Change": _version_pending,
     "Project Created": _project_created,
     "Project Deleted": _project_deleted,
     "Git Branch Updated": _git_branch_updated,
@@ -454,7 +520,10 @@ RENDERERS: dict[str, Callable[[str, Detail], Rendered]] = {
 
 
 def _extra_blocks(detail_type: str, d: Detail) -> list[dict[str, Any]]:
-    """The test results' compact tables: cases, then load percentiles against their budgets."""
+    """The test results' compact tables: cases, then load percentiles against their budgets; a pending
+    version's Approve and Reject buttons."""
+    if detail_type == "SageMaker Model Package State Change":
+        return [_approval_buttons(str(d["model_package_arn"]))] if d.get("approvers") else []
     if detail_type != "Integration Tests Completed":
         return []
     blocks = []
@@ -486,7 +555,7 @@ def _case_table(cases: list[Mapping[str, Any]]) -> str:
         if budget:
             timing += f" ({budget:g} ms)"
         result = "pass" if case.get("passed") else "FAIL"
-        lines.append(f"{str(case.get('name', ''))[:width]:<{width}}  {result:<6}  {timing}")
+        lines.append(f"{_cut(str(case.get('name', '')), width):<{width}}  {result:<6}  {timing}")
     return "```" + "\n".join(lines) + "```"
 
 
@@ -523,15 +592,56 @@ def _fields(fields: list[tuple[str, str]]) -> dict[str, Any]:
     }
 
 
+def _approval_buttons(model_package_arn: str) -> dict[str, Any]:
+    """Approve and Reject (contract.slack_approvals): the value is the version's ARN; Reject asks first."""
+    return {
+        "type": "actions",
+        "block_id": "approval",
+        "elements": [
+            {
+                "type": "button",
+                "action_id": APPROVE_ACTION_ID,
+                "text": {"type": "plain_text", "text": "Approve"},
+                "style": "primary",
+                "value": model_package_arn,
+            },
+            {
+                "type": "button",
+                "action_id": REJECT_ACTION_ID,
+                "text": {"type": "plain_text", "text": "Reject"},
+                "style": "danger",
+                "value": model_package_arn,
+                "confirm": {
+                    "title": {"type": "plain_text", "text": "Reject this version?"},
+                    "text": {"type": "plain_text", "text": "It will not be deployed."},
+                    "confirm": {"type": "plain_text", "text": "Reject"},
+                    "deny": {"type": "plain_text", "text": "Cancel"},
+                },
+            },
+        ],
+    }
+
+
 def _context(text: str) -> dict[str, Any]:
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
+
+
+_CUT_ESCAPE = re.compile(r"&(a|am|amp|l|lt|g|gt)?$")
+
+
+def _cut(text: str, length: int) -> str:
+    """The first ``length`` characters of an escaped text, without half an escape at the end (a bare
+    ``&`` or ``&am`` would be shown as typed, and break the rule that every ``&`` starts an escape)."""
+    if len(text) <= length:
+        return text
+    return _CUT_ESCAPE.sub("", text[:length])
 
 
 def _truncate(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     closing = "```" if text.count("```") % 2 == 0 and text.endswith("```") else ""
-    return text[: limit - 1 - len(closing)] + "…" + closing
+    return _cut(text, limit - 1 - len(closing)) + "…" + closing
 
 
 def fit(message: SlackMessage) -> SlackMessage:

@@ -1,4 +1,7 @@
-"""The Slack notifier: every domain event (and failed pipeline runs) as a Block Kit message.
+"""The Slack notifier: every domain event (and failed pipeline runs of the projects' pipelines, with
+their failed steps and reasons: :mod:`~mlops_core.notifications.pipeline_failures`; and versions
+waiting for approval, with Approve and Reject buttons: :mod:`~mlops_core.notifications.pending_versions`)
+as a Block Kit message.
 
 The webhook URL is a secret: the project's own (its record names ``slack_webhook_secret``) or the
 stack's default (``SLACK_WEBHOOK_SECRET_ARN``). Secrets are read with Powertools Parameters and
@@ -28,12 +31,14 @@ from mlops_core.contract.cloudwatch_events import ALARM_STATE_CHANGE
 from mlops_core.contract.naming import parse_stage_resource
 from mlops_core.contract.outcome import Outcome
 from mlops_core.notifications.alarm_messages import alarm_context, is_news
-from mlops_core.notifications.ports import ProjectRecords, WebhookSender
+from mlops_core.notifications.pending_versions import MODEL_PACKAGE_STATE_CHANGE, pending_version_announcement
+from mlops_core.notifications.pipeline_failures import PIPELINE_FAILED_DETAIL_TYPE, project_pipeline_failure
+from mlops_core.notifications.ports import NotifierRecords, PipelineExecutions, WebhookSender
 from mlops_core.notifications.settings import NotifierSettings
 from mlops_core.notifications.slack_messages import RENDERERS, render
 from mlops_core.observability import logger
 
-PIPELINE_FAILED_DETAIL_TYPE = "SageMaker Model Building Pipeline Execution Status Change"
+__all__ = ["PIPELINE_FAILED_DETAIL_TYPE", "NotifiedEvent", "SlackNotifier", "notified_detail_types"]
 SECRET_CACHE_SECONDS = 300
 WEBHOOK_URL_KEY = "webhook_url"
 PROJECT_SECRET_PREFIX = "slack/"
@@ -69,21 +74,34 @@ class SlackNotifier:
         settings: NotifierSettings,
         *,
         secret: Callable[[str], Any],
-        store: ProjectRecords,
+        store: NotifierRecords,
         sender: WebhookSender,
+        pipelines: PipelineExecutions,
     ) -> None:
         self._settings = settings
         self._secret = secret
         self._store = store
         self._sender = sender
+        self._pipelines = pipelines
 
     def notify(self, event: BaseModel) -> Outcome:
         assert isinstance(event, NotifiedEvent)
-        detail = event.detail
+        detail: dict[str, Any] | None = event.detail
         if event.detail_type == ALARM_STATE_CHANGE:
-            if not is_news(detail):
-                return Outcome("not-news", {"alarm": detail.get("alarmName")})
-            detail = alarm_context(detail, stack_name=self._settings.stack_name, region=event.region)
+            if not is_news(event.detail):
+                return Outcome("not-news", {"alarm": event.detail.get("alarmName")})
+            detail = alarm_context(event.detail, stack_name=self._settings.stack_name, region=event.region)
+        elif event.detail_type == PIPELINE_FAILED_DETAIL_TYPE:
+            detail = project_pipeline_failure(event.detail, projects=self._store, executions=self._pipelines)
+            if detail is None:
+                return Outcome("not-a-project-pipeline", {"pipeline_arn": event.detail.get("pipelineArn")})
+        elif event.detail_type == MODEL_PACKAGE_STATE_CHANGE:
+            detail = pending_version_announcement(
+                event.detail, event_id=event.id, projects=self._store, claims=self._store
+            )
+            if detail is None:
+                return Outcome("not-announced", {"model_package_arn": event.detail.get("ModelPackageArn")})
+        assert detail is not None
         message = render(event.detail_type, event.source, detail)
         secret_name = self._secret_for(detail)
         url = (self._secret(secret_name) or {}).get(WEBHOOK_URL_KEY)

@@ -241,6 +241,7 @@ class ProjectLifecycle:
             ),
             deployment_defaults=properties.deployment_defaults,
             slack_webhook_secret=properties.slack_webhook_secret,
+            slack_approvers=properties.slack_approvers,
             reject_on_test_failure=properties.reject_on_test_failure,
             mlflow_model_name=properties.mlflow_model_name,
             mlflow_serving_image=properties.mlflow_serving_image,

@@ -80,7 +80,14 @@ from mlops_core.contract.events.promotion import (
 )
 from mlops_core.contract.naming import stage_resource_name
 from mlops_core.contract.outcome import Outcome
-from mlops_core.contract.tags import METADATA_OUTCOME, METADATA_RUN_ID, METADATA_TIME
+from mlops_core.contract.tags import (
+    METADATA_OUTCOME,
+    METADATA_RUN_ID,
+    METADATA_TIME,
+    SOURCE_MODEL_PACKAGE_ARN,
+    SOURCE_TEST_OUTCOME,
+    SOURCE_TEST_RUN_ID,
+)
 from mlops_core.contract.topology import PROMOTION_SOURCE, Scenario, Stage, promotion_targets
 from mlops_core.observability import logger
 from mlops_core.promotion.ports import (
@@ -96,10 +103,6 @@ from mlops_core.promotion.ports import (
 from mlops_core.promotion.settings import ArtifactCopierSettings
 
 PROMOTED_BRANCH = "prod"
-# Lineage a copy carries besides its source's: where it came from and how the source was tested.
-SOURCE_MODEL_PACKAGE_ARN = "mlops:source-model-package-arn"
-SOURCE_TEST_OUTCOME = "mlops:source-integration-tests"
-SOURCE_TEST_RUN_ID = "mlops:source-test-run-id"
 # The source's own test outcome keys: recorded on the copy under the SOURCE_* keys only, so a prod
 # version never looks tested in prod before it has been.
 TEST_OUTCOME_KEYS = frozenset({METADATA_OUTCOME, METADATA_RUN_ID, METADATA_TIME})
