@@ -9,7 +9,8 @@ new costs one ``DescribeMonitoringSchedule``; a new version creates its definiti
 at it and deletes the endpoint's other definitions. A version without baselines deletes the schedule and
 its definitions; so does a record that no longer asks for monitoring (one ``DescribeMonitoringSchedule``
 and one listing per production endpoint back in service). When the endpoint is deleted (its
-``DELETING`` state change, whoever deletes it: the reaper, a rollback, a person) they go with it.
+``DELETING`` state change, whoever deletes it: a person, a rollback of a new endpoint; the reaper deletes
+no production endpoint) they go with it.
 """
 
 from __future__ import annotations
