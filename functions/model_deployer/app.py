@@ -6,6 +6,7 @@ from mlops_core.adapters.cloudwatch import CloudWatchAlarms
 from mlops_core.adapters.config_table import ConfigTable
 from mlops_core.adapters.endpoint_scaling import EndpointScaling
 from mlops_core.adapters.mlflow_alias_state import SeenAliasVersions
+from mlops_core.adapters.model_monitor import SageMakerMonitoring
 from mlops_core.adapters.sagemaker import SageMakerAdapter
 from mlops_core.contract.sagemaker_events import (
     EndpointDeploymentStateChange,
@@ -27,6 +28,7 @@ def build(settings: DeployerSettings, clients: ClientFactory) -> ModelDeployer:
         ConfigTable(clients("dynamodb"), settings.config_table_name),
         CloudWatchAlarms(clients("cloudwatch")),
         EndpointScaling(clients("application-autoscaling")),
+        SageMakerMonitoring(clients("sagemaker")),
     )
     return ModelDeployer(
         context,

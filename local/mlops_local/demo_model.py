@@ -185,12 +185,15 @@ def register_demo_version(
     commit_id: str = "c0ffee",
     repository: str | None = None,
     dataset: str | None = None,
+    drift_check_baselines: dict[str, Any] | None = None,
 ) -> str:
     """Register a version of the demo model in ``group`` (pending approval), as a pipeline would; its ARN.
 
     With ``dataset`` the version carries the lineage a production stage requires, as the project
     template's pipeline records it: the dataset (``CustomerMetadataProperties['mlops:dataset']``) and
     the evaluation report (``ModelMetrics``, a JSON file uploaded next to the model).
+    ``drift_check_baselines``: the version's ``DriftCheckBaselines`` (a pipeline's quality-check step
+    registers them), e.g. the data-quality baselines a Model Monitor schedule checks against.
     """
     sagemaker = session.client("sagemaker")
     with contextlib.suppress(sagemaker.exceptions.ClientError):
@@ -230,5 +233,6 @@ def register_demo_version(
             },
             MetadataProperties=metadata,
             **lineage,
+            **({"DriftCheckBaselines": drift_check_baselines} if drift_check_baselines else {}),
         )["ModelPackageArn"]
     )

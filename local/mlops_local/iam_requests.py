@@ -64,6 +64,7 @@ COPY_SOURCE_OPERATIONS = {"CopyObject", "UploadPartCopy"}
 PLACEHOLDER_PARAMETERS: dict[tuple[str, str], str] = {
     ("s3", "BucketName"): "Bucket",
     ("s3", "ObjectName"): "Key",
+    ("sagemaker", "DataQualityJobDefinitionName"): "JobDefinitionName",
 }
 # Parameters naming a role that the service is given (iam:PassRole with iam:PassedToService).
 PASSED_ROLE_PARAMETERS = ("ExecutionRoleArn", "RoleArn")

@@ -28,6 +28,8 @@ SageMaker
   serverless, and `ExcludeRetainedVariantProperties` without `RetainAllVariantProperties`.
 - UpdateModelPackage updates versioned model packages only, and a version holds at most 15
   additional inference specifications.
+- CreateDataQualityJobDefinition monitors an endpoint that exists and captures its data; a monitoring
+  schedule runs exactly one job definition, inline or by the name of one that exists.
 - ListModels honours `NameContains`, `CreationTimeBefore`/`After`, `SortBy`/`SortOrder` (default:
   newest first), `MaxResults` and `NextToken` (moto ignores them all); ListEndpoints and
   ListEndpointConfigs sort newest first by default, and ListEndpoints returns 10 per page by default.
@@ -80,7 +82,7 @@ from moto.events.exceptions import ValidationException as EventsValidationExcept
 from moto.events.responses import EventsHandler
 from moto.s3.exceptions import S3ClientError
 from moto.s3.models import FakeKey, S3Backend
-from moto.sagemaker.exceptions import ValidationError
+from moto.sagemaker.exceptions import ResourceNotFound, ValidationError
 from moto.sagemaker.models import FakeEndpoint, Model, SageMakerModelBackend
 from moto.sagemaker.responses import SageMakerResponse
 
@@ -413,6 +415,44 @@ def _endpoint_names_ignore_case(response: SageMakerResponse, params: Params) -> 
         if existing.endpoint_name.lower() == name.lower() and existing.endpoint_name != name:
             arn = FakeEndpoint.arn_formatter(name, backend.account_id, backend.region_name)
             raise ValidationError(message=f'Cannot create already existing endpoint "{arn}".')
+
+
+@_rule(SageMakerResponse, "create_data_quality_job_definition")
+def _monitored_endpoints_capture_their_data(response: SageMakerResponse, params: Params) -> None:
+    """CreateDataQualityJobDefinition, ``DataQualityJobInput.EndpointInput.EndpointName`` (API
+    reference): "An endpoint in customer's account which has enabled DataCaptureConfig enabled." That
+    the create refuses another endpoint (one that does not exist, or captures nothing) is inferred."""
+    endpoint_input = (params.get("DataQualityJobInput") or {}).get("EndpointInput")
+    if not isinstance(endpoint_input, dict):
+        return
+    name = str(endpoint_input.get("EndpointName") or "")
+    backend = response.sagemaker_backend
+    endpoint = backend.endpoints.get(name)
+    config = backend.endpoint_configs.get(endpoint.endpoint_config_name) if endpoint is not None else None
+    if config is None or not (config.data_capture_config or {}).get("EnableCapture"):
+        raise ValidationError(
+            message=f"Endpoint {name} does not exist or has no data capture enabled (DataCaptureConfig): "
+            "a monitoring job reads the endpoint's captured data."
+        )
+
+
+@_rule(SageMakerResponse, "create_monitoring_schedule")
+@_rule(SageMakerResponse, "update_monitoring_schedule")
+def _schedules_run_one_existing_job_definition(response: SageMakerResponse, params: Params) -> None:
+    """``MonitoringScheduleConfig`` (API reference) defines its job either inline
+    (``MonitoringJobDefinition``) or by ``MonitoringJobDefinitionName`` with its ``MonitoringType``;
+    that a request giving both, or neither, is refused, and that the named definition must exist
+    (``ResourceNotFound``), is inferred."""
+    config = params.get("MonitoringScheduleConfig") or {}
+    inline, named = config.get("MonitoringJobDefinition"), config.get("MonitoringJobDefinitionName")
+    if bool(inline) == bool(named):
+        raise ValidationError(
+            message="MonitoringScheduleConfig needs exactly one of MonitoringJobDefinition and "
+            "MonitoringJobDefinitionName."
+        )
+    definitions = response.sagemaker_backend.data_quality_job_definitions
+    if named and config.get("MonitoringType", "DataQuality") == "DataQuality" and named not in definitions:
+        raise ResourceNotFound(f"Job definition {named} not found")
 
 
 UPDATABLE_STATUSES = ("InService", "UpdateRollbackFailed")

@@ -649,3 +649,58 @@ def test_deregistering_a_scalable_target_deletes_its_policies(aws):
     scaling.deregister_scalable_target(**target)
 
     assert scaling.describe_scaling_policies(ServiceNamespace="sagemaker")["ScalingPolicies"] == []
+
+
+# ---------------------------------------------------------------------------------- Model Monitor
+
+MONITOR_IMAGE = "156813124566.dkr.ecr.us-east-1.amazonaws.com/sagemaker-model-monitor-analyzer"
+
+
+def data_quality_definition(sagemaker: Any, name: str, endpoint: str) -> Any:
+    return sagemaker.create_data_quality_job_definition(
+        JobDefinitionName=name,
+        DataQualityAppSpecification={"ImageUri": MONITOR_IMAGE},
+        DataQualityJobInput={"EndpointInput": {"EndpointName": endpoint, "LocalPath": "/opt/ml/input"}},
+        DataQualityJobOutputConfig={
+            "MonitoringOutputs": [{"S3Output": {"S3Uri": "s3://bucket/out", "LocalPath": "/opt/ml/out"}}]
+        },
+        JobResources={
+            "ClusterConfig": {"InstanceCount": 1, "InstanceType": "ml.m5.xlarge", "VolumeSizeInGB": 20}
+        },
+        RoleArn=ROLE,
+    )
+
+
+def test_a_data_quality_job_definition_monitors_an_endpoint_that_captures_its_data(sagemaker):
+    model(sagemaker, "m")
+    sagemaker.create_endpoint_config(EndpointConfigName="plain", ProductionVariants=[instance_variant("m")])
+    sagemaker.create_endpoint_config(
+        EndpointConfigName="captured", ProductionVariants=[instance_variant("m")], DataCaptureConfig=CAPTURE
+    )
+    in_service(sagemaker, "plain-endpoint", "plain")
+    in_service(sagemaker, "captured-endpoint", "captured")
+
+    assert "no data capture" in refused(lambda: data_quality_definition(sagemaker, "dq-1", "plain-endpoint"))
+    assert "does not exist" in refused(lambda: data_quality_definition(sagemaker, "dq-1", "no-endpoint"))
+    data_quality_definition(sagemaker, "dq-1", "captured-endpoint")
+    assert "already exists" in refused(
+        lambda: data_quality_definition(sagemaker, "dq-1", "captured-endpoint"), "ResourceInUse"
+    )
+
+
+def test_a_monitoring_schedule_runs_exactly_one_job_definition_that_exists(sagemaker):
+    schedule = {
+        "ScheduleConfig": {"ScheduleExpression": "cron(0 * ? * * *)"},
+        "MonitoringType": "DataQuality",
+    }
+    create = sagemaker.create_monitoring_schedule
+
+    refused(lambda: create(MonitoringScheduleName="s", MonitoringScheduleConfig=schedule))
+    refused(
+        lambda: create(
+            MonitoringScheduleName="s",
+            MonitoringScheduleConfig={**schedule, "MonitoringJobDefinitionName": "missing"},
+        ),
+        "ResourceNotFound",
+    )
+    assert sagemaker.list_monitoring_schedules()["MonitoringScheduleSummaries"] == []

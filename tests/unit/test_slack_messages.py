@@ -9,6 +9,7 @@ import pytest
 from mlops_core.catalog import CATALOG
 from mlops_core.contract.cloudwatch_events import ALARM_STATE_CHANGE
 from mlops_core.contract.events.integration_tests import IntegrationTestsCompleted
+from mlops_core.contract.model_monitor import PROCESSING_JOB_STATE_CHANGE
 from mlops_core.notifications.pending_versions import MODEL_PACKAGE_STATE_CHANGE
 from mlops_core.notifications.slack_messages import LIMITS, RENDERERS, limit_violations, render
 from mlops_core.notifications.slack_notifier import PIPELINE_FAILED_DETAIL_TYPE, notified_detail_types
@@ -87,12 +88,13 @@ def test_every_domain_event_of_the_catalog_has_a_renderer_of_its_own():
     assert {event.DETAIL_TYPE for event in CATALOG} - set(RENDERERS) == set()
 
 
-def test_the_notifier_is_told_about_every_domain_event_failed_pipelines_and_alarms_only():
+def test_the_notifier_is_told_about_every_domain_event_failed_pipelines_alarms_and_monitor_violations_only():
     # The notifier takes its detail-types from the renderers (it does not import the event models).
     expected = {event.DETAIL_TYPE for event in CATALOG} | {
         PIPELINE_FAILED_DETAIL_TYPE,
         MODEL_PACKAGE_STATE_CHANGE,
         ALARM_STATE_CHANGE,
+        PROCESSING_JOB_STATE_CHANGE,
     }
     assert sorted(notified_detail_types()) == sorted(expected)
 

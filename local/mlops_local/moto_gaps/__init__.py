@@ -18,7 +18,8 @@ difference. `apply()` installs all of them, once per process.
 - `lambda_invoke`: a synchronous Invoke of a stack's function runs it (in a process of its own);
 - `cloudwatch`: alarms in a template, and an alarm's state change (its EventBridge event, its SNS actions);
 - `sns`: subscriptions in a template, and messages to Lambda subscriptions delivered by the local cloud;
-- `application_autoscaling`: deregistering a target deletes its policies.
+- `application_autoscaling`: deregistering a target deletes its policies;
+- `model_monitor`: monitoring schedules; data-quality job definitions refused in use, listed by endpoint.
 """
 
 from mlops_local import service_rules
@@ -30,6 +31,7 @@ from mlops_local.moto_gaps import (
     endpoint_search,
     events,
     lambda_invoke,
+    model_monitor,
     sagemaker,
     sagemaker_pipelines,
     sns,
@@ -46,6 +48,7 @@ def apply() -> None:
     cloudformation.patch()
     events.patch()
     sagemaker.patch()  # model_group_sharing too
+    model_monitor.patch()  # after sagemaker's: wraps its ARN lookup
     sagemaker_pipelines.patch()
     endpoint_search.patch()  # wraps sagemaker's DeleteEndpoint: after it
     codecommit.patch()

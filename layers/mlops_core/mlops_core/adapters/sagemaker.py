@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 from mlops_core.adapters import aws_errors
 from mlops_core.contract import tags as tag_keys
 from mlops_core.contract.aws_events import EndpointStatus, ModelApprovalStatus
+from mlops_core.contract.model_monitor import DataQualityBaseline
 from mlops_core.contract.naming import parse_model_package_arn, parse_versioned_resource_name
 from mlops_core.contract.sagemaker_resources import (
     Endpoint,
@@ -76,6 +77,7 @@ class SageMakerAdapter:
             commit_id=(package.get("MetadataProperties") or {}).get("CommitId"),
             dataset=(package.get("CustomerMetadataProperties") or {}).get(DATASET_PROPERTY),
             has_metrics=bool(package.get("ModelMetrics")),
+            data_quality_baseline=DataQualityBaseline.from_model_package(package),
         )
 
     def newest_approved_version_before(self, group: str, version: int) -> int | None:

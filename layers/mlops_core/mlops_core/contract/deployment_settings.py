@@ -15,6 +15,8 @@ before any call is made, so a bad record is refused with a reason and nothing ch
 - ``shadow`` applies to the ``challenger`` stage only: its approvals become a shadow variant of
   the champion endpoint;
 - data capture needs an S3 destination, and real-time instances (serverless inference excludes it);
+- ``model_monitor`` (a data-quality monitoring schedule, :mod:`mlops_core.contract.model_monitor`)
+  needs data capture, so real-time instances, and applies to the production stages only;
 - a rollout names at most 10 alarms in ``AutoRollbackConfiguration`` (AWS's limit): the
   deployer's two plus at most 8 of the team's ``rollback_alarms``;
 - a linear step is 10-50% of the fleet (``LinearStepSize``), and the rollout's waits (a
@@ -48,6 +50,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from mlops_core.contract.endpoint_alarms import EndpointAlarmSettings
 from mlops_core.contract.endpoint_autoscaling import EndpointAutoscalingSettings
+from mlops_core.contract.model_monitor import ModelMonitorSettings
 from mlops_core.contract.topology import PRODUCTION_STAGES, Stage
 
 DEPLOYMENT_ATTRIBUTE = "deployment_defaults"
@@ -145,6 +148,7 @@ class StageDeploymentSettings(_Settings):
     alarms: AlarmSettings = Field(default_factory=AlarmSettings)
     monitoring: EndpointAlarmSettings = Field(default_factory=EndpointAlarmSettings)
     autoscaling: EndpointAutoscalingSettings | None = None
+    model_monitor: ModelMonitorSettings = Field(default_factory=ModelMonitorSettings)
     shadow_sampling_percentage: int = Field(
         default=10, ge=1, le=100, description="share of the champion's requests copied to the shadow"
     )
@@ -210,6 +214,19 @@ class StageDeploymentSettings(_Settings):
             raise ValueError(
                 "data capture needs real-time instances: serverless endpoints do not support data capture"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _model_monitor_needs_data_capture(self) -> Self:
+        # Model Monitor analyses the endpoint's captured data (EndpointInput: "An endpoint in customer's
+        # account which has enabled DataCaptureConfig"); serverless endpoints have no data capture.
+        if self.model_monitor.enabled and isinstance(self.compute, ServerlessCompute):
+            raise ValueError(
+                "model_monitor needs real-time instances: serverless endpoints do not support data "
+                "capture, which Model Monitor analyses"
+            )
+        if self.model_monitor.enabled and not self.data_capture.enabled:
+            raise ValueError("model_monitor needs data_capture enabled: Model Monitor analyses captured data")
         return self
 
     def resolved(self, default_instance_type: str, default_instance_count: int) -> StageDeploymentSettings:
@@ -282,6 +299,16 @@ class ProjectDeploymentSettings(_Settings):
             if settings.autoscaling is not None and stage not in PRODUCTION_STAGES:
                 raise ValueError(
                     f"stage {stage}: autoscaling applies to the production stages only "
+                    f"({', '.join(sorted(PRODUCTION_STAGES))})"
+                )
+        return self
+
+    @model_validator(mode="after")
+    def _model_monitor_only_for_production(self) -> Self:
+        for stage, settings in self.stages.items():
+            if settings.model_monitor.enabled and stage not in PRODUCTION_STAGES:
+                raise ValueError(
+                    f"stage {stage}: model_monitor applies to the production stages only "
                     f"({', '.join(sorted(PRODUCTION_STAGES))})"
                 )
         return self

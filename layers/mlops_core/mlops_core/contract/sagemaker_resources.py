@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from mlops_core.contract.aws_events import EndpointStatus, ModelApprovalStatus
+from mlops_core.contract.model_monitor import DataQualityBaseline
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,8 @@ class ModelPackage:
     commit_id: str | None = None
     dataset: str | None = None
     has_metrics: bool = False
+    data_quality_baseline: DataQualityBaseline | None = None
+    """``DriftCheckBaselines.ModelDataQuality``, the baselines of a data-quality monitoring schedule."""
 
     def missing_lineage(self, required: Iterable[str]) -> list[str]:
         """Which of ``commit-id``, ``dataset``, ``metrics`` the version does not carry."""

@@ -18,7 +18,13 @@ from mlops_core.contract.events.deployment import DeploymentFailed, DeploymentSk
 from mlops_core.contract.naming import StageResource
 from mlops_core.contract.outcome import Outcome
 from mlops_core.contract.sagemaker_resources import Endpoint
-from mlops_core.deployment.ports import AlarmsPort, ConfigTablePort, SageMakerPort, ScalingPort
+from mlops_core.deployment.ports import (
+    AlarmsPort,
+    ConfigTablePort,
+    MonitoringPort,
+    SageMakerPort,
+    ScalingPort,
+)
 from mlops_core.deployment.settings import DeployerSettings
 from mlops_core.deployment.versions import DeployableVersion, DeploymentRequest
 
@@ -45,13 +51,15 @@ class EndpointNotGoneError(RuntimeError):
 class DeployerContext:
     """The deployer's settings and ports, shared by its parts. Without a config table, nothing is
     stored as pending and the project's deployment settings are the stack's defaults; without
-    alarms, rollouts are not guarded by CloudWatch alarms; without scaling, no endpoint is autoscaled."""
+    alarms, rollouts are not guarded by CloudWatch alarms; without scaling, no endpoint is autoscaled;
+    without monitoring, no endpoint gets a Model Monitor schedule."""
 
     settings: DeployerSettings
     sagemaker: SageMakerPort
     config_table: ConfigTablePort | None = None
     alarms: AlarmsPort | None = None
     scaling: ScalingPort | None = None
+    monitoring: MonitoringPort | None = None
 
     def endpoint(self, request: DeploymentRequest, name: str) -> Endpoint | None:
         """The endpoint as already described in this invocation, else found (one Search call)."""

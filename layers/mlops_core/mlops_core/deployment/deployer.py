@@ -46,12 +46,13 @@ from mlops_core.contract.sagemaker_events import (
     EndpointStateChange,
     ModelPackageStateChange,
 )
-from mlops_core.contract.topology import Stage
+from mlops_core.contract.topology import PRODUCTION_STAGES, Stage
 from mlops_core.deployment.autoscaling import EndpointScaling
 from mlops_core.deployment.context import DONE_NOTHING, DeployerContext, failed, ignored
 from mlops_core.deployment.health_alarms import HealthAlarms, delete_endpoint_alarms
 from mlops_core.deployment.housekeeping import Housekeeping
 from mlops_core.deployment.mlflow_versions import MlflowAliasChangedEvent, MlflowVersion, MlflowVersionSource
+from mlops_core.deployment.model_monitor import DataQualityMonitoring, delete_endpoint_monitoring
 from mlops_core.deployment.pending import PendingDeployments
 from mlops_core.deployment.registry_versions import RegistryVersion, RegistryVersionSource
 from mlops_core.deployment.roll_back import RollBack
@@ -79,6 +80,7 @@ class ModelDeployer:
         self._housekeeping = Housekeeping(context, sources)
         self._scaling = EndpointScaling(context)
         self._health_alarms = HealthAlarms(context)
+        self._monitoring = DataQualityMonitoring(context)
 
     # ------------------------------------------------------------------ routes (one per event type)
 
@@ -138,14 +140,18 @@ class ModelDeployer:
 
     def _on_deleting(self, target: StageResource) -> Outcome:
         """An endpoint being deleted (by the reaper, a rollback, a person): a pending deployment
-        creates it again once it is gone; else its alarms go with it."""
+        creates it again once it is gone; else its alarms and its monitoring schedule go with it."""
         outcome = self._pending.on_deleting(target)
-        if outcome.status != "ignored" or self._context.alarms is None:
+        if outcome.status != "ignored":
             return outcome
-        deleted = delete_endpoint_alarms(
-            self._context.alarms, stack_name=self._settings.stack_name, endpoint_name=target.name
-        )
-        return Outcome(outcome.status, {**outcome.details, "deleted_alarms": deleted}, outcome.events)
+        details = dict(outcome.details)
+        if self._context.alarms is not None:
+            details["deleted_alarms"] = delete_endpoint_alarms(
+                self._context.alarms, stack_name=self._settings.stack_name, endpoint_name=target.name
+            )
+        if self._context.monitoring is not None and target.stage in PRODUCTION_STAGES:
+            details["model_monitor"] = delete_endpoint_monitoring(self._context.monitoring, target.name)
+        return Outcome(outcome.status, details, outcome.events)
 
     def on_endpoint_deployment_state_change(self, event: EndpointDeploymentStateChange) -> Outcome:
         """SageMaker rolling a blue/green rollout back on an alarm is reported as a rollback (once)."""
@@ -189,8 +195,8 @@ class ModelDeployer:
         )
 
     def tidy_up(self, target: StageResource) -> Outcome:
-        """Housekeeping of an endpoint that is in service, its health alarms, and its autoscaling
-        (production stages)."""
+        """Housekeeping of an endpoint that is in service, its health alarms, its autoscaling and its
+        Model Monitor schedule (production stages)."""
         tidied = self._housekeeping.tidy_up(target)
         if tidied.status != "tidied":
             return tidied
@@ -203,6 +209,9 @@ class ModelDeployer:
         scaled = self._scaling.keep(target)
         if scaled is not None:
             details["autoscaling"] = scaled
+        monitored = self._monitoring.keep(target, endpoint) if endpoint is not None else None
+        if monitored is not None:
+            details["model_monitor"] = monitored
         return Outcome(tidied.status, details, tidied.events)
 
     # ------------------------------------------------------------------ helpers

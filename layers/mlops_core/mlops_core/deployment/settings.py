@@ -17,3 +17,9 @@ class DeployerSettings(ControlPlaneSettings):
     region: str = Field(alias="AWS_REGION", min_length=1)
     default_instance_type: str = Field(alias="DEFAULT_INSTANCE_TYPE", pattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
     default_instance_count: int = Field(alias="DEFAULT_INSTANCE_COUNT", ge=1)
+    model_monitor_image_uri: str = Field(
+        default="",
+        alias="MODEL_MONITOR_IMAGE_URI",
+        pattern=r"^$|^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/.+$",
+        description="Model Monitor's analyzer image in this region (empty: no monitoring schedules)",
+    )

@@ -21,9 +21,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from mlops_core.contract.cloudwatch_events import ALARM_STATE_CHANGE
+from mlops_core.contract.model_monitor import PROCESSING_JOB_STATE_CHANGE
 from mlops_core.contract.slack_approvals import APPROVE_ACTION_ID, REJECT_ACTION_ID
 from mlops_core.contract.topology import PRODUCTION_STAGES, Stage
 from mlops_core.notifications.alarm_messages import alarm_state_changed
+from mlops_core.notifications.monitoring_violations import monitoring_violations_found
 from mlops_core.notifications.slack_escape import escape
 from mlops_core.observability import logger
 
@@ -516,6 +518,7 @@ RENDERERS: dict[str, Callable[[str, Detail], Rendered]] = {
     "Endpoints Reaped": _endpoints_reaped,
     "MLflow Model Alias Changed": _alias_changed,
     ALARM_STATE_CHANGE: alarm_state_changed,
+    PROCESSING_JOB_STATE_CHANGE: monitoring_violations_found,
 }
 
 

@@ -28,9 +28,11 @@ from pydantic import BaseModel
 
 from mlops_core.contract.aws_events import EventBridgeEvent
 from mlops_core.contract.cloudwatch_events import ALARM_STATE_CHANGE
+from mlops_core.contract.model_monitor import PROCESSING_JOB_STATE_CHANGE
 from mlops_core.contract.naming import parse_stage_resource
 from mlops_core.contract.outcome import Outcome
 from mlops_core.notifications.alarm_messages import alarm_context, is_news
+from mlops_core.notifications.monitoring_violations import violation_context
 from mlops_core.notifications.pending_versions import MODEL_PACKAGE_STATE_CHANGE, pending_version_announcement
 from mlops_core.notifications.pipeline_failures import PIPELINE_FAILED_DETAIL_TYPE, project_pipeline_failure
 from mlops_core.notifications.ports import NotifierRecords, PipelineExecutions, WebhookSender
@@ -95,6 +97,10 @@ class SlackNotifier:
             detail = project_pipeline_failure(event.detail, projects=self._store, executions=self._pipelines)
             if detail is None:
                 return Outcome("not-a-project-pipeline", {"pipeline_arn": event.detail.get("pipelineArn")})
+        elif event.detail_type == PROCESSING_JOB_STATE_CHANGE:
+            detail = violation_context(event.detail, region=event.region, projects=self._store)
+            if detail is None:
+                return Outcome("not-a-monitoring-violation", {"job": event.detail.get("ProcessingJobName")})
         elif event.detail_type == MODEL_PACKAGE_STATE_CHANGE:
             detail = pending_version_announcement(
                 event.detail, event_id=event.id, projects=self._store, claims=self._store
