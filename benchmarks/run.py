@@ -510,8 +510,8 @@ def bench_load(report: Report, runs: int, locust: str, seconds: float, concurren
     report.sections.append(
         _section(
             "Load phase vs Locust",
-            f".venv/bin/python benchmarks/endpoint_load.py --locust {locust} --rounds {runs} "
-            f"--seconds {seconds:g} --concurrency {concurrency}",
+            f".venv/bin/python benchmarks/endpoint_load.py --locust {os.path.relpath(locust, REPO)} "
+            f"--rounds {runs} --seconds {seconds:g} --concurrency {concurrency}",
             _method(endpoint_load) + "\n\n" + LOAD_ANALYSIS.strip(),
             body,
             load=load,
