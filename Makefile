@@ -31,7 +31,7 @@ demo: $(STAMP)  # make demo [SCENARIO=baseline|advanced|all]
 # cloud (and the MLflow server of its session) is set up once. About 4 minutes warm on two cores
 # (benchmarks/RESULTS.md); the first run also builds .venv and .venv-mlflow.
 test: $(STAMP) $(MLFLOW_STAMP)
-	$(BIN)/pytest -n auto --dist loadscope
+	$(BIN)/pytest -n auto --dist worksteal
 
 # The seed code's tests run from seed-code/ (its own pytest settings) with the seed code env's
 # bin/ first on PATH, so actionlint finds the pinned shellcheck. No bytecode and no pytest cache are
