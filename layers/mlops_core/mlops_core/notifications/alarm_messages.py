@@ -55,10 +55,6 @@ def is_news(detail: Detail) -> bool:
     return "ALARM" in (_state(detail, "state").get("value"), _state(detail, "previousState").get("value"))
 
 
-def _text(value: Any) -> str:
-    return str(value)
-
-
 def _state(detail: Detail, key: str) -> Mapping[str, Any]:
     state = detail.get(key)
     return state if isinstance(state, Mapping) else {}
@@ -79,7 +75,7 @@ def _value_against_threshold(state: Mapping[str, Any], detail: Detail) -> str | 
     limit = f"threshold {threshold:g}" if isinstance(threshold, int | float) else ""
     if not points:
         return f"*Threshold:* {threshold:g}" if limit else None
-    shown = ", ".join(f"{point:g}" if isinstance(point, int | float) else _text(point) for point in points)
+    shown = ", ".join(f"{point:g}" if isinstance(point, int | float) else str(point) for point in points)
     return f"*Value:* {shown}" + (f" ({limit})" if limit else "")
 
 
@@ -100,17 +96,17 @@ def alarm_state_changed(_: str, d: Detail) -> Rendered:
         title = f":grey_question: {subject}: {value}"
     lines = []
     if description:
-        lines.append(_text(description))
-    lines.append(f"*{_text(was)}* → *{_text(value)}*")
+        lines.append(description)
+    lines.append(f"*{was}* → *{value}*")
     if state.get("reason"):
-        lines.append(f"*Why:* {_text(state['reason'])}")
+        lines.append(f"*Why:* {state['reason']}")
     measured = _value_against_threshold(state, d)
     if measured:
         lines.append(measured)
-    fields: list[tuple[str, str]] = [("Alarm", f"`{_text(name)}`")]
+    fields: list[tuple[str, str]] = [("Alarm", f"`{name}`")]
     for label, key in (("Project", "project"), ("Stage", "stage"), ("Endpoint", "endpoint_name")):
         if d.get(key):
-            fields.append((label, f"`{_text(d[key])}`"))
+            fields.append((label, f"`{d[key]}`"))
     if d.get("console_url"):
         fields.append(("Console", f"<{d['console_url']}|open the alarm>"))
     if value == "ALARM":
