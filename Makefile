@@ -27,9 +27,10 @@ PYTHON313_BIN := $(shell python3.13 -c 'import os, sys; print(os.path.dirname(sy
 demo: $(STAMP)  # make demo [SCENARIO=baseline|advanced|all]
 	$(BIN)/python -m mlops_demo --scenario $(or $(SCENARIO),all)
 
-# One worker per core (pytest-xdist); a test module stays on one worker, so a module's shared local
-# cloud (and the MLflow server of its session) is set up once. About 4 minutes warm on two cores
-# (benchmarks/RESULTS.md); the first run also builds .venv and .venv-mlflow.
+# One worker per core (pytest-xdist), balanced by work stealing: a worker that runs out takes tests
+# from the other's queue, so a module's shared local cloud is set up once per worker that runs the
+# module. Under 5 minutes warm on two cores (benchmarks/RESULTS.md); the first run also builds .venv
+# and .venv-mlflow.
 test: $(STAMP) $(MLFLOW_STAMP)
 	$(BIN)/pytest -n auto --dist worksteal
 

@@ -10,11 +10,12 @@ from typing import Any
 import yaml
 
 
-class _CloudFormationLoader(yaml.SafeLoader):
+class _CloudFormationLoader(yaml.CSafeLoader):
     """A SafeLoader that knows the intrinsic tags and leaves date-like scalars as strings.
 
     CloudFormation reads `AWSTemplateFormatVersion: 2010-09-09` as a string; YAML 1.1 would make it a date
-    that no JSON encoder takes.
+    that no JSON encoder takes. It parses with libyaml (PyYAML's C loader, in PyYAML's wheels): the local
+    cloud reads the template on every start, and the pure-Python parser took about 8 times as long.
     """
 
 

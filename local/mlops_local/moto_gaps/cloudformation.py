@@ -8,9 +8,12 @@
   URL AWS would (the local cloud serves it on loopback, see `function_urls`).
 - A resource that fails to create fails the stack with the reason on the resource's CREATE_FAILED event
   (moto raises out of CreateStack and leaves the stack CREATE_IN_PROGRESS).
+- A JSON template body is read as JSON (moto reads every body with PyYAML's pure-Python loader first:
+  the same dict for our JSON, about 10 times slower, on every stack the local cloud deploys).
 """
 
 import functools
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -217,7 +220,19 @@ class _LambdaUrl(CloudFormationModel):
         return True
 
 
+def _json_read_as_json(parse: Callable[[str], dict[str, Any]]) -> Callable[[str], dict[str, Any]]:
+    @functools.wraps(parse)
+    def parse_template(template: str) -> dict[str, Any]:
+        if template.lstrip().startswith("{"):
+            parsed: dict[str, Any] = json.loads(template)
+            return parsed
+        return parse(template)
+
+    return parse_template
+
+
 def patch() -> None:
+    Stack.parse_template = staticmethod(_json_read_as_json(Stack.parse_template))  # type: ignore[method-assign,assignment]
     EventBus.physical_resource_id = property(lambda bus: bus.name)  # type: ignore[attr-defined]
     LayerVersion.physical_resource_id = property(lambda layer: layer.arn)  # type: ignore[attr-defined]
     # moto finds resource types among CloudFormationModel's subclasses, and caches what it found.
