@@ -51,7 +51,7 @@ class EmbeddedAws:
         with ExitStack() as stack:
             moto_api_backend.reset()  # moto's backends are process-wide: forget the previous cloud
             stack.enter_context(quiet_logger("werkzeug"))  # the server logs every request
-            stack.enter_context(_service_models_shared())
+            stack.enter_context(service_models_shared())
             server = _MotoServer(ip_address="127.0.0.1", port=0, verbose=False)
             self.requests = server.requests
             server.start()
@@ -93,7 +93,7 @@ class EmbeddedAws:
 
 
 @contextmanager
-def _service_models_shared() -> Iterator[None]:
+def service_models_shared() -> Iterator[None]:
     """Every botocore session made meanwhile reads the service models through one loader: the tests'
     and each function's (a function's clients come from a session of its own, as in Lambda, where each
     function's process reads the models once per cold start; here the functions share one process and

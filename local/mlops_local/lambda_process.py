@@ -1,4 +1,4 @@
-"""One Lambda invocation in a Python process of its own: ``python -m mlops_local.lambda_process SPEC``.
+"""One Lambda invocation in a Python process of its own: ``python lambda_process.py SPEC``.
 
 The local cloud runs its functions in its own process, one invocation at a time (`runtime`). A
 function that invokes a function synchronously while it runs (the endpoint tester starting the workers
@@ -6,7 +6,10 @@ of a load phase: Lambda Invoke of itself) needs invocations that run at the same
 made them, each with its own interpreter and GIL, as Lambda's sandboxes are. `FunctionRuntime.
 invoke_in_own_process` starts this module with SPEC, a JSON file naming the handler file, the event and
 the context, in the function's environment (its deployed variables, the variables Lambda sets, its
-execution role's credentials, the embedded AWS's endpoint URLs); this module loads the handler module,
+execution role's credentials, the embedded AWS's endpoint URLs). It runs as a script, not as a module of
+the package, so the process imports only the standard library and the function's code, as Lambda's
+does (the package would bring the whole local cloud, moto included: seconds of CPU per invocation).
+It loads the handler module,
 calls it and writes ``{"result": ...}`` or ``{"error": {"type", "message", "stack_trace"}}`` to the
 SPEC's ``output`` file. What the function prints is its log.
 """

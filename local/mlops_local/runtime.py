@@ -184,14 +184,11 @@ class FunctionRuntime:
                     }
                 )
             )
-            environment = {
-                **os.environ,
-                **self._lambda_environment(function, context),
-                "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
-            }
+            environment = {**os.environ, **self._lambda_environment(function, context)}
+            environment.pop("PYTHONPATH", None)  # the function's code and layers come from the spec
             try:
                 finished = subprocess.run(
-                    [sys.executable, "-m", "mlops_local.lambda_process", str(spec_file)],
+                    [sys.executable, str(Path(__file__).with_name("lambda_process.py")), str(spec_file)],
                     env=environment,
                     capture_output=True,
                     text=True,

@@ -43,14 +43,16 @@ def run_suite(cloud: LocalCloud, endpoint: str, load: dict) -> dict:
 
 
 def test_a_phase_on_three_workers_runs_as_three_invocations_and_reports_one_merged_result(cloud):
-    result = run_suite(
-        cloud, "w-dev", {"requests": 90, "rate_per_second": 60, "workers": 3, "p99_budget_ms": 5000}
-    )
+    # 16 senders per worker: at 20/s each, a sender is free again unless the local inference server (a
+    # thread of this test's process, sharing its cores with three tester processes) answers slower than
+    # 800 ms; what this test is about is the fan-out, not the endpoint's capacity
+    phase = {"requests": 90, "rate_per_second": 60, "workers": 3, "concurrency": 16, "p99_budget_ms": 5000}
+    result = run_suite(cloud, "w-dev", phase)
 
     load = result["load"]
     # the endpoint is healthy: the phase passes; on a loaded machine a worker's process may start or
     # send late, which makes the run incomplete (the tester's lateness), never failed
-    assert load["passed"] and load["failures"] == []
+    assert load["passed"] and load["failures"] == [], load["failures"]
     assert result["outcome"] == ("passed" if load["schedule_held"] else "incomplete"), result["summary"]
     assert load["workers"] == 3 and load["requests"] == 90 and load["errors"] == 0
     assert load["target_rate_per_second"] == 60 and load["waited_for_concurrency"] == 0

@@ -14,6 +14,7 @@ from typing import Any
 import boto3
 import pytest
 from mlops_local import aws_events, moto_gaps
+from mlops_local.embedded_aws import service_models_shared
 from mlops_local.endpoints import EndpointLifecycle
 from mlops_local.runtime import LambdaContext
 from moto import mock_aws
@@ -29,7 +30,8 @@ EXECUTION_ROLE = f"arn:aws:iam::{ACCOUNT}:role/sagemaker-execution"
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[boto3.session.Session]:
     """moto (with the local cloud's gap fillers) holding the control plane's tables, and the
-    function environment the template sets."""
+    function environment the template sets. The botocore sessions share one loader of service models,
+    as in the local cloud."""
     for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
         monkeypatch.delenv(name, raising=False)
     env = {
@@ -51,7 +53,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[boto3.session.Session]:
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     moto_gaps.apply()
-    with mock_aws():
+    with mock_aws(), service_models_shared():
         session = boto3.session.Session(region_name=REGION)
         dynamodb = session.client("dynamodb")
         dynamodb.create_table(

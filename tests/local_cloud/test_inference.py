@@ -11,6 +11,7 @@ import pytest
 from botocore.exceptions import ClientError
 from mlops_local import moto_gaps
 from mlops_local.demo_model import BROKEN_MODEL, GOOD_MODEL, register_demo_version
+from mlops_local.embedded_aws import service_models_shared
 from mlops_local.endpoints import EndpointLifecycle
 from mlops_local.inference import InferenceServer
 from moto import mock_aws
@@ -29,7 +30,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[boto3.Session]:
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     moto_gaps.apply()
-    with mock_aws():
+    with mock_aws(), service_models_shared():
         yield boto3.Session(region_name=REGION)
 
 

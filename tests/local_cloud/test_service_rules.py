@@ -15,6 +15,7 @@ import pytest
 from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
 from mlops_local import moto_gaps, service_rules
+from mlops_local.embedded_aws import service_models_shared
 from mlops_local.endpoints import EndpointLifecycle
 from moto import mock_aws
 from moto.cloudformation import parsing
@@ -41,7 +42,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[boto3.Session]:
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     moto_gaps.apply()  # installs the service rules too
-    with mock_aws():
+    with mock_aws(), service_models_shared():
         yield boto3.Session(region_name=REGION)
 
 
