@@ -209,15 +209,16 @@ class IamEnforcement:
         return None
 
     def authorize_invoke_endpoint(
-        self, authorization: str, endpoint_name: str, region: str
+        self, authorization: str, endpoint_name: str, region: str, *, operation: str = "InvokeEndpoint"
     ) -> Refusal | None:
-        """sagemaker:InvokeEndpoint for a request to the inference server (SageMaker Runtime)."""
+        """sagemaker:InvokeEndpoint (or ``operation``: InvokeEndpointAsync) for a request to the inference
+        server (SageMaker Runtime)."""
         match = _CREDENTIAL.search(authorization)
         identity = self.identity(match.group(1)) if match else None
         if identity is None:
             return None
         call = ApiCall(
-            "sagemaker-runtime", "InvokeEndpoint", {"EndpointName": endpoint_name}, region, identity.account
+            "sagemaker-runtime", operation, {"EndpointName": endpoint_name}, region, identity.account
         )
         return self.authorize(identity, call)
 

@@ -52,6 +52,7 @@ OPERATION_ACTIONS: dict[tuple[str, str], tuple[str, ...]] = {
     ("s3", "CopyObject"): ("PutObject",),  # and s3:GetObject on the source: _copy_source_requests
     ("s3", "UploadPartCopy"): ("PutObject",),  # likewise
     ("sagemaker-runtime", "InvokeEndpoint"): ("InvokeEndpoint",),
+    ("sagemaker-runtime", "InvokeEndpointAsync"): ("InvokeEndpointAsync",),
     # Service Authorization Reference, AWS Lambda: lambda:InvokeFunction "grants permission to invoke
     # a function" (the Invoke API).
     ("lambda", "Invoke"): ("InvokeFunction",),

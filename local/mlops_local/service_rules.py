@@ -21,7 +21,7 @@ SageMaker
   concurrency over the maximum concurrency, and models that use a VPC, network isolation, an
   inference pipeline, multi-model mode, a private Docker registry or `ModelDataSource`.
 - CreateEndpointConfig with `ShadowProductionVariants` takes exactly one production variant and one
-  shadow variant.
+  shadow variant, and no `AsyncInferenceConfig` (asynchronous inference excludes shadow tests).
 - CreateEndpoint names are case-insensitive: a name that differs from an existing endpoint's only
   by case is in use.
 - UpdateEndpoint refuses the endpoint's current config, an instance-based endpoint turned
@@ -400,6 +400,19 @@ def _one_production_variant_beside_a_shadow(response: SageMakerResponse, params:
             message="With ShadowProductionVariants, specify exactly one variant in ProductionVariants and "
             f"one in ShadowProductionVariants (got {len(params.get('ProductionVariants') or [])} and "
             f"{len(shadows)})."
+        )
+
+
+@_rule(SageMakerResponse, "create_endpoint_config")
+def _no_shadow_of_an_async_endpoint(response: SageMakerResponse, params: Params) -> None:
+    """Developer guide, "Create a shadow test": "If your endpoint uses any of the following features,
+    you cannot use shadow tests on your endpoint, and your request to set up shadow tests will result in
+    validation errors: Serverless inference, Asynchronous inference, ..." (inferred: CreateEndpointConfig
+    with both is the request refused)."""
+    if params.get("ShadowProductionVariants") and params.get("AsyncInferenceConfig"):
+        raise ValidationError(
+            message="Shadow variants are not supported with asynchronous inference: an endpoint config "
+            "with AsyncInferenceConfig cannot have ShadowProductionVariants."
         )
 
 

@@ -302,6 +302,27 @@ def test_a_shadow_variant_stands_beside_exactly_one_production_variant(sagemaker
     )
 
 
+def test_an_async_endpoint_config_has_no_shadow_variant(sagemaker):
+    model(sagemaker, "m")
+    async_inference = {
+        "OutputConfig": {"S3OutputPath": "s3://bucket/out/", "S3FailurePath": "s3://bucket/f/"}
+    }
+
+    assert "asynchronous inference" in refused(
+        lambda: sagemaker.create_endpoint_config(
+            EndpointConfigName="c",
+            ProductionVariants=[instance_variant("m")],
+            ShadowProductionVariants=[instance_variant("m", "Shadow")],
+            AsyncInferenceConfig=async_inference,
+        )
+    )
+    sagemaker.create_endpoint_config(
+        EndpointConfigName="c",
+        ProductionVariants=[instance_variant("m")],
+        AsyncInferenceConfig=async_inference,
+    )
+
+
 def test_endpoint_names_are_case_insensitive_in_create_endpoint(sagemaker):
     model(sagemaker, "m")
     sagemaker.create_endpoint_config(EndpointConfigName="c", ProductionVariants=[instance_variant("m")])
