@@ -43,7 +43,8 @@ EventBridge
 
 Application Auto Scaling
 - RegisterScalableTarget of a new target needs MinCapacity and MaxCapacity, and MinCapacity may not
-  exceed MaxCapacity.
+  exceed MaxCapacity; a SageMaker variant scales to zero (MinCapacity 0) only on an asynchronous
+  endpoint.
 
 CodeCommit
 - CreateRepository refuses a name ending in `.git`.
@@ -83,7 +84,7 @@ from moto.events.responses import EventsHandler
 from moto.s3.exceptions import S3ClientError
 from moto.s3.models import FakeKey, S3Backend
 from moto.sagemaker.exceptions import ResourceNotFound, ValidationError
-from moto.sagemaker.models import FakeEndpoint, Model, SageMakerModelBackend
+from moto.sagemaker.models import FakeEndpoint, Model, SageMakerModelBackend, sagemaker_backends
 from moto.sagemaker.responses import SageMakerResponse
 
 Params = dict[str, Any]
@@ -710,6 +711,27 @@ def _capacity_range(response: ApplicationAutoScalingResponse, params: Params) ->
     if minimum is not None and maximum is not None and minimum > maximum:
         raise AWSValidationException(
             f"Minimum capacity ({minimum}) cannot be greater than maximum capacity ({maximum})."
+        )
+
+
+@_rule(ApplicationAutoScalingResponse, "register_scalable_target")
+def _only_async_variants_scale_to_zero(response: ApplicationAutoScalingResponse, params: Params) -> None:
+    """Developer guide, "Autoscale an asynchronous endpoint": "Unlike other hosted models Amazon
+    SageMaker AI supports, with Asynchronous Inference you can also scale down your asynchronous
+    endpoints instances to zero." (inferred: RegisterScalableTarget refuses MinCapacity 0 for the variant
+    of an endpoint that is not asynchronous.)"""
+    resource = str(params.get("ResourceId") or "")
+    if params.get("ServiceNamespace") != "sagemaker" or params.get("MinCapacity") != 0:
+        return
+    if not resource.startswith("endpoint/"):
+        return
+    sagemaker = sagemaker_backends[response.current_account][response.region]
+    endpoint = sagemaker.endpoints.get(resource.split("/")[1])
+    config = sagemaker.endpoint_configs.get(endpoint.endpoint_config_name) if endpoint else None
+    if config is not None and not getattr(config, "async_inference_config", None):
+        raise AWSValidationException(
+            f"MinCapacity 0 is not supported for {resource}: only asynchronous inference endpoints scale "
+            "to zero instances."
         )
 
 

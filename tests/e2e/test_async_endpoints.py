@@ -160,3 +160,33 @@ def test_a_challenger_in_shadow_mode_is_refused_beside_an_async_champion(prod_cl
         ]
     )
     assert "ShadowProductionVariants" not in config
+
+
+def test_an_async_production_endpoint_scales_on_its_backlog_down_to_zero(prod_cloud):
+    cloud = prod_cloud
+    scaling = {"min_capacity": 0, "max_capacity": 4, "target_backlog_per_instance": 5}
+    compute = {"kind": "async", "instance_type": "ml.m5.large", "instance_count": 1}
+    set_project(cloud, {"prod": {"compute": compute, "autoscaling": scaling}})
+    arn = register_demo_version(cloud.session, "x-prod", GOOD_MODEL)
+    cloud.settle()
+    cloud.session.client("sagemaker").update_model_package(
+        ModelPackageArn=arn, ModelApprovalStatus="Approved"
+    )
+    cloud.settle()
+
+    autoscaling = cloud.session.client("application-autoscaling")
+    resource = "endpoint/x-prod/variant/AllTraffic"
+    [target] = autoscaling.describe_scalable_targets(ServiceNamespace="sagemaker", ResourceIds=[resource])[
+        "ScalableTargets"
+    ]
+    [policy] = autoscaling.describe_scaling_policies(ServiceNamespace="sagemaker", ResourceId=resource)[
+        "ScalingPolicies"
+    ]
+    assert (target["MinCapacity"], target["MaxCapacity"]) == (0, 4)
+    tracking = policy["TargetTrackingScalingPolicyConfiguration"]
+    assert policy["PolicyName"].endswith("-x-prod-backlog-per-instance")
+    assert tracking["TargetValue"] == 5
+    assert tracking["CustomizedMetricSpecification"]["MetricName"] == "ApproximateBacklogSizePerInstance"
+    assert tracking["CustomizedMetricSpecification"]["Dimensions"] == [
+        {"Name": "EndpointName", "Value": "x-prod"}
+    ]

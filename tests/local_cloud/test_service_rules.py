@@ -564,6 +564,30 @@ def test_a_scalable_target_is_registered_with_a_capacity_range(aws):
     scaling.register_scalable_target(**target, MaxCapacity=4)  # an update names what changes
 
 
+def test_only_an_async_endpoints_variant_scales_to_zero(aws, sagemaker):
+    scaling = aws.client("application-autoscaling")
+    model(sagemaker, "m")
+    queue = {"OutputConfig": {"S3OutputPath": "s3://bucket/out/"}}
+    sagemaker.create_endpoint_config(EndpointConfigName="rt", ProductionVariants=[instance_variant("m")])
+    sagemaker.create_endpoint_config(
+        EndpointConfigName="queued", ProductionVariants=[instance_variant("m")], AsyncInferenceConfig=queue
+    )
+    sagemaker.create_endpoint(EndpointName="churn-prod", EndpointConfigName="rt")
+    sagemaker.create_endpoint(EndpointName="churn-async", EndpointConfigName="queued")
+
+    def target(endpoint: str) -> dict[str, Any]:
+        return {
+            "ServiceNamespace": "sagemaker",
+            "ResourceId": f"endpoint/{endpoint}/variant/AllTraffic",
+            "ScalableDimension": "sagemaker:variant:DesiredInstanceCount",
+        }
+
+    assert "zero" in refused(
+        lambda: scaling.register_scalable_target(**target("churn-prod"), MinCapacity=0, MaxCapacity=2)
+    )
+    scaling.register_scalable_target(**target("churn-async"), MinCapacity=0, MaxCapacity=2)
+
+
 # ------------------------------------------------------------------------------------------ CodeCommit
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from mlops_core.contract import endpoint_autoscaling
 from mlops_core.contract.async_inference import AsyncCompute, async_inference_config
 from mlops_core.contract.deployment_settings import InvalidDeploymentSettingsError, ProjectDeploymentSettings
 from mlops_core.contract.topology import Stage
@@ -175,3 +176,50 @@ def test_a_case_naming_a_variant_is_refused_without_a_call():
     response = invoker(queue, Clock()).invoke("x-dev", request, timeout_seconds=60)
 
     assert response.error_code == "TargetVariantNotSupported" and queue.inputs == {}
+
+
+# ----------------------------------------------------------------------------------- scale to zero
+
+BACKLOG = {"min_capacity": 0, "max_capacity": 4, "target_backlog_per_instance": 5}
+
+
+def test_an_async_production_stage_scales_on_its_backlog_and_may_scale_to_zero():
+    stage = settings("prod", compute=ASYNC, autoscaling=BACKLOG).for_stage(Stage.PROD)
+    assert stage.autoscaling is not None
+
+    target = endpoint_autoscaling.scalable_target_request("x-prod", stage.autoscaling)
+    policy = endpoint_autoscaling.scaling_policy_request("s", "x-prod", stage.autoscaling)
+
+    assert (target["MinCapacity"], target["MaxCapacity"]) == (0, 4)
+    assert policy["PolicyName"] == "s-x-prod-backlog-per-instance"
+    configuration = policy["TargetTrackingScalingPolicyConfiguration"]
+    assert configuration["TargetValue"] == 5
+    assert configuration["CustomizedMetricSpecification"] == {
+        "MetricName": "ApproximateBacklogSizePerInstance",
+        "Namespace": "AWS/SageMaker",
+        "Dimensions": [{"Name": "EndpointName", "Value": "x-prod"}],
+        "Statistic": "Average",
+    }
+    assert "PredefinedMetricSpecification" not in configuration
+
+
+@pytest.mark.parametrize(
+    ("compute", "autoscaling", "reason"),
+    [
+        (
+            None,
+            {**BACKLOG, "target_backlog_per_instance": None, "target_invocations_per_instance": 9},
+            "zero",
+        ),
+        (None, {"max_capacity": 4, "target_backlog_per_instance": 5}, "only async endpoints queue"),
+        (ASYNC, {"max_capacity": 4, "target_invocations_per_instance": 9}, "scales on its backlog"),
+        (ASYNC, {**BACKLOG, "target_invocations_per_instance": 9}, "exactly one"),
+        (ASYNC, {"max_capacity": 4}, "exactly one"),
+    ],
+    ids=["zero-on-instances", "backlog-on-instances", "invocations-on-async", "both", "neither"],
+)
+def test_scaling_that_does_not_fit_the_kind_is_refused(compute, autoscaling, reason):
+    stage = {"autoscaling": autoscaling, **({"compute": compute} if compute else {})}
+
+    with pytest.raises(InvalidDeploymentSettingsError, match=reason):
+        settings("prod", **stage)

@@ -212,6 +212,28 @@ class StageDeploymentSettings(_Settings):
         return self
 
     @model_validator(mode="after")
+    def _async_endpoints_scale_on_their_backlog(self) -> Self:
+        # AWS, "Autoscale an asynchronous endpoint": only async endpoints scale to zero instances, and
+        # they scale on ApproximateBacklogSizePerInstance (mlops_core.contract.endpoint_autoscaling).
+        scaling, is_async = self.autoscaling, isinstance(self.compute, AsyncCompute)
+        if scaling is None:
+            return self
+        if scaling.min_capacity == 0 and not is_async:
+            raise ValueError(
+                "autoscaling min_capacity 0 needs async compute: only async endpoints scale to zero"
+            )
+        if scaling.scales_on_backlog and not is_async:
+            raise ValueError(
+                "target_backlog_per_instance needs async compute: only async endpoints queue requests"
+            )
+        if is_async and not scaling.scales_on_backlog:
+            raise ValueError(
+                "an async endpoint scales on its backlog: give target_backlog_per_instance, not "
+                "target_invocations_per_instance"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _no_data_capture_when_serverless(self) -> Self:
         # AWS: "Some of the features currently available for SageMaker Real-time Inference are not
         # supported for Serverless Inference, including ... data capture" (CreateEndpointConfig fails).
