@@ -409,6 +409,15 @@ class MotoResources(Resources):
                 return str(account)
         return None
 
+    def object_exists(self, bucket: str, key: str) -> bool | None:
+        s3 = _existing(s3_backends, self.bucket_account(bucket) or self._account, "global")
+        if s3 is None or bucket not in s3.buckets:
+            return None  # S3 answers NoSuchBucket, whatever the permissions
+        try:
+            return s3.get_object(bucket, key) is not None
+        except Exception:
+            return False
+
     def object_tags(self, bucket: str, key: str) -> dict[str, str] | None:
         s3 = _existing(s3_backends, self.bucket_account(bucket) or self._account, "global")
         if s3 is None:
