@@ -3,6 +3,7 @@
 from mlops_core.adapters.aws_clients import ClientFactory
 from mlops_core.adapters.lambda_load_workers import LambdaLoadWorkers
 from mlops_core.adapters.sagemaker import ModelRegistryAdapter, SageMakerAdapter
+from mlops_core.adapters.sagemaker_async_inference import AsyncInferenceQueue
 from mlops_core.adapters.sagemaker_runtime_http import SignedHttpInvoker
 from mlops_core.adapters.suite_store import SuiteStore
 from mlops_core.contract.sagemaker_events import EndpointStateChange
@@ -23,6 +24,7 @@ def build(settings: TesterSettings, clients: ClientFactory) -> EndpointTester:
         invoker=SignedHttpInvoker.build(clients),
         remaining_ms=lambda: remaining_time_ms() or OUTSIDE_AN_INVOCATION_MS,
         workers=LambdaLoadWorkers.build(clients, settings.function_name),
+        async_inference=AsyncInferenceQueue(clients) if settings.async_inference_bucket else None,
     )
 
 

@@ -209,15 +209,16 @@ class IamEnforcement:
         return None
 
     def authorize_invoke_endpoint(
-        self, authorization: str, endpoint_name: str, region: str
+        self, authorization: str, endpoint_name: str, region: str, *, operation: str = "InvokeEndpoint"
     ) -> Refusal | None:
-        """sagemaker:InvokeEndpoint for a request to the inference server (SageMaker Runtime)."""
+        """sagemaker:InvokeEndpoint (or ``operation``: InvokeEndpointAsync) for a request to the inference
+        server (SageMaker Runtime)."""
         match = _CREDENTIAL.search(authorization)
         identity = self.identity(match.group(1)) if match else None
         if identity is None:
             return None
         call = ApiCall(
-            "sagemaker-runtime", "InvokeEndpoint", {"EndpointName": endpoint_name}, region, identity.account
+            "sagemaker-runtime", operation, {"EndpointName": endpoint_name}, region, identity.account
         )
         return self.authorize(identity, call)
 
@@ -407,6 +408,15 @@ class MotoResources(Resources):
             if s3 is not None and bucket in s3.buckets:
                 return str(account)
         return None
+
+    def object_exists(self, bucket: str, key: str) -> bool | None:
+        s3 = _existing(s3_backends, self.bucket_account(bucket) or self._account, "global")
+        if s3 is None or bucket not in s3.buckets:
+            return None  # S3 answers NoSuchBucket, whatever the permissions
+        try:
+            return s3.get_object(bucket, key) is not None
+        except Exception:
+            return False
 
     def object_tags(self, bucket: str, key: str) -> dict[str, str] | None:
         s3 = _existing(s3_backends, self.bucket_account(bucket) or self._account, "global")

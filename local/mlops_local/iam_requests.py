@@ -52,6 +52,7 @@ OPERATION_ACTIONS: dict[tuple[str, str], tuple[str, ...]] = {
     ("s3", "CopyObject"): ("PutObject",),  # and s3:GetObject on the source: _copy_source_requests
     ("s3", "UploadPartCopy"): ("PutObject",),  # likewise
     ("sagemaker-runtime", "InvokeEndpoint"): ("InvokeEndpoint",),
+    ("sagemaker-runtime", "InvokeEndpointAsync"): ("InvokeEndpointAsync",),
     # Service Authorization Reference, AWS Lambda: lambda:InvokeFunction "grants permission to invoke
     # a function" (the Invoke API).
     ("lambda", "Invoke"): ("InvokeFunction",),
@@ -59,6 +60,8 @@ OPERATION_ACTIONS: dict[tuple[str, str], tuple[str, ...]] = {
 # Reading a given version of an object needs the *Version action (S3 User Guide, "Amazon S3 actions").
 VERSIONED_S3_ACTIONS = {"GetObject": "GetObjectVersion", "GetObjectTagging": "GetObjectVersionTagging"}
 COPY_SOURCE_OPERATIONS = {"CopyObject", "UploadPartCopy"}
+# Reads of an object that answer 404 for a missing object only with s3:ListBucket on its bucket.
+OBJECT_READ_OPERATIONS = {"GetObject", "HeadObject"}
 
 # Request parameters that fill an ARN template's placeholder, where the names differ.
 PLACEHOLDER_PARAMETERS: dict[tuple[str, str], str] = {
@@ -130,6 +133,10 @@ class Resources:
     def object_tags(self, bucket: str, key: str) -> dict[str, str] | None:
         return None
 
+    def object_exists(self, bucket: str, key: str) -> bool | None:
+        """Whether the object exists; None when that cannot be known."""
+        return None
+
 
 # --------------------------------------------------------------------------------------------- parsing
 
@@ -181,6 +188,8 @@ def authorizations(
         requests.extend(_action_requests(call, call.iam_prefix, action, resources, principal_context))
     if call.service == "s3" and call.operation in COPY_SOURCE_OPERATIONS:
         requests.extend(_copy_source_requests(call, resources, principal_context))
+    if call.service == "s3" and call.operation in OBJECT_READ_OPERATIONS:
+        requests.extend(_missing_object_requests(call, resources, principal_context))
     requests.extend(_extra_requirements(call, resources, principal_context))
     return requests
 
@@ -620,6 +629,23 @@ def _copy_source_requests(
     )
     name = "GetObjectVersion" if version else "GetObject"
     return _action_requests(source_call, "s3", name, resources, principal_context)
+
+
+def _missing_object_requests(
+    call: ApiCall, resources: Resources, principal_context: Mapping[str, ContextValue]
+) -> list[AuthorizationRequest]:
+    """A read of a missing object (S3 API reference, GetObject): "If the object that you request doesn't
+    exist, the error that Amazon S3 returns depends on whether you also have the s3:ListBucket
+    permission. If you have the s3:ListBucket permission on the bucket, Amazon S3 returns an HTTP status
+    code 404 Not Found error. If you don't have the s3:ListBucket permission, Amazon S3 returns an HTTP
+    status code 403 Access Denied error." So the 404 needs s3:ListBucket on the bucket."""
+    bucket, key = call.params.get("Bucket"), call.params.get("Key")
+    if not bucket or not key or call.params.get("VersionId"):
+        return []
+    if resources.object_exists(str(bucket), str(key)) is not False:
+        return []
+    listing = ApiCall("s3", "ListObjectsV2", {"Bucket": bucket}, call.region, call.account)
+    return _action_requests(listing, "s3", "ListBucket", resources, principal_context)
 
 
 def _extra_requirements(

@@ -14,7 +14,8 @@ in the functions reaches it with no local-only code path. What the runtime does 
 - shadow variants (if the endpoint config has them) get a copy of each request; their answers are
   kept in :attr:`InferenceServer.shadow_invocations`, never returned;
 - custom attributes are passed through; a model that refuses the input is ``ModelError`` (424, with
-  ``OriginalStatusCode``), an unknown or not-InService endpoint ``ValidationError`` (400).
+  ``OriginalStatusCode``), an unknown or not-InService endpoint ``ValidationError`` (400);
+- ``POST /endpoints/{name}/async-invocations`` is InvokeEndpointAsync (:mod:`mlops_local.async_inference`).
 """
 
 import json
@@ -33,7 +34,7 @@ from urllib.parse import unquote
 from moto.s3.models import s3_backends
 from moto.sagemaker.models import SageMakerModelBackend, sagemaker_backends
 
-from mlops_local import endpoints
+from mlops_local import async_inference, endpoints
 from mlops_local.demo_model import ARTIFACT_MEMBER, DemoModel, ModelInputError
 from mlops_local.loopback import LoopbackServer
 from mlops_local.loopback import answer as respond
@@ -60,13 +61,11 @@ class InferenceServer(LoopbackServer):
 
     THREAD_NAME = "sagemaker-runtime"
 
-    def __init__(
-        self, *, account: str, region: str, authorize: Callable[[str, str, str], Any] | None = None
-    ) -> None:
+    def __init__(self, *, account: str, region: str, authorize: Callable[..., Any] | None = None) -> None:
         self._account = account
         self._region = region
-        # IAM (sagemaker:InvokeEndpoint): (Authorization header, endpoint, region) -> None, or a refusal
-        # with the service's error `code` and AWS's `message`.
+        # IAM (sagemaker:InvokeEndpoint, sagemaker:InvokeEndpointAsync): (Authorization header, endpoint,
+        # region, operation=...) -> None, or a refusal with the service's error `code` and AWS's `message`.
         self._authorize = authorize
         self._models: dict[tuple[str, str], DemoModel] = {}
         self._lock = threading.Lock()
@@ -103,10 +102,7 @@ class InferenceServer(LoopbackServer):
     def _sagemaker(self) -> SageMakerModelBackend:
         return sagemaker_backends[self._account][self._region]
 
-    def invoke(
-        self, endpoint_name: str, body: bytes, headers: dict[str, str]
-    ) -> tuple[bytes, dict[str, str], Callable[[], None] | None]:
-        """(response body, response headers, delay) for one request; InvocationRefusedError if refused."""
+    def _serving_config(self, endpoint_name: str) -> Any:
         backend = self._sagemaker
         endpoint = backend.endpoints.get(endpoint_name)
         if endpoint is None or endpoint.endpoint_status not in SERVING_STATUSES:
@@ -116,7 +112,39 @@ class InferenceServer(LoopbackServer):
                 "ValidationError",
                 f"Endpoint {endpoint_name} of account {self._account} {state}.",
             )
-        config = backend.endpoint_configs[endpoints.serving_config_name(endpoint, self._draw)]
+        return backend.endpoint_configs[endpoints.serving_config_name(endpoint, self._draw)]
+
+    def invoke_async(
+        self, endpoint_name: str, body: bytes, headers: dict[str, str]
+    ) -> tuple[bytes, dict[str, str]]:
+        """InvokeEndpointAsync: (202 body, headers), the answer or failure written to S3 first;
+        InvocationRefusedError if the call is refused."""
+        config = self._serving_config(endpoint_name)
+
+        def run_model(payload: bytes, request_headers: dict[str, str]) -> tuple[bytes, str | None]:
+            try:
+                answer, answer_headers, _ = self.invoke(endpoint_name, payload, request_headers)
+            except InvocationRefusedError as error:
+                raise async_inference.ModelFailedError(str(error)) from None
+            return answer, answer_headers.get("Content-Type")
+
+        try:
+            return async_inference.invoke_async(
+                self._account,
+                endpoint_name,
+                async_config=getattr(config, "async_inference_config", None),
+                body=body,
+                headers=headers,
+                run_model=run_model,
+            )
+        except async_inference.AsyncRequestRefusedError as error:
+            raise InvocationRefusedError(HTTPStatus.BAD_REQUEST, "ValidationError", str(error)) from None
+
+    def invoke(
+        self, endpoint_name: str, body: bytes, headers: dict[str, str]
+    ) -> tuple[bytes, dict[str, str], Callable[[], None] | None]:
+        """(response body, response headers, delay) for one request; InvocationRefusedError if refused."""
+        config = self._serving_config(endpoint_name)
         variant = self._pick_variant(endpoint_name, config.production_variants, headers.get("target-variant"))
         content_type = headers.get("content-type") or "application/octet-stream"
         accept = headers.get("accept")
@@ -231,10 +259,12 @@ class InferenceServer(LoopbackServer):
             )
         return str(package.inference_specification["Containers"][0]["ModelDataUrl"])
 
-    def _refusal(self, authorization: str, endpoint_name: str) -> InvocationRefusedError | None:
+    def _refusal(
+        self, authorization: str, endpoint_name: str, operation: str = "InvokeEndpoint"
+    ) -> InvocationRefusedError | None:
         if self._authorize is None:
             return None
-        refusal = self._authorize(authorization, endpoint_name, self._region)
+        refusal = self._authorize(authorization, endpoint_name, self._region, operation=operation)
         if refusal is None:
             return None
         return InvocationRefusedError(HTTPStatus.FORBIDDEN, refusal.code, refusal.message)
@@ -263,6 +293,9 @@ class InferenceServer(LoopbackServer):
             def _answer(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 parts = self.path.split("?")[0].strip("/").split("/")
+                if len(parts) == 3 and parts[0] == "endpoints" and parts[2] == "async-invocations":
+                    self._answer_async(unquote(parts[1]), body)
+                    return
                 if len(parts) != 3 or parts[0] != "endpoints" or parts[2] != "invocations":
                     self._error(
                         InvocationRefusedError(HTTPStatus.NOT_FOUND, "UnknownOperationException", self.path)
@@ -288,6 +321,32 @@ class InferenceServer(LoopbackServer):
                 if delay is not None:
                     delay()  # the artifact's latency_ms: a slow model, to show a broken latency budget
                 respond(self, HTTPStatus.OK, answer, response_headers)
+
+            def _answer_async(self, endpoint_name: str, body: bytes) -> None:
+                headers = {
+                    name: self.headers.get(f"X-Amzn-SageMaker-{header}", "")
+                    for name, header in (
+                        ("content-type", "Content-Type"),
+                        ("accept", "Accept"),
+                        ("custom-attributes", "Custom-Attributes"),
+                        ("inference-id", "Inference-Id"),
+                        ("input-location", "InputLocation"),
+                    )
+                }
+                refusal = server._refusal(
+                    self.headers.get("Authorization", ""), endpoint_name, "InvokeEndpointAsync"
+                )
+                if refusal is not None:
+                    self._error(refusal)
+                    return
+                try:
+                    answer, response_headers = server.invoke_async(
+                        endpoint_name, body, {k: v for k, v in headers.items() if v}
+                    )
+                except InvocationRefusedError as failure:
+                    self._error(failure)
+                    return
+                respond(self, HTTPStatus.ACCEPTED, answer, response_headers)
 
             def _error(self, failure: InvocationRefusedError) -> None:
                 payload = json.dumps({"message": str(failure), **failure.extra}).encode()

@@ -21,7 +21,7 @@ SageMaker
   concurrency over the maximum concurrency, and models that use a VPC, network isolation, an
   inference pipeline, multi-model mode, a private Docker registry or `ModelDataSource`.
 - CreateEndpointConfig with `ShadowProductionVariants` takes exactly one production variant and one
-  shadow variant.
+  shadow variant, and no `AsyncInferenceConfig` (asynchronous inference excludes shadow tests).
 - CreateEndpoint names are case-insensitive: a name that differs from an existing endpoint's only
   by case is in use.
 - UpdateEndpoint refuses the endpoint's current config, an instance-based endpoint turned
@@ -43,7 +43,8 @@ EventBridge
 
 Application Auto Scaling
 - RegisterScalableTarget of a new target needs MinCapacity and MaxCapacity, and MinCapacity may not
-  exceed MaxCapacity.
+  exceed MaxCapacity; a SageMaker variant scales to zero (MinCapacity 0) only on an asynchronous
+  endpoint.
 
 CodeCommit
 - CreateRepository refuses a name ending in `.git`.
@@ -83,7 +84,7 @@ from moto.events.responses import EventsHandler
 from moto.s3.exceptions import S3ClientError
 from moto.s3.models import FakeKey, S3Backend
 from moto.sagemaker.exceptions import ResourceNotFound, ValidationError
-from moto.sagemaker.models import FakeEndpoint, Model, SageMakerModelBackend
+from moto.sagemaker.models import FakeEndpoint, Model, SageMakerModelBackend, sagemaker_backends
 from moto.sagemaker.responses import SageMakerResponse
 
 Params = dict[str, Any]
@@ -403,6 +404,19 @@ def _one_production_variant_beside_a_shadow(response: SageMakerResponse, params:
         )
 
 
+@_rule(SageMakerResponse, "create_endpoint_config")
+def _no_shadow_of_an_async_endpoint(response: SageMakerResponse, params: Params) -> None:
+    """Developer guide, "Create a shadow test": "If your endpoint uses any of the following features,
+    you cannot use shadow tests on your endpoint, and your request to set up shadow tests will result in
+    validation errors: Serverless inference, Asynchronous inference, ..." (inferred: CreateEndpointConfig
+    with both is the request refused)."""
+    if params.get("ShadowProductionVariants") and params.get("AsyncInferenceConfig"):
+        raise ValidationError(
+            message="Shadow variants are not supported with asynchronous inference: an endpoint config "
+            "with AsyncInferenceConfig cannot have ShadowProductionVariants."
+        )
+
+
 @_rule(SageMakerResponse, "create_endpoint")
 def _endpoint_names_ignore_case(response: SageMakerResponse, params: Params) -> None:
     """CreateEndpoint, ``EndpointName`` (API reference): "The name must be unique within an Amazon Web
@@ -697,6 +711,27 @@ def _capacity_range(response: ApplicationAutoScalingResponse, params: Params) ->
     if minimum is not None and maximum is not None and minimum > maximum:
         raise AWSValidationException(
             f"Minimum capacity ({minimum}) cannot be greater than maximum capacity ({maximum})."
+        )
+
+
+@_rule(ApplicationAutoScalingResponse, "register_scalable_target")
+def _only_async_variants_scale_to_zero(response: ApplicationAutoScalingResponse, params: Params) -> None:
+    """Developer guide, "Autoscale an asynchronous endpoint": "Unlike other hosted models Amazon
+    SageMaker AI supports, with Asynchronous Inference you can also scale down your asynchronous
+    endpoints instances to zero." (inferred: RegisterScalableTarget refuses MinCapacity 0 for the variant
+    of an endpoint that is not asynchronous.)"""
+    resource = str(params.get("ResourceId") or "")
+    if params.get("ServiceNamespace") != "sagemaker" or params.get("MinCapacity") != 0:
+        return
+    if not resource.startswith("endpoint/"):
+        return
+    sagemaker = sagemaker_backends[response.current_account][response.region]
+    endpoint = sagemaker.endpoints.get(resource.split("/")[1])
+    config = sagemaker.endpoint_configs.get(endpoint.endpoint_config_name) if endpoint else None
+    if config is not None and not getattr(config, "async_inference_config", None):
+        raise AWSValidationException(
+            f"MinCapacity 0 is not supported for {resource}: only asynchronous inference endpoints scale "
+            "to zero instances."
         )
 
 

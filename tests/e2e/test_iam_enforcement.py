@@ -195,6 +195,17 @@ def test_s3_refuses_with_its_own_error_shape(cloud: LocalCloud):
     )
 
 
+def test_a_missing_object_is_404_only_with_list_bucket_on_its_bucket(cloud: LocalCloud):
+    # S3 answers a read of a missing object with 404 only to a caller that may s3:ListBucket the bucket
+    # (403 otherwise: tests/unit/test_iam_requests.py): the tester may (TellMissingAsyncInferenceAnswers),
+    # so an answer not written yet is "not yet", not a refusal.
+    bucket = cloud.outputs["AsyncInferenceBucketName"]
+    tester = as_function(cloud, "EndpointTesterFunction", "s3")
+    with pytest.raises(ClientError) as not_yet:
+        tester.get_object(Bucket=bucket, Key="x-dev/outputs/not-yet.out")
+    assert not_yet.value.response["Error"]["Code"] == "NoSuchKey"
+
+
 def test_a_role_without_the_cloudwatch_permissions_cannot_deregister_a_scalable_target(cloud: LocalCloud):
     """Application Auto Scaling's user guide: deregistering a SageMaker target needs CloudWatch's
     DescribeAlarms and DeleteAlarms besides DeregisterScalableTarget."""

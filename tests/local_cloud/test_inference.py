@@ -144,3 +144,60 @@ def test_a_shadow_variant_gets_a_copy_of_each_request_and_its_answer_is_never_re
     )  # the production variant's answer
     [copy] = server.shadow_invocations
     assert copy["variant"] == "Shadow" and json.loads(copy["body"])["predictions"][0]["label"] == 0
+
+
+# ------------------------------------------------------------------------------- InvokeEndpointAsync
+
+ASYNC_CONFIG = {"OutputConfig": {"S3OutputPath": "s3://queue/out/", "S3FailurePath": "s3://queue/failed"}}
+
+
+def read(aws: boto3.Session, location: str) -> tuple[bytes, str]:
+    bucket, _, key = location.removeprefix("s3://").partition("/")
+    found = aws.client("s3").get_object(Bucket=bucket, Key=key)
+    return found["Body"].read(), found["ContentType"]
+
+
+def test_invoke_endpoint_async_reads_its_input_from_s3_and_writes_the_answer_or_the_failure(aws, runtime):
+    client, _ = runtime
+    endpoint(aws, "churn-async", {"AllTraffic": (GOOD_MODEL, 1.0)}, AsyncInferenceConfig=ASYNC_CONFIG)
+    s3 = aws.client("s3")
+    s3.create_bucket(Bucket="queue")
+    s3.put_object(Bucket="queue", Key="in/churner.json", Body=CHURNER)
+    s3.put_object(Bucket="queue", Key="in/malformed.csv", Body="1,2\n")
+
+    accepted = client.invoke_endpoint_async(
+        EndpointName="churn-async",
+        InputLocation="s3://queue/in/churner.json",
+        ContentType="application/json",
+        InferenceId="churner-1",
+    )
+    refused = client.invoke_endpoint_async(
+        EndpointName="churn-async", InputLocation="s3://queue/in/malformed.csv", ContentType="text/csv"
+    )
+
+    assert accepted["ResponseMetadata"]["HTTPStatusCode"] == 202
+    assert accepted["InferenceId"] == "churner-1"
+    assert accepted["OutputLocation"] == "s3://queue/out/churner-1.out"
+    assert accepted["FailureLocation"] == "s3://queue/failed/churner-1-error.out"
+    body, content_type = read(aws, accepted["OutputLocation"])
+    assert json.loads(body)["predictions"][0]["label"] == 1 and content_type == "application/json"
+    failure, _ = read(aws, refused["FailureLocation"])
+    assert b"ModelError" in failure or b"client error" in failure
+    with pytest.raises(ClientError):
+        read(aws, refused["OutputLocation"])
+
+
+def test_invoke_endpoint_async_refuses_a_real_time_endpoint_and_a_body_beside_an_input_location(aws, runtime):
+    client, _ = runtime
+    endpoint(aws, "churn-dev", {"AllTraffic": (GOOD_MODEL, 1.0)})
+    endpoint(aws, "churn-async", {"AllTraffic": (GOOD_MODEL, 1.0)}, AsyncInferenceConfig=ASYNC_CONFIG)
+
+    with pytest.raises(ClientError, match="not an asynchronous inference endpoint") as not_async:
+        client.invoke_endpoint_async(EndpointName="churn-dev", InputLocation="s3://queue/in/x")
+    with pytest.raises(ClientError, match="mutually exclusive") as both:
+        client.invoke_endpoint_async(
+            EndpointName="churn-async", InputLocation="s3://queue/in/x", Body=CHURNER
+        )
+
+    assert not_async.value.response["Error"]["Code"] == "ValidationError"
+    assert both.value.response["Error"]["Code"] == "ValidationError"

@@ -303,6 +303,27 @@ def test_a_shadow_variant_stands_beside_exactly_one_production_variant(sagemaker
     )
 
 
+def test_an_async_endpoint_config_has_no_shadow_variant(sagemaker):
+    model(sagemaker, "m")
+    async_inference = {
+        "OutputConfig": {"S3OutputPath": "s3://bucket/out/", "S3FailurePath": "s3://bucket/f/"}
+    }
+
+    assert "asynchronous inference" in refused(
+        lambda: sagemaker.create_endpoint_config(
+            EndpointConfigName="c",
+            ProductionVariants=[instance_variant("m")],
+            ShadowProductionVariants=[instance_variant("m", "Shadow")],
+            AsyncInferenceConfig=async_inference,
+        )
+    )
+    sagemaker.create_endpoint_config(
+        EndpointConfigName="c",
+        ProductionVariants=[instance_variant("m")],
+        AsyncInferenceConfig=async_inference,
+    )
+
+
 def test_endpoint_names_are_case_insensitive_in_create_endpoint(sagemaker):
     model(sagemaker, "m")
     sagemaker.create_endpoint_config(EndpointConfigName="c", ProductionVariants=[instance_variant("m")])
@@ -542,6 +563,30 @@ def test_a_scalable_target_is_registered_with_a_capacity_range(aws):
     assert "required" in refused(lambda: scaling.register_scalable_target(**target, MinCapacity=1))
     scaling.register_scalable_target(**target, MinCapacity=1, MaxCapacity=2)
     scaling.register_scalable_target(**target, MaxCapacity=4)  # an update names what changes
+
+
+def test_only_an_async_endpoints_variant_scales_to_zero(aws, sagemaker):
+    scaling = aws.client("application-autoscaling")
+    model(sagemaker, "m")
+    queue = {"OutputConfig": {"S3OutputPath": "s3://bucket/out/"}}
+    sagemaker.create_endpoint_config(EndpointConfigName="rt", ProductionVariants=[instance_variant("m")])
+    sagemaker.create_endpoint_config(
+        EndpointConfigName="queued", ProductionVariants=[instance_variant("m")], AsyncInferenceConfig=queue
+    )
+    sagemaker.create_endpoint(EndpointName="churn-prod", EndpointConfigName="rt")
+    sagemaker.create_endpoint(EndpointName="churn-async", EndpointConfigName="queued")
+
+    def target(endpoint: str) -> dict[str, Any]:
+        return {
+            "ServiceNamespace": "sagemaker",
+            "ResourceId": f"endpoint/{endpoint}/variant/AllTraffic",
+            "ScalableDimension": "sagemaker:variant:DesiredInstanceCount",
+        }
+
+    assert "zero" in refused(
+        lambda: scaling.register_scalable_target(**target("churn-prod"), MinCapacity=0, MaxCapacity=2)
+    )
+    scaling.register_scalable_target(**target("churn-async"), MinCapacity=0, MaxCapacity=2)
 
 
 # ------------------------------------------------------------------------------------------ CodeCommit

@@ -106,6 +106,37 @@ def test_two_approvals_in_either_order_end_with_the_newest_version_live(
     assert_never_downgraded(history_of(cloud, endpoint, since), newest)
 
 
+ASYNC_DEV = {"dev": {"compute": {"kind": "async", "instance_type": "ml.m5.large", "instance_count": 1}}}
+
+
+@pytest.mark.parametrize("mode", ["together", "busy"])
+def test_an_async_stage_approved_v2_then_v1_ends_on_v2_with_its_queue(
+    cloud: LocalCloud, new_project, mode: str
+):
+    project = new_project("oa")
+    endpoint = f"{project}-dev"
+    put_project(cloud, project, deployment_defaults=ASYNC_DEV)
+    arns = {n: register(cloud, endpoint, commit=f"c{n}") for n in (1, 2)}
+    cloud.settle()
+    since = len(cloud.history.deliveries)
+
+    set_status(cloud, arns[2], "Approved")
+    if mode == "busy":
+        cloud.settle()
+        cloud.hold_endpoint(endpoint, "Updating")
+    set_status(cloud, arns[1], "Approved")
+    cloud.settle()
+    if mode == "busy":
+        cloud.release_endpoint(endpoint)
+        cloud.settle()
+
+    live = serving(cloud, endpoint)
+    assert live["package"] == arns[2] and live["status"] == "InService"
+    config = cloud.session.client("sagemaker").describe_endpoint_config(EndpointConfigName=live["config"])
+    assert config["AsyncInferenceConfig"]["OutputConfig"]["S3OutputPath"].endswith(f"/{endpoint}/outputs/")
+    assert_never_downgraded(history_of(cloud, endpoint, since), 2)
+
+
 @pytest.mark.parametrize("busy", [False, True], ids=["in-service", "busy"])
 def test_an_mlflow_alias_moved_v1_to_v2_whose_events_arrive_reversed_ends_on_v2(
     cloud: LocalCloud, new_project, busy: bool

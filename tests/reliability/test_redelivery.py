@@ -178,6 +178,29 @@ def check_approval(cloud: LocalCloud, project: str, first: Delivered) -> None:
     assert serving(cloud, f"{project}-dev")["status"] == "InService"
 
 
+ASYNC_DEV = {"dev": {"compute": {"kind": "async", "instance_type": "ml.m5.large", "instance_count": 1}}}
+
+
+def prepare_async_approval(cloud: LocalCloud, project: str):
+    """An approval for an async stage: its endpoint is created with its queue and tested through it."""
+    put_project(cloud, project, deployment_defaults=ASYNC_DEV)
+    put_suite(cloud, f"{project}-dev", CASES_ONLY_SUITE)
+    return prepare_approval(cloud, project)
+
+
+def check_async_approval(cloud: LocalCloud, project: str, first: Delivered) -> None:
+    check_approval(cloud, project, first)
+    sagemaker = cloud.session.client("sagemaker")
+    config = sagemaker.describe_endpoint_config(EndpointConfigName=serving(cloud, f"{project}-dev")["config"])
+    assert config["AsyncInferenceConfig"]["OutputConfig"]["S3OutputPath"].endswith(f"/{project}-dev/outputs/")
+    [completed] = first.emitted("Integration Tests Completed")
+    assert completed["detail"]["outcome"] == "passed"
+    inputs = cloud.session.client("s3").list_objects_v2(
+        Bucket=cloud.outputs["AsyncInferenceBucketName"], Prefix=f"{project}-dev/inputs/"
+    )
+    assert inputs["KeyCount"] == len(CASES_ONLY_SUITE["cases"])  # each case went through the queue
+
+
 def prepare_rejection(cloud: LocalCloud, project: str):
     deploy(cloud, f"{project}-dev", "a1")
     live = deploy(cloud, f"{project}-dev", "b2")
@@ -374,6 +397,7 @@ def check_domain_event(cloud: LocalCloud, project: str, first: Delivered) -> Non
 
 CASES = [
     Case("model-package-approved", prepare_approval, check_approval),
+    Case("model-package-approved-async", prepare_async_approval, check_async_approval),
     Case("model-package-rejected-live", prepare_rejection, check_rejection),
     Case("endpoint-in-service-applies-pending", prepare_in_service_with_pending, check_in_service),
     Case("endpoint-failed-recreates", prepare_failed, check_failed),

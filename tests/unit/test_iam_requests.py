@@ -345,3 +345,20 @@ def _alarm(name: str) -> dict[str, Any]:
         "Threshold": 1.0,
         "ComparisonOperator": "GreaterThanOrEqualToThreshold",
     }
+
+
+def test_reading_a_missing_object_needs_list_bucket_for_its_404():
+    class Missing(FakeResources):
+        def object_exists(self, bucket: str, key: str) -> bool | None:
+            return key != "answers/missing.out"
+
+    missing = mapped(call_of("s3", "get_object", Bucket="queue", Key="answers/missing.out"), Missing())
+    head = mapped(call_of("s3", "head_object", Bucket="queue", Key="answers/missing.out"), Missing())
+    there = mapped(call_of("s3", "get_object", Bucket="queue", Key="answers/1.out"), Missing())
+
+    assert actions_and_resources(missing) == [
+        ("s3:GetObject", "arn:aws:s3:::queue/answers/missing.out"),
+        ("s3:ListBucket", "arn:aws:s3:::queue"),
+    ]
+    assert actions_and_resources(head)[1:] == [("s3:ListBucket", "arn:aws:s3:::queue")]
+    assert actions_and_resources(there) == [("s3:GetObject", "arn:aws:s3:::queue/answers/1.out")]

@@ -168,6 +168,7 @@ class SageMakerAdapter:
             data_capture=config.get("DataCaptureConfig"),
             arn=config.get("EndpointConfigArn"),
             creation_time=config.get("CreationTime"),
+            async_inference=config.get("AsyncInferenceConfig") or None,
         )
 
     def create_model(

@@ -14,6 +14,8 @@ before any call is made, so a bad record is refused with a reason and nothing ch
   instances (a one-instance fleet has no canary smaller than itself);
 - ``shadow`` applies to the ``challenger`` stage only: its approvals become a shadow variant of
   the champion endpoint;
+- an ``async`` compute (asynchronous inference, :mod:`mlops_core.contract.async_inference`) runs on
+  instances and has no shadow variant;
 - data capture needs an S3 destination, and real-time instances (serverless inference excludes it);
 - ``model_monitor`` (a data-quality monitoring schedule, :mod:`mlops_core.contract.model_monitor`)
   needs data capture, so real-time instances, and applies to the production stages only;
@@ -48,6 +50,7 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from mlops_core.contract.async_inference import AsyncCompute
 from mlops_core.contract.endpoint_alarms import EndpointAlarmSettings
 from mlops_core.contract.endpoint_autoscaling import EndpointAutoscalingSettings
 from mlops_core.contract.model_monitor import ModelMonitorSettings
@@ -96,7 +99,9 @@ class ServerlessCompute(_Settings):
     max_concurrency: int = Field(default=5, ge=1, le=200)
 
 
-Compute = Annotated[InstanceCompute | ServerlessCompute, Field(discriminator="kind")]
+Compute = Annotated[InstanceCompute | ServerlessCompute | AsyncCompute, Field(discriminator="kind")]
+InstanceFleet = InstanceCompute | AsyncCompute
+"""The compute kinds that run on instances (real-time and asynchronous endpoints)."""
 
 
 class BlueGreenSettings(_Settings):
@@ -207,6 +212,28 @@ class StageDeploymentSettings(_Settings):
         return self
 
     @model_validator(mode="after")
+    def _async_endpoints_scale_on_their_backlog(self) -> Self:
+        # AWS, "Autoscale an asynchronous endpoint": only async endpoints scale to zero instances, and
+        # they scale on ApproximateBacklogSizePerInstance (mlops_core.contract.endpoint_autoscaling).
+        scaling, is_async = self.autoscaling, isinstance(self.compute, AsyncCompute)
+        if scaling is None:
+            return self
+        if scaling.min_capacity == 0 and not is_async:
+            raise ValueError(
+                "autoscaling min_capacity 0 needs async compute: only async endpoints scale to zero"
+            )
+        if scaling.scales_on_backlog and not is_async:
+            raise ValueError(
+                "target_backlog_per_instance needs async compute: only async endpoints queue requests"
+            )
+        if is_async and not scaling.scales_on_backlog:
+            raise ValueError(
+                "an async endpoint scales on its backlog: give target_backlog_per_instance, not "
+                "target_invocations_per_instance"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _no_data_capture_when_serverless(self) -> Self:
         # AWS: "Some of the features currently available for SageMaker Real-time Inference are not
         # supported for Serverless Inference, including ... data capture" (CreateEndpointConfig fails).
@@ -246,18 +273,24 @@ class StageDeploymentSettings(_Settings):
             raise ValueError(
                 "strategy shadow needs real-time instances: shadow variants cannot be serverless"
             )
+        if self.strategy is Strategy.SHADOW and isinstance(compute, AsyncCompute):
+            # AWS, "Create a shadow test": an endpoint that uses asynchronous inference cannot use
+            # shadow tests (the request is a validation error).
+            raise ValueError(
+                "strategy shadow needs real-time instances: async endpoints have no shadow variant"
+            )
         if self.strategy.shifts_traffic:
             if isinstance(compute, ServerlessCompute):
                 raise ValueError(
                     f"strategy {self.strategy} needs real-time instances: serverless endpoints do "
                     "not support blue/green traffic shifting (use all-at-once)"
                 )
-            if isinstance(compute, InstanceCompute) and compute.instance_count < 2:
+            if isinstance(compute, InstanceFleet) and compute.instance_count < 2:
                 raise ValueError(
                     f"strategy {self.strategy} needs at least 2 instances to shift traffic in steps "
                     f"(instance_count is {compute.instance_count})"
                 )
-            if isinstance(compute, InstanceCompute):
+            if isinstance(compute, InstanceFleet):
                 self._check_rollout_fits_its_timeout(compute.instance_count)
 
     def _check_rollout_fits_its_timeout(self, instances: int) -> None:

@@ -34,6 +34,8 @@ class EndpointConfig:
     data_capture: dict[str, Any] | None = None
     arn: str | None = None
     creation_time: datetime | None = None
+    async_inference: dict[str, Any] | None = None
+    """``AsyncInferenceConfig``: the endpoint queues its requests (``InvokeEndpointAsync``)."""
 
     def model_names(self) -> set[str]:
         return {variant["ModelName"] for variant in [*self.production_variants, *self.shadow_variants]}

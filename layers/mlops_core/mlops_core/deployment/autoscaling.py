@@ -37,12 +37,18 @@ class EndpointScaling:
             return None  # reported by the next deployment; keep what exists
         stack = self._context.settings.stack_name
         resource_id = endpoint_autoscaling.resource_id(target.name)
-        policy = endpoint_autoscaling.policy_name(stack, target.name)
         if wanted is None:
-            if scaling.policy_exists(resource_id, policy):
+            if any(
+                scaling.policy_exists(resource_id, name)
+                for name in endpoint_autoscaling.policy_names(stack, target.name)
+            ):
                 scaling.deregister(resource_id)
                 return {"deregistered": resource_id}
             return None
+        policy = endpoint_autoscaling.policy_name(stack, target.name, backlog=wanted.scales_on_backlog)
+        other = endpoint_autoscaling.policy_name(stack, target.name, backlog=not wanted.scales_on_backlog)
+        if scaling.policy_exists(resource_id, other):  # the stage changed kind: its old policy goes
+            scaling.deregister(resource_id)
         scaling.register(endpoint_autoscaling.scalable_target_request(target.name, wanted))
         scaling.put_policy(endpoint_autoscaling.scaling_policy_request(stack, target.name, wanted))
         return {

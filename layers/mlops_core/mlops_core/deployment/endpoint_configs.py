@@ -14,6 +14,7 @@ from typing import Any
 
 from mlops_core.contract.deployment_settings import (
     AlarmSettings,
+    Compute,
     DataCaptureSettings,
     InstanceCompute,
     ServerlessCompute,
@@ -26,9 +27,10 @@ SHADOW_VARIANT = "Shadow"
 
 
 def production_variant(
-    model_name: str, compute: InstanceCompute | ServerlessCompute, *, name: str = PRODUCTION_VARIANT
+    model_name: str, compute: Compute, *, name: str = PRODUCTION_VARIANT
 ) -> dict[str, Any]:
-    """One ``ProductionVariants`` entry: instances, or ``ServerlessConfig`` for serverless inference."""
+    """One ``ProductionVariants`` entry: instances (real-time or asynchronous: the endpoint config's
+    ``AsyncInferenceConfig`` makes the difference), or ``ServerlessConfig`` for serverless inference."""
     variant: dict[str, Any] = {"VariantName": name, "ModelName": model_name}
     if isinstance(compute, ServerlessCompute):
         variant["ServerlessConfig"] = {
@@ -146,6 +148,7 @@ def endpoint_config_request(
     *,
     shadows: Sequence[Mapping[str, Any]] | None = None,
     data_capture: Mapping[str, Any] | None = None,
+    async_inference: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """``CreateEndpointConfig``'s body without name and tags."""
     request: dict[str, Any] = {"ProductionVariants": [dict(variant) for variant in production]}
@@ -153,4 +156,6 @@ def endpoint_config_request(
         request["ShadowProductionVariants"] = [dict(variant) for variant in shadows]
     if data_capture:
         request["DataCaptureConfig"] = dict(data_capture)
+    if async_inference:
+        request["AsyncInferenceConfig"] = dict(async_inference)
     return request

@@ -18,7 +18,9 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+from mlops_core.contract import async_inference
 from mlops_core.contract import tags as tag_keys
+from mlops_core.contract.async_inference import AsyncCompute
 from mlops_core.contract.aws_events import EndpointStatus
 from mlops_core.contract.deployment_settings import (
     InstanceCompute,
@@ -128,10 +130,12 @@ class RollOut:
         if (
             endpoint is not None
             and current_config is None
-            and isinstance(resolved.compute, ServerlessCompute)
+            and isinstance(resolved.compute, ServerlessCompute | AsyncCompute)
         ):
             current_config = self._context.sagemaker.describe_endpoint_config(endpoint.config_name)
-        refusal = _serverless_refusal(request, resolved, endpoint, current_config)
+        refusal = _serverless_refusal(request, resolved, endpoint, current_config) or _async_refusal(
+            request, resolved, endpoint, current_config, self._context.settings.async_inference_bucket
+        )
         if refusal is not None:
             return failed(source, version.arn, refusal)
         try:
@@ -242,6 +246,11 @@ class RollOut:
                 [endpoint_configs.production_variant(model_name, compute)],
                 shadows=current_config.shadow_variants if current_config else None,
                 data_capture=endpoint_configs.data_capture_config(resolved.data_capture),
+                async_inference=async_inference.async_inference_config(
+                    compute, endpoint_name, settings.async_inference_bucket
+                )
+                if isinstance(compute, AsyncCompute)
+                else None,
             )
             config_version = version.version
             config_tags = dict(tags)
@@ -355,6 +364,35 @@ def _serverless_refusal(
             f"endpoint {endpoint.name} runs on instances and SageMaker cannot update an instance-based "
             "endpoint to serverless: delete the endpoint, then approve the version again (the deployer "
             "creates it serverless), or keep the stage on instances"
+        )
+    return None
+
+
+def _async_refusal(
+    request: DeploymentRequest,
+    resolved: StageDeploymentSettings,
+    endpoint: Endpoint | None,
+    current_config: EndpointConfig | None,
+    bucket: str,
+) -> str | None:
+    """What asynchronous inference excludes in this rollout: a shadow variant beside an async
+    champion, or an async version beside the champion's shadow (AWS, "Create a shadow test": an
+    endpoint that uses asynchronous inference cannot use shadow tests), and an async stage in a stack
+    with no bucket for its requests; None if none of them."""
+    is_async = isinstance(resolved.compute, AsyncCompute)
+    if is_async and not request.shadow and not bucket:
+        return "an async stage needs the stack's AsyncInferenceBucket (ASYNC_INFERENCE_BUCKET is empty)"
+    if endpoint is None or current_config is None:
+        return None
+    if request.shadow and current_config.async_inference:
+        return (
+            f"champion endpoint {endpoint.name} is asynchronous, and an async endpoint has no shadow "
+            "variant: deploy the champion on real-time instances to test a challenger in shadow mode"
+        )
+    if is_async and not request.shadow and current_config.shadow_variants:
+        return (
+            f"endpoint {endpoint.name} has a shadow variant, and an async endpoint has none: remove the "
+            "challenger's shadow (reject it) before making the stage async"
         )
     return None
 

@@ -17,6 +17,12 @@ class DeployerSettings(ControlPlaneSettings):
     region: str = Field(alias="AWS_REGION", min_length=1)
     default_instance_type: str = Field(alias="DEFAULT_INSTANCE_TYPE", pattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
     default_instance_count: int = Field(alias="DEFAULT_INSTANCE_COUNT", ge=1)
+    async_inference_bucket: str = Field(
+        default="",
+        alias="ASYNC_INFERENCE_BUCKET",
+        pattern=r"^$|^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$",
+        description="the stack's bucket of asynchronous inference inputs, outputs and failures",
+    )
     model_monitor_image_uri: str = Field(
         default="",
         alias="MODEL_MONITOR_IMAGE_URI",

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from mlops_core.integration_tests.suites import InvocationRequest, TestSuite
 
-if TYPE_CHECKING:  # the deployer's view of an endpoint, which the tester reads too
-    from mlops_core.contract.sagemaker_resources import Endpoint
+if TYPE_CHECKING:  # the deployer's view of an endpoint and its config, which the tester reads too
+    from mlops_core.contract.sagemaker_resources import Endpoint, EndpointConfig
 
 # An invocation may take this long to connect on top of its timeout (the runner counts it in).
 CONNECT_TIMEOUT_SECONDS = 2.0
@@ -64,6 +64,10 @@ class EndpointsPort(Protocol):
         """The endpoint, its tags and the model version it serves; None if there is none."""
         ...
 
+    def describe_endpoint_config(self, name: str) -> EndpointConfig | None:
+        """The endpoint config (is the endpoint asynchronous?); None if there is none."""
+        ...
+
 
 class TestedVersionsPort(Protocol):
     """The model versions the tester records its outcomes on."""
@@ -98,3 +102,40 @@ class SuiteStorePort(Protocol):
         self, endpoint_name: str, run_id: str, *, outcome: str, result: Mapping[str, Any], expires_at: int
     ) -> None: ...
     def project_record(self, project: str) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class AcceptedInvocation:
+    """What InvokeEndpointAsync answers: where the answer, or the failure, will be written."""
+
+    output_location: str
+    failure_location: str
+
+
+@dataclass(frozen=True)
+class StoredAnswer:
+    body: bytes
+    content_type: str | None = None
+
+
+class AsyncInvocationRefusedError(Exception):
+    """InvokeEndpointAsync (or the upload of its input) was refused: nothing was queued."""
+
+    def __init__(self, status_code: int, error_code: str | None, message: str) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.error_code = error_code
+
+
+class AsyncInferencePort(Protocol):
+    """An asynchronous endpoint's queue: inputs uploaded to S3, InvokeEndpointAsync, answers read back."""
+
+    def put_input(self, location: str, body: bytes, content_type: str) -> None: ...
+
+    def invoke_async(
+        self, endpoint_name: str, input_location: str, request: InvocationRequest
+    ) -> AcceptedInvocation: ...
+
+    def read_answer(self, location: str) -> StoredAnswer | None:
+        """The object at ``location``; None while it is not there."""
+        ...

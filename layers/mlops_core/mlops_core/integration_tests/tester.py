@@ -16,6 +16,12 @@ little longer than the function's time, so the retry of a run that was killed ma
 
 Each request gets a timeout that ends before :data:`SAFETY_MARGIN_MS`, the time kept for recording the
 outcome; a request that times out is a failed case, named with its error.
+
+An asynchronous endpoint (its endpoint config has ``AsyncInferenceConfig``) is tested through its queue
+(:mod:`mlops_core.integration_tests.async_invocations`): each case's input uploaded, InvokeEndpointAsync,
+the answer waited for within the request's timeout and checked like any other. A load phase measures
+real-time latency, which an async endpoint does not have: in its suite a load phase is a failure that
+says so.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field
 
+from mlops_core.contract import async_inference
 from mlops_core.contract import tags as tag_keys
 from mlops_core.contract.aws_events import EndpointStatus, EventBridgeEvent
 from mlops_core.contract.events.integration_tests import (
@@ -45,6 +52,7 @@ from mlops_core.contract.naming import StageResource, parse_stage_resource
 from mlops_core.contract.outcome import Outcome
 from mlops_core.contract.sagemaker_events import EndpointStateChange
 from mlops_core.contract.tags import METADATA_OUTCOME, METADATA_RUN_ID, METADATA_TIME
+from mlops_core.integration_tests.async_invocations import AsyncInvoker
 from mlops_core.integration_tests.load_phase import LoadTally, drive, load_result, schedule_note
 from mlops_core.integration_tests.load_workers import (
     WORKER_RETURN_MS,
@@ -55,6 +63,7 @@ from mlops_core.integration_tests.load_workers import (
 from mlops_core.integration_tests.ports import (
     CLAIM_TESTED,
     CONNECT_TIMEOUT_SECONDS,
+    AsyncInferencePort,
     EndpointInvoker,
     EndpointsPort,
     InvocationResponse,
@@ -87,6 +96,10 @@ REQUEST_TIMEOUTS_SECONDS = (60.0, 30.0, 15.0, 8.0, 4.0, 2.0, 1.0)
 # A claim on a deployment outlives the invocation that made it by this much: the retry of a run that
 # was killed at the timeout (Lambda retries after about a minute) finds the lease expired and runs.
 CLAIM_LEASE_GRACE_SECONDS = 30
+ASYNC_LOAD_PHASE_REFUSAL = (
+    "a load phase measures real-time latency and this endpoint is asynchronous (it queues its "
+    "requests): remove the load phase from its suite"
+)
 # Stages where a failed run may reject the live version (when the project asks for it).
 REJECTABLE_STAGES = frozenset({"feature", "dev"})
 
@@ -230,8 +243,10 @@ class SuiteRunner:
         wall_clock: Callable[[], float] = time.time,
         workers: LoadWorkersPort | None = None,
         max_load_workers: int = 1,
+        load_refusal: str | None = None,
     ) -> None:
         self._invoker = invoker
+        self._load_refusal = load_refusal  # why this endpoint's load phase cannot run, if it cannot
         self._remaining_ms = remaining_ms
         self._margin_ms = safety_margin_ms
         self._clock = clock  # seconds, monotonic: the load phase's duration and its schedule
@@ -272,6 +287,10 @@ class SuiteRunner:
             )
         if suite.load is None:
             return SuiteRun(results, None, None)
+        if self._load_refusal is not None:
+            return SuiteRun(
+                results, load_result(suite.load, LoadTally(), failures=[self._load_refusal]), None
+            )
         if self.request_timeout() is None:
             return SuiteRun(results, None, self._stop_reason("before the load phase"))
         load = self.run_load(endpoint_name, suite.load)
@@ -393,9 +412,11 @@ class EndpointTester:
         invoker: EndpointInvoker,
         remaining_ms: RemainingMillis,
         workers: LoadWorkersPort | None = None,
+        async_inference: AsyncInferencePort | None = None,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._settings = settings
+        self._async_inference = async_inference
         self._sagemaker = sagemaker
         self._registry = registry
         self._store = store
@@ -462,7 +483,7 @@ class EndpointTester:
         started = self._now()
         run_id = run_id_for(started)
         suite = self._store.get_suite(endpoint_name)
-        run = self._runner.run(endpoint_name, suite) if suite is not None else None
+        run = self._runner_for(endpoint).run(endpoint_name, suite) if suite is not None else None
         outcome = run.outcome if run is not None else TestOutcome.NO_TESTS_CONFIGURED
         summary = summarise(run)
         rejected = False
@@ -498,6 +519,22 @@ class EndpointTester:
         )
         logger.info(f"Integration tests of {endpoint_name}: {outcome.value}", extra={"summary": summary})
         return Outcome(outcome.value, {"run_id": run_id, "summary": summary}, [event])
+
+    def _runner_for(self, endpoint: Endpoint) -> SuiteRunner:
+        """The runner of real-time endpoints, or one that goes through the queue of an async endpoint."""
+        if self._async_inference is None:
+            return self._runner
+        config = self._sagemaker.describe_endpoint_config(endpoint.config_name)
+        if config is None or not config.async_inference:
+            return self._runner
+        inputs = async_inference.location(
+            self._settings.async_inference_bucket, endpoint.name, async_inference.INPUTS
+        )
+        return SuiteRunner(
+            AsyncInvoker(self._async_inference, inputs),
+            self._remaining_ms,
+            load_refusal=ASYNC_LOAD_PHASE_REFUSAL,
+        )
 
     def _reject(self, model_package_arn: str, reason: str) -> None:
         """Only versions of ``feature``/``dev`` groups are ever rejected by a test run (the IAM policy
