@@ -43,6 +43,7 @@ from mlops_core.contract.sagemaker_resources import (
 )
 from mlops_core.contract.topology import Stage
 from mlops_core.deployment import endpoint_configs
+from mlops_core.deployment.batch_stages import BatchStages, is_batch
 from mlops_core.deployment.context import (
     DONE_NOTHING,
     PREVIOUS_ENDPOINT_CONFIG_TAG,
@@ -68,6 +69,7 @@ class RollOut:
     def __init__(self, context: DeployerContext, pending: PendingDeployments) -> None:
         self._context = context
         self._pending = pending
+        self._batch = BatchStages(context)
 
     def deploy(
         self,
@@ -83,6 +85,8 @@ class RollOut:
         loaded = self._context.load_settings(source, version.arn)
         if isinstance(loaded, Outcome):
             return loaded
+        if is_batch(loaded):
+            return self._batch.deploy(DeploymentRequest(source, source, version, versions), loaded)
         stage_settings = loaded[1]
         target = source
         shadow_mode = source.stage is Stage.CHALLENGER and stage_settings.strategy is Strategy.SHADOW
