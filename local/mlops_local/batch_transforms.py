@@ -131,6 +131,7 @@ class TransformJobs:
 
     def _end(self, job: FakeTransformJob, status: str, reason: str | None = None) -> None:
         now = utcnow()
+        tags: list[dict[str, str]] = list(job.tags or [])  # type: ignore[arg-type]  # moto: the request's list
         job.transform_job_status = status
         job.failure_reason = reason or ""
         job.transform_end_time = job.last_modified_time = now
@@ -145,7 +146,7 @@ class TransformJobs:
             "CreationTime": aws_events.epoch_millis(job.creation_time),
             "TransformStartTime": aws_events.epoch_millis(job.transform_start_time),
             "TransformEndTime": aws_events.epoch_millis(now),
-            "Tags": {tag["Key"]: tag["Value"] for tag in job.tags or []},
+            "Tags": {tag["Key"]: tag["Value"] for tag in tags},
         }
         if reason:
             detail["FailureReason"] = reason

@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 from boto3.dynamodb.types import TypeSerializer
+from mlops_core.suite_tool import write_suite
 from mlops_local import LocalCloud
-from mlops_local.demo_model import BROKEN_MODEL, DEMO_BUCKET, GOOD_MODEL, register_demo_version
+from mlops_local.demo_model import BROKEN_MODEL, DEMO_BUCKET, DEMO_SUITE, GOOD_MODEL, register_demo_version
 
 INPUT = f"s3://{DEMO_BUCKET}/batch/input"
 OUTPUT = f"s3://{DEMO_BUCKET}/batch/output"
@@ -187,3 +188,51 @@ def test_a_batch_stage_with_endpoint_settings_is_refused_and_nothing_is_created(
     assert "batch stage" in failed["detail"]["reason"] and "strategy canary" in failed["detail"]["reason"]
     assert cloud.session.client("scheduler").list_schedules()["Schedules"] == []
     assert cloud.session.client("sagemaker").list_models()["Models"] == []
+
+
+def test_a_batch_stage_is_tested_by_a_transform_job_over_the_suite_with_the_endpoint_checks(batch_cloud):
+    cloud = batch_cloud
+    # The demo's suite (a JSON case, a CSV case, an error case, a load phase), and a second JSON case.
+    by_name = {
+        "name": "churner-by-name",
+        "request": {
+            "json": {"instances": [{"tenure_months": 3, "monthly_charges": 80.0, "support_calls": 5}]}
+        },
+        "expect": {"json": [{"path": "$.predictions[0].label", "equals": 1}]},
+    }
+    suite = {**DEMO_SUITE, "cases": [*DEMO_SUITE["cases"], by_name]}
+    write_suite(
+        cloud.session.client("dynamodb"), cloud.outputs["ConfigTableName"], "x-dev", suite, source="t"
+    )
+    good = cloud.session.client("sagemaker").list_model_packages(ModelPackageGroupName="x-dev")[
+        "ModelPackageSummaryList"
+    ][0]["ModelPackageArn"]
+    approve(cloud, good)
+    trace = cloud.settle()
+
+    [passed] = trace.events(detail_type="Integration Tests Completed")
+    assert passed["detail"]["outcome"] == "passed", passed["detail"]["cases"]
+    assert passed["detail"]["model_package_arn"] == good
+    assert [case["name"] for case in passed["detail"]["cases"]] == ["churner-leaves", "churner-by-name"], (
+        passed["detail"]["summary"]
+    )
+    assert "1 error case(s) not run" in passed["detail"]["summary"]
+    assert "1 case(s) not run: a transform job sends one content type" in passed["detail"]["summary"]
+    assert "no load phase" in passed["detail"]["summary"]
+    tested = cloud.session.client("sagemaker").describe_model_package(ModelPackageName=good)
+    assert tested["CustomerMetadataProperties"]["mlops:integration-tests"] == "passed"
+
+    broken = register_demo_version(cloud.session, "x-dev", BROKEN_MODEL)
+    approve(cloud, broken)
+    trace = cloud.settle()
+
+    [failed] = trace.events(detail_type="Integration Tests Completed")
+    assert failed["detail"]["outcome"] == "failed"
+    assert [case["name"] for case in failed["detail"]["cases"] if not case["passed"]] == [
+        "churner-leaves",
+        "churner-by-name",
+    ]
+    # The deployment's test ran once: its events again start nothing.
+    [started] = trace.events(detail_type="Deployment Started")
+    again = cloud.send(copy.deepcopy({**started, "id": "redelivered"}))
+    assert again.events(detail_type="SageMaker Transform Job State Change") == []

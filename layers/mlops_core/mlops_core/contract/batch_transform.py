@@ -29,6 +29,8 @@ EXECUTION_ID = "<aws.scheduler.execution-id>"
 """Scheduler's context attribute: a unique id per invocation of the target (e.g. ``d32c5kddcf5bb8c3``)."""
 SCHEDULED_TIME = "<aws.scheduler.scheduled-time>"
 """Scheduler's context attribute: the time the invocation was scheduled for (``2022-03-22T18:59:43Z``)."""
+SCHEDULE_ACTIONS = {"created": "create-schedule", "updated": "update-schedule"}
+"""``Deployment Started``'s ``action`` for a batch stage: its schedule was created, or updated."""
 TRANSFORM_JOB_NAME_LENGTH = 63  # CreateTransformJob's TransformJobName: 1-63 characters
 EXECUTION_ID_LENGTH = 16  # as Scheduler's documentation shows it; the job name keeps room for it
 S3_URI_PATTERN = r"^s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9](/[^\s]*)?$"

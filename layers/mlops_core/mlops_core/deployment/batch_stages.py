@@ -16,7 +16,11 @@ from __future__ import annotations
 from typing import Any
 
 from mlops_core.contract import tags as tag_keys
-from mlops_core.contract.batch_transform import BatchCompute, scheduled_transform_request
+from mlops_core.contract.batch_transform import (
+    SCHEDULE_ACTIONS,
+    BatchCompute,
+    scheduled_transform_request,
+)
 from mlops_core.contract.events.deployment import DeploymentRolledBack, DeploymentStarted, SkipReason
 from mlops_core.contract.naming import StageResource, versioned_resource_name
 from mlops_core.contract.outcome import Outcome
@@ -24,8 +28,6 @@ from mlops_core.contract.sagemaker_resources import ResourceConflictError
 from mlops_core.deployment.context import DeployerContext, Loaded, failed, ignored, skipped
 from mlops_core.deployment.registry_versions import RegistryVersion
 from mlops_core.deployment.versions import DeployableVersion, DeploymentRequest, VersionSource
-
-BATCH_ACTIONS = {"created": "create-schedule", "updated": "update-schedule"}
 
 
 def is_batch(loaded: Loaded) -> bool:
@@ -90,7 +92,7 @@ class BatchStages:
             timezone=compute.schedule_timezone,
             transform_request=scheduled_transform_request(source.name, model_name, compute, tags),
         )
-        details = {"schedule_name": source.name, "action": BATCH_ACTIONS[put], "model_name": model_name}
+        details = {"schedule_name": source.name, "action": SCHEDULE_ACTIONS[put], "model_name": model_name}
         if request.rolled_back is not None:
             trigger, reason = request.rolled_back.rollback_reason()
             rolled_back = DeploymentRolledBack(
@@ -112,7 +114,7 @@ class BatchStages:
             model_package_version=version.version,
             model_name=model_name,
             endpoint_config_name=source.name,
-            action=BATCH_ACTIONS[put],
+            action=SCHEDULE_ACTIONS[put],
         )
         return Outcome("started", details, [started])
 

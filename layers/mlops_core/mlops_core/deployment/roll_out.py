@@ -20,6 +20,7 @@ from typing import Any
 
 from mlops_core.contract import tags as tag_keys
 from mlops_core.contract.aws_events import EndpointStatus
+from mlops_core.contract.batch_transform import BatchCompute
 from mlops_core.contract.deployment_settings import (
     InstanceCompute,
     ProjectDeploymentSettings,
@@ -228,6 +229,7 @@ class RollOut:
         )
         compute = resolved.compute
         assert compute is not None  # resolved() always names the compute
+        assert not isinstance(compute, BatchCompute)  # deploy() hands batch stages to BatchStages
         if request.shadow:
             assert endpoint is not None and current_config is not None
             assert isinstance(compute, InstanceCompute)  # checked by carry_out

@@ -98,3 +98,22 @@ class SuiteStorePort(Protocol):
         self, endpoint_name: str, run_id: str, *, outcome: str, result: Mapping[str, Any], expires_at: int
     ) -> None: ...
     def project_record(self, project: str) -> dict[str, Any]: ...
+
+
+class BatchTestDataPort(Protocol):
+    """Where a batch stage's test runs keep their input and output (the stack's bucket)."""
+
+    def uri(self, key: str) -> str:
+        """The ``s3://`` URI of ``key``."""
+        ...
+
+    def put(self, key: str, body: bytes) -> None: ...
+    def get(self, key: str) -> bytes | None:
+        """The object's body; None if there is none."""
+        ...
+
+
+class TransformJobsPort(Protocol):
+    def create_transform_job(self, request: Mapping[str, Any]) -> None:
+        """Start a transform job (``CreateTransformJob``'s request); one of that name existing is fine."""
+        ...

@@ -12,3 +12,5 @@ class TesterSettings(ControlPlaneSettings):
     max_load_workers: int = Field(default=1, alias="MAX_LOAD_WORKERS", ge=1, le=MAX_LOAD_WORKERS)
     # Lambda sets it: the workers of a load phase are invocations of this function.
     function_name: str | None = Field(default=None, alias="AWS_LAMBDA_FUNCTION_NAME")
+    # The stack's bucket for the test data of batch stages (empty: batch stages are not tested).
+    batch_test_data_bucket: str = Field(default="", alias="BATCH_TEST_DATA_BUCKET")
