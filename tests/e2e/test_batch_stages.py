@@ -236,3 +236,26 @@ def test_a_batch_stage_is_tested_by_a_transform_job_over_the_suite_with_the_endp
     [started] = trace.events(detail_type="Deployment Started")
     again = cloud.send(copy.deepcopy({**started, "id": "redelivered"}))
     assert again.events(detail_type="SageMaker Transform Job State Change") == []
+
+
+def test_a_scheduled_transform_that_fails_reaches_the_projects_slack_channel(batch_cloud):
+    cloud = batch_cloud
+    arn = cloud.session.client("sagemaker").list_model_packages(ModelPackageGroupName="x-dev")[
+        "ModelPackageSummaryList"
+    ][0]["ModelPackageArn"]
+    approve(cloud, arn)
+    cloud.settle()
+    cloud.session.client("s3").put_object(
+        Bucket=DEMO_BUCKET, Key="batch/input/bad.jsonl", Body=b'{"instances": [[1, 2]]}\n<!channel>\n'
+    )
+    sent = len(cloud.slack_messages)
+
+    run = cloud.run_schedule("x-dev")
+
+    [failed] = run.events(detail_type="SageMaker Transform Job State Change")
+    assert failed["detail"]["TransformJobStatus"] == "Failed"
+    [message] = cloud.slack_messages[sent:]
+    text = json.dumps(message)
+    assert "Batch transform of x-dev failed" in text
+    assert failed["detail"]["TransformJobName"] in text
+    assert "bad.jsonl" in text  # the reason names the input that was refused

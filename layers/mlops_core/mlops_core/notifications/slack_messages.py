@@ -27,6 +27,7 @@ from mlops_core.contract.topology import PRODUCTION_STAGES, Stage
 from mlops_core.notifications.alarm_messages import alarm_state_changed
 from mlops_core.notifications.monitoring_violations import monitoring_violations_found
 from mlops_core.notifications.slack_escape import escape
+from mlops_core.notifications.transform_job_failures import TRANSFORM_JOB_STATE_CHANGE, transform_job_failed
 from mlops_core.observability import logger
 
 # Slack's documented limits (api.slack.com/reference/block-kit/blocks).
@@ -519,6 +520,7 @@ RENDERERS: dict[str, Callable[[str, Detail], Rendered]] = {
     "MLflow Model Alias Changed": _alias_changed,
     ALARM_STATE_CHANGE: alarm_state_changed,
     PROCESSING_JOB_STATE_CHANGE: monitoring_violations_found,
+    TRANSFORM_JOB_STATE_CHANGE: transform_job_failed,
 }
 
 
