@@ -35,8 +35,11 @@ class SchedulerBatchSchedules:
         request = json.loads(target.get("Input") or "{}")
         return request if isinstance(request, dict) else {}
 
-    def put(self, name: str, *, expression: str, timezone: str, transform_request: Mapping[str, Any]) -> str:
-        """UpdateSchedule replaces every field of a schedule, so both calls send the whole of it."""
+    def put(
+        self, name: str, *, expression: str, timezone: str, transform_request: Mapping[str, Any], exists: bool
+    ) -> str:
+        """UpdateSchedule replaces every field of a schedule, so both calls send the whole of it. What was
+        read may be behind (another invocation's create, or a deletion): the other call is tried then."""
         schedule = {
             "GroupName": self._group_name,
             "Name": name,
@@ -50,11 +53,15 @@ class SchedulerBatchSchedules:
                 "Input": json.dumps(transform_request, sort_keys=True),
             },
         }
+        calls = [("updated", self._client.update_schedule), ("created", self._client.create_schedule)]
+        if not exists:
+            calls.reverse()
+        (done, call), (other_done, other) = calls
         try:
-            self._client.create_schedule(**schedule)
+            call(**schedule)
         except aws_errors.SERVICE_ERRORS as error:
-            if aws_errors.error_code(error) != SCHEDULE_EXISTS:
+            if aws_errors.error_code(error) != (SCHEDULE_NOT_FOUND if exists else SCHEDULE_EXISTS):
                 raise
-            self._client.update_schedule(**schedule)
-            return "updated"
-        return "created"
+            other(**schedule)
+            return other_done
+        return done

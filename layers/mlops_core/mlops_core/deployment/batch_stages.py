@@ -57,7 +57,8 @@ class BatchStages:
                 f"stage {source.stage} is a batch stage, and batch stages deploy Model Registry "
                 "versions: approve the version in the registry",
             )
-        live_arn = _live_version(schedules.transform_request(source.name))
+        current = schedules.transform_request(source.name)
+        live_arn = _live_version(current)
         skip = _skip_reason(live_arn, version, downgrade=request.rolled_back is not None)
         if skip is not None:
             return skipped(source, source.name, live_arn or "", version, skip)
@@ -91,6 +92,7 @@ class BatchStages:
             expression=compute.schedule_expression,
             timezone=compute.schedule_timezone,
             transform_request=scheduled_transform_request(source.name, model_name, compute, tags),
+            exists=current is not None,
         )
         details = {"schedule_name": source.name, "action": SCHEDULE_ACTIONS[put], "model_name": model_name}
         if request.rolled_back is not None:
