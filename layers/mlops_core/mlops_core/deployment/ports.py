@@ -104,6 +104,8 @@ class BatchSchedulesPort(Protocol):
         """The ``CreateTransformJob`` request schedule ``name`` sends (None: no such schedule)."""
         ...
 
-    def put(self, name: str, *, expression: str, timezone: str, transform_request: Mapping[str, Any]) -> str:
-        """Create the schedule, or update it if it exists: ``created`` or ``updated``."""
+    def put(
+        self, name: str, *, expression: str, timezone: str, transform_request: Mapping[str, Any], exists: bool
+    ) -> str:
+        """Update the schedule (``exists``) or create it: ``created`` or ``updated``."""
         ...
