@@ -502,7 +502,7 @@ class LocalCloud:
         """Schedule `name`'s time has come (in `group`, by default the batch stages' group): its target
         is called as its role, then everything that follows is delivered (`settle()`)."""
         run_schedule(
-            self._session_for_role,
+            self.session_as_role,
             account=self.account_id,
             region=self.region,
             group=group or f"{self.stack_name}-batch",
@@ -510,7 +510,9 @@ class LocalCloud:
         )
         return self.settle()
 
-    def _session_for_role(self, role_arn: str) -> boto3.Session:
+    def session_as_role(self, role_arn: str) -> boto3.Session:
+        """A boto3 session of an assumed-role session of `role_arn` (as a service assumes it, e.g. the
+        batch schedules' role for Scheduler): its calls are evaluated against that role's policies."""
         credentials = self.iam.credentials_for(role_arn, "scheduler")
         return boto3.Session(
             aws_access_key_id=credentials["AWS_ACCESS_KEY_ID"],

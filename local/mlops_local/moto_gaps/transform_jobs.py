@@ -31,9 +31,7 @@ def _checked_and_in_progress(create: Callable[..., FakeTransformJob]) -> Callabl
     def create_transform_job(self: SageMakerModelBackend, **kwargs: Any) -> FakeTransformJob:
         name, model = kwargs["transform_job_name"], kwargs["model_name"]
         if name in self.transform_jobs:
-            raise ResourceInUseError(
-                message=f"Job name {name} must be unique within an AWS account and region"
-            )
+            raise ResourceInUseError(f"Job name {name} must be unique within an AWS account and region")
         if model not in self._models:
             raise ValidationError(message=f'Could not find model "{model}".')
         job = create(self, **kwargs)
