@@ -28,6 +28,7 @@ import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -498,15 +499,16 @@ class LocalCloud:
         """Let endpoint `name` (and its rollout) move on at the next `settle()`."""
         self._endpoints.release(name)
 
-    def run_schedule(self, name: str, *, group: str | None = None) -> Trace:
-        """Schedule `name`'s time has come (in `group`, by default the batch stages' group): its target
-        is called as its role, then everything that follows is delivered (`settle()`)."""
+    def run_schedule(self, name: str, *, group: str | None = None, at: datetime | None = None) -> Trace:
+        """Schedule `name`'s time `at` (default: now) has come (in `group`, by default the batch stages'
+        group): its target is called as its role, then everything that follows is delivered (`settle()`)."""
         run_schedule(
             self.session_as_role,
             account=self.account_id,
             region=self.region,
             group=group or f"{self.stack_name}-batch",
             name=name,
+            scheduled_time=at,
         )
         return self.settle()
 

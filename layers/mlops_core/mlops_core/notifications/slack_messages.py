@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from mlops_core.contract.batch_transform import SCHEDULE_ACTIONS
 from mlops_core.contract.cloudwatch_events import ALARM_STATE_CHANGE
 from mlops_core.contract.model_monitor import PROCESSING_JOB_STATE_CHANGE
 from mlops_core.contract.slack_approvals import APPROVE_ACTION_ID, REJECT_ACTION_ID
@@ -128,6 +129,14 @@ Rendered = tuple[str, str, list[tuple[str, str]], str]
 
 
 def _deployment_started(_: str, d: Detail) -> Rendered:
+    if d.get("action") in SCHEDULE_ACTIONS.values():  # a batch stage (docs/batch-stages.md)
+        return (
+            f":rocket: Scheduling {d.get('endpoint_name')}",
+            f"An approved model version is now the batch stage's model ({d.get('action')}): its "
+            f"scheduled transform jobs run model `{d.get('model_name', '?')}`.",
+            [*_where(d), ("Schedule", f"`{d.get('endpoint_config_name', '?')}`")],
+            "Nothing to do: its integration tests run as a transform job over the suite's cases.",
+        )
     return (
         f":rocket: Deploying to {d.get('endpoint_name')}",
         f"An approved model version is being deployed ({d.get('action', 'deploy')}, "
