@@ -445,7 +445,7 @@ CASES = [
     Case("model-package-approved", prepare_approval, check_approval),
     Case("batch-stage-approved", prepare_batch_approval, check_batch_approval),
     Case("batch-stage-rejected-live", prepare_batch_rejection, check_batch_rejection),
-    Case("batch-transform-failed", prepare_batch_run_failed, check_one_slack_message),
+    Case("transform-job-failed", prepare_batch_run_failed, check_one_slack_message),
     Case("model-package-rejected-live", prepare_rejection, check_rejection),
     Case("endpoint-in-service-applies-pending", prepare_in_service_with_pending, check_in_service),
     Case("endpoint-failed-recreates", prepare_failed, check_failed),
