@@ -24,7 +24,7 @@ PYTHON313_BIN := $(shell python3.13 -c 'import os, sys; print(os.path.dirname(sy
 
 .PHONY: demo test seed-test lint format typecheck validate security build bench bench-load catalog ci clean
 
-demo: $(STAMP)  # make demo [SCENARIO=baseline|advanced|all]
+demo: $(STAMP)  # make demo [SCENARIO=baseline|advanced|batch|all]
 	$(BIN)/python -m mlops_demo --scenario $(or $(SCENARIO),all)
 
 # One worker per core (pytest-xdist), balanced by work stealing: a worker that runs out takes tests

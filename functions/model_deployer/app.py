@@ -8,6 +8,7 @@ from mlops_core.adapters.endpoint_scaling import EndpointScaling
 from mlops_core.adapters.mlflow_alias_state import SeenAliasVersions
 from mlops_core.adapters.model_monitor import SageMakerMonitoring
 from mlops_core.adapters.sagemaker import SageMakerAdapter
+from mlops_core.adapters.scheduler import SchedulerBatchSchedules
 from mlops_core.contract.sagemaker_events import (
     EndpointDeploymentStateChange,
     EndpointStateChange,
@@ -29,6 +30,13 @@ def build(settings: DeployerSettings, clients: ClientFactory) -> ModelDeployer:
         CloudWatchAlarms(clients("cloudwatch")),
         EndpointScaling(clients("application-autoscaling")),
         SageMakerMonitoring(clients("sagemaker")),
+        SchedulerBatchSchedules(
+            clients("scheduler"),
+            group_name=settings.batch_schedule_group_name,
+            role_arn=settings.batch_scheduler_role_arn,
+        )
+        if settings.batch_schedule_group_name
+        else None,
     )
     return ModelDeployer(
         context,

@@ -1,4 +1,4 @@
-"""`make demo`: both scenarios of docs/architecture.md, end to end, told step by step on the local cloud.
+"""`make demo`: the scenarios of docs/architecture.md, end to end, told step by step on the local cloud.
 
 The real ``template.yaml`` is deployed into the LocalCloud (all five stages, as one account: in AWS
 the feature/dev and the production stages are usually two stacks in two accounts). The demo does only
@@ -7,7 +7,9 @@ what people and CI do; the deployed functions do the rest, and every expected ou
 - baseline (:mod:`~mlops_demo.baseline`): project ``churn``, feature → dev → prod, a failing dev
   version rolled back, two promotions (the second rolled out blue/green), the reaper, deletion;
 - advanced (:mod:`~mlops_demo.advanced`): project ``upsell``, champion and challenger with the
-  challenger as the champion's shadow, the reaper, deletion.
+  challenger as the champion's shadow, the reaper, deletion;
+- batch (:mod:`~mlops_demo.batch`): project ``scores``, dev as a batch stage: scheduled, tested by a
+  transform job, run, rolled back when a failing version is rejected.
 
 It ends with a table of what exists and what was removed, and the list of checks; :func:`run` returns
 1 if any check failed (or a scenario stopped on an error), else 0.
@@ -27,10 +29,11 @@ from mlops_local.demo_model import DEMO_BUCKET
 
 from mlops_demo.advanced import Advanced
 from mlops_demo.baseline import Baseline
+from mlops_demo.batch import Batch
 from mlops_demo.story import Check, Story
 from mlops_demo.summary import collect, summary_lines
 
-SCENARIOS: dict[str, type[Story]] = {"baseline": Baseline, "advanced": Advanced}
+SCENARIOS: dict[str, type[Story]] = {"baseline": Baseline, "advanced": Advanced, "batch": Batch}
 ALL = "all"
 ALL_STAGES = "feature,dev,prod,champion,challenger"
 

@@ -3,7 +3,7 @@
 import argparse
 from collections.abc import Sequence
 
-SCENARIO_CHOICES = ["baseline", "advanced", "all"]
+SCENARIO_CHOICES = ["baseline", "advanced", "batch", "all"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

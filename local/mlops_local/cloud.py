@@ -28,6 +28,7 @@ import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -39,6 +40,7 @@ from mlops_core.contract.git_provider_name import GitProviderName
 from mlops_local import aws_events, moto_gaps
 from mlops_local.asynchronous import run_asynchronously
 from mlops_local.aws_requests import AwsRequest, FaultPlan
+from mlops_local.batch_transforms import TransformJobs, run_schedule
 from mlops_local.cfn_yaml import load_template
 from mlops_local.custom_resources import CustomResourceResponseReceiver
 from mlops_local.deployment import DEFAULT_TEMPLATE, Deployment, deploy
@@ -167,6 +169,9 @@ class LocalCloud:
                     region=self.region,
                     authorize=self.iam.authorize_invoke_endpoint,
                 )
+            )
+            self._transform_jobs = TransformJobs(
+                account=self.account_id, region=self.region, model_of=self._inference.model
             )
             # boto3's sagemaker-runtime clients (the functions' included) reach the inference server.
             stack.enter_context(patched_environ({SAGEMAKER_RUNTIME_ENDPOINT_VARIABLE: self._inference.url}))
@@ -382,7 +387,7 @@ class LocalCloud:
         while len(trace) < MAX_DELIVERIES:
             pending = self._inbox.take()
             if pending is None:
-                if self._endpoints.advance():
+                if self._endpoints.advance() or self._transform_jobs.advance():
                     continue
                 return trace
             delivery = self._deliver(pending)
@@ -493,6 +498,30 @@ class LocalCloud:
     def release_endpoint(self, name: str) -> None:
         """Let endpoint `name` (and its rollout) move on at the next `settle()`."""
         self._endpoints.release(name)
+
+    def run_schedule(self, name: str, *, group: str | None = None, at: datetime | None = None) -> Trace:
+        """Schedule `name`'s time `at` (default: now) has come (in `group`, by default the batch stages'
+        group): its target is called as its role, then everything that follows is delivered (`settle()`)."""
+        run_schedule(
+            self.session_as_role,
+            account=self.account_id,
+            region=self.region,
+            group=group or f"{self.stack_name}-batch",
+            name=name,
+            scheduled_time=at,
+        )
+        return self.settle()
+
+    def session_as_role(self, role_arn: str) -> boto3.Session:
+        """A boto3 session of an assumed-role session of `role_arn` (as a service assumes it, e.g. the
+        batch schedules' role for Scheduler): its calls are evaluated against that role's policies."""
+        credentials = self.iam.credentials_for(role_arn, "scheduler")
+        return boto3.Session(
+            aws_access_key_id=credentials["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=credentials["AWS_SECRET_ACCESS_KEY"],
+            aws_session_token=credentials["AWS_SESSION_TOKEN"],
+            region_name=self.region,
+        )
 
     def fail_endpoint(self, name: str, reason: str) -> None:
         """End endpoint `name`'s transition as Failed, with `reason` as its FailureReason."""

@@ -68,6 +68,7 @@ PLACEHOLDER_PARAMETERS: dict[tuple[str, str], str] = {
     ("s3", "BucketName"): "Bucket",
     ("s3", "ObjectName"): "Key",
     ("sagemaker", "DataQualityJobDefinitionName"): "JobDefinitionName",
+    ("scheduler", "ScheduleName"): "Name",
 }
 # Parameters naming a role that the service is given (iam:PassRole with iam:PassedToService).
 PASSED_ROLE_PARAMETERS = ("ExecutionRoleArn", "RoleArn")

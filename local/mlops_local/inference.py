@@ -210,6 +210,11 @@ class InferenceServer(LoopbackServer):
         with self._lock:
             self.shadow_invocations.append(record)
 
+    def model(self, model_name: str) -> DemoModel:
+        """The SageMaker model `model_name`, loaded as an endpoint serving it loads it (batch
+        transform jobs run it too); InvocationRefusedError if it cannot be."""
+        return self._model_of({"ModelName": model_name})
+
     def _model_of(self, variant: dict[str, Any]) -> DemoModel:
         url = self._model_data_url(variant["ModelName"])
         bucket, _, key = url.removeprefix("s3://").partition("/")

@@ -18,6 +18,8 @@ def test_both_scenarios_pass_every_check_and_end_with_the_summary() -> None:
 
     told = "\n".join(lines)
     assert "Baseline scenario: project 'churn'" in told and "Advanced scenario: project 'upsell'" in told
+    assert "Batch scenario: project 'scores'" in told
+    assert "      | :rocket: Scheduling scores-dev" in lines
     assert not [line for line in lines if line.startswith("   FAIL ")]
     assert "\033" not in told  # no ANSI codes when the output is not a terminal
     checks = [line for line in lines if line.startswith("   ok ")]

@@ -412,3 +412,50 @@ def test_a_statement_in_a_shared_managed_policy_is_what_allows_the_call(cloud: L
         iam.delete_policy_version(PolicyArn=policy_arn, VersionId=changed)
         cloud.iam.forget_role_policies()
     assert reaper.put_events(Entries=[entry])["FailedEntryCount"] == 0
+
+
+def test_the_batch_schedules_role_starts_only_tagged_transform_jobs(cloud: LocalCloud):
+    job = name()
+    sagemaker = cloud.session.client("sagemaker")
+    sagemaker.create_model(
+        ModelName=f"{job}-model",
+        ExecutionRoleArn=f"arn:aws:iam::{ACCOUNT}:role/sagemaker",
+        PrimaryContainer={"Image": f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/x:1"},
+    )
+    role = cloud.deployment.resources["BatchSchedulerRole"].physical_id
+    role_arn = cloud.session.client("iam").get_role(RoleName=role)["Role"]["Arn"]
+    as_scheduler = cloud.session_as_role(role_arn).client("sagemaker", config=ONE_ATTEMPT)
+    request = {
+        "TransformJobName": job,
+        "ModelName": f"{job}-model",
+        "TransformInput": {"DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": "s3://in/x"}}},
+        "TransformOutput": {"S3OutputPath": "s3://out/x"},
+        "TransformResources": {"InstanceType": "ml.m5.large", "InstanceCount": 1},
+    }
+
+    with pytest.raises(ClientError) as denied:
+        as_scheduler.create_transform_job(**request)
+    assert denied.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert "sagemaker:CreateTransformJob" in denied.value.response["Error"]["Message"]
+    # Tagged as the stack's, it may (AddTags authorized only as part of the create).
+    as_scheduler.create_transform_job(**request, Tags=MANAGED)
+    with pytest.raises(ClientError) as retag:
+        as_scheduler.add_tags(
+            ResourceArn=f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:transform-job/{job}", Tags=MANAGED
+        )
+    assert retag.value.response["Error"]["Code"] == "AccessDeniedException"
+
+
+def test_the_deployer_changes_schedules_in_the_batch_group_only(cloud: LocalCloud):
+    scheduler = as_function(cloud, "ModelDeployerFunction", "scheduler")
+    cloud.session.client("scheduler").create_schedule_group(Name="other")
+
+    with pytest.raises(ClientError) as denied:
+        scheduler.get_schedule(GroupName="other", Name="x-dev")
+    assert_denied(
+        denied,
+        "AccessDeniedException",
+        "ModelDeployerFunction",
+        "scheduler:GetSchedule",
+        f"arn:aws:scheduler:{REGION}:{ACCOUNT}:schedule/other/x-dev",
+    )

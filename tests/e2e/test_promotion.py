@@ -6,7 +6,9 @@ import re
 from collections.abc import Iterator
 
 import pytest
+from mlops_core.suite_tool import write_suite
 from mlops_local import LocalCloud, testing
+from mlops_local.demo_model import DEMO_SUITE, GOOD_MODEL, model_artifact
 from mlops_local.testing import (
     LINEAGE,
     SOURCE_BUCKET,
@@ -177,3 +179,42 @@ def test_baseline_promotion_from_ci_creates_the_copy_and_the_same_merge_twice_ma
 def _group_exists(cloud: LocalCloud, group: str) -> bool:
     groups = cloud.session.client("sagemaker").list_model_package_groups()["ModelPackageGroupSummaryList"]
     return group in [g["ModelPackageGroupName"] for g in groups]
+
+
+def test_a_batch_dev_version_tested_by_its_transform_job_is_promoted_and_deployed_to_the_prod_schedule(cloud):
+    batch = {
+        "kind": "batch",
+        "instance_type": "ml.m5.large",
+        "schedule_expression": "cron(0 2 * * ? *)",
+        "input_s3_uri": f"s3://{SOURCE_BUCKET}/x/input",
+        "output_s3_uri": f"s3://{SOURCE_BUCKET}/x/output",
+    }
+    put_project(
+        cloud, "x", "baseline", deployment_defaults={"dev": {"compute": batch}, "prod": {"compute": batch}}
+    )
+    write_suite(
+        cloud.session.client("dynamodb"), cloud.outputs["ConfigTableName"], "x-dev", DEMO_SUITE, source="t"
+    )
+    tested = testing.register_dev_version(cloud.session, "x", "b2", artifact=model_artifact(GOOD_MODEL))
+    trace = cloud.settle()  # registered Approved: scheduled on x-dev and tested there by a transform job
+    [result] = trace.events(detail_type="Integration Tests Completed")
+    assert result["detail"]["outcome"] == "passed", result["detail"]["summary"]
+
+    promoted = cloud.send(codecommit_merge("x", "b2"))
+
+    [copied] = promoted.events(detail_type="Model Promoted")
+    assert copied["detail"]["source_model_package_arn"] == tested
+    [prod_version] = versions(cloud, "x-prod")
+    assert prod_version["CustomerMetadataProperties"]["mlops:source-integration-tests"] == "passed"
+    cloud.session.client("sagemaker").update_model_package(
+        ModelPackageArn=prod_version["ModelPackageArn"], ModelApprovalStatus="Approved"
+    )
+    deployed = cloud.settle()
+
+    [started] = deployed.events(detail_type="Deployment Started")
+    assert (started["detail"]["endpoint_name"], started["detail"]["action"]) == ("x-prod", "create-schedule")
+    schedule = cloud.session.client("scheduler").get_schedule(
+        GroupName=f"{cloud.stack_name}-batch", Name="x-prod"
+    )
+    assert prod_version["ModelPackageArn"] in schedule["Target"]["Input"]
+    assert cloud.session.client("sagemaker").list_endpoints()["Endpoints"] == []

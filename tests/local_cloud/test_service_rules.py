@@ -750,3 +750,24 @@ def test_a_monitoring_schedule_runs_exactly_one_job_definition_that_exists(sagem
         "ResourceNotFound",
     )
     assert sagemaker.list_monitoring_schedules()["MonitoringScheduleSummaries"] == []
+
+
+# ---------------------------------------------------------------------------------- transform jobs
+
+
+def transform_job(sagemaker: Any, name: str, model_name: str) -> None:
+    sagemaker.create_transform_job(
+        TransformJobName=name,
+        ModelName=model_name,
+        TransformInput={"DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": "s3://in/x"}}},
+        TransformOutput={"S3OutputPath": "s3://out/x"},
+        TransformResources={"InstanceType": "ml.m5.large", "InstanceCount": 1},
+    )
+
+
+def test_a_transform_job_needs_an_existing_model_and_a_name_not_in_use_and_starts_in_progress(sagemaker):
+    assert "Could not find model" in refused(lambda: transform_job(sagemaker, "job", "no-such-model"))
+    transform_job(sagemaker, "job", model(sagemaker, "m"))
+    assert sagemaker.describe_transform_job(TransformJobName="job")["TransformJobStatus"] == "InProgress"
+
+    assert "must be unique" in refused(lambda: transform_job(sagemaker, "job", "m"), "ResourceInUse")

@@ -39,14 +39,17 @@ from mlops_core.catalog import CATALOG
 from mlops_core.contract.aws_events import ScheduledEvent
 from mlops_core.contract.codecommit_events import CodeCommitRepositoryStateChange
 from mlops_core.contract.custom_resource_request import CustomResourceRequest
+from mlops_core.contract.events.deployment import DeploymentStarted
 from mlops_core.contract.project_record import ProjectProperties
 from mlops_core.contract.sagemaker_events import (
     EndpointDeploymentStateChange,
     EndpointStateChange,
     ModelPackageStateChange,
 )
+from mlops_core.contract.transform_job_events import TransformJobStateChange
 from mlops_core.deployment.mlflow_versions import MlflowAliasChangedEvent
 from mlops_core.handlers.mlflow_webhook import sign
+from mlops_core.integration_tests.batch_runs import DeploymentStartedEvent
 from mlops_core.integration_tests.tester import IntegrationTestsRequestedEvent
 from mlops_core.notifications.slack_notifier import NotifiedEvent, notified_detail_types
 from mlops_core.promotion.artifact_copier import GitBranchUpdatedEvent
@@ -81,6 +84,27 @@ def _domain_event(event_type: Any) -> dict[str, Any]:
     }
 
 
+def _batch_deployment_started() -> dict[str, Any]:
+    """A version put on batch stage ``demo-dev``'s schedule (what starts its test job)."""
+    event = _domain_event(DeploymentStarted)
+    event["detail"] |= {
+        "endpoint_name": "demo-dev",
+        "endpoint_config_name": "demo-dev",
+        "action": "create-schedule",
+    }
+    return event
+
+
+def _test_job_ended() -> dict[str, Any]:
+    """The endpoint tester's test job of ``demo-dev`` that completed."""
+    event = _load("events/transform-job-failed.json")
+    event["detail"] |= {"TransformJobStatus": "Completed", "FailureReason": None}
+    event["detail"]["Tags"]["mlops:integration-test-run"] = (
+        "integration-tests/demo-dev/20261206T020000000000Z"
+    )
+    return event
+
+
 ROUTES: dict[str, dict[str, type[BaseModel]]] = {
     "ModelDeployerFunction": {
         "SageMaker Model Package State Change": ModelPackageStateChange,
@@ -91,6 +115,8 @@ ROUTES: dict[str, dict[str, type[BaseModel]]] = {
     "EndpointTesterFunction": {
         "SageMaker Endpoint State Change": EndpointStateChange,
         "Integration Tests Requested": IntegrationTestsRequestedEvent,
+        "Deployment Started": DeploymentStartedEvent,
+        "SageMaker Transform Job State Change": TransformJobStateChange,
     },
     "ArtifactCopierFunction": {
         "CodeCommit Repository State Change": CodeCommitRepositoryStateChange,
@@ -119,6 +145,8 @@ SEEDS: dict[str, list[dict[str, Any]]] = {
         _load("events/endpoint-in-service.json"),
         _load("events/integration-tests-requested.json"),
         _load("tests/fixtures/aws-events/endpoint-state-change.json"),
+        _batch_deployment_started(),
+        _test_job_ended(),
     ],
     "ArtifactCopierFunction": [
         _load("events/codecommit-prod-updated.json"),
@@ -138,6 +166,7 @@ SEEDS: dict[str, list[dict[str, Any]]] = {
         *(_domain_event(event_type) for event_type in CATALOG),
         _load("events/pipeline-execution-failed.json"),
         _load("tests/fixtures/aws-events/pipeline-execution-status-change.json"),
+        _load("events/transform-job-failed.json"),
     ],
 }
 WEBHOOK_SEED = _load("events/mlflow-webhook-alias-created.json")
@@ -372,7 +401,7 @@ def check_event_function(cloud: LocalCloud, function: str, event: Any) -> bool:
     valid = model is not None and _validates(model, event)
     with cloud.recording_aws_requests() as requests:
         invocation = cloud.invoke(function, event)
-    assert invocation.succeeded, (event, invocation.error, invocation.logs[-5:])
+    assert invocation.succeeded, (invocation.error, event, invocation.logs[-5:])
     if valid:
         assert invocation.result.get("status") != "invalid", (event, invocation.result)
         return True
@@ -474,7 +503,7 @@ def test_the_custom_resource_answers_every_malformed_request_once_and_changes_no
         event, key = request
         with cloud.recording_aws_requests() as requests:
             invocation = cloud.invoke(function, event)
-        assert invocation.succeeded, (event, invocation.error, invocation.logs[-5:])
+        assert invocation.succeeded, (invocation.error, event, invocation.logs[-5:])
         url = event.get("ResponseURL") if isinstance(event, dict) else None
         if not (isinstance(url, str) and url.startswith("https://")):
             assert invocation.result["Answered"] is False
@@ -627,7 +656,7 @@ def test_the_function_url_refuses_every_unsigned_or_malformed_webhook_without_a_
         event, shape = request
         with cloud.recording_aws_requests() as requests:
             invocation = cloud.invoke(function, event)
-        assert invocation.succeeded, (event, invocation.error, invocation.logs[-5:])
+        assert invocation.succeeded, (invocation.error, event, invocation.logs[-5:])
         if not _is_function_url_request(event):  # then it is an (invalid) EventBridge event
             assert invocation.result == {"status": "invalid"}
             assert _mutations(requests) == []

@@ -18,6 +18,7 @@ and no rollback happens.
 from __future__ import annotations
 
 import itertools
+import json
 import uuid
 
 import pytest
@@ -169,3 +170,46 @@ def test_an_mlflow_alias_moved_v1_to_v2_whose_events_arrive_reversed_ends_on_v2(
     assert live["tags"]["mlops:mlflow-model-version"] == f"models:/{project}/2"
     assert version_of_config(endpoint, live["config"]) == 2
     assert_never_downgraded(history_of(cloud, endpoint, since), 2)
+
+
+@pytest.mark.parametrize("together", [False, True], ids=["in-turn", "together"])
+@pytest.mark.parametrize(("first", "second"), PAIRS, ids=[f"v{a}-then-v{b}" for a, b in PAIRS])
+def test_a_batch_stages_approvals_in_either_order_end_with_the_newest_on_its_schedule(
+    cloud: LocalCloud, new_project, first: int, second: int, together: bool
+):
+    project = new_project("ob")
+    stage = f"{project}-dev"
+    put_project(
+        cloud,
+        project,
+        deployment_defaults={
+            "dev": {
+                "compute": {
+                    "kind": "batch",
+                    "instance_type": "ml.m5.large",
+                    "schedule_expression": "cron(0 2 * * ? *)",
+                    "input_s3_uri": "s3://batch-input/x",
+                    "output_s3_uri": "s3://batch-output/x",
+                }
+            }
+        },
+    )
+    arns = {n: register(cloud, stage, commit=f"c{n}") for n in (1, 2, 3)}
+    cloud.settle()
+    since = len(cloud.history.deliveries)
+
+    set_status(cloud, arns[first], "Approved")
+    if not together:
+        cloud.settle()
+    set_status(cloud, arns[second], "Approved")
+    cloud.settle()
+
+    newest = max(first, second)
+    schedule = cloud.session.client("scheduler").get_schedule(
+        GroupName=f"{cloud.stack_name}-batch", Name=stage
+    )
+    tags = {t["Key"]: t["Value"] for t in json.loads(schedule["Target"]["Input"])["Tags"]}
+    assert tags["mlops:model-package-arn"] == arns[newest]
+    history = history_of(cloud, stage, since)
+    assert history["failed"] == [] and history["rolled_back"] == []
+    assert history["started"] == sorted(history["started"]) and history["started"][-1] == newest

@@ -38,6 +38,7 @@ from mlops_local.demo_model import DEMO_SUITE
 from mlops_local.testing import put_project_record
 
 from tests.reliability.conftest import (
+    SOURCE_BUCKET,
     alias_changed,
     alias_state,
     dynamodb_tables,
@@ -395,9 +396,80 @@ def check_domain_event(cloud: LocalCloud, project: str, first: Delivered) -> Non
     assert len(first.slack) == len(notified) >= 1
 
 
+def batch_stage(cloud: LocalCloud, project: str) -> None:
+    """`{project}-dev` is a batch stage over one input object, with a suite of cases."""
+    put_project(
+        cloud,
+        project,
+        deployment_defaults={
+            "dev": {
+                "compute": {
+                    "kind": "batch",
+                    "instance_type": "ml.m5.large",
+                    "schedule_expression": "cron(0 2 * * ? *)",
+                    "input_s3_uri": f"s3://{SOURCE_BUCKET}/{project}/input",
+                    "output_s3_uri": f"s3://{SOURCE_BUCKET}/{project}/output",
+                }
+            }
+        },
+    )
+    put_suite(cloud, f"{project}-dev", CASES_ONLY_SUITE)
+    cloud.session.client("s3").put_object(
+        Bucket=SOURCE_BUCKET, Key=f"{project}/input/day.jsonl", Body=b'{"instances": [[2, 95.0, 4]]}\n'
+    )
+
+
+def prepare_batch_approval(cloud: LocalCloud, project: str):
+    batch_stage(cloud, project)
+    return prepare_approval(cloud, project)
+
+
+def check_batch_approval(cloud: LocalCloud, project: str, first: Delivered) -> None:
+    # Scheduler is a REST service: its calls are named by method and path (CreateSchedule is a POST).
+    assert {("sagemaker", "CreateModel"), ("scheduler", f"POST /schedules/{project}-dev")} <= set(
+        first.changes
+    )
+    assert first.changes.count(("sagemaker", "CreateTransformJob")) == 1  # the stage's test run
+    assert len(first.emitted("Deployment Started")) == 1
+    [tested] = first.emitted("Integration Tests Completed")
+    assert tested["detail"]["outcome"] == "passed", tested["detail"]["summary"]
+
+
+def prepare_batch_rejection(cloud: LocalCloud, project: str):
+    batch_stage(cloud, project)
+    return prepare_rejection(cloud, project)
+
+
+def check_batch_rejection(cloud: LocalCloud, project: str, first: Delivered) -> None:
+    assert ("scheduler", f"PUT /schedules/{project}-dev") in first.changes  # UpdateSchedule
+    assert ("scheduler", f"POST /schedules/{project}-dev") not in first.changes
+    [rolled_back] = first.emitted("Deployment Rolled Back")
+    assert rolled_back["detail"]["model_package_arn"].endswith(f"{project}-dev/1")
+
+
+def prepare_batch_run_failed(cloud: LocalCloud, project: str):
+    """The stage's scheduled job fails on a record the model refuses: its state change, once."""
+    batch_stage(cloud, project)
+    deploy(cloud, f"{project}-dev")
+    cloud.session.client("s3").put_object(
+        Bucket=SOURCE_BUCKET, Key=f"{project}/input/late.jsonl", Body=b'{"instances": [[1, 2]]}\n'
+    )
+
+    def first() -> First:
+        trace = cloud.run_schedule(f"{project}-dev")
+        [event] = trace.events(detail_type="SageMaker Transform Job State Change")
+        assert event["detail"]["TransformJobStatus"] == "Failed"
+        return First(event, "bus", trace.invocations(), trace.events())
+
+    return first
+
+
 CASES = [
     Case("model-package-approved", prepare_approval, check_approval),
     Case("model-package-approved-async", prepare_async_approval, check_async_approval),
+    Case("batch-stage-approved", prepare_batch_approval, check_batch_approval),
+    Case("batch-stage-rejected-live", prepare_batch_rejection, check_batch_rejection),
+    Case("transform-job-failed", prepare_batch_run_failed, check_one_slack_message),
     Case("model-package-rejected-live", prepare_rejection, check_rejection),
     Case("endpoint-in-service-applies-pending", prepare_in_service_with_pending, check_in_service),
     Case("endpoint-failed-recreates", prepare_failed, check_failed),

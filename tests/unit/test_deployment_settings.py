@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from mlops_core.contract.batch_transform import BatchCompute, scheduled_transform_request
 from mlops_core.contract.deployment_settings import (
     InstanceCompute,
     InvalidDeploymentSettingsError,
@@ -191,3 +192,47 @@ def test_a_production_stage_autoscales_as_its_record_says_and_every_stage_has_he
     assert settings.for_stage(Stage.PROD).autoscaling.min_capacity == 1
     assert settings.for_stage(Stage.DEV).autoscaling is None
     assert settings.for_stage(Stage.DEV).monitoring.enabled
+
+
+BATCH = {
+    "kind": "batch",
+    "instance_type": "ml.m5.large",
+    "schedule_expression": "cron(0 2 * * ? *)",
+    "input_s3_uri": "s3://churn-data/input",
+    "output_s3_uri": "s3://churn-data/scores",
+}
+
+
+def test_a_batch_stage_is_a_compute_kind_and_its_schedules_request_is_tagged_and_dated():
+    settings = ProjectDeploymentSettings.from_record({"deployment_defaults": {"dev": {"compute": BATCH}}})
+    compute = settings.for_stage(Stage.DEV).compute
+    assert isinstance(compute, BatchCompute) and compute.instance_count == 1
+
+    request = scheduled_transform_request("a" * 60, "m", compute, {"mlops:managed-by": "mlops"})
+    assert request["TransformJobName"] == f"{'a' * 46}-<aws.scheduler.execution-id>"  # 63 with the id
+    assert (
+        request["TransformOutput"]["S3OutputPath"] == "s3://churn-data/scores/<aws.scheduler.scheduled-time>"
+    )
+    assert request["Tags"] == [{"Key": "mlops:managed-by", "Value": "mlops"}]
+
+
+@pytest.mark.parametrize(
+    ("stage", "refused"),
+    [
+        ({"compute": {**BATCH, "schedule_expression": "rate(1 day)"}}, "schedule_expression"),
+        ({"compute": {**BATCH, "input_s3_uri": "/data/input"}}, "input_s3_uri"),
+        ({"compute": BATCH, "strategy": "canary"}, "strategy canary cannot apply"),
+        (
+            {
+                "compute": BATCH,
+                "data_capture": {"enabled": True, "destination_s3_uri": "s3://bucket/capture"},
+            },
+            "data_capture cannot apply",
+        ),
+        ({"compute": BATCH, "rollback_alarms": ["team-alarm"]}, "rollback_alarms cannot apply"),
+    ],
+)
+def test_a_batch_stage_refuses_bad_schedules_and_locations_and_what_only_an_endpoint_has(stage, refused):
+    with pytest.raises(InvalidDeploymentSettingsError) as error:
+        ProjectDeploymentSettings.from_record({"deployment_defaults": {"dev": stage}})
+    assert refused in str(error.value)

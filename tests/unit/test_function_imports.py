@@ -32,7 +32,7 @@ COMPONENTS = (
 # function directory -> (its component, the domain event modules it may load)
 FUNCTION_IMPORTS = {
     "model_deployer": ("deployment", {"deployment", "mlflow"}),
-    "endpoint_tester": ("integration_tests", {"integration_tests"}),
+    "endpoint_tester": ("integration_tests", {"integration_tests", "deployment"}),  # batch stages
     "artifact_copier": ("promotion", {"promotion", "ci", "integration_tests"}),  # a test run's outcome
     "endpoint_reaper": ("reaper", {"reaper"}),
     "project_lifecycle": ("projects", {"projects"}),

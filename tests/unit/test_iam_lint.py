@@ -84,6 +84,7 @@ ARN_FORMATS = {
 }
 # Resource types whose `!Ref` is their ARN.
 REF_IS_ARN = {"AWS::SNS::Topic", "AWS::SecretsManager::Secret"}
+REF_IS_NAME_PROPERTY = {"AWS::Scheduler::ScheduleGroup"}  # Ref gives the resource's Name
 TRUST_POLICY_PROPERTIES = {"AssumeRolePolicyDocument"}
 
 
@@ -149,6 +150,8 @@ class _Resolver:
         resource_type = self._resources.get(name, {}).get("Type")
         if resource_type in REF_IS_ARN:
             return self._arn(name)
+        if resource_type in REF_IS_NAME_PROPERTY:
+            return self.resolve(self._resources[name]["Properties"]["Name"])
         raise UnresolvableError(f"Ref {name} ({resource_type}) in a policy")
 
     def _get_att(self, logical_id: str, attribute: str) -> str:
@@ -360,10 +363,11 @@ ACCEPTED: dict[Finding, str] = {
     Finding(
         "PERMISSIONS_MANAGEMENT_ACTIONS",
         f"{_TEMPLATE}:ModelDeployerFunctionRole/ModelDeployerFunctionRolePolicy0",
-        ("PassExecutionRoleToSageMaker", "AutoscalingServiceLinkedRole"),
+        ("PassExecutionRoleToSageMaker", "PassBatchSchedulerRoleToScheduler", "AutoscalingServiceLinkedRole"),
         "iam:createservicelinkedrole, iam:passrole",
-    ): "passes the one execution role given as a parameter, to SageMaker only; creates Application Auto "
-    "Scaling's service-linked role for SageMaker endpoints only",
+    ): "passes the one execution role given as a parameter, to SageMaker only, and the batch schedules' "
+    "role, to EventBridge Scheduler only; creates Application Auto Scaling's service-linked role for "
+    "SageMaker endpoints only",
     Finding(
         "UNKNOWN_ACTION",
         f"{_TEMPLATE}:MlflowAliasWatcherFunctionRole/MlflowAliasWatcherFunctionRolePolicy0",
@@ -408,7 +412,7 @@ def test_the_lint_reads_every_identity_managed_and_resource_policy(documents):
     roles = {name for name, resource in resources.items() if resource["Type"] == "AWS::IAM::Role"}
     functions = {name for name, resource in resources.items() if resource["Type"] == "AWS::Lambda::Function"}
     assert functions == set(_FUNCTIONS), "a new function: add it to _FUNCTIONS (its on-failure policy)"
-    assert roles == {f"{name}Role" for name in functions} | {"ProjectLaunchRole"}
+    assert roles == {f"{name}Role" for name in functions} | {"ProjectLaunchRole", "BatchSchedulerRole"}
     managed_policies = {
         name for name, resource in resources.items() if resource["Type"] == "AWS::IAM::ManagedPolicy"
     }

@@ -13,6 +13,7 @@ from mlops_core.contract.model_monitor import PROCESSING_JOB_STATE_CHANGE
 from mlops_core.notifications.pending_versions import MODEL_PACKAGE_STATE_CHANGE
 from mlops_core.notifications.slack_messages import LIMITS, RENDERERS, limit_violations, render
 from mlops_core.notifications.slack_notifier import PIPELINE_FAILED_DETAIL_TYPE, notified_detail_types
+from mlops_core.notifications.transform_job_failures import TRANSFORM_JOB_STATE_CHANGE
 
 PIPELINE_FAILED = {
     "pipelineArn": "arn:aws:sagemaker:us-east-1:123456789012:pipeline/churn-train",
@@ -44,7 +45,21 @@ VERSION_PENDING = {
 ALARM_DETAIL = json.loads(
     (Path(__file__).parents[1] / "fixtures/aws-events/alarm-state-change.json").read_text()
 )["detail"]
+# A batch stage's failed transform job as the notifier hands it to the renderer
+# (notifications.transform_job_failures).
+TRANSFORM_FAILED = {
+    "project": "churn",
+    "stage": "dev",
+    "endpoint_name": "churn-dev",
+    "transform_job_name": "churn-dev-d32c5kddcf5bb8c3",
+    "model_name": "churn-dev-v3-4f2a9c",
+    "model_package_arn": "arn:aws:sagemaker:us-east-1:123456789012:model-package/churn-dev/3",
+    "failure_reason": "ClientError: the model refused record 2 of s3://data/churn/input/day.jsonl",
+    "output_s3_uri": "s3://data/churn/output/2026-12-06T02:00:00Z",
+    "console_url": "https://us-east-1.console.aws.amazon.com/sagemaker/home?region=us-east-1#/transform-jobs/x",
+}
 EXAMPLES = {event.DETAIL_TYPE: event.EXAMPLE for event in CATALOG} | {
+    TRANSFORM_JOB_STATE_CHANGE: TRANSFORM_FAILED,
     PIPELINE_FAILED_DETAIL_TYPE: PIPELINE_FAILED,
     ALARM_STATE_CHANGE: ALARM_DETAIL,
     MODEL_PACKAGE_STATE_CHANGE: VERSION_PENDING,
@@ -95,6 +110,7 @@ def test_the_notifier_is_told_about_every_domain_event_failed_pipelines_alarms_a
         MODEL_PACKAGE_STATE_CHANGE,
         ALARM_STATE_CHANGE,
         PROCESSING_JOB_STATE_CHANGE,
+        TRANSFORM_JOB_STATE_CHANGE,
     }
     assert sorted(notified_detail_types()) == sorted(expected)
 
@@ -142,6 +158,12 @@ def next_step(message) -> str:
             ":no_entry: Promotion of churn failed",
             ["failed its integration tests", "`tests-failed`", "`churn-model`"],
             "Fix the model",
+        ),
+        (
+            TRANSFORM_JOB_STATE_CHANGE,
+            ":x: Batch transform of churn-dev failed",
+            ["`churn-dev-d32c5kddcf5bb8c3`", "refused record 2", "`churn-dev-v3-4f2a9c`"],
+            "reject the version",
         ),
         (
             "Endpoints Reap Requested",

@@ -19,7 +19,10 @@ difference. `apply()` installs all of them, once per process.
 - `cloudwatch`: alarms in a template, and an alarm's state change (its EventBridge event, its SNS actions);
 - `sns`: subscriptions in a template, and messages to Lambda subscriptions delivered by the local cloud;
 - `application_autoscaling`: deregistering a target deletes its policies;
-- `model_monitor`: monitoring schedules; data-quality job definitions refused in use, listed by endpoint.
+- `model_monitor`: monitoring schedules; data-quality job definitions refused in use, listed by endpoint;
+- `scheduler`: schedule groups in a template;
+- `transform_jobs`: batch transform jobs that run (`batch_transforms`); names in use and unknown
+  models refused.
 """
 
 from mlops_local import service_rules
@@ -34,7 +37,9 @@ from mlops_local.moto_gaps import (
     model_monitor,
     sagemaker,
     sagemaker_pipelines,
+    scheduler,
     sns,
+    transform_jobs,
 )
 
 _applied = False
@@ -56,5 +61,7 @@ def apply() -> None:
     cloudwatch.patch()
     sns.patch()
     application_autoscaling.patch()
+    scheduler.patch()
+    transform_jobs.patch()
     service_rules.apply()  # what AWS refuses, installed over the gaps filled above
     _applied = True

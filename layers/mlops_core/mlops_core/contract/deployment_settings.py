@@ -51,6 +51,7 @@ from typing import Annotated, Any, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from mlops_core.contract.async_inference import AsyncCompute
+from mlops_core.contract.batch_transform import BatchCompute
 from mlops_core.contract.endpoint_alarms import EndpointAlarmSettings
 from mlops_core.contract.endpoint_autoscaling import EndpointAutoscalingSettings
 from mlops_core.contract.model_monitor import ModelMonitorSettings
@@ -99,7 +100,9 @@ class ServerlessCompute(_Settings):
     max_concurrency: int = Field(default=5, ge=1, le=200)
 
 
-Compute = Annotated[InstanceCompute | ServerlessCompute | AsyncCompute, Field(discriminator="kind")]
+Compute = Annotated[
+    InstanceCompute | ServerlessCompute | AsyncCompute | BatchCompute, Field(discriminator="kind")
+]
 InstanceFleet = InstanceCompute | AsyncCompute
 """The compute kinds that run on instances (real-time and asynchronous endpoints)."""
 
@@ -200,6 +203,29 @@ class StageDeploymentSettings(_Settings):
     def _compute_or_flat_instances(self) -> Self:
         if self.compute is not None and (self.instance_type or self.instance_count):
             raise ValueError("give either compute or instance_type/instance_count, not both")
+        return self
+
+    @model_validator(mode="after")
+    def _batch_has_no_endpoint(self) -> Self:
+        # A batch stage is a scheduled transform job (mlops_core.contract.batch_transform): no endpoint,
+        # so nothing that configures one.
+        if isinstance(self.compute, BatchCompute):
+            endpoint_only = [
+                name
+                for name, used in (
+                    (f"strategy {self.strategy}", self.strategy is not Strategy.ALL_AT_ONCE),
+                    ("data_capture", self.data_capture.enabled),
+                    ("model_monitor", self.model_monitor.enabled),
+                    ("autoscaling", self.autoscaling is not None),
+                    ("rollback_alarms", bool(self.rollback_alarms)),
+                )
+                if used
+            ]
+            if endpoint_only:
+                raise ValueError(
+                    f"a batch stage runs a scheduled transform job and has no endpoint: "
+                    f"{', '.join(endpoint_only)} cannot apply"
+                )
         return self
 
     @model_validator(mode="after")

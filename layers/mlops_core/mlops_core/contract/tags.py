@@ -19,6 +19,8 @@ MLFLOW_MODEL_VERSION = "mlops:mlflow-model-version"
 carry ``mlops:model-package-arn``)."""
 COMMIT_ID = "mlops:commit-id"
 KEEP_UNTIL = "mlops:keep-until"
+INTEGRATION_TEST_RUN = "mlops:integration-test-run"
+"""On a transform job the endpoint tester starts to test a batch stage: the run's id."""
 
 # A model version's integration test record (``CustomerMetadataProperties``, written by the endpoint
 # tester, read by the artifact copier): here, not in the tester, so the copier need not import it.

@@ -20,6 +20,7 @@ from mlops_core.contract.outcome import Outcome
 from mlops_core.contract.sagemaker_resources import Endpoint
 from mlops_core.deployment.ports import (
     AlarmsPort,
+    BatchSchedulesPort,
     ConfigTablePort,
     MonitoringPort,
     SageMakerPort,
@@ -52,7 +53,8 @@ class DeployerContext:
     """The deployer's settings and ports, shared by its parts. Without a config table, nothing is
     stored as pending and the project's deployment settings are the stack's defaults; without
     alarms, rollouts are not guarded by CloudWatch alarms; without scaling, no endpoint is autoscaled;
-    without monitoring, no endpoint gets a Model Monitor schedule."""
+    without monitoring, no endpoint gets a Model Monitor schedule; without batch schedules, a batch
+    stage is refused."""
 
     settings: DeployerSettings
     sagemaker: SageMakerPort
@@ -60,6 +62,7 @@ class DeployerContext:
     alarms: AlarmsPort | None = None
     scaling: ScalingPort | None = None
     monitoring: MonitoringPort | None = None
+    batch_schedules: BatchSchedulesPort | None = None
 
     def endpoint(self, request: DeploymentRequest, name: str) -> Endpoint | None:
         """The endpoint as already described in this invocation, else found (one Search call)."""

@@ -48,6 +48,7 @@ from mlops_core.contract.sagemaker_events import (
 )
 from mlops_core.contract.topology import PRODUCTION_STAGES, Stage
 from mlops_core.deployment.autoscaling import EndpointScaling
+from mlops_core.deployment.batch_stages import BatchStages, is_batch
 from mlops_core.deployment.context import DONE_NOTHING, DeployerContext, failed, ignored
 from mlops_core.deployment.health_alarms import HealthAlarms, delete_endpoint_alarms
 from mlops_core.deployment.housekeeping import Housekeeping
@@ -81,6 +82,7 @@ class ModelDeployer:
         self._scaling = EndpointScaling(context)
         self._health_alarms = HealthAlarms(context)
         self._monitoring = DataQualityMonitoring(context)
+        self._batch = BatchStages(context)
 
     # ------------------------------------------------------------------ routes (one per event type)
 
@@ -189,7 +191,11 @@ class ModelDeployer:
         pending_version: int | None = None,
         known: Known | None = None,
     ) -> Outcome:
-        """Take ``undone`` off the stage's endpoint (or the champion's shadow) if it is live there."""
+        """Take ``undone`` off the stage's endpoint (or the champion's shadow) if it is live there;
+        off its schedule, for a batch stage."""
+        loaded = self._context.load_settings(stage, undone.arn)
+        if not isinstance(loaded, Outcome) and is_batch(loaded):
+            return self._batch.roll_back(stage, undone, versions, loaded)
         return self._roll_back.roll_back(
             stage, undone, versions, pending_version=pending_version, known=known
         )

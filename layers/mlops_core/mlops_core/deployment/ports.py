@@ -95,3 +95,17 @@ class ConfigTablePort(Protocol):
     def claim_rollback_announcement(
         self, endpoint_name: str, endpoint_config_name: str, *, started: int, event_id: str, expires_at: int
     ) -> bool: ...
+
+
+class BatchSchedulesPort(Protocol):
+    """The batch stages' schedules (EventBridge Scheduler, in the stack's schedule group)."""
+
+    def transform_request(self, name: str) -> dict[str, Any] | None:
+        """The ``CreateTransformJob`` request schedule ``name`` sends (None: no such schedule)."""
+        ...
+
+    def put(
+        self, name: str, *, expression: str, timezone: str, transform_request: Mapping[str, Any], exists: bool
+    ) -> str:
+        """Update the schedule (``exists``) or create it: ``created`` or ``updated``."""
+        ...

@@ -22,6 +22,7 @@ from mlops_core.contract import async_inference
 from mlops_core.contract import tags as tag_keys
 from mlops_core.contract.async_inference import AsyncCompute
 from mlops_core.contract.aws_events import EndpointStatus
+from mlops_core.contract.batch_transform import BatchCompute
 from mlops_core.contract.deployment_settings import (
     InstanceCompute,
     ProjectDeploymentSettings,
@@ -45,6 +46,7 @@ from mlops_core.contract.sagemaker_resources import (
 )
 from mlops_core.contract.topology import Stage
 from mlops_core.deployment import endpoint_configs
+from mlops_core.deployment.batch_stages import BatchStages, is_batch
 from mlops_core.deployment.context import (
     DONE_NOTHING,
     PREVIOUS_ENDPOINT_CONFIG_TAG,
@@ -70,6 +72,7 @@ class RollOut:
     def __init__(self, context: DeployerContext, pending: PendingDeployments) -> None:
         self._context = context
         self._pending = pending
+        self._batch = BatchStages(context)
 
     def deploy(
         self,
@@ -85,6 +88,8 @@ class RollOut:
         loaded = self._context.load_settings(source, version.arn)
         if isinstance(loaded, Outcome):
             return loaded
+        if is_batch(loaded):
+            return self._batch.deploy(DeploymentRequest(source, source, version, versions), loaded)
         stage_settings = loaded[1]
         target = source
         shadow_mode = source.stage is Stage.CHALLENGER and stage_settings.strategy is Strategy.SHADOW
@@ -228,6 +233,7 @@ class RollOut:
         )
         compute = resolved.compute
         assert compute is not None  # resolved() always names the compute
+        assert not isinstance(compute, BatchCompute)  # deploy() hands batch stages to BatchStages
         if request.shadow:
             assert endpoint is not None and current_config is not None
             assert isinstance(compute, InstanceCompute)  # checked by carry_out

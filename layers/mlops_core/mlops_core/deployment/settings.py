@@ -29,3 +29,15 @@ class DeployerSettings(ControlPlaneSettings):
         pattern=r"^$|^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/.+$",
         description="Model Monitor's analyzer image in this region (empty: no monitoring schedules)",
     )
+    batch_schedule_group_name: str = Field(
+        default="",
+        alias="BATCH_SCHEDULE_GROUP_NAME",
+        pattern=r"^$|^[0-9a-zA-Z-_.]{1,64}$",
+        description="the Scheduler group of the batch stages' schedules (empty: batch stages are refused)",
+    )
+    batch_scheduler_role_arn: str = Field(
+        default="",
+        alias="BATCH_SCHEDULER_ROLE_ARN",
+        pattern=r"^$|^arn:aws[a-z-]*:iam::\d{12}:role/.+$",
+        description="the role the batch schedules start transform jobs as",
+    )

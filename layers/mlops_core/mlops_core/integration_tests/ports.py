@@ -139,3 +139,22 @@ class AsyncInferencePort(Protocol):
     def read_answer(self, location: str) -> StoredAnswer | None:
         """The object at ``location``; None while it is not there."""
         ...
+
+
+class BatchTestDataPort(Protocol):
+    """Where a batch stage's test runs keep their input and output (the stack's bucket)."""
+
+    def uri(self, key: str) -> str:
+        """The ``s3://`` URI of ``key``."""
+        ...
+
+    def put(self, key: str, body: bytes) -> None: ...
+    def get(self, key: str) -> bytes | None:
+        """The object's body; None if there is none."""
+        ...
+
+
+class TransformJobsPort(Protocol):
+    def create_transform_job(self, request: Mapping[str, Any]) -> None:
+        """Start a transform job (``CreateTransformJob``'s request); one of that name existing is fine."""
+        ...

@@ -14,3 +14,5 @@ class TesterSettings(ControlPlaneSettings):
     async_inference_bucket: str = Field(default="", alias="ASYNC_INFERENCE_BUCKET")
     # Lambda sets it: the workers of a load phase are invocations of this function.
     function_name: str | None = Field(default=None, alias="AWS_LAMBDA_FUNCTION_NAME")
+    # The stack's bucket for the test data of batch stages (empty: batch stages are not tested).
+    batch_test_data_bucket: str = Field(default="", alias="BATCH_TEST_DATA_BUCKET")

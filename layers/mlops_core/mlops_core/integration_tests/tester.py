@@ -85,6 +85,8 @@ from mlops_core.observability import logger
 
 if TYPE_CHECKING:
     from mlops_core.contract.sagemaker_resources import Endpoint
+    from mlops_core.contract.transform_job_events import TransformJobStateChange
+    from mlops_core.integration_tests.batch_runs import BatchStageTests, DeploymentStartedEvent
 
 # Kept free at the end of the Lambda's time for what follows the run: reading and merging the live
 # version's metadata (2 calls), maybe rejecting it, storing the run and the claim, and PutEvents, each
@@ -413,6 +415,7 @@ class EndpointTester:
         remaining_ms: RemainingMillis,
         workers: LoadWorkersPort | None = None,
         async_inference: AsyncInferencePort | None = None,
+        batch: Callable[[EndpointTester], BatchStageTests] | None = None,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._settings = settings
@@ -425,6 +428,8 @@ class EndpointTester:
         )
         self._remaining_ms = remaining_ms
         self._now = now
+        # Batch stages (mlops_core.integration_tests.batch_runs), which record their runs through this.
+        self._batch = batch(self) if batch is not None else None
 
     def on_endpoint_state_change(self, event: EndpointStateChange) -> Outcome:
         detail = event.detail
@@ -438,6 +443,18 @@ class EndpointTester:
 
     def on_integration_tests_requested(self, event: IntegrationTestsRequestedEvent) -> Outcome:
         return self.run(event.detail.endpoint_name, trigger="requested")
+
+    def on_deployment_started(self, event: DeploymentStartedEvent) -> Outcome:
+        """A version put on a batch stage's schedule: its test job starts."""
+        if self._batch is None:
+            return Outcome("ignored", {"reason": "this tester has no test data bucket for batch stages"})
+        return self._batch.start(event)
+
+    def on_transform_job_state_change(self, event: TransformJobStateChange) -> Outcome:
+        """A batch stage's test job ended: its output is checked and the run recorded."""
+        if self._batch is None:
+            return Outcome("ignored", {"reason": "this tester has no test data bucket for batch stages"})
+        return self._batch.finish(event)
 
     def on_load_share_requested(self, event: LoadShareRequestedEvent) -> Outcome:
         """A worker of a load phase: send the share, return the tally (nothing stored, nothing emitted)."""
@@ -472,7 +489,7 @@ class EndpointTester:
         try:
             outcome = self._test(endpoint_name, target, endpoint, trigger)
             self._store.finish_deployment(
-                endpoint_name, deployment, run_id=outcome.details["run_id"], expires_at=self._expires_at()
+                endpoint_name, deployment, run_id=outcome.details["run_id"], expires_at=self.expires_at()
             )
         except Exception:  # Lambda retries the event: let the retry run the suite
             self._store.release_deployment(endpoint_name, deployment)
@@ -480,17 +497,42 @@ class EndpointTester:
         return outcome
 
     def _test(self, endpoint_name: str, target: StageResource, endpoint: Endpoint, trigger: str) -> Outcome:
-        started = self._now()
-        run_id = run_id_for(started)
+        run_id = run_id_for(self._now())
         suite = self._store.get_suite(endpoint_name)
         run = self._runner_for(endpoint).run(endpoint_name, suite) if suite is not None else None
-        outcome = run.outcome if run is not None else TestOutcome.NO_TESTS_CONFIGURED
-        summary = summarise(run)
-        rejected = False
         # An endpoint deployed from MLflow serves no Model Registry version: the run is only stored
         # and reported (with the version's models:/ URI), never written to a model package.
         mlflow_version = endpoint.tags.get(tag_keys.MLFLOW_MODEL_VERSION)
-        registry_version = None if mlflow_version else endpoint.model_package_arn
+        return self.record(
+            endpoint_name,
+            target,
+            run_id=run_id,
+            trigger=trigger,
+            run=run,
+            version=mlflow_version or endpoint.model_package_arn,
+            in_registry=not mlflow_version,
+            deployment=endpoint.config_name,
+        )
+
+    def record(
+        self,
+        endpoint_name: str,
+        target: StageResource,
+        *,
+        run_id: str,
+        trigger: str,
+        run: SuiteRun | None,
+        version: str | None,
+        in_registry: bool,
+        deployment: str,
+        note: str | None = None,
+    ) -> Outcome:
+        """Record a run's outcome: on the tested Model Registry version (rejected when it failed and
+        the project asks), as a ``RUN#`` item, and as ``Integration Tests Completed``."""
+        outcome = run.outcome if run is not None else TestOutcome.NO_TESTS_CONFIGURED
+        summary = summarise(run) + (f"; {note}" if note else "")
+        rejected = False
+        registry_version = version if in_registry else None
         if registry_version is not None:
             self._registry.merge_model_package_metadata(
                 registry_version,
@@ -506,8 +548,8 @@ class EndpointTester:
             run_id=run_id,
             outcome=outcome,
             trigger=trigger,
-            model_package_arn=mlflow_version or registry_version,
-            endpoint_config_name=endpoint.config_name,
+            model_package_arn=version,
+            endpoint_config_name=deployment,
             summary=summary,
             cases=run.cases if run else [],
             load=run.load if run else None,
@@ -515,7 +557,7 @@ class EndpointTester:
             version_rejected=rejected,
         )
         self._store.put_run(
-            endpoint_name, run_id, outcome=outcome.value, result=event.detail(), expires_at=self._expires_at()
+            endpoint_name, run_id, outcome=outcome.value, result=event.detail(), expires_at=self.expires_at()
         )
         logger.info(f"Integration tests of {endpoint_name}: {outcome.value}", extra={"summary": summary})
         return Outcome(outcome.value, {"run_id": run_id, "summary": summary}, [event])
@@ -553,5 +595,5 @@ class EndpointTester:
             return False
         return self._store.project_record(project).get("reject_on_test_failure") is True
 
-    def _expires_at(self) -> int:
+    def expires_at(self) -> int:
         return int(self._now().timestamp()) + self._settings.test_run_retention_days * 86_400

@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from mlops_core.contract.batch_transform import SCHEDULE_ACTIONS
 from mlops_core.contract.cloudwatch_events import ALARM_STATE_CHANGE
 from mlops_core.contract.model_monitor import PROCESSING_JOB_STATE_CHANGE
 from mlops_core.contract.slack_approvals import APPROVE_ACTION_ID, REJECT_ACTION_ID
@@ -27,6 +28,7 @@ from mlops_core.contract.topology import PRODUCTION_STAGES, Stage
 from mlops_core.notifications.alarm_messages import alarm_state_changed
 from mlops_core.notifications.monitoring_violations import monitoring_violations_found
 from mlops_core.notifications.slack_escape import escape
+from mlops_core.notifications.transform_job_failures import TRANSFORM_JOB_STATE_CHANGE, transform_job_failed
 from mlops_core.observability import logger
 
 # Slack's documented limits (api.slack.com/reference/block-kit/blocks).
@@ -127,6 +129,14 @@ Rendered = tuple[str, str, list[tuple[str, str]], str]
 
 
 def _deployment_started(_: str, d: Detail) -> Rendered:
+    if d.get("action") in SCHEDULE_ACTIONS.values():  # a batch stage (docs/batch-stages.md)
+        return (
+            f":rocket: Scheduling {d.get('endpoint_name')}",
+            f"An approved model version is now the batch stage's model ({d.get('action')}): its "
+            f"scheduled transform jobs run model `{d.get('model_name', '?')}`.",
+            [*_where(d), ("Schedule", f"`{d.get('endpoint_config_name', '?')}`")],
+            "Nothing to do: its integration tests run as a transform job over the suite's cases.",
+        )
     return (
         f":rocket: Deploying to {d.get('endpoint_name')}",
         f"An approved model version is being deployed ({d.get('action', 'deploy')}, "
@@ -519,6 +529,7 @@ RENDERERS: dict[str, Callable[[str, Detail], Rendered]] = {
     "MLflow Model Alias Changed": _alias_changed,
     ALARM_STATE_CHANGE: alarm_state_changed,
     PROCESSING_JOB_STATE_CHANGE: monitoring_violations_found,
+    TRANSFORM_JOB_STATE_CHANGE: transform_job_failed,
 }
 
 

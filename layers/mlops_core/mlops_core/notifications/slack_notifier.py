@@ -38,6 +38,7 @@ from mlops_core.notifications.pipeline_failures import PIPELINE_FAILED_DETAIL_TY
 from mlops_core.notifications.ports import NotifierRecords, PipelineExecutions, WebhookSender
 from mlops_core.notifications.settings import NotifierSettings
 from mlops_core.notifications.slack_messages import RENDERERS, render
+from mlops_core.notifications.transform_job_failures import TRANSFORM_JOB_STATE_CHANGE, transform_job_failure
 from mlops_core.observability import logger
 
 __all__ = ["PIPELINE_FAILED_DETAIL_TYPE", "NotifiedEvent", "SlackNotifier", "notified_detail_types"]
@@ -101,6 +102,10 @@ class SlackNotifier:
             detail = violation_context(event.detail, region=event.region, projects=self._store)
             if detail is None:
                 return Outcome("not-a-monitoring-violation", {"job": event.detail.get("ProcessingJobName")})
+        elif event.detail_type == TRANSFORM_JOB_STATE_CHANGE:
+            detail = transform_job_failure(event.detail, region=event.region, projects=self._store)
+            if detail is None:
+                return Outcome("not-a-batch-stage-failure", {"job": event.detail.get("TransformJobName")})
         elif event.detail_type == MODEL_PACKAGE_STATE_CHANGE:
             detail = pending_version_announcement(
                 event.detail, event_id=event.id, projects=self._store, claims=self._store
