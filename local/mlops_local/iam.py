@@ -419,6 +419,18 @@ class MotoResources(Resources):
         return None if stored is None else self._lookup(lambda: s3.get_object_tagging(stored)["Tags"])
 
 
+    def role(self, name: str) -> tuple[str, str | None] | None:
+        backend = _existing(iam_backends, self._account, "global")
+        try:
+            role = backend.get_role(name) if backend is not None else None
+        except Exception:  # moto's NoSuchEntity: no such role
+            return None
+        if role is None:
+            return None
+        boundary = role.permissions_boundary_arn
+        return str(role.path), (str(boundary) if boundary else None)
+
+
 def _alarm_tags(backend: Any, arn: str, resource: str) -> Any:
     if resource.removeprefix("alarm:") not in backend.alarms:
         raise LookupError(arn)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
 from typing import Any
@@ -304,7 +305,38 @@ class FakeGitHub:
         if rest[:1] == ["branches"] and rest[2:] == ["protection"] and method == "PUT":
             self.protection[rest[1]] = body
             return 200, {}
+        if rest[:2] == ["actions", "variables"]:
+            return self._variables(repository.setdefault("variables", {}), method, rest[2:], body)
         return 404, {"message": f"no route {method} {path}"}
+
+    @staticmethod
+    def _variables(
+        variables: dict[str, str], method: str, rest: list[str], body: Any
+    ) -> tuple[int, Any]:
+        """REST API "Actions variables" of a repository: POST creates (201; 409 when it exists), GET,
+        PATCH (204) and DELETE (204) name one; names are letters, digits and _, not starting with a
+        digit or GITHUB_ (GitHub's "Naming conventions for configuration variables")."""
+        if not rest and method == "POST":
+            name = body["name"]
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) or name.upper().startswith("GITHUB_"):
+                return 422, {"message": f"invalid variable name {name}"}
+            if name.upper() in variables:
+                return 409, {"message": "Already exists - Variable already exists"}
+            variables[name.upper()] = str(body["value"])
+            return 201, {}
+        if len(rest) == 1:
+            name = rest[0].upper()
+            if name not in variables:
+                return 404, {"message": "Not Found"}
+            if method == "GET":
+                return 200, {"name": name, "value": variables[name], "created_at": "2026-01-01T00:00:00Z"}
+            if method == "PATCH":
+                variables[name] = str(body["value"])
+                return 204, None
+            if method == "DELETE":
+                del variables[name]
+                return 204, None
+        return 404, {"message": "Not Found"}
 
     def files_on(self, name: str, branch: str) -> dict[str, bytes]:
         commit = self.objects[self.repositories[name]["refs"][branch]]
@@ -319,7 +351,7 @@ class FakeGitHub:
         return sha
 
     def _public(self, name: str) -> dict[str, Any]:
-        return {key: value for key, value in self.repositories[name].items() if key != "refs"}
+        return {key: value for key, value in self.repositories[name].items() if key not in ("refs", "variables")}
 
 
 class FakeGitHubServer(LoopbackServer):

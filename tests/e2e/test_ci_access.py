@@ -1,0 +1,121 @@
+"""A GitHub project's CI access through the local cloud: creating the project makes its CI role (trust
+limited to the repository's branches through GitHub's OIDC provider, permissions bounded by the stack's
+CI policy) and sets the repository's Actions variables through GitHub's REST API (a loopback fake);
+deleting the project removes both and keeps the code."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from mlops_local import LocalCloud
+
+from tests.unit.test_git_providers import TOKEN, FakeGitHub, FakeGitHubServer
+
+pytestmark = pytest.mark.e2e
+
+FUNCTION = "ProjectLifecycleFunction"
+ISSUER = "token.actions.githubusercontent.com"
+
+
+@pytest.fixture(scope="module")
+def github() -> Iterator[tuple[FakeGitHub, str]]:
+    with FakeGitHubServer(FakeGitHub()) as server:
+        yield server.fake, server.base_url
+
+
+@pytest.fixture(scope="module")
+def cloud(github: tuple[FakeGitHub, str]) -> Iterator[LocalCloud]:
+    parameters = {
+        "GitHubOrganization": "acme",
+        "GitHubTokenSecretName": "github/token",
+        "GitHubApiUrl": github[1],
+    }
+    with LocalCloud(parameters=parameters) as local_cloud:
+        local_cloud.session.client("secretsmanager").create_secret(
+            Name="github/token", SecretString=json.dumps({"token": TOKEN})
+        )
+        yield local_cloud
+
+
+def project(name: str, **properties: Any) -> dict[str, Any]:
+    return {
+        "SageMakerProjectName": name,
+        "SageMakerProjectId": f"p-{name}0001",
+        "GitProvider": "github",
+        **properties,
+    }
+
+
+def test_a_github_project_gets_its_ci_role_and_variables_and_deleting_it_removes_them(
+    cloud: LocalCloud, github: tuple[FakeGitHub, str]
+) -> None:
+    fake, _ = github
+    environment = cloud.functions[FUNCTION].environment
+    policy_arn = environment["CI_ROLE_POLICY_ARN"]
+    iam = cloud.session.client("iam")
+    (provider,) = iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]
+    assert provider["Arn"].endswith(f":oidc-provider/{ISSUER}")
+    assert iam.get_open_id_connect_provider(OpenIDConnectProviderArn=provider["Arn"])["ClientIDList"] == [
+        "sts.amazonaws.com"
+    ]
+
+    created = cloud.request_custom_resource(FUNCTION, "Create", project("churn"))
+
+    assert created.status == "SUCCESS", created.reason
+    role = iam.get_role(RoleName="mlops-ci-churn")["Role"]
+    assert created.data["CiRoleArn"] == role["Arn"]
+    assert role["Path"] == f"/mlops-ci/{cloud.stack_name}/"
+    assert role["PermissionsBoundary"]["PermissionsBoundaryArn"] == policy_arn
+    assert {tag["Key"]: tag["Value"] for tag in role["Tags"]} == {
+        "mlops:project": "churn",  # what the CI policy's ${aws:PrincipalTag/mlops:project} reads
+        "mlops:managed-by": cloud.stack_name,
+    }
+    attached = iam.list_attached_role_policies(RoleName="mlops-ci-churn")["AttachedPolicies"]
+    assert [policy["PolicyArn"] for policy in attached] == [policy_arn]
+    (statement,) = role["AssumeRolePolicyDocument"]["Statement"]
+    assert statement["Principal"] == {"Federated": provider["Arn"]}
+    assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
+    assert statement["Condition"] == {
+        "StringEquals": {f"{ISSUER}:aud": "sts.amazonaws.com"},
+        "StringLike": {
+            f"{ISSUER}:sub": [
+                "repo:acme/churn:ref:refs/heads/feature-*",
+                "repo:acme/churn:ref:refs/heads/dev",
+                "repo:acme/churn:ref:refs/heads/prod",
+            ]
+        },
+    }
+    variables = fake.repositories["churn"]["variables"]
+    assert variables == {
+        "MLOPS_PROJECT": "churn",
+        "AWS_REGION": cloud.region,
+        "AWS_CI_ROLE_ARN": role["Arn"],
+        "SAGEMAKER_PIPELINE_ROLE_ARN": environment["SAGEMAKER_PIPELINE_ROLE_ARN"],
+        "ARTIFACT_BUCKET": f"sagemaker-{cloud.region}-{cloud.account_id}",
+        "MLOPS_EVENT_BUS": cloud.outputs["EventBusName"],
+        "MLOPS_CONFIG_TABLE": cloud.outputs["ConfigTableName"],
+    }
+
+    # The same Create again (Lambda may deliver it twice): nothing new is written to GitHub.
+    calls = len(fake.calls)
+    again = cloud.request_custom_resource(FUNCTION, "Create", project("churn"))
+    assert again.status == "SUCCESS", again.reason
+    changes = [call for call in fake.calls[calls:] if not call.startswith("GET")]
+    assert [call for call in changes if "/actions/variables" in call] == []
+
+    deleted = cloud.request_custom_resource(
+        FUNCTION, "Delete", project("churn"), physical_id=created.physical_id
+    )
+
+    assert deleted.status == "SUCCESS", deleted.reason
+    assert fake.repositories["churn"]["variables"] == {}
+    assert "churn" in fake.repositories  # RepositoryRetention retain: the code stays
+    assert fake.repositories["churn"]["refs"]["prod"]
+    with pytest.raises(iam.exceptions.NoSuchEntityException):
+        iam.get_role(RoleName="mlops-ci-churn")
+    assert deleted.data["CiAccess"].startswith("CI variables removed: MLOPS_PROJECT, AWS_REGION")
+    assert deleted.data["CiAccess"].endswith("CI role deleted")
+    assert cloud.iam.denials == []
