@@ -469,6 +469,18 @@ def _request_context(call: ApiCall) -> dict[str, ContextValue]:
         context["secretsmanager:SecretId"] = call.params["SecretId"]
     if call.service == "sagemaker" and isinstance(call.params.get("ModelApprovalStatus"), str):
         context["sagemaker:ModelApprovalStatus"] = call.params["ModelApprovalStatus"]
+    if call.service == "events" and call.operation == "PutEvents":
+        # The Service Authorization Reference lists events:source and events:detail-type for PutEvents;
+        # a request whose entries differ in one of them gets no value for it, so a condition on it
+        # fails (inferred: AWS's own evaluation of a mixed request is not documented).
+        entries = call.params.get("Entries") or []
+        for parameter, key in (("Source", "events:source"), ("DetailType", "events:detail-type")):
+            values = {entry.get(parameter) for entry in entries}
+            if len(values) == 1 and isinstance(next(iter(values)), str):
+                context[key] = next(iter(values))
+    if call.service == "s3" and isinstance(call.params.get("Prefix"), str):
+        # S3 User Guide, "Condition key examples": s3:prefix is the listing's Prefix parameter.
+        context["s3:prefix"] = call.params["Prefix"]
     if call.service == "iam":
         # IAM User Guide, "IAM condition context keys": iam:PolicyARN is the managed policy a request
         # attaches or detaches; iam:PermissionsBoundary the boundary a CreateRole sets (an existing

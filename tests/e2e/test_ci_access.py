@@ -9,7 +9,9 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+import boto3
 import pytest
+from botocore.exceptions import ClientError
 from mlops_local import LocalCloud
 
 from tests.unit.test_git_providers import TOKEN, FakeGitHub, FakeGitHubServer
@@ -119,3 +121,90 @@ def test_a_github_project_gets_its_ci_role_and_variables_and_deleting_it_removes
     assert deleted.data["CiAccess"].startswith("CI variables removed: MLOPS_PROJECT, AWS_REGION")
     assert deleted.data["CiAccess"].endswith("CI role deleted")
     assert cloud.iam.denials == []
+
+
+def ci_session(cloud: LocalCloud, role_arn: str) -> boto3.Session:
+    """A session of the CI role, as GitHub Actions gets one (AssumeRoleWithWebIdentity): its calls are
+    evaluated against the role's policies, its boundary and its tags as the local cloud deployed them."""
+    credentials = cloud.iam.credentials_for(role_arn, "GitHubActions")
+    return boto3.Session(
+        aws_access_key_id=credentials["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=credentials["AWS_SECRET_ACCESS_KEY"],
+        aws_session_token=credentials["AWS_SESSION_TOKEN"],
+        region_name=cloud.region,
+    )
+
+
+def test_the_ci_role_may_act_on_its_own_project_only(cloud: LocalCloud) -> None:
+    for name in ("fraud", "credit"):
+        answer = cloud.request_custom_resource(FUNCTION, "Create", project(name))
+        assert answer.status == "SUCCESS", answer.reason
+    bucket = f"sagemaker-{cloud.region}-{cloud.account_id}"
+    cloud.session.client("s3").create_bucket(Bucket=bucket)
+    pipeline_role = cloud.functions[FUNCTION].environment["SAGEMAKER_PIPELINE_ROLE_ARN"]
+    fraud = ci_session(cloud, cloud.session.client("iam").get_role(RoleName="mlops-ci-fraud")["Role"]["Arn"])
+    s3, sagemaker, events = fraud.client("s3"), fraud.client("sagemaker"), fraud.client("events")
+    definition = json.dumps({"Version": "2020-12-01", "Steps": []})
+
+    def denied(call: Any, **request: Any) -> str:
+        with pytest.raises(ClientError) as refused:
+            call(**request)
+        return str(refused.value.response["Error"]["Code"])
+
+    # Its own project: artifacts under fraud/, its pipelines (passing the pipeline role), its events.
+    s3.put_object(Bucket=bucket, Key="fraud/code/preprocess.py", Body=b"print(1)")
+    assert s3.list_objects_v2(Bucket=bucket, Prefix="fraud/")["KeyCount"] == 1
+    sagemaker.create_pipeline(
+        PipelineName="fraud-feature-build", PipelineDefinition=definition, RoleArn=pipeline_role
+    )
+    sagemaker.start_pipeline_execution(PipelineName="fraud-feature-build")
+    events.put_events(
+        Entries=[
+            {
+                "EventBusName": cloud.outputs["EventBusName"],
+                "Source": "mlops.ci",
+                "DetailType": "Git Branch Updated",
+                "Detail": json.dumps({"project": "fraud"}),
+            }
+        ]
+    )
+    # Another project's: its prefix, its pipelines; and no other role than the pipeline role.
+    assert denied(s3.put_object, Bucket=bucket, Key="credit/code/preprocess.py", Body=b"x") == "AccessDenied"
+    assert denied(s3.list_objects_v2, Bucket=bucket, Prefix="credit/") == "AccessDenied"
+    assert (
+        denied(
+            sagemaker.create_pipeline,
+            PipelineName="credit-feature-build",
+            PipelineDefinition=definition,
+            RoleArn=pipeline_role,
+        )
+        == "AccessDeniedException"
+    )
+    fraud_role = cloud.session.client("iam").get_role(RoleName="mlops-ci-fraud")["Role"]["Arn"]
+    assert (
+        denied(
+            sagemaker.create_pipeline,
+            PipelineName="fraud-dev-build",
+            PipelineDefinition=definition,
+            RoleArn=fraud_role,
+        )
+        == "AccessDeniedException"
+    )
+    assert {(denial.action, denial.resource.rsplit(":", 1)[-1]) for denial in cloud.iam.denials} >= {
+        ("s3:PutObject", f"{bucket}/credit/code/preprocess.py"),
+        ("sagemaker:CreatePipeline", "pipeline/credit-feature-build"),
+        ("iam:PassRole", f"role/mlops-ci/{cloud.stack_name}/mlops-ci-fraud"),
+    }
+
+    # Whatever else is attached to the role, its boundary (the CI policy) still limits it to its project.
+    iam = cloud.session.client("iam")
+    broad = iam.create_policy(
+        PolicyName="AllS3",
+        PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
+        ),
+    )["Policy"]["Arn"]
+    iam.attach_role_policy(RoleName="mlops-ci-fraud", PolicyArn=broad)
+    cloud.iam.forget_role_policies()
+    assert denied(s3.put_object, Bucket=bucket, Key="credit/code/preprocess.py", Body=b"x") == "AccessDenied"
+    s3.put_object(Bucket=bucket, Key="fraud/code/evaluate.py", Body=b"print(2)")
