@@ -467,7 +467,6 @@ class MotoResources(Resources):
             return None
         return None if stored is None else self._lookup(lambda: s3.get_object_tagging(stored)["Tags"])
 
-
     def role(self, name: str) -> tuple[str, str | None] | None:
         backend = _existing(iam_backends, self._account, "global")
         try:

@@ -310,9 +310,7 @@ class FakeGitHub:
         return 404, {"message": f"no route {method} {path}"}
 
     @staticmethod
-    def _variables(
-        variables: dict[str, str], method: str, rest: list[str], body: Any
-    ) -> tuple[int, Any]:
+    def _variables(variables: dict[str, str], method: str, rest: list[str], body: Any) -> tuple[int, Any]:
         """REST API "Actions variables" of a repository: POST creates (201; 409 when it exists), GET,
         PATCH (204) and DELETE (204) name one; names are letters, digits and _, not starting with a
         digit or GITHUB_ (GitHub's "Naming conventions for configuration variables")."""
@@ -351,7 +349,9 @@ class FakeGitHub:
         return sha
 
     def _public(self, name: str) -> dict[str, Any]:
-        return {key: value for key, value in self.repositories[name].items() if key not in ("refs", "variables")}
+        return {
+            key: value for key, value in self.repositories[name].items() if key not in ("refs", "variables")
+        }
 
 
 class FakeGitHubServer(LoopbackServer):
@@ -498,3 +498,46 @@ def test_github_token_comes_from_secrets_manager():
     client.create_secret(Name="github/list", SecretString='{"tokens": ["x"]}')
     with pytest.raises(GitProviderError, match="holds no GitHub token"):
         secrets_manager_token(client, "github/list")()
+
+
+def test_github_ci_trust_names_the_repository_and_its_branches(github):
+    _, url = github
+    provider = GitHubProvider(
+        organization="acme",
+        token=lambda: TOKEN,
+        api_url=url,
+        oidc_provider_arn="arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com",
+    )
+    trust = provider.ci_trust("churn")
+    assert trust.issuer == "token.actions.githubusercontent.com"
+    assert trust.audience == "sts.amazonaws.com"
+    assert trust.subjects == (
+        "repo:acme/churn:ref:refs/heads/feature-*",
+        "repo:acme/churn:ref:refs/heads/dev",
+        "repo:acme/churn:ref:refs/heads/prod",
+    )
+    without = GitHubProvider(organization="acme", token=lambda: TOKEN, api_url=url)
+    with pytest.raises(GitProviderError, match="needs GitHub's OIDC provider ARN"):
+        without.ci_trust("churn")
+
+
+def test_github_ci_variables_are_created_updated_only_when_changed_and_removed(github):
+    fake, url = github
+    provider = GitHubProvider(organization="acme", token=lambda: TOKEN, api_url=url, protect_prod=False)
+    provider.ensure_repository("churn", description="d", files=SEED, tags=TAGS)
+    provider.set_ci_variables("churn", {"MLOPS_PROJECT": "churn", "AWS_REGION": "eu-west-1"})
+    calls = len(fake.calls)
+    provider.set_ci_variables("churn", {"MLOPS_PROJECT": "churn", "AWS_REGION": "eu-central-1"})
+
+    assert fake.repositories["churn"]["variables"] == {"MLOPS_PROJECT": "churn", "AWS_REGION": "eu-central-1"}
+    assert [call for call in fake.calls[calls:] if not call.startswith("GET")] == [
+        "PATCH /repos/acme/churn/actions/variables/AWS_REGION"
+    ]
+    fake.repositories["churn"]["variables"]["OTHER"] = "kept"  # set by the team: never removed
+    assert provider.remove_ci_variables("churn", ["MLOPS_PROJECT", "AWS_REGION", "GONE"]) == (
+        "MLOPS_PROJECT",
+        "AWS_REGION",
+    )
+    assert fake.repositories["churn"]["variables"] == {"OTHER": "kept"}
+    provider.retire_repository("churn", RepositoryRetention.DELETE)
+    assert provider.remove_ci_variables("churn", ["MLOPS_PROJECT"]) == ()  # the repository is gone

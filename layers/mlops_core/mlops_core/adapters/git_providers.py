@@ -365,7 +365,8 @@ class GitHubProvider:
             issuer=GITHUB_OIDC_ISSUER,
             audience=GITHUB_OIDC_AUDIENCE,
             subjects=tuple(
-                f"repo:{self._organization}/{repository}:ref:refs/heads/{branch}" for branch in CI_BRANCH_PATTERNS
+                f"repo:{self._organization}/{repository}:ref:refs/heads/{branch}"
+                for branch in CI_BRANCH_PATTERNS
             ),
         )
 
@@ -384,9 +385,7 @@ class GitHubProvider:
         """Each variable deleted; one already gone (or the repository with it) answers 404."""
         path = f"/repos/{self._organization}/{repository}/actions/variables"
         return tuple(
-            name
-            for name in names
-            if self._request("DELETE", f"{path}/{name}", missing_ok=True) is not None
+            name for name in names if self._request("DELETE", f"{path}/{name}", missing_ok=True) is not None
         )
 
     def _create_repository(self, name: str, description: str) -> dict[str, Any]:

@@ -10,6 +10,7 @@ and the CI role cannot change its own tags or policies.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 from urllib.parse import unquote
@@ -72,9 +73,7 @@ class IamCiRoles:
             else:
                 self._check_ours(name, role)
                 if _document(role.get("AssumeRolePolicyDocument")) != document:
-                    self._client.update_assume_role_policy(
-                        RoleName=name, PolicyDocument=json.dumps(document)
-                    )
+                    self._client.update_assume_role_policy(RoleName=name, PolicyDocument=json.dumps(document))
             self._client.attach_role_policy(RoleName=name, PolicyArn=self._policy_arn)  # idempotent
         return str(role["Arn"])
 
@@ -85,10 +84,9 @@ class IamCiRoles:
             if role is None:
                 return "absent"
             self._check_ours(name, role)
-            try:
+            # A retried Delete finds it detached already.
+            with contextlib.suppress(self._client.exceptions.NoSuchEntityException):
                 self._client.detach_role_policy(RoleName=name, PolicyArn=self._policy_arn)
-            except self._client.exceptions.NoSuchEntityException:
-                pass  # a retried Delete: detached already
             self._client.delete_role(RoleName=name)
         return "deleted"
 

@@ -32,7 +32,9 @@ class ProjectLifecycleSettings(ControlPlaneSettings):
         default=None, alias="GITHUB_OIDC_PROVIDER_ARN"
     )
     ci_role_path: str = Field(alias="CI_ROLE_PATH", pattern=r"^/([\w+=,.@-]+/)*$")
-    ci_role_policy_arn: str = Field(alias="CI_ROLE_POLICY_ARN", pattern=r"^arn:aws[a-z-]*:iam::\d{12}:policy/")
+    ci_role_policy_arn: str = Field(
+        alias="CI_ROLE_POLICY_ARN", pattern=r"^arn:aws[a-z-]*:iam::\d{12}:policy/"
+    )
     ci_artifact_bucket: str = Field(alias="CI_ARTIFACT_BUCKET", min_length=3)
     sagemaker_pipeline_role_arn: str = Field(alias="SAGEMAKER_PIPELINE_ROLE_ARN", min_length=1)
     aws_region: str = Field(alias="AWS_REGION", min_length=1)
