@@ -1,7 +1,8 @@
 """The project lifecycle: a SageMaker project's Create, Update and Delete (docs/service-catalog.md).
 
-Create: repository (seed code on ``prod``, ``dev`` branched from it) → model groups of the
-scenario → project record → ``Project Created``. Each step creates only what is missing, and the
+Create: repository (seed code on ``prod``, ``dev`` branched from it) → its CI access (for a provider
+whose CI assumes an AWS role: :mod:`mlops_core.projects.ci_access`) → model groups of the scenario →
+project record → ``Project Created``. Each step creates only what is missing, and the
 record is written last, so a Create that failed half-way can simply be retried.
 
 Update adds what a new scenario needs (baseline → advanced adds the champion and challenger
