@@ -208,3 +208,35 @@ def test_the_ci_role_may_act_on_its_own_project_only(cloud: LocalCloud) -> None:
     cloud.iam.forget_role_policies()
     assert denied(s3.put_object, Bucket=bucket, Key="credit/code/preprocess.py", Body=b"x") == "AccessDenied"
     s3.put_object(Bucket=bucket, Key="fraud/code/evaluate.py", Body=b"print(2)")
+
+
+def test_a_role_of_that_name_elsewhere_is_refused_and_a_failing_cleanup_never_blocks_deletion(
+    cloud: LocalCloud, github: tuple[FakeGitHub, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake, _ = github
+    iam = cloud.session.client("iam")
+    iam.create_role(RoleName="mlops-ci-scoring", AssumeRolePolicyDocument=json.dumps({"Statement": []}))
+    refused = cloud.request_custom_resource(FUNCTION, "Create", project("scoring"))
+    assert refused.status == "FAILED"
+    assert "IAM role mlops-ci-scoring exists but is not this stack's CI role (path /," in refused.reason
+    assert iam.get_role(RoleName="mlops-ci-scoring")["Role"]["Path"] == "/"  # left as it was
+    assert "AWS_CI_ROLE_ARN" not in fake.repositories["scoring"].get("variables", {})
+
+    iam.delete_role(RoleName="mlops-ci-scoring")
+    created = cloud.request_custom_resource(FUNCTION, "Create", project("scoring"))  # the retry
+    assert created.status == "SUCCESS", created.reason
+    original = fake.handle
+
+    def variables_unavailable(method: str, path: str, body: Any, token: str) -> tuple[int, Any]:
+        if "/actions/variables" in path and method == "DELETE":
+            return 503, {"message": "Service Unavailable"}
+        return original(method, path, body, token)
+
+    monkeypatch.setattr(fake, "handle", variables_unavailable)
+    deleted = cloud.request_custom_resource(
+        FUNCTION, "Delete", project("scoring"), physical_id=created.physical_id
+    )
+
+    assert deleted.status == "SUCCESS", deleted.reason
+    assert "the CI access of project scoring is left as it was: GitHub DELETE" in deleted.reason
+    assert iam.get_role(RoleName="mlops-ci-scoring")["Role"]  # kept while its variables are
