@@ -129,3 +129,12 @@ def test_a_merge_into_prod_puts_git_branch_updated_on_the_bus(project: Project) 
 def test_a_repository_without_the_branch_is_refused(cloud: LocalCloud) -> None:
     with pytest.raises(LocalCiError, match="has neither feature-x nor dev"):
         push(cloud, "nobody", "feature-x", {}, message="x")
+
+
+def test_a_push_whose_code_fails_says_which_step_failed(project: Project) -> None:
+    broken = b"raise SystemExit('the branching model is broken')\n"
+    with pytest.raises(
+        LocalCiError, match=r"`python -m pipelines.run action` failed: .*branching model is broken"
+    ):
+        push(project.cloud, project.name, "feature-broken", {"pipelines/run.py": broken}, message="Break")
+    assert project.versions("feature") == []
