@@ -52,7 +52,7 @@ def build(settings: ProjectLifecycleSettings, clients: ClientFactory) -> Project
         seed_code=lambda: load_seed_code(Path(settings.seed_code_dir)),
         ci_access=CiAccess(
             environment=CiEnvironment(
-                region=settings.aws_region,
+                region=settings.region,
                 sagemaker_pipeline_role_arn=settings.sagemaker_pipeline_role_arn,
                 artifact_bucket=settings.ci_artifact_bucket,
                 event_bus=settings.event_bus_name,

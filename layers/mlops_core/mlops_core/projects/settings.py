@@ -37,4 +37,4 @@ class ProjectLifecycleSettings(ControlPlaneSettings):
     )
     ci_artifact_bucket: str = Field(alias="CI_ARTIFACT_BUCKET", min_length=3)
     sagemaker_pipeline_role_arn: str = Field(alias="SAGEMAKER_PIPELINE_ROLE_ARN", min_length=1)
-    aws_region: str = Field(alias="AWS_REGION", min_length=1)
+    region: str = Field(alias="AWS_REGION", min_length=1)  # Lambda's own, not the template's
