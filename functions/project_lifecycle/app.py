@@ -11,10 +11,12 @@ from mlops_core.adapters.git_providers import (
     load_seed_code,
     secrets_manager_token,
 )
+from mlops_core.adapters.iam_ci_roles import IamCiRoles
 from mlops_core.adapters.project_store import ProjectStore
 from mlops_core.adapters.sagemaker import ModelRegistryAdapter
 from mlops_core.contract.git_provider_name import GitProviderName
 from mlops_core.handlers.custom_resource import CustomResourceFunction
+from mlops_core.projects.ci_access import CiAccess, CiEnvironment
 from mlops_core.projects.lifecycle import ProjectLifecycle
 from mlops_core.projects.ports import GitProvider, GitProviderError
 from mlops_core.projects.settings import ProjectLifecycleSettings
@@ -32,6 +34,7 @@ def build(settings: ProjectLifecycleSettings, clients: ClientFactory) -> Project
             api_url=settings.github_api_url,
             protect_prod=settings.github_protect_prod,
             template_repository=settings.github_template_repository,
+            oidc_provider_arn=settings.github_oidc_provider_arn,
         )
 
     # The product's providers, and any the process running the function added by name (the local
@@ -47,6 +50,21 @@ def build(settings: ProjectLifecycleSettings, clients: ClientFactory) -> Project
         model_groups=ModelRegistryAdapter(clients("sagemaker")),
         projects=ProjectStore(clients("dynamodb"), settings.config_table_name),
         seed_code=lambda: load_seed_code(Path(settings.seed_code_dir)),
+        ci_access=CiAccess(
+            environment=CiEnvironment(
+                region=settings.region,
+                sagemaker_pipeline_role_arn=settings.sagemaker_pipeline_role_arn,
+                artifact_bucket=settings.ci_artifact_bucket,
+                event_bus=settings.event_bus_name,
+                config_table=settings.config_table_name,
+            ),
+            roles=IamCiRoles(
+                clients("iam"),
+                path=settings.ci_role_path,
+                policy_arn=settings.ci_role_policy_arn,
+                stack_name=settings.stack_name,
+            ),
+        ),
     )
 
 

@@ -95,7 +95,8 @@ class Baseline(Story):
     def feature(self, copy: WorkingCopy) -> None:
         self.step(
             "A feature branch: train, register, approve",
-            who="pushes branch feature-support-calls; its pipeline registers churn-feature v1 (pending); "
+            who="pushes branch feature-support-calls; the push runs the project's CI, which registers "
+            "churn-feature v1 (pending; the local demo model stands in for training); "
             "CI syncs integration-tests/suite.yaml for the project's endpoints; a reviewer approves v1.",
             control_plane="registration alone deploys nothing. The approval event reaches the deployer, "
             "which creates endpoint churn-feature from exactly that version; once InService, the tester "
@@ -108,7 +109,7 @@ class Baseline(Story):
         )
         for endpoint in (FEATURE, DEV, PROD):
             self.sync_suite(endpoint)
-        arn = self.register(FEATURE, GOOD_MODEL, commit, PROJECT)
+        arn = self.ci_after_push(PROJECT, "feature-support-calls", commit)
         registered = self.settle("The registration")
         self.check(
             f"{FEATURE} v1: registration alone deploys nothing",

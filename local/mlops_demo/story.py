@@ -20,6 +20,7 @@ from botocore.exceptions import ClientError
 from mlops_core.suite_tool import write_suite
 from mlops_local import LocalCloud
 from mlops_local.demo_model import DEMO_SUITE, register_demo_version
+from mlops_local.local_ci import run_ci
 from mlops_local.trace import Delivery, Trace, gist
 
 from mlops_demo.repository import WorkingCopy, branches
@@ -175,6 +176,19 @@ class Story:
             STORY_SUITE,
             source="integration-tests/suite.yaml",
         )
+
+    def ci_after_push(self, project: str, branch: str, commit: str) -> str:
+        """The push of ``commit`` to ``branch`` runs the project's CI (mlops_local.local_ci): the pushed
+        code says the branch trains, and the version is registered with that commit, by the local demo
+        model standing in for the training pipeline (labelled so on the version); its ARN."""
+        result = run_ci(self.cloud, project, branch, commit)
+        if result.version_arn is None:
+            raise RuntimeError(f"a push to {branch} registered nothing (its CI's action: {result.action})")
+        self.note(
+            f"CI on the push of {branch} ({commit[:7]}): action {result.action}; "
+            f"{version_label(result.version_arn)} registered by the local demo model (stands in for training)"
+        )
+        return result.version_arn
 
     def register(self, group: str, parameters: dict[str, Any], commit: str, project: str) -> str:
         """A training pipeline registers a version (pending approval) with its lineage; its ARN."""

@@ -186,6 +186,7 @@ def register_demo_version(
     repository: str | None = None,
     dataset: str | None = None,
     drift_check_baselines: dict[str, Any] | None = None,
+    customer_metadata: dict[str, str] | None = None,
 ) -> str:
     """Register a version of the demo model in ``group`` (pending approval), as a pipeline would; its ARN.
 
@@ -194,6 +195,7 @@ def register_demo_version(
     the evaluation report (``ModelMetrics``, a JSON file uploaded next to the model).
     ``drift_check_baselines``: the version's ``DriftCheckBaselines`` (a pipeline's quality-check step
     registers them), e.g. the data-quality baselines a Model Monitor schedule checks against.
+    ``customer_metadata``: more ``CustomerMetadataProperties`` (the local CI's branch and label).
     """
     sagemaker = session.client("sagemaker")
     with contextlib.suppress(sagemaker.exceptions.ClientError):
@@ -216,6 +218,8 @@ def register_demo_version(
                 }
             },
         }
+    if customer_metadata:
+        lineage.setdefault("CustomerMetadataProperties", {}).update(customer_metadata)
     metadata = {"CommitId": commit_id, **({"Repository": repository} if repository else {})}
     return str(
         sagemaker.create_model_package(

@@ -128,6 +128,7 @@ class IamEnforcement:
         self.evaluated_calls = 0
         self._identities: dict[str, Identity] = {}
         self._policies: dict[str, list[dict[str, Any]]] = {}
+        self._principals: dict[str, _PrincipalFacts] = {}
         self._template_managed_policies: dict[str, tuple[str, ...]] = {}  # role name → ARNs
         self._lock = threading.Lock()
         self._resources = MotoResources(account, region)
@@ -190,8 +191,9 @@ class IamEnforcement:
     def authorize(self, identity: Identity, call: ApiCall) -> Refusal | None:
         if (call.service, call.operation) in ALLOWED_UNMAPPED_CALLS:
             return self._unmapped(identity, call.service, call.operation, "needs no permission")
+        principal = self._principal(identity)
         try:
-            requests = authorizations(call, self._resources, identity.context())
+            requests = authorizations(call, self._resources, {**identity.context(), **principal.context})
         except UnmappedCallError as error:
             return self._unmapped(identity, call.service, call.operation, str(error))
         policies = self._role_policies(identity)
@@ -200,6 +202,10 @@ class IamEnforcement:
         for request in requests:
             try:
                 evaluation = evaluate(policies, request)
+                if evaluation.allowed and principal.boundary is not None:
+                    # IAM User Guide, "Permissions boundaries for IAM entities": the effective
+                    # permissions are what both the identity's policies and its boundary allow.
+                    evaluation = evaluate([principal.boundary], request)
             except PolicyError as error:
                 return self._unmapped(
                     identity, call.service, call.operation, f"policy not understood: {error}"
@@ -207,6 +213,18 @@ class IamEnforcement:
             if not evaluation.allowed:
                 return self._deny(identity, call.service, call.operation, request, evaluation.explicit_deny)
         return None
+
+    def _principal(self, identity: Identity) -> _PrincipalFacts:
+        """The role's tags (``aws:PrincipalTag/…``: "the tags attached to the role", IAM User Guide,
+        "AWS global condition context keys") and its permissions boundary, read once per role."""
+        key = identity.role_arn
+        with self._lock:
+            cached = self._principals.get(key)
+        if cached is None:
+            cached = _principal_facts(identity.account, identity.role_name)
+            with self._lock:
+                self._principals[key] = cached
+        return cached
 
     def authorize_invoke_endpoint(
         self, authorization: str, endpoint_name: str, region: str, *, operation: str = "InvokeEndpoint"
@@ -268,6 +286,37 @@ class IamEnforcement:
         """Read the roles' policies again at the next call (after a test changed one)."""
         with self._lock:
             self._policies.clear()
+            self._principals.clear()
+
+
+@dataclass(frozen=True)
+class _PrincipalFacts:
+    context: dict[str, ContextValue]
+    boundary: dict[str, Any] | None
+
+
+def _principal_facts(account: str, role_name: str) -> _PrincipalFacts:
+    backend = _existing(iam_backends, account, "global")
+    try:
+        role = backend.get_role(role_name) if backend is not None else None
+    except Exception:  # moto's NoSuchEntity: a role deleted since (its sessions then fail anyway)
+        role = None
+    if role is None:
+        return _PrincipalFacts({}, None)
+    tags = role.tags or []  # moto keeps a role's tags as a list of {"Key", "Value"} (or a map of them)
+    listed = list(tags.values()) if isinstance(tags, Mapping) else list(tags)
+    context: dict[str, ContextValue] = {
+        f"aws:PrincipalTag/{tag['Key']}": str(tag.get("Value", "")) for tag in listed
+    }
+    boundary = None
+    if role.permissions_boundary_arn:
+        managed = backend.managed_policies.get(role.permissions_boundary_arn)
+        boundary = (
+            _document(next(v.document for v in managed.versions if v.is_default))
+            if managed is not None
+            else _aws_managed_policy(role.permissions_boundary_arn)
+        )
+    return _PrincipalFacts(context, boundary)
 
 
 def role_policies(account: str, role_name: str, attached: tuple[str, ...] = ()) -> list[dict[str, Any]]:
@@ -427,6 +476,17 @@ class MotoResources(Resources):
         except Exception:
             return None
         return None if stored is None else self._lookup(lambda: s3.get_object_tagging(stored)["Tags"])
+
+    def role(self, name: str) -> tuple[str, str | None] | None:
+        backend = _existing(iam_backends, self._account, "global")
+        try:
+            role = backend.get_role(name) if backend is not None else None
+        except Exception:  # moto's NoSuchEntity: no such role
+            return None
+        if role is None:
+            return None
+        boundary = role.permissions_boundary_arn
+        return str(role.path), (str(boundary) if boundary else None)
 
 
 def _alarm_tags(backend: Any, arn: str, resource: str) -> Any:

@@ -138,6 +138,10 @@ class Resources:
         """Whether the object exists; None when that cannot be known."""
         return None
 
+    def role(self, name: str) -> tuple[str, str | None] | None:
+        """An IAM role's path and permissions boundary ARN; None if there is no such role."""
+        return None
+
 
 # --------------------------------------------------------------------------------------------- parsing
 
@@ -416,6 +420,20 @@ def _kms_key_arns(call: ApiCall, resources: Resources) -> list[str]:
     return [key if key.startswith("arn:") else _arn(call, "kms", f"key/{key}")]
 
 
+def _role_arns(call: ApiCall, resources: Resources) -> list[str]:
+    """An IAM role's ARN holds its path (``role/{path}{name}``): the request's ``Path`` for a role it
+    creates, the existing role's otherwise (the root path for one that does not exist)."""
+    name = call.params.get("RoleName")
+    if not isinstance(name, str):
+        return []
+    if call.operation == "CreateRole":
+        path = call.params.get("Path") or "/"
+    else:
+        existing = resources.role(name)
+        path = existing[0] if existing is not None else "/"
+    return [f"arn:{_partition(call.region)}:iam::{call.account}:role{path}{name}"]
+
+
 _SPECIAL_RESOURCES: dict[tuple[str, str], Callable[[ApiCall, Resources], list[str]]] = {
     ("secretsmanager", "Secret"): _secret_arns,
     ("application-autoscaling", "ScalableTarget"): _scalable_target_arns,
@@ -424,6 +442,7 @@ _SPECIAL_RESOURCES: dict[tuple[str, str], Callable[[ApiCall, Resources], list[st
     ("sagemaker", "model-package-group"): _model_package_group_arns,
     ("cloudwatch", "alarm"): _alarm_arns,
     ("kms", "key"): _kms_key_arns,
+    ("iam", "role"): _role_arns,
 }
 
 
@@ -460,6 +479,26 @@ def _request_context(call: ApiCall) -> dict[str, ContextValue]:
         context["secretsmanager:SecretId"] = call.params["SecretId"]
     if call.service == "sagemaker" and isinstance(call.params.get("ModelApprovalStatus"), str):
         context["sagemaker:ModelApprovalStatus"] = call.params["ModelApprovalStatus"]
+    if call.service == "events" and call.operation == "PutEvents":
+        # The Service Authorization Reference lists events:source and events:detail-type for PutEvents;
+        # a request whose entries differ in one of them gets no value for it, so a condition on it
+        # fails (inferred: AWS's own evaluation of a mixed request is not documented).
+        entries = call.params.get("Entries") or []
+        for parameter, key in (("Source", "events:source"), ("DetailType", "events:detail-type")):
+            values = {entry.get(parameter) for entry in entries}
+            if len(values) == 1 and isinstance(next(iter(values)), str):
+                context[key] = next(iter(values))
+    if call.service == "s3" and isinstance(call.params.get("Prefix"), str):
+        # S3 User Guide, "Condition key examples": s3:prefix is the listing's Prefix parameter.
+        context["s3:prefix"] = call.params["Prefix"]
+    if call.service == "iam":
+        # IAM User Guide, "IAM condition context keys": iam:PolicyARN is the managed policy a request
+        # attaches or detaches; iam:PermissionsBoundary the boundary a CreateRole sets (an existing
+        # role's is added with the role: _resource_context).
+        if isinstance(call.params.get("PolicyArn"), str):
+            context["iam:PolicyARN"] = call.params["PolicyArn"]
+        if call.operation == "CreateRole" and isinstance(call.params.get("PermissionsBoundary"), str):
+            context["iam:PermissionsBoundary"] = call.params["PermissionsBoundary"]
     return context
 
 
@@ -499,6 +538,10 @@ def _resource_context(
             context[f"aws:ResourceTag/{key}"] = value
             if call.iam_prefix in ("secretsmanager", "sagemaker"):
                 context[f"{call.iam_prefix}:ResourceTag/{key}"] = value
+    if call.service == "iam" and resource_type == "role" and call.operation != "CreateRole":
+        existing = resources.role(arn.rsplit("/", 1)[-1])
+        if existing is not None and existing[1] is not None:
+            context["iam:PermissionsBoundary"] = existing[1]
     if call.service == "dynamodb":
         leading = _leading_keys(call, arn, resources)
         if leading is not None:

@@ -33,6 +33,11 @@ ENVIRONMENT = {
     "DEPLOYED_STAGES": "feature,dev",
     "SEED_CODE_DIR": "/unused",
     "DEFAULT_GIT_PROVIDER": "local",
+    "CI_ROLE_PATH": "/mlops-ci/mlops/",
+    "CI_ROLE_POLICY_ARN": "arn:aws:iam::123456789012:policy/mlops-ci/mlops/ProjectCiPolicy",
+    "CI_ARTIFACT_BUCKET": "sagemaker-us-east-1-123456789012",
+    "SAGEMAKER_PIPELINE_ROLE_ARN": "arn:aws:iam::123456789012:role/sagemaker-execution",
+    "AWS_REGION": "us-east-1",
 }
 PROPERTIES = {"SageMakerProjectName": "churn", "SageMakerProjectId": "p-1"}
 SEED = (SeedFile("README.md", b"# churn\n"), SeedFile("run.sh", b"#!/bin/sh\n", executable=True))

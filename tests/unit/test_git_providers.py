@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
 from typing import Any
@@ -304,7 +305,36 @@ class FakeGitHub:
         if rest[:1] == ["branches"] and rest[2:] == ["protection"] and method == "PUT":
             self.protection[rest[1]] = body
             return 200, {}
+        if rest[:2] == ["actions", "variables"]:
+            return self._variables(repository.setdefault("variables", {}), method, rest[2:], body)
         return 404, {"message": f"no route {method} {path}"}
+
+    @staticmethod
+    def _variables(variables: dict[str, str], method: str, rest: list[str], body: Any) -> tuple[int, Any]:
+        """REST API "Actions variables" of a repository: POST creates (201; 409 when it exists), GET,
+        PATCH (204) and DELETE (204) name one; names are letters, digits and _, not starting with a
+        digit or GITHUB_ (GitHub's "Naming conventions for configuration variables")."""
+        if not rest and method == "POST":
+            name = body["name"]
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) or name.upper().startswith("GITHUB_"):
+                return 422, {"message": f"invalid variable name {name}"}
+            if name.upper() in variables:
+                return 409, {"message": "Already exists - Variable already exists"}
+            variables[name.upper()] = str(body["value"])
+            return 201, {}
+        if len(rest) == 1:
+            name = rest[0].upper()
+            if name not in variables:
+                return 404, {"message": "Not Found"}
+            if method == "GET":
+                return 200, {"name": name, "value": variables[name], "created_at": "2026-01-01T00:00:00Z"}
+            if method == "PATCH":
+                variables[name] = str(body["value"])
+                return 204, None
+            if method == "DELETE":
+                del variables[name]
+                return 204, None
+        return 404, {"message": "Not Found"}
 
     def files_on(self, name: str, branch: str) -> dict[str, bytes]:
         commit = self.objects[self.repositories[name]["refs"][branch]]
@@ -319,7 +349,9 @@ class FakeGitHub:
         return sha
 
     def _public(self, name: str) -> dict[str, Any]:
-        return {key: value for key, value in self.repositories[name].items() if key != "refs"}
+        return {
+            key: value for key, value in self.repositories[name].items() if key not in ("refs", "variables")
+        }
 
 
 class FakeGitHubServer(LoopbackServer):
@@ -466,3 +498,46 @@ def test_github_token_comes_from_secrets_manager():
     client.create_secret(Name="github/list", SecretString='{"tokens": ["x"]}')
     with pytest.raises(GitProviderError, match="holds no GitHub token"):
         secrets_manager_token(client, "github/list")()
+
+
+def test_github_ci_trust_names_the_repository_and_its_branches(github):
+    _, url = github
+    provider = GitHubProvider(
+        organization="acme",
+        token=lambda: TOKEN,
+        api_url=url,
+        oidc_provider_arn="arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com",
+    )
+    trust = provider.ci_trust("churn")
+    assert trust.issuer == "token.actions.githubusercontent.com"
+    assert trust.audience == "sts.amazonaws.com"
+    assert trust.subjects == (
+        "repo:acme/churn:ref:refs/heads/feature-*",
+        "repo:acme/churn:ref:refs/heads/dev",
+        "repo:acme/churn:ref:refs/heads/prod",
+    )
+    without = GitHubProvider(organization="acme", token=lambda: TOKEN, api_url=url)
+    with pytest.raises(GitProviderError, match="needs GitHub's OIDC provider ARN"):
+        without.ci_trust("churn")
+
+
+def test_github_ci_variables_are_created_updated_only_when_changed_and_removed(github):
+    fake, url = github
+    provider = GitHubProvider(organization="acme", token=lambda: TOKEN, api_url=url, protect_prod=False)
+    provider.ensure_repository("churn", description="d", files=SEED, tags=TAGS)
+    provider.set_ci_variables("churn", {"MLOPS_PROJECT": "churn", "AWS_REGION": "eu-west-1"})
+    calls = len(fake.calls)
+    provider.set_ci_variables("churn", {"MLOPS_PROJECT": "churn", "AWS_REGION": "eu-central-1"})
+
+    assert fake.repositories["churn"]["variables"] == {"MLOPS_PROJECT": "churn", "AWS_REGION": "eu-central-1"}
+    assert [call for call in fake.calls[calls:] if not call.startswith("GET")] == [
+        "PATCH /repos/acme/churn/actions/variables/AWS_REGION"
+    ]
+    fake.repositories["churn"]["variables"]["OTHER"] = "kept"  # set by the team: never removed
+    assert provider.remove_ci_variables("churn", ["MLOPS_PROJECT", "AWS_REGION", "GONE"]) == (
+        "MLOPS_PROJECT",
+        "AWS_REGION",
+    )
+    assert fake.repositories["churn"]["variables"] == {"OTHER": "kept"}
+    provider.retire_repository("churn", RepositoryRetention.DELETE)
+    assert provider.remove_ci_variables("churn", ["MLOPS_PROJECT"]) == ()  # the repository is gone

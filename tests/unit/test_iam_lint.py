@@ -67,6 +67,7 @@ LINT_PARAMETER_VALUES = {
     "SageMakerExecutionRoleArn": f"arn:aws:iam::{ACCOUNT}:role/SageMakerExecutionRole",
     "RegistryAccountId": "210987654321",
     "GitHubTokenSecretName": "mlops/github-token",
+    "ProjectArtifactBucket": "mlops-pipeline-artifacts",
     "MlflowTrackingUri": f"arn:aws:sagemaker:us-east-1:{ACCOUNT}:mlflow-tracking-server/mlops",
     "MlflowTokenSecretName": "mlops/mlflow-token",
     "MlflowWebhookSecretName": "mlops/mlflow-webhook",
@@ -76,6 +77,7 @@ ARN_FORMATS = {
     "AWS::DynamoDB::Table": "arn:aws:dynamodb:{region}:{account}:table/{name}",
     "AWS::Events::EventBus": "arn:aws:events:{region}:{account}:event-bus/{name}",
     "AWS::IAM::Role": "arn:aws:iam::{account}:role/{name}",
+    "AWS::IAM::ManagedPolicy": "arn:aws:iam::{account}:policy/{name}",
     "AWS::Lambda::Function": "arn:aws:lambda:{region}:{account}:function:{name}",
     "AWS::S3::Bucket": "arn:aws:s3:::{name}",
     "AWS::SNS::Topic": "arn:aws:sns:{region}:{account}:{name}",
@@ -83,7 +85,7 @@ ARN_FORMATS = {
     "AWS::SecretsManager::Secret": "arn:aws:secretsmanager:{region}:{account}:secret:{name}-AbCdEf",
 }
 # Resource types whose `!Ref` is their ARN.
-REF_IS_ARN = {"AWS::SNS::Topic", "AWS::SecretsManager::Secret"}
+REF_IS_ARN = {"AWS::SNS::Topic", "AWS::SecretsManager::Secret", "AWS::IAM::ManagedPolicy"}
 REF_IS_NAME_PROPERTY = {"AWS::Scheduler::ScheduleGroup"}  # Ref gives the resource's Name
 TRUST_POLICY_PROPERTIES = {"AssumeRolePolicyDocument"}
 
@@ -347,7 +349,45 @@ _FUNCTIONS = (
     "ArtifactCopierFunction",
     "SlackApprovalsFunction",
 )
+_CI_POLICY = f"{_TEMPLATE}:ProjectCiPolicy/PolicyDocument"
+_LIFECYCLE = f"{_TEMPLATE}:ProjectLifecycleFunctionRole/ProjectLifecycleFunctionRolePolicy0"
+_PRINCIPAL_TAG_ARNS = (
+    "the resource names the project with ${aws:PrincipalTag/mlops:project}, whose colons parliament "
+    "reads as ARN separators"
+)
 ACCEPTED: dict[Finding, str] = {
+    Finding(
+        "RESOURCE_MISMATCH",
+        _CI_POLICY,
+        ("ProjectPipelines",),
+        "sagemaker:createpipeline, sagemaker:describepipeline, sagemaker:describepipelineexecution, "
+        "sagemaker:listpipelineexecutionsteps, sagemaker:startpipelineexecution, sagemaker:updatepipeline",
+    ): _PRINCIPAL_TAG_ARNS,
+    Finding(
+        "RESOURCE_MISMATCH", _CI_POLICY, ("RegisterProjectVersions",), "sagemaker:describemodelpackagegroup"
+    ): _PRINCIPAL_TAG_ARNS,
+    Finding("RESOURCE_MISMATCH", _CI_POLICY, ("ProjectArtifacts",), "s3:getobject, s3:putobject"): (
+        _PRINCIPAL_TAG_ARNS
+    ),
+    Finding(
+        "PERMISSIONS_MANAGEMENT_ACTIONS", _CI_POLICY, ("PassThePipelineRoleToSageMaker",), "iam:passrole"
+    ): "passes the one execution role given as a parameter, to SageMaker only",
+    Finding(
+        "PERMISSIONS_MANAGEMENT_ACTIONS",
+        _LIFECYCLE,
+        ("CreateBoundedCiRoles", "AttachOnlyTheCiPolicy"),
+        "iam:attachrolepolicy, iam:createrole, iam:deleterole, iam:detachrolepolicy, iam:updateassumerolepolicy",
+    ): "the projects' CI roles: under the stack's path only, with the stack's CI policy as their boundary "
+    "and the only policy attached",
+    **{
+        Finding(
+            "UNKNOWN_CONDITION_FOR_ACTION",
+            _LIFECYCLE,
+            ("CreateBoundedCiRoles",),
+            f"Unknown condition iam:PermissionsBoundary for action iam:{action}",
+        ): "newer than parliament's bundled IAM definition (the Service Authorization Reference lists it)"
+        for action in ("DeleteRole", "UpdateAssumeRolePolicy")
+    },
     **{
         Finding(
             "NO_VERSION", f"{_TEMPLATE}:{function}Role/{function}EventInvokeConfigOnFailureSQSPolicy", (), ""

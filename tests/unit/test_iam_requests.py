@@ -102,6 +102,9 @@ class FakeResources(Resources):
     def object_tags(self, bucket: str, key: str) -> dict[str, str] | None:
         return {"classification": "model"}
 
+    def role(self, name: str) -> tuple[str, str | None] | None:
+        return self._facts.get("roles", {}).get(name)
+
 
 def mapped(call: ApiCall, resources: Resources | None = None) -> list[AuthorizationRequest]:
     return authorizations(call, resources or FakeResources(), PRINCIPAL)
@@ -362,3 +365,59 @@ def test_reading_a_missing_object_needs_list_bucket_for_its_404():
     ]
     assert actions_and_resources(head)[1:] == [("s3:ListBucket", "arn:aws:s3:::queue")]
     assert actions_and_resources(there) == [("s3:GetObject", "arn:aws:s3:::queue/answers/1.out")]
+
+
+# ----------------------------------------------------------------------------------- CI access (IAM)
+
+BOUNDARY = f"arn:aws:iam::{ACCOUNT}:policy/mlops-ci/mlops/ProjectCiPolicy"
+
+
+def test_create_role_is_authorized_on_its_path_with_the_boundary_and_tags_it_sets():
+    call = call_of(
+        "iam",
+        "create_role",
+        RoleName="mlops-ci-churn",
+        Path="/mlops-ci/mlops/",
+        AssumeRolePolicyDocument="{}",
+        PermissionsBoundary=BOUNDARY,
+        Tags=MANAGED,
+    )
+    (request,) = mapped(call)
+    assert request.action == "iam:CreateRole"
+    assert request.resource == f"arn:aws:iam::{ACCOUNT}:role/mlops-ci/mlops/mlops-ci-churn"
+    assert request.context["iam:PermissionsBoundary"] == BOUNDARY
+    assert request.context["aws:RequestTag/mlops:managed-by"] == "mlops"
+
+
+def test_calls_on_an_existing_role_carry_its_path_and_boundary_and_the_policy_attached():
+    resources = FakeResources(roles={"mlops-ci-churn": ("/mlops-ci/mlops/", BOUNDARY)})
+    call = call_of("iam", "attach_role_policy", RoleName="mlops-ci-churn", PolicyArn=BOUNDARY)
+    (request,) = mapped(call, resources)
+    assert request.resource == f"arn:aws:iam::{ACCOUNT}:role/mlops-ci/mlops/mlops-ci-churn"
+    assert request.context["iam:PolicyARN"] == BOUNDARY
+    assert request.context["iam:PermissionsBoundary"] == BOUNDARY
+    # A role that does not exist is named on the root path, with no boundary.
+    (missing,) = mapped(call_of("iam", "get_role", RoleName="mlops-ci-other"), resources)
+    assert missing.resource == f"arn:aws:iam::{ACCOUNT}:role/mlops-ci-other"
+    assert "iam:PermissionsBoundary" not in missing.context
+
+
+def test_a_listing_carries_its_prefix_as_s3_prefix():
+    (request,) = mapped(call_of("s3", "list_objects_v2", Bucket="b", Prefix="churn/"))
+    assert (request.action, request.context["s3:prefix"]) == ("s3:ListBucket", "churn/")
+    (unprefixed,) = mapped(call_of("s3", "list_objects_v2", Bucket="b"))
+    assert "s3:prefix" not in unprefixed.context
+
+
+def test_put_events_carries_the_source_and_detail_type_its_entries_share():
+    def entry(source: str, detail_type: str) -> dict[str, str]:
+        return {"Source": source, "DetailType": detail_type, "Detail": "{}", "EventBusName": "mlops-bus"}
+
+    (same,) = mapped(call_of("events", "put_events", Entries=[entry("mlops.ci", "Git Branch Updated")] * 2))
+    assert same.context["events:source"] == "mlops.ci"
+    assert same.context["events:detail-type"] == "Git Branch Updated"
+    (mixed,) = mapped(
+        call_of("events", "put_events", Entries=[entry("mlops.ci", "a"), entry("mlops.other", "a")])
+    )
+    assert "events:source" not in mixed.context
+    assert mixed.context["events:detail-type"] == "a"

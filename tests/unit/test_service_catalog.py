@@ -11,6 +11,8 @@ from mlops_local.cfn_yaml import load_template
 
 REPO = Path(__file__).resolve().parents[2]
 PRODUCT = load_template(REPO / "service-catalog" / "sagemaker-project.yaml")
+# Lambda sets these itself (reserved variables: a template cannot set them).
+LAMBDA_SETS = {"AWS_REGION"}
 STACK = load_template(REPO / "template.yaml")
 
 
@@ -64,7 +66,7 @@ def test_the_template_gives_the_lifecycle_function_every_setting_it_requires():
     required = {
         field.alias for field in ProjectLifecycleSettings.model_fields.values() if field.is_required()
     }
-    assert required <= set(environment)
+    assert required <= set(environment) | LAMBDA_SETS
     # The seed code is the SeedCodeLayer's; nothing of the local cloud's git provider is configured here.
     assert not [name for name in environment if name.startswith("LOCAL_")]
     assert environment["SEED_CODE_DIR"] == "/opt/seed-code"
@@ -81,7 +83,7 @@ def test_the_template_passes_every_setting_the_lifecycle_function_reads():
         **function["Environment"]["Variables"],
     }
     read = {field.alias for field in ProjectLifecycleSettings.model_fields.values()}
-    assert read <= set(environment)
+    assert read <= set(environment) | LAMBDA_SETS
     assert environment["GITHUB_API_URL"] == {"Ref": "GitHubApiUrl"}
     assert environment["GITHUB_PROTECT_PROD"] == {"Ref": "GitHubProtectProd"}
     assert STACK["Parameters"]["GitHubApiUrl"]["Default"] == "https://api.github.com"

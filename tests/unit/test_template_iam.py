@@ -295,7 +295,9 @@ def test_function_roles_attach_no_managed_policy_beyond_logs_xray_and_the_templa
     attached = managed_policies(expanded)
     assert attached  # SAM's generated roles are in the walk
     assert set(attached) <= allowed_managed_policies(expanded)
-    own = allowed_managed_policies(expanded) - ALLOWED_AWS_MANAGED_POLICIES
+    # The projects' CI policy is attached at run time, to the CI roles the project lifecycle creates.
+    own = allowed_managed_policies(expanded) - ALLOWED_AWS_MANAGED_POLICIES - {"resource-ProjectCiPolicy"}
+    assert "resource-ProjectCiPolicy" not in attached
     assert own and own <= set(attached)  # the template's own are attached, and their statements walked:
     walked = {path.split("/", 2)[1] for path, _ in iam_statements(expanded["Resources"])}
     assert {name.removeprefix("resource-") for name in own} <= walked

@@ -6,6 +6,8 @@
 - `AWS::SecretsManager::Secret` creates the secret (moto skips it); `Ref` gives its ARN, as in AWS.
 - `AWS::Lambda::Url` creates the function's URL config (moto skips it); `GetAtt FunctionUrl` gives the
   URL AWS would (the local cloud serves it on loopback, see `function_urls`).
+- `AWS::IAM::OIDCProvider` creates the identity provider (moto has the API, not the resource); `Ref`
+  gives its ARN, as in AWS.
 - A resource that fails to create fails the stack with the reason on the resource's CREATE_FAILED event
   (moto raises out of CreateStack and leaves the stack CREATE_IN_PROGRESS).
 - A JSON template body is read as JSON (moto reads every body with PyYAML's pure-Python loader first:
@@ -23,6 +25,7 @@ from moto.cloudformation.models import Event as StackEvent
 from moto.cloudformation.models import Stack
 from moto.core.common_models import CloudFormationModel
 from moto.events.models import EventBus
+from moto.iam.models import iam_backends
 from moto.secretsmanager.models import secretsmanager_backends
 
 
@@ -229,6 +232,46 @@ def _json_read_as_json(parse: Callable[[str], dict[str, Any]]) -> Callable[[str]
         return parse(template)
 
     return parse_template
+
+
+class _IamOidcProvider(CloudFormationModel):
+    """AWS::IAM::OIDCProvider: AWS applies it with CreateOpenIDConnectProvider; `Ref` gives its ARN."""
+
+    def __init__(self, arn: str) -> None:
+        self.arn = arn
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.arn
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::IAM::OIDCProvider"
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return ""
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls,
+        resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+        **_: Any,
+    ) -> "_IamOidcProvider":
+        properties = cloudformation_json["Properties"]
+        provider = iam_backends[account_id]["global"].create_open_id_connect_provider(
+            properties["Url"],
+            list(properties.get("ThumbprintList", [])),
+            list(properties.get("ClientIdList", [])),
+            list(properties.get("Tags", [])),
+        )
+        return cls(str(provider.arn))
+
+    def is_created(self) -> bool:
+        return True
 
 
 def patch() -> None:

@@ -32,14 +32,14 @@ import re
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from mlops_core.adapters import aws_errors
 from mlops_core.contract import tags as tag_keys
 from mlops_core.contract.project_record import GitProviderName, RepositoryRetention
-from mlops_core.projects.ports import GitProvider, GitProviderError, Repository, SeedFile
+from mlops_core.projects.ports import CiTrust, GitProvider, GitProviderError, Repository, SeedFile
 
 PROD_BRANCH = "prod"
 DEV_BRANCH = "dev"
@@ -251,6 +251,14 @@ class _ClientErrorExplainer:
 # ------------------------------------------------------------------------------------------ GitHub
 
 GITHUB_API_URL = "https://api.github.com"
+# GitHub Actions' OIDC tokens: their issuer (the IAM identity provider's URL without https://) and the
+# audience aws-actions/configure-aws-credentials asks for (GitHub's "Configuring OpenID Connect in
+# Amazon Web Services").
+GITHUB_OIDC_ISSUER = "token.actions.githubusercontent.com"
+GITHUB_OIDC_AUDIENCE = "sts.amazonaws.com"
+# The branches whose workflows may assume the project's CI role (a push to any other branch trains
+# nothing: pipelines.run action).
+CI_BRANCH_PATTERNS = ("feature-*", DEV_BRANCH, PROD_BRANCH)
 
 
 def github_project_topic(project: str) -> str:
@@ -279,7 +287,9 @@ class GitHubProvider:
         timeout_seconds: float = 20,
         generation_checks: int = 10,
         wait: Callable[[float], None] = time.sleep,
+        oidc_provider_arn: str | None = None,
     ) -> None:
+        self._oidc_provider_arn = oidc_provider_arn
         self._organization = organization
         self._template_repository = template_repository
         self._generation_checks = generation_checks
@@ -342,6 +352,41 @@ class GitHubProvider:
                 return "absent"
             return "archived"
         return "retained"
+
+    # ------------------------------------------------------------------------------- CI access
+
+    def ci_trust(self, repository: str) -> CiTrust:
+        """Tokens of this repository's workflows on ``feature-*``, ``dev`` and ``prod`` (the ``sub``
+        claim GitHub gives a job without an environment: ``repo:OWNER/REPO:ref:refs/heads/BRANCH``)."""
+        if not self._oidc_provider_arn:
+            raise GitProviderError("the github provider's CI access needs GitHub's OIDC provider ARN")
+        return CiTrust(
+            provider_arn=self._oidc_provider_arn,
+            issuer=GITHUB_OIDC_ISSUER,
+            audience=GITHUB_OIDC_AUDIENCE,
+            subjects=tuple(
+                f"repo:{self._organization}/{repository}:ref:refs/heads/{branch}"
+                for branch in CI_BRANCH_PATTERNS
+            ),
+        )
+
+    def set_ci_variables(self, repository: str, variables: Mapping[str, str]) -> None:
+        """Repository variables of GitHub Actions (REST API "Actions variables"): created, or updated
+        when their value differs."""
+        path = f"/repos/{self._organization}/{repository}/actions/variables"
+        for name, value in variables.items():
+            current = self._request("GET", f"{path}/{name}", missing_ok=True)
+            if current is None:
+                self._request("POST", path, {"name": name, "value": value})
+            elif current.get("value") != value:
+                self._request("PATCH", f"{path}/{name}", {"name": name, "value": value})
+
+    def remove_ci_variables(self, repository: str, names: Sequence[str]) -> tuple[str, ...]:
+        """Each variable deleted; one already gone (or the repository with it) answers 404."""
+        path = f"/repos/{self._organization}/{repository}/actions/variables"
+        return tuple(
+            name for name in names if self._request("DELETE", f"{path}/{name}", missing_ok=True) is not None
+        )
 
     def _create_repository(self, name: str, description: str) -> dict[str, Any]:
         request = {"name": name, "description": description[:350], "private": True}

@@ -1,7 +1,8 @@
 """The project lifecycle: a SageMaker project's Create, Update and Delete (docs/service-catalog.md).
 
-Create: repository (seed code on ``prod``, ``dev`` branched from it) → model groups of the
-scenario → project record → ``Project Created``. Each step creates only what is missing, and the
+Create: repository (seed code on ``prod``, ``dev`` branched from it) → its CI access (for a provider
+whose CI assumes an AWS role: :mod:`mlops_core.projects.ci_access`) → model groups of the scenario →
+project record → ``Project Created``. Each step creates only what is missing, and the
 record is written last, so a Create that failed half-way can simply be retried.
 
 Update adds what a new scenario needs (baseline → advanced adds the champion and challenger
@@ -39,6 +40,7 @@ from mlops_core.contract.project_record import (
     utc_now,
 )
 from mlops_core.contract.topology import Scenario
+from mlops_core.projects.ci_access import CiAccess
 from mlops_core.projects.ports import (
     GitProvider,
     GitProviderError,
@@ -61,6 +63,7 @@ class ProjectLifecycle:
     model_groups: ModelGroupPort
     projects: ProjectStorePort
     seed_code: Callable[[], tuple[SeedFile, ...]]
+    ci_access: CiAccess | None = None  # the CI role and variables of providers whose CI needs them
     now: Callable[[], str] = field(default=utc_now)
 
     # ------------------------------------------------------------------------------------ operations
@@ -157,6 +160,16 @@ class ProjectLifecycle:
             return _untouched(physical_id, f"project {project} ({properties.project_id}): {found}")
         if record.status is ProjectStatus.DELETED:
             return _untouched(physical_id, f"project {project} was already deleted")
+        notes: list[str] = []
+        ci_access = None
+        if self.ci_access is not None:
+            # Before the repository is archived (read-only) or deleted; its code is never touched.
+            try:
+                ci_access = self.ci_access.remove(
+                    self._provider(record.git_provider), project, record.repository_name
+                )
+            except Exception as error:  # never block the stack's deletion; the note says what is left
+                notes.append(f"the CI access of project {project} is left as it was: {error}")
         try:
             repository = self._provider(record.git_provider).retire_repository(
                 record.repository_name, properties.repository_retention
@@ -164,7 +177,6 @@ class ProjectLifecycle:
         except Exception as error:  # never block the stack's deletion: keep the repository
             repository = f"kept ({error})"
         deleted, kept = self._retire_model_groups(record.model_groups, properties.model_group_retention)
-        notes: list[str] = []
         now = self.now()
         try:
             self.projects.put(
@@ -183,6 +195,8 @@ class ProjectLifecycle:
             model_groups_kept=kept,
         )
         data = {"Repository": repository, "ModelGroupsDeleted": ",".join(deleted)}
+        if ci_access is not None:
+            data["CiAccess"] = ci_access
         return ResourceOutcome(physical_id, data, events=(event,), notes=tuple(notes))
 
     # --------------------------------------------------------------------------------------- helpers
@@ -201,11 +215,17 @@ class ProjectLifecycle:
                 f"project {project} already exists with id {previous.project_id}; choose another project name"
             )
         provider_name = provider_name or self._provider_name(properties)
-        repository = self._provider(provider_name).ensure_repository(
+        provider = self._provider(provider_name)
+        repository = provider.ensure_repository(
             properties.repository_name,
             description=f"SageMaker project {project} ({properties.project_id})",
             files=self.seed_code(),
             tags={tag_keys.PROJECT: project, tag_keys.MANAGED_BY: self.settings.stack_name},
+        )
+        ci_role_arn = (
+            self.ci_access.configure(provider, project, properties.repository_name)
+            if self.ci_access is not None
+            else None
         )
         groups = model_group_names(project, properties.scenario, properties.registry_backend)
         for group in groups:
@@ -260,11 +280,10 @@ class ProjectLifecycle:
             repository_url=repository.url,
             model_groups=record.model_groups,
         )
-        return ResourceOutcome(
-            physical_id=PHYSICAL_ID_PREFIX + project,
-            data=_answer_data(record, repository),
-            events=(event,),
-        )
+        data = _answer_data(record, repository)
+        if ci_role_arn is not None:
+            data["CiRoleArn"] = ci_role_arn
+        return ResourceOutcome(physical_id=PHYSICAL_ID_PREFIX + project, data=data, events=(event,))
 
     def _retire_model_groups(
         self, groups: tuple[str, ...], retention: ModelGroupRetention

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from mlops_core.contract.project_record import GitProviderName, ProjectRecord, RepositoryRetention
@@ -66,4 +66,50 @@ class GitProvider(Protocol):
 
     def retire_repository(self, name: str, retention: RepositoryRetention) -> str:
         """Apply the retention policy to a deleted project's repository; say what was done."""
+        ...
+
+
+# --------------------------------------------------------------------------------------- CI access
+
+
+@dataclass(frozen=True)
+class CiTrust:
+    """Who may assume a project's CI role: tokens of one OIDC identity provider whose audience is
+    ``audience`` and whose subject matches one of ``subjects`` (IAM ``StringLike`` patterns)."""
+
+    provider_arn: str  # the IAM OIDC identity provider
+    issuer: str  # its host and path, the prefix of the condition keys (token.actions.githubusercontent.com)
+    audience: str
+    subjects: tuple[str, ...]
+
+
+class CiAccessError(RuntimeError):
+    """The project's CI role could not be made or removed; the message says which and why."""
+
+
+class CiRolePort(Protocol):
+    """The per-project roles a repository's CI assumes through OIDC (no stored keys)."""
+
+    def ensure_ci_role(self, project: str, trust: CiTrust) -> str:
+        """The project's CI role, created or brought to ``trust``; its ARN."""
+        ...
+
+    def delete_ci_role(self, project: str) -> str:
+        """Remove the project's CI role; say what was done ("deleted", "absent")."""
+        ...
+
+
+@runtime_checkable
+class CiConfigurableProvider(Protocol):
+    """A git provider whose CI runs outside AWS and assumes the project's CI role with an OIDC token
+    (GitHub Actions): it says who to trust and holds the CI variables in the repository's settings."""
+
+    def ci_trust(self, repository: str) -> CiTrust: ...
+
+    def set_ci_variables(self, repository: str, variables: Mapping[str, str]) -> None:
+        """Create or update each variable (idempotent)."""
+        ...
+
+    def remove_ci_variables(self, repository: str, names: Sequence[str]) -> tuple[str, ...]:
+        """Remove those that are there (none is an error); the names removed."""
         ...

@@ -25,3 +25,16 @@ class ProjectLifecycleSettings(ControlPlaneSettings):
     )
     github_api_url: str = Field(default="https://api.github.com", alias="GITHUB_API_URL")
     github_protect_prod: bool = Field(default=True, alias="GITHUB_PROTECT_PROD")
+
+    # The projects' CI access (docs/ci.md): the OIDC provider GitHub's tokens come from, where CI roles
+    # are created and the policy that is both their permissions and their boundary, and what CI is told.
+    github_oidc_provider_arn: Annotated[str | None, BeforeValidator(blank_is_none)] = Field(
+        default=None, alias="GITHUB_OIDC_PROVIDER_ARN"
+    )
+    ci_role_path: str = Field(alias="CI_ROLE_PATH", pattern=r"^/([\w+=,.@-]+/)*$")
+    ci_role_policy_arn: str = Field(
+        alias="CI_ROLE_POLICY_ARN", pattern=r"^arn:aws[a-z-]*:iam::\d{12}:policy/"
+    )
+    ci_artifact_bucket: str = Field(alias="CI_ARTIFACT_BUCKET", min_length=3)
+    sagemaker_pipeline_role_arn: str = Field(alias="SAGEMAKER_PIPELINE_ROLE_ARN", min_length=1)
+    region: str = Field(alias="AWS_REGION", min_length=1)  # Lambda's own, not the template's

@@ -1,0 +1,75 @@
+"""A project's CI access: the role its repository's CI assumes through OIDC, and the CI variables
+that tell the project template's workflows which role, region, project, bucket and bus to use.
+
+Only providers whose CI runs outside AWS and can hold variables (:class:`CiConfigurableProvider`:
+GitHub) get them; the role trusts that repository's ``feature-*``, ``dev`` and ``prod`` branches
+only. Deleting the project removes the variables this module set (never any other setting, never
+the code) and then the role.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mlops_core.projects.ports import CiConfigurableProvider, CiRolePort, GitProvider
+
+
+@dataclass(frozen=True)
+class CiEnvironment:
+    """What every project's CI is told, besides its project and role (the stack's own values)."""
+
+    region: str
+    sagemaker_pipeline_role_arn: str  # the role the pipeline's jobs run as (passed by the CI role)
+    artifact_bucket: str  # the CI role may read and write {bucket}/{project}/ only
+    event_bus: str  # where the promote workflow puts `Git Branch Updated`
+    config_table: str  # where the dev branch syncs its integration test suite
+
+
+# The names the workflows in seed-code/.github/workflows read (their header lists them).
+CI_VARIABLE_NAMES = (
+    "MLOPS_PROJECT",
+    "AWS_REGION",
+    "AWS_CI_ROLE_ARN",
+    "SAGEMAKER_PIPELINE_ROLE_ARN",
+    "ARTIFACT_BUCKET",
+    "MLOPS_EVENT_BUS",
+    "MLOPS_CONFIG_TABLE",
+)
+
+
+def ci_variables(project: str, role_arn: str, environment: CiEnvironment) -> dict[str, str]:
+    variables = {
+        "MLOPS_PROJECT": project,
+        "AWS_REGION": environment.region,
+        "AWS_CI_ROLE_ARN": role_arn,
+        "SAGEMAKER_PIPELINE_ROLE_ARN": environment.sagemaker_pipeline_role_arn,
+        "ARTIFACT_BUCKET": environment.artifact_bucket,
+        "MLOPS_EVENT_BUS": environment.event_bus,
+        "MLOPS_CONFIG_TABLE": environment.config_table,
+    }
+    assert tuple(variables) == CI_VARIABLE_NAMES
+    return variables
+
+
+@dataclass(frozen=True)
+class CiAccess:
+    environment: CiEnvironment
+    roles: CiRolePort
+
+    def configure(self, provider: GitProvider, project: str, repository: str) -> str | None:
+        """The role (created or brought up to date) and the repository's variables; the role's ARN,
+        or None for a provider whose CI needs neither."""
+        if not isinstance(provider, CiConfigurableProvider):
+            return None
+        role_arn = self.roles.ensure_ci_role(project, provider.ci_trust(repository))
+        provider.set_ci_variables(repository, ci_variables(project, role_arn, self.environment))
+        return role_arn
+
+    def remove(self, provider: GitProvider, project: str, repository: str) -> str | None:
+        """Undo :meth:`configure`: the variables first (the role still exists while CI might read
+        them), then the role; what was done, or None for a provider without CI access."""
+        if not isinstance(provider, CiConfigurableProvider):
+            return None
+        removed = provider.remove_ci_variables(repository, CI_VARIABLE_NAMES)
+        role = self.roles.delete_ci_role(project)
+        return f"CI variables removed: {', '.join(removed) or 'none'}; CI role {role}"
