@@ -69,8 +69,8 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-import botocore.session
-from botocore.model import Shape, StructureShape
+import botocore.loaders
+from botocore.model import ServiceModel, Shape, StructureShape
 from moto.applicationautoscaling.exceptions import AWSValidationException
 from moto.applicationautoscaling.responses import ApplicationAutoScalingResponse
 from moto.cloudformation import parsing
@@ -178,8 +178,11 @@ def _lower_first(name: str) -> str:
 
 
 @functools.cache
-def _service_model(service: str) -> Any:
-    return botocore.session.Session().get_service_model(service)
+def _service_model(service: str) -> ServiceModel:
+    """botocore's model of `service`, read from botocore's data files: not through a botocore session,
+    whose first model read resolves the environment's AWS profile (and fails on one that does not
+    exist, which a test of the local cloud's environment handling sets on purpose)."""
+    return ServiceModel(botocore.loaders.create_loader().load_service_model(service, "service-2"), service)
 
 
 @functools.cache
