@@ -5,6 +5,7 @@ The moto server runs in this process, so patching moto's model and response clas
 embedded AWS answers. Each patch says what AWS does; the functions under test never know the
 difference. `apply()` installs all of them, once per process.
 
+- `template_resources`: what the resource types added to moto's CloudFormation share;
 - `cloudformation`: resources the template declares that moto skips (EventInvokeConfig, a secret, a
   function URL) or refers to wrongly (`Ref` of a bus or a layer), and a failing resource failing the stack;
 - `events`: PutEvents hands each valid entry to the local cloud's router (`aws_events`);

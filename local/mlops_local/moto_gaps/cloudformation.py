@@ -28,13 +28,17 @@ from moto.events.models import EventBus
 from moto.iam.models import iam_backends
 from moto.secretsmanager.models import secretsmanager_backends
 
+from mlops_local.moto_gaps.template_resources import TemplateResource
 
-class _LambdaEventInvokeConfig(CloudFormationModel):
+
+class _LambdaEventInvokeConfig(TemplateResource, CloudFormationModel):
     """AWS::Lambda::EventInvokeConfig: AWS applies it with PutFunctionEventInvokeConfig.
 
     That is where Lambda keeps the retries and the on-failure destination of asynchronous invocations
     (EventBridge invokes functions asynchronously), and where the local cloud reads them back.
     """
+
+    TYPE = "AWS::Lambda::EventInvokeConfig"
 
     def __init__(self, function_name: str, qualifier: str) -> None:
         self.function_name = function_name
@@ -44,24 +48,10 @@ class _LambdaEventInvokeConfig(CloudFormationModel):
     def physical_resource_id(self) -> str:
         return f"{self.function_name}:{self.qualifier}"
 
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::Lambda::EventInvokeConfig"
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return ""
-
     @classmethod
-    def create_from_cloudformation_json(
-        cls,
-        resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-        **_: Any,
+    def create(
+        cls, properties: Any, resource_name: str, account_id: str, region_name: str
     ) -> "_LambdaEventInvokeConfig":
-        properties = cloudformation_json["Properties"]
         config = {
             key: properties[key]
             for key in ("MaximumRetryAttempts", "MaximumEventAgeInSeconds", "DestinationConfig")
@@ -72,15 +62,15 @@ class _LambdaEventInvokeConfig(CloudFormationModel):
         )
         return cls(properties["FunctionName"], properties["Qualifier"])
 
-    def is_created(self) -> bool:
-        return True
 
-
-class _SecretsManagerSecret(CloudFormationModel):
+class _SecretsManagerSecret(TemplateResource, CloudFormationModel):
     """AWS::SecretsManager::Secret with a `SecretString` (what the control plane's template uses).
 
     AWS names a secret without a `Name` after the stack and the logical ID, and `Ref` gives its ARN.
     """
+
+    TYPE = "AWS::SecretsManager::Secret"
+    NAME_PROPERTY = "Name"
 
     def __init__(self, arn: str, name: str) -> None:
         self.arn = arn
@@ -90,24 +80,10 @@ class _SecretsManagerSecret(CloudFormationModel):
     def physical_resource_id(self) -> str:
         return self.arn
 
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::SecretsManager::Secret"
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return "Name"
-
     @classmethod
-    def create_from_cloudformation_json(
-        cls,
-        resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-        **_: Any,
+    def create(
+        cls, properties: Any, resource_name: str, account_id: str, region_name: str
     ) -> "_SecretsManagerSecret":
-        properties = cloudformation_json.get("Properties", {})
         backend = secretsmanager_backends[account_id][region_name]
         backend.create_secret(
             name=resource_name,
@@ -121,9 +97,6 @@ class _SecretsManagerSecret(CloudFormationModel):
             force_overwrite=False,
         )
         return cls(backend.secrets[resource_name].arn, resource_name)
-
-    def is_created(self) -> bool:
-        return True
 
 
 class _ResourceFailedError(Exception):
@@ -177,8 +150,10 @@ def _failing_the_stack(create_resources: Callable[[Stack], None]) -> Callable[[S
     return failing_create_resources
 
 
-class _LambdaUrl(CloudFormationModel):
+class _LambdaUrl(TemplateResource, CloudFormationModel):
     """AWS::Lambda::Url: AWS applies it with CreateFunctionUrlConfig (moto has the API, not the resource)."""
+
+    TYPE = "AWS::Lambda::Url"
 
     def __init__(self, url: str, function_arn: str) -> None:
         self.url = url
@@ -188,14 +163,6 @@ class _LambdaUrl(CloudFormationModel):
     def physical_resource_id(self) -> str:
         return self.function_arn
 
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::Lambda::Url"
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return ""
-
     @classmethod
     def has_cfn_attr(cls, attr: str) -> bool:
         return attr in ("FunctionUrl", "FunctionArn")
@@ -204,23 +171,12 @@ class _LambdaUrl(CloudFormationModel):
         return self.url if attribute_name == "FunctionUrl" else self.function_arn
 
     @classmethod
-    def create_from_cloudformation_json(
-        cls,
-        resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-        **_: Any,
-    ) -> "_LambdaUrl":
-        properties = cloudformation_json["Properties"]
+    def create(cls, properties: Any, resource_name: str, account_id: str, region_name: str) -> "_LambdaUrl":
         config = {key: properties[key] for key in ("AuthType", "Cors", "InvokeMode") if key in properties}
         url_config = lambda_backends[account_id][region_name].create_function_url_config(
             properties["TargetFunctionArn"], config
         )
         return cls(url_config.url + "/", url_config.function.function_arn)
-
-    def is_created(self) -> bool:
-        return True
 
 
 def _json_read_as_json(parse: Callable[[str], dict[str, Any]]) -> Callable[[str], dict[str, Any]]:
@@ -234,8 +190,10 @@ def _json_read_as_json(parse: Callable[[str], dict[str, Any]]) -> Callable[[str]
     return parse_template
 
 
-class _IamOidcProvider(CloudFormationModel):
+class _IamOidcProvider(TemplateResource, CloudFormationModel):
     """AWS::IAM::OIDCProvider: AWS applies it with CreateOpenIDConnectProvider; `Ref` gives its ARN."""
+
+    TYPE = "AWS::IAM::OIDCProvider"
 
     def __init__(self, arn: str) -> None:
         self.arn = arn
@@ -244,24 +202,10 @@ class _IamOidcProvider(CloudFormationModel):
     def physical_resource_id(self) -> str:
         return self.arn
 
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::IAM::OIDCProvider"
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return ""
-
     @classmethod
-    def create_from_cloudformation_json(
-        cls,
-        resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-        **_: Any,
+    def create(
+        cls, properties: Any, resource_name: str, account_id: str, region_name: str
     ) -> "_IamOidcProvider":
-        properties = cloudformation_json["Properties"]
         provider = iam_backends[account_id]["global"].create_open_id_connect_provider(
             properties["Url"],
             list(properties.get("ThumbprintList", [])),
@@ -269,9 +213,6 @@ class _IamOidcProvider(CloudFormationModel):
             list(properties.get("Tags", [])),
         )
         return cls(str(provider.arn))
-
-    def is_created(self) -> bool:
-        return True
 
 
 def patch() -> None:

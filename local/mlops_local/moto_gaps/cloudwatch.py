@@ -32,6 +32,7 @@ from moto.core.common_models import CloudFormationModel
 from moto.sns.models import sns_backends
 
 from mlops_local import aws_events
+from mlops_local.moto_gaps.template_resources import TemplateResource
 
 _STATE_ACTIONS = {
     "ALARM": "alarm_actions",
@@ -70,8 +71,11 @@ def _metric_data_queries(metrics: list[dict[str, Any]]) -> list[MetricDataQuery]
     return queries
 
 
-class _CloudWatchAlarm(CloudFormationModel):
+class _CloudWatchAlarm(TemplateResource, CloudFormationModel):
     """AWS::CloudWatch::Alarm: AWS applies it with PutMetricAlarm."""
+
+    TYPE = "AWS::CloudWatch::Alarm"
+    NAME_PROPERTY = "AlarmName"
 
     def __init__(self, alarm: Alarm) -> None:
         self.alarm = alarm
@@ -79,14 +83,6 @@ class _CloudWatchAlarm(CloudFormationModel):
     @property
     def physical_resource_id(self) -> str:
         return str(self.alarm.name)
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::CloudWatch::Alarm"
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return "AlarmName"
 
     @classmethod
     def has_cfn_attr(cls, attr: str) -> bool:
@@ -96,15 +92,7 @@ class _CloudWatchAlarm(CloudFormationModel):
         return str(self.alarm.alarm_arn)
 
     @classmethod
-    def create_from_cloudformation_json(
-        cls,
-        resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-        **_: Any,
-    ) -> "_CloudWatchAlarm":
-        p = cloudformation_json["Properties"]
+    def create(cls, p: Any, resource_name: str, account_id: str, region_name: str) -> "_CloudWatchAlarm":
         alarm = cloudwatch_backends[account_id][region_name].put_metric_alarm(
             name=p.get("AlarmName") or resource_name,
             namespace=p.get("Namespace"),
@@ -127,9 +115,6 @@ class _CloudWatchAlarm(CloudFormationModel):
             treat_missing_data=p.get("TreatMissingData"),
         )
         return cls(alarm)
-
-    def is_created(self) -> bool:
-        return True
 
 
 def _millis(moment: datetime) -> str:

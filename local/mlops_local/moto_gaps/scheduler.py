@@ -12,8 +12,13 @@ from typing import Any
 from moto.core.common_models import CloudFormationModel
 from moto.scheduler.models import scheduler_backends
 
+from mlops_local.moto_gaps.template_resources import TemplateResource
 
-class _ScheduleGroup(CloudFormationModel):
+
+class _ScheduleGroup(TemplateResource, CloudFormationModel):
+    TYPE = "AWS::Scheduler::ScheduleGroup"
+    NAME_PROPERTY = "Name"
+
     def __init__(self, name: str) -> None:
         self.name = name
 
@@ -21,30 +26,13 @@ class _ScheduleGroup(CloudFormationModel):
     def physical_resource_id(self) -> str:
         return self.name
 
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::Scheduler::ScheduleGroup"
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return "Name"
-
     @classmethod
-    def create_from_cloudformation_json(
-        cls,
-        resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-        **_: Any,
+    def create(
+        cls, properties: Any, resource_name: str, account_id: str, region_name: str
     ) -> "_ScheduleGroup":
-        properties = cloudformation_json.get("Properties", {})
         name = properties.get("Name") or resource_name
         scheduler_backends[account_id][region_name].create_schedule_group(name, properties.get("Tags") or [])
         return cls(name)
-
-    def is_created(self) -> bool:
-        return True
 
 
 def patch() -> None:

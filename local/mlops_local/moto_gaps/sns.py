@@ -14,10 +14,13 @@ from moto.core.common_models import CloudFormationModel
 from moto.sns.models import Subscription, sns_backends
 
 from mlops_local import aws_events
+from mlops_local.moto_gaps.template_resources import TemplateResource
 
 
-class _SnsSubscription(CloudFormationModel):
+class _SnsSubscription(TemplateResource, CloudFormationModel):
     """AWS::SNS::Subscription: AWS applies it with Subscribe; `Ref` gives the subscription ARN."""
+
+    TYPE = "AWS::SNS::Subscription"
 
     def __init__(self, arn: str) -> None:
         self.arn = arn
@@ -26,31 +29,14 @@ class _SnsSubscription(CloudFormationModel):
     def physical_resource_id(self) -> str:
         return self.arn
 
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::SNS::Subscription"
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return ""
-
     @classmethod
-    def create_from_cloudformation_json(
-        cls,
-        resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-        **_: Any,
+    def create(
+        cls, properties: Any, resource_name: str, account_id: str, region_name: str
     ) -> "_SnsSubscription":
-        properties = cloudformation_json["Properties"]
         topic_arn = properties["TopicArn"]
         backend = sns_backends[account_id][topic_arn.split(":")[3]]
         subscription = backend.subscribe(topic_arn, properties["Endpoint"], properties["Protocol"])
         return cls(subscription.arn)
-
-    def is_created(self) -> bool:
-        return True
 
 
 def lambda_event(
