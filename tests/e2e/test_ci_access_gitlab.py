@@ -27,7 +27,7 @@ def gitlab() -> Iterator[tuple[FakeGitLab, str]]:
         yield server.fake, server.base_url
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def cloud(gitlab: tuple[FakeGitLab, str]) -> Iterator[LocalCloud]:
     parameters = {
         "GitLabGroup": "acme/ml",
@@ -109,3 +109,41 @@ def test_a_gitlab_project_gets_its_repository_ci_role_and_variables_and_deleting
     assert deleted.data["CiAccess"].startswith("CI variables removed: MLOPS_PROJECT, AWS_REGION")
     assert deleted.data["CiAccess"].endswith("CI role deleted")
     assert cloud.iam.denials == []
+
+
+def test_a_self_managed_instance_with_an_existing_oidc_provider_is_reused(
+    gitlab: tuple[FakeGitLab, str],
+) -> None:
+    """An account that has the instance's OIDC provider already: the stack creates none and the CI
+    roles trust that one, with the instance's host as the claims' prefix and its own audience."""
+    fake, base_url = gitlab
+    host = "gitlab.example.com"
+    provider_arn = f"arn:aws:iam::123456789012:oidc-provider/{host}"
+    parameters = {
+        "GitLabGroup": "acme",
+        "GitLabTokenSecretName": "gitlab/token",
+        "GitLabUrl": f"https://{host}",
+        "GitLabApiUrl": f"{base_url}/api/v4",
+        "GitLabOidcProviderArn": provider_arn,
+        "GitLabOidcAudience": f"https://{host}",
+    }
+    with LocalCloud(parameters=parameters) as cloud:
+        iam = cloud.session.client("iam")
+        assert iam.list_open_id_connect_providers()["OpenIDConnectProviderList"] == []  # none created
+        assert cloud.functions[FUNCTION].environment["GITLAB_OIDC_PROVIDER_ARN"] == provider_arn
+        iam.create_open_id_connect_provider(Url=f"https://{host}", ClientIDList=[f"https://{host}"])
+        cloud.session.client("secretsmanager").create_secret(Name="gitlab/token", SecretString=TOKEN)
+
+        created = cloud.request_custom_resource(FUNCTION, "Create", project("fraud"))
+
+        assert created.status == "SUCCESS", created.reason
+        (statement,) = iam.get_role(RoleName="mlops-ci-fraud")["Role"]["AssumeRolePolicyDocument"][
+            "Statement"
+        ]
+        assert statement["Principal"] == {"Federated": provider_arn}
+        assert statement["Condition"]["StringEquals"] == {f"{host}:aud": f"https://{host}"}
+        assert statement["Condition"]["StringLike"][f"{host}:sub"][0] == (
+            "project_path:acme/fraud:ref_type:branch:ref:feature-*"
+        )
+        assert fake.values("acme/fraud")["AWS_CI_ROLE_ARN"] == created.data["CiRoleArn"]
+        assert cloud.iam.denials == []
