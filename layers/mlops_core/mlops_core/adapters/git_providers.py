@@ -251,7 +251,22 @@ class _ClientErrorExplainer:
             raise GitProviderError(f"{self._what}: {aws_errors.describe_call(exc)}") from exc
 
 
-# ------------------------------------------------------------------------------------ REST APIs
+# ------------------------------------------------------------------ hosted git (GitHub, GitLab)
+
+# The branches whose workflows may assume the project's CI role (a push to any other branch trains
+# nothing: pipelines.run action).
+CI_BRANCH_PATTERNS = ("feature-*", DEV_BRANCH, PROD_BRANCH)
+
+
+def ci_subjects(template: str) -> tuple[str, ...]:
+    """The OIDC ``sub`` claims (IAM ``StringLike`` patterns) of CI runs on the branches that may assume
+    a project's CI role: ``template`` with ``{branch}`` replaced by each of :data:`CI_BRANCH_PATTERNS`."""
+    return tuple(template.format(branch=branch) for branch in CI_BRANCH_PATTERNS)
+
+
+def project_topic(project: str) -> str:
+    """The topic that marks a GitHub repository or GitLab project as a project's (lowercase, at most 50)."""
+    return f"mlops-project-{project.lower()}"[:50]
 
 
 class RestApi:
@@ -313,20 +328,6 @@ GITHUB_API_URL = "https://api.github.com"
 # Amazon Web Services").
 GITHUB_OIDC_ISSUER = "token.actions.githubusercontent.com"
 GITHUB_OIDC_AUDIENCE = "sts.amazonaws.com"
-# The branches whose workflows may assume the project's CI role (a push to any other branch trains
-# nothing: pipelines.run action).
-CI_BRANCH_PATTERNS = ("feature-*", DEV_BRANCH, PROD_BRANCH)
-
-
-def ci_subjects(template: str) -> tuple[str, ...]:
-    """The OIDC ``sub`` claims (IAM ``StringLike`` patterns) of CI runs on the branches that may assume
-    a project's CI role: ``template`` with ``{branch}`` replaced by each of :data:`CI_BRANCH_PATTERNS`."""
-    return tuple(template.format(branch=branch) for branch in CI_BRANCH_PATTERNS)
-
-
-def project_topic(project: str) -> str:
-    """The topic that marks a GitHub repository or GitLab project as a project's (lowercase, at most 50)."""
-    return f"mlops-project-{project.lower()}"[:50]
 
 
 class GitHubProvider:
