@@ -7,6 +7,7 @@ from mlops_core.adapters.aws_clients import ClientFactory
 from mlops_core.adapters.git_providers import (
     CodeCommitProvider,
     GitHubProvider,
+    GitLabProvider,
     added_git_providers,
     load_seed_code,
     secrets_manager_token,
@@ -37,12 +38,29 @@ def build(settings: ProjectLifecycleSettings, clients: ClientFactory) -> Project
             oidc_provider_arn=settings.github_oidc_provider_arn,
         )
 
+    def gitlab() -> GitProvider:
+        if not settings.gitlab_group or not settings.gitlab_token_secret_name:
+            raise GitProviderError(
+                "the gitlab provider needs the stack parameters GitLabGroup and GitLabTokenSecretName"
+            )
+        return GitLabProvider(
+            group=settings.gitlab_group,
+            token=secrets_manager_token(
+                clients("secretsmanager"), settings.gitlab_token_secret_name, "GitLab"
+            ),
+            url=settings.gitlab_url,
+            api_url=settings.gitlab_api_url,
+            oidc_provider_arn=settings.gitlab_oidc_provider_arn,
+            oidc_audience=settings.gitlab_oidc_audience,
+        )
+
     # The product's providers, and any the process running the function added by name (the local
     # cloud adds `local`); an added one never replaces the product's.
     providers: dict[GitProviderName, Callable[[], GitProvider]] = {
         **added_git_providers(),
         GitProviderName.CODECOMMIT: lambda: CodeCommitProvider(clients("codecommit")),
         GitProviderName.GITHUB: github,
+        GitProviderName.GITLAB: gitlab,
     }
     return ProjectLifecycle(
         settings=settings,

@@ -290,20 +290,21 @@ def test_a_provider_this_deployment_lacks_is_answered_failed_naming_those_it_has
     assert test.store.records == {}
 
 
-def test_the_products_wiring_has_codecommit_and_github_and_local_only_once_added(tmp_path):
+def test_the_products_wiring_has_codecommit_github_and_gitlab_and_local_only_once_added(tmp_path):
     app = load_handler_module("project_lifecycle")
     settings = ProjectLifecycleSettings.model_validate(ENVIRONMENT)
 
     def wired() -> set[GitProviderName]:
         return set(app.build(settings, lambda service: object()).git_providers)
 
-    assert wired() == {GitProviderName.CODECOMMIT, GitProviderName.GITHUB}
+    product = {GitProviderName.CODECOMMIT, GitProviderName.GITHUB, GitProviderName.GITLAB}
+    assert wired() == product
     remove = add_git_provider(GitProviderName.LOCAL, lambda: LocalGitProvider(tmp_path))
     try:
-        assert wired() == {GitProviderName.CODECOMMIT, GitProviderName.GITHUB, GitProviderName.LOCAL}
+        assert wired() == product | {GitProviderName.LOCAL}
     finally:
         remove()
-    assert wired() == {GitProviderName.CODECOMMIT, GitProviderName.GITHUB}
+    assert wired() == product
 
 
 def test_a_misconfigured_function_answers_failed_naming_the_variable(receiver, tmp_path):

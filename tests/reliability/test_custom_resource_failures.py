@@ -293,6 +293,10 @@ def test_git_provider_errors(cloud: LocalCloud) -> None:
     github = ask(cloud, "Create", properties(new_name(), GitProvider="github"))
     assert github["Status"] == "FAILED"
     assert "needs the stack parameters GitHubOrganization and GitHubTokenSecretName" in github["Reason"]
+    # Nor a GitLab group or token secret.
+    gitlab = ask(cloud, "Create", properties(new_name(), GitProvider="gitlab"))
+    assert gitlab["Status"] == "FAILED"
+    assert "needs the stack parameters GitLabGroup and GitLabTokenSecretName" in gitlab["Reason"]
     # CodeCommit failing (throttled on every call, retries exhausted).
     with cloud.failing_aws_requests(rate=1.0, services=("codecommit",)) as plan:
         codecommit = ask(cloud, "Create", properties(new_name(), GitProvider="codecommit"))

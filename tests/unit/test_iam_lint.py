@@ -67,6 +67,7 @@ LINT_PARAMETER_VALUES = {
     "SageMakerExecutionRoleArn": f"arn:aws:iam::{ACCOUNT}:role/SageMakerExecutionRole",
     "RegistryAccountId": "210987654321",
     "GitHubTokenSecretName": "mlops/github-token",
+    "GitLabTokenSecretName": "mlops/gitlab-token",
     "ProjectArtifactBucket": "mlops-pipeline-artifacts",
     "MlflowTrackingUri": f"arn:aws:sagemaker:us-east-1:{ACCOUNT}:mlflow-tracking-server/mlops",
     "MlflowTokenSecretName": "mlops/mlflow-token",

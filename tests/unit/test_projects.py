@@ -62,7 +62,7 @@ def test_cloudformation_strings_are_parsed_and_blanks_mean_unset():
         ({"SageMakerProjectName": "a" * 33}, "at most 32 characters"),
         ({"SageMakerProjectId": "p 1"}, "SageMakerProjectId"),
         ({"RegistryBackend": "neptune"}, "RegistryBackend"),
-        ({"GitProvider": "gitlab"}, "GitProvider"),
+        ({"GitProvider": "bitbucket"}, "GitProvider"),
         ({"RepositoryName": "churn.git"}, "not end in .git"),
         ({"RepositoryRetention": "forever"}, "RepositoryRetention"),
         ({"DeploymentDefaults": {"champion": {}}}, "that a baseline project does not have"),

@@ -8,16 +8,18 @@ CloudFormation shows).
 
 A repository name is free-form, so a provider adopts an existing repository only when it is this
 project's: it carries the project's mark (CodeCommit: the ``mlops:project`` and ``mlops:managed-by``
-tags, set when it is created; GitHub: the topic ``mlops-project-{project}``, set right after it is
-created). Anything else is refused, so a project can never take over, commit to, or later delete
+tags, set when it is created; GitHub and GitLab: the topic ``mlops-project-{project}``, set when it
+is created). Anything else is refused, so a project can never take over, commit to, or later delete
 someone else's repository.
 
 - :class:`CodeCommitProvider`: ``CreateRepository``, ``CreateCommit`` in batches within the API's
   limits, ``CreateBranch``;
 - :class:`GitHubProvider`: a repository in an organisation, the tree pushed through the Git data
-  API, ``prod`` optionally protected; the token comes from Secrets Manager.
+  API, ``prod`` optionally protected; the token comes from Secrets Manager;
+- :class:`GitLabProvider`: a project in a group, the seed committed through the REST API v4; the
+  token comes from Secrets Manager.
 
-The product ships these two. A process that runs the functions itself may add a provider by name
+The product ships these three. A process that runs the functions itself may add a provider by name
 (:func:`add_git_provider`): the local cloud adds ``local`` (bare repositories in a directory of its
 own, ``mlops_local.local_git``) while it is open, so that its projects get real commits and branches.
 """
@@ -31,6 +33,7 @@ import os
 import re
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -248,6 +251,75 @@ class _ClientErrorExplainer:
             raise GitProviderError(f"{self._what}: {aws_errors.describe_call(exc)}") from exc
 
 
+# ------------------------------------------------------------------ hosted git (GitHub, GitLab)
+
+# The branches whose workflows may assume the project's CI role (a push to any other branch trains
+# nothing: pipelines.run action).
+CI_BRANCH_PATTERNS = ("feature-*", DEV_BRANCH, PROD_BRANCH)
+
+
+def ci_subjects(template: str) -> tuple[str, ...]:
+    """The OIDC ``sub`` claims (IAM ``StringLike`` patterns) of CI runs on the branches that may assume
+    a project's CI role: ``template`` with ``{branch}`` replaced by each of :data:`CI_BRANCH_PATTERNS`."""
+    return tuple(template.format(branch=branch) for branch in CI_BRANCH_PATTERNS)
+
+
+def project_topic(project: str) -> str:
+    """The topic that marks a GitHub repository or GitLab project as a project's (lowercase, at most 50)."""
+    return f"mlops-project-{project.lower()}"[:50]
+
+
+class RestApi:
+    """A git host's JSON REST API with a bearer token (GitHub's, GitLab's): errors become
+    :class:`GitProviderError` naming the call, and a 404 may mean "missing" (``missing_ok``)."""
+
+    def __init__(
+        self,
+        host: str,
+        api_url: str,
+        token: Callable[[], str],
+        *,
+        headers: Mapping[str, str],
+        refused_hint: str,
+        timeout_seconds: float,
+    ) -> None:
+        self._host = host
+        self._api_url = api_url.rstrip("/")
+        self._token = token
+        self._headers = dict(headers)
+        self._refused_hint = refused_hint
+        self._timeout = timeout_seconds
+
+    def request(
+        self, method: str, path: str, body: dict[str, Any] | None = None, *, missing_ok: bool = False
+    ) -> dict[str, Any] | None:
+        request = urllib.request.Request(
+            self._api_url + path,
+            method=method,
+            data=None if body is None else json.dumps(body).encode(),
+            headers={
+                **self._headers,
+                "Authorization": f"Bearer {self._token()}",
+                "Content-Type": "application/json",
+                "User-Agent": "mlops-control-plane",
+            },
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=self._timeout) as response:
+                text = response.read()
+        except urllib.error.HTTPError as error:
+            if error.code == 404 and missing_ok:
+                return None
+            detail = error.read().decode(errors="replace")[:200]
+            hint = f" ({self._refused_hint})" if error.code in (401, 403) else ""
+            raise GitProviderError(
+                f"{self._host} {method} {path} answered {error.code}: {detail}{hint}"
+            ) from None
+        except urllib.error.URLError as error:
+            raise GitProviderError(f"{self._host} {method} {path} unreachable: {error.reason}") from None
+        return json.loads(text) if text else {}
+
+
 # ------------------------------------------------------------------------------------------ GitHub
 
 GITHUB_API_URL = "https://api.github.com"
@@ -256,14 +328,6 @@ GITHUB_API_URL = "https://api.github.com"
 # Amazon Web Services").
 GITHUB_OIDC_ISSUER = "token.actions.githubusercontent.com"
 GITHUB_OIDC_AUDIENCE = "sts.amazonaws.com"
-# The branches whose workflows may assume the project's CI role (a push to any other branch trains
-# nothing: pipelines.run action).
-CI_BRANCH_PATTERNS = ("feature-*", DEV_BRANCH, PROD_BRANCH)
-
-
-def github_project_topic(project: str) -> str:
-    """The topic that marks a GitHub repository as a project's (topics are lowercase, at most 50)."""
-    return f"mlops-project-{project.lower()}"[:50]
 
 
 class GitHubProvider:
@@ -294,16 +358,21 @@ class GitHubProvider:
         self._template_repository = template_repository
         self._generation_checks = generation_checks
         self._wait = wait
-        self._token = token
-        self._api_url = api_url.rstrip("/")
         self._protect_prod = protect_prod
-        self._timeout = timeout_seconds
+        self._request = RestApi(
+            "GitHub",
+            api_url,
+            token,
+            headers={"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"},
+            refused_hint="check the token's scopes: repo, admin:org",
+            timeout_seconds=timeout_seconds,
+        ).request
 
     def ensure_repository(
         self, name: str, *, description: str, files: Sequence[SeedFile], tags: dict[str, str]
     ) -> Repository:
         repo_path = f"/repos/{self._organization}/{name}"
-        topic = github_project_topic(tags.get(PROJECT_TAG) or name)
+        topic = project_topic(tags.get(PROJECT_TAG) or name)
         repository = self._request("GET", repo_path, missing_ok=True)
         created = repository is None
         if repository is None:
@@ -364,10 +433,7 @@ class GitHubProvider:
             provider_arn=self._oidc_provider_arn,
             issuer=GITHUB_OIDC_ISSUER,
             audience=GITHUB_OIDC_AUDIENCE,
-            subjects=tuple(
-                f"repo:{self._organization}/{repository}:ref:refs/heads/{branch}"
-                for branch in CI_BRANCH_PATTERNS
-            ),
+            subjects=ci_subjects(f"repo:{self._organization}/{repository}:ref:refs/heads/{{branch}}"),
         )
 
     def set_ci_variables(self, repository: str, variables: Mapping[str, str]) -> None:
@@ -446,37 +512,155 @@ class GitHubProvider:
         assert commit is not None
         return str(commit["sha"])
 
-    def _request(
-        self, method: str, path: str, body: dict[str, Any] | None = None, *, missing_ok: bool = False
-    ) -> dict[str, Any] | None:
-        request = urllib.request.Request(
-            self._api_url + path,
-            method=method,
-            data=None if body is None else json.dumps(body).encode(),
-            headers={
-                "Accept": "application/vnd.github+json",
-                "Authorization": f"Bearer {self._token()}",
-                "X-GitHub-Api-Version": "2022-11-28",
-                "Content-Type": "application/json",
-                "User-Agent": "mlops-control-plane",
-            },
+
+# ------------------------------------------------------------------------------------------ GitLab
+
+GITLAB_URL = "https://gitlab.com"
+# The audience GitLab CI's `id_tokens` ask for in the seed code's .gitlab-ci.yml (GitLab lets a job
+# name any audience; the IAM identity provider's client ID and the role's trust must match it).
+GITLAB_OIDC_AUDIENCE = "sts.amazonaws.com"
+
+
+class GitLabProvider:
+    """A private project in a GitLab group through GitLab's REST API v4, ``prod`` its default branch.
+
+    The seed code is the first commit of the empty project's ``prod`` (one commit with every file,
+    "Create a commit with multiple files and actions"), ``dev`` a branch of it. The project's topic
+    ``mlops-project-{project}``, set when it is created, marks it as the project's. The CI variables
+    are the project's CI/CD variables, unprotected (``feature-*`` branches are not protected) and
+    unmasked (none is a secret). The token comes from Secrets Manager.
+    """
+
+    name = GitProviderName.GITLAB
+
+    def __init__(
+        self,
+        *,
+        group: str,
+        token: Callable[[], str],
+        url: str = GITLAB_URL,
+        api_url: str | None = None,
+        oidc_provider_arn: str | None = None,
+        oidc_audience: str = GITLAB_OIDC_AUDIENCE,
+        timeout_seconds: float = 20,
+    ) -> None:
+        self._group = group.strip("/")
+        self._url = url.rstrip("/")
+        self._oidc_provider_arn = oidc_provider_arn
+        self._oidc_audience = oidc_audience
+        self._request = RestApi(
+            "GitLab",
+            api_url or f"{self._url}/api/v4",
+            token,
+            headers={"Accept": "application/json"},
+            refused_hint="the token needs the api scope and the Maintainer role in the group",
+            timeout_seconds=timeout_seconds,
+        ).request
+
+    def _project_path(self, name: str) -> str:
+        """``/projects/:id`` with the URL-encoded full path as its id (GitLab's "Namespaced paths")."""
+        return "/projects/" + urllib.parse.quote(f"{self._group}/{name}", safe="")
+
+    def ensure_repository(
+        self, name: str, *, description: str, files: Sequence[SeedFile], tags: dict[str, str]
+    ) -> Repository:
+        path = self._project_path(name)
+        topic = project_topic(tags.get(PROJECT_TAG) or name)
+        project = self._request("GET", path, missing_ok=True)
+        created = project is None
+        if project is None:
+            group = self._request("GET", "/groups/" + urllib.parse.quote(self._group, safe=""))
+            assert group is not None
+            project = self._request(
+                "POST",
+                "/projects",
+                {
+                    "name": name,
+                    "path": name,
+                    "namespace_id": group["id"],
+                    "description": description[:2000],
+                    "visibility": "private",
+                    "topics": [topic],  # the mark that lets a retried Create adopt it (and only it)
+                },
+            )
+            assert project is not None
+        elif topic not in (project.get("topics") or ()):
+            raise not_this_projects(f"GitLab project {self._group}/{name}", tags, f"the topic {topic}")
+        branches = f"{path}/repository/branches"
+        if self._request("GET", f"{branches}/{PROD_BRANCH}", missing_ok=True) is None:
+            self._request(
+                "POST",
+                f"{path}/repository/commits",
+                {
+                    "branch": PROD_BRANCH,
+                    "commit_message": SEED_COMMIT_MESSAGE,
+                    "author_name": COMMIT_AUTHOR_NAME,
+                    "author_email": COMMIT_AUTHOR_EMAIL,
+                    "actions": [
+                        {
+                            "action": "create",
+                            "file_path": file.path,
+                            "content": base64.b64encode(file.content).decode(),
+                            "encoding": "base64",
+                            "execute_filemode": file.executable,
+                        }
+                        for file in files
+                    ],
+                },
+            )
+        if self._request("GET", f"{branches}/{DEV_BRANCH}", missing_ok=True) is None:
+            self._request("POST", branches, {"branch": DEV_BRANCH, "ref": PROD_BRANCH})
+        if project.get("default_branch") != PROD_BRANCH:
+            self._request("PUT", path, {"default_branch": PROD_BRANCH})
+        return Repository(self.name, name, str(project["http_url_to_repo"]), created)
+
+    def retire_repository(self, name: str, retention: RepositoryRetention) -> str:
+        path = self._project_path(name)
+        if retention is RepositoryRetention.DELETE:
+            return "absent" if self._request("DELETE", path, missing_ok=True) is None else "deleted"
+        if retention is RepositoryRetention.ARCHIVE:
+            archived = self._request("POST", f"{path}/archive", missing_ok=True)
+            return "absent" if archived is None else "archived"
+        return "retained"
+
+    # ------------------------------------------------------------------------------- CI access
+
+    def ci_trust(self, repository: str) -> CiTrust:
+        """Tokens of this project's pipelines on ``feature-*``, ``dev`` and ``prod``: GitLab's ``sub``
+        claim is ``project_path:{group}/{project}:ref_type:branch:ref:{branch}`` (GitLab's "OpenID
+        Connect (OIDC) authentication using ID tokens"); the condition keys' prefix is the instance's
+        host and path (the IAM identity provider's URL without ``https://``)."""
+        if not self._oidc_provider_arn:
+            raise GitProviderError("the gitlab provider's CI access needs GitLab's OIDC provider ARN")
+        return CiTrust(
+            provider_arn=self._oidc_provider_arn,
+            issuer=self._url.removeprefix("https://"),
+            audience=self._oidc_audience,
+            subjects=ci_subjects(f"project_path:{self._group}/{repository}:ref_type:branch:ref:{{branch}}"),
         )
-        try:
-            with urllib.request.urlopen(request, timeout=self._timeout) as response:
-                text = response.read()
-        except urllib.error.HTTPError as error:
-            if error.code == 404 and missing_ok:
-                return None
-            detail = error.read().decode(errors="replace")[:200]
-            hint = " (check the token's scopes: repo, admin:org)" if error.code in (401, 403) else ""
-            raise GitProviderError(f"GitHub {method} {path} answered {error.code}: {detail}{hint}") from None
-        except urllib.error.URLError as error:
-            raise GitProviderError(f"GitHub {method} {path} unreachable: {error.reason}") from None
-        return json.loads(text) if text else {}
+
+    def set_ci_variables(self, repository: str, variables: Mapping[str, str]) -> None:
+        """The project's CI/CD variables ("Project-level CI/CD variables API"): created, or updated when
+        their value differs."""
+        path = f"{self._project_path(repository)}/variables"
+        for key, value in variables.items():
+            current = self._request("GET", f"{path}/{key}", missing_ok=True)
+            if current is None:
+                self._request("POST", path, {"key": key, "value": value, "protected": False, "masked": False})
+            elif current.get("value") != value:
+                self._request("PUT", f"{path}/{key}", {"value": value})
+
+    def remove_ci_variables(self, repository: str, names: Sequence[str]) -> tuple[str, ...]:
+        """Each variable deleted; one already gone (or the project with it) answers 404."""
+        path = f"{self._project_path(repository)}/variables"
+        return tuple(
+            name for name in names if self._request("DELETE", f"{path}/{name}", missing_ok=True) is not None
+        )
 
 
-def secrets_manager_token(client: Any, secret_name: str) -> Callable[[], str]:
-    """A token reader for :class:`GitHubProvider`: the secret is read on first use and cached.
+def secrets_manager_token(client: Any, secret_name: str, host: str = "GitHub") -> Callable[[], str]:
+    """A token reader for :class:`GitHubProvider` and :class:`GitLabProvider` (``host`` names it in
+    messages): the secret is read on first use and cached.
 
     The secret is the token itself, or JSON with a ``token`` key.
     """
@@ -488,7 +672,7 @@ def secrets_manager_token(client: Any, secret_name: str) -> Callable[[], str]:
                 secret = client.get_secret_value(SecretId=secret_name)["SecretString"]
             except aws_errors.SERVICE_ERRORS as error:
                 raise GitProviderError(
-                    f"cannot read the GitHub token from secret {secret_name}: {aws_errors.error_code(error)}"
+                    f"cannot read the {host} token from secret {secret_name}: {aws_errors.error_code(error)}"
                 ) from None
             if secret.lstrip().startswith("{"):
                 try:
@@ -502,7 +686,7 @@ def secrets_manager_token(client: Any, secret_name: str) -> Callable[[], str]:
                 if not isinstance(secret, str):
                     secret = ""
             if not secret:
-                raise GitProviderError(f"secret {secret_name} holds no GitHub token")
+                raise GitProviderError(f"secret {secret_name} holds no {host} token")
             cache.append(secret)
         return cache[0]
 

@@ -9,3 +9,4 @@ class GitProviderName(StrEnum):
     LOCAL = "local"
     CODECOMMIT = "codecommit"
     GITHUB = "github"
+    GITLAB = "gitlab"

@@ -32,7 +32,8 @@ PROJECTS_BY_REGISTRY_INDEX = "ProjectsByRegistry"
 """The config table's global secondary index of the project records by ``registry_backend`` (template.yaml,
 ConfigTable). Only project records have that attribute, so the index holds them and nothing else: the
 MLflow alias watcher finds its projects with one Query, whatever else the table holds."""
-# Repository names that every provider accepts (CodeCommit's and GitHub's rules intersected).
+# Repository names that every provider accepts (CodeCommit's and GitHub's rules intersected; GitLab
+# also refuses a path ending in .git or .atom, which it says when the project is created).
 _REPOSITORY_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 

@@ -2,7 +2,7 @@
 that tell the project template's workflows which role, region, project, bucket and bus to use.
 
 Only providers whose CI runs outside AWS and can hold variables (:class:`CiConfigurableProvider`:
-GitHub) get them; the role trusts that repository's ``feature-*``, ``dev`` and ``prod`` branches
+GitHub, GitLab) get them; the role trusts that repository's ``feature-*``, ``dev`` and ``prod`` branches
 only. Deleting the project removes the variables this module set (never any other setting, never
 the code) and then the role.
 """
@@ -25,7 +25,8 @@ class CiEnvironment:
     config_table: str  # where the dev branch syncs its integration test suite
 
 
-# The names the workflows in seed-code/.github/workflows read (their header lists them).
+# The names the workflows in seed-code/.github/workflows and seed-code/.gitlab-ci.yml read (their
+# headers list them).
 CI_VARIABLE_NAMES = (
     "MLOPS_PROJECT",
     "AWS_REGION",

@@ -78,7 +78,7 @@ class CiTrust:
     ``audience`` and whose subject matches one of ``subjects`` (IAM ``StringLike`` patterns)."""
 
     provider_arn: str  # the IAM OIDC identity provider
-    issuer: str  # its host and path, the prefix of the condition keys (token.actions.githubusercontent.com)
+    issuer: str  # host and path, the condition keys' prefix (token.actions.githubusercontent.com, gitlab.com)
     audience: str
     subjects: tuple[str, ...]
 
@@ -102,7 +102,8 @@ class CiRolePort(Protocol):
 @runtime_checkable
 class CiConfigurableProvider(Protocol):
     """A git provider whose CI runs outside AWS and assumes the project's CI role with an OIDC token
-    (GitHub Actions): it says who to trust and holds the CI variables in the repository's settings."""
+    (GitHub Actions, GitLab CI/CD): it says who to trust and holds the CI variables in the repository's
+    settings."""
 
     def ci_trust(self, repository: str) -> CiTrust: ...
 

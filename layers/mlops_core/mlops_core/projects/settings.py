@@ -10,7 +10,7 @@ from mlops_core.settings import ControlPlaneSettings, blank_is_none
 
 class ProjectLifecycleSettings(ControlPlaneSettings):
     """The project-lifecycle function: where the seed code lives, which git provider a project gets
-    when it names none, and how to reach GitHub (optional)."""
+    when it names none, and how to reach GitHub and GitLab (optional)."""
 
     seed_code_dir: str = Field(alias="SEED_CODE_DIR", min_length=1)
     default_git_provider: GitProviderName = Field(alias="DEFAULT_GIT_PROVIDER")
@@ -25,12 +25,27 @@ class ProjectLifecycleSettings(ControlPlaneSettings):
     )
     github_api_url: str = Field(default="https://api.github.com", alias="GITHUB_API_URL")
     github_protect_prod: bool = Field(default=True, alias="GITHUB_PROTECT_PROD")
+    gitlab_group: Annotated[str | None, BeforeValidator(blank_is_none)] = Field(
+        default=None, alias="GITLAB_GROUP", pattern=r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$"
+    )
+    gitlab_token_secret_name: Annotated[str | None, BeforeValidator(blank_is_none)] = Field(
+        default=None, alias="GITLAB_TOKEN_SECRET_NAME"
+    )
+    gitlab_url: str = Field(default="https://gitlab.com", alias="GITLAB_URL", pattern=r"^https://[^/]+")
+    gitlab_api_url: Annotated[str | None, BeforeValidator(blank_is_none)] = Field(
+        default=None, alias="GITLAB_API_URL"
+    )
 
-    # The projects' CI access (docs/ci.md): the OIDC provider GitHub's tokens come from, where CI roles
-    # are created and the policy that is both their permissions and their boundary, and what CI is told.
+    # The projects' CI access (docs/ci.md): the OIDC providers GitHub's and GitLab's tokens come from,
+    # where CI roles are created and the policy that is both their permissions and their boundary, and
+    # what CI is told.
     github_oidc_provider_arn: Annotated[str | None, BeforeValidator(blank_is_none)] = Field(
         default=None, alias="GITHUB_OIDC_PROVIDER_ARN"
     )
+    gitlab_oidc_provider_arn: Annotated[str | None, BeforeValidator(blank_is_none)] = Field(
+        default=None, alias="GITLAB_OIDC_PROVIDER_ARN"
+    )
+    gitlab_oidc_audience: str = Field(default="sts.amazonaws.com", alias="GITLAB_OIDC_AUDIENCE", min_length=1)
     ci_role_path: str = Field(alias="CI_ROLE_PATH", pattern=r"^/([\w+=,.@-]+/)*$")
     ci_role_policy_arn: str = Field(
         alias="CI_ROLE_POLICY_ARN", pattern=r"^arn:aws[a-z-]*:iam::\d{12}:policy/"

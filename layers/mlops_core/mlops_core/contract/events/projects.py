@@ -18,7 +18,7 @@ class ProjectCreated(DomainEvent):
     project_id: str
     scenario: str = Field(description="`baseline` or `advanced`")
     registry_backend: str = Field(description="`sagemaker` or `mlflow`")
-    git_provider: str = Field(description="`local`, `codecommit` or `github`")
+    git_provider: str = Field(description="`local`, `codecommit`, `github` or `gitlab`")
     repository_url: str
     model_groups: tuple[str, ...] = Field(description="none with the mlflow backend")
 
