@@ -40,7 +40,9 @@ OUTPUT_LOCAL_PATH = "/opt/ml/processing/output"
 class ModelMonitorSettings(BaseModel):
     """A stage's data-quality monitoring (``deployment_defaults.{stage}.model_monitor``)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # defer_build: built when a project record is read, not in the cold start of every function that
+    # imports this module for the baseline's S3 names (through the SageMaker adapter).
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     enabled: bool = False
     schedule_expression: str = Field(
