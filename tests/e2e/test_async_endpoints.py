@@ -17,7 +17,13 @@ from mlops_local.demo_model import BROKEN_MODEL, DEMO_SUITE, GOOD_MODEL, registe
 pytestmark = pytest.mark.e2e
 
 ASYNC_DEV = {"dev": {"compute": {"kind": "async", "instance_type": "ml.m5.large", "instance_count": 1}}}
-CASES_ONLY = {**{k: v for k, v in DEMO_SUITE.items() if k != "load"}, "description": "the demo cases"}
+# An async case's latency includes the queue and the polling for its answer (a first look after 50 ms,
+# then at doubling intervals): the demo's 150 ms budgets are a real-time endpoint's, and on a loaded
+# machine an answer a little late would fail them. What these tests are about is the queue.
+CASES_ONLY = {
+    "description": "the demo cases, without their real-time latency budgets",
+    "cases": [{k: v for k, v in case.items() if k != "latency_budget_ms"} for case in DEMO_SUITE["cases"]],
+}
 
 
 def set_project(cloud: LocalCloud, deployment: dict[str, Any]) -> None:
