@@ -49,6 +49,13 @@ def batch_cloud(cloud: LocalCloud) -> LocalCloud:
     return cloud
 
 
+def first_version(cloud: LocalCloud) -> str:
+    """The version `batch_cloud` registered."""
+    sagemaker = cloud.session.client("sagemaker")
+    summaries = sagemaker.list_model_packages(ModelPackageGroupName="x-dev")["ModelPackageSummaryList"]
+    return str(summaries[0]["ModelPackageArn"])
+
+
 def approve(cloud: LocalCloud, arn: str) -> None:
     cloud.session.client("sagemaker").update_model_package(
         ModelPackageArn=arn, ModelApprovalStatus="Approved"
@@ -128,9 +135,7 @@ def test_an_approval_for_a_batch_stage_creates_its_model_and_schedule_and_the_jo
 
 def test_the_same_approval_again_changes_nothing_and_a_late_older_one_is_stale(batch_cloud):
     cloud = batch_cloud
-    first = cloud.session.client("sagemaker").list_model_packages(ModelPackageGroupName="x-dev")[
-        "ModelPackageSummaryList"
-    ][0]["ModelPackageArn"]
+    first = first_version(cloud)
     approve(cloud, first)
     cloud.settle()
     second = register_demo_version(cloud.session, "x-dev", GOOD_MODEL)
@@ -156,9 +161,7 @@ def test_the_same_approval_again_changes_nothing_and_a_late_older_one_is_stale(b
 
 def test_rejecting_the_live_version_puts_the_previous_one_back_on_the_schedule(batch_cloud):
     cloud = batch_cloud
-    first = cloud.session.client("sagemaker").list_model_packages(ModelPackageGroupName="x-dev")[
-        "ModelPackageSummaryList"
-    ][0]["ModelPackageArn"]
+    first = first_version(cloud)
     approve(cloud, first)
     cloud.settle()
     second = register_demo_version(cloud.session, "x-dev", BROKEN_MODEL)
@@ -177,9 +180,7 @@ def test_rejecting_the_live_version_puts_the_previous_one_back_on_the_schedule(b
 def test_a_batch_stage_with_endpoint_settings_is_refused_and_nothing_is_created(batch_cloud):
     cloud = batch_cloud
     set_project(cloud, {"dev": {"compute": BATCH, "strategy": "canary"}})
-    arn = cloud.session.client("sagemaker").list_model_packages(ModelPackageGroupName="x-dev")[
-        "ModelPackageSummaryList"
-    ][0]["ModelPackageArn"]
+    arn = first_version(cloud)
 
     approve(cloud, arn)
     trace = cloud.settle()
@@ -204,9 +205,7 @@ def test_a_batch_stage_is_tested_by_a_transform_job_over_the_suite_with_the_endp
     write_suite(
         cloud.session.client("dynamodb"), cloud.outputs["ConfigTableName"], "x-dev", suite, source="t"
     )
-    good = cloud.session.client("sagemaker").list_model_packages(ModelPackageGroupName="x-dev")[
-        "ModelPackageSummaryList"
-    ][0]["ModelPackageArn"]
+    good = first_version(cloud)
     approve(cloud, good)
     trace = cloud.settle()
 
@@ -240,9 +239,7 @@ def test_a_batch_stage_is_tested_by_a_transform_job_over_the_suite_with_the_endp
 
 def test_a_scheduled_transform_that_fails_reaches_the_projects_slack_channel(batch_cloud):
     cloud = batch_cloud
-    arn = cloud.session.client("sagemaker").list_model_packages(ModelPackageGroupName="x-dev")[
-        "ModelPackageSummaryList"
-    ][0]["ModelPackageArn"]
+    arn = first_version(cloud)
     approve(cloud, arn)
     cloud.settle()
     cloud.session.client("s3").put_object(

@@ -40,14 +40,6 @@ class _LambdaEventInvokeConfig(TemplateResource, CloudFormationModel):
 
     TYPE = "AWS::Lambda::EventInvokeConfig"
 
-    def __init__(self, function_name: str, qualifier: str) -> None:
-        self.function_name = function_name
-        self.qualifier = qualifier
-
-    @property
-    def physical_resource_id(self) -> str:
-        return f"{self.function_name}:{self.qualifier}"
-
     @classmethod
     def create(
         cls, properties: Any, resource_name: str, account_id: str, region_name: str
@@ -60,7 +52,7 @@ class _LambdaEventInvokeConfig(TemplateResource, CloudFormationModel):
         lambda_backends[account_id][region_name].put_function_event_invoke_config(
             properties["FunctionName"], config
         )
-        return cls(properties["FunctionName"], properties["Qualifier"])
+        return cls(f"{properties['FunctionName']}:{properties['Qualifier']}")
 
 
 class _SecretsManagerSecret(TemplateResource, CloudFormationModel):
@@ -71,14 +63,6 @@ class _SecretsManagerSecret(TemplateResource, CloudFormationModel):
 
     TYPE = "AWS::SecretsManager::Secret"
     NAME_PROPERTY = "Name"
-
-    def __init__(self, arn: str, name: str) -> None:
-        self.arn = arn
-        self.name = name
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.arn
 
     @classmethod
     def create(
@@ -96,7 +80,7 @@ class _SecretsManagerSecret(TemplateResource, CloudFormationModel):
             replica_regions=[],
             force_overwrite=False,
         )
-        return cls(backend.secrets[resource_name].arn, resource_name)
+        return cls(backend.secrets[resource_name].arn)
 
 
 class _ResourceFailedError(Exception):
@@ -194,13 +178,6 @@ class _IamOidcProvider(TemplateResource, CloudFormationModel):
     """AWS::IAM::OIDCProvider: AWS applies it with CreateOpenIDConnectProvider; `Ref` gives its ARN."""
 
     TYPE = "AWS::IAM::OIDCProvider"
-
-    def __init__(self, arn: str) -> None:
-        self.arn = arn
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.arn
 
     @classmethod
     def create(

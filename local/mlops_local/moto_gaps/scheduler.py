@@ -19,13 +19,6 @@ class _ScheduleGroup(TemplateResource, CloudFormationModel):
     TYPE = "AWS::Scheduler::ScheduleGroup"
     NAME_PROPERTY = "Name"
 
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.name
-
     @classmethod
     def create(
         cls, properties: Any, resource_name: str, account_id: str, region_name: str

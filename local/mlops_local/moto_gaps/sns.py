@@ -22,13 +22,6 @@ class _SnsSubscription(TemplateResource, CloudFormationModel):
 
     TYPE = "AWS::SNS::Subscription"
 
-    def __init__(self, arn: str) -> None:
-        self.arn = arn
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.arn
-
     @classmethod
     def create(
         cls, properties: Any, resource_name: str, account_id: str, region_name: str

@@ -4,7 +4,7 @@ Each is a type moto's CloudFormation skips (or gets wrong), created through its 
 as AWS applies it with the service's own API. moto finds resource types among CloudFormationModel's
 *direct* subclasses, so this is mixed in before it: ``class _X(TemplateResource, CloudFormationModel)``.
 A type names itself (``TYPE``), the property that names one of its resources (``NAME_PROPERTY``, ""
-when none) and implements ``create``; its ``physical_resource_id`` is what ``Ref`` gives.
+when none) and implements ``create``; the physical ID it is made with is what ``Ref`` gives.
 """
 
 from typing import Any, ClassVar, Self
@@ -13,6 +13,13 @@ from typing import Any, ClassVar, Self
 class TemplateResource:
     TYPE: ClassVar[str]
     NAME_PROPERTY: ClassVar[str] = ""
+
+    def __init__(self, physical_id: str) -> None:
+        self.physical_id = physical_id
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.physical_id
 
     @classmethod
     def cloudformation_type(cls) -> str:
