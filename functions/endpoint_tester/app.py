@@ -9,6 +9,7 @@ from mlops_core.adapters.sagemaker import ModelRegistryAdapter, SageMakerAdapter
 from mlops_core.adapters.sagemaker_async_inference import AsyncInferenceQueue
 from mlops_core.adapters.sagemaker_runtime_http import SignedHttpInvoker
 from mlops_core.adapters.suite_store import SuiteStore
+from mlops_core.contract.events.deployment import InServiceCheckEvent
 from mlops_core.contract.sagemaker_events import EndpointStateChange
 from mlops_core.contract.transform_job_events import TransformJobStateChange
 from mlops_core.handlers.event_function import EventFunction, Route, remaining_time_ms
@@ -53,6 +54,7 @@ handler = EventFunction(
     build_service=build,
     routes=[
         Route(EndpointStateChange, EndpointTester.on_endpoint_state_change),
+        Route(InServiceCheckEvent, EndpointTester.on_in_service_check),
         Route(IntegrationTestsRequestedEvent, EndpointTester.on_integration_tests_requested),
         Route(LoadShareRequestedEvent, EndpointTester.on_load_share_requested),
         Route(DeploymentStartedEvent, EndpointTester.on_deployment_started),

@@ -8,7 +8,8 @@ from mlops_core.adapters.endpoint_scaling import EndpointScaling
 from mlops_core.adapters.mlflow_alias_state import SeenAliasVersions
 from mlops_core.adapters.model_monitor import SageMakerMonitoring
 from mlops_core.adapters.sagemaker import SageMakerAdapter
-from mlops_core.adapters.scheduler import SchedulerBatchSchedules
+from mlops_core.adapters.scheduler import SchedulerBatchSchedules, SchedulerInServiceChecks
+from mlops_core.contract.events.deployment import InServiceCheckEvent
 from mlops_core.contract.sagemaker_events import (
     EndpointDeploymentStateChange,
     EndpointStateChange,
@@ -37,6 +38,14 @@ def build(settings: DeployerSettings, clients: ClientFactory) -> ModelDeployer:
         )
         if settings.batch_schedule_group_name
         else None,
+        in_service_checks=SchedulerInServiceChecks(
+            clients("scheduler"),
+            group_name=settings.in_service_check_schedule_group_name,
+            role_arn=settings.in_service_check_role_arn,
+            event_bus_arn=settings.event_bus_arn,
+        )
+        if settings.in_service_check_schedule_group_name
+        else None,
     )
     return ModelDeployer(
         context,
@@ -56,5 +65,6 @@ handler = EventFunction(
         Route(EndpointStateChange, ModelDeployer.on_endpoint_state_change),
         Route(EndpointDeploymentStateChange, ModelDeployer.on_endpoint_deployment_state_change),
         Route(MlflowAliasChangedEvent, ModelDeployer.on_mlflow_alias_changed),
+        Route(InServiceCheckEvent, ModelDeployer.on_in_service_check),
     ],
 )

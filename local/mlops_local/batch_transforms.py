@@ -1,11 +1,8 @@
-"""Batch transform jobs and the schedules that start them, run by the local cloud.
+"""Batch transform jobs, run by the local cloud.
 
-SageMaker runs a transform job on instances of its own; EventBridge Scheduler starts one at the times
-its schedule says. Here neither happens by itself:
+SageMaker runs a transform job on instances of its own (a batch stage's schedule starts it: see
+`schedules`). Here it does not happen by itself:
 
-- `run_schedule(group, name)` is a schedule's time coming: its universal target
-  (`arn:aws:scheduler:::aws-sdk:{service}:{operation}`) is called with its `Input`, the context
-  attributes filled in, as the schedule's role (so IAM decides, as it does for Scheduler);
 - `TransformJobs.advance()` runs every job `InProgress`: each S3 object under the input prefix
   (`S3Prefix`), split into records by line (`SplitType` `Line`), each record answered by the model
   the way the inference server answers InvokeEndpoint; the answers, one line each (`AssembleWith`
@@ -20,54 +17,18 @@ its schedule says. Here neither happens by itself:
 
 from __future__ import annotations
 
-import json
-import secrets
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
-import boto3
 from moto.core.utils import utcnow
 from moto.s3.models import s3_backends
 from moto.sagemaker.models import FakeTransformJob, sagemaker_backends
-from moto.scheduler.models import scheduler_backends
 
 from mlops_local import aws_events
 from mlops_local.demo_model import DemoModel, ModelInputError
 from mlops_local.moto_gaps.transform_jobs import IN_PROGRESS
 
-UNIVERSAL_TARGET_PREFIX = "arn:aws:scheduler:::aws-sdk:"
 TRANSFORM_JOB_STATE_CHANGE = "SageMaker Transform Job State Change"
-
-
-def run_schedule(
-    session_for_role: Callable[[str], boto3.Session],
-    *,
-    account: str,
-    region: str,
-    group: str,
-    name: str,
-    scheduled_time: datetime | None = None,
-) -> dict[str, Any]:
-    """Invoke schedule `name`'s universal target once, as Scheduler does at its time; the answer."""
-    schedule = scheduler_backends[account][region].get_schedule(group, name)
-    target = schedule.target
-    arn = str(target["Arn"])
-    if not arn.startswith(UNIVERSAL_TARGET_PREFIX):
-        raise ValueError(f"schedule {name} targets {arn}; the local cloud runs universal targets only")
-    service, _, operation = arn.removeprefix(UNIVERSAL_TARGET_PREFIX).partition(":")
-    moment = (scheduled_time or utcnow()).strftime("%Y-%m-%dT%H:%M:%SZ")
-    text = (
-        str(target.get("Input") or "{}")
-        .replace("<aws.scheduler.schedule-arn>", schedule.arn)
-        .replace("<aws.scheduler.scheduled-time>", moment)
-        .replace("<aws.scheduler.execution-id>", secrets.token_hex(8))
-        .replace("<aws.scheduler.attempt-number>", "1")
-    )
-    client = session_for_role(str(target["RoleArn"])).client(service)
-    method = "".join(f"_{c.lower()}" if c.isupper() else c for c in operation).lstrip("_")
-    answer: dict[str, Any] = getattr(client, method)(**json.loads(text))
-    return answer
 
 
 class TransformJobs:

@@ -16,6 +16,10 @@ pending, including what the functions emit while they run, and then move the end
 Creating, Updating or RollingBack one step on (a blue/green rollout takes several, with no real
 waiting; each step emits more events), until nothing is left. Calls made directly
 with boto3 (an approval, say) put their events in the inbox for the next `settle()`.
+
+AWS services send their events to EventBridge on a best-effort basis ("in some rare cases an event might
+not be delivered"): `losing_service_events(which)` makes the service events `which` selects never reach
+a bus, to show what the control plane does without them.
 """
 
 import json
@@ -25,7 +29,7 @@ import threading
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -40,7 +44,7 @@ from mlops_core.contract.git_provider_name import GitProviderName
 from mlops_local import aws_events, moto_gaps
 from mlops_local.asynchronous import run_asynchronously
 from mlops_local.aws_requests import AwsRequest, FaultPlan
-from mlops_local.batch_transforms import TransformJobs, run_schedule
+from mlops_local.batch_transforms import TransformJobs
 from mlops_local.cfn_yaml import load_template
 from mlops_local.custom_resources import CustomResourceResponseReceiver
 from mlops_local.deployment import DEFAULT_TEMPLATE, Deployment, deploy
@@ -57,6 +61,7 @@ from mlops_local.local_git import LocalGitProvider
 from mlops_local.moto_gaps import lambda_invoke
 from mlops_local.routing import matching_targets
 from mlops_local.runtime import FunctionRuntime, Invocation, one_invocation_at_a_time
+from mlops_local.schedules import due_schedules, run_schedule
 from mlops_local.slack import SlackWebhookReceiver, block_actions_payload, signed_request
 from mlops_local.trace import Delivery, Trace
 
@@ -69,6 +74,7 @@ MAX_DELIVERIES = 1000  # per send/settle: more means functions keep triggering e
 # Stack parameters the local cloud sets unless told otherwise (when the template declares them).
 LOCAL_PARAMETER_DEFAULTS = {"DefaultGitProvider": "local"}
 LAMBDA_LAYERS_ROOT = "/opt/"  # where Lambda extracts a function's layers
+EventFilter = Callable[[dict[str, Any]], bool]
 
 
 @dataclass(frozen=True)
@@ -116,6 +122,7 @@ class LocalCloud:
         self.history = Trace()  # every delivery since the cloud opened
         self.slack_signing_secret = secrets.token_hex(16)  # the Slack app's, put in SlackSigningSecret
         self._inbox = Inbox()
+        self._losing: tuple[EventFilter, list[dict[str, Any]]] | None = None  # losing_service_events
         self._exit_stack = ExitStack()
         # Invocations that a function made with a synchronous Lambda Invoke (each in its own process).
         self.invoked_in_own_process: list[Invocation] = []
@@ -135,7 +142,7 @@ class LocalCloud:
         """Start the embedded AWS and the Slack receiver, and deploy the template."""
         moto_gaps.apply()
         with ExitStack() as stack:
-            aws_events.listen(self._inbox.put)
+            aws_events.listen(self._receive)
             stack.callback(aws_events.stop_listening)
             self._aws = stack.enter_context(EmbeddedAws(self.region))
             self._slack = stack.enter_context(SlackWebhookReceiver())
@@ -373,6 +380,25 @@ class LocalCloud:
         self._inbox.put(bus, enveloped, from_aws_service=False)
         return self.settle()
 
+    def _receive(self, bus: str, event: dict[str, Any], from_aws_service: bool) -> None:
+        if from_aws_service and self._losing is not None:
+            which, lost = self._losing
+            if which(event):
+                lost.append(event)
+                return
+        self._inbox.put(bus, event, from_aws_service)
+
+    @contextmanager
+    def losing_service_events(self, which: EventFilter) -> Iterator[list[dict[str, Any]]]:
+        """While the block runs, the events AWS services emit for which `which(event)` is true are lost
+        (never put on a bus), as best-effort delivery allows; the list collects them as they are lost."""
+        lost: list[dict[str, Any]] = []
+        self._losing = (which, lost)
+        try:
+            yield lost
+        finally:
+            self._losing = None
+
     def discard_pending_events(self) -> int:
         """Drop the events not delivered yet (those of a scene being set, which the caller stands in
         for with events of its own); how many."""
@@ -511,6 +537,22 @@ class LocalCloud:
             scheduled_time=at,
         )
         return self.settle()
+
+    def run_schedules_due(self, until: datetime) -> Trace:
+        """The clock reaches `until` (aware): the one-time schedules due by then run, earliest first, each
+        followed by everything it causes (`settle()`). Schedules made meanwhile are left for the next
+        call: their times come from the real clock, which has not moved."""
+        trace = Trace()
+        for due in due_schedules(self.account_id, self.region, until):
+            run_schedule(
+                self.session_as_role,
+                account=self.account_id,
+                region=self.region,
+                group=due.group,
+                name=due.name,
+            )
+            trace.deliveries.extend(self.settle().deliveries)
+        return trace
 
     def session_as_role(self, role_arn: str) -> boto3.Session:
         """A boto3 session of an assumed-role session of `role_arn` (as a service assumes it, e.g. the

@@ -46,6 +46,11 @@ Application Auto Scaling
   exceed MaxCapacity; a SageMaker variant scales to zero (MinCapacity 0) only on an asynchronous
   endpoint.
 
+EventBridge Scheduler
+- CreateSchedule and UpdateSchedule: an `at(...)` expression is `at(yyyy-mm-ddThh:mm:ss)`; the `Input` of
+  a templated EventBridge, Lambda or Step Functions target is well-formed JSON; and the model's
+  constraints (an EventBridge target's `Source` may not begin with `aws.`, names and lengths).
+
 CodeCommit
 - CreateRepository refuses a name ending in `.git`.
 
@@ -86,6 +91,8 @@ from moto.s3.models import FakeKey, S3Backend
 from moto.sagemaker.exceptions import ResourceNotFound, ValidationError
 from moto.sagemaker.models import FakeEndpoint, Model, SageMakerModelBackend, sagemaker_backends
 from moto.sagemaker.responses import SageMakerResponse
+from moto.scheduler.exceptions import ValidationException as SchedulerValidationException
+from moto.scheduler.responses import EventBridgeSchedulerResponse
 
 Params = dict[str, Any]
 Check = Callable[[Any, Params], None]
@@ -274,6 +281,7 @@ _SHAPE_CHECKED_SERVICES: tuple[tuple[str, type[BaseResponse], Callable[[str], Ex
     ("sagemaker", SageMakerResponse, lambda message: ValidationError(message=message)),
     ("events", EventsHandler, EventsValidationException),
     ("application-autoscaling", ApplicationAutoScalingResponse, AWSValidationException),
+    ("scheduler", EventBridgeSchedulerResponse, SchedulerValidationException),
 )
 
 
@@ -736,6 +744,34 @@ def _only_async_variants_scale_to_zero(response: ApplicationAutoScalingResponse,
             f"MinCapacity 0 is not supported for {resource}: only asynchronous inference endpoints scale "
             "to zero instances."
         )
+
+
+# ------------------------------------------------------------------------------- EventBridge Scheduler
+
+_AT_EXPRESSION = re.compile(r"^at\(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\)$")
+# Templated targets by the ARN they name (Scheduler User Guide, "Using templated targets").
+_JSON_INPUT_TARGETS = re.compile(
+    r"^arn:aws[a-z-]*:(events|lambda|states):[a-z0-9-]+:\d{12}:(event-bus|function|stateMachine)[/:]"
+)
+
+
+@_rule(EventBridgeSchedulerResponse, "create_schedule")
+@_rule(EventBridgeSchedulerResponse, "update_schedule")
+def _schedule_expression_and_input(response: EventBridgeSchedulerResponse, params: Params) -> None:
+    """CreateSchedule (API reference): ``ScheduleExpression``: "at expression - at(yyyy-mm-ddThh:mm:ss)";
+    ``Target.Input``: "If you are configuring a templated Lambda, AWS Step Functions, or Amazon
+    EventBridge target, the input must be a well-formed JSON." """
+    expression = str(params.get("ScheduleExpression") or "")
+    if expression.startswith("at(") and not _AT_EXPRESSION.match(expression):
+        raise SchedulerValidationException(f"Invalid Schedule Expression {expression}.")
+    target = params.get("Target") or {}
+    if _JSON_INPUT_TARGETS.match(str(target.get("Arn") or "")) and "Input" in target:
+        try:
+            json.loads(str(target["Input"]))
+        except ValueError:
+            raise SchedulerValidationException(
+                "Invalid request provided: Input for a templated target must be a well-formed JSON."
+            ) from None
 
 
 # ------------------------------------------------------------------------------------------ CodeCommit

@@ -589,6 +589,38 @@ def test_only_an_async_endpoints_variant_scales_to_zero(aws, sagemaker):
     scaling.register_scalable_target(**target("churn-async"), MinCapacity=0, MaxCapacity=2)
 
 
+# ------------------------------------------------------------------------------- EventBridge Scheduler
+
+
+def test_a_one_time_schedule_says_its_time_as_at_and_an_eventbridge_target_takes_json_from_no_aws_source(
+    aws,
+):
+    scheduler = aws.client("scheduler")
+    bus = f"arn:aws:events:{REGION}:123456789012:event-bus/mlops-events"
+
+    def create(name: str, expression: str, source: str, text: str) -> Any:
+        return scheduler.create_schedule(
+            Name=name,
+            ScheduleExpression=expression,
+            FlexibleTimeWindow={"Mode": "OFF"},
+            Target={
+                "Arn": bus,
+                "RoleArn": "arn:aws:iam::123456789012:role/checks",
+                "Input": text,
+                "EventBridgeParameters": {"Source": source, "DetailType": "Endpoint In-Service Check"},
+            },
+        )
+
+    assert "at(2026-12-06 09:00)" in refused(lambda: create("a", "at(2026-12-06 09:00)", "mlops.x", "{}"))
+    assert "well-formed JSON" in refused(
+        lambda: create("b", "at(2026-12-06T09:00:00)", "mlops.x", "not json")
+    )
+    assert "eventBridgeParameters.source" in refused(
+        lambda: create("c", "at(2026-12-06T09:00:00)", "aws.sagemaker", "{}")
+    )
+    create("d", "at(2026-12-06T09:00:00)", "mlops.x", "{}")
+
+
 # ------------------------------------------------------------------------------------------ CodeCommit
 
 

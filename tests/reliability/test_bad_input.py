@@ -39,7 +39,7 @@ from mlops_core.catalog import CATALOG
 from mlops_core.contract.aws_events import ScheduledEvent
 from mlops_core.contract.codecommit_events import CodeCommitRepositoryStateChange
 from mlops_core.contract.custom_resource_request import CustomResourceRequest
-from mlops_core.contract.events.deployment import DeploymentStarted
+from mlops_core.contract.events.deployment import DeploymentStarted, InServiceCheckEvent
 from mlops_core.contract.project_record import ProjectProperties
 from mlops_core.contract.sagemaker_events import (
     EndpointDeploymentStateChange,
@@ -111,9 +111,11 @@ ROUTES: dict[str, dict[str, type[BaseModel]]] = {
         "SageMaker Endpoint State Change": EndpointStateChange,
         "SageMaker Endpoint Deployment State Change": EndpointDeploymentStateChange,
         "MLflow Model Alias Changed": MlflowAliasChangedEvent,
+        "Endpoint In-Service Check": InServiceCheckEvent,
     },
     "EndpointTesterFunction": {
         "SageMaker Endpoint State Change": EndpointStateChange,
+        "Endpoint In-Service Check": InServiceCheckEvent,
         "Integration Tests Requested": IntegrationTestsRequestedEvent,
         "Deployment Started": DeploymentStartedEvent,
         "SageMaker Transform Job State Change": TransformJobStateChange,
@@ -137,6 +139,7 @@ SEEDS: dict[str, list[dict[str, Any]]] = {
         _load("events/endpoint-in-service.json"),
         _load("events/endpoint-deployment-rolling-back.json"),
         _load("events/mlflow-model-alias-changed.json"),
+        _load("events/in-service-check.json"),
         _load("tests/fixtures/aws-events/model-package-state-change.json"),
         _load("tests/fixtures/aws-events/endpoint-state-change.json"),
         _load("tests/fixtures/aws-events/endpoint-deployment-state-change.json"),
@@ -144,6 +147,7 @@ SEEDS: dict[str, list[dict[str, Any]]] = {
     "EndpointTesterFunction": [
         _load("events/endpoint-in-service.json"),
         _load("events/integration-tests-requested.json"),
+        _load("events/in-service-check.json"),
         _load("tests/fixtures/aws-events/endpoint-state-change.json"),
         _batch_deployment_started(),
         _test_job_ended(),
@@ -163,7 +167,7 @@ SEEDS: dict[str, list[dict[str, Any]]] = {
         _load("tests/fixtures/aws-events/scheduled-event.json"),
     ],
     "SlackNotifierFunction": [
-        *(_domain_event(event_type) for event_type in CATALOG),
+        *(_domain_event(event_type) for event_type in CATALOG if event_type.ANNOUNCED),
         _load("events/pipeline-execution-failed.json"),
         _load("tests/fixtures/aws-events/pipeline-execution-status-change.json"),
         _load("events/transform-job-failed.json"),

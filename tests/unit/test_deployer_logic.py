@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from mlops_core.contract.aws_events import EndpointStatus, ModelApprovalStatus
+from mlops_core.contract.events.deployment import InServiceCheck, InServiceCheckEvent
 from mlops_core.contract.sagemaker_events import (
     EndpointDeploymentStateChange,
     EndpointStateChange,
@@ -674,3 +676,98 @@ def test_each_version_source_rebuilds_only_the_pending_records_it_stored(sagemak
         None,
         StoredDeployment(MlflowVersion("churn", "dev", 5), mlflow, undo=True),
     )
+
+
+# ------------------------------------------------------------------------------------- in-service checks
+
+
+class FakeChecks:
+    """The in-service checks' schedules: what was scheduled, each name once (as Scheduler's names)."""
+
+    def __init__(self) -> None:
+        self.scheduled: list[tuple[InServiceCheck, int]] = []
+
+    def schedule(self, check: InServiceCheck, *, in_minutes: int) -> bool:
+        if any(seen == check for seen, _ in self.scheduled):
+            return False
+        self.scheduled.append((check, in_minutes))
+        return True
+
+
+def checked_deployer(sagemaker: FakeSageMaker, checks: FakeChecks) -> ModelDeployer:
+    context = DeployerContext(SETTINGS, sagemaker, in_service_checks=checks)
+    return ModelDeployer(
+        context, registry=RegistryVersionSource(context), mlflow=MlflowVersionSource(context, NoAliases())
+    )
+
+
+def check_event(config_name: str, attempt: int = 1) -> InServiceCheckEvent:
+    return InServiceCheckEvent.model_validate(
+        {
+            "id": "check-1",
+            "source": "mlops.model-deployer",
+            "detail-type": "Endpoint In-Service Check",
+            "account": "123456789012",
+            "time": "2026-12-06T09:00:00Z",
+            "region": "us-east-1",
+            "detail": {
+                "project": "churn",
+                "stage": "dev",
+                "endpoint_name": "churn-dev",
+                "endpoint_config_name": config_name,
+                "attempt": attempt,
+            },
+        }
+    )
+
+
+def test_every_endpoint_change_schedules_its_check_and_an_unchanged_endpoint_none(sagemaker):
+    checks = FakeChecks()
+    sagemaker.add_version(1)
+    deployer = checked_deployer(sagemaker, checks)
+
+    deployer.on_model_package_state_change(approval(1))
+    [config_name] = [args["name"] for call, args in sagemaker.calls if call == "create_endpoint_config"]
+    sagemaker.serve(1)  # in service with version 1: approving it again changes nothing
+    assert deployer.on_model_package_state_change(approval(1)).status == "skipped"
+
+    [(check, minutes)] = checks.scheduled
+    assert (check.endpoint_name, check.endpoint_config_name, check.attempt) == ("churn-dev", config_name, 1)
+    assert minutes == 20
+
+
+@pytest.mark.parametrize(
+    ("status", "attempt", "outcome", "next_attempt"),
+    [
+        ("Updating", 1, "check-rescheduled", 2),
+        ("Creating", 5, "check-rescheduled", 6),
+        ("Updating", 6, "checks-exhausted", None),
+        ("Failed", 1, "ignored", None),
+        ("OutOfService", 1, "ignored", None),
+    ],
+)
+def test_a_check_finding_the_endpoint_not_in_service_reschedules_while_it_changes_at_most_six_times(
+    sagemaker, status, attempt, outcome, next_attempt
+):
+    checks = FakeChecks()
+    sagemaker.serve(1)
+    config_name = sagemaker.endpoints["churn-dev"].config_name
+    sagemaker.endpoints["churn-dev"] = replace(
+        sagemaker.endpoints["churn-dev"], status=EndpointStatus(status)
+    )
+
+    result = checked_deployer(sagemaker, checks).on_in_service_check(check_event(config_name, attempt))
+
+    assert result.status == outcome
+    assert [check.attempt for check, _ in checks.scheduled] == ([next_attempt] if next_attempt else [])
+    assert sagemaker.operations() == []
+
+
+def test_a_check_of_an_endpoint_gone_or_not_this_stacks_changes_nothing(sagemaker):
+    checks = FakeChecks()
+    deployer = checked_deployer(sagemaker, checks)
+    assert deployer.on_in_service_check(check_event("churn-dev-v1-abc")).status == "ignored"  # gone
+    sagemaker.serve(1)
+    sagemaker.endpoints["churn-dev"] = replace(sagemaker.endpoints["churn-dev"], tags={})
+    assert deployer.on_in_service_check(check_event("churn-dev-v1-abc")).status == "ignored"
+    assert checks.scheduled == [] and sagemaker.operations() == []

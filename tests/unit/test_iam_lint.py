@@ -404,7 +404,12 @@ ACCEPTED: dict[Finding, str] = {
     Finding(
         "PERMISSIONS_MANAGEMENT_ACTIONS",
         f"{_TEMPLATE}:ModelDeployerFunctionRole/ModelDeployerFunctionRolePolicy0",
-        ("PassExecutionRoleToSageMaker", "PassBatchSchedulerRoleToScheduler", "AutoscalingServiceLinkedRole"),
+        (
+            "PassExecutionRoleToSageMaker",
+            "PassBatchSchedulerRoleToScheduler",
+            "PassInServiceCheckRoleToScheduler",
+            "AutoscalingServiceLinkedRole",
+        ),
         "iam:createservicelinkedrole, iam:passrole",
     ): "passes the one execution role given as a parameter, to SageMaker only, and the batch schedules' "
     "role, to EventBridge Scheduler only; creates Application Auto Scaling's service-linked role for "
@@ -453,7 +458,11 @@ def test_the_lint_reads_every_identity_managed_and_resource_policy(documents):
     roles = {name for name, resource in resources.items() if resource["Type"] == "AWS::IAM::Role"}
     functions = {name for name, resource in resources.items() if resource["Type"] == "AWS::Lambda::Function"}
     assert functions == set(_FUNCTIONS), "a new function: add it to _FUNCTIONS (its on-failure policy)"
-    assert roles == {f"{name}Role" for name in functions} | {"ProjectLaunchRole", "BatchSchedulerRole"}
+    assert roles == {f"{name}Role" for name in functions} | {
+        "ProjectLaunchRole",
+        "BatchSchedulerRole",
+        "InServiceCheckSchedulerRole",
+    }
     managed_policies = {
         name for name, resource in resources.items() if resource["Type"] == "AWS::IAM::ManagedPolicy"
     }

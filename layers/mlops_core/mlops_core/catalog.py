@@ -16,6 +16,7 @@ from mlops_core.contract.events.deployment import (
     DeploymentRolledBack,
     DeploymentSkipped,
     DeploymentStarted,
+    InServiceCheck,
 )
 from mlops_core.contract.events.integration_tests import IntegrationTestsCompleted, IntegrationTestsRequested
 from mlops_core.contract.events.mlflow import MlflowModelAliasChanged
@@ -29,6 +30,7 @@ CATALOG: tuple[type[DomainEvent], ...] = (
     DeploymentFailed,
     DeploymentDeferred,
     DeploymentRolledBack,
+    InServiceCheck,
     IntegrationTestsRequested,
     IntegrationTestsCompleted,
     ProjectCreated,

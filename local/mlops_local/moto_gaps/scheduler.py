@@ -1,10 +1,10 @@
 """EventBridge Scheduler's gaps in moto, filled: schedule groups in a template.
 
 - `AWS::Scheduler::ScheduleGroup` creates the group with its tags (moto skips the resource type);
-  `Ref` gives its name, as in AWS.
+  `Ref` gives its name and `GetAtt ... Arn` its ARN, as in AWS.
 
 No schedule ever fires by itself here: the local cloud runs one when a test says its time has come
-(`LocalCloud.run_schedule`, in `batch_transforms`).
+(`LocalCloud.run_schedule`, `LocalCloud.run_schedules_due`, in `schedules`).
 """
 
 from typing import Any
@@ -24,8 +24,21 @@ class _ScheduleGroup(TemplateResource, CloudFormationModel):
         cls, properties: Any, resource_name: str, account_id: str, region_name: str
     ) -> "_ScheduleGroup":
         name = properties.get("Name") or resource_name
-        scheduler_backends[account_id][region_name].create_schedule_group(name, properties.get("Tags") or [])
-        return cls(name)
+        group = scheduler_backends[account_id][region_name].create_schedule_group(
+            name, properties.get("Tags") or []
+        )
+        return cls(name, group.arn)
+
+    def __init__(self, name: str, arn: str) -> None:
+        super().__init__(name)
+        self.arn = arn
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr == "Arn"
+
+    def get_cfn_attribute(self, attribute_name: str) -> str:
+        return self.arn
 
 
 def patch() -> None:

@@ -22,6 +22,7 @@ from mlops_core.deployment.ports import (
     AlarmsPort,
     BatchSchedulesPort,
     ConfigTablePort,
+    InServiceChecksPort,
     MonitoringPort,
     SageMakerPort,
     ScalingPort,
@@ -54,7 +55,7 @@ class DeployerContext:
     stored as pending and the project's deployment settings are the stack's defaults; without
     alarms, rollouts are not guarded by CloudWatch alarms; without scaling, no endpoint is autoscaled;
     without monitoring, no endpoint gets a Model Monitor schedule; without batch schedules, a batch
-    stage is refused."""
+    stage is refused; without in-service checks, an endpoint change relies on SageMaker's events alone."""
 
     settings: DeployerSettings
     sagemaker: SageMakerPort
@@ -63,6 +64,7 @@ class DeployerContext:
     scaling: ScalingPort | None = None
     monitoring: MonitoringPort | None = None
     batch_schedules: BatchSchedulesPort | None = None
+    in_service_checks: InServiceChecksPort | None = None
 
     def endpoint(self, request: DeploymentRequest, name: str) -> Endpoint | None:
         """The endpoint as already described in this invocation, else found (one Search call)."""

@@ -27,10 +27,12 @@ it is for this stack, and hands over to the part that does the work, each in its
 :mod:`~mlops_core.deployment.roll_out` (deploy a version), :mod:`~mlops_core.deployment.roll_back`
 (take a live version off; SageMaker's alarm rollbacks), :mod:`~mlops_core.deployment.pending`
 (deployments that wait for their endpoint), :mod:`~mlops_core.deployment.housekeeping` (housekeeping of
-an endpoint in service). They share a :class:`~mlops_core.deployment.context.DeployerContext` (settings
-and ports). The flow is one for every backend; what differs between a Model Registry version and an
-MLflow version is said by its :class:`~mlops_core.deployment.versions.VersionSource`
-(:mod:`~mlops_core.deployment.registry_versions`, :mod:`~mlops_core.deployment.mlflow_versions`).
+an endpoint in service), :mod:`~mlops_core.deployment.in_service_checks` (each endpoint change checked
+later, in case its ``IN_SERVICE`` event is lost). They share a
+:class:`~mlops_core.deployment.context.DeployerContext` (settings and ports). The flow is one for
+every backend; what differs between a Model Registry version and an MLflow version is said by its
+:class:`~mlops_core.deployment.versions.VersionSource` (:mod:`~mlops_core.deployment.registry_versions`,
+:mod:`~mlops_core.deployment.mlflow_versions`).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from collections.abc import Mapping
 
 from mlops_core.contract import tags as tag_keys
 from mlops_core.contract.aws_events import EndpointStatus, ModelApprovalStatus
+from mlops_core.contract.events.deployment import InServiceCheckEvent
 from mlops_core.contract.naming import StageResource, parse_stage_resource
 from mlops_core.contract.outcome import Outcome
 from mlops_core.contract.sagemaker_events import (
@@ -47,6 +50,7 @@ from mlops_core.contract.sagemaker_events import (
     ModelPackageStateChange,
 )
 from mlops_core.contract.topology import PRODUCTION_STAGES, Stage
+from mlops_core.deployment import in_service_checks
 from mlops_core.deployment.autoscaling import EndpointScaling
 from mlops_core.deployment.batch_stages import BatchStages, is_batch
 from mlops_core.deployment.context import DONE_NOTHING, DeployerContext, failed, ignored
@@ -127,6 +131,22 @@ class ModelDeployer:
             return self._on_deleting(target)
         if detail.EndpointStatus is not EndpointStatus.IN_SERVICE:
             return ignored(f"endpoint {detail.EndpointName} is {detail.EndpointStatus}")
+        return self._in_service(target)
+
+    def on_in_service_check(self, event: InServiceCheckEvent) -> Outcome:
+        """An endpoint change's check came: in service, it is treated as an ``IN_SERVICE`` event
+        (which may have been lost); still changing, the next check is scheduled."""
+        check = event.detail
+        target = self._deployed_stage(check.endpoint_name, "endpoint")
+        if isinstance(target, Outcome):
+            return target
+        endpoint = in_service_checks.look(self._context, target, check)
+        if isinstance(endpoint, Outcome):
+            return endpoint
+        return self._in_service(target)
+
+    def _in_service(self, target: StageResource) -> Outcome:
+        """The endpoint is in service: apply what is pending, else do the housekeeping."""
         applied = self._pending.apply(target)
         if applied is not None and applied.status not in DONE_NOTHING:
             return applied

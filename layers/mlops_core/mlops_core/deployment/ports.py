@@ -4,9 +4,12 @@ speak (in mlops_core.contract.sagemaker_resources; the adapters in mlops_core.ad
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from mlops_core.contract.sagemaker_resources import Endpoint, EndpointConfig, ManagedResource, ModelPackage
+
+if TYPE_CHECKING:
+    from mlops_core.contract.events.deployment import InServiceCheck
 
 
 class SageMakerPort(Protocol):
@@ -108,4 +111,14 @@ class BatchSchedulesPort(Protocol):
         self, name: str, *, expression: str, timezone: str, transform_request: Mapping[str, Any], exists: bool
     ) -> str:
         """Update the schedule (``exists``) or create it: ``created`` or ``updated``."""
+        ...
+
+
+class InServiceChecksPort(Protocol):
+    """One-time schedules that put an :class:`~mlops_core.contract.events.deployment.InServiceCheck` on
+    the application's bus (EventBridge Scheduler, in the stack's group of in-service checks)."""
+
+    def schedule(self, check: InServiceCheck, *, in_minutes: int) -> bool:
+        """Schedule ``check`` to arrive in ``in_minutes``; False if it was scheduled already (the same
+        endpoint config and attempt: a redelivered event, a retried invocation)."""
         ...

@@ -37,6 +37,7 @@ from mlops_core.deployment.context import (
     failed,
     ignored,
 )
+from mlops_core.deployment.in_service_checks import schedule_check
 from mlops_core.deployment.pending import PendingDeployments
 from mlops_core.deployment.roll_out import RollOut
 from mlops_core.deployment.versions import (
@@ -143,6 +144,7 @@ class RollBack:
             sagemaker.update_endpoint(champion.name, config_name=config_name)
         except EndpointBusyError:
             return self._pending.defer_on_current_state(request)
+        schedule_check(self._context, request.target, config_name)
         self._pending.forget(request)
         reason = (
             f"challenger version {rejected.version} was rejected while live as the shadow of "

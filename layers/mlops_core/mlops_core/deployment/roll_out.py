@@ -56,6 +56,7 @@ from mlops_core.deployment.context import (
     failed,
     skipped,
 )
+from mlops_core.deployment.in_service_checks import schedule_check
 from mlops_core.deployment.pending import PendingDeployments
 from mlops_core.deployment.versions import (
     CheckedVersion,
@@ -305,7 +306,7 @@ class RollOut:
                 # Our view of the endpoint was behind (Search lags): it is busy after all.
                 return self._pending.defer_on_current_state(request)
             action = "update"
-        self._pending.forget(request)
+        self._endpoint_changed(request, config_name)
         details = {"endpoint_name": endpoint_name, "action": action, "strategy": strategy.value}
         if request.rolled_back is not None:
             return Outcome("rolled-back", details, [_rolled_back_event(request, config_name)])
@@ -321,6 +322,11 @@ class RollOut:
             strategy=strategy.value,
         )
         return Outcome("started", details, [started])
+
+    def _endpoint_changed(self, request: DeploymentRequest, config_name: str) -> None:
+        """The endpoint now changes to ``config_name``: checked later; nothing is pending any more."""
+        schedule_check(self._context, request.target, config_name)
+        self._pending.forget(request)
 
     def _redeploy(self, request: DeploymentRequest) -> Outcome:
         loaded = self._context.load_settings(request.source, request.version.arn)

@@ -41,3 +41,35 @@ class DeployerSettings(ControlPlaneSettings):
         pattern=r"^$|^arn:aws[a-z-]*:iam::\d{12}:role/.+$",
         description="the role the batch schedules start transform jobs as",
     )
+    in_service_check_schedule_group_name: str = Field(
+        default="",
+        alias="IN_SERVICE_CHECK_SCHEDULE_GROUP_NAME",
+        pattern=r"^$|^[0-9a-zA-Z-_.]{1,64}$",
+        description="the Scheduler group of the in-service checks (empty: no checks are scheduled)",
+    )
+    in_service_check_role_arn: str = Field(
+        default="",
+        alias="IN_SERVICE_CHECK_ROLE_ARN",
+        pattern=r"^$|^arn:aws[a-z-]*:iam::\d{12}:role/.+$",
+        description="the role the in-service checks' schedules put their event on the bus as",
+    )
+    event_bus_arn: str = Field(
+        default="",
+        alias="EVENT_BUS_ARN",
+        pattern=r"^$|^arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus/.+$",
+        description="the application's bus, where the in-service checks arrive",
+    )
+    in_service_check_minutes: int = Field(
+        default=20,
+        alias="IN_SERVICE_CHECK_MINUTES",
+        ge=1,
+        le=24 * 60,
+        description="minutes from an endpoint change to its in-service check, and between checks",
+    )
+    in_service_check_attempts: int = Field(
+        default=6,
+        alias="IN_SERVICE_CHECK_ATTEMPTS",
+        ge=1,
+        le=100,
+        description="checks of one change at most, while the endpoint is still changing",
+    )

@@ -41,6 +41,7 @@ from pydantic import Field
 from mlops_core.contract import async_inference
 from mlops_core.contract import tags as tag_keys
 from mlops_core.contract.aws_events import EndpointStatus, EventBridgeEvent
+from mlops_core.contract.events.deployment import InServiceCheckEvent
 from mlops_core.contract.events.integration_tests import (
     CaseResult,
     IntegrationTestsCompleted,
@@ -441,6 +442,17 @@ class EndpointTester:
             )
         return self.run(detail.EndpointName, trigger="endpoint-in-service", once_per_deployment=True)
 
+    def on_in_service_check(self, event: InServiceCheckEvent) -> Outcome:
+        """The deployer's check of an endpoint change (in case its ``IN_SERVICE`` event was lost): the
+        same run as on ``IN_SERVICE``, if the endpoint is in service with the change's config."""
+        check = event.detail
+        return self.run(
+            check.endpoint_name,
+            trigger="in-service-check",
+            once_per_deployment=True,
+            deployment=check.endpoint_config_name,
+        )
+
     def on_integration_tests_requested(self, event: IntegrationTestsRequestedEvent) -> Outcome:
         return self.run(event.detail.endpoint_name, trigger="requested")
 
@@ -461,10 +473,18 @@ class EndpointTester:
         tally = self._runner.run_share(event.detail)
         return Outcome("measured", {"worker": event.detail.worker, "tally": tally.encode()})
 
-    def run(self, endpoint_name: str, *, trigger: str, once_per_deployment: bool = False) -> Outcome:
-        """Test what ``endpoint_name`` serves now. With ``once_per_deployment`` (IN_SERVICE events), the
-        deployment (the endpoint config it serves) is claimed only once the run really starts, and a
-        deployment that was tested, or is being tested, is skipped."""
+    def run(
+        self,
+        endpoint_name: str,
+        *,
+        trigger: str,
+        once_per_deployment: bool = False,
+        deployment: str | None = None,
+    ) -> Outcome:
+        """Test what ``endpoint_name`` serves now (only if that is endpoint config ``deployment``, when
+        given). With ``once_per_deployment`` (IN_SERVICE events, in-service checks), the deployment (the
+        endpoint config it serves) is claimed only once the run really starts, and a deployment that
+        was tested, or is being tested, is skipped."""
         target = parse_stage_resource(endpoint_name)
         endpoint = self._sagemaker.describe_endpoint(endpoint_name)
         if (
@@ -476,6 +496,11 @@ class EndpointTester:
         if endpoint.status is not EndpointStatus.IN_SERVICE:
             return Outcome(
                 "ignored", {"reason": f"endpoint {endpoint_name} is {endpoint.status}, not InService"}
+            )
+        if deployment is not None and endpoint.config_name != deployment:
+            return Outcome(
+                "ignored",
+                {"reason": f"endpoint {endpoint_name} serves {endpoint.config_name} now, not {deployment}"},
             )
         if not once_per_deployment:
             return self._test(endpoint_name, target, endpoint, trigger)

@@ -28,6 +28,8 @@ class DomainEvent(BaseModel):
     DETAIL_TYPE: ClassVar[str]
     COMPONENT: ClassVar[str]
     EXAMPLE: ClassVar[dict[str, Any]]
+    ANNOUNCED: ClassVar[bool] = True
+    """The Slack notifier posts it; one that it does not (a timer) is left out of the notifier's rule."""
 
     @classmethod
     def source(cls) -> str:

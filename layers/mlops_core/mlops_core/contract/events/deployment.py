@@ -1,14 +1,16 @@
 """The model deployer's events (source ``mlops.model-deployer``): a deployment started, skipped,
-failed, deferred (stored as the endpoint's pending deployment) or rolled back.
+failed, deferred (stored as the endpoint's pending deployment) or rolled back; and the in-service
+check an endpoint change schedules (delivered by EventBridge Scheduler, not put by the deployer).
 """
 
 # No ``from __future__ import annotations`` in the model modules: pydantic would compile each string
 # annotation back into a type at import, a measurable part of every function's cold start.
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
+from mlops_core.contract.aws_events import EventBridgeEvent
 from mlops_core.contract.events.base import EXAMPLE_PACKAGE_ARN_PREFIX, StageEndpointEvent
 
 
@@ -127,3 +129,36 @@ class DeploymentRolledBack(StageEndpointEvent):
         "model_package_version": 3,
         "endpoint_config_name": "churn-prod-v3-81d0e7",
     }
+
+
+class InServiceCheck(StageEndpointEvent):
+    """Time to look at an endpoint the deployer changed: SageMaker delivers its state-change events on a
+    best-effort basis, so a lost ``IN_SERVICE`` must not leave a deployment untested and untidied. The
+    deployer schedules one of these (a one-time EventBridge Scheduler schedule) with every endpoint
+    change; when it comes, the deployer and the tester do what an ``IN_SERVICE`` event makes them do
+    (once per deployment either way), or the deployer schedules the next ``attempt`` while the endpoint
+    is still changing. Not announced on Slack."""
+
+    DETAIL_TYPE: ClassVar[str] = "Endpoint In-Service Check"
+    COMPONENT: ClassVar[str] = "model-deployer"
+    ANNOUNCED: ClassVar[bool] = False
+    endpoint_config_name: str = Field(
+        min_length=1, max_length=63, description="the endpoint config the change put on the endpoint"
+    )
+    attempt: int = Field(ge=1, description="1 for the first check after the change, then 2, 3 ...")
+
+    EXAMPLE: ClassVar[dict[str, Any]] = {
+        "project": "churn",
+        "stage": "dev",
+        "endpoint_name": "churn-dev",
+        "endpoint_config_name": "churn-dev-v3-81d0e7",
+        "attempt": 1,
+    }
+
+
+class InServiceCheckEvent(EventBridgeEvent):
+    """An :class:`InServiceCheck` as EventBridge delivers it (from the check's schedule)."""
+
+    source: Literal["mlops.model-deployer"]
+    detail_type: Literal["Endpoint In-Service Check"] = Field(alias="detail-type")
+    detail: InServiceCheck

@@ -111,7 +111,10 @@ class IntegrationTestsCompleted(StageEndpointEvent):
     COMPONENT: ClassVar[str] = "endpoint-tester"
     run_id: str
     outcome: TestOutcome
-    trigger: str = Field(description="`endpoint-in-service` or `requested`")
+    trigger: str = Field(
+        description="`endpoint-in-service`, `in-service-check` (the deployer's check of an endpoint change), "
+        "`batch-stage-deployed` or `requested`"
+    )
     model_package_arn: str | None = None
     endpoint_config_name: str | None = None
     summary: str = Field(description="one line for a person: what failed, or that all passed")
