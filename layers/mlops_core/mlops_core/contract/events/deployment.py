@@ -12,6 +12,7 @@ from pydantic import Field
 
 from mlops_core.contract.aws_events import EventBridgeEvent
 from mlops_core.contract.events.base import EXAMPLE_PACKAGE_ARN_PREFIX, StageEndpointEvent
+from mlops_core.contract.naming import MAX_NAME_LENGTH, SAGEMAKER_NAME_PATTERN
 
 
 class DeploymentStarted(StageEndpointEvent):
@@ -142,8 +143,12 @@ class InServiceCheck(StageEndpointEvent):
     DETAIL_TYPE: ClassVar[str] = "Endpoint In-Service Check"
     COMPONENT: ClassVar[str] = "model-deployer"
     ANNOUNCED: ClassVar[bool] = False
+    endpoint_name: str = Field(min_length=1, max_length=MAX_NAME_LENGTH, pattern=SAGEMAKER_NAME_PATTERN)
     endpoint_config_name: str = Field(
-        min_length=1, max_length=63, description="the endpoint config the change put on the endpoint"
+        min_length=1,
+        max_length=MAX_NAME_LENGTH,
+        pattern=SAGEMAKER_NAME_PATTERN,
+        description="the endpoint config the change put on the endpoint",
     )
     attempt: int = Field(ge=1, description="1 for the first check after the change, then 2, 3 ...")
 
