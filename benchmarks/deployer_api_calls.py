@@ -6,7 +6,9 @@ stack is deployed into the local cloud and taken through the deployer's paths: a
 the IN_SERVICE event that applies it, the IN_SERVICE event that does the housekeeping, and a rejection of the
 live version (roll back). For each delivery to the deployer it prints the calls the handler made,
 split into the operation's own ("domain": SageMaker, CloudWatch, the config table) and the
-framework's (the idempotency record and PutEvents), and the handler's own time (Lambda's duration
+delivery guarantees' ("framework": the idempotency record, PutEvents, and the endpoint change's
+in-service check, a Scheduler CreateSchedule, there because SageMaker's events are best effort:
+docs/deployer.md), and the handler's own time (Lambda's duration
 in the local runtime, against moto: it measures our code and the request round trips, not AWS).
 
 Target: at most 6 domain calls for a plain create or update.
@@ -27,8 +29,10 @@ from mlops_local import LocalCloud
 
 TARGET_DOMAIN_CALLS = 6
 DEPLOYER = "ModelDeployerFunction"
-# The EventFunction's own calls: the Powertools idempotency record and publishing domain events.
-FRAMEWORK_OPERATIONS = {"PutEvents"}  # and every call on the idempotency table (":idempotency")
+# The delivery guarantees' calls: the EventFunction's own (the Powertools idempotency record, publishing
+# domain events) and the in-service check each endpoint change schedules
+# (mlops_core.deployment.in_service_checks). Every call on the idempotency table (":idempotency") too.
+FRAMEWORK_OPERATIONS = {"PutEvents", "CreateSchedule"}
 
 
 def _is_framework(call: str) -> bool:
