@@ -37,6 +37,16 @@ def checks_scheduled(cloud) -> list[dict]:
     return [scheduler.get_schedule(GroupName=group, Name=name) for name in names]
 
 
+def with_suite(cloud) -> None:
+    write_suite(
+        cloud.session.client("dynamodb"),
+        cloud.outputs["ConfigTableName"],
+        "x-dev",
+        DEMO_SUITE,
+        source="suite.yaml",
+    )
+
+
 def approve(cloud, group: str, model: dict) -> str:
     arn = register_demo_version(cloud.session, group, model)
     cloud.settle()
@@ -52,13 +62,7 @@ def result_of(trace, function: str) -> dict:
 
 
 def test_a_lost_in_service_event_is_made_up_for_by_the_changes_check_and_nothing_runs_twice(cloud):
-    write_suite(
-        cloud.session.client("dynamodb"),
-        cloud.outputs["ConfigTableName"],
-        "x-dev",
-        DEMO_SUITE,
-        source="tests/suite.yaml",
-    )
+    with_suite(cloud)
     changed_at = datetime.now(UTC)
 
     with cloud.losing_service_events(is_in_service) as lost:
@@ -120,13 +124,7 @@ def test_a_lost_in_service_event_is_made_up_for_by_the_changes_check_and_nothing
 
 
 def test_when_the_event_arrives_the_check_changes_nothing_and_a_superseded_change_is_not_tested(cloud):
-    write_suite(
-        cloud.session.client("dynamodb"),
-        cloud.outputs["ConfigTableName"],
-        "x-dev",
-        DEMO_SUITE,
-        source="tests/suite.yaml",
-    )
+    with_suite(cloud)
     changed_at = datetime.now(UTC)
     approve(cloud, "x-dev", GOOD_MODEL)
     [first] = completed(cloud.settle())

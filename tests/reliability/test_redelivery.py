@@ -220,8 +220,8 @@ def check_rejection(cloud: LocalCloud, project: str, first: Delivered) -> None:
     assert rolled_back["detail"]["model_package_arn"].endswith(f"{project}-dev/1")
 
 
-def prepare_in_service_with_pending(cloud: LocalCloud, project: str):
-    """The endpoint is busy when v2 is approved (deferred); its IN_SERVICE applies v2 and runs the suite."""
+def v2_deferred_while_busy(cloud: LocalCloud, project: str) -> str:
+    """`{project}-dev` serves v1 (tested) and is held `Updating` while v2 is approved: v2 is deferred."""
     endpoint = f"{project}-dev"
     put_suite(cloud, endpoint, CASES_ONLY_SUITE)
     deploy(cloud, endpoint, "a1")
@@ -229,6 +229,12 @@ def prepare_in_service_with_pending(cloud: LocalCloud, project: str):
     deferred = register(cloud, endpoint, commit="b2")
     set_status(cloud, deferred, "Approved")
     assert cloud.settle().events(detail_type="Deployment Deferred")
+    return endpoint
+
+
+def prepare_in_service_with_pending(cloud: LocalCloud, project: str):
+    """The endpoint is busy when v2 is approved (deferred); its IN_SERVICE applies v2 and runs the suite."""
+    endpoint = v2_deferred_while_busy(cloud, project)
 
     def release() -> None:
         cloud.release_endpoint(endpoint)
@@ -238,13 +244,7 @@ def prepare_in_service_with_pending(cloud: LocalCloud, project: str):
 
 def prepare_check_with_pending(cloud: LocalCloud, project: str):
     """As above, but the endpoint's IN_SERVICE is lost: the first change's in-service check applies v2."""
-    endpoint = f"{project}-dev"
-    put_suite(cloud, endpoint, CASES_ONLY_SUITE)
-    deploy(cloud, endpoint, "a1")
-    cloud.hold_endpoint(endpoint, "Updating")
-    deferred = register(cloud, endpoint, commit="b2")
-    set_status(cloud, deferred, "Approved")
-    assert cloud.settle().events(detail_type="Deployment Deferred")
+    endpoint = v2_deferred_while_busy(cloud, project)
     with cloud.losing_service_events(status_is("IN_SERVICE")) as lost:
         cloud.release_endpoint(endpoint)
         cloud.settle()
