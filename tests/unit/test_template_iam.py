@@ -306,8 +306,9 @@ def test_function_roles_attach_no_managed_policy_beyond_logs_xray_and_the_templa
 def test_the_walk_reaches_every_role_and_the_stacks_sagemaker_mutations(expanded):
     roles = [r for r in expanded["Resources"].values() if r["Type"] == "AWS::IAM::Role"]
     functions = [r for r in expanded["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
-    # one per function, the Service Catalog launch role, and the role the batch schedules start jobs as
-    assert len(roles) == len(functions) + 2
+    # one per function, the Service Catalog launch role, the role the batch schedules start jobs as, and
+    # the CodeCommit projects' CI: the shared CodeBuild project's own role and the role EventBridge starts it as
+    assert len(roles) == len(functions) + 4
     for role in roles:
         assert list(iam_statements(role)), "every role has statements the rule walks"
     mutations = [
