@@ -35,11 +35,13 @@ def listen(listener: EventListener) -> None:
     if _listener is not None:
         raise RuntimeError("another LocalCloud is open in this process; close it first")
     _listener = listener
+    _forget_rules()  # a new embedded AWS: rules of an earlier one (same names, same ARNs) are gone
 
 
 def stop_listening() -> None:
     global _listener  # noqa: PLW0603
     _listener = None
+    _forget_rules()
 
 
 def put_entry(bus: str, event: dict[str, Any]) -> None:
@@ -77,6 +79,11 @@ def rule_created(rule_arn: str) -> None:
 def rule_deleted(rule_arn: str) -> None:
     with _rules_lock:
         _rule_created_at.pop(rule_arn, None)
+
+
+def _forget_rules() -> None:
+    with _rules_lock:
+        _rule_created_at.clear()
 
 
 def rule_existed(rule_arn: str, moment: int) -> bool:

@@ -138,9 +138,15 @@ def gist(event: dict[str, Any]) -> str:
 
 
 def _outcome(delivery: Delivery) -> str:
-    if not delivery.runs:
+    if not delivery.runs and not delivery.builds:
         return "no rule matched"
-    return "; ".join(f"{run.function}: {_run_outcome(run)}" for run in delivery.runs)
+    outcomes = [f"{run.function}: {_run_outcome(run)}" for run in delivery.runs]
+    outcomes += [
+        f"CodeBuild {build.project_arn.rsplit('/', 1)[-1]}: "
+        + (f"build {build.build_id}" if build.error is None else f"refused ({build.error})")
+        for build in delivery.builds
+    ]
+    return "; ".join(outcomes)
 
 
 def _run_outcome(run: FunctionRun) -> str:

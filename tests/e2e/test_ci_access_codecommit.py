@@ -132,6 +132,7 @@ def test_a_codecommit_project_gets_a_ci_role_and_a_push_trigger_that_builds_its_
 
     started = trace.builds(rule="mlops-ci-churn")
     assert [build.error for build in started] == [None, None]
+    assert f"CodeBuild {build_project_arn.rsplit('/', 1)[-1]}: build " in trace.timeline()
     assert {build.role_arn for build in started} == {trigger_role_arn}  # EventBridge's call, as its role
     (build,) = codebuild.batch_get_builds(ids=[started[-1].build_id])["builds"]
     assert build["projectName"] == build_project_arn.rsplit("/", 1)[-1]

@@ -105,7 +105,7 @@ class EventBridgeCiBuildTriggers:
         self, project: str, source: BuildSource, role_arn: str, variables: Mapping[str, str]
     ) -> str:
         name = trigger_name(project)
-        with _explained(name):
+        with _Explainer(name):
             rule = self._rule(name)
             if rule is not None:
                 self._check_ours(name, str(rule["Arn"]))
@@ -141,7 +141,7 @@ class EventBridgeCiBuildTriggers:
 
     def remove_trigger(self, project: str) -> str:
         name = trigger_name(project)
-        with _explained(name):
+        with _Explainer(name):
             rule = self._rule(name)
             if rule is None:
                 return "absent"
@@ -175,7 +175,7 @@ class EventBridgeCiBuildTriggers:
             )
 
 
-class _explained:  # noqa: N801 - used as a context manager, like contextlib's
+class _Explainer:
     def __init__(self, name: str) -> None:
         self._name = name
 
