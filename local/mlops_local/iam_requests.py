@@ -769,10 +769,24 @@ def _nested_passed_role_requests(
     return requests
 
 
+def _rule_tagging_requests(
+    call: ApiCall, resources: Resources, principal_context: Mapping[str, ContextValue]
+) -> list[AuthorizationRequest]:
+    """PutRule with Tags (EventBridge API reference, PutRule): "To use the PutRule operation and assign
+    tags, you must have both the events:PutRule and events:TagResource permissions." (Also when the rule
+    exists and the tags are ignored: inferred, the text makes no exception.)"""
+    if (call.service, call.operation) != ("events", "PutRule") or not request_tags(call.params):
+        return []
+    arns = _rule_arns(custom_bus=False)(call, resources) + _rule_arns(custom_bus=True)(call, resources)
+    context = {**principal_context, **_request_context(call)}
+    return [AuthorizationRequest("events:TagResource", arn, context) for arn in arns]
+
+
 def _extra_requirements(
     call: ApiCall, resources: Resources, principal_context: Mapping[str, ContextValue]
 ) -> list[AuthorizationRequest]:
     requests = _nested_passed_role_requests(call, principal_context)
+    requests += _rule_tagging_requests(call, resources, principal_context)
     if call.service != "application-autoscaling" or call.params.get("ServiceNamespace") != "sagemaker":
         return requests
     actions = AUTOSCALING_SAGEMAKER_REQUIREMENTS.get(call.operation, ())

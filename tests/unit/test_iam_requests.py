@@ -485,3 +485,23 @@ def test_start_build_passes_the_overriding_service_role_to_codebuild():
     assert actions_and_resources(mapped(call_of("codebuild", "start_build", projectName="p"))) == [
         ("codebuild:StartBuild", arn("codebuild", "project/p"))
     ]
+
+
+def test_put_rule_with_tags_also_needs_tag_resource_with_the_request_tags():
+    call = call_of(
+        "events",
+        "put_rule",
+        Name="mlops-ci-churn",
+        EventPattern="{}",
+        Tags=[{"Key": "mlops:managed-by", "Value": "mlops"}],
+    )
+    requests = mapped(call)
+
+    assert actions_and_resources(requests) == [
+        ("events:PutRule", arn("events", "rule/mlops-ci-churn")),
+        ("events:TagResource", arn("events", "rule/mlops-ci-churn")),
+    ]
+    assert requests[1].context["aws:RequestTag/mlops:managed-by"] == "mlops"
+    assert actions_and_resources(mapped(call_of("events", "put_rule", Name="r", EventPattern="{}"))) == [
+        ("events:PutRule", arn("events", "rule/r"))
+    ]

@@ -133,10 +133,7 @@ class EventBridgeCiBuildTriggers:
                 ],
             )
         if answer.get("FailedEntryCount"):
-            failed = "; ".join(
-                f"{entry.get('ErrorCode')}: {entry.get('ErrorMessage')}" for entry in answer["FailedEntries"]
-            )
-            raise CiAccessError(f"EventBridge rule {name}: its target was refused ({failed})")
+            raise CiAccessError(f"EventBridge rule {name}: its target was refused ({_failures(answer)})")
         return name
 
     def remove_trigger(self, project: str) -> str:
@@ -153,7 +150,11 @@ class EventBridgeCiBuildTriggers:
                 for target in page["Targets"]
             ]
             if ids:
-                self._client.remove_targets(Rule=name, Ids=ids)
+                # RemoveTargets "can partially fail" (API reference): then the rule keeps a target and
+                # DeleteRule would refuse it; say which.
+                removed = self._client.remove_targets(Rule=name, Ids=ids)
+                if removed.get("FailedEntryCount"):
+                    raise CiAccessError(f"EventBridge rule {name}: {_failures(removed)}; its targets stay")
             self._client.delete_rule(Name=name)
         return "deleted"
 
@@ -173,6 +174,13 @@ class EventBridgeCiBuildTriggers:
                 f"EventBridge rule {name} exists but is not this stack's CI trigger (its "
                 f"{tag_keys.MANAGED_BY} tag is {tags.get(tag_keys.MANAGED_BY)!r}); delete or rename it"
             )
+
+
+def _failures(answer: Mapping[str, Any]) -> str:
+    return "; ".join(
+        f"{entry.get('TargetId')}: {entry.get('ErrorCode')}: {entry.get('ErrorMessage')}"
+        for entry in answer.get("FailedEntries") or []
+    )
 
 
 class _Explainer:
