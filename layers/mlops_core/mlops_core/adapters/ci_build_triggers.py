@@ -21,14 +21,17 @@ from collections.abc import Mapping
 from typing import Any
 
 from mlops_core.adapters import aws_errors
+from mlops_core.adapters.git_providers import CI_BRANCH_PATTERNS
 from mlops_core.contract import tags as tag_keys
 from mlops_core.projects.ports import BuildSource, CiAccessError, CiServiceTrust
 
 TARGET_ID = "shared-codebuild-project"
 CODEBUILD_SERVICE = "codebuild.amazonaws.com"
-# The branch patterns the CI roles trust on the other providers (git_providers.CI_BRANCH_PATTERNS), as
-# an event pattern: a prefix match for feature-*, the others exactly.
-BRANCH_PATTERN: list[Any] = [{"prefix": "feature-"}, "dev", "prod"]
+# The branches whose CI the other providers' roles trust (CI_BRANCH_PATTERNS), as an event pattern: a
+# prefix match for feature-*, the others exactly.
+BRANCH_PATTERN: list[Any] = [
+    {"prefix": branch.removesuffix("*")} if branch.endswith("*") else branch for branch in CI_BRANCH_PATTERNS
+]
 # The buildspec at the repository's root (the seed code's), whatever the shared project says.
 BUILDSPEC = "buildspec.yml"
 
