@@ -98,7 +98,7 @@ def test_a_build_keeps_the_role_variables_and_source_it_was_started_with(aws):
             "Environment": {
                 "Type": "ARM_CONTAINER",
                 "ComputeType": "BUILD_GENERAL1_SMALL",
-                "Image": "aws/codebuild/amazonlinux-aarch64-standard:3.0",
+                "Image": "aws/codebuild/amazonlinux-aarch64-standard:4.0",
                 "EnvironmentVariables": [
                     {"Name": "KEPT", "Value": "project"},
                     {"Name": "BRANCH", "Value": "x"},
