@@ -1,9 +1,11 @@
-"""ProjectLifecycleFunction: a SageMaker project's custom resource (repository, model groups, record)."""
+"""ProjectLifecycleFunction: a SageMaker project's custom resource (repository, CI access, model groups,
+record)."""
 
 from collections.abc import Callable
 from pathlib import Path
 
 from mlops_core.adapters.aws_clients import ClientFactory
+from mlops_core.adapters.ci_build_triggers import EventBridgeCiBuildTriggers
 from mlops_core.adapters.git_providers import (
     CodeCommitProvider,
     GitHubProvider,
@@ -62,6 +64,15 @@ def build(settings: ProjectLifecycleSettings, clients: ClientFactory) -> Project
         GitProviderName.GITHUB: github,
         GitProviderName.GITLAB: gitlab,
     }
+    builds = None
+    if settings.ci_build_project_arn and settings.ci_build_trigger_role_arn:
+        builds = EventBridgeCiBuildTriggers(
+            clients("events"),
+            build_project_arn=settings.ci_build_project_arn,
+            trigger_role_arn=settings.ci_build_trigger_role_arn,
+            stack_name=settings.stack_name,
+            account_id=settings.ci_build_project_arn.split(":")[4],
+        )
     return ProjectLifecycle(
         settings=settings,
         git_providers=providers,
@@ -82,6 +93,7 @@ def build(settings: ProjectLifecycleSettings, clients: ClientFactory) -> Project
                 policy_arn=settings.ci_role_policy_arn,
                 stack_name=settings.stack_name,
             ),
+            builds=builds,
         ),
     )
 

@@ -11,7 +11,9 @@ event its `time` as ISO-8601 and its timestamps as epoch milliseconds.
 """
 
 import copy
+import itertools
 import re
+import threading
 import uuid
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
@@ -33,11 +35,13 @@ def listen(listener: EventListener) -> None:
     if _listener is not None:
         raise RuntimeError("another LocalCloud is open in this process; close it first")
     _listener = listener
+    _forget_rules()  # a new embedded AWS: rules of an earlier one (same names, same ARNs) are gone
 
 
 def stop_listening() -> None:
     global _listener  # noqa: PLW0603
     _listener = None
+    _forget_rules()
 
 
 def put_entry(bus: str, event: dict[str, Any]) -> None:
@@ -50,6 +54,42 @@ def emit(event: dict[str, Any], bus: str = DEFAULT_BUS) -> None:
     """An event that an AWS service emits by itself (they all go to the account's default bus)."""
     if _listener is not None:
         _listener(bus, event, True)
+
+
+# EventBridge matches an event against the rules that exist when it arrives; the local cloud routes an
+# event later (on `settle()`), so each event and each rule created by the API carries the moment it
+# came, and a rule never matches an event that arrived before the rule was created. Rules the local cloud
+# did not see created (none so far) match every event.
+_moments = itertools.count()
+_rules_lock = threading.Lock()
+_rule_created_at: dict[str, int] = {}
+
+
+def now() -> int:
+    """A moment: later calls return greater ones."""
+    return next(_moments)
+
+
+def rule_created(rule_arn: str) -> None:
+    """A rule was created now (PutRule of a rule that did not exist)."""
+    with _rules_lock:
+        _rule_created_at.setdefault(rule_arn, now())
+
+
+def rule_deleted(rule_arn: str) -> None:
+    with _rules_lock:
+        _rule_created_at.pop(rule_arn, None)
+
+
+def _forget_rules() -> None:
+    with _rules_lock:
+        _rule_created_at.clear()
+
+
+def rule_existed(rule_arn: str, moment: int) -> bool:
+    """Whether the rule existed at ``moment`` (when an event arrived)."""
+    with _rules_lock:
+        return _rule_created_at.get(rule_arn, -1) < moment
 
 
 SNS_DELIVERY_PREFIX = "sns:"

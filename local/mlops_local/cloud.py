@@ -38,6 +38,7 @@ from types import TracebackType
 from typing import Any
 
 import boto3
+from botocore.exceptions import ClientError
 from mlops_core.adapters.git_providers import add_git_provider
 from mlops_core.contract.git_provider_name import GitProviderName
 
@@ -59,11 +60,11 @@ from mlops_local.inbox import Inbox, PendingEvent
 from mlops_local.inference import InferenceServer, ServedRequest
 from mlops_local.local_git import LocalGitProvider
 from mlops_local.moto_gaps import lambda_invoke
-from mlops_local.routing import matching_targets
+from mlops_local.routing import RuleTarget, matching_targets
 from mlops_local.runtime import FunctionRuntime, Invocation, one_invocation_at_a_time
 from mlops_local.schedules import due_schedules, run_schedule
 from mlops_local.slack import SlackWebhookReceiver, block_actions_payload, signed_request
-from mlops_local.trace import Delivery, Trace
+from mlops_local.trace import Delivery, StartedBuild, Trace
 
 SAGEMAKER_RUNTIME_ENDPOINT_VARIABLE = "AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME"
 SLACK_WEBHOOK_SECRET = "SlackWebhookSecret"  # logical ID of the default webhook secret
@@ -454,7 +455,7 @@ class LocalCloud:
     def _deliver(self, pending: PendingEvent) -> Delivery:
         if pending.bus.startswith(aws_events.SNS_DELIVERY_PREFIX):
             return self._deliver_sns(pending)
-        targets = list(matching_targets(self._events_client, pending.bus, pending.event))
+        targets = list(matching_targets(self._events_client, pending.bus, pending.event, pending.arrived_at))
         runs = tuple(
             run_asynchronously(
                 self._function_with_arn(target.arn),
@@ -464,9 +465,25 @@ class LocalCloud:
                 self._sqs_client,
             )
             for target in targets
+            if not _is_codebuild_project(target.arn)
         )
+        builds = tuple(self._start_build(target) for target in targets if _is_codebuild_project(target.arn))
         rules = tuple(dict.fromkeys(target.rule for target in targets))
-        return Delivery(pending.bus, pending.event, pending.emitted_by, rules, runs)
+        return Delivery(pending.bus, pending.event, pending.emitted_by, rules, runs, builds)
+
+    def _start_build(self, target: RuleTarget) -> StartedBuild:
+        """A CodeBuild project target: EventBridge calls StartBuild as the target's role with the
+        target's input as its parameters (EventBridge User Guide, "Event bus targets": CodeBuild needs
+        a role), so the local IAM decides with that role's policies."""
+        request = dict(target.payload) if isinstance(target.payload, dict) else {}
+        if target.role_arn is None:
+            return StartedBuild(target.rule, target.arn, None, request, None, "the target has no RoleArn")
+        codebuild = self.session_as_role(target.role_arn, "events").client("codebuild")
+        try:
+            build = codebuild.start_build(projectName=target.arn.rsplit("/", 1)[-1], **request)["build"]
+        except ClientError as error:
+            return StartedBuild(target.rule, target.arn, target.role_arn, request, None, str(error))
+        return StartedBuild(target.rule, target.arn, target.role_arn, request, str(build["id"]))
 
     def _deliver_sns(self, pending: PendingEvent) -> Delivery:
         """An SNS message for a function: Lambda invokes it asynchronously (the subscription is the rule)."""
@@ -554,10 +571,10 @@ class LocalCloud:
             trace.deliveries.extend(self.settle().deliveries)
         return trace
 
-    def session_as_role(self, role_arn: str) -> boto3.Session:
+    def session_as_role(self, role_arn: str, session_name: str = "scheduler") -> boto3.Session:
         """A boto3 session of an assumed-role session of `role_arn` (as a service assumes it, e.g. the
         batch schedules' role for Scheduler): its calls are evaluated against that role's policies."""
-        credentials = self.iam.credentials_for(role_arn, "scheduler")
+        credentials = self.iam.credentials_for(role_arn, session_name)
         return boto3.Session(
             aws_access_key_id=credentials["AWS_ACCESS_KEY_ID"],
             aws_secret_access_key=credentials["AWS_SECRET_ACCESS_KEY"],
@@ -648,3 +665,9 @@ class LocalCloud:
                 f"(error: {invocation.error}); its last log lines:\n{last_logs}"
             )
         return CustomResourceAnswer(answer, invocation)
+
+
+def _is_codebuild_project(arn: str) -> bool:
+    """arn:aws:codebuild:{region}:{account}:project/{name}"""
+    parts = arn.split(":")
+    return len(parts) == 6 and parts[2] == "codebuild" and parts[5].startswith("project/")

@@ -26,6 +26,7 @@ from urllib.parse import unquote
 
 from moto.applicationautoscaling.models import applicationautoscaling_backends
 from moto.cloudwatch.models import cloudwatch_backends
+from moto.codecommit.models import codecommit_backends
 from moto.dynamodb.models import dynamodb_backends
 from moto.events.models import events_backends
 from moto.iam.aws_managed_policies import aws_managed_policies_data
@@ -402,6 +403,8 @@ class MotoResources(Resources):
             "cloudwatch": (cloudwatch_backends, lambda backend: _alarm_tags(backend, arn, resource)),
             "dynamodb": (dynamodb_backends, lambda backend: backend.list_tags_of_resource(arn)),
             "events": (events_backends, lambda backend: backend.list_tags_for_resource(arn)["Tags"]),
+            # A repository's tags, as moto_gaps.codecommit keeps them (the ARN ends in its name).
+            "codecommit": (codecommit_backends, lambda backend: backend.repositories[resource].tags),
         }
         if service not in lookups:
             return None

@@ -371,6 +371,31 @@ def _event_bus_arns(call: ApiCall, resources: Resources) -> list[str]:
     return arns
 
 
+def _rule_arns(custom_bus: bool) -> Callable[[ApiCall, Resources], list[str]]:
+    """An EventBridge rule, named by ``Name`` (PutRule, DescribeRule, DeleteRule) or ``Rule`` (the
+    targets' calls), on the default bus (``rule/{name}``) or another (``rule/{bus}/{name}``): the
+    Service Authorization Reference's two resource types, of which a request names one."""
+
+    def arns(call: ApiCall, resources: Resources) -> list[str]:
+        given = [
+            value
+            for value in call.params.values()
+            if isinstance(value, str) and value.startswith("arn:") and ":rule/" in value
+        ]
+        if given:  # a rule's ARN (ListTagsForResource's ResourceARN...): rule/{name} or rule/{bus}/{name}
+            return [arn for arn in given if (arn.split(":rule/", 1)[1].count("/") == 1) == custom_bus]
+        name = call.params.get("Rule") or call.params.get("Name")
+        if not isinstance(name, str):
+            return []
+        bus = str(call.params.get("EventBusName") or "default")
+        bus = bus.rsplit("/", 1)[-1] if bus.startswith("arn:") else bus
+        if (bus != "default") != custom_bus:
+            return []
+        return [_arn(call, "events", f"rule/{bus}/{name}" if custom_bus else f"rule/{name}")]
+
+    return arns
+
+
 def _model_package_arns(call: ApiCall, resources: Resources) -> list[str]:
     if call.operation == "CreateModelPackage":
         group = call.params.get("ModelPackageGroupName")
@@ -438,6 +463,8 @@ _SPECIAL_RESOURCES: dict[tuple[str, str], Callable[[ApiCall, Resources], list[st
     ("secretsmanager", "Secret"): _secret_arns,
     ("application-autoscaling", "ScalableTarget"): _scalable_target_arns,
     ("events", "event-bus"): _event_bus_arns,
+    ("events", "rule-on-default-event-bus"): _rule_arns(custom_bus=False),
+    ("events", "rule-on-custom-event-bus"): _rule_arns(custom_bus=True),
     ("sagemaker", "model-package"): _model_package_arns,
     ("sagemaker", "model-package-group"): _model_package_group_arns,
     ("cloudwatch", "alarm"): _alarm_arns,
@@ -488,6 +515,12 @@ def _request_context(call: ApiCall) -> dict[str, ContextValue]:
             values = {entry.get(parameter) for entry in entries}
             if len(values) == 1 and isinstance(next(iter(values)), str):
                 context[key] = next(iter(values))
+    if call.service == "events" and call.operation == "PutTargets":
+        # The Service Authorization Reference lists events:TargetArn for PutTargets, a multi-valued key
+        # (ArrayOfARN): the ARN of each target the request puts.
+        context["events:TargetArn"] = [
+            str(target["Arn"]) for target in call.params.get("Targets") or [] if target.get("Arn")
+        ]
     if call.service == "s3" and isinstance(call.params.get("Prefix"), str):
         # S3 User Guide, "Condition key examples": s3:prefix is the listing's Prefix parameter.
         context["s3:prefix"] = call.params["Prefix"]
@@ -692,15 +725,73 @@ def _missing_object_requests(
     return _action_requests(listing, "s3", "ListBucket", resources, principal_context)
 
 
+# Roles a request passes to a service in parameters PASSED_ROLE_PARAMETERS does not reach: (service,
+# operation) → (the service the role is passed to, the roles the request names).
+# - EventBridge User Guide, "Using identity-based policies for EventBridge": a rule's target that uses
+#   a role (Targets[].RoleArn) needs iam:PassRole for it, and EventBridge assumes it.
+# - CodeBuild: StartBuild's serviceRoleOverride is the role the build runs as; passing a role to a
+#   service needs iam:PassRole (IAM User Guide, "Grant a user permissions to pass a role to an AWS
+#   service"); that StartBuild checks it for the override is inferred.
+NESTED_PASSED_ROLES: dict[tuple[str, str], tuple[str, Callable[[Mapping[str, Any]], list[str]]]] = {
+    ("events", "PutTargets"): (
+        "events.amazonaws.com",
+        lambda params: [
+            str(target["RoleArn"]) for target in params.get("Targets") or [] if target.get("RoleArn")
+        ],
+    ),
+    ("codebuild", "StartBuild"): (
+        "codebuild.amazonaws.com",
+        lambda params: [str(params["serviceRoleOverride"])] if params.get("serviceRoleOverride") else [],
+    ),
+}
+
+
+def _nested_passed_role_requests(
+    call: ApiCall, principal_context: Mapping[str, ContextValue]
+) -> list[AuthorizationRequest]:
+    passing = NESTED_PASSED_ROLES.get((call.service, call.operation))
+    if passing is None:
+        return []
+    service, roles_of = passing
+    requests = []
+    for role in dict.fromkeys(roles_of(call.params)):
+        arn = (
+            role
+            if role.startswith("arn:")
+            else f"arn:{_partition(call.region)}:iam::{call.account}:role/{role}"
+        )
+        context = {
+            **{key: value for key, value in principal_context.items() if key.startswith("aws:Principal")},
+            "iam:PassedToService": service,
+            "aws:ResourceAccount": arn.split(":")[4],
+        }
+        requests.append(AuthorizationRequest("iam:PassRole", arn, context))
+    return requests
+
+
+def _rule_tagging_requests(
+    call: ApiCall, resources: Resources, principal_context: Mapping[str, ContextValue]
+) -> list[AuthorizationRequest]:
+    """PutRule with Tags (EventBridge API reference, PutRule): "To use the PutRule operation and assign
+    tags, you must have both the events:PutRule and events:TagResource permissions." (Also when the rule
+    exists and the tags are ignored: inferred, the text makes no exception.)"""
+    if (call.service, call.operation) != ("events", "PutRule") or not request_tags(call.params):
+        return []
+    arns = _rule_arns(custom_bus=False)(call, resources) + _rule_arns(custom_bus=True)(call, resources)
+    context = {**principal_context, **_request_context(call)}
+    return [AuthorizationRequest("events:TagResource", arn, context) for arn in arns]
+
+
 def _extra_requirements(
     call: ApiCall, resources: Resources, principal_context: Mapping[str, ContextValue]
 ) -> list[AuthorizationRequest]:
+    requests = _nested_passed_role_requests(call, principal_context)
+    requests += _rule_tagging_requests(call, resources, principal_context)
     if call.service != "application-autoscaling" or call.params.get("ServiceNamespace") != "sagemaker":
-        return []
+        return requests
     actions = AUTOSCALING_SAGEMAKER_REQUIREMENTS.get(call.operation, ())
     resource_id = str(call.params.get("ResourceId", ""))  # endpoint/{name}/variant/{variant}
     endpoint = resource_id.split("/")[1] if resource_id.startswith("endpoint/") else "*"
-    requests = []
     for action in actions:
         prefix, _, name = action.partition(":")
         if prefix == "sagemaker":

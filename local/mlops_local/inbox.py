@@ -12,12 +12,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from mlops_local import aws_events
+
 
 @dataclass(frozen=True)
 class PendingEvent:
     bus: str
     event: dict[str, Any]
     emitted_by: str | None  # the function that put it with PutEvents; None for AWS and for callers
+    arrived_at: int = -1  # aws_events.now() when it was put: rules created later do not match it
 
 
 class Inbox:
@@ -30,7 +33,7 @@ class Inbox:
     def put(self, bus: str, event: dict[str, Any], from_aws_service: bool) -> None:
         with self._lock:
             emitted_by = None if from_aws_service else self._running_function
-            self._pending.append(PendingEvent(bus, event, emitted_by))
+            self._pending.append(PendingEvent(bus, event, emitted_by, aws_events.now()))
             if emitted_by is not None:
                 self._emitted.append(event)
 

@@ -40,6 +40,8 @@ S3
 EventBridge
 - PutEvents refuses a request whose entries total 1 MB or more, and a request in which no entry
   has Source, DetailType and Detail.
+- PutTargets refuses an InputTransformer path in bracket notation, and a placeholder as an object key
+  of a JSON InputTemplate.
 
 Application Auto Scaling
 - RegisterScalableTarget of a new target needs MinCapacity and MaxCapacity, and MinCapacity may not
@@ -701,6 +703,29 @@ def _put_events_limits(response: EventsHandler, params: Params) -> None:
         raise EventsValidationException(
             "No entry in the request has Source, DetailType and Detail: EventBridge fails the entire request."
         )
+
+
+_OBJECT_KEY_PLACEHOLDER = re.compile(r"[{,]\s*<[A-Za-z0-9_.-]+>\s*:")
+
+
+@_rule(EventsHandler, "put_targets")
+def _input_transformer_syntax(response: EventsHandler, params: Params) -> None:
+    """PutTargets, InputTransformer (API reference): InputPathsMap: "each value is a valid JSON path
+    [...] You must use JSON dot notation, not bracket notation"; InputTemplate: "If InputTemplate is a
+    JSON object (surrounded by curly braces), the following restrictions apply: The placeholder cannot
+    be used as an object key." (The error AWS gives is inferred: ValidationException.)"""
+    for target in params.get("Targets") or []:
+        transformer = target.get("InputTransformer") or {}
+        for key, path in (transformer.get("InputPathsMap") or {}).items():
+            if "[" in str(path) or not str(path).startswith("$"):
+                raise EventsValidationException(
+                    f"InputPathsMap {key}: {path} is not a JSON path in dot notation (brackets are refused)."
+                )
+        template = str(transformer.get("InputTemplate") or "")
+        if template.lstrip().startswith("{") and _OBJECT_KEY_PLACEHOLDER.search(template):
+            raise EventsValidationException(
+                "InputTemplate: a placeholder cannot be used as an object key of a JSON template."
+            )
 
 
 # -------------------------------------------------------------------------------- Application Auto Scaling

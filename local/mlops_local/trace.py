@@ -2,7 +2,8 @@
 
 A `Trace` is an ordered list of deliveries, one per event taken off a bus. A delivery runs each
 matching Lambda target asynchronously, as EventBridge does: every attempt is kept, and a run whose
-attempts all failed names the on-failure destination the event went to.
+attempts all failed names the on-failure destination the event went to. A CodeBuild target is started
+once, as its role, and the build (or the refusal) is kept.
 """
 
 from collections.abc import Iterator
@@ -31,6 +32,19 @@ class FunctionRun:
 
 
 @dataclass(frozen=True)
+class StartedBuild:
+    """One CodeBuild target of one rule: StartBuild called as the target's role with the target's input
+    (EventBridge's own call), and the build it started or the error it got."""
+
+    rule: str
+    project_arn: str
+    role_arn: str | None
+    request: dict[str, Any]  # StartBuild's parameters besides projectName
+    build_id: str | None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
 class Delivery:
     """One event taken off a bus and delivered to every target whose rule matched it."""
 
@@ -39,6 +53,7 @@ class Delivery:
     emitted_by: str | None  # the function that put it with PutEvents, if one did
     rules: tuple[str, ...]  # names of the rules that matched
     runs: tuple[FunctionRun, ...]
+    builds: tuple[StartedBuild, ...] = ()  # CodeBuild targets
 
 
 @dataclass
@@ -69,6 +84,15 @@ class Trace:
             for delivery in self.deliveries
             for run in delivery.runs
             if function is None or run.function == function
+        ]
+
+    def builds(self, *, rule: str | None = None) -> list[StartedBuild]:
+        """The CodeBuild targets started (or refused), in order, optionally of one rule."""
+        return [
+            build
+            for delivery in self.deliveries
+            for build in delivery.builds
+            if rule is None or build.rule == rule
         ]
 
     def invocations(self, *, function: str | None = None) -> list[Invocation]:
@@ -114,9 +138,15 @@ def gist(event: dict[str, Any]) -> str:
 
 
 def _outcome(delivery: Delivery) -> str:
-    if not delivery.runs:
+    if not delivery.runs and not delivery.builds:
         return "no rule matched"
-    return "; ".join(f"{run.function}: {_run_outcome(run)}" for run in delivery.runs)
+    outcomes = [f"{run.function}: {_run_outcome(run)}" for run in delivery.runs]
+    outcomes += [
+        f"CodeBuild {build.project_arn.rsplit('/', 1)[-1]}: "
+        + (f"build {build.build_id}" if build.error is None else f"refused ({build.error})")
+        for build in delivery.builds
+    ]
+    return "; ".join(outcomes)
 
 
 def _run_outcome(run: FunctionRun) -> str:

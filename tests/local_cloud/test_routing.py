@@ -108,3 +108,65 @@ def test_a_handler_that_cannot_be_found_fails_like_lambda(echo_cloud: LocalCloud
     assert invocation.error is not None
     assert invocation.error.type == "Runtime.HandlerNotFound"
     assert invocation.response["errorType"] == "Runtime.HandlerNotFound"
+
+
+def test_a_rule_matches_only_events_that_arrive_after_it_exists(echo_cloud: LocalCloud) -> None:
+    """EventBridge matches an event against the rules that exist when it arrives; the local cloud routes
+    later (on settle), so an event put before the rule was created must not reach its target."""
+    events = echo_cloud.session.client("events")
+    late = {"Source": "late-test", "DetailType": "Arrived early", "Detail": json.dumps({"n": 1})}
+    events.put_events(Entries=[late])
+    events.put_rule(Name="late-rule", EventPattern=json.dumps({"detail-type": ["Arrived early"]}))
+    events.put_targets(
+        Rule="late-rule", Targets=[{"Id": "echo", "Arn": echo_cloud.functions["EchoFunction"].arn}]
+    )
+    try:
+        assert echo_cloud.settle().invocations() == []
+
+        events.put_events(Entries=[late])
+        [invocation] = echo_cloud.settle().invocations(function="EchoFunction")
+        assert invocation.event["detail"] == {"n": 1}
+    finally:
+        events.remove_targets(Rule="late-rule", Ids=["echo"])
+        events.delete_rule(Name="late-rule")
+
+
+def test_an_input_transformer_fills_its_template_from_the_event(echo_cloud: LocalCloud) -> None:
+    events = echo_cloud.session.client("events")
+    events.put_rule(Name="transformed", EventPattern=json.dumps({"detail-type": ["Transform me"]}))
+    template = '{"commit": "<commit>", "quoted": "at <commit> on <branch>", "raw": <count>, "rule": "<aws.events.rule-name>"}'
+    events.put_targets(
+        Rule="transformed",
+        Targets=[
+            {
+                "Id": "echo",
+                "Arn": echo_cloud.functions["EchoFunction"].arn,
+                "InputTransformer": {
+                    "InputPathsMap": {
+                        "commit": "$.detail.commit",
+                        "branch": "$.detail.branch",
+                        "count": "$.detail.count",
+                    },
+                    "InputTemplate": template,
+                },
+            }
+        ],
+    )
+    try:
+        trace = echo_cloud.send(
+            {
+                "source": "transform-test",  # not EchoFunction's own rule's source
+                "detail-type": "Transform me",
+                "detail": {"commit": "c0ffee", "branch": 'say "hi"', "count": 3},
+            }
+        )
+        [invocation] = trace.invocations(function="EchoFunction")
+        assert invocation.event == {
+            "commit": "c0ffee",
+            "quoted": 'at c0ffee on say "hi"',  # a string's text, escaped inside the JSON string
+            "raw": 3,  # outside quotes: the value's JSON
+            "rule": "transformed",
+        }
+    finally:
+        events.remove_targets(Rule="transformed", Ids=["echo"])
+        events.delete_rule(Name="transformed")

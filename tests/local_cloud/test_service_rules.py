@@ -803,3 +803,27 @@ def test_a_transform_job_needs_an_existing_model_and_a_name_not_in_use_and_start
     assert sagemaker.describe_transform_job(TransformJobName="job")["TransformJobStatus"] == "InProgress"
 
     assert "must be unique" in refused(lambda: transform_job(sagemaker, "job", "m"), "ResourceInUse")
+
+
+@pytest.mark.parametrize(
+    "transformer",
+    [
+        {"InputPathsMap": {"commit": "$.detail['commitId']"}, "InputTemplate": '{"v": "<commit>"}'},
+        {"InputPathsMap": {"commit": "$.detail.commitId"}, "InputTemplate": '{<commit>: "v"}'},
+        {"InputPathsMap": {"commit": "$.detail.commitId"}, "InputTemplate": '{"a": 1, <commit> : 2}'},
+    ],
+)
+def test_put_targets_refuses_a_bracket_path_and_a_placeholder_as_an_object_key(aws, transformer):
+    events = aws.client("events")
+    events.put_rule(Name="r", EventPattern=json.dumps({"source": ["aws.codecommit"]}))
+    target = {"Id": "t", "Arn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:q"}
+
+    refused(lambda: events.put_targets(Rule="r", Targets=[{**target, "InputTransformer": transformer}]))
+    accepted = {
+        "InputPathsMap": {"commit": "$.detail.commitId"},
+        "InputTemplate": '{"v": "<commit>", "w": <commit>}',
+    }
+    assert (
+        events.put_targets(Rule="r", Targets=[{**target, "InputTransformer": accepted}])["FailedEntryCount"]
+        == 0
+    )

@@ -59,6 +59,13 @@ with warnings.catch_warnings():
         str(Path(parliament.__file__).parent / "community_auditors" / "config_override.yaml")
     )
 
+# parliament's bundled definition types some multi-valued condition keys `ArrayOfARN` (events:TargetArn),
+# a type its own check of a condition's values does not know (it raises): such a key's values are ARNs.
+_translate_types = parliament.statement.translate_documentation_types
+parliament.statement.translate_documentation_types = lambda name: (  # type: ignore[assignment]
+    "Arn" if name == "ArrayOfARN" else _translate_types(name)
+)
+
 SECURITY_DOC = REPO_ROOT / "docs" / "security.md"
 
 # Where a parameter's default is empty or missing, the value a real deployment would give it (parliament
@@ -75,6 +82,7 @@ LINT_PARAMETER_VALUES = {
 }
 # The ARN `!GetAtt X.Arn` returns, by X's type ({name}: the physical name CloudFormation would generate).
 ARN_FORMATS = {
+    "AWS::CodeBuild::Project": "arn:aws:codebuild:{region}:{account}:project/{name}",
     "AWS::DynamoDB::Table": "arn:aws:dynamodb:{region}:{account}:table/{name}",
     "AWS::Events::EventBus": "arn:aws:events:{region}:{account}:event-bus/{name}",
     "AWS::IAM::Role": "arn:aws:iam::{account}:role/{name}",
@@ -376,10 +384,17 @@ ACCEPTED: dict[Finding, str] = {
     Finding(
         "PERMISSIONS_MANAGEMENT_ACTIONS",
         _LIFECYCLE,
-        ("CreateBoundedCiRoles", "AttachOnlyTheCiPolicy"),
-        "iam:attachrolepolicy, iam:createrole, iam:deleterole, iam:detachrolepolicy, iam:updateassumerolepolicy",
+        ("CreateBoundedCiRoles", "AttachOnlyTheCiPolicy", "PassTheTriggerRoleToEventBridge"),
+        "iam:attachrolepolicy, iam:createrole, iam:deleterole, iam:detachrolepolicy, iam:passrole, "
+        "iam:updateassumerolepolicy",
     ): "the projects' CI roles: under the stack's path only, with the stack's CI policy as their boundary "
-    "and the only policy attached",
+    "and the only policy attached; the CodeCommit trigger's one role, to EventBridge only",
+    Finding(
+        "PERMISSIONS_MANAGEMENT_ACTIONS",
+        f"{_TEMPLATE}:CodeCommitBuildTriggerRole/start-project-builds",
+        ("PassProjectCiRolesToCodeBuild",),
+        "iam:passrole",
+    ): "a CodeCommit project's build runs as its CI role: the stack's CI roles only, to CodeBuild only",
     **{
         Finding(
             "UNKNOWN_CONDITION_FOR_ACTION",
@@ -462,6 +477,8 @@ def test_the_lint_reads_every_identity_managed_and_resource_policy(documents):
         "ProjectLaunchRole",
         "BatchSchedulerRole",
         "InServiceCheckSchedulerRole",
+        "CodeCommitBuildProjectRole",
+        "CodeCommitBuildTriggerRole",
     }
     managed_policies = {
         name for name, resource in resources.items() if resource["Type"] == "AWS::IAM::ManagedPolicy"

@@ -421,3 +421,87 @@ def test_put_events_carries_the_source_and_detail_type_its_entries_share():
     )
     assert "events:source" not in mixed.context
     assert mixed.context["events:detail-type"] == "a"
+
+
+# ----------------------------------------------------- EventBridge rules and CodeBuild (CodeCommit's CI)
+
+CI_ROLE = f"arn:aws:iam::{ACCOUNT}:role/mlops-ci/mlops/mlops-ci-churn"
+TRIGGER_ROLE = f"arn:aws:iam::{ACCOUNT}:role/mlops-CodeCommitBuildTriggerRole-1"
+BUILD_PROJECT = arn("codebuild", "project/mlops-codecommit-ci")
+
+
+@pytest.mark.parametrize(
+    ("operation", "parameters"),
+    [
+        ("put_rule", {"Name": "mlops-ci-churn", "EventPattern": "{}"}),
+        ("describe_rule", {"Name": "mlops-ci-churn"}),
+        ("delete_rule", {"Name": "mlops-ci-churn"}),
+        ("list_targets_by_rule", {"Rule": "mlops-ci-churn"}),
+        ("remove_targets", {"Rule": "mlops-ci-churn", "Ids": ["t"]}),
+        ("list_tags_for_resource", {"ResourceARN": arn("events", "rule/mlops-ci-churn")}),
+    ],
+)
+def test_a_rule_on_the_default_bus_is_authorized_on_its_arn(operation, parameters):
+    """A policy scoped to rule/mlops-ci-* must see the rule's ARN, not `*` (both rule resource types
+    of the Service Authorization Reference are optional, so an unnamed one would fall back to `*`)."""
+    [request] = mapped(call_of("events", operation, **parameters))
+
+    assert request.resource == arn("events", "rule/mlops-ci-churn")
+
+
+def test_a_rule_on_another_bus_is_authorized_on_its_bus_and_name():
+    [request] = mapped(call_of("events", "describe_rule", Name="r", EventBusName="mlops-bus"))
+
+    assert request.resource == arn("events", "rule/mlops-bus/r")
+
+
+def test_put_targets_passes_each_targets_role_to_eventbridge_and_carries_their_arns():
+    call = call_of(
+        "events",
+        "put_targets",
+        Rule="mlops-ci-churn",
+        Targets=[{"Id": "build", "Arn": BUILD_PROJECT, "RoleArn": TRIGGER_ROLE, "Input": "{}"}],
+    )
+    requests = mapped(call)
+
+    assert actions_and_resources(requests) == [
+        ("events:PutTargets", arn("events", "rule/mlops-ci-churn")),
+        ("iam:PassRole", TRIGGER_ROLE),
+    ]
+    assert requests[0].context["events:TargetArn"] == [BUILD_PROJECT]
+    assert requests[1].context["iam:PassedToService"] == "events.amazonaws.com"
+
+
+def test_start_build_passes_the_overriding_service_role_to_codebuild():
+    call = call_of("codebuild", "start_build", projectName="mlops-codecommit-ci", serviceRoleOverride=CI_ROLE)
+    requests = mapped(call)
+
+    assert actions_and_resources(requests) == [
+        ("codebuild:StartBuild", BUILD_PROJECT),
+        ("iam:PassRole", CI_ROLE),
+    ]
+    assert requests[1].context["iam:PassedToService"] == "codebuild.amazonaws.com"
+    # Without an override, the project's own role is used and nothing is passed.
+    assert actions_and_resources(mapped(call_of("codebuild", "start_build", projectName="p"))) == [
+        ("codebuild:StartBuild", arn("codebuild", "project/p"))
+    ]
+
+
+def test_put_rule_with_tags_also_needs_tag_resource_with_the_request_tags():
+    call = call_of(
+        "events",
+        "put_rule",
+        Name="mlops-ci-churn",
+        EventPattern="{}",
+        Tags=[{"Key": "mlops:managed-by", "Value": "mlops"}],
+    )
+    requests = mapped(call)
+
+    assert actions_and_resources(requests) == [
+        ("events:PutRule", arn("events", "rule/mlops-ci-churn")),
+        ("events:TagResource", arn("events", "rule/mlops-ci-churn")),
+    ]
+    assert requests[1].context["aws:RequestTag/mlops:managed-by"] == "mlops"
+    assert actions_and_resources(mapped(call_of("events", "put_rule", Name="r", EventPattern="{}"))) == [
+        ("events:PutRule", arn("events", "rule/r"))
+    ]

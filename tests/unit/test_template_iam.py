@@ -306,9 +306,10 @@ def test_function_roles_attach_no_managed_policy_beyond_logs_xray_and_the_templa
 def test_the_walk_reaches_every_role_and_the_stacks_sagemaker_mutations(expanded):
     roles = [r for r in expanded["Resources"].values() if r["Type"] == "AWS::IAM::Role"]
     functions = [r for r in expanded["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
-    # one per function, the Service Catalog launch role, and the roles of the batch schedules (they
-    # start jobs) and of the in-service checks (they put an event on the bus)
-    assert len(roles) == len(functions) + 3
+    # one per function, the Service Catalog launch role, the roles of the batch schedules (they start
+    # jobs) and of the in-service checks (they put an event on the bus), and the CodeCommit projects' CI:
+    # the shared CodeBuild project's own role and the role EventBridge starts it as
+    assert len(roles) == len(functions) + 5
     for role in roles:
         assert list(iam_statements(role)), "every role has statements the rule walks"
     mutations = [

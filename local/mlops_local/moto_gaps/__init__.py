@@ -15,7 +15,8 @@ difference. `apply()` installs all of them, once per process.
   ListPipelineExecutionSteps;
 - `model_group_sharing`: model groups shared with other accounts (resource policies);
 - `endpoint_search`: Search over endpoints by tags, and DeleteEndpoint refused while autoscaled;
-- `codecommit`: repository tags;
+- `codecommit`: repository tags, branches and commits, and their `CodeCommit Repository State Change`;
+- `codebuild`: projects in a template, and StartBuild's overrides kept;
 - `lambda_invoke`: a synchronous Invoke of a stack's function runs it (in a process of its own);
 - `cloudwatch`: alarms in a template, and an alarm's state change (its EventBridge event, its SNS actions);
 - `sns`: subscriptions in a template, and messages to Lambda subscriptions delivered by the local cloud;
@@ -31,6 +32,7 @@ from mlops_local.moto_gaps import (
     application_autoscaling,
     cloudformation,
     cloudwatch,
+    codebuild,
     codecommit,
     endpoint_search,
     events,
@@ -58,6 +60,7 @@ def apply() -> None:
     sagemaker_pipelines.patch()
     endpoint_search.patch()  # wraps sagemaker's DeleteEndpoint: after it
     codecommit.patch()
+    codebuild.patch()
     lambda_invoke.patch()
     cloudwatch.patch()
     sns.patch()

@@ -1,6 +1,7 @@
 """EventBridge's gap in moto, filled: PutEvents hands every valid entry to `aws_events` for the local
 cloud to route (moto delivers to targets itself, and would run Lambda targets in Docker), and answers
-each invalid entry with the error EventBridge gives it.
+each invalid entry with the error EventBridge gives it. PutRule and DeleteRule tell `aws_events` when a
+rule comes and goes, so an event is matched only against the rules that existed when it arrived.
 """
 
 import json
@@ -65,5 +66,27 @@ def _put_events(backend: EventsBackend, entries: list[dict[str, Any]]) -> list[d
     return results
 
 
+def _recording_rule_creation(put_rule: Any) -> Any:
+    def put_rule_recorded(backend: EventsBackend, name: str, *args: Any, **kwargs: Any) -> Any:
+        rule = put_rule(backend, name, *args, **kwargs)
+        aws_events.rule_created(rule.arn)  # (an update keeps the first moment)
+        return rule
+
+    return put_rule_recorded
+
+
+def _recording_rule_deletion(delete_rule: Any) -> Any:
+    def delete_rule_recorded(backend: EventsBackend, name: str, event_bus_arn: str | None) -> None:
+        bus = backend._normalize_event_bus_arn(event_bus_arn)
+        rule = backend.event_buses[bus].rules.get(name) if bus in backend.event_buses else None
+        delete_rule(backend, name, event_bus_arn)
+        if rule is not None:
+            aws_events.rule_deleted(rule.arn)
+
+    return delete_rule_recorded
+
+
 def patch() -> None:
     EventsBackend.put_events = _put_events  # type: ignore[method-assign,assignment]
+    EventsBackend.put_rule = _recording_rule_creation(EventsBackend.put_rule)  # type: ignore[method-assign]
+    EventsBackend.delete_rule = _recording_rule_deletion(EventsBackend.delete_rule)  # type: ignore[method-assign]

@@ -42,7 +42,14 @@ from typing import Any
 from mlops_core.adapters import aws_errors
 from mlops_core.contract import tags as tag_keys
 from mlops_core.contract.project_record import GitProviderName, RepositoryRetention
-from mlops_core.projects.ports import CiTrust, GitProvider, GitProviderError, Repository, SeedFile
+from mlops_core.projects.ports import (
+    BuildSource,
+    CiTrust,
+    GitProvider,
+    GitProviderError,
+    Repository,
+    SeedFile,
+)
 
 PROD_BRANCH = "prod"
 DEV_BRANCH = "dev"
@@ -193,6 +200,13 @@ class CodeCommitProvider:
                 self._client.create_branch(repositoryName=name, branchName=DEV_BRANCH, commitId=parent)
             self._client.update_default_branch(repositoryName=name, defaultBranchName=PROD_BRANCH)
         return Repository(self.name, name, str(metadata["cloneUrlHttp"]), created)
+
+    def build_source(self, repository: str) -> BuildSource:
+        """What the shared CodeBuild project's trigger needs: the ARN its push events name and the
+        HTTPS clone URL CodeBuild fetches (:class:`~mlops_core.projects.ports.AwsBuiltProvider`)."""
+        with self._explained(repository):
+            metadata = self._client.get_repository(repositoryName=repository)["repositoryMetadata"]
+        return BuildSource(str(metadata["Arn"]), str(metadata["cloneUrlHttp"]))
 
     def _check_tags(self, name: str, arn: str, tags: dict[str, str]) -> None:
         """Adopt an existing repository only if it is tagged as this project's, by this stack."""

@@ -1,7 +1,9 @@
 """The projects' CI roles in IAM (the project lifecycle's :class:`~mlops_core.projects.ports.CiRolePort`).
 
 One role per project, ``{path}mlops-ci-{project}``: its trust policy admits only the OIDC tokens of
-the project's repository (its ``sub`` claim) for AWS STS (its ``aud`` claim); its permissions are the
+the project's repository (its ``sub`` claim) for AWS STS (its ``aud`` claim), or, for a repository built
+in AWS, only CodeBuild acting for the stack's shared project (``aws:SourceArn``) in this account
+(``aws:SourceAccount``); its permissions are the
 stack's CI policy, attached and also set as its permissions boundary, which scopes every statement to
 the project named by the role's ``mlops:project`` tag (``${aws:PrincipalTag/mlops:project}``). The
 lifecycle may create roles only under the stack's path and only with that boundary (template.yaml),
@@ -17,7 +19,7 @@ from urllib.parse import unquote
 
 from mlops_core.adapters import aws_errors
 from mlops_core.contract import tags as tag_keys
-from mlops_core.projects.ports import CiAccessError, CiTrust
+from mlops_core.projects.ports import CiAccessError, CiServiceTrust, CiTrust
 
 MAX_SESSION_SECONDS = 3600
 
@@ -26,8 +28,26 @@ def ci_role_name(project: str) -> str:
     return f"mlops-ci-{project}"
 
 
-def trust_policy(trust: CiTrust) -> dict[str, Any]:
-    """Only web identity tokens from the provider, for STS, with one of the repository's subjects."""
+def trust_policy(trust: CiTrust | CiServiceTrust) -> dict[str, Any]:
+    """Only web identity tokens from the provider, for STS, with one of the repository's subjects; or
+    only the service, acting for the source resource of this account (IAM User Guide, "The confused
+    deputy problem": ``aws:SourceArn`` and ``aws:SourceAccount`` in a service role's trust policy)."""
+    if isinstance(trust, CiServiceTrust):
+        return {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "ProjectBuilds",
+                    "Effect": "Allow",
+                    "Principal": {"Service": trust.service},
+                    "Action": "sts:AssumeRole",
+                    "Condition": {
+                        "StringEquals": {"aws:SourceAccount": trust.source_account},
+                        "ArnEquals": {"aws:SourceArn": trust.source_arn},
+                    },
+                }
+            ],
+        }
     return {
         "Version": "2012-10-17",
         "Statement": [
@@ -52,7 +72,7 @@ class IamCiRoles:
         self._policy_arn = policy_arn
         self._stack_name = stack_name
 
-    def ensure_ci_role(self, project: str, trust: CiTrust) -> str:
+    def ensure_ci_role(self, project: str, trust: CiTrust | CiServiceTrust) -> str:
         name = ci_role_name(project)
         document = trust_policy(trust)
         with self._explained(name):
@@ -63,7 +83,7 @@ class IamCiRoles:
                     Path=self._path,
                     AssumeRolePolicyDocument=json.dumps(document),
                     PermissionsBoundary=self._policy_arn,
-                    Description=f"CI of SageMaker project {project} (OIDC, its repository only)"[:1000],
+                    Description=f"CI of SageMaker project {project} ({_trusted(trust)})"[:1000],
                     MaxSessionDuration=MAX_SESSION_SECONDS,
                     Tags=[
                         {"Key": tag_keys.PROJECT, "Value": project},
@@ -108,6 +128,12 @@ class IamCiRoles:
     @staticmethod
     def _explained(name: str) -> _Explainer:
         return _Explainer(name)
+
+
+def _trusted(trust: CiTrust | CiServiceTrust) -> str:
+    if isinstance(trust, CiServiceTrust):
+        return f"{trust.service} for {trust.source_arn.rsplit(':', 1)[-1]} only"
+    return "OIDC, its repository only"
 
 
 def _document(value: Any) -> Any:

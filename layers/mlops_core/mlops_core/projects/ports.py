@@ -83,14 +83,26 @@ class CiTrust:
     subjects: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class CiServiceTrust:
+    """Who may assume a project's CI role when an AWS service runs its CI: ``service`` (a service
+    principal, ``codebuild.amazonaws.com``) acting for ``source_arn`` in ``source_account`` only (the
+    ``aws:SourceArn`` and ``aws:SourceAccount`` conditions IAM recommends against the confused deputy)."""
+
+    service: str
+    source_arn: str
+    source_account: str
+
+
 class CiAccessError(RuntimeError):
     """The project's CI role could not be made or removed; the message says which and why."""
 
 
 class CiRolePort(Protocol):
-    """The per-project roles a repository's CI assumes through OIDC (no stored keys)."""
+    """The per-project roles a repository's CI assumes, through OIDC or as an AWS service (no stored
+    keys)."""
 
-    def ensure_ci_role(self, project: str, trust: CiTrust) -> str:
+    def ensure_ci_role(self, project: str, trust: CiTrust | CiServiceTrust) -> str:
         """The project's CI role, created or brought to ``trust``; its ARN."""
         ...
 
@@ -113,4 +125,42 @@ class CiConfigurableProvider(Protocol):
 
     def remove_ci_variables(self, repository: str, names: Sequence[str]) -> tuple[str, ...]:
         """Remove those that are there (none is an error); the names removed."""
+        ...
+
+
+@dataclass(frozen=True)
+class BuildSource:
+    """A repository as an AWS build service fetches it: its ARN (what its push events name in
+    ``resources``) and the URL a build clones."""
+
+    repository_arn: str
+    clone_url: str
+
+
+@runtime_checkable
+class AwsBuiltProvider(Protocol):
+    """A git provider in AWS whose pushes start the stack's shared CodeBuild project (CodeCommit): an
+    EventBridge rule per project matches the pushes to its repository and starts a build as the
+    project's CI role."""
+
+    def build_source(self, repository: str) -> BuildSource: ...
+
+
+class CiBuildTriggerPort(Protocol):
+    """The per-project push triggers of the shared CodeBuild project."""
+
+    @property
+    def trust(self) -> CiServiceTrust:
+        """Who the CI role of a project built by this trigger must trust (CodeBuild, for the shared
+        project)."""
+        ...
+
+    def ensure_trigger(
+        self, project: str, source: BuildSource, role_arn: str, variables: Mapping[str, str]
+    ) -> str:
+        """The project's trigger, created or brought up to date (idempotent); its name."""
+        ...
+
+    def remove_trigger(self, project: str) -> str:
+        """Remove the project's trigger; say what was done ("deleted", "absent")."""
         ...

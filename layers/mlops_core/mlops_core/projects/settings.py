@@ -53,3 +53,13 @@ class ProjectLifecycleSettings(ControlPlaneSettings):
     ci_artifact_bucket: str = Field(alias="CI_ARTIFACT_BUCKET", min_length=3)
     sagemaker_pipeline_role_arn: str = Field(alias="SAGEMAKER_PIPELINE_ROLE_ARN", min_length=1)
     region: str = Field(alias="AWS_REGION", min_length=1)  # Lambda's own, not the template's
+    # CodeCommit projects' CI (docs/ci.md): the stack's shared CodeBuild project, and the role
+    # EventBridge starts it as; without them, a CodeCommit project gets no CI role and no push trigger.
+    ci_build_project_arn: Annotated[str | None, BeforeValidator(blank_is_none)] = Field(
+        default=None,
+        alias="CI_BUILD_PROJECT_ARN",
+        pattern=r"^arn:aws[a-z-]*:codebuild:[a-z0-9-]+:\d{12}:project/[A-Za-z0-9][A-Za-z0-9_-]{1,254}$",
+    )
+    ci_build_trigger_role_arn: Annotated[str | None, BeforeValidator(blank_is_none)] = Field(
+        default=None, alias="CI_BUILD_TRIGGER_ROLE_ARN", pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/"
+    )
