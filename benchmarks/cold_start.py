@@ -1,7 +1,8 @@
-"""Cold start of each function (its handler module's import in a fresh process) vs `import boto3`,
-and vs the SageMaker Python SDK; and the built layer's size.
+"""Cold start of each function (its handler module's import and what its first event loads, in a
+fresh process) vs `import boto3`, and vs the SageMaker Python SDK; and the built layer's size.
 
     .venv/bin/python benchmarks/cold_start.py [--runs 5]     # or: make bench (all benchmarks)
+    .venv/bin/python benchmarks/cold_start.py --before /path/to/other/checkout   # side by side
 
 Method. A sample is the wall time of a fresh interpreter (`python -c CODE`), from spawning it until the
 import is done (the child then writes one line, which the parent waits for), so interpreter start-up
@@ -9,12 +10,26 @@ is in every figure, as it is in a Lambda cold start (Lambda's Init Duration: run
 handler module's import), and the interpreter's shutdown is not (a Lambda environment is frozen and
 reused, never shut down after an invocation). Functions run with the constant environment variables
 of the template's Globals (e.g. `PYDANTIC_DISABLE_PLUGINS`), and so do the others. Candidates:
-- every function of template.yaml: `import app` with its function directory and the shared layer's
-  source (layers/mlops_core) on PYTHONPATH (what Lambda puts on the path), in the project's `.venv`;
+- every function of template.yaml, twice, with its function directory and the shared layer's source
+  (layers/mlops_core) on PYTHONPATH (what Lambda puts on the path), in the project's `.venv`:
+  - the function's cold start (the figure held to the target): `import app`, then what a first
+    event loads on top. A Lambda cold start is Init (the import) plus the first invocation, so work
+    deferred from the import to the first use is still counted: every pydantic validator the
+    function's modules define but defer (`defer_build`: built when a model is first validated; an
+    event, the settings, a stored record, an emitted domain event), all built (`model_rebuild()`),
+    and the modules the code imports where it uses them (`FIRST_USE_IMPORTS`: the Slack SDK, the
+    MLflow client). An upper bound for the heaviest route's first event (no route validates every
+    model), with two things left out: the boto3 clients (made on first use in every function alike,
+    and not by the baseline's `import boto3`) and the AWS calls;
+  - `import app` alone (Lambda's Init Duration), beside it;
 - `import boto3` in the same `.venv` (the baseline: every function needs boto3 anyway). Target: each
   function at most 1.5x this;
 - the floor: boto3, pydantic and Powertools (Logger, Metrics, Idempotency) imported and one pydantic
-  model defined, what any handler built on them pays before its own code;
+  model defined, what any handler built on them pays before its own code; and the floor's first
+  event, the same with that model's validator built and one event validated;
+- with `--before PATH`: every function's two candidates again from another checkout of the project
+  (its functions/ and layers/mlops_core, in this `.venv`), so a change's before and after are taken
+  side by side in the same rounds;
 - in `.venv-seed` (the environment of the seed code, with the SageMaker Python SDK v3 it
   uses): `import boto3` again (that venv's own baseline, so the SDK's ratio compares like with like),
   `import sagemaker` (in SDK v3 only a namespace package: it loads nothing), `import sagemaker.core`
@@ -70,6 +85,41 @@ from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 class Event(BaseModel):
     model_config = ConfigDict(defer_build=True)
     detail_type: str = Field(alias="detail-type")"""
+FLOOR_FIRST_EVENT = "floor, first event: its model validated once"
+FLOOR_FIRST_EVENT_CODE = (
+    FLOOR_CODE
+    + """
+Event.model_validate({"detail-type": "Scheduled Event"})"""
+)
+IMPORT_ONLY = ": import app"  # the suffix of a function's `import app` candidate
+# What a function's first event builds on top of `import app`: every validator its modules defer.
+FIRST_EVENT_CODE = """import app
+import sys
+from pydantic import BaseModel
+for _module in [m for n, m in list(sys.modules.items()) if n == "app" or n.startswith("mlops_core.")]:
+    for _value in list(vars(_module).values()):
+        if (
+            isinstance(_value, type)
+            and issubclass(_value, BaseModel)
+            and _value.__module__ == _module.__name__
+            and not _value.__pydantic_complete__
+        ):
+            _value.model_rebuild()"""
+# The modules a function's code imports where it uses them (`noqa: PLC0415` in the layer): not in
+# `import app`, but in the first event of the route that uses them. Per function, every such import
+# of every module it loads (tests/unit/test_function_imports.py keeps the lists whole): the Slack
+# approvals load the Slack adapters' module, so they count the notifier's retry handlers too.
+SLACK_WEBHOOK = (
+    "slack_sdk.http_retry.builtin_handlers",
+    "slack_sdk.http_retry.builtin_interval_calculators",
+    "slack_sdk.http_retry.jitter",
+    "slack_sdk.webhook",
+)
+FIRST_USE_IMPORTS = {
+    "MlflowAliasWatcherFunction": ("mlflow",),  # a poll or a webhook, with MlflowTrackingUri set
+    "SlackApprovalsFunction": ("slack_sdk.signature", *SLACK_WEBHOOK),
+    "SlackNotifierFunction": SLACK_WEBHOOK,
+}
 SEED_BASELINE = "import boto3 (.venv-seed)"
 SDK_CANDIDATES = {
     "import sagemaker (.venv-seed)": "import sagemaker",
@@ -85,8 +135,8 @@ class _TemplateLoader(yaml.SafeLoader):
 _TemplateLoader.add_multi_constructor("!", lambda loader, suffix, node: None)
 
 
-def _template() -> dict:
-    return yaml.load((REPO / "template.yaml").read_text(), Loader=_TemplateLoader)
+def _template(repo: Path = REPO) -> dict:
+    return yaml.load((repo / "template.yaml").read_text(), Loader=_TemplateLoader)
 
 
 @functools.cache
@@ -96,10 +146,10 @@ def global_environment() -> dict[str, str]:
     return {name: value for name, value in variables.items() if isinstance(value, str)}
 
 
-def function_dirs() -> dict[str, Path]:
-    template = _template()
+def function_dirs(repo: Path = REPO) -> dict[str, Path]:
+    template = _template(repo)
     return {
-        name: REPO / resource["Properties"]["CodeUri"]
+        name: repo / resource["Properties"]["CodeUri"]
         for name, resource in template["Resources"].items()
         if resource["Type"] == "AWS::Serverless::Function"
     }
@@ -112,6 +162,7 @@ class Candidate:
     code: str
     path: tuple[Path, ...] = ()
     baseline: str = BASELINE  # the candidate its ratio is taken against
+    held_to_target: bool = False  # a function's cold start (import and first event), of this checkout
 
 
 @dataclass
@@ -132,9 +183,36 @@ class ColdStart:
     def candidates_by_name(self) -> dict[str, Candidate]:
         return {candidate.name: candidate for candidate in self.candidates}
 
+    def differences(self, name: str, other: str) -> list[float]:
+        """`name` minus `other`, in ms, round by round (both taken side by side in each round)."""
+        return [a - b for a, b in zip(self.samples_ms[name], self.samples_ms[other], strict=True)]
+
     @property
     def functions(self) -> list[str]:
-        return [c.name for c in self.candidates if c.path]
+        """The functions' cold starts (import and first event): the figures held to the target."""
+        return [c.name for c in self.candidates if c.held_to_target]
+
+    def breakdown(self) -> list[tuple[str, Spread, Spread]]:
+        """Per function: its `import app` over the floor, and its first event over its `import app` (ms)."""
+        return [
+            (
+                name,
+                Spread.of(self.differences(f"{name}{IMPORT_ONLY}", FLOOR)),
+                Spread.of(self.differences(name, f"{name}{IMPORT_ONLY}")),
+            )
+            for name in self.functions
+        ]
+
+    def budget_ms(self) -> Spread:
+        """What a function may add to the floor's first event and still be at most TARGET_RATIO."""
+        return Spread.of(
+            [
+                TARGET_RATIO * base - floor
+                for base, floor in zip(
+                    self.samples_ms[BASELINE], self.samples_ms[FLOOR_FIRST_EVENT], strict=True
+                )
+            ]
+        )
 
 
 @dataclass(frozen=True)
@@ -147,13 +225,29 @@ class LayerSize:
     built_at: float  # mtime of the build
 
 
-def candidates(include_sdk: bool = True) -> list[Candidate]:
+def first_event_code(function: str) -> str:
+    imports = "".join(f"\nimport {module}" for module in FIRST_USE_IMPORTS.get(function, ()))
+    return FIRST_EVENT_CODE + imports
+
+
+def function_candidates(repo: Path = REPO, suffix: str = "") -> list[Candidate]:
+    """Each function's cold start (import and first event) and, beside it, its `import app`."""
+    found = []
+    for name, code_dir in sorted(function_dirs(repo).items()):
+        path = (code_dir, repo / LAYER_SOURCE.relative_to(REPO))
+        code = first_event_code(name)
+        found.append(Candidate(f"{name}{suffix}", sys.executable, code, path, held_to_target=not suffix))
+        found.append(Candidate(f"{name}{IMPORT_ONLY}{suffix}", sys.executable, "import app", path))
+    return found
+
+
+def candidates(include_sdk: bool = True, before: Path | None = None) -> list[Candidate]:
     found = [Candidate(BASELINE, sys.executable, "import boto3")]
     found.append(Candidate(FLOOR, sys.executable, FLOOR_CODE))
-    found += [
-        Candidate(name, sys.executable, "import app", (code_dir, LAYER_SOURCE))
-        for name, code_dir in sorted(function_dirs().items())
-    ]
+    found.append(Candidate(FLOOR_FIRST_EVENT, sys.executable, FLOOR_FIRST_EVENT_CODE))
+    found += function_candidates()
+    if before is not None:
+        found += function_candidates(before.resolve(), " (before)")
     if include_sdk and SEED_PYTHON.exists():
         found.append(Candidate(SEED_BASELINE, str(SEED_PYTHON), "import boto3", baseline=SEED_BASELINE))
         found += [
@@ -188,9 +282,9 @@ def _run(candidate: Candidate, pycache: Path) -> float:
     return took
 
 
-def measure(runs: int = 5, include_sdk: bool = True) -> ColdStart:
+def measure(runs: int = 5, include_sdk: bool = True, before: Path | None = None) -> ColdStart:
     """`runs` rounds over every candidate, the order rotated each round (see the module's docstring)."""
-    found = candidates(include_sdk)
+    found = candidates(include_sdk, before)
     result = ColdStart(found, {c.name: [] for c in found})
     with tempfile.TemporaryDirectory(prefix="bench-pycache-") as directory:
         caches = {python: Path(directory) / str(i) for i, python in enumerate({c.python for c in found})}
@@ -228,13 +322,20 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--no-sdk", action="store_true", help="skip the SageMaker SDK candidates")
+    parser.add_argument(
+        "--before", type=Path, help="another checkout of the project: its functions measured side by side"
+    )
     args = parser.parse_args()
-    result = measure(args.runs, include_sdk=not args.no_sdk)
+    result = measure(args.runs, include_sdk=not args.no_sdk, before=args.before)
     width = max(len(candidate.name) for candidate in result.candidates)
     for candidate in result.candidates:
         ms = Spread.of(result.samples_ms[candidate.name]).format(0, " ms")
         ratio = Spread.of(result.ratios(candidate.name)).format(2, "x")
         print(f"{candidate.name:{width}} {ms:36} {ratio} {candidate.baseline}")
+    print(f"\nper function, ms (median of the rounds' differences); budget {result.budget_ms().format(0)}")
+    for name, imported, first_event in result.breakdown():
+        print(f"{name:{width}} import app - floor {imported.format(0):30} first event - import app", end=" ")
+        print(first_event.format(0))
     size = layer_size()
     if size is None:
         print("built CoreLayer: not built (run `make build`)")

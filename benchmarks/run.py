@@ -123,7 +123,7 @@ def bench_cold_start(report: Report, runs: int) -> None:
         )
         if is_function:
             report.figure(
-                f"cold start {candidate.name} vs `import boto3`",
+                f"cold start {candidate.name} (import and first event) vs `import boto3`",
                 f"{ratio.format(2, 'x')}; {ms.median:.0f} ms",
                 ms.runs,
                 f"≤ {cold_start.TARGET_RATIO}x",
@@ -133,7 +133,22 @@ def bench_cold_start(report: Report, runs: int) -> None:
             report.figure(
                 f"cold start {candidate.name} vs its `import boto3`", ratio.format(2, "x"), ratio.runs
             )
-    body = rows
+    budget = result.budget_ms()
+    body = [
+        *rows,
+        "",
+        f"Where each function's cold start goes, in ms (the median, min-max and IQR of the rounds' "
+        f"differences, each taken within one round). The budget: {cold_start.TARGET_RATIO}x "
+        f"`import boto3` minus the floor's first event, what a function may add to the floor and still "
+        f"meet the target: **{budget.format(0, ' ms')}**.",
+        "",
+        "| function | `import app` minus the floor | first event minus `import app` |",
+        "|---|---|---|",
+        *(
+            f"| {name} | {imported.format(0)} | {first_event.format(0)} |"
+            for name, imported, first_event in result.breakdown()
+        ),
+    ]
     size = cold_start.layer_size()
     if size is None:
         body += ["", "Built layer: not built (`make build`); no figure."]

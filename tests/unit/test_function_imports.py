@@ -1,22 +1,29 @@
 """Each function imports only what it uses: its own component, the adapters its wiring makes, the
 handler shape, the contract, and of the domain events only those it emits or reads.
 
-A function's cold start is its handler module's import (Lambda's Init Duration), so a module another
-component uses (its logic, its ports, its events, its settings) is pure cost there. Each function is
-imported in a fresh interpreter, as Lambda does, with its directory and the layer on the path.
+A function's cold start is its handler module's import (Lambda's Init Duration) plus its first
+invocation, so a module another component uses (its logic, its ports, its events, its settings) is
+pure cost there. Each function is imported in a fresh interpreter, as Lambda does, with its directory
+and the layer on the path. The cold start benchmark (benchmarks/cold_start.py) counts, in a function's
+first event, the modules its code imports only where it uses them: a test here keeps its list whole.
 """
 
 from __future__ import annotations
 
+import ast
+import functools
+import importlib.util
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
+BENCHMARKS = REPO / "benchmarks"
 FUNCTIONS = REPO / "functions"
 LAYER = REPO / "layers" / "mlops_core"
 
@@ -43,6 +50,7 @@ FUNCTION_IMPORTS = {
 EVENT_PACKAGE = "mlops_core.contract.events."
 
 
+@functools.cache
 def loaded_modules(function: str) -> set[str]:
     code = "import json, sys, app; print(json.dumps(sorted(m for m in sys.modules if m.startswith('mlops_core'))))"
     environment = {**os.environ, "PYTHONPATH": os.pathsep.join([str(FUNCTIONS / function), str(LAYER)])}
@@ -72,3 +80,60 @@ def test_a_function_loads_no_other_component_and_only_its_events(function):
     }
     assert loaded_events - {"base"} <= events
     assert f"mlops_core.{component}" in loaded
+
+
+def first_use_imports(source: Path) -> set[str]:
+    """The modules, not the layer's own, that a module's functions import where they use them (the
+    Slack SDK, the MLflow client): not loaded by `import app`, but by the first event that runs them."""
+    found = set()
+    for node in ast.walk(ast.parse(source.read_text())):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            for inner in ast.walk(node):
+                if isinstance(inner, ast.Import):
+                    found |= {alias.name for alias in inner.names}
+                elif isinstance(inner, ast.ImportFrom) and inner.module and not inner.level:
+                    found.add(inner.module)
+    return {module for module in found if module.split(".")[0] != "mlops_core"}
+
+
+def cold_start_benchmark(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    monkeypatch.syspath_prepend(str(BENCHMARKS))  # it imports its sibling benchstats
+    spec = importlib.util.spec_from_file_location("cold_start", BENCHMARKS / "cold_start.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "cold_start", module)  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def layer_source(module: str) -> Path:
+    path = LAYER / Path(*module.split("."))
+    return path / "__init__.py" if path.is_dir() else path.with_suffix(".py")
+
+
+def test_first_use_imports_found_in_a_module_source(tmp_path):
+    source = tmp_path / "adapter.py"
+    source.write_text(
+        "import json\n"
+        "def send():\n"
+        "    import slack_sdk.webhook\n"
+        "    from slack_sdk.signature import SignatureVerifier\n"
+        "    from mlops_core.promotion.ports import RegisteredVersion\n"
+        "    from . import sibling\n"
+    )
+
+    assert first_use_imports(source) == {"slack_sdk.webhook", "slack_sdk.signature"}
+
+
+@pytest.mark.parametrize("function", sorted(FUNCTION_IMPORTS))
+def test_the_benchmark_counts_what_a_function_imports_at_first_use(function, monkeypatch):
+    """A function's cold start in the benchmark is `import app` and its first event: every module its
+    loaded modules import where they use them must be in the benchmark's list for that function."""
+    benchmark = cold_start_benchmark(monkeypatch)
+    resource = {path.name: name for name, path in benchmark.function_dirs().items()}[function]
+    needed = set().union(
+        *(first_use_imports(layer_source(module)) for module in loaded_modules(function)),
+        first_use_imports(FUNCTIONS / function / "app.py"),
+    )
+
+    assert needed <= set(benchmark.FIRST_USE_IMPORTS.get(resource, ()))
