@@ -107,18 +107,15 @@ for _module in [m for n, m in list(sys.modules.items()) if n == "app" or n.start
             _value.model_rebuild()"""
 # The modules a function's code imports where it uses them (`noqa: PLC0415` in the layer): not in
 # `import app`, but in the first event of the route that uses them. Per function, every such import
-# of every module it loads (tests/unit/test_function_imports.py keeps the lists whole): the Slack
-# approvals load the Slack adapters' module, so they count the notifier's retry handlers too.
-SLACK_WEBHOOK = (
-    "slack_sdk.http_retry.builtin_handlers",
-    "slack_sdk.http_retry.builtin_interval_calculators",
-    "slack_sdk.http_retry.jitter",
-    "slack_sdk.webhook",
-)
+# of every module it loads (tests/unit/test_function_imports.py keeps the lists exact).
 FIRST_USE_IMPORTS = {
     "MlflowAliasWatcherFunction": ("mlflow",),  # a poll or a webhook, with MlflowTrackingUri set
-    "SlackApprovalsFunction": ("slack_sdk.signature", *SLACK_WEBHOOK),
-    "SlackNotifierFunction": SLACK_WEBHOOK,
+    "SlackNotifierFunction": (
+        "slack_sdk.http_retry.builtin_handlers",
+        "slack_sdk.http_retry.builtin_interval_calculators",
+        "slack_sdk.http_retry.jitter",
+        "slack_sdk.webhook",
+    ),
 }
 SEED_BASELINE = "import boto3 (.venv-seed)"
 SDK_CANDIDATES = {
