@@ -17,10 +17,11 @@ of the template's Globals (e.g. `PYDANTIC_DISABLE_PLUGINS`), and so do the other
     deferred from the import to the first use is still counted: every pydantic validator the
     function's modules define but defer (`defer_build`: built when a model is first validated; an
     event, the settings, a stored record, an emitted domain event), all built (`model_rebuild()`),
-    and the modules the code imports where it uses them (`FIRST_USE_IMPORTS`: the Slack SDK, the
-    MLflow client). An upper bound for the heaviest route's first event (no route validates every
-    model), with two things left out: the boto3 clients (made on first use in every function alike,
-    and not by the baseline's `import boto3`) and the AWS calls;
+    and the modules the code imports where it uses them (`first_use_imports`: an import inside a
+    function, not of the layer's own, in `app.py` or in any layer module `import app` loads, e.g.
+    the Slack SDK, the MLflow client). An upper bound for the heaviest route's first event (no route
+    validates every model), with two things left out: the boto3 clients (made on first use in every
+    function alike, and not by the baseline's `import boto3`) and the AWS calls;
   - `import app` alone (Lambda's Init Duration), beside it;
 - `import boto3` in the same `.venv` (the baseline: every function needs boto3 anyway). Target: each
   function at most 1.5x this;
@@ -53,8 +54,10 @@ changed), and the size of its zip (deflate, level 6, as `sam package` would uplo
 from __future__ import annotations
 
 import argparse
+import ast
 import functools
 import io
+import json
 import os
 import subprocess
 import sys
@@ -69,6 +72,7 @@ from benchstats import Spread
 
 REPO = Path(__file__).resolve().parents[1]
 LAYER_SOURCE = REPO / "layers" / "mlops_core"
+LAYER_PACKAGE = "mlops_core"
 BUILT_LAYER = REPO / ".aws-sam" / "build" / "CoreLayer"
 SEED_PYTHON = REPO / ".venv-seed" / "bin" / "python"
 TARGET_RATIO = 1.5
@@ -105,18 +109,6 @@ for _module in [m for n, m in list(sys.modules.items()) if n == "app" or n.start
             and not _value.__pydantic_complete__
         ):
             _value.model_rebuild()"""
-# The modules a function's code imports where it uses them (`noqa: PLC0415` in the layer): not in
-# `import app`, but in the first event of the route that uses them. Per function, every such import
-# of every module it loads (tests/unit/test_function_imports.py keeps the lists exact).
-FIRST_USE_IMPORTS = {
-    "MlflowAliasWatcherFunction": ("mlflow",),  # a poll or a webhook, with MlflowTrackingUri set
-    "SlackNotifierFunction": (
-        "slack_sdk.http_retry.builtin_handlers",
-        "slack_sdk.http_retry.builtin_interval_calculators",
-        "slack_sdk.http_retry.jitter",
-        "slack_sdk.webhook",
-    ),
-}
 SEED_BASELINE = "import boto3 (.venv-seed)"
 SDK_CANDIDATES = {
     "import sagemaker (.venv-seed)": "import sagemaker",
@@ -222,17 +214,52 @@ class LayerSize:
     built_at: float  # mtime of the build
 
 
-def first_event_code(function: str) -> str:
-    imports = "".join(f"\nimport {module}" for module in FIRST_USE_IMPORTS.get(function, ()))
-    return FIRST_EVENT_CODE + imports
+def first_use_imports(source: Path) -> set[str]:
+    """The modules, not the layer's own, that a module's functions import where they use them (the
+    Slack SDK, the MLflow client): not loaded by `import app`, but by the first event that runs them."""
+    found = set()
+    for node in ast.walk(ast.parse(source.read_text())):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            for inner in ast.walk(node):
+                if isinstance(inner, ast.Import):
+                    found |= {alias.name for alias in inner.names}
+                elif isinstance(inner, ast.ImportFrom) and inner.module and not inner.level:
+                    found.add(inner.module)
+    return {module for module in found if module.split(".")[0] != LAYER_PACKAGE}
+
+
+def loaded_layer_modules(path: tuple[Path, ...]) -> list[str]:
+    """The layer's modules that `import app` loads, in a fresh interpreter with `path`."""
+    code = (
+        "import json, sys, app\n"
+        f"print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] == {LAYER_PACKAGE!r})))"
+    )
+    output = subprocess.run(
+        [sys.executable, "-c", code], env=_environment(path), capture_output=True, text=True, check=True
+    ).stdout
+    return list(json.loads(output))
+
+
+def function_first_use_imports(code_dir: Path, layer: Path) -> set[str]:
+    """What a function's code imports where it uses it: in its app.py and the layer modules it loads."""
+    sources = [code_dir / "app.py"]
+    for module in loaded_layer_modules((code_dir, layer)):
+        source = layer / Path(*module.split("."))
+        sources.append(source / "__init__.py" if source.is_dir() else source.with_suffix(".py"))
+    return set().union(*(first_use_imports(source) for source in sources))
+
+
+def first_event_code(first_use: set[str]) -> str:
+    return FIRST_EVENT_CODE + "".join(f"\nimport {module}" for module in sorted(first_use))
 
 
 def function_candidates(repo: Path = REPO, suffix: str = "") -> list[Candidate]:
     """Each function's cold start (import and first event) and, beside it, its `import app`."""
     found = []
+    layer = repo / LAYER_SOURCE.relative_to(REPO)
     for name, code_dir in sorted(function_dirs(repo).items()):
-        path = (code_dir, repo / LAYER_SOURCE.relative_to(REPO))
-        code = first_event_code(name)
+        path = (code_dir, layer)
+        code = first_event_code(function_first_use_imports(code_dir, layer))
         found.append(Candidate(f"{name}{suffix}", sys.executable, code, path, held_to_target=not suffix))
         found.append(Candidate(f"{name}{IMPORT_ONLY}{suffix}", sys.executable, "import app", path))
     return found
@@ -254,18 +281,26 @@ def candidates(include_sdk: bool = True, before: Path | None = None) -> list[Can
     return found
 
 
-def _run(candidate: Candidate, pycache: Path) -> float:
-    """Wall time, in ms, from spawning a fresh interpreter to the end of the candidate's import."""
+def _environment(path: tuple[Path, ...], pycache: Path | None = None) -> dict[str, str]:
     env = {
         key: value
         for key, value in os.environ.items()
-        if key not in {"PYTHONPATH", "PYTHONDONTWRITEBYTECODE"}
+        if key not in {"PYTHONPATH", "PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX"}
     }
-    env["PYTHONPYCACHEPREFIX"] = str(pycache)
+    if pycache is None:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"  # no __pycache__ written into the sources
+    else:
+        env["PYTHONPYCACHEPREFIX"] = str(pycache)
     env["AWS_REGION"] = env["AWS_DEFAULT_REGION"] = "us-east-1"  # Lambda sets it; the SDK needs it at import
     env.update(global_environment())  # e.g. PYDANTIC_DISABLE_PLUGINS, for every candidate alike
-    if candidate.path:
-        env["PYTHONPATH"] = os.pathsep.join(str(p) for p in candidate.path)
+    if path:
+        env["PYTHONPATH"] = os.pathsep.join(str(p) for p in path)
+    return env
+
+
+def _run(candidate: Candidate, pycache: Path) -> float:
+    """Wall time, in ms, from spawning a fresh interpreter to the end of the candidate's import."""
+    env = _environment(candidate.path, pycache)
     code = f"{candidate.code}\nimport sys\nsys.stdout.write('{IMPORTED}\\n')\nsys.stdout.flush()"
     started = time.perf_counter()
     command = [candidate.python, "-c", code]
