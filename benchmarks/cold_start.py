@@ -3,13 +3,18 @@ fresh process) vs `import boto3`, and vs the SageMaker Python SDK; and the built
 
     .venv/bin/python benchmarks/cold_start.py [--runs 5]     # or: make bench (all benchmarks)
     .venv/bin/python benchmarks/cold_start.py --before /path/to/other/checkout   # side by side
+    .venv/bin/python benchmarks/cold_start.py --cpu     # CPU time, for a machine others keep busy
 
 Method. A sample is the wall time of a fresh interpreter (`python -c CODE`), from spawning it until the
 import is done (the child then writes one line, which the parent waits for), so interpreter start-up
 is in every figure, as it is in a Lambda cold start (Lambda's Init Duration: runtime start and the
 handler module's import), and the interpreter's shutdown is not (a Lambda environment is frozen and
-reused, never shut down after an invocation). Functions run with the constant environment variables
-of the template's Globals (e.g. `PYDANTIC_DISABLE_PLUGINS`), and so do the others. Candidates:
+reused, never shut down after an invocation). With `--cpu` (benchmarks/run.py `--cpu-time`) a sample
+is instead the child's own CPU time until then (user and system, `time.process_time()` written on
+that line): on a machine other work keeps busy, wall time mostly measures the wait for a core, CPU
+time the work, which is what a change to the code changes. Functions run with the constant
+environment variables of the template's Globals (e.g. `PYDANTIC_DISABLE_PLUGINS`), and so do the
+others. Candidates:
 - every function of template.yaml, twice, with its function directory and the shared layer's source
   (layers/mlops_core) on PYTHONPATH (what Lambda puts on the path), in the project's `.venv`:
   - the function's cold start (the figure held to the target): `import app`, then what a first
@@ -76,7 +81,9 @@ LAYER_PACKAGE = "mlops_core"
 BUILT_LAYER = REPO / ".aws-sam" / "build" / "CoreLayer"
 SEED_PYTHON = REPO / ".venv-seed" / "bin" / "python"
 TARGET_RATIO = 1.5
-IMPORTED = "imported"  # what a candidate's process writes once its import is done
+IMPORTED = "imported"  # what a candidate's process writes once its import is done (and its CPU time)
+WALL_TIME = "wall time"
+CPU_TIME = "CPU time of the candidate's interpreter"
 TARGET_LAYER_MB = 15.0
 BASELINE = "import boto3"
 # What any handler built on boto3, pydantic and Powertools (Logger, Metrics, Idempotency) pays before
@@ -160,6 +167,7 @@ class ColdStart:
 
     candidates: list[Candidate]
     samples_ms: dict[str, list[float]] = field(default_factory=dict)
+    clock: str = WALL_TIME  # or CPU_TIME (`--cpu`)
 
     def ratios(self, name: str) -> list[float]:
         baseline = self.candidates_by_name[name].baseline
@@ -298,10 +306,14 @@ def _environment(path: tuple[Path, ...], pycache: Path | None = None) -> dict[st
     return env
 
 
-def _run(candidate: Candidate, pycache: Path) -> float:
-    """Wall time, in ms, from spawning a fresh interpreter to the end of the candidate's import."""
+def _run(candidate: Candidate, pycache: Path) -> tuple[float, float]:
+    """Wall time, in ms, from spawning a fresh interpreter to the end of the candidate's import, and the
+    interpreter's own CPU time (user and system, in ms) until then."""
     env = _environment(candidate.path, pycache)
-    code = f"{candidate.code}\nimport sys\nsys.stdout.write('{IMPORTED}\\n')\nsys.stdout.flush()"
+    code = (
+        f"{candidate.code}\nimport sys, time\n"
+        f"sys.stdout.write(f'{IMPORTED} {{time.process_time()}}\\n')\nsys.stdout.flush()"
+    )
     started = time.perf_counter()
     command = [candidate.python, "-c", code]
     with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True) as child:
@@ -309,15 +321,19 @@ def _run(candidate: Candidate, pycache: Path) -> float:
         line = child.stdout.readline()
         took = (time.perf_counter() - started) * 1000
         child.stdout.read()
-    if child.returncode != 0 or line.strip() != IMPORTED:
+    word, _, cpu_seconds = line.strip().partition(" ")
+    if child.returncode != 0 or word != IMPORTED:
         raise RuntimeError(f"{candidate.name}: the import failed (exit {child.returncode})")
-    return took
+    return took, float(cpu_seconds) * 1000
 
 
-def measure(runs: int = 5, include_sdk: bool = True, before: Path | None = None) -> ColdStart:
-    """`runs` rounds over every candidate, the order rotated each round (see the module's docstring)."""
+def measure(
+    runs: int = 5, include_sdk: bool = True, before: Path | None = None, cpu: bool = False
+) -> ColdStart:
+    """`runs` rounds over every candidate, the order rotated each round (see the module's docstring);
+    each sample the wall time, or with `cpu` the candidate interpreter's CPU time."""
     found = candidates(include_sdk, before)
-    result = ColdStart(found, {c.name: [] for c in found})
+    result = ColdStart(found, {c.name: [] for c in found}, clock=CPU_TIME if cpu else WALL_TIME)
     with tempfile.TemporaryDirectory(prefix="bench-pycache-") as directory:
         caches = {python: Path(directory) / str(i) for i, python in enumerate({c.python for c in found})}
         for candidate in found:  # unmeasured: OS file cache and bytecode
@@ -325,7 +341,8 @@ def measure(runs: int = 5, include_sdk: bool = True, before: Path | None = None)
         for round_ in range(runs):
             shift = round_ % len(found)
             for candidate in found[shift:] + found[:shift]:
-                result.samples_ms[candidate.name].append(_run(candidate, caches[candidate.python]))
+                wall, cpu_time = _run(candidate, caches[candidate.python])
+                result.samples_ms[candidate.name].append(cpu_time if cpu else wall)
     return result
 
 
@@ -357,8 +374,14 @@ def main() -> int:
     parser.add_argument(
         "--before", type=Path, help="another checkout of the project: its functions measured side by side"
     )
+    parser.add_argument(
+        "--cpu",
+        action="store_true",
+        help="each sample the candidate's CPU time, not wall time (a busy machine)",
+    )
     args = parser.parse_args()
-    result = measure(args.runs, include_sdk=not args.no_sdk, before=args.before)
+    result = measure(args.runs, include_sdk=not args.no_sdk, before=args.before, cpu=args.cpu)
+    print(f"samples: {result.clock}")
     width = max(len(candidate.name) for candidate in result.candidates)
     for candidate in result.candidates:
         ms = Spread.of(result.samples_ms[candidate.name]).format(0, " ms")
