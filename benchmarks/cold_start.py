@@ -103,6 +103,7 @@ FLOOR_FIRST_EVENT_CODE = (
 Event.model_validate({"detail-type": "Scheduled Event"})"""
 )
 IMPORT_ONLY = ": import app"  # the suffix of a function's `import app` candidate
+BEFORE = " (before)"  # the suffix of another checkout's candidates (`--before`)
 # What a function's first event builds on top of `import app`: every validator its modules defer.
 FIRST_EVENT_CODE = """import app
 import sys
@@ -279,7 +280,7 @@ def candidates(include_sdk: bool = True, before: Path | None = None) -> list[Can
     found.append(Candidate(FLOOR_FIRST_EVENT, sys.executable, FLOOR_FIRST_EVENT_CODE))
     found += function_candidates()
     if before is not None:
-        found += function_candidates(before.resolve(), " (before)")
+        found += function_candidates(before.resolve(), BEFORE)
     if include_sdk and SEED_PYTHON.exists():
         found.append(Candidate(SEED_BASELINE, str(SEED_PYTHON), "import boto3", baseline=SEED_BASELINE))
         found += [
