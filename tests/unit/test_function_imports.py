@@ -1,22 +1,28 @@
 """Each function imports only what it uses: its own component, the adapters its wiring makes, the
 handler shape, the contract, and of the domain events only those it emits or reads.
 
-A function's cold start is its handler module's import (Lambda's Init Duration), so a module another
-component uses (its logic, its ports, its events, its settings) is pure cost there. Each function is
-imported in a fresh interpreter, as Lambda does, with its directory and the layer on the path.
+A function's cold start is its handler module's import (Lambda's Init Duration) plus its first
+invocation, so a module another component uses (its logic, its ports, its events, its settings) is
+pure cost there. Each function is imported in a fresh interpreter, as Lambda does, with its directory
+and the layer on the path. The cold start benchmark (benchmarks/cold_start.py) counts, in a function's
+first event, the modules its code imports only where it uses them: tests here check what it finds.
 """
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
+BENCHMARKS = REPO / "benchmarks"
 FUNCTIONS = REPO / "functions"
 LAYER = REPO / "layers" / "mlops_core"
 
@@ -41,8 +47,20 @@ FUNCTION_IMPORTS = {
     "slack_approvals": ("notifications", set()),  # Slack interactions: no domain event
 }
 EVENT_PACKAGE = "mlops_core.contract.events."
+# What a function's code imports only where it uses it, on the routes that need it.
+SLACK_WEBHOOK_CLIENT = {
+    "slack_sdk.http_retry.builtin_handlers",
+    "slack_sdk.http_retry.builtin_interval_calculators",
+    "slack_sdk.http_retry.jitter",
+    "slack_sdk.webhook",
+}
+FIRST_USE_IMPORTS = {
+    "mlflow_alias_watcher": {"mlflow"},  # a poll or a webhook, with a tracking URI set
+    "slack_notifier": SLACK_WEBHOOK_CLIENT,  # a message sent
+}
 
 
+@functools.cache
 def loaded_modules(function: str) -> set[str]:
     code = "import json, sys, app; print(json.dumps(sorted(m for m in sys.modules if m.startswith('mlops_core'))))"
     environment = {**os.environ, "PYTHONPATH": os.pathsep.join([str(FUNCTIONS / function), str(LAYER)])}
@@ -72,3 +90,42 @@ def test_a_function_loads_no_other_component_and_only_its_events(function):
     }
     assert loaded_events - {"base"} <= events
     assert f"mlops_core.{component}" in loaded
+
+
+def cold_start_benchmark(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    monkeypatch.syspath_prepend(str(BENCHMARKS))  # it imports its sibling benchstats
+    spec = importlib.util.spec_from_file_location("cold_start", BENCHMARKS / "cold_start.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "cold_start", module)  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_benchmark_finds_the_imports_a_module_makes_where_it_uses_them(tmp_path, monkeypatch):
+    source = tmp_path / "adapter.py"
+    source.write_text(
+        "import json\n"
+        "def send():\n"
+        "    import slack_sdk.webhook\n"
+        "    from slack_sdk.signature import SignatureVerifier\n"
+        "    from mlops_core.promotion.ports import RegisteredVersion\n"
+        "    from . import sibling\n"
+    )
+
+    assert cold_start_benchmark(monkeypatch).first_use_imports(source) == {
+        "slack_sdk.webhook",
+        "slack_sdk.signature",
+    }
+
+
+@pytest.mark.parametrize("function", sorted(FUNCTION_IMPORTS))
+def test_the_benchmark_counts_what_a_function_imports_at_first_use(function, monkeypatch):
+    """A function's cold start in the benchmark is `import app` and its first event, which also loads
+    what the function's code imports where it uses it: found in app.py and every layer module it loads.
+    The Slack approvals load no part of slack_sdk (its package loads its Web API client)."""
+    benchmark = cold_start_benchmark(monkeypatch)
+
+    found = benchmark.function_first_use_imports(FUNCTIONS / function, LAYER)
+
+    assert found == FIRST_USE_IMPORTS.get(function, set())
