@@ -99,7 +99,7 @@ def sign(secret: str, timestamp: str, body: str) -> str:
 def signature_problem(secret: str | None, headers: Mapping[str, str], body: str, *, now: float) -> str | None:
     """Why the request is not a genuine, fresh Slack request; None when it is."""
     if not secret or not secret.strip():
-        return "no signing secret is configured (the SlackSigningSecret secret is empty or blank)"
+        return "no signing secret is configured (the SlackSigningSecret secret is empty)"
     timestamp = headers.get(TIMESTAMP_HEADER)
     signature = headers.get(SIGNATURE_HEADER)
     if not timestamp or not signature:
