@@ -8,7 +8,7 @@ from botocore.config import Config
 from mlops_core.adapters.aws_clients import ClientFactory
 from mlops_core.adapters.config_table import ConfigTable
 from mlops_core.adapters.model_approvals import ModelApprovals
-from mlops_core.adapters.slack_response_url import SlackResponseUrl
+from mlops_core.adapters.slack_webhook import SlackResponseUrl
 from mlops_core.handlers.slack_interactions import SigningSecret, SlackInteractionsFunction
 from mlops_core.notifications.approvals import SlackApprovals
 from mlops_core.notifications.settings import SlackApprovalsSettings

@@ -112,3 +112,27 @@ class SlackSdkSender:
             wait = retry_after_seconds(response.headers) if response.status_code == 429 else None
             later = f" (Retry-After {wait:g} s: Lambda retries later)" if wait is not None else ""
             raise SlackDeliveryError(f"Slack answered {response.status_code} {response.body[:200]!r}{later}")
+
+
+RESPONSE_URL_TIMEOUT_SECONDS = 2
+
+
+class SlackResponseUrl:
+    """Answers an interaction through its ``response_url`` (the Slack approvals'
+    :class:`~mlops_core.notifications.ports.SlackResponder`): one POST, no retries, a two-second
+    timeout, since Slack waits three seconds for the function's own answer. The URL is never logged."""
+
+    def __init__(self) -> None:
+        logging.getLogger("slack_sdk").setLevel(logging.WARNING)
+
+    def respond(self, response_url: str, message: dict[str, Any]) -> None:
+        from slack_sdk.webhook import WebhookClient  # noqa: PLC0415 - only the Slack functions pay for it
+
+        try:
+            answer = WebhookClient(
+                response_url, timeout=RESPONSE_URL_TIMEOUT_SECONDS, retry_handlers=[]
+            ).send_dict(message)
+        except Exception as error:  # connection errors
+            raise SlackDeliveryError(f"Slack response_url unreachable: {type(error).__name__}") from None
+        if answer.status_code != 200:
+            raise SlackDeliveryError(f"Slack answered {answer.status_code} {answer.body[:200]!r}")

@@ -91,7 +91,7 @@ class ApprovalRegistry(Protocol):
 
 
 class SlackResponder(Protocol):
-    """Answers an interaction through its ``response_url`` (:mod:`mlops_core.adapters.slack_response_url`)."""
+    """Answers an interaction through its ``response_url`` (:mod:`mlops_core.adapters.slack_webhook`)."""
 
     def respond(self, response_url: str, message: dict[str, Any]) -> None:
         """Post ``message``; :class:`SlackDeliveryError` if Slack does not take it."""
