@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import time
 from typing import Any
@@ -96,12 +98,21 @@ def test_a_signed_click_of_an_approver_approves_the_version(aws, handler, versio
     [
         ({"headers": {"X-Slack-Signature": "v0=" + "0" * 64}}, 401),
         ({"headers": {"X-Slack-Signature": ""}}, 401),
+        ({"headers": {"X-Slack-Signature": "v0=\u00e9" + "0" * 63}}, 401),
         ({"headers": {"X-Slack-Request-Timestamp": "yesterday"}}, 401),
         ({"seconds_off": -400}, 401),
         ({"seconds_off": 400}, 401),
         ({"method": "GET"}, 405),
     ],
-    ids=["wrong-signature", "no-signature", "timestamp-not-a-number", "stale", "from-the-future", "get"],
+    ids=[
+        "wrong-signature",
+        "no-signature",
+        "non-ascii-signature",
+        "timestamp-not-a-number",
+        "stale",
+        "from-the-future",
+        "get",
+    ],
 )
 def test_a_request_that_is_not_slacks_now_is_refused_and_changes_nothing(
     aws, handler, version, slack, lambda_context, change, status
@@ -148,13 +159,19 @@ def test_a_signed_but_malformed_payload_is_a_400_and_changes_nothing(
     assert slack.responses == []
 
 
+@pytest.mark.parametrize("unset", ["", "   "], ids=["empty", "blank"])
 def test_a_stack_whose_signing_secret_is_not_set_refuses_every_request(
-    aws, handler, version, slack, lambda_context
+    aws, handler, version, slack, lambda_context, unset
 ):
     aws.client("secretsmanager").put_secret_value(
-        SecretId="mlops-slack-signing", SecretString=json.dumps({"signing_secret": ""})
+        SecretId="mlops-slack-signing", SecretString=json.dumps({"signing_secret": unset})
     )
     body, headers = signed_request(click(version, slack), SIGNING_SECRET)
+    # Signed with the blank secret itself, as one who knows it is blank would sign.
+    timestamp = headers["X-Slack-Request-Timestamp"]
+    digest = hmac.new(unset.encode(), f"v0:{timestamp}:{body.decode()}".encode(), hashlib.sha256)
+    forged = {**headers, "X-Slack-Signature": f"v0={digest.hexdigest()}"}
 
     assert handler(request(body, headers), lambda_context)["statusCode"] == 401
+    assert handler(request(body, forged), lambda_context)["statusCode"] == 401
     assert status_of(aws, version) == "PendingManualApproval"

@@ -57,6 +57,8 @@ SLACK_WEBHOOK_CLIENT = {
 FIRST_USE_IMPORTS = {
     "mlflow_alias_watcher": {"mlflow"},  # a poll or a webhook, with a tracking URI set
     "slack_notifier": SLACK_WEBHOOK_CLIENT,  # a message sent
+    # a click: its signature checked, the message answered (the webhook module has both Slack adapters)
+    "slack_approvals": {"slack_sdk.signature", *SLACK_WEBHOOK_CLIENT},
 }
 
 
@@ -121,20 +123,10 @@ def test_the_benchmark_finds_the_imports_a_module_makes_where_it_uses_them(tmp_p
 
 @pytest.mark.parametrize("function", sorted(FUNCTION_IMPORTS))
 def test_the_benchmark_counts_what_a_function_imports_at_first_use(function, monkeypatch):
-<<<<<<< HEAD
     """A function's cold start in the benchmark is `import app` and its first event, which also loads
-    what the function's code imports where it uses it: found in app.py and every layer module it loads.
-    The Slack approvals load no part of slack_sdk (its package loads its Web API client)."""
-=======
-    """A function's cold start in the benchmark is `import app` and its first event: every module its
-    loaded modules import where they use them must be in the benchmark's list for that function."""
->>>>>>> parent of da2f2cd (Slack approvals without slack_sdk: the signature is checked with hmac as slack_sdk's verifier checks it, and the response_url answer is one POST with urllib.request (SlackResponseUrl in a module of its own); importing any part of slack_sdk loads its Web API client, about 40 ms of the function's only route. A forged non-ASCII signature or a blank signing secret is now a 401, not a crash)
+    what the function's code imports where it uses it: found in app.py and every layer module it loads."""
     benchmark = cold_start_benchmark(monkeypatch)
 
-<<<<<<< HEAD
     found = benchmark.function_first_use_imports(FUNCTIONS / function, LAYER)
 
     assert found == FIRST_USE_IMPORTS.get(function, set())
-=======
-    assert needed <= set(benchmark.FIRST_USE_IMPORTS.get(resource, ()))
->>>>>>> parent of da2f2cd (Slack approvals without slack_sdk: the signature is checked with hmac as slack_sdk's verifier checks it, and the response_url answer is one POST with urllib.request (SlackResponseUrl in a module of its own); importing any part of slack_sdk loads its Web API client, about 40 ms of the function's only route. A forged non-ASCII signature or a blank signing secret is now a 401, not a crash)

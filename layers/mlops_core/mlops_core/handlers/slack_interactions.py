@@ -89,12 +89,14 @@ def signature_problem(secret: str | None, headers: Mapping[str, str], body: str,
     """Why the request is not a genuine, fresh Slack request; None when it is (slack_sdk's verifier)."""
     from slack_sdk.signature import Clock, SignatureVerifier  # noqa: PLC0415 - only this function needs it
 
-    if not secret:
-        return "no signing secret is configured (the SlackSigningSecret secret is empty)"
+    if not secret or not secret.strip():
+        return "no signing secret is configured (the SlackSigningSecret secret is empty or blank)"
     timestamp = headers.get(TIMESTAMP_HEADER)
     signature = headers.get(SIGNATURE_HEADER)
     if not timestamp or not signature:
         return "missing signature or timestamp header"
+    if not signature.isascii():  # the verifier's constant-time comparison takes ASCII only (it would raise)
+        return "signature is not ASCII"
     if not timestamp.isdigit():
         return "timestamp is not a number"
     if abs(now - int(timestamp)) > MAX_CLOCK_SKEW_SECONDS:
