@@ -18,23 +18,12 @@ from moto.codebuild.responses import CodeBuildResponse
 from moto.core.common_models import CloudFormationModel
 from moto.core.responses import ActionResult
 
-from mlops_local.moto_gaps.template_resources import TemplateResource
+from mlops_local.moto_gaps.template_resources import TemplateResourceWithArn
 
 
-class _CodeBuildProject(TemplateResource, CloudFormationModel):
+class _CodeBuildProject(TemplateResourceWithArn, CloudFormationModel):
     TYPE = "AWS::CodeBuild::Project"
     NAME_PROPERTY = "Name"
-
-    def __init__(self, physical_id: str, arn: str) -> None:
-        super().__init__(physical_id)
-        self.arn = arn
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr == "Arn"
-
-    def get_cfn_attribute(self, attribute_name: str) -> str:
-        return self.arn
 
     @classmethod
     def create(

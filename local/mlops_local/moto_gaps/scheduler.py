@@ -12,10 +12,10 @@ from typing import Any
 from moto.core.common_models import CloudFormationModel
 from moto.scheduler.models import scheduler_backends
 
-from mlops_local.moto_gaps.template_resources import TemplateResource
+from mlops_local.moto_gaps.template_resources import TemplateResourceWithArn
 
 
-class _ScheduleGroup(TemplateResource, CloudFormationModel):
+class _ScheduleGroup(TemplateResourceWithArn, CloudFormationModel):
     TYPE = "AWS::Scheduler::ScheduleGroup"
     NAME_PROPERTY = "Name"
 
@@ -28,17 +28,6 @@ class _ScheduleGroup(TemplateResource, CloudFormationModel):
             name, properties.get("Tags") or []
         )
         return cls(name, group.arn)
-
-    def __init__(self, name: str, arn: str) -> None:
-        super().__init__(name)
-        self.arn = arn
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr == "Arn"
-
-    def get_cfn_attribute(self, attribute_name: str) -> str:
-        return self.arn
 
 
 def patch() -> None:

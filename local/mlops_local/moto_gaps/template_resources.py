@@ -4,7 +4,8 @@ Each is a type moto's CloudFormation skips (or gets wrong), created through its 
 as AWS applies it with the service's own API. moto finds resource types among CloudFormationModel's
 *direct* subclasses, so this is mixed in before it: ``class _X(TemplateResource, CloudFormationModel)``.
 A type names itself (``TYPE``), the property that names one of its resources (``NAME_PROPERTY``, ""
-when none) and implements ``create``; the physical ID it is made with is what ``Ref`` gives.
+when none) and implements ``create``; the physical ID it is made with is what ``Ref`` gives. One made
+with an ARN too (:class:`TemplateResourceWithArn`) gives it to ``GetAtt ... Arn``.
 """
 
 from typing import Any, ClassVar, Self
@@ -49,3 +50,16 @@ class TemplateResource:
 
     def is_created(self) -> bool:
         return True
+
+
+class TemplateResourceWithArn(TemplateResource):
+    def __init__(self, physical_id: str, arn: str) -> None:
+        super().__init__(physical_id)
+        self.arn = arn
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr == "Arn"
+
+    def get_cfn_attribute(self, attribute_name: str) -> str:
+        return self.arn

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from typing import Any
 
 from mlops_core.adapters import aws_errors
@@ -108,7 +109,7 @@ class EventBridgeCiBuildTriggers:
         self, project: str, source: BuildSource, role_arn: str, variables: Mapping[str, str]
     ) -> str:
         name = trigger_name(project)
-        with _Explainer(name):
+        with _explained(name):
             rule = self._rule(name)
             if rule is not None:
                 self._check_ours(name, str(rule["Arn"]))
@@ -141,7 +142,7 @@ class EventBridgeCiBuildTriggers:
 
     def remove_trigger(self, project: str) -> str:
         name = trigger_name(project)
-        with _Explainer(name):
+        with _explained(name):
             rule = self._rule(name)
             if rule is None:
                 return "absent"
@@ -186,13 +187,8 @@ def _failures(answer: Mapping[str, Any]) -> str:
     )
 
 
-class _Explainer:
-    def __init__(self, name: str) -> None:
-        self._name = name
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
-        if isinstance(exc, aws_errors.SERVICE_ERRORS):
-            raise CiAccessError(f"EventBridge rule {self._name}: {aws_errors.describe_call(exc)}") from exc
+def _explained(name: str) -> AbstractContextManager[None]:
+    """The block's AWS errors, as the port's error naming the rule."""
+    return aws_errors.reraised_as(
+        lambda error: CiAccessError(f"EventBridge rule {name}: {aws_errors.describe_call(error)}")
+    )

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+from contextlib import AbstractContextManager
 from typing import Any
 from urllib.parse import unquote
 
@@ -126,8 +127,10 @@ class IamCiRoles:
             )
 
     @staticmethod
-    def _explained(name: str) -> _Explainer:
-        return _Explainer(name)
+    def _explained(name: str) -> AbstractContextManager[None]:
+        return aws_errors.reraised_as(
+            lambda error: CiAccessError(f"IAM role {name}: {aws_errors.describe_call(error)}")
+        )
 
 
 def _trusted(trust: CiTrust | CiServiceTrust) -> str:
@@ -141,15 +144,3 @@ def _document(value: Any) -> Any:
     if isinstance(value, str):
         return json.loads(unquote(value))
     return value
-
-
-class _Explainer:
-    def __init__(self, name: str) -> None:
-        self._name = name
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
-        if isinstance(exc, aws_errors.SERVICE_ERRORS):
-            raise CiAccessError(f"IAM role {self._name}: {aws_errors.describe_call(exc)}") from exc
