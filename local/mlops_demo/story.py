@@ -167,6 +167,17 @@ class Story:
     def clone(self, project: str) -> WorkingCopy:
         return WorkingCopy(self.cloud.git_root / f"{project}.git", self.workdir / project)
 
+    def in_service_checks_come(self, endpoint: str) -> Trace:
+        """Time passes until the deployer's in-service checks of ``endpoint``'s changes come: their
+        one-time schedules run (the other endpoints' checks wait: the demo's clock does not move)."""
+        group = f"{self.cloud.stack_name}-in-service-checks"
+        schedules = self.cloud.session.client("scheduler").list_schedules(GroupName=group)["Schedules"]
+        trace = Trace()
+        for name in [s["Name"] for s in schedules if s["Name"].startswith(f"{endpoint}-")]:
+            trace.deliveries.extend(self.cloud.run_schedule(name, group=group).deliveries)
+        self.show(trace, "The deployer's in-service check, 20 minutes after the change")
+        return trace
+
     def sync_suite(self, endpoint: str) -> None:
         """CI writes the endpoint's integration test suite (integration-tests/suite.yaml) to the table."""
         write_suite(
