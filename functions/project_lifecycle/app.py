@@ -17,6 +17,7 @@ from mlops_core.adapters.git_providers import (
 from mlops_core.adapters.iam_ci_roles import IamCiRoles
 from mlops_core.adapters.project_store import ProjectStore
 from mlops_core.adapters.sagemaker import ModelRegistryAdapter
+from mlops_core.adapters.scheduler import SchedulerBatchSchedules
 from mlops_core.contract.git_provider_name import GitProviderName
 from mlops_core.handlers.custom_resource import CustomResourceFunction
 from mlops_core.projects.ci_access import CiAccess, CiEnvironment
@@ -95,6 +96,11 @@ def build(settings: ProjectLifecycleSettings, clients: ClientFactory) -> Project
             ),
             builds=builds,
         ),
+        batch_schedules=SchedulerBatchSchedules(
+            clients("scheduler"), group_name=settings.batch_schedule_group_name
+        )
+        if settings.batch_schedule_group_name
+        else None,
     )
 
 

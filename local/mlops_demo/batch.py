@@ -13,9 +13,11 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from botocore.exceptions import ClientError
 from mlops_local.demo_model import BROKEN_MODEL, DEMO_BUCKET, GOOD_MODEL
 
 from mlops_demo.story import Story, events_of, version_label
+from mlops_demo.summary import Removal
 
 PROJECT = "scores"
 DEV = f"{PROJECT}-dev"
@@ -43,7 +45,7 @@ CUSTOMERS = [{"instances": [[2, 95.0, 4]]}, {"instances": [[60, 20.0, 0]]}]
 class Batch(Story):
     def tell(self) -> None:
         self.title(f"Batch scenario: project {PROJECT!r} (dev as a nightly batch transform)")
-        self.create()
+        physical_id = self.create()
         copy = self.clone(PROJECT)
         commit = copy.commit("dev", "Score customers nightly", {"pipelines/features.py": "FEATURES = 3\n"})
         v1 = self.first_version(commit)
@@ -51,8 +53,9 @@ class Batch(Story):
         self.nightly_run("The night's run scores the customers with v1", v1, tonight)
         self.failing_version(commit, v1)
         self.nightly_run("The next night's run scores with v1 again", v1, tonight + timedelta(days=1))
+        self.delete(physical_id)
 
-    def create(self) -> None:
+    def create(self) -> str:
         self.step(
             f"Create project {PROJECT!r} with dev as a batch stage",
             who="creates the project from the Service Catalog product, with deployment defaults that make "
@@ -60,9 +63,10 @@ class Batch(Story):
             control_plane="the lifecycle function creates the repository, the model groups and the record "
             "(the batch settings are validated first).",
         )
-        record = self.create_project(PROJECT, PROPERTIES).record
-        compute = ((record.get("deployment_defaults") or {}).get("dev") or {}).get("compute") or {}
+        created = self.create_project(PROJECT, PROPERTIES)
+        compute = ((created.record.get("deployment_defaults") or {}).get("dev") or {}).get("compute") or {}
         self.check(f"{PROJECT}: the record makes dev a batch stage", compute.get("kind") == "batch")
+        return created.physical_id
 
     def first_version(self, commit: str) -> str:
         self.step(
@@ -136,11 +140,37 @@ class Batch(Story):
             and self.scheduled_version() == v1,
         )
 
-    def scheduled_version(self) -> str | None:
-        schedule = self.cloud.session.client("scheduler").get_schedule(
-            GroupName=f"{self.cloud.stack_name}-batch", Name=DEV
+    def delete(self, physical_id: str) -> None:
+        self.step(
+            f"Delete project {PROJECT!r}",
+            who="deletes the project in SageMaker Studio (Service Catalog terminates the product).",
+            control_plane="ProjectLifecycleFunction (custom resource, Delete) deletes the batch stage's "
+            "schedule, which would otherwise go on starting a transform job every night for a project "
+            "that is gone, then follows the retention policies as for any project.",
         )
-        tags = json.loads(schedule["Target"]["Input"]).get("Tags") or []
+        self.delete_project(PROJECT, PROPERTIES, physical_id)
+        gone = self.schedule() is None
+        self.check(f"{DEV}: its schedule was deleted with the project", gone)
+        if gone:
+            self.removals.append(
+                Removal(f"schedule {DEV}", "the project lifecycle (Delete)", "the project was deleted")
+            )
+
+    def schedule(self) -> dict[str, Any] | None:
+        try:
+            return dict(
+                self.cloud.session.client("scheduler").get_schedule(
+                    GroupName=f"{self.cloud.stack_name}-batch", Name=DEV
+                )
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ResourceNotFoundException":
+                return None
+            raise
+
+    def scheduled_version(self) -> str | None:
+        schedule = self.schedule() or {}
+        tags = json.loads((schedule.get("Target") or {}).get("Input") or "{}").get("Tags") or []
         return next((t["Value"] for t in tags if t["Key"] == "mlops:model-package-arn"), None)
 
     def outputs(self) -> dict[str, list[dict[str, Any]]]:

@@ -186,6 +186,7 @@ def harness(
     provider: Any = None,
     seed: Any = None,
     git_providers: dict[GitProviderName, Any] | None = None,
+    batch_schedules: Any = None,
 ) -> Harness:
     groups = groups or FakeModelGroups()
     store = FakeStore()
@@ -200,6 +201,7 @@ def harness(
             model_groups=groups,
             projects=store,
             seed_code=seed or (lambda: SEED),
+            batch_schedules=batch_schedules,
         )
 
     handler = CustomResourceFunction(
@@ -387,6 +389,37 @@ def test_a_delete_whose_events_cannot_be_published_still_succeeds_and_says_so(re
     assert answer is not None
     assert answer["Status"] == "FAILED"
     assert "events not published" in answer["Reason"]
+
+
+class FakeBatchSchedules:
+    """The batch stages' schedules: ``churn-dev`` exists; deleting ``churn-prod`` is throttled."""
+
+    def __init__(self) -> None:
+        self.names = {"churn-dev", "churn-prod"}
+
+    def delete(self, name: str) -> bool:
+        if name == "churn-prod":
+            raise RuntimeError("ThrottlingException: Rate exceeded")
+        if name not in self.names:
+            return False
+        self.names.remove(name)
+        return True
+
+
+def test_a_delete_removes_the_projects_batch_schedules_and_a_failure_is_said_not_blocking(receiver, tmp_path):
+    schedules = FakeBatchSchedules()
+    test = harness(receiver, tmp_path, batch_schedules=schedules)
+    answer, _ = test.request("Create", PROPERTIES)
+    assert answer is not None and answer["Status"] == "SUCCESS"
+
+    answer, _ = test.request("Delete", PROPERTIES, PhysicalResourceId="mlops-project:churn")
+
+    assert answer is not None
+    assert answer["Status"] == "SUCCESS", answer["Reason"]
+    assert answer["Data"]["BatchSchedulesDeleted"] == "churn-dev"
+    assert schedules.names == {"churn-prod"}
+    assert "the batch schedule churn-prod is left as it was: ThrottlingException" in answer["Reason"]
+    assert test.store.records["churn"].status == "deleted"
 
 
 def test_a_delete_whose_record_cannot_be_written_still_succeeds_and_says_so(receiver, tmp_path):

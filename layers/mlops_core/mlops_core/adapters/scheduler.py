@@ -1,7 +1,8 @@
 """The deployer's schedules in EventBridge Scheduler, each kind in a schedule group of the stack's (tagged:
 Scheduler tags schedule groups, not schedules):
-- the batch stages' (:class:`~mlops_core.deployment.ports.BatchSchedulesPort`): one schedule per batch
-  stage, whose universal target starts a SageMaker transform job as the stack's batch scheduler role;
+- the batch stages' (:class:`~mlops_core.deployment.ports.BatchSchedulesPort`, and the project
+  lifecycle's :class:`~mlops_core.projects.ports.BatchSchedulesPort` to delete them): one schedule per
+  batch stage, whose universal target starts a SageMaker transform job as the stack's batch scheduler role;
 - the in-service checks (:class:`~mlops_core.deployment.ports.InServiceChecksPort`): one-time schedules
   whose templated EventBridge target puts a check on the application's bus, deleted once they ran."""
 
@@ -11,18 +12,23 @@ import hashlib
 import json
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlops_core.adapters import aws_errors
 from mlops_core.contract.batch_transform import CREATE_TRANSFORM_JOB_TARGET
-from mlops_core.contract.events.deployment import InServiceCheck
+
+if TYPE_CHECKING:  # the project lifecycle uses this module too, and loads no deployer event
+    from mlops_core.contract.events.deployment import InServiceCheck
 
 SCHEDULE_NOT_FOUND = "ResourceNotFoundException"
 SCHEDULE_EXISTS = "ConflictException"
 
 
 class SchedulerBatchSchedules:
-    def __init__(self, client: Any, *, group_name: str, role_arn: str) -> None:
+    """The deployer's (``transform_request``, ``put``, with ``role_arn``) and the project lifecycle's
+    (``delete``: a project's schedules go with it)."""
+
+    def __init__(self, client: Any, *, group_name: str, role_arn: str = "") -> None:
         self._client = client
         self._group_name = group_name
         self._role_arn = role_arn
@@ -39,6 +45,15 @@ class SchedulerBatchSchedules:
             return {}
         request = json.loads(target.get("Input") or "{}")
         return request if isinstance(request, dict) else {}
+
+    def delete(self, name: str) -> bool:
+        try:
+            self._client.delete_schedule(GroupName=self._group_name, Name=name)
+        except aws_errors.SERVICE_ERRORS as error:
+            if aws_errors.error_code(error) == SCHEDULE_NOT_FOUND:
+                return False
+            raise
+        return True
 
     def put(
         self, name: str, *, expression: str, timezone: str, transform_request: Mapping[str, Any], exists: bool
@@ -108,10 +123,7 @@ class SchedulerInServiceChecks:
                     "Arn": self._event_bus_arn,
                     "RoleArn": self._role_arn,
                     "Input": json.dumps(check.detail(), sort_keys=True),
-                    "EventBridgeParameters": {
-                        "Source": InServiceCheck.source(),
-                        "DetailType": InServiceCheck.DETAIL_TYPE,
-                    },
+                    "EventBridgeParameters": {"Source": check.source(), "DetailType": check.DETAIL_TYPE},
                     "RetryPolicy": CHECK_RETRY_POLICY,
                 },
             )

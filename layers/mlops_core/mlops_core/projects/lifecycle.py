@@ -19,7 +19,7 @@ itself was invalid.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,6 +42,7 @@ from mlops_core.contract.project_record import (
 from mlops_core.contract.topology import Scenario
 from mlops_core.projects.ci_access import CiAccess
 from mlops_core.projects.ports import (
+    BatchSchedulesPort,
     GitProvider,
     GitProviderError,
     ModelGroupPort,
@@ -64,6 +65,7 @@ class ProjectLifecycle:
     projects: ProjectStorePort
     seed_code: Callable[[], tuple[SeedFile, ...]]
     ci_access: CiAccess | None = None  # the CI role and variables of providers whose CI needs them
+    batch_schedules: BatchSchedulesPort | None = None  # a batch stage's schedule goes with its project
     now: Callable[[], str] = field(default=utc_now)
 
     # ------------------------------------------------------------------------------------ operations
@@ -170,6 +172,7 @@ class ProjectLifecycle:
                 )
             except Exception as error:  # never block the stack's deletion; the note says what is left
                 notes.append(f"the CI access of project {project} is left as it was: {error}")
+        schedules = self._delete_batch_schedules(record.model_groups, notes)
         try:
             repository = self._provider(record.git_provider).retire_repository(
                 record.repository_name, properties.repository_retention
@@ -197,7 +200,23 @@ class ProjectLifecycle:
         data = {"Repository": repository, "ModelGroupsDeleted": ",".join(deleted)}
         if ci_access is not None:
             data["CiAccess"] = ci_access
+        if schedules:
+            data["BatchSchedulesDeleted"] = ",".join(schedules)
         return ResourceOutcome(physical_id, data, events=(event,), notes=tuple(notes))
+
+    def _delete_batch_schedules(self, stage_names: Sequence[str], notes: list[str]) -> list[str]:
+        """A batch stage's schedule (named as the stage's model group) would go on starting transform jobs
+        for a project that is gone: deleted; a failure is a note, never a blocked deletion."""
+        deleted: list[str] = []
+        if self.batch_schedules is None:
+            return deleted
+        for name in stage_names:
+            try:
+                if self.batch_schedules.delete(name):
+                    deleted.append(name)
+            except Exception as error:  # never block the stack's deletion; the note says what is left
+                notes.append(f"the batch schedule {name} is left as it was: {error}")
+        return deleted
 
     # --------------------------------------------------------------------------------------- helpers
 

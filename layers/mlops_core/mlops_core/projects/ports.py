@@ -164,3 +164,11 @@ class CiBuildTriggerPort(Protocol):
     def remove_trigger(self, project: str) -> str:
         """Remove the project's trigger; say what was done ("deleted", "absent")."""
         ...
+
+
+class BatchSchedulesPort(Protocol):
+    """The batch stages' schedules (EventBridge Scheduler, the stack's group), named ``{project}-{stage}``."""
+
+    def delete(self, name: str) -> bool:
+        """Delete schedule ``name``; False if there is none."""
+        ...

@@ -55,6 +55,10 @@ class ProjectLifecycleSettings(ControlPlaneSettings):
     region: str = Field(alias="AWS_REGION", min_length=1)  # Lambda's own, not the template's
     # CodeCommit projects' CI (docs/ci.md): the stack's shared CodeBuild project, and the role
     # EventBridge starts it as; without them, a CodeCommit project gets no CI role and no push trigger.
+    # The batch stages' schedules ({project}-{stage}, docs/batch-stages.md): deleted with their project.
+    batch_schedule_group_name: Annotated[str | None, BeforeValidator(blank_is_none)] = Field(
+        default=None, alias="BATCH_SCHEDULE_GROUP_NAME", pattern=r"^[0-9a-zA-Z-_.]{1,64}$"
+    )
     ci_build_project_arn: Annotated[str | None, BeforeValidator(blank_is_none)] = Field(
         default=None,
         alias="CI_BUILD_PROJECT_ARN",
