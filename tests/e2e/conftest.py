@@ -49,3 +49,17 @@ def approve(cloud: LocalCloud) -> Callable[[str], None]:
         sagemaker.update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved")
 
     return approve_version
+
+
+def expected_ci_variables(cloud: LocalCloud, project: str, ci_role_arn: str) -> dict[str, str]:
+    """The CI variables every git provider's CI gets for ``project`` (docs/ci.md), as the stack sets them."""
+    lifecycle = cloud.functions["ProjectLifecycleFunction"].environment
+    return {
+        "MLOPS_PROJECT": project,
+        "AWS_REGION": cloud.region,
+        "AWS_CI_ROLE_ARN": ci_role_arn,
+        "SAGEMAKER_PIPELINE_ROLE_ARN": lifecycle["SAGEMAKER_PIPELINE_ROLE_ARN"],
+        "ARTIFACT_BUCKET": f"sagemaker-{cloud.region}-{cloud.account_id}",
+        "MLOPS_EVENT_BUS": cloud.outputs["EventBusName"],
+        "MLOPS_CONFIG_TABLE": cloud.outputs["ConfigTableName"],
+    }

@@ -133,14 +133,20 @@ def test_an_approval_for_a_batch_stage_creates_its_model_and_schedule_and_the_jo
     assert [line["predictions"][0]["label"] for line in lines] == [1, 0]
 
 
-def test_the_same_approval_again_changes_nothing_and_a_late_older_one_is_stale(batch_cloud):
-    cloud = batch_cloud
+def approved_one_after_the_other(cloud, second_model: dict) -> tuple[str, str]:
+    """The first version, then a second one made of ``second_model``, each approved and settled."""
     first = first_version(cloud)
     approve(cloud, first)
     cloud.settle()
-    second = register_demo_version(cloud.session, "x-dev", GOOD_MODEL)
+    second = register_demo_version(cloud.session, "x-dev", second_model)
     approve(cloud, second)
     cloud.settle()
+    return first, second
+
+
+def test_the_same_approval_again_changes_nothing_and_a_late_older_one_is_stale(batch_cloud):
+    cloud = batch_cloud
+    _, second = approved_one_after_the_other(cloud, GOOD_MODEL)
     assert model_package_of(cloud, scheduled_request(cloud)["ModelName"]) == second
 
     approvals = [
@@ -161,12 +167,7 @@ def test_the_same_approval_again_changes_nothing_and_a_late_older_one_is_stale(b
 
 def test_rejecting_the_live_version_puts_the_previous_one_back_on_the_schedule(batch_cloud):
     cloud = batch_cloud
-    first = first_version(cloud)
-    approve(cloud, first)
-    cloud.settle()
-    second = register_demo_version(cloud.session, "x-dev", BROKEN_MODEL)
-    approve(cloud, second)
-    cloud.settle()
+    first, second = approved_one_after_the_other(cloud, BROKEN_MODEL)
 
     reject(cloud, second)
     trace = cloud.settle()

@@ -14,6 +14,7 @@ import pytest
 from botocore.exceptions import ClientError
 from mlops_local import LocalCloud
 
+from tests.e2e.conftest import expected_ci_variables
 from tests.unit.test_git_providers import TOKEN, FakeGitHub, FakeGitHubServer
 
 pytestmark = pytest.mark.e2e
@@ -91,15 +92,7 @@ def test_a_github_project_gets_its_ci_role_and_variables_and_deleting_it_removes
         },
     }
     variables = fake.repositories["churn"]["variables"]
-    assert variables == {
-        "MLOPS_PROJECT": "churn",
-        "AWS_REGION": cloud.region,
-        "AWS_CI_ROLE_ARN": role["Arn"],
-        "SAGEMAKER_PIPELINE_ROLE_ARN": environment["SAGEMAKER_PIPELINE_ROLE_ARN"],
-        "ARTIFACT_BUCKET": f"sagemaker-{cloud.region}-{cloud.account_id}",
-        "MLOPS_EVENT_BUS": cloud.outputs["EventBusName"],
-        "MLOPS_CONFIG_TABLE": cloud.outputs["ConfigTableName"],
-    }
+    assert variables == expected_ci_variables(cloud, "churn", role["Arn"])
 
     # The same Create again (Lambda may deliver it twice): nothing new is written to GitHub.
     calls = len(fake.calls)

@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 from mlops_local import LocalCloud
 
+from tests.e2e.conftest import expected_ci_variables
+
 pytestmark = pytest.mark.e2e
 
 FUNCTION = "ProjectLifecycleFunction"
@@ -143,13 +145,7 @@ def test_a_codecommit_project_gets_a_ci_role_and_a_push_trigger_that_builds_its_
     assert build["source"]["buildspec"] == "buildspec.yml"
     assert variables(build) == {
         "BRANCH": "feature-faster",
-        "MLOPS_PROJECT": "churn",
-        "AWS_REGION": cloud.region,
-        "AWS_CI_ROLE_ARN": role["Arn"],
-        "SAGEMAKER_PIPELINE_ROLE_ARN": environment["SAGEMAKER_PIPELINE_ROLE_ARN"],
-        "ARTIFACT_BUCKET": f"sagemaker-{cloud.region}-{cloud.account_id}",
-        "MLOPS_EVENT_BUS": cloud.outputs["EventBusName"],
-        "MLOPS_CONFIG_TABLE": cloud.outputs["ConfigTableName"],
+        **expected_ci_variables(cloud, "churn", role["Arn"]),
     }
 
     # A push to dev builds once; a push to a branch CI ignores builds nothing.

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from mlops_local import LocalCloud
 
+from tests.e2e.conftest import expected_ci_variables
 from tests.unit.test_gitlab_provider import TOKEN, FakeGitLab, FakeGitLabServer
 
 pytestmark = pytest.mark.e2e
@@ -81,15 +82,7 @@ def test_a_gitlab_project_gets_its_repository_ci_role_and_variables_and_deleting
             ]
         },
     }
-    assert fake.values("acme/ml/churn") == {
-        "MLOPS_PROJECT": "churn",
-        "AWS_REGION": cloud.region,
-        "AWS_CI_ROLE_ARN": role["Arn"],
-        "SAGEMAKER_PIPELINE_ROLE_ARN": environment["SAGEMAKER_PIPELINE_ROLE_ARN"],
-        "ARTIFACT_BUCKET": f"sagemaker-{cloud.region}-{cloud.account_id}",
-        "MLOPS_EVENT_BUS": cloud.outputs["EventBusName"],
-        "MLOPS_CONFIG_TABLE": cloud.outputs["ConfigTableName"],
-    }
+    assert fake.values("acme/ml/churn") == expected_ci_variables(cloud, "churn", role["Arn"])
 
     # The same Create again (Lambda may deliver it twice): GitLab is only read.
     calls = len(fake.calls)

@@ -137,6 +137,22 @@ def put_project(cloud: LocalCloud, project: str, **fields: Any) -> None:
     ProjectStore(cloud.session.client("dynamodb"), cloud.outputs["ConfigTableName"]).put(record)
 
 
+# Deployment defaults that make `dev` an asynchronous inference stage.
+ASYNC_DEV = {"dev": {"compute": {"kind": "async", "instance_type": "ml.m5.large", "instance_count": 1}}}
+
+
+def put_batch_project(cloud: LocalCloud, project: str, *, input_s3_uri: str, output_s3_uri: str) -> None:
+    """A project record whose `dev` stage is a batch stage (a nightly transform job)."""
+    batch = {
+        "kind": "batch",
+        "instance_type": "ml.m5.large",
+        "schedule_expression": "cron(0 2 * * ? *)",
+        "input_s3_uri": input_s3_uri,
+        "output_s3_uri": output_s3_uri,
+    }
+    put_project(cloud, project, deployment_defaults={"dev": {"compute": batch}})
+
+
 def put_suite(cloud: LocalCloud, endpoint: str, suite: dict[str, Any]) -> None:
     write_suite(
         cloud.session.client("dynamodb"), cloud.outputs["ConfigTableName"], endpoint, suite, source="t"

@@ -26,8 +26,10 @@ from mlops_core.deployment.versions import version_of_config
 from mlops_local import LocalCloud
 
 from tests.reliability.conftest import (
+    ASYNC_DEV,
     alias_changed,
     alias_state,
+    put_batch_project,
     put_project,
     register,
     serving,
@@ -107,9 +109,6 @@ def test_two_approvals_in_either_order_end_with_the_newest_version_live(
     assert_never_downgraded(history_of(cloud, endpoint, since), newest)
 
 
-ASYNC_DEV = {"dev": {"compute": {"kind": "async", "instance_type": "ml.m5.large", "instance_count": 1}}}
-
-
 @pytest.mark.parametrize("mode", ["together", "busy"])
 def test_an_async_stage_approved_v2_then_v1_ends_on_v2_with_its_queue(
     cloud: LocalCloud, new_project, mode: str
@@ -179,21 +178,7 @@ def test_a_batch_stages_approvals_in_either_order_end_with_the_newest_on_its_sch
 ):
     project = new_project("ob")
     stage = f"{project}-dev"
-    put_project(
-        cloud,
-        project,
-        deployment_defaults={
-            "dev": {
-                "compute": {
-                    "kind": "batch",
-                    "instance_type": "ml.m5.large",
-                    "schedule_expression": "cron(0 2 * * ? *)",
-                    "input_s3_uri": "s3://batch-input/x",
-                    "output_s3_uri": "s3://batch-output/x",
-                }
-            }
-        },
-    )
+    put_batch_project(cloud, project, input_s3_uri="s3://batch-input/x", output_s3_uri="s3://batch-output/x")
     arns = {n: register(cloud, stage, commit=f"c{n}") for n in (1, 2, 3)}
     cloud.settle()
     since = len(cloud.history.deliveries)

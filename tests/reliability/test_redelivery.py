@@ -38,12 +38,14 @@ from mlops_local.demo_model import DEMO_SUITE
 from mlops_local.testing import put_project_record
 
 from tests.reliability.conftest import (
+    ASYNC_DEV,
     SOURCE_BUCKET,
     alias_changed,
     alias_state,
     dynamodb_tables,
     mutating,
     project_state,
+    put_batch_project,
     put_project,
     put_suite,
     record_tests,
@@ -177,9 +179,6 @@ def check_approval(cloud: LocalCloud, project: str, first: Delivered) -> None:
     assert {("sagemaker", "CreateModel"), ("sagemaker", "CreateEndpoint")} <= set(first.changes)
     assert len(first.emitted("Deployment Started")) == 1
     assert serving(cloud, f"{project}-dev")["status"] == "InService"
-
-
-ASYNC_DEV = {"dev": {"compute": {"kind": "async", "instance_type": "ml.m5.large", "instance_count": 1}}}
 
 
 def prepare_async_approval(cloud: LocalCloud, project: str):
@@ -424,20 +423,11 @@ def check_domain_event(cloud: LocalCloud, project: str, first: Delivered) -> Non
 
 def batch_stage(cloud: LocalCloud, project: str) -> None:
     """`{project}-dev` is a batch stage over one input object, with a suite of cases."""
-    put_project(
+    put_batch_project(
         cloud,
         project,
-        deployment_defaults={
-            "dev": {
-                "compute": {
-                    "kind": "batch",
-                    "instance_type": "ml.m5.large",
-                    "schedule_expression": "cron(0 2 * * ? *)",
-                    "input_s3_uri": f"s3://{SOURCE_BUCKET}/{project}/input",
-                    "output_s3_uri": f"s3://{SOURCE_BUCKET}/{project}/output",
-                }
-            }
-        },
+        input_s3_uri=f"s3://{SOURCE_BUCKET}/{project}/input",
+        output_s3_uri=f"s3://{SOURCE_BUCKET}/{project}/output",
     )
     put_suite(cloud, f"{project}-dev", CASES_ONLY_SUITE)
     cloud.session.client("s3").put_object(

@@ -10,7 +10,7 @@ import json
 import re
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
-from typing import Any
+from typing import Any, Protocol
 
 import boto3
 import pytest
@@ -354,12 +354,16 @@ class FakeGitHub:
         }
 
 
-class FakeGitHubServer(LoopbackServer):
-    """Serves a FakeGitHub's REST API on a loopback port."""
+class RestApi(Protocol):
+    def handle(
+        self, method: str, path: str, body: Any, authorization: str
+    ) -> tuple[int, Any]: ...  # (HTTP status, JSON payload or None)
 
-    THREAD_NAME = "fake-github"
 
-    def __init__(self, fake: FakeGitHub) -> None:
+class FakeRestServer(LoopbackServer):
+    """Serves a fake REST API (its ``handle``) on a loopback port."""
+
+    def __init__(self, fake: RestApi) -> None:
         self.fake = fake
         self._listen()
 
@@ -380,6 +384,12 @@ class FakeGitHubServer(LoopbackServer):
                 pass
 
         return Handler
+
+
+class FakeGitHubServer(FakeRestServer):
+    """Serves a FakeGitHub's REST API on a loopback port."""
+
+    THREAD_NAME = "fake-github"
 
 
 @pytest.fixture

@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import re
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import unquote
 
@@ -17,9 +15,8 @@ import pytest
 from mlops_core.adapters.git_providers import GitLabProvider
 from mlops_core.contract.project_record import RepositoryRetention
 from mlops_core.projects.ports import GitProviderError
-from mlops_local.loopback import LoopbackServer, answer
 
-from tests.unit.test_git_providers import SEED, TAGS
+from tests.unit.test_git_providers import SEED, TAGS, FakeRestServer
 
 TOKEN = "glpat-local"
 OIDC_PROVIDER_ARN = "arn:aws:iam::123456789012:oidc-provider/gitlab.com"
@@ -185,33 +182,10 @@ class FakeGitLab:
         return {key: variable["value"] for key, variable in self.projects[path]["variables"].items()}
 
 
-class FakeGitLabServer(LoopbackServer):
+class FakeGitLabServer(FakeRestServer):
     """Serves a FakeGitLab's REST API on a loopback port (``{base_url}/api/v4``)."""
 
     THREAD_NAME = "fake-gitlab"
-
-    def __init__(self, fake: FakeGitLab) -> None:
-        self.fake = fake
-        self._listen()
-
-    def _request_handler(self) -> type[BaseHTTPRequestHandler]:
-        fake = self.fake
-
-        class Handler(BaseHTTPRequestHandler):
-            def _serve(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = json.loads(self.rfile.read(length)) if length else None
-                status, payload = fake.handle(
-                    self.command, self.path, body, self.headers.get("Authorization", "")
-                )
-                answer(self, status, b"" if payload is None else json.dumps(payload).encode())
-
-            do_GET = do_POST = do_PUT = do_DELETE = _serve
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        return Handler
 
 
 @pytest.fixture
