@@ -1,4 +1,4 @@
-"""What both scenarios share: numbered steps that say who did what and what the control plane did and
+"""What the scenarios share: numbered steps that say who did what and what the control plane did and
 why, the timeline of what happened, the Slack messages that arrived, checks, and the removals seen.
 
 A scenario does only what a person or CI does (the custom resource request of the Service Catalog

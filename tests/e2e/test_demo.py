@@ -1,4 +1,4 @@
-"""`make demo` is the README's first command: both scenarios, every check passing, and a non-zero exit
+"""`make demo` is the README's first command: all three scenarios, every check passing, and a non-zero exit
 when an expected outcome does not happen."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from mlops_local.cli import main
 pytestmark = pytest.mark.e2e
 
 
-def test_both_scenarios_pass_every_check_and_end_with_the_summary() -> None:
+def test_every_scenario_passes_every_check_and_end_with_the_summary() -> None:
     lines: list[str] = []
 
     assert demo.run(out=lines.append) == 0, "\n".join(lines)
