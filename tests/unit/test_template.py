@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from mlops_core.catalog import CATALOG
 from mlops_core.contract.project_record import PROJECTS_BY_REGISTRY_INDEX
 from mlops_core.observability import SERVICE_NAME
 from mlops_local.cfn_yaml import load_template
@@ -254,3 +255,13 @@ def test_the_config_tables_projects_by_registry_index_is_what_the_watcher_querie
     ]
     assert query["Action"] == "dynamodb:Query"
     assert query["Resource"] == {"Fn::Sub": f"${{ConfigTable.Arn}}/index/{PROJECTS_BY_REGISTRY_INDEX}"}
+
+
+def test_the_slack_notifiers_rule_leaves_out_exactly_the_domain_events_that_are_not_announced():
+    # The catalog's ANNOUNCED says which domain events are news; the rule decides what reaches Slack.
+    # A new timer-like event left out of the rule would post to Slack (or fail to render and be retried).
+    pattern = load_template(TEMPLATE_PATH)["Resources"]["SlackNotifierFunction"]["Properties"]["Events"][
+        "DomainEvents"
+    ]["Properties"]["Pattern"]
+    [left_out] = pattern["detail-type"]
+    assert set(left_out["anything-but"]) == {event.DETAIL_TYPE for event in CATALOG if not event.ANNOUNCED}
