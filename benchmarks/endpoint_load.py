@@ -16,7 +16,8 @@ which one goes first alternates from round to round, so each ratio is taken side
 - throughput, closed loop: Locust's users with no wait, the load phase with no `rate_per_second`, same
   concurrency. Target: the load phase does at least 1.5x Locust's requests per second (the ratio is
   taken per round; its median is reported). The load phase sends through the tester's own invoker
-  (SigV4-signed HTTP over one urllib3 pool); Locust's users through boto3, as AWS's examples do.
+  (SigV4-signed HTTP over one pool of kept-alive connections); Locust's users through boto3, as AWS's
+  examples do.
 - latency at equal offered load, open loop: a rate both sustain with room to spare, R = half of
   Locust's median closed-loop rate. Locust's users are paced by `constant_throughput` (R / concurrency
   each) and their starts staggered by 1/R (the same arrival pattern as the load phase's schedule, not

@@ -1,5 +1,6 @@
-"""Client CPU per request: the tester's lean invoker (SigV4-signed HTTP over one urllib3 pool) vs boto3's
-``sagemaker-runtime`` client (the previous invoker), against the same local inference server endpoint.
+"""Client CPU per request: the tester's lean invoker (SigV4-signed HTTP over one pool of kept-alive
+connections) vs boto3's ``sagemaker-runtime`` client (the previous invoker), against the same local
+inference server endpoint.
 
     .venv/bin/python benchmarks/invoker_cpu.py [--requests 2000 --rounds 5]
 
@@ -32,7 +33,7 @@ from mlops_local.demo_model import GOOD_MODEL, register_demo_version
 ENDPOINT = "bench-dev"
 REQUEST = InvocationRequest.model_validate({"json": {"instances": [[12, 50.0, 1]]}})
 TARGET_RATIO = 2.0
-LEAN, BOTO3 = "lean (SigV4 + urllib3)", "boto3 sagemaker-runtime"
+LEAN, BOTO3 = "lean (SigV4 + http.client)", "boto3 sagemaker-runtime"
 
 
 @dataclass

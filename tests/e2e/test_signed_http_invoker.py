@@ -21,6 +21,7 @@ pytestmark = pytest.mark.e2e
 
 ENDPOINT = "lean-dev"
 TESTER = "EndpointTesterFunction"
+SLOW_ENDPOINT = "lean-slow-dev"
 
 
 @pytest.fixture(scope="module")
@@ -112,3 +113,23 @@ def test_no_connection_is_a_failed_response_named_as_botocore_names_it(cloud):
 
     assert (answer.status_code, answer.error_code) == (0, "EndpointConnectionError")
     assert boto.invoke(ENDPOINT, request, timeout_seconds=1).error_code == answer.error_code
+
+
+def test_an_answer_later_than_the_timeout_is_a_read_timeout_and_its_connection_is_not_reused(cloud):
+    arn = register_demo_version(cloud.session, SLOW_ENDPOINT, {**GOOD_MODEL, "latency_ms": 300})
+    cloud.settle()
+    cloud.session.client("sagemaker").update_model_package(
+        ModelPackageArn=arn, ModelApprovalStatus="Approved"
+    )
+    cloud.settle()
+    lean, _ = invokers(cloud, cloud.sagemaker_runtime_url)
+    request = InvocationRequest.model_validate({"json": {"instances": [[2, 95.0, 4]]}})
+    expected = lean.invoke(ENDPOINT, request, timeout_seconds=5)  # a kept-alive connection, now idle
+
+    late = lean.invoke(SLOW_ENDPOINT, request, timeout_seconds=0.05)
+    answers = [lean.invoke(ENDPOINT, request, timeout_seconds=5) for _ in range(2)]
+
+    assert (late.status_code, late.error_code) == (0, "ReadTimeoutError")
+    assert (late.error_message or "").startswith("no answer within 0.05 s")
+    # the slow answer arrives on the connection given up on: a connection used again would read it
+    assert [same(answer) for answer in answers] == [same(expected)] * 2
