@@ -116,7 +116,11 @@ def test_an_async_stage_is_deployed_with_its_queue_and_tested_through_it(cloud):
 def test_a_load_phase_on_an_async_endpoint_fails_and_says_why(cloud):
     set_project(cloud, ASYNC_DEV)
     write_suite(
-        cloud.session.client("dynamodb"), cloud.outputs["ConfigTableName"], "x-dev", DEMO_SUITE, source="t"
+        cloud.session.client("dynamodb"),
+        cloud.outputs["ConfigTableName"],
+        "x-dev",
+        CASES_ONLY | {"load": DEMO_SUITE["load"]},
+        source="t",
     )
 
     _, trace = deploy(cloud, GOOD_MODEL)
