@@ -178,6 +178,31 @@ def test_rejecting_the_live_version_puts_the_previous_one_back_on_the_schedule(b
     assert model_package_of(cloud, scheduled_request(cloud)["ModelName"]) == first
 
 
+def test_a_batch_stage_keeps_the_scheduled_model_and_the_one_before_and_deletes_older_ones(batch_cloud):
+    cloud = batch_cloud
+    first, second = approved_one_after_the_other(cloud, GOOD_MODEL)
+    sagemaker = cloud.session.client("sagemaker")
+    models = {
+        model_package_of(cloud, m["ModelName"]): m["ModelName"] for m in sagemaker.list_models()["Models"]
+    }
+    assert set(models) == {first, second}  # nothing older than the one before: nothing deleted
+    third = register_demo_version(cloud.session, "x-dev", GOOD_MODEL)
+    approve(cloud, third)
+    cloud.settle()
+
+    remaining = {m["ModelName"] for m in sagemaker.list_models()["Models"]}
+    assert {model_package_of(cloud, name) for name in remaining} == {second, third}
+    assert models[first] not in remaining
+
+    reject(cloud, third)  # the one before is there to go back to
+    cloud.settle()
+    assert model_package_of(cloud, scheduled_request(cloud)["ModelName"]) == second
+    reject(cloud, second)  # and a version whose model was deleted is made again
+    cloud.settle()
+    assert scheduled_request(cloud)["ModelName"] == models[first]
+    assert model_package_of(cloud, models[first]) == first
+
+
 def test_a_batch_stage_with_endpoint_settings_is_refused_and_nothing_is_created(batch_cloud):
     cloud = batch_cloud
     set_project(cloud, {"dev": {"compute": BATCH, "strategy": "canary"}})

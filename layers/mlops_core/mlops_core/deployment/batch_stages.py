@@ -3,7 +3,10 @@
 A stage whose compute is ``batch`` (:mod:`mlops_core.contract.batch_transform`) has no endpoint. A
 version approved for it is rolled out as a SageMaker Model, named and tagged as an endpoint's model
 is (so a redelivered approval makes the same one), and the stage's EventBridge Scheduler schedule is
-created or updated to start its transform jobs with that model. The schedule's request carries the
+created or updated to start its transform jobs with that model. The stage keeps two models: the
+one on the schedule and the one before it (last night's transform job may still be running it, and
+it is what a rejection puts back); older ones are deleted before the schedule changes, so that a
+failed deletion is retried with the whole redelivered approval. The schedule's request carries the
 version's tags, so the schedule itself says which version is live: an approval of that version is
 ``already-deployed``, one older than it ``stale`` (events come late and out of order). Rejecting the
 live version puts the newest older approved version back on the schedule (``Deployment Rolled
@@ -27,7 +30,12 @@ from mlops_core.contract.outcome import Outcome
 from mlops_core.contract.sagemaker_resources import ResourceConflictError
 from mlops_core.deployment.context import DeployerContext, Loaded, failed, ignored, skipped
 from mlops_core.deployment.registry_versions import RegistryVersion
-from mlops_core.deployment.versions import DeployableVersion, DeploymentRequest, VersionSource
+from mlops_core.deployment.versions import (
+    DeployableVersion,
+    DeploymentRequest,
+    VersionSource,
+    version_of_config,
+)
 
 
 def is_batch(loaded: Loaded) -> bool:
@@ -87,6 +95,7 @@ class BatchStages:
             )
         except ResourceConflictError as error:
             return failed(source, version.arn, f"{error}; refusing to deploy over it")
+        deleted_models = self._delete_older_models(source, {model_name, *_scheduled_model(current)})
         put = schedules.put(
             source.name,
             expression=compute.schedule_expression,
@@ -94,7 +103,12 @@ class BatchStages:
             transform_request=scheduled_transform_request(source.name, model_name, compute, tags),
             exists=current is not None,
         )
-        details = {"schedule_name": source.name, "action": SCHEDULE_ACTIONS[put], "model_name": model_name}
+        details = {
+            "schedule_name": source.name,
+            "action": SCHEDULE_ACTIONS[put],
+            "model_name": model_name,
+            "deleted_models": deleted_models,
+        }
         if request.rolled_back is not None:
             trigger, reason = request.rolled_back.rollback_reason()
             rolled_back = DeploymentRolledBack(
@@ -119,6 +133,23 @@ class BatchStages:
             action=SCHEDULE_ACTIONS[put],
         )
         return Outcome("started", details, [started])
+
+    def _delete_older_models(self, stage: StageResource, kept: set[str]) -> list[str]:
+        """Delete the stage's models (named for it by this deployer) created before the newest of
+        ``kept``, except ``kept``: a model made meanwhile by a deployment in flight stays."""
+        sagemaker = self._context.sagemaker
+        named = [
+            model
+            for model in sagemaker.list_models(f"{stage.name}-v")
+            if version_of_config(stage.name, model.name) is not None
+        ]
+        newest_kept = max((model.creation_time for model in named if model.name in kept), default=None)
+        deleted: list[str] = []
+        for model in sorted(named, key=lambda model: model.creation_time):
+            if newest_kept is not None and model.name not in kept and model.creation_time < newest_kept:
+                sagemaker.delete_model(model.name)
+                deleted.append(model.name)
+        return deleted
 
     def roll_back(
         self, stage: StageResource, undone: DeployableVersion, versions: VersionSource, loaded: Loaded
@@ -154,6 +185,12 @@ class BatchStages:
         )
         request = DeploymentRequest(stage, stage, previous, versions, rolled_back=undone)
         return self.deploy(request, loaded)
+
+
+def _scheduled_model(transform_request: dict[str, Any] | None) -> list[str]:
+    """The model a schedule's transform jobs run, if there is a schedule."""
+    model = (transform_request or {}).get("ModelName")
+    return [model] if isinstance(model, str) else []
 
 
 def _live_version(transform_request: dict[str, Any] | None) -> str | None:
