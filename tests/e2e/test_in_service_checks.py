@@ -184,3 +184,38 @@ def test_a_check_while_the_endpoint_is_still_changing_schedules_the_next_until_t
     assert outcomes == ["check-rescheduled"] * 5 + ["checks-exhausted"]
     assert checks_scheduled(cloud) == []
     assert cloud.iam.denials == []
+
+
+def test_a_lost_failed_event_is_made_up_for_by_the_check_and_the_failure_is_announced_once(cloud):
+    changed_at = datetime.now(UTC)
+    cloud.hold_endpoint("x-dev", "Creating")
+    approve(cloud, "x-dev", GOOD_MODEL)
+    cloud.settle()
+
+    def is_failed(event: dict) -> bool:
+        return (
+            event.get("detail-type") == "SageMaker Endpoint State Change"
+            and event["detail"]["EndpointStatus"] == "FAILED"
+        )
+
+    with cloud.losing_service_events(is_failed) as lost:
+        cloud.fail_endpoint("x-dev", "ResourceLimitExceeded: ml.m5.large")
+        cloud.release_endpoint("x-dev")
+        trace = cloud.settle()
+    assert [event["detail"]["EndpointName"] for event in lost] == ["x-dev"]
+    assert trace.events(detail_type="Deployment Failed") == []  # without the event, silence
+
+    trace = cloud.run_schedules_due(changed_at + LATER)
+
+    [failed] = trace.events(detail_type="Deployment Failed")
+    assert failed["detail"]["endpoint_name"] == "x-dev"
+    assert "ResourceLimitExceeded: ml.m5.large" in failed["detail"]["reason"]
+    assert result_of(trace, "ModelDeployerFunction")["status"] == "failed"
+    # The lost event turns up after all, twice (new ids): the failure was announced, once.
+    for attempt in ("late", "again"):
+        late = copy.deepcopy(lost[0])
+        late["id"] = f"{attempt}-{late['id']}"
+        again = cloud.send(late)
+        assert again.events(detail_type="Deployment Failed") == []
+        assert result_of(again, "ModelDeployerFunction")["status"] == "ignored"
+    assert cloud.iam.denials == []

@@ -83,6 +83,7 @@ class FakeSageMaker:
             tags={"mlops:managed-by": managed_by},
             model_package_arn=ARN.format(version),
             failure_reason="CapacityError" if status is EndpointStatus.FAILED else None,
+            creation_time=ENDPOINT_CREATED,
         )
 
     def operations(self) -> list[str]:
@@ -159,6 +160,7 @@ class FakeConfigTable:
         self.projects: dict[str, dict[str, Any]] = {}
         self.pending: dict[str, dict[str, Any]] = {}
         self.rollbacks: dict[tuple[str, str, int], str] = {}
+        self.failures: dict[tuple[str, str, int], str] = {}
 
     def get_project(self, project):
         return self.projects.get(project)
@@ -182,6 +184,12 @@ class FakeConfigTable:
     ):
         key = (endpoint_name, endpoint_config_name, started)
         return self.rollbacks.setdefault(key, event_id) == event_id
+
+    def claim_failure_announcement(
+        self, endpoint_name, endpoint_config_name, *, created, event_id, expires_at
+    ):
+        key = (endpoint_name, endpoint_config_name, created)
+        return self.failures.setdefault(key, event_id) == event_id
 
 
 def approval(version: int, status: str = "Approved") -> ModelPackageStateChange:
@@ -207,11 +215,15 @@ def rejection(version: int) -> ModelPackageStateChange:
     return approval(version, "Rejected")
 
 
+ENDPOINT_CREATED = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
+
+
 def endpoint_event(status: str, version: int = 1, reason: str | None = None) -> EndpointStateChange:
     detail: dict[str, Any] = {
         "EndpointName": "churn-dev",
         "EndpointConfigName": f"churn-dev-v{version}-abcdef",
         "EndpointStatus": status,
+        "CreationTime": ENDPOINT_CREATED.timestamp() * 1000,  # epoch milliseconds, as AWS's example
         "Tags": {"mlops:managed-by": "mlops"},
     }
     if reason:
@@ -694,8 +706,10 @@ class FakeChecks:
         return True
 
 
-def checked_deployer(sagemaker: FakeSageMaker, checks: FakeChecks) -> ModelDeployer:
-    context = DeployerContext(SETTINGS, sagemaker, in_service_checks=checks)
+def checked_deployer(
+    sagemaker: FakeSageMaker, checks: FakeChecks, table: FakeConfigTable | None = None
+) -> ModelDeployer:
+    context = DeployerContext(SETTINGS, sagemaker, config_table=table, in_service_checks=checks)
     return ModelDeployer(
         context, registry=RegistryVersionSource(context), mlflow=MlflowVersionSource(context, NoAliases())
     )
@@ -742,7 +756,6 @@ def test_every_endpoint_change_schedules_its_check_and_an_unchanged_endpoint_non
         ("Updating", 1, "check-rescheduled", 2),
         ("Creating", 5, "check-rescheduled", 6),
         ("Updating", 6, "checks-exhausted", None),
-        ("Failed", 1, "ignored", None),
         ("OutOfService", 1, "ignored", None),
     ],
 )
@@ -761,6 +774,34 @@ def test_a_check_finding_the_endpoint_not_in_service_reschedules_while_it_change
     assert result.status == outcome
     assert [check.attempt for check, _ in checks.scheduled] == ([next_attempt] if next_attempt else [])
     assert sagemaker.operations() == []
+
+
+@pytest.mark.parametrize("check_first", [False, True])
+def test_an_endpoint_failure_is_announced_once_by_its_event_its_redelivery_or_its_check(
+    sagemaker, table, check_first
+):
+    sagemaker.serve(1, EndpointStatus.FAILED)
+    deployer = checked_deployer(sagemaker, FakeChecks(), table)
+    failed, check = endpoint_event("FAILED", reason="CapacityError"), check_event("churn-dev-v1-abcdef")
+    redelivered = failed.model_copy(update={"id": "FAILED-1-again"})
+
+    outcomes = [
+        *(
+            [deployer.on_in_service_check(check), deployer.on_endpoint_state_change(failed)]
+            if check_first
+            else [deployer.on_endpoint_state_change(failed), deployer.on_in_service_check(check)]
+        ),
+        deployer.on_endpoint_state_change(redelivered),
+    ]
+
+    assert [outcome.status for outcome in outcomes] == ["failed", "ignored", "ignored"]
+    [announced] = outcomes[0].events
+    assert announced.reason.startswith("endpoint churn-dev failed: CapacityError")
+    # the one that announced it, retried by Lambda (same id), takes its claim again
+    retried = (
+        deployer.on_in_service_check(check) if check_first else deployer.on_endpoint_state_change(failed)
+    )
+    assert retried.status == "failed"
 
 
 def test_a_check_of_an_endpoint_gone_or_not_this_stacks_changes_nothing(sagemaker):

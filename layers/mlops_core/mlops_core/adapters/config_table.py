@@ -20,6 +20,7 @@ from mlops_core.adapters.conditional_writes import WRITE_TOKEN, put_item_if
 META = "META"
 PENDING = "PENDING"
 ROLLBACK = "ROLLBACK"
+FAILED = "FAILED"
 APPROVAL_ANNOUNCED = "ANNOUNCED"
 APPROVAL_ANNOUNCEMENT_DAYS = 90  # the claim's TTL: a version pending longer may be announced again
 
@@ -41,6 +42,12 @@ def rollback_announcement_key(endpoint_name: str, endpoint_config_name: str, sta
     """SageMaker's rollback of one update of an endpoint (the config it undid, the update's start in
     epoch milliseconds), once announced: ``ENDPOINT#{endpoint}`` / ``ROLLBACK#{config}#{start}``."""
     return {"pk": f"ENDPOINT#{endpoint_name}", "sk": f"{ROLLBACK}#{endpoint_config_name}#{started}"}
+
+
+def failure_announcement_key(endpoint_name: str, endpoint_config_name: str, created: int) -> dict[str, str]:
+    """One failure of an endpoint (the config it failed with, the endpoint's creation in epoch
+    milliseconds), once announced: ``ENDPOINT#{endpoint}`` / ``FAILED#{config}#{created}``."""
+    return {"pk": f"ENDPOINT#{endpoint_name}", "sk": f"{FAILED}#{endpoint_config_name}#{created}"}
 
 
 def approval_announcement_key(model_package_arn: str) -> dict[str, str]:
@@ -157,28 +164,34 @@ class ConfigTable:
         (:func:`~mlops_core.adapters.conditional_writes.put_item_if`). ``expires_at``: the item's TTL.
         """
         key = rollback_announcement_key(endpoint_name, endpoint_config_name, started)
-        return put_item_if(
-            self._client,
-            TableName=self._table_name,
-            Item=_to_dynamodb({**key, "event_id": event_id, "expires_at": expires_at}),
-            ConditionExpression="attribute_not_exists(pk) OR event_id = :event_id",
-            ExpressionAttributeValues={":event_id": {"S": event_id}},
-        )
+        return self._claim(key, event_id=event_id, expires_at=expires_at)
+
+    def claim_failure_announcement(
+        self, endpoint_name: str, endpoint_config_name: str, *, created: int, event_id: str, expires_at: int
+    ) -> bool:
+        """Claim the announcement of one failure of an endpoint; False if another event announced it
+        already. Its ``FAILED`` event may come more than once with new ids, and the endpoint's
+        in-service check finds the same failure (which it announces if the event was lost): the
+        failure's identity tells, not the event id. The event that holds the claim may take it again
+        (Lambda retrying it). ``expires_at``: the item's TTL."""
+        key = failure_announcement_key(endpoint_name, endpoint_config_name, created)
+        return self._claim(key, event_id=event_id, expires_at=expires_at)
 
     def claim_approval_announcement(self, model_package_arn: str, *, event_id: str) -> bool:
         """Claim the announcement of a pending version; False if another event announced it already.
         The event that holds the claim may take it again (Lambda retrying it after Slack failed)."""
         expires_at = int(time.time()) + APPROVAL_ANNOUNCEMENT_DAYS * 86400
+        return self._claim(
+            approval_announcement_key(model_package_arn), event_id=event_id, expires_at=expires_at
+        )
+
+    def _claim(self, key: dict[str, str], *, event_id: str, expires_at: int) -> bool:
+        """Write ``key``'s claim for ``event_id`` unless another event holds it (the holder may take it
+        again; a retry whose answer was lost finds its own write). ``expires_at``: the item's TTL."""
         return put_item_if(
             self._client,
             TableName=self._table_name,
-            Item=_to_dynamodb(
-                {
-                    **approval_announcement_key(model_package_arn),
-                    "event_id": event_id,
-                    "expires_at": expires_at,
-                }
-            ),
+            Item=_to_dynamodb({**key, "event_id": event_id, "expires_at": expires_at}),
             ConditionExpression="attribute_not_exists(pk) OR event_id = :event_id",
             ExpressionAttributeValues={":event_id": {"S": event_id}},
         )

@@ -640,4 +640,5 @@ def _endpoint(
         or serving(config_name)
         or recorded,
         failure_reason=described.get("FailureReason"),
+        creation_time=described.get("CreationTime"),
     )

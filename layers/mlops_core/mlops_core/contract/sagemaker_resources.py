@@ -22,6 +22,7 @@ class Endpoint:
     tags: Mapping[str, str] = field(default_factory=dict)
     model_package_arn: str | None = None
     failure_reason: str | None = None
+    creation_time: datetime | None = None
 
 
 @dataclass(frozen=True)

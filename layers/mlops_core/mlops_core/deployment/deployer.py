@@ -58,7 +58,7 @@ from mlops_core.deployment.health_alarms import HealthAlarms, delete_endpoint_al
 from mlops_core.deployment.housekeeping import Housekeeping
 from mlops_core.deployment.mlflow_versions import MlflowAliasChangedEvent, MlflowVersion, MlflowVersionSource
 from mlops_core.deployment.model_monitor import DataQualityMonitoring, delete_endpoint_monitoring
-from mlops_core.deployment.pending import PendingDeployments
+from mlops_core.deployment.pending import EndpointFailure, PendingDeployments
 from mlops_core.deployment.registry_versions import RegistryVersion, RegistryVersionSource
 from mlops_core.deployment.roll_back import RollBack
 from mlops_core.deployment.roll_out import RollOut
@@ -126,7 +126,13 @@ class ModelDeployer:
         if isinstance(target, Outcome):
             return target
         if detail.EndpointStatus is EndpointStatus.FAILED:
-            return self._pending.on_failed(target, detail.FailureReason, self._version_tag(detail.Tags))
+            return self._pending.on_failed(
+                target,
+                detail.FailureReason,
+                self._version_tag(detail.Tags),
+                failure=EndpointFailure.of(detail.EndpointConfigName, detail.CreationTime),
+                event_id=event.id,
+            )
         if detail.EndpointStatus is EndpointStatus.DELETING:
             return self._on_deleting(target)
         if detail.EndpointStatus is not EndpointStatus.IN_SERVICE:
@@ -135,7 +141,8 @@ class ModelDeployer:
 
     def on_in_service_check(self, event: InServiceCheckEvent) -> Outcome:
         """An endpoint change's check came: in service, it is treated as an ``IN_SERVICE`` event
-        (which may have been lost); still changing, the next check is scheduled."""
+        (which may have been lost); failed, as a ``FAILED`` event (announced once, whichever comes
+        first); still changing, the next check is scheduled."""
         check = event.detail
         target = self._deployed_stage(check.endpoint_name, "endpoint")
         if isinstance(target, Outcome):
@@ -143,6 +150,14 @@ class ModelDeployer:
         endpoint = in_service_checks.look(self._context, target, check)
         if isinstance(endpoint, Outcome):
             return endpoint
+        if endpoint.status is EndpointStatus.FAILED:
+            return self._pending.on_failed(
+                target,
+                endpoint.failure_reason,
+                self._version_tag(endpoint.tags),
+                failure=EndpointFailure.of(endpoint.config_name, endpoint.creation_time),
+                event_id=event.id,
+            )
         return self._in_service(target)
 
     def _in_service(self, target: StageResource) -> Outcome:

@@ -15,8 +15,11 @@ schedule that puts the check on the application's bus ``in_service_check_minutes
   so a check after an event that did arrive changes nothing);
 - the endpoint is still changing: the next check is scheduled, up to ``in_service_check_attempts``
   checks per change; then the deployer logs that it stops looking;
-- anything else (gone, failed, out of service): nothing; SageMaker's other events and the reaper
-  deal with those.
+- the endpoint is ``Failed``: the deployer does what ``FAILED`` makes it do (the failure is announced
+  once, whether its event, a redelivery of it or the check comes first; a deployment pending for the
+  endpoint creates it again);
+- anything else (gone, out of service): nothing; SageMaker's other events and the reaper deal with
+  those.
 """
 
 from __future__ import annotations
@@ -58,14 +61,14 @@ def schedule_check(
 
 
 def look(context: DeployerContext, target: StageResource, check: InServiceCheck) -> Endpoint | Outcome:
-    """The endpoint, if the check finds it in service; else what was done instead (the next check
-    scheduled, or nothing, and why)."""
+    """The endpoint, if the check finds it in service or failed; else what was done instead (the next
+    check scheduled, or nothing, and why)."""
     endpoint = context.sagemaker.describe_endpoint(check.endpoint_name)
     if endpoint is None:
         return ignored(f"endpoint {check.endpoint_name} is gone")
     if not context.manages(endpoint):
         return ignored(context.not_managed(check.endpoint_name))
-    if endpoint.status is EndpointStatus.IN_SERVICE:
+    if endpoint.status in {EndpointStatus.IN_SERVICE, EndpointStatus.FAILED}:
         return endpoint
     name = check.endpoint_name
     details = {"endpoint_name": name, "endpoint_status": endpoint.status.value, "attempt": check.attempt}

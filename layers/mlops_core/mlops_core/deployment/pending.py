@@ -12,7 +12,8 @@ deployer, as a deployment or a rollback, like any other), and deleted once it is
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from mlops_core.contract.aws_events import EndpointStatus
@@ -30,6 +31,28 @@ from mlops_core.deployment.context import (
     ignored,
 )
 from mlops_core.deployment.versions import DeployableVersion, DeploymentRequest, Known, VersionSource
+
+# How long an endpoint failure's announcement is remembered: longer than any redelivery or check comes.
+FAILURE_ANNOUNCEMENT_KEPT = timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class EndpointFailure:
+    """One failure of an endpoint: the config it failed with, and when the endpoint was created. A
+    Failed endpoint stays Failed until it is deleted, so a failure of the endpoint created again is
+    another one."""
+
+    endpoint_config_name: str
+    endpoint_created: datetime
+
+    @classmethod
+    def of(
+        cls, endpoint_config_name: str | None, endpoint_created: datetime | None
+    ) -> EndpointFailure | None:
+        """The failure, when the event or DescribeEndpoint names both (else it cannot be told apart)."""
+        if not endpoint_config_name or endpoint_created is None:
+            return None
+        return cls(endpoint_config_name, endpoint_created)
 
 
 class Deployer(Protocol):
@@ -167,10 +190,35 @@ class PendingDeployments:
             [event for o in moot for event in o.events],
         )
 
-    def on_failed(self, target: StageResource, reason: str | None, model_package_arn: str | None) -> Outcome:
-        """The endpoint ended Failed: say why. A deployment pending for it is not lost: the failed
-        endpoint is deleted and the pending one creates it again once it is gone."""
+    def on_failed(
+        self,
+        target: StageResource,
+        reason: str | None,
+        model_package_arn: str | None,
+        *,
+        failure: EndpointFailure | None,
+        event_id: str,
+    ) -> Outcome:
+        """The endpoint ended Failed: say why, once per ``failure`` (its ``FAILED`` event, a
+        redelivery of it with a new id, or its in-service check if the event was lost: whichever comes
+        first). A deployment pending for it is not lost: the failed endpoint is deleted and the pending
+        one creates it again once it is gone."""
         context = self._context
+        if (
+            failure is not None
+            and context.config_table is not None
+            and not context.config_table.claim_failure_announcement(
+                target.name,
+                failure.endpoint_config_name,
+                created=int(failure.endpoint_created.timestamp() * 1000),
+                event_id=event_id,
+                expires_at=int((datetime.now(UTC) + FAILURE_ANNOUNCEMENT_KEPT).timestamp()),
+            )
+        ):
+            return ignored(
+                f"endpoint {target.name} failed with {failure.endpoint_config_name}, "
+                "which another event has announced already"
+            )
         message = f"endpoint {target.name} failed: {reason or 'no reason given'}"
         pending = context.config_table.get_pending_deployment(target.name) if context.config_table else None
         details: dict[str, Any] = {}

@@ -98,6 +98,9 @@ class ConfigTablePort(Protocol):
     def claim_rollback_announcement(
         self, endpoint_name: str, endpoint_config_name: str, *, started: int, event_id: str, expires_at: int
     ) -> bool: ...
+    def claim_failure_announcement(
+        self, endpoint_name: str, endpoint_config_name: str, *, created: int, event_id: str, expires_at: int
+    ) -> bool: ...
 
 
 class BatchSchedulesPort(Protocol):
