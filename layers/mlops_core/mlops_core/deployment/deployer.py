@@ -126,13 +126,8 @@ class ModelDeployer:
         if isinstance(target, Outcome):
             return target
         if detail.EndpointStatus is EndpointStatus.FAILED:
-            return self._pending.on_failed(
-                target,
-                detail.FailureReason,
-                self._version_tag(detail.Tags),
-                failure=EndpointFailure.of(detail.EndpointConfigName, detail.CreationTime),
-                event_id=event.id,
-            )
+            failure = EndpointFailure.of(detail.EndpointConfigName, detail.CreationTime)
+            return self._on_failed(target, detail.FailureReason, detail.Tags, failure, event.id)
         if detail.EndpointStatus is EndpointStatus.DELETING:
             return self._on_deleting(target)
         if detail.EndpointStatus is not EndpointStatus.IN_SERVICE:
@@ -151,14 +146,22 @@ class ModelDeployer:
         if isinstance(endpoint, Outcome):
             return endpoint
         if endpoint.status is EndpointStatus.FAILED:
-            return self._pending.on_failed(
-                target,
-                endpoint.failure_reason,
-                self._version_tag(endpoint.tags),
-                failure=EndpointFailure.of(endpoint.config_name, endpoint.creation_time),
-                event_id=event.id,
-            )
+            failure = EndpointFailure.of(endpoint.config_name, endpoint.creation_time)
+            return self._on_failed(target, endpoint.failure_reason, endpoint.tags, failure, event.id)
         return self._in_service(target)
+
+    def _on_failed(
+        self,
+        target: StageResource,
+        reason: str | None,
+        tags: Mapping[str, str],
+        failure: EndpointFailure | None,
+        event_id: str,
+    ) -> Outcome:
+        """The endpoint is Failed (its event says so, or its check found it): announced once per failure."""
+        return self._pending.on_failed(
+            target, reason, self._version_tag(tags), failure=failure, event_id=event_id
+        )
 
     def _in_service(self, target: StageResource) -> Outcome:
         """The endpoint is in service: apply what is pending, else do the housekeeping."""
