@@ -215,7 +215,7 @@ def rejection(version: int) -> ModelPackageStateChange:
     return approval(version, "Rejected")
 
 
-ENDPOINT_CREATED = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
+ENDPOINT_CREATED = datetime(2026, 12, 6, 9, 0, 0, 203000, tzinfo=UTC)  # milliseconds: a float in the event
 
 
 def endpoint_event(status: str, version: int = 1, reason: str | None = None) -> EndpointStateChange:

@@ -210,7 +210,7 @@ class PendingDeployments:
             and not context.config_table.claim_failure_announcement(
                 target.name,
                 failure.endpoint_config_name,
-                created=int(failure.endpoint_created.timestamp() * 1000),
+                created=round(failure.endpoint_created.timestamp() * 1000),  # ms, as events give it
                 event_id=event_id,
                 expires_at=int((datetime.now(UTC) + FAILURE_ANNOUNCEMENT_KEPT).timestamp()),
             )
