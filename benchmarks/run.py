@@ -57,7 +57,9 @@ MET = {True: "met", False: "**not met**"}
 
 
 class Report:
-    """The Markdown being written: a summary table of every figure, then a section per benchmark."""
+    """The Markdown being written: a summary table of every figure, then a section per benchmark. A
+    figure's name stays the same from run to run (what varies, such as a rate, goes in its value), so
+    that a run of some benchmarks (`--only`) replaces their figures by name."""
 
     def __init__(self) -> None:
         self.summary: list[tuple[str, str, str, str, str]] = []  # figure, median (spread), runs, target, met
@@ -439,7 +441,9 @@ def bench_load(report: Report, runs: int, locust: str, seconds: float, concurren
     )
     deltas = {key: Spread.of(result.latency_deltas(key)) for key, _ in endpoint_load.PERCENTILES}
     for key, delta in deltas.items():
-        report.figure(f"load phase vs Locust, {key} at {result.rate:g} req/s", _percent(delta), delta.runs)
+        report.figure(
+            f"load phase vs Locust, {key} at R", f"{_percent(delta)} at R = {result.rate:g} req/s", delta.runs
+        )
     body = [
         f"Medians over {runs} rounds (min-max in brackets); {concurrency} users/workers, "
         f"{result.seconds:g} s a run.",
@@ -521,8 +525,8 @@ def _truth_rows(report: Report, truths: list[endpoint_load.Truth], rate: float, 
     met = all(abs(delta.median) <= endpoint_load.LATENCY_TOLERANCE for delta in deltas.values())
     for key, delta in deltas.items():
         report.figure(
-            f"load phase vs the server's own times + loopback, {key} at {rate:g} req/s, {endpoint}",
-            _percent(delta),
+            f"load phase vs the server's own times + loopback, {key} at R, {endpoint}",
+            f"{_percent(delta)} at R = {rate:g} req/s",
             delta.runs,
             *(("within ±10%", abs(delta.median) <= endpoint_load.LATENCY_TOLERANCE) if target else ()),
         )
