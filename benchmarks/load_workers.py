@@ -42,6 +42,7 @@ from endpoint_load import ENDPOINT, TIMED_ENDPOINT, run_load_phase_child, serve
 from mlops_core.suite_tool import write_suite
 from mlops_local import LocalCloud
 
+ENDPOINTS = (TIMED_ENDPOINT, ENDPOINT)  # the target's, then the diagnostic's
 REQUEST = {"json": {"instances": [[12, 50.0, 1]]}}
 SCALING_TARGET = 0.8
 PACED_SHARE = 0.8
@@ -53,20 +54,18 @@ class WorkersComparison:
     seconds: float
     concurrency: int
     paced_concurrency: int
-    one: list[dict[str, Any]] = field(default_factory=list)  # the load result of each round (timed endpoint)
-    many: list[dict[str, Any]] = field(default_factory=list)
-    # Per endpoint, per round: one driver's closed loop with the paced concurrency, then at 80% of its rate.
+    # Per endpoint, per round, the load results: closed loop on 1 worker and on N workers; one driver's
+    # closed loop with the paced concurrency, then the same driver at 80% of its rate.
+    one: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    many: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     capacity: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     paced: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    one_fast: list[dict[str, Any]] = field(default_factory=list)  # the same against bench-dev
-    many_fast: list[dict[str, Any]] = field(default_factory=list)
 
-    def scaling(self, fast: bool = False) -> list[float]:
-        """Per round, (N workers' req/s) / (N x one worker's req/s); against bench-dev when ``fast``."""
-        ones, manies = (self.one_fast, self.many_fast) if fast else (self.one, self.many)
+    def scaling(self, endpoint: str = TIMED_ENDPOINT) -> list[float]:
+        """Per round, (N workers' req/s) / (N x one worker's req/s) on ``endpoint``."""
         return [
             many["requests_per_second"] / (self.workers * one["requests_per_second"])
-            for one, many in zip(ones, manies, strict=True)
+            for one, many in zip(self.one[endpoint], self.many[endpoint], strict=True)
         ]
 
     @property
@@ -115,17 +114,14 @@ def measure(
             run_phase(cloud, {"requests": 10}, endpoint)  # the model loaded, the tester warm
         for round_ in range(rounds):
             order = [1, workers] if round_ % 2 == 0 else [workers, 1]
-            for endpoint, ones, manies in (
-                (TIMED_ENDPOINT, result.one, result.many),
-                (ENDPOINT, result.one_fast, result.many_fast),
-            ):
+            for endpoint in ENDPOINTS:
                 done = {
                     count: run_phase(cloud, closed | ({"workers": count} if count > 1 else {}), endpoint)
                     for count in order
                 }
-                ones.append(done[1])
-                manies.append(done[workers])
-            for endpoint in (TIMED_ENDPOINT, ENDPOINT):
+                result.one.setdefault(endpoint, []).append(done[1])
+                result.many.setdefault(endpoint, []).append(done[workers])
+            for endpoint in ENDPOINTS:
                 capacity = run_load_phase_child(environment, paced_concurrency, seconds, None, endpoint)
                 rate = round(PACED_SHARE * capacity["result"]["requests_per_second"], 1)
                 paced = run_load_phase_child(environment, paced_concurrency, seconds, rate, endpoint)
@@ -139,16 +135,16 @@ def measure(
 def titled_runs(result: WorkersComparison) -> list[tuple[str, dict[str, Any]]]:
     """Every run's load result, titled by its round, endpoint and workers, in the order they ran."""
     titled = []
-    for round_ in range(len(result.one)):
-        for endpoint, ones, manies in (
-            (TIMED_ENDPOINT, result.one, result.many),
-            (ENDPOINT, result.one_fast, result.many_fast),
-        ):
+    for round_ in range(len(result.one[TIMED_ENDPOINT])):
+        for endpoint in ENDPOINTS:
             titled += [
-                (f"round {round_ + 1}, {endpoint}, 1 worker, closed loop", ones[round_]),
-                (f"round {round_ + 1}, {endpoint}, {result.workers} workers, closed loop", manies[round_]),
+                (f"round {round_ + 1}, {endpoint}, 1 worker, closed loop", result.one[endpoint][round_]),
+                (
+                    f"round {round_ + 1}, {endpoint}, {result.workers} workers, closed loop",
+                    result.many[endpoint][round_],
+                ),
             ]
-        for endpoint in (TIMED_ENDPOINT, ENDPOINT):
+        for endpoint in ENDPOINTS:
             paced = result.paced[endpoint][round_]
             titled += [
                 (
@@ -191,8 +187,8 @@ def main() -> int:
         f"{result.workers} workers / ({result.workers} x 1 worker), req/s, {TIMED_ENDPOINT}: {scaling}"
         f" (target ≥ {SCALING_TARGET:g}: {'met' if result.scaling_met else 'not met'})"
     )
-    print(f"the same on {ENDPOINT}: {Spread.of(result.scaling(fast=True)).format(2, 'x')}")
-    for endpoint in (TIMED_ENDPOINT, ENDPOINT):
+    print(f"the same on {ENDPOINT}: {Spread.of(result.scaling(ENDPOINT)).format(2, 'x')}")
+    for endpoint in ENDPOINTS:
         behind = result.behind_schedule(endpoint)
         print(
             f"behind schedule at {PACED_SHARE:.0%} of one driver's closed-loop rate on {endpoint} "

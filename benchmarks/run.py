@@ -692,7 +692,7 @@ def bench_invoker_cpu(report: Report, runs: int) -> None:
 
 def bench_load_workers(report: Report, runs: int) -> None:
     result, load, took = _timed(lambda: load_workers.measure(2, 5, runs, 4, 16))
-    scaling, scaling_fast = Spread.of(result.scaling()), Spread.of(result.scaling(fast=True))
+    scaling, scaling_fast = Spread.of(result.scaling()), Spread.of(result.scaling(load_workers.ENDPOINT))
     report.figure(
         f"load phase on {result.workers} workers vs {result.workers} x 1 worker, closed-loop req/s, "
         f"{load_workers.TIMED_ENDPOINT}",

@@ -7,25 +7,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
-from mlops_local import aws_events, moto_gaps
-from mlops_local.embedded_aws import service_models_shared
+from mlops_local import aws_events
 from mlops_local.moto_gaps.codebuild import _CodeBuildProject
-from moto import mock_aws
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
-
-
-@pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[boto3.Session]:
-    for name, value in {"AWS_ACCESS_KEY_ID": "t", "AWS_SECRET_ACCESS_KEY": "t"}.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    moto_gaps.apply()
-    with mock_aws(), service_models_shared():
-        yield boto3.Session(region_name=REGION)
 
 
 @pytest.fixture

@@ -9,29 +9,12 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from mlops_local import moto_gaps
 from mlops_local.demo_model import BROKEN_MODEL, GOOD_MODEL, register_demo_version
-from mlops_local.embedded_aws import service_models_shared
 from mlops_local.endpoints import EndpointLifecycle
 from mlops_local.inference import InferenceServer
-from moto import mock_aws
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
 CHURNER = json.dumps({"instances": [[2, 95.0, 4]]})
-
-
-@pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[boto3.Session]:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "t",
-        "AWS_SECRET_ACCESS_KEY": "t",
-        "AWS_DEFAULT_REGION": REGION,
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    moto_gaps.apply()
-    with mock_aws(), service_models_shared():
-        yield boto3.Session(region_name=REGION)
 
 
 @pytest.fixture

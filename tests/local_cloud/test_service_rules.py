@@ -6,7 +6,6 @@ Each test makes a request that moto 5.2.5 accepts and AWS refuses, and expects A
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,10 +13,8 @@ import boto3
 import pytest
 from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
-from mlops_local import moto_gaps, service_rules
-from mlops_local.embedded_aws import service_models_shared
+from mlops_local import service_rules
 from mlops_local.endpoints import EndpointLifecycle
-from moto import mock_aws
 from moto.cloudformation import parsing
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
@@ -34,16 +31,6 @@ CAPTURE = {
     "DestinationS3Uri": "s3://bucket/capture",
     "CaptureOptions": [{"CaptureMode": "Input"}],
 }
-
-
-@pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[boto3.Session]:
-    for name, value in {"AWS_ACCESS_KEY_ID": "t", "AWS_SECRET_ACCESS_KEY": "t"}.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    moto_gaps.apply()  # installs the service rules too
-    with mock_aws(), service_models_shared():
-        yield boto3.Session(region_name=REGION)
 
 
 @pytest.fixture

@@ -41,6 +41,16 @@ def _comma_separated(value: object) -> object:
     return frozenset(part.strip() for part in value.split(",") if part.strip())
 
 
+IAM_ROLE_ARN_PATTERN = r"^arn:aws[a-z-]*:iam::\d{12}:role/.+$"
+# EventBridge Scheduler's schedule group names (its API reference: ``[0-9a-zA-Z-_.]+``, 1-64).
+SCHEDULE_GROUP_NAME_PATTERN = r"^[0-9a-zA-Z-_.]{1,64}$"
+
+
+def or_empty(pattern: str) -> str:
+    """``pattern``, or nothing: a setting the template leaves empty when its feature is off."""
+    return f"^$|{pattern}"
+
+
 AccountIds = Annotated[
     frozenset[Annotated[str, Field(pattern=r"^\d{12}$")]], BeforeValidator(_comma_separated)
 ]

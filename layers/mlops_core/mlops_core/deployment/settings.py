@@ -2,7 +2,13 @@
 
 from pydantic import Field
 
-from mlops_core.settings import AccountIds, ControlPlaneSettings
+from mlops_core.settings import (
+    IAM_ROLE_ARN_PATTERN,
+    SCHEDULE_GROUP_NAME_PATTERN,
+    AccountIds,
+    ControlPlaneSettings,
+    or_empty,
+)
 
 
 class DeployerSettings(ControlPlaneSettings):
@@ -11,7 +17,7 @@ class DeployerSettings(ControlPlaneSettings):
     ``AWS_REGION``): a version's ARN must name both."""
 
     sagemaker_execution_role_arn: str = Field(
-        alias="SAGEMAKER_EXECUTION_ROLE_ARN", pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/.+$"
+        alias="SAGEMAKER_EXECUTION_ROLE_ARN", pattern=IAM_ROLE_ARN_PATTERN
     )
     registry_account_ids: AccountIds = Field(alias="REGISTRY_ACCOUNT_IDS", min_length=1)
     region: str = Field(alias="AWS_REGION", min_length=1)
@@ -32,25 +38,25 @@ class DeployerSettings(ControlPlaneSettings):
     batch_schedule_group_name: str = Field(
         default="",
         alias="BATCH_SCHEDULE_GROUP_NAME",
-        pattern=r"^$|^[0-9a-zA-Z-_.]{1,64}$",
+        pattern=or_empty(SCHEDULE_GROUP_NAME_PATTERN),
         description="the Scheduler group of the batch stages' schedules (empty: batch stages are refused)",
     )
     batch_scheduler_role_arn: str = Field(
         default="",
         alias="BATCH_SCHEDULER_ROLE_ARN",
-        pattern=r"^$|^arn:aws[a-z-]*:iam::\d{12}:role/.+$",
+        pattern=or_empty(IAM_ROLE_ARN_PATTERN),
         description="the role the batch schedules start transform jobs as",
     )
     in_service_check_schedule_group_name: str = Field(
         default="",
         alias="IN_SERVICE_CHECK_SCHEDULE_GROUP_NAME",
-        pattern=r"^$|^[0-9a-zA-Z-_.]{1,64}$",
+        pattern=or_empty(SCHEDULE_GROUP_NAME_PATTERN),
         description="the Scheduler group of the in-service checks (empty: no checks are scheduled)",
     )
     in_service_check_role_arn: str = Field(
         default="",
         alias="IN_SERVICE_CHECK_ROLE_ARN",
-        pattern=r"^$|^arn:aws[a-z-]*:iam::\d{12}:role/.+$",
+        pattern=or_empty(IAM_ROLE_ARN_PATTERN),
         description="the role the in-service checks' schedules put their event on the bus as",
     )
     event_bus_arn: str = Field(

@@ -5,7 +5,7 @@ from typing import Annotated
 from pydantic import BeforeValidator, Field
 
 from mlops_core.contract.git_provider_name import GitProviderName
-from mlops_core.settings import ControlPlaneSettings, blank_is_none
+from mlops_core.settings import SCHEDULE_GROUP_NAME_PATTERN, ControlPlaneSettings, blank_is_none
 
 
 class ProjectLifecycleSettings(ControlPlaneSettings):
@@ -57,7 +57,7 @@ class ProjectLifecycleSettings(ControlPlaneSettings):
     # EventBridge starts it as; without them, a CodeCommit project gets no CI role and no push trigger.
     # The batch stages' schedules ({project}-{stage}, docs/batch-stages.md): deleted with their project.
     batch_schedule_group_name: Annotated[str | None, BeforeValidator(blank_is_none)] = Field(
-        default=None, alias="BATCH_SCHEDULE_GROUP_NAME", pattern=r"^[0-9a-zA-Z-_.]{1,64}$"
+        default=None, alias="BATCH_SCHEDULE_GROUP_NAME", pattern=SCHEDULE_GROUP_NAME_PATTERN
     )
     ci_build_project_arn: Annotated[str | None, BeforeValidator(blank_is_none)] = Field(
         default=None,
